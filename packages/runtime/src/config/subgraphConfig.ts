@@ -1,0 +1,27 @@
+import { parse, readConfig, variable, type ConfigOf, type Env } from './env';
+
+/** Default ports; `supergraph.yaml` routing URLs and docker-compose use the same numbers. */
+export const SUBGRAPH_PORTS = { accounts: 4001, catalog: 4002, bookings: 4003, billing: 4004 } as const;
+export type SubgraphName = keyof typeof SUBGRAPH_PORTS;
+export const SUBGRAPH_NAMES = Object.keys(SUBGRAPH_PORTS) as SubgraphName[];
+
+export function subgraphConfigSpec(name: SubgraphName) {
+  const prefix = name.toUpperCase();
+  return {
+    port: variable('PORT', 'TCP port for /graphql, /health and /ready', parse.port, () => SUBGRAPH_PORTS[name]),
+    host: variable('HOST', 'interface to listen on', parse.text, () => '127.0.0.1'),
+    databaseUrl: variable(
+      `${prefix}_DATABASE_URL`,
+      `PostgreSQL URL of the ${name} database (this subgraph's own)`,
+      parse.postgresUrl,
+    ),
+    seedDemo: variable('SEED_DEMO', 'insert idempotent demo data at start', parse.boolean, () => false),
+    logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
+  };
+}
+
+export type SubgraphConfig = ConfigOf<ReturnType<typeof subgraphConfigSpec>>;
+
+export function readSubgraphConfig(name: SubgraphName, env: Env = process.env): SubgraphConfig {
+  return readConfig(subgraphConfigSpec(name), env);
+}

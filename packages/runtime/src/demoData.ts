@@ -1,0 +1,11 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Deterministic UUIDs for demo data, so the four subgraphs' seeds agree on each other's ids
+ * without sharing a database, and seeding twice finds the same rows.
+ */
+export function demoId(kind: string, name: string): string {
+  const hex = createHash('sha256').update(`booking-supergraph:${kind}:${name}`).digest('hex');
+  const variant = ((parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}

@@ -1,0 +1,34 @@
+/**
+ * Domain errors are values with a stable `code`; resolvers throw them and the one mapping in
+ * `formatError.ts` turns them into GraphQL errors with `extensions.code`.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+  readonly extensions: Record<string, unknown>;
+
+  protected constructor(message: string, extensions: Record<string, unknown> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.extensions = extensions;
+  }
+}
+
+/** Input that is well-typed but breaks a rule; `field` names the argument path at fault. */
+export class InvalidInput extends DomainError {
+  readonly code = 'BAD_USER_INPUT';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`, { field });
+  }
+}
+
+/** A uniqueness rule (email taken, slot taken) that the database enforced. */
+export class Conflict extends DomainError {
+  readonly code: string;
+  constructor(code: string, message: string, extensions: Record<string, unknown> = {}) {
+    super(message, extensions);
+    this.code = code;
+  }
+}

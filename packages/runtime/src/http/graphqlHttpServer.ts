@@ -1,0 +1,151 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import type { Logger } from '../logger';
+
+/** A plain route beside /graphql (health, readiness, later metrics and JWKS). */
+export type Route = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
+
+export interface GraphQLHttpServerOptions<Context extends BaseContext> {
+  readonly apollo: ApolloServer<Context>;
+  readonly context: (request: IncomingMessage) => Promise<Context>;
+  readonly routes?: Readonly<Record<string, Route>>;
+  readonly logger: Logger;
+  /** Largest accepted request body; bigger ones get 413 before any parsing. */
+  readonly maxBodyBytes?: number;
+  /** How long shutdown waits for in-flight requests before cutting connections. */
+  readonly shutdownGraceMs?: number;
+}
+
+export interface GraphQLHttpServer {
+  readonly server: Server;
+  listen(port: number, host: string): Promise<string>;
+  /** Stops accepting, lets in-flight requests finish (bounded), then closes every socket. */
+  close(): Promise<void>;
+}
+
+const GRAPHQL_PATH = '/graphql';
+
+export function createGraphQLHttpServer<Context extends BaseContext>(
+  options: GraphQLHttpServerOptions<Context>,
+): GraphQLHttpServer {
+  const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
+  const sockets = new Set<Socket>();
+  let closing: Promise<void> | undefined;
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      options.logger.error({ err: error }, 'request failed outside GraphQL execution');
+      if (!response.headersSent) sendJson(response, 500, graphqlError('Internal server error', 'INTERNAL_SERVER_ERROR'));
+      else response.destroy();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (closing) response.setHeader('connection', 'close');
+    const route = options.routes?.[url.pathname];
+    if (route) return route(request, response);
+    if (url.pathname !== GRAPHQL_PATH) {
+      sendJson(response, 404, { error: `No route for ${url.pathname}; GraphQL is served at ${GRAPHQL_PATH}` });
+      return;
+    }
+    const body = await readBody(request, maxBodyBytes);
+    if (body.kind === 'tooLarge') {
+      sendJson(response, 413, graphqlError(`Request body exceeds ${maxBodyBytes} bytes`, 'BAD_REQUEST'));
+      return;
+    }
+    let parsedBody: unknown = undefined;
+    const contentType = request.headers['content-type'] ?? '';
+    if (request.method === 'POST' && contentType.includes('application/json')) {
+      try {
+        parsedBody = body.text.length > 0 ? JSON.parse(body.text) : undefined;
+      } catch {
+        sendJson(response, 400, graphqlError('Request body is not valid JSON', 'BAD_REQUEST'));
+        return;
+      }
+    } else if (request.method === 'POST') {
+      parsedBody = body.text;
+    }
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const result = await options.apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body: parsedBody },
+      context: () => options.context(request),
+    });
+    for (const [name, value] of result.headers) response.setHeader(name, value);
+    response.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') {
+      response.end(result.body.string);
+      return;
+    }
+    for await (const chunk of result.body.asyncIterator) {
+      response.write(chunk);
+    }
+    response.end();
+  }
+
+  return {
+    server,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const address = server.address() as AddressInfo;
+          const printableHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          resolve(`http://${printableHost}:${address.port}`);
+        });
+      });
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        const grace = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs ?? 10_000);
+        grace.unref();
+        server.close(() => {
+          clearTimeout(grace);
+          resolve();
+        });
+        // Keep-alive sockets with no request in flight would hold close() open forever.
+        server.closeIdleConnections();
+        if (!server.listening) {
+          for (const socket of sockets) socket.destroy();
+        }
+      });
+      return closing;
+    },
+  };
+}
+
+type Body = { kind: 'ok'; text: string } | { kind: 'tooLarge' };
+
+async function readBody(request: IncomingMessage, limit: number): Promise<Body> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > limit) {
+      request.resume();
+      return { kind: 'tooLarge' };
+    }
+    chunks.push(buffer);
+  }
+  return { kind: 'ok', text: Buffer.concat(chunks).toString('utf8') };
+}
+
+export function sendJson(response: ServerResponse, status: number, payload: unknown): void {
+  const text = JSON.stringify(payload);
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}
+
+function graphqlError(message: string, code: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}

@@ -1,0 +1,34 @@
+import { Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
+import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+
+export enum Role {
+  GUEST = 'GUEST',
+  HOST = 'HOST',
+  ADMIN = 'ADMIN',
+}
+registerEnumType(Role, { name: 'Role', description: 'What a user may do: book, host listings, or administer.' });
+
+@Directive('@key(fields: "id")')
+@ObjectType({ description: 'A person with an account: a guest who books, a host who lists, or an admin.' })
+@Entity({ tableName: 'users' })
+export class User {
+  @Field(() => ID)
+  @PrimaryKey({ type: 'uuid' })
+  id!: string;
+
+  @Field(() => String, { description: 'Unique, stored lower-case.' })
+  @Property({ type: 'text', unique: 'users_email_key' })
+  email!: string;
+
+  @Field(() => String)
+  @Property({ type: 'text' })
+  displayName!: string;
+
+  @Field(() => Role)
+  @Enum({ items: () => Role, type: 'text' })
+  role!: Role;
+
+  @Field(() => Date)
+  @Property({ type: 'datetime' })
+  createdAt: Date = new Date();
+}

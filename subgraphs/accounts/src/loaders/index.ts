@@ -1,0 +1,10 @@
+import { loaderById, type SubgraphContext } from '@booking/runtime';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { User } from '../entities/User';
+
+export function createLoaders(em: EntityManager) {
+  return { userById: loaderById(em, User) };
+}
+
+export type AccountsLoaders = ReturnType<typeof createLoaders>;
+export type AccountsContext = SubgraphContext<AccountsLoaders>;

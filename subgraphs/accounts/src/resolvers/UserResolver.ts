@@ -1,0 +1,40 @@
+import { ConnectionArgs, connectionType } from '@booking/runtime';
+import { IsEmail, Length } from 'class-validator';
+import { Arg, Args, Ctx, Field, ID, InputType, Mutation, Query, Resolver } from 'type-graphql';
+import { Role, User } from '../entities/User';
+import type { AccountsContext } from '../loaders';
+import { UserService } from '../services/UserService';
+
+const UserConnection = connectionType('User', User);
+
+@InputType()
+class CreateUserInput {
+  @Field(() => String)
+  @IsEmail({}, { message: 'email must be an email address' })
+  email!: string;
+
+  @Field(() => String)
+  @Length(1, 100, { message: 'displayName must be 1 to 100 characters' })
+  displayName!: string;
+
+  @Field(() => Role, { defaultValue: Role.GUEST })
+  role: Role = Role.GUEST;
+}
+
+@Resolver(() => User)
+export class UserResolver {
+  @Query(() => User, { nullable: true, description: 'A user by id; null when there is none.' })
+  user(@Arg('id', () => ID) id: string, @Ctx() context: AccountsContext): Promise<User | null> {
+    return context.loaders.userById.load(id);
+  }
+
+  @Query(() => UserConnection, { description: 'All users, oldest first.' })
+  users(@Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() context: AccountsContext) {
+    return new UserService(context.em).list(args);
+  }
+
+  @Mutation(() => User)
+  createUser(@Arg('input', () => CreateUserInput) input: CreateUserInput, @Ctx() context: AccountsContext): Promise<User> {
+    return new UserService(context.em).create(input);
+  }
+}

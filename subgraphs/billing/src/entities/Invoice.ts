@@ -1,0 +1,38 @@
+import { Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
+import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+
+export enum InvoiceStatus {
+  OPEN = 'OPEN',
+  PAID = 'PAID',
+  VOID = 'VOID',
+  REFUNDED = 'REFUNDED',
+}
+registerEnumType(InvoiceStatus, { name: 'InvoiceStatus', description: 'OPEN until paid; VOID or REFUNDED when the booking ends early.' });
+
+@Directive('@key(fields: "id")')
+@ObjectType({ description: 'What a guest owes for one booking.' })
+@Entity({ tableName: 'invoices' })
+export class Invoice {
+  @Field(() => ID)
+  @PrimaryKey({ type: 'uuid' })
+  id!: string;
+
+  /** Owned by bookings; one invoice per booking (unique), no foreign key across databases. */
+  @Property({ type: 'uuid', unique: 'invoices_booking_id_key' })
+  bookingId!: string;
+
+  /** Minor units of `currency`; exposed as `amount: Money`. */
+  @Property({ type: 'integer' })
+  amountMinor!: number;
+
+  @Property({ type: 'text', length: 3 })
+  currency!: string;
+
+  @Field(() => InvoiceStatus)
+  @Enum({ items: () => InvoiceStatus, type: 'text' })
+  status!: InvoiceStatus;
+
+  @Field(() => Date)
+  @Property({ type: 'datetime' })
+  createdAt: Date = new Date();
+}

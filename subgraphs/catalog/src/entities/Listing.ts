@@ -1,0 +1,42 @@
+import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
+
+@Directive('@key(fields: "id")')
+@ObjectType({ description: 'Something a host offers for booking: a room, a desk, a vehicle, a tour.' })
+@Entity({ tableName: 'listings' })
+export class Listing {
+  @Field(() => ID)
+  @PrimaryKey({ type: 'uuid' })
+  id!: string;
+
+  @Field(() => String)
+  @Property({ type: 'text' })
+  title!: string;
+
+  @Field(() => String)
+  @Property({ type: 'text' })
+  description!: string;
+
+  @Field(() => String)
+  @Property({ type: 'text' })
+  city!: string;
+
+  @Field(() => Int, { description: 'Most guests allowed at once.' })
+  @Property({ type: 'integer' })
+  capacity!: number;
+
+  /** Minor units of `priceCurrency`; exposed as `pricePerNight: Money`. */
+  @Property({ type: 'integer' })
+  priceAmount!: number;
+
+  @Property({ type: 'text', length: 3 })
+  priceCurrency!: string;
+
+  /** A user id owned by the accounts subgraph; no foreign key across databases. */
+  @Property({ type: 'uuid' })
+  hostId!: string;
+
+  @Field(() => Date)
+  @Property({ type: 'datetime' })
+  createdAt: Date = new Date();
+}

@@ -1,0 +1,29 @@
+import { demoId } from '@booking/runtime';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Listing } from '../entities/Listing';
+
+export const DEMO_LISTINGS = [
+  { name: 'alfama-loft', title: 'Alfama loft with river view', city: 'Lisbon', capacity: 2, price: 9500, host: 'hana' },
+  { name: 'lisbon-desk', title: 'Quiet desk in Cais do Sodré', city: 'Lisbon', capacity: 1, price: 2500, host: 'omar' },
+  { name: 'kreuzberg-flat', title: 'Kreuzberg flat near the canal', city: 'Berlin', capacity: 4, price: 12000, host: 'omar' },
+  { name: 'berlin-van', title: 'Camper van for Brandenburg lakes', city: 'Berlin', capacity: 2, price: 8000, host: 'hana' },
+  { name: 'kyoto-machiya', title: 'Machiya townhouse in Higashiyama', city: 'Kyoto', capacity: 5, price: 21000, host: 'hana' },
+  { name: 'kyoto-tea-tour', title: 'Morning tea ceremony tour', city: 'Kyoto', capacity: 8, price: 6000, host: 'omar' },
+] as const;
+
+export async function seedDemo(em: EntityManager): Promise<void> {
+  await em.upsertMany(
+    Listing,
+    DEMO_LISTINGS.map((listing, index) => ({
+      id: demoId('listing', listing.name),
+      title: listing.title,
+      description: `${listing.title}. Demo listing hosted by ${listing.host}.`,
+      city: listing.city,
+      capacity: listing.capacity,
+      priceAmount: listing.price,
+      priceCurrency: 'EUR',
+      hostId: demoId('user', listing.host),
+      createdAt: new Date(Date.UTC(2026, 0, 2, 0, index)),
+    })),
+  );
+}
