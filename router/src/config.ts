@@ -1,0 +1,55 @@
+import { resolve } from 'node:path';
+import {
+  parse,
+  readConfig,
+  SUBGRAPH_NAMES,
+  variable,
+  type ConfigOf,
+  type Env,
+  type SubgraphName,
+  type VariableSpec,
+} from '@booking/runtime';
+
+const DEFAULT_SUPERGRAPH = resolve(__dirname, '..', '..', 'schema', 'supergraph.graphql');
+
+/** `<SUBGRAPH>_URL` overrides the routing URL composed into the supergraph for that subgraph. */
+export function subgraphUrlVariable(name: SubgraphName): string {
+  return `${name.toUpperCase()}_URL`;
+}
+
+const subgraphUrlSpecs = Object.fromEntries(
+  SUBGRAPH_NAMES.map((name) => [
+    name,
+    variable<string | null>(
+      subgraphUrlVariable(name),
+      `GraphQL URL of the ${name} subgraph (default: routing_url in the supergraph)`,
+      parse.httpUrl,
+      () => null,
+    ),
+  ]),
+) as Record<SubgraphName, VariableSpec<string | null>>;
+
+export const routerConfigSpec = {
+  port: variable('PORT', 'TCP port of the router', parse.port, () => 4000),
+  host: variable('HOST', 'interface to listen on', parse.text, () => '127.0.0.1'),
+  supergraphPath: variable('SUPERGRAPH_PATH', 'composed supergraph SDL file', parse.text, () => DEFAULT_SUPERGRAPH),
+  subgraphTimeoutMs: variable(
+    'SUBGRAPH_TIMEOUT_MS',
+    'longest wait for one subgraph request before it counts as failed',
+    parse.positiveInt,
+    () => 10_000,
+  ),
+  logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
+};
+
+export type RouterConfig = ConfigOf<typeof routerConfigSpec> & {
+  readonly subgraphUrls: Readonly<Record<SubgraphName, string | null>>;
+};
+
+export function readRouterConfig(env: Env = process.env): RouterConfig {
+  return { ...readConfig(routerConfigSpec, env), subgraphUrls: readConfig(subgraphUrlSpecs, env) };
+}
+
+export function routerVariableNames(): string[] {
+  return [...Object.values(routerConfigSpec), ...Object.values(subgraphUrlSpecs)].map((spec) => spec.name);
+}

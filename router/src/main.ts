@@ -1,0 +1,9 @@
+import { runService } from '@booking/runtime';
+import { readRouterConfig } from './config';
+import { createRouter } from './router';
+
+void runService('router', async () => {
+  const router = await createRouter(readRouterConfig());
+  await router.listen();
+  return router;
+});

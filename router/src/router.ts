@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { createGraphQLHttpServer, createLogger, sendJson, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
+import type { RouterConfig } from './config';
+import { createSubgraphFetcher, SubgraphDataSource } from './subgraphDataSource';
+
+export interface Router {
+  readonly logger: Logger;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createRouter(config: RouterConfig): Promise<Router> {
+  const logger = createLogger('router', config.logLevel);
+  const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
+  const http = createSubgraphFetcher(config.subgraphTimeoutMs);
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    logger,
+    buildService: ({ name, url }) => {
+      const override = SUBGRAPH_NAMES.find((known) => known === name);
+      const target = (override && config.subgraphUrls[override]) || url;
+      if (!target) throw new Error(`No URL for subgraph "${name}"`);
+      return new SubgraphDataSource(name, target, http.fetcher);
+    },
+  });
+  const apollo = new ApolloServer({ gateway, introspection: true, logger, includeStacktraceInErrorResponses: false });
+  await apollo.start();
+
+  const server = createGraphQLHttpServer({
+    apollo,
+    logger,
+    context: async () => ({}),
+    routes: {
+      '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: 'router' }),
+    },
+  });
+
+  return {
+    logger,
+    async listen() {
+      const url = await server.listen(config.port, config.host);
+      logger.info({ url: `${url}/graphql` }, 'router listening');
+      return url;
+    },
+    async close() {
+      await server.close();
+      await apollo.stop();
+      await http.close();
+    },
+  };
+}
