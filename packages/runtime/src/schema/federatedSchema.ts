@@ -1,8 +1,8 @@
 import 'reflect-metadata';
-import { buildSubgraphSchema, printSubgraphSchema } from '@apollo/subgraph';
+import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
-import { parse, type GraphQLSchema } from 'graphql';
+import { graphql, parse, type GraphQLSchema } from 'graphql';
 import { buildSchema, createResolversMap, type NonEmptyArray } from 'type-graphql';
 
 /** The Federation 2 spec version every subgraph links; composition pins its own version. */
@@ -62,7 +62,13 @@ export async function buildFederatedSchema<Context>(options: FederatedSchemaOpti
   return buildSubgraphSchema({ typeDefs: parse(`${header}\n\n${printed}`), resolvers });
 }
 
-/** What `_service { sdl }` answers and `rover subgraph introspect` would print. */
-export function printSubgraphSdl(schema: GraphQLSchema): string {
-  return `${printSubgraphSchema(schema).trim()}\n`;
+/**
+ * Exactly what `_service { sdl }` answers, which is what `rover subgraph introspect` would
+ * save; the committed per-subgraph files are this text.
+ */
+export async function printSubgraphSdl(schema: GraphQLSchema): Promise<string> {
+  const result = await graphql({ schema, source: '{ _service { sdl } }' });
+  const sdl = (result.data?._service as { sdl?: unknown } | undefined)?.sdl;
+  if (typeof sdl !== 'string') throw new Error(`_service { sdl } failed: ${JSON.stringify(result.errors)}`);
+  return `${sdl.trim()}\n`;
 }

@@ -33,7 +33,10 @@ export class InvoiceResolver {
     return Money.of(invoice.amountMinor, invoice.currency);
   }
 
-  @FieldResolver(() => BookingReference)
+  @FieldResolver(() => BookingReference, {
+    nullable: true,
+    description: 'Resolved by bookings; null only when bookings cannot answer (see errors).',
+  })
   booking(@Root() invoice: Invoice): BookingReference {
     return BookingReference.of(invoice.bookingId);
   }

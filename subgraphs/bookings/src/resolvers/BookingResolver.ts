@@ -42,12 +42,18 @@ export class BookingResolver {
     return new BookingService(context.em).create(input);
   }
 
-  @FieldResolver(() => ListingReference)
+  @FieldResolver(() => ListingReference, {
+    nullable: true,
+    description: 'Resolved by catalog; null only when catalog cannot answer (see errors).',
+  })
   listing(@Root() booking: Booking): ListingReference {
     return ListingReference.of(booking.listingId);
   }
 
-  @FieldResolver(() => UserReference)
+  @FieldResolver(() => UserReference, {
+    nullable: true,
+    description: 'Resolved by accounts; null only when accounts cannot answer (see errors).',
+  })
   guest(@Root() booking: Booking): UserReference {
     return UserReference.of(booking.guestId);
   }

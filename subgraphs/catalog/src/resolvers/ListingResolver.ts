@@ -59,7 +59,10 @@ export class ListingResolver {
     return new ListingService(context.em).create(input);
   }
 
-  @FieldResolver(() => UserReference, { description: 'The host who offers this listing.' })
+  @FieldResolver(() => UserReference, {
+    nullable: true,
+    description: 'The host who offers this listing; null only when accounts cannot answer (see errors).',
+  })
   host(@Root() listing: Listing): UserReference {
     return UserReference.of(listing.hostId);
   }

@@ -1,0 +1,27 @@
+import { resolve } from 'node:path';
+import { startEmbeddedPostgres, type RunningPostgres } from '../../../infra/local/embeddedPostgres';
+import { findFreePort } from './ports';
+
+declare global {
+  // Shared between jest's globalSetup and globalTeardown (same process).
+  var __embeddedPostgres: RunningPostgres | undefined;
+}
+
+/**
+ * Tests use the PostgreSQL server that DATABASE_URL points at (CI: the machine's server),
+ * else start the embedded one. Each test file then creates databases of its own in it.
+ */
+export default async function globalSetup(): Promise<void> {
+  if (process.env.DATABASE_URL) {
+    process.env.TEST_ADMIN_DATABASE_URL = process.env.DATABASE_URL;
+    return;
+  }
+  const port = await findFreePort();
+  const postgres = await startEmbeddedPostgres({
+    dataDir: resolve(__dirname, '..', '..', '..', '.data', 'test-postgres'),
+    port,
+    log: () => undefined,
+  });
+  globalThis.__embeddedPostgres = postgres;
+  process.env.TEST_ADMIN_DATABASE_URL = postgres.adminUrl;
+}

@@ -1,0 +1,6 @@
+export * from './database';
+export * from './graphqlClient';
+export * from './ports';
+export * from './sqlCounter';
+export * from './stack';
+export * from './federationContract';
