@@ -1,5 +1,5 @@
 import { Money, MoneyInput } from '@booking/runtime';
-import { IsUUID } from 'class-validator';
+import { IsUUID, ValidateNested } from 'class-validator';
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { BookingReference } from '../entities/BookingReference';
 import { Invoice } from '../entities/Invoice';
@@ -13,6 +13,7 @@ class IssueInvoiceInput {
   bookingId!: string;
 
   @Field(() => MoneyInput)
+  @ValidateNested()
   amount!: MoneyInput;
 }
 

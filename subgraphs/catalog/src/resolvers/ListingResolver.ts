@@ -1,5 +1,5 @@
 import { ConnectionArgs, connectionType, Money, MoneyInput } from '@booking/runtime';
-import { IsUUID, Length, Max, Min } from 'class-validator';
+import { IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Listing } from '../entities/Listing';
 import { UserReference } from '../entities/UserReference';
@@ -35,6 +35,7 @@ class CreateListingInput {
   capacity!: number;
 
   @Field(() => MoneyInput)
+  @ValidateNested()
   pricePerNight!: MoneyInput;
 
   @Field(() => ID)

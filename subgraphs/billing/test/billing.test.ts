@@ -1,0 +1,51 @@
+import { committedSdl, fetchEntities, servedSdl, startSubgraph, type RunningSubgraph } from '@booking/testkit';
+
+const ISSUE = `mutation($input: IssueInvoiceInput!) { issueInvoice(input: $input) { id status amount { amount currency } booking { id } } }`;
+const BOOKING = '0e7c5f8a-4444-4444-8444-000000000001';
+
+describe('billing subgraph (real PostgreSQL)', () => {
+  let billing: RunningSubgraph;
+
+  beforeAll(async () => {
+    billing = await startSubgraph('billing');
+  });
+  afterAll(() => billing?.dispose());
+
+  it('issues one invoice per booking and refuses a second as INVOICE_EXISTS', async () => {
+    const input = { bookingId: BOOKING, amount: { amount: 28500, currency: 'EUR' } };
+    const first = await billing.query(ISSUE, { input });
+    expect(first.errors).toBeUndefined();
+    expect(first.data).toEqual({
+      issueInvoice: { id: expect.any(String), status: 'OPEN', amount: { amount: 28500, currency: 'EUR' }, booking: { id: BOOKING } },
+    });
+    const second = await billing.query(ISSUE, { input });
+    expect(second.errors?.[0]?.extensions).toMatchObject({ code: 'INVOICE_EXISTS', bookingId: BOOKING });
+  });
+
+  it('rejects a float amount before execution and a lower-case currency as BAD_USER_INPUT', async () => {
+    const float = await billing.query(ISSUE, { input: { bookingId: BOOKING, amount: { amount: 12.5, currency: 'EUR' } } });
+    expect(float.status).toBe(400);
+    expect(float.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const currency = await billing.query(ISSUE, { input: { bookingId: BOOKING, amount: { amount: 1, currency: 'eur' } } });
+    expect(currency.errors?.[0]?.extensions?.fields).toEqual([expect.objectContaining({ field: 'amount.currency' })]);
+  });
+
+  it('contributes Booking.invoice (null before one is issued) and resolves Invoice references', async () => {
+    const withoutInvoice = '0e7c5f8a-4444-4444-8444-000000000002';
+    const bookings = await fetchEntities(
+      billing,
+      [{ __typename: 'Booking', id: BOOKING }, { __typename: 'Booking', id: withoutInvoice }],
+      '... on Booking { id invoice { status amount { amount } } }',
+    );
+    expect(bookings).toEqual([
+      { id: BOOKING, invoice: { status: 'OPEN', amount: { amount: 28500 } } },
+      { id: withoutInvoice, invoice: null },
+    ]);
+    const invoice = await billing.query<{ invoice: null }>(`{ invoice(id: "6b0a4b4e-0000-4000-8000-000000000000") { id } }`);
+    expect(invoice.data).toEqual({ invoice: null });
+  });
+
+  it('serves the committed SDL as _service.sdl', async () => {
+    expect(await servedSdl(billing)).toBe(committedSdl('billing'));
+  });
+});
