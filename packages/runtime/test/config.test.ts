@@ -1,0 +1,40 @@
+import { ConfigError, readSubgraphConfig, subgraphConfigSpec, variableNames } from '@booking/runtime';
+import { readRouterConfig } from '@booking/router';
+
+describe('configuration fails fast, naming the variable', () => {
+  it('reads a subgraph config with defaults', () => {
+    expect(readSubgraphConfig('bookings', { BOOKINGS_DATABASE_URL: 'postgres://u@h:5432/bookings' })).toEqual({
+      port: 4003,
+      host: '127.0.0.1',
+      databaseUrl: 'postgres://u@h:5432/bookings',
+      seedDemo: false,
+      logLevel: 'info',
+    });
+  });
+
+  it('lists every bad or missing variable at once', () => {
+    const read = () => readSubgraphConfig('catalog', { PORT: '70000', SEED_DEMO: 'maybe' });
+    expect(read).toThrow(ConfigError);
+    expect(read).toThrow(/PORT must be a TCP port \(0-65535\), got "70000"/);
+    expect(read).toThrow(/CATALOG_DATABASE_URL is required/);
+    expect(read).toThrow(/SEED_DEMO must be true or false, got "maybe"/);
+  });
+
+  it('refuses a database URL that is not PostgreSQL', () => {
+    expect(() => readSubgraphConfig('billing', { BILLING_DATABASE_URL: 'mysql://x@y/z' })).toThrow(/BILLING_DATABASE_URL must be a postgres/);
+  });
+
+  it('names each subgraph database variable after its subgraph', () => {
+    expect(variableNames(subgraphConfigSpec('accounts'))).toContain('ACCOUNTS_DATABASE_URL');
+  });
+
+  it('validates router subgraph URL overrides', () => {
+    expect(readRouterConfig({ CATALOG_URL: 'http://catalog:4002/graphql' }).subgraphUrls).toEqual({
+      accounts: null,
+      catalog: 'http://catalog:4002/graphql',
+      bookings: null,
+      billing: null,
+    });
+    expect(() => readRouterConfig({ BILLING_URL: 'billing:4004' })).toThrow(/BILLING_URL must be an http\(s\) URL/);
+  });
+});
