@@ -26,6 +26,7 @@ module.exports = {
   },
   globalSetup: '<rootDir>/packages/testkit/src/globalSetup.ts',
   globalTeardown: '<rootDir>/packages/testkit/src/globalTeardown.ts',
+  reporters: ['default', '<rootDir>/packages/testkit/src/plainSummaryReporter.js'],
   testTimeout: 60_000,
   maxWorkers: 2,
 };
