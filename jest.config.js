@@ -1,22 +1,14 @@
-/** One jest run for the whole monorepo; TypeScript is compiled by swc (with decorator metadata). */
-const swc = [
-  '@swc/jest',
-  {
-    jsc: {
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true },
-      target: 'es2022',
-    },
-    module: { type: 'commonjs' },
-    sourceMaps: 'inline',
-  },
-];
+/**
+ * One jest run for the whole monorepo. ts-jest transpiles each file on its own (type checking
+ * is `npm run typecheck`), emitting decorator metadata as tsc does for the build.
+ */
+const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json', isolatedModules: true }];
 
 module.exports = {
   testEnvironment: 'node',
   testMatch: ['<rootDir>/**/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.data/'],
-  transform: { '^.+\\.ts$': swc },
+  transform: { '^.+\\.ts$': tsJest },
   moduleNameMapper: {
     '^@booking/runtime$': '<rootDir>/packages/runtime/src',
     '^@booking/testkit$': '<rootDir>/packages/testkit/src',
