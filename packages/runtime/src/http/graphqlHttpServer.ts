@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Logger } from '../logger';
 
@@ -30,7 +30,6 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
   options: GraphQLHttpServerOptions<Context>,
 ): GraphQLHttpServer {
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
-  const sockets = new Set<Socket>();
   let closing: Promise<void> | undefined;
 
   const server = createServer((request, response) => {
@@ -39,10 +38,6 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
       if (!response.headersSent) sendJson(response, 500, graphqlError('Internal server error', 'INTERNAL_SERVER_ERROR'));
       else response.destroy();
     });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -54,8 +49,11 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
       sendJson(response, 404, { error: `No route for ${url.pathname}; GraphQL is served at ${GRAPHQL_PATH}` });
       return;
     }
-    const body = await readBody(request, maxBodyBytes);
+    const declaredLength = Number(request.headers['content-length'] ?? 0);
+    const body = declaredLength > maxBodyBytes ? ({ kind: 'tooLarge' } as const) : await readBody(request, maxBodyBytes);
     if (body.kind === 'tooLarge') {
+      // The rest of the body is never read, so this connection cannot carry another request.
+      response.setHeader('connection', 'close');
       sendJson(response, 413, graphqlError(`Request body exceeds ${maxBodyBytes} bytes`, 'BAD_REQUEST'));
       return;
     }
@@ -112,11 +110,9 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
           clearTimeout(grace);
           resolve();
         });
-        // Keep-alive sockets with no request in flight would hold close() open forever.
+        // Keep-alive sockets with no request in flight would hold close() open forever;
+        // busy ones get `connection: close` on their response and end after it.
         server.closeIdleConnections();
-        if (!server.listening) {
-          for (const socket of sockets) socket.destroy();
-        }
       });
       return closing;
     },
@@ -131,10 +127,7 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Body> 
   for await (const chunk of request) {
     const buffer = chunk as Buffer;
     size += buffer.length;
-    if (size > limit) {
-      request.resume();
-      return { kind: 'tooLarge' };
-    }
+    if (size > limit) return { kind: 'tooLarge' };
     chunks.push(buffer);
   }
   return { kind: 'ok', text: Buffer.concat(chunks).toString('utf8') };

@@ -1,6 +1,7 @@
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import type { EntityClass, MigrationObject } from '@mikro-orm/core';
+import { Client } from 'pg';
 import type { Logger } from '../logger';
 
 export interface DatabaseOptions {
@@ -37,10 +38,25 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return MikroORM.init(config);
 }
 
-/** Applies pending committed migrations; never `schema:update` at run time. */
-export async function migrateToLatest(database: Database): Promise<string[]> {
-  const applied = await database.getMigrator().up();
-  return applied.map((migration) => migration.name);
+/** Any constant works; it only has to be the same for every instance of every subgraph. */
+const MIGRATION_LOCK_KEY = 727_274_001;
+
+/**
+ * Applies pending committed migrations; never `schema:update` at run time. Several instances
+ * may start at once (a Deployment rolling out), so a session-level advisory lock, held on a
+ * connection of its own, lets exactly one of them migrate while the others wait.
+ */
+export async function migrateToLatest(database: Database, databaseUrl: string): Promise<string[]> {
+  const lock = new Client({ connectionString: databaseUrl });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const applied = await database.getMigrator().up();
+    return applied.map((migration) => migration.name);
+  } finally {
+    await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await lock.end();
+  }
 }
 
 export async function isDatabaseReachable(database: Database): Promise<boolean> {

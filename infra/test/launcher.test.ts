@@ -1,0 +1,118 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { SUBGRAPH_NAMES } from '@booking/runtime';
+import { findFreePort, graphqlRequest } from '@booking/testkit';
+import { dropDatabases } from '../local/databases';
+import { isPortFree } from '../local/ports';
+
+/**
+ * `npm start` as an operator runs it (the built launcher, real child processes), against the
+ * test PostgreSQL server with database names of its own. Started twice to prove restarts work.
+ */
+const LAUNCHER = resolve(__dirname, '..', 'dist', 'local', 'start.js');
+const prefix = `t_launch_${randomBytes(3).toString('hex')}_`;
+
+interface Launched {
+  readonly child: ChildProcess;
+  output(): string;
+  exit: Promise<number | null>;
+}
+
+async function launch(env: Record<string, string>): Promise<Launched> {
+  const child = spawn(process.execPath, [LAUNCHER], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('booking-supergraph is ready')) {
+    if (child.exitCode !== null) throw new Error(`launcher exited early:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`launcher not ready in 60 s:\n${output}`);
+    await new Promise((wait) => setTimeout(wait, 100));
+  }
+  return { child, output: () => output, exit };
+}
+
+const KYOTO = `{ listings(city: "Kyoto") { edges { node { title pricePerNight { amount currency } host { displayName }
+  bookings { status guest { displayName } invoice { status amount { amount } } } } } } users(first: 100) { edges { node { id } } } }`;
+
+describe('npm start (the local launcher)', () => {
+  let env: Record<string, string>;
+  let routerUrl: string;
+
+  beforeAll(async () => {
+    const ports = await Promise.all(Array.from({ length: 5 }, () => findFreePort()));
+    env = {
+      DATABASE_URL: process.env.TEST_ADMIN_DATABASE_URL as string,
+      DATABASE_NAME_PREFIX: prefix,
+      ROUTER_PORT: String(ports[4]),
+      LOG_LEVEL: 'warn',
+      ...Object.fromEntries(SUBGRAPH_NAMES.map((name, index) => [`${name.toUpperCase()}_PORT`, String(ports[index])])),
+    };
+    routerUrl = `http://127.0.0.1:${ports[4]}/graphql`;
+  });
+
+  afterAll(() => dropDatabases(process.env.TEST_ADMIN_DATABASE_URL as string, SUBGRAPH_NAMES.map((name) => `${prefix}${name}`)));
+
+  it.each([1, 2])('start %i: serves the demo data through the router, then stops cleanly on SIGINT', async () => {
+    const launched = await launch(env);
+    try {
+      expect(launched.output()).toContain(`http://localhost:${env.ROUTER_PORT}/graphql`);
+      const response = await graphqlRequest<{ users: { edges: unknown[] } }>(routerUrl, KYOTO);
+      expect(response.errors).toBeUndefined();
+      expect(response.data).toMatchObject({
+        listings: {
+          edges: [
+            {
+              node: {
+                title: 'Machiya townhouse in Higashiyama',
+                pricePerNight: { amount: 21000, currency: 'EUR' },
+                host: { displayName: 'Hana Sato' },
+                bookings: [{ status: 'CONFIRMED', guest: { displayName: 'Chen Wei' }, invoice: { status: 'PAID', amount: { amount: 84000 } } }],
+              },
+            },
+            {
+              node: {
+                title: 'Morning tea ceremony tour',
+                host: { displayName: 'Omar Haddad' },
+                bookings: [{ status: 'CANCELLED', guest: { displayName: 'Alice Martin' }, invoice: { status: 'VOID' } }],
+              },
+            },
+          ],
+        },
+      });
+      // Seeding is idempotent: a second start finds the same six users, not twelve.
+      expect(response.data?.users.edges).toHaveLength(6);
+    } finally {
+      launched.child.kill('SIGINT');
+    }
+    await expect(launched.exit).resolves.toBe(0);
+    expect(launched.output()).toContain('stopped');
+    expect(await isPortFree(Number(env.ROUTER_PORT))).toBe(true);
+  });
+
+  it('refuses to start when a port is taken, naming it', async () => {
+    const blocker = require('node:net').createServer() as import('node:net').Server;
+    await new Promise<void>((listening) => blocker.listen(Number(env.BOOKINGS_PORT), '127.0.0.1', listening));
+    try {
+      const child = spawn(process.execPath, [LAUNCHER], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const code = await new Promise<number | null>((exited) => child.once('exit', exited));
+      expect(code).toBe(1);
+      expect(output).toContain(`port ${env.BOOKINGS_PORT} for bookings is already in use`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('stops with a message naming a malformed variable', async () => {
+    const child = spawn(process.execPath, [LAUNCHER], { env: { ...process.env, ...env, ROUTER_PORT: 'four thousand' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((exited) => child.once('exit', exited));
+    expect(code).toBe(1);
+    expect(output).toContain('ROUTER_PORT must be a TCP port');
+  });
+});
