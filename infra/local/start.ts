@@ -3,6 +3,7 @@
  * PostgreSQL (embedded, under .data/) unless database URLs are given, migrations and demo
  * data, the four subgraphs and the router as child processes; Ctrl-C stops all of it.
  */
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import {
   parse,
@@ -33,6 +34,12 @@ const launcherSpec = {
   databasePrefix: variable('DATABASE_NAME_PREFIX', 'prefix of the per-subgraph database names', parse.text, () => 'booking_'),
   routerPort: variable('ROUTER_PORT', 'port of the router', parse.port, () => 4000),
   seedDemo: variable('SEED_DEMO', 'insert demo data', parse.boolean, () => true),
+  routerSigningSecret: variable(
+    'ROUTER_SIGNING_SECRET',
+    'router ↔ subgraph signing secret (a fresh random one per run when unset)',
+    parse.secret,
+    () => randomBytes(32).toString('hex'),
+  ),
   logLevel: variable('LOG_LEVEL', 'log level of every service', parse.logLevel, () => 'info'),
 };
 
@@ -128,7 +135,12 @@ async function main(): Promise<void> {
     }
     const databases = await resolveDatabaseUrls(config, explicit);
     postgres = databases.postgres;
-    const baseEnv = { ...process.env, LOG_LEVEL: config.logLevel, HOST: '127.0.0.1' };
+    const baseEnv = {
+      ...process.env,
+      LOG_LEVEL: config.logLevel,
+      HOST: '127.0.0.1',
+      ROUTER_SIGNING_SECRET: config.routerSigningSecret,
+    };
     await Promise.all(
       SUBGRAPH_NAMES.map(async (name) => {
         const port = ports[`${name}Port`] as number;

@@ -39,6 +39,19 @@ export const routerConfigSpec = {
     parse.positiveInt,
     () => 10_000,
   ),
+  routerSigningSecret: variable(
+    'ROUTER_SIGNING_SECRET',
+    'shared secret for signing the identity forwarded to subgraphs (at least 32 characters)',
+    parse.secret,
+  ),
+  jwksUrl: variable<string | null>(
+    'JWKS_URL',
+    "accounts' JSON Web Key Set (default: /.well-known/jwks.json beside the accounts subgraph URL)",
+    parse.httpUrl,
+    () => null,
+  ),
+  jwtIssuer: variable('JWT_ISSUER', 'expected `iss` of access tokens', parse.text, () => 'booking-supergraph/accounts'),
+  jwtAudience: variable('JWT_AUDIENCE', 'expected `aud` of access tokens', parse.text, () => 'booking-supergraph'),
   logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
 };
 

@@ -3,6 +3,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { createGraphQLHttpServer, createLogger, sendJson, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
 import type { RouterConfig } from './config';
+import type { RouterContext } from './routerContext';
 import { createSubgraphFetcher, SubgraphDataSource } from './subgraphDataSource';
 
 export interface Router {
@@ -22,16 +23,16 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       const override = SUBGRAPH_NAMES.find((known) => known === name);
       const target = (override && config.subgraphUrls[override]) || url;
       if (!target) throw new Error(`No URL for subgraph "${name}"`);
-      return new SubgraphDataSource(name, target, http.fetcher);
+      return new SubgraphDataSource(name, target, http.fetcher, config.routerSigningSecret);
     },
   });
-  const apollo = new ApolloServer({ gateway, introspection: true, logger, includeStacktraceInErrorResponses: false });
+  const apollo = new ApolloServer<RouterContext>({ gateway, introspection: true, logger, includeStacktraceInErrorResponses: false });
   await apollo.start();
 
   const server = createGraphQLHttpServer({
     apollo,
     logger,
-    context: async () => ({}),
+    context: async () => ({ viewer: null }),
     routes: {
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: 'router' }),
     },

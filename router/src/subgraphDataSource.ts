@@ -1,4 +1,6 @@
-import { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { signViewerHeaders } from '@booking/runtime';
+import type { RouterContext } from './routerContext';
 import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -32,13 +34,20 @@ export function createSubgraphFetcher(timeoutMs: number): { fetcher: Fetcher; cl
  * A failed subgraph call becomes an error that names the subgraph and carries a code, while
  * the gateway still serves the fields other subgraphs returned.
  */
-export class SubgraphDataSource extends RemoteGraphQLDataSource {
+export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   constructor(
     readonly serviceName: string,
     url: string,
     fetcher: Fetcher,
+    private readonly signingSecret: string,
   ) {
     super({ url, fetcher });
+  }
+
+  /** Every subgraph call carries the caller's identity, signed so the subgraph can trust it. */
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
+    const headers = signViewerHeaders(this.signingSecret, context.viewer ?? null);
+    for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
   }
 
   override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse): never {

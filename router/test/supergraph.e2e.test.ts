@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { SUBGRAPH_NAMES, type SubgraphName } from '@booking/runtime';
 import { createRouter, readRouterConfig } from '@booking/router';
-import { countSql, graphqlRequest, startStack, type Stack } from '@booking/testkit';
+import { countSql, graphqlRequest, startStack, TEST_SIGNING_SECRET, type Stack } from '@booking/testkit';
 
 /** End to end: the real router over the four real subgraphs, each on its own PostgreSQL database. */
 describe('supergraph through the router', () => {
@@ -157,6 +157,7 @@ describe('supergraph through the router', () => {
         PORT: '0',
         LOG_LEVEL: 'silent',
         SUBGRAPH_TIMEOUT_MS: '500',
+        ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
         ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.subgraphs[name].graphqlUrl])),
         ACCOUNTS_URL: `http://127.0.0.1:${port}/graphql`,
       }),

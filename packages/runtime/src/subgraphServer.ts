@@ -2,31 +2,51 @@ import type { IncomingMessage } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import type { EntityClass, MigrationObject } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { unsignedViewer, verifyViewerHeaders } from './auth/routerSignature';
+import type { Viewer } from './auth/viewer';
 import type { SubgraphConfig, SubgraphName } from './config/subgraphConfig';
 import { createFormatError } from './errors/formatError';
-import { createGraphQLHttpServer, sendJson } from './http/graphqlHttpServer';
+import { createGraphQLHttpServer, sendJson, type Route } from './http/graphqlHttpServer';
 import { createLogger, type Logger } from './logger';
 import { isDatabaseReachable, migrateToLatest, openDatabase, type Database } from './orm/database';
 import { buildFederatedSchema, type FederatedSchemaOptions } from './schema/federatedSchema';
 
 /** The small, typed per-request context every resolver receives. */
-export interface SubgraphContext<Loaders> {
+export interface SubgraphContext<Loaders, Services = undefined> {
   /** A fork of the identity map for this request only. */
   readonly em: EntityManager;
   /** Fresh DataLoaders for this request only, so batching never leaks data across requests. */
   readonly loaders: Loaders;
+  /** The caller as the router signed it; null when anonymous. */
+  readonly viewer: Viewer | null;
+  /** Process-wide collaborators the subgraph attached at start (key ring, event bus...). */
+  readonly services: Services;
+}
+
+export interface SubgraphRuntime {
+  readonly database: Database;
+  readonly logger: Logger;
+  readonly config: SubgraphConfig;
+}
+
+/** Routes and background work a subgraph adds beside /graphql, and what its resolvers share. */
+export interface SubgraphAttachment<Services> {
+  readonly services: Services;
+  readonly routes?: Readonly<Record<string, Route>>;
+  close?(): Promise<void>;
 }
 
 /** What a subgraph package provides; the runtime does the plumbing around it. */
-export interface SubgraphDefinition<Loaders> {
+export interface SubgraphDefinition<Loaders, Services = undefined> {
   readonly name: SubgraphName;
   readonly entities: readonly EntityClass<object>[];
   readonly migrations: readonly MigrationObject[];
   buildSchema(): Promise<GraphQLSchema>;
-  createLoaders(em: EntityManager): Loaders;
+  createLoaders(em: EntityManager, viewer: Viewer | null): Loaders;
   /** Idempotent demo data for `npm start`; safe to run on every boot. */
   seedDemo?(em: EntityManager): Promise<void>;
+  attach?(runtime: SubgraphRuntime): Promise<SubgraphAttachment<Services>>;
 }
 
 export interface SubgraphServer {
@@ -38,8 +58,8 @@ export interface SubgraphServer {
   close(): Promise<void>;
 }
 
-export async function createSubgraphServer<Loaders>(
-  definition: SubgraphDefinition<Loaders>,
+export async function createSubgraphServer<Loaders, Services>(
+  definition: SubgraphDefinition<Loaders, Services>,
   config: SubgraphConfig,
 ): Promise<SubgraphServer> {
   const logger = createLogger(definition.name, config.logLevel);
@@ -61,8 +81,11 @@ export async function createSubgraphServer<Loaders>(
     throw error;
   }
 
+  const attachment = definition.attach
+    ? await definition.attach({ database, logger, config })
+    : ({ services: undefined } as SubgraphAttachment<Services>);
   const schema = await definition.buildSchema();
-  type Context = SubgraphContext<Loaders>;
+  type Context = SubgraphContext<Loaders, Services>;
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: true,
@@ -74,11 +97,13 @@ export async function createSubgraphServer<Loaders>(
   const http = createGraphQLHttpServer<Context>({
     apollo,
     logger,
-    context: async (_request: IncomingMessage) => {
+    context: async (request: IncomingMessage) => {
+      const viewer = identify(request, config);
       const em = database.em.fork();
-      return { em, loaders: definition.createLoaders(em) };
+      return { em, loaders: definition.createLoaders(em, viewer), viewer, services: attachment.services };
     },
     routes: {
+      ...attachment.routes,
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: definition.name }),
       '/ready': async (_request, response) => {
         const ready = await isDatabaseReachable(database);
@@ -99,13 +124,35 @@ export async function createSubgraphServer<Loaders>(
     async close() {
       await http.close();
       await apollo.stop();
+      await attachment.close?.();
       await database.close(true);
     },
   };
 }
 
-export interface SubgraphModule<Loaders> {
-  readonly definition: SubgraphDefinition<Loaders>;
+/**
+ * Only the router may call /graphql: its signature proves the call came through it (and so
+ * through its auth and limits) and vouches for the identity headers.
+ */
+function identify(request: IncomingMessage, config: SubgraphConfig): Viewer | null {
+  const header = (name: string) => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  if (config.routerSigningSecret) {
+    const check = verifyViewerHeaders(config.routerSigningSecret, header);
+    if (check.ok) return check.viewer;
+    if (!config.allowUnsignedRequests) {
+      throw new GraphQLError(`Forbidden: ${check.reason}; subgraphs only answer the router`, {
+        extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+      });
+    }
+  }
+  return unsignedViewer(header);
+}
+
+export interface SubgraphModule<Loaders, Services = undefined> {
+  readonly definition: SubgraphDefinition<Loaders, Services>;
   buildSchema(): Promise<GraphQLSchema>;
   createServer(config: SubgraphConfig): Promise<SubgraphServer>;
 }
@@ -114,13 +161,13 @@ export interface SubgraphModule<Loaders> {
  * What each subgraph package exports: its schema factory (tests and the SDL printer build it
  * in-process) and a server factory (its `main.ts` only reads config and listens).
  */
-export function defineSubgraph<Loaders>(
-  options: Omit<SubgraphDefinition<Loaders>, 'buildSchema'> & {
-    readonly schema: FederatedSchemaOptions<SubgraphContext<Loaders>>;
+export function defineSubgraph<Loaders, Services = undefined>(
+  options: Omit<SubgraphDefinition<Loaders, Services>, 'buildSchema'> & {
+    readonly schema: FederatedSchemaOptions<SubgraphContext<Loaders, Services>>;
   },
-): SubgraphModule<Loaders> {
+): SubgraphModule<Loaders, Services> {
   const { schema, ...rest } = options;
-  const definition: SubgraphDefinition<Loaders> = { ...rest, buildSchema: () => buildFederatedSchema(schema) };
+  const definition: SubgraphDefinition<Loaders, Services> = { ...rest, buildSchema: () => buildFederatedSchema(schema) };
   return {
     definition,
     buildSchema: definition.buildSchema,

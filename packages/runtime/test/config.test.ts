@@ -1,15 +1,28 @@
 import { ConfigError, readSubgraphConfig, subgraphConfigSpec, variableNames } from '@booking/runtime';
 import { readRouterConfig } from '@booking/router';
 
+const SECRET = 'a-test-secret-that-is-long-enough-0123';
+
 describe('configuration fails fast, naming the variable', () => {
   it('reads a subgraph config with defaults', () => {
-    expect(readSubgraphConfig('bookings', { BOOKINGS_DATABASE_URL: 'postgres://u@h:5432/bookings' })).toEqual({
+    expect(readSubgraphConfig('bookings', { BOOKINGS_DATABASE_URL: 'postgres://u@h:5432/bookings', ROUTER_SIGNING_SECRET: SECRET })).toEqual({
       port: 4003,
       host: '127.0.0.1',
       databaseUrl: 'postgres://u@h:5432/bookings',
       seedDemo: false,
       logLevel: 'info',
+      routerSigningSecret: SECRET,
+      allowUnsignedRequests: false,
     });
+  });
+
+  it('insists on the router signing secret unless unsigned calls are explicitly allowed', () => {
+    const base = { BOOKINGS_DATABASE_URL: 'postgres://u@h:5432/bookings' };
+    expect(() => readSubgraphConfig('bookings', base)).toThrow(/ROUTER_SIGNING_SECRET is required/);
+    expect(() => readSubgraphConfig('bookings', { ...base, ROUTER_SIGNING_SECRET: 'short' })).toThrow(
+      /ROUTER_SIGNING_SECRET must be at least 32 characters/,
+    );
+    expect(readSubgraphConfig('bookings', { ...base, ALLOW_UNSIGNED_REQUESTS: 'true' }).allowUnsignedRequests).toBe(true);
   });
 
   it('lists every bad or missing variable at once', () => {
@@ -29,12 +42,14 @@ describe('configuration fails fast, naming the variable', () => {
   });
 
   it('validates router subgraph URL overrides', () => {
-    expect(readRouterConfig({ CATALOG_URL: 'http://catalog:4002/graphql' }).subgraphUrls).toEqual({
+    expect(readRouterConfig({ CATALOG_URL: 'http://catalog:4002/graphql', ROUTER_SIGNING_SECRET: SECRET }).subgraphUrls).toEqual({
       accounts: null,
       catalog: 'http://catalog:4002/graphql',
       bookings: null,
       billing: null,
     });
-    expect(() => readRouterConfig({ BILLING_URL: 'billing:4004' })).toThrow(/BILLING_URL must be an http\(s\) URL/);
+    expect(() => readRouterConfig({ BILLING_URL: 'billing:4004', ROUTER_SIGNING_SECRET: SECRET })).toThrow(
+      /BILLING_URL must be an http\(s\) URL/,
+    );
   });
 });

@@ -3,9 +3,19 @@ import { createServer as createBilling } from '@booking/billing';
 import { createServer as createBookings } from '@booking/bookings';
 import { createServer as createCatalog } from '@booking/catalog';
 import { createRouter, readRouterConfig } from '@booking/router';
-import { SUBGRAPH_NAMES, type SubgraphConfig, type SubgraphName, type SubgraphServer } from '@booking/runtime';
+import {
+  signViewerHeaders,
+  SUBGRAPH_NAMES,
+  type SubgraphConfig,
+  type SubgraphName,
+  type SubgraphServer,
+  type Viewer,
+} from '@booking/runtime';
 import { createTestDatabase, type TestDatabase } from './database';
 import { graphqlRequest, type GraphQLResponse } from './graphqlClient';
+
+/** The router ↔ subgraph secret of every test stack. */
+export const TEST_SIGNING_SECRET = 'test-router-signing-secret-0123456789abcdef';
 
 const factories: Record<SubgraphName, (config: SubgraphConfig) => Promise<SubgraphServer>> = {
   accounts: createAccounts,
@@ -20,7 +30,12 @@ export interface RunningSubgraph {
   readonly baseUrl: string;
   readonly server: SubgraphServer;
   readonly database: TestDatabase;
-  query<Data = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<Data>>;
+  /** A call as the router makes it: signed, as `viewer` (anonymous when omitted). */
+  query<Data = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    viewer?: Viewer | null,
+  ): Promise<GraphQLResponse<Data>>;
   /** Closes the server (the database stays until `dispose`). */
   stop(): Promise<void>;
   dispose(): Promise<void>;
@@ -35,6 +50,8 @@ export async function startSubgraph(name: SubgraphName, options: { seedDemo?: bo
     databaseUrl: database.url,
     seedDemo: options.seedDemo ?? false,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    routerSigningSecret: TEST_SIGNING_SECRET,
+    allowUnsignedRequests: false,
   });
   const baseUrl = await server.listen();
   let stopped = false;
@@ -49,7 +66,8 @@ export async function startSubgraph(name: SubgraphName, options: { seedDemo?: bo
     graphqlUrl: `${baseUrl}/graphql`,
     server,
     database,
-    query: (query, variables) => graphqlRequest(`${baseUrl}/graphql`, query, variables),
+    query: (query, variables, viewer = null) =>
+      graphqlRequest(`${baseUrl}/graphql`, query, variables, signViewerHeaders(TEST_SIGNING_SECRET, viewer)),
     stop,
     async dispose() {
       await stop();
@@ -83,6 +101,7 @@ export async function startStack(options: { seedDemo?: boolean; subgraphTimeoutM
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
       SUBGRAPH_TIMEOUT_MS: String(options.subgraphTimeoutMs ?? 5_000),
       ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, subgraphs[name].graphqlUrl])),
     }),

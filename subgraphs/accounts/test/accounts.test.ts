@@ -1,4 +1,13 @@
-import { committedSdl, fetchEntities, servedSdl, startSubgraph, type RunningSubgraph } from '@booking/testkit';
+import { signViewerHeaders } from '@booking/runtime';
+import {
+  committedSdl,
+  fetchEntities,
+  graphqlRequest,
+  servedSdl,
+  startSubgraph,
+  TEST_SIGNING_SECRET,
+  type RunningSubgraph,
+} from '@booking/testkit';
 
 const CREATE_USER = `mutation($input: CreateUserInput!) { createUser(input: $input) { id email displayName role } }`;
 
@@ -100,6 +109,23 @@ describe('accounts subgraph (real PostgreSQL)', () => {
 
   it('serves the committed SDL as _service.sdl', async () => {
     expect(await servedSdl(accounts)).toBe(committedSdl('accounts'));
+  });
+
+  it('refuses calls that do not come from the router (403 FORBIDDEN)', async () => {
+    const unsigned = await graphqlRequest(accounts.graphqlUrl, '{ __typename }');
+    expect(unsigned).toMatchObject({ status: 403, errors: [{ extensions: { code: 'FORBIDDEN' } }] });
+    expect(unsigned.errors?.[0]?.message).toContain('missing router signature');
+
+    const forged = signViewerHeaders('not-the-router-secret-but-long-enough', { userId: 'x', role: 'ADMIN', scopes: ['admin'] });
+    const wrongSecret = await graphqlRequest(accounts.graphqlUrl, '{ __typename }', {}, forged);
+    expect(wrongSecret.status).toBe(403);
+    expect(wrongSecret.errors?.[0]?.message).toContain('invalid router signature');
+
+    const stale = signViewerHeaders(TEST_SIGNING_SECRET, null, Date.now() - 5 * 60_000);
+    expect((await graphqlRequest(accounts.graphqlUrl, '{ __typename }', {}, stale)).status).toBe(403);
+
+    const tampered = { ...signViewerHeaders(TEST_SIGNING_SECRET, { userId: 'a', role: 'GUEST', scopes: [] }), 'x-booking-viewer-scopes': 'admin' };
+    expect((await graphqlRequest(accounts.graphqlUrl, '{ __typename }', {}, tampered)).status).toBe(403);
   });
 
   it('reports liveness and readiness', async () => {

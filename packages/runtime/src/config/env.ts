@@ -85,6 +85,10 @@ export const parse = {
   text(raw: string): string {
     return raw;
   },
+  secret(raw: string): string {
+    if (raw.length < 32) throw new Error('must be at least 32 characters');
+    return raw;
+  },
 };
 
 function safeUrl(raw: string): URL | undefined {

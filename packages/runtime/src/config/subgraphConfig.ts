@@ -1,4 +1,4 @@
-import { parse, readConfig, variable, type ConfigOf, type Env } from './env';
+import { ConfigError, parse, readConfig, variable, type ConfigOf, type Env } from './env';
 
 /** Default ports; `supergraph.yaml` routing URLs and docker-compose use the same numbers. */
 export const SUBGRAPH_PORTS = { accounts: 4001, catalog: 4002, bookings: 4003, billing: 4004 } as const;
@@ -16,6 +16,18 @@ export function subgraphConfigSpec(name: SubgraphName) {
       parse.postgresUrl,
     ),
     seedDemo: variable('SEED_DEMO', 'insert idempotent demo data at start', parse.boolean, () => false),
+    routerSigningSecret: variable<string | null>(
+      'ROUTER_SIGNING_SECRET',
+      'shared secret the router signs forwarded identity with (at least 32 characters)',
+      parse.secret,
+      () => null,
+    ),
+    allowUnsignedRequests: variable(
+      'ALLOW_UNSIGNED_REQUESTS',
+      'accept /graphql calls without the router signature (local debugging only)',
+      parse.boolean,
+      () => false,
+    ),
     logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
   };
 }
@@ -23,5 +35,11 @@ export function subgraphConfigSpec(name: SubgraphName) {
 export type SubgraphConfig = ConfigOf<ReturnType<typeof subgraphConfigSpec>>;
 
 export function readSubgraphConfig(name: SubgraphName, env: Env = process.env): SubgraphConfig {
-  return readConfig(subgraphConfigSpec(name), env);
+  const config = readConfig(subgraphConfigSpec(name), env);
+  if (!config.routerSigningSecret && !config.allowUnsignedRequests) {
+    throw new ConfigError([
+      'ROUTER_SIGNING_SECRET is required (or ALLOW_UNSIGNED_REQUESTS=true for local debugging only)',
+    ]);
+  }
+  return config;
 }

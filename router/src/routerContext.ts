@@ -1,0 +1,6 @@
+import type { Viewer } from '@booking/runtime';
+
+/** Per-request context of the router: who is asking, as verified from the bearer token. */
+export interface RouterContext {
+  readonly viewer: Viewer | null;
+}
