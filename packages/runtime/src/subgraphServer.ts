@@ -5,6 +5,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { unsignedViewer, verifyViewerHeaders } from './auth/routerSignature';
 import type { Viewer } from './auth/viewer';
+import type { Env } from './config/env';
 import type { SubgraphConfig, SubgraphName } from './config/subgraphConfig';
 import { createFormatError } from './errors/formatError';
 import { createGraphQLHttpServer, sendJson, type Route } from './http/graphqlHttpServer';
@@ -28,6 +29,8 @@ export interface SubgraphRuntime {
   readonly database: Database;
   readonly logger: Logger;
   readonly config: SubgraphConfig;
+  /** The environment, for settings only one subgraph reads (validated by that subgraph). */
+  readonly env: Env;
 }
 
 /** Routes and background work a subgraph adds beside /graphql, and what its resolvers share. */
@@ -61,6 +64,7 @@ export interface SubgraphServer {
 export async function createSubgraphServer<Loaders, Services>(
   definition: SubgraphDefinition<Loaders, Services>,
   config: SubgraphConfig,
+  env: Env = process.env,
 ): Promise<SubgraphServer> {
   const logger = createLogger(definition.name, config.logLevel);
   const database = await openDatabase({
@@ -82,7 +86,7 @@ export async function createSubgraphServer<Loaders, Services>(
   }
 
   const attachment = definition.attach
-    ? await definition.attach({ database, logger, config })
+    ? await definition.attach({ database, logger, config, env })
     : ({ services: undefined } as SubgraphAttachment<Services>);
   const schema = await definition.buildSchema();
   type Context = SubgraphContext<Loaders, Services>;
@@ -154,7 +158,7 @@ function identify(request: IncomingMessage, config: SubgraphConfig): Viewer | nu
 export interface SubgraphModule<Loaders, Services = undefined> {
   readonly definition: SubgraphDefinition<Loaders, Services>;
   buildSchema(): Promise<GraphQLSchema>;
-  createServer(config: SubgraphConfig): Promise<SubgraphServer>;
+  createServer(config: SubgraphConfig, env?: Env): Promise<SubgraphServer>;
 }
 
 /**
@@ -171,6 +175,6 @@ export function defineSubgraph<Loaders, Services = undefined>(
   return {
     definition,
     buildSchema: definition.buildSchema,
-    createServer: (config) => createSubgraphServer(definition, config),
+    createServer: (config, env) => createSubgraphServer(definition, config, env),
   };
 }

@@ -6,6 +6,7 @@ import { createRouter, readRouterConfig } from '@booking/router';
 import {
   signViewerHeaders,
   SUBGRAPH_NAMES,
+  type Env,
   type SubgraphConfig,
   type SubgraphName,
   type SubgraphServer,
@@ -17,7 +18,7 @@ import { graphqlRequest, type GraphQLResponse } from './graphqlClient';
 /** The router ↔ subgraph secret of every test stack. */
 export const TEST_SIGNING_SECRET = 'test-router-signing-secret-0123456789abcdef';
 
-const factories: Record<SubgraphName, (config: SubgraphConfig) => Promise<SubgraphServer>> = {
+const factories: Record<SubgraphName, (config: SubgraphConfig, env?: Env) => Promise<SubgraphServer>> = {
   accounts: createAccounts,
   catalog: createCatalog,
   bookings: createBookings,
@@ -42,7 +43,13 @@ export interface RunningSubgraph {
 }
 
 /** A real subgraph on a free port over its own fresh database, in this process. */
-export async function startSubgraph(name: SubgraphName, options: { seedDemo?: boolean } = {}): Promise<RunningSubgraph> {
+export interface SubgraphOptions {
+  readonly seedDemo?: boolean;
+  /** Subgraph-specific settings (e.g. token lifetimes), as the process environment would give them. */
+  readonly env?: Env;
+}
+
+export async function startSubgraph(name: SubgraphName, options: SubgraphOptions = {}): Promise<RunningSubgraph> {
   const database = await createTestDatabase(name);
   const server = await factories[name]({
     port: 0,
@@ -52,7 +59,7 @@ export async function startSubgraph(name: SubgraphName, options: { seedDemo?: bo
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     routerSigningSecret: TEST_SIGNING_SECRET,
     allowUnsignedRequests: false,
-  });
+  }, options.env ?? {});
   const baseUrl = await server.listen();
   let stopped = false;
   const stop = async () => {
@@ -84,8 +91,16 @@ export interface Stack {
 }
 
 /** All four subgraphs and the router, each on a free port, wired like production. */
-export async function startStack(options: { seedDemo?: boolean; subgraphTimeoutMs?: number } = {}): Promise<Stack> {
-  const started = await Promise.allSettled(SUBGRAPH_NAMES.map((name) => startSubgraph(name, options)));
+export interface StackOptions {
+  readonly seedDemo?: boolean;
+  readonly subgraphTimeoutMs?: number;
+  readonly env?: Partial<Record<SubgraphName, Env>>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const started = await Promise.allSettled(
+    SUBGRAPH_NAMES.map((name) => startSubgraph(name, { seedDemo: options.seedDemo, env: options.env?.[name] })),
+  );
   const running = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failure = started.find((result) => result.status === 'rejected');
   if (failure) {

@@ -1,7 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000001CreateUsers } from './Migration20261122000001CreateUsers';
+import { Migration20261122000002AddAuthentication } from './Migration20261122000002AddAuthentication';
 
 /** Applied in this order; never edit one that has shipped, add a new one. */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261122000001CreateUsers', class: Migration20261122000001CreateUsers },
+  { name: 'Migration20261122000002AddAuthentication', class: Migration20261122000002AddAuthentication },
 ];

@@ -1,19 +1,25 @@
 import { defineSubgraph } from '@booking/runtime';
 import { migrations } from '../migrations';
+import { RefreshToken } from './entities/RefreshToken';
+import { SigningKey } from './entities/SigningKey';
 import { User } from './entities/User';
+import { attachAccountsServices, type AccountsServices } from './auth/accountsServices';
 import { createLoaders, type AccountsLoaders } from './loaders';
+import { AuthResolver } from './resolvers/AuthResolver';
 import { UserResolver } from './resolvers/UserResolver';
 import { userReference } from './resolvers/user.reference';
 import { seedDemo } from './seed/demoSeed';
 
-export const accounts = defineSubgraph<AccountsLoaders>({
+export const accounts = defineSubgraph<AccountsLoaders, AccountsServices>({
   name: 'accounts',
-  entities: [User],
+  entities: [User, RefreshToken, SigningKey],
   migrations,
   createLoaders,
   seedDemo,
-  schema: { resolvers: [UserResolver], referenceResolvers: userReference },
+  attach: attachAccountsServices,
+  schema: { resolvers: [UserResolver, AuthResolver], referenceResolvers: userReference },
 });
 
 export const { buildSchema, createServer } = accounts;
 export { User, Role } from './entities/User';
+export { JWKS_PATH } from './auth/accountsServices';

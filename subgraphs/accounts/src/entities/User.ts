@@ -31,4 +31,8 @@ export class User {
   @Field(() => Date)
   @Property({ type: 'datetime' })
   createdAt: Date = new Date();
+
+  /** argon2id; never exposed through GraphQL. */
+  @Property({ type: 'text', nullable: true, hidden: true })
+  passwordHash?: string | null;
 }

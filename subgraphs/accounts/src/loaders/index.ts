@@ -1,5 +1,6 @@
 import { loaderById, type SubgraphContext } from '@booking/runtime';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AccountsServices } from '../auth/accountsServices';
 import { User } from '../entities/User';
 
 export function createLoaders(em: EntityManager) {
@@ -7,4 +8,4 @@ export function createLoaders(em: EntityManager) {
 }
 
 export type AccountsLoaders = ReturnType<typeof createLoaders>;
-export type AccountsContext = SubgraphContext<AccountsLoaders>;
+export type AccountsContext = SubgraphContext<AccountsLoaders, AccountsServices>;

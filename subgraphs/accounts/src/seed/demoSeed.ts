@@ -1,5 +1,6 @@
 import { demoId } from '@booking/runtime';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { PasswordHasher } from '../auth/PasswordHasher';
 import { Role, User } from '../entities/User';
 
 export const DEMO_USERS = [
@@ -11,7 +12,11 @@ export const DEMO_USERS = [
   { name: 'ada', displayName: 'Ada Admin', role: Role.ADMIN },
 ] as const;
 
+/** Every demo account signs in with this password (`npm start` prints it). */
+export const DEMO_PASSWORD = 'demo-password';
+
 export async function seedDemo(em: EntityManager): Promise<void> {
+  const passwordHash = await new PasswordHasher().hash(DEMO_PASSWORD);
   await em.upsertMany(
     User,
     DEMO_USERS.map((user, index) => ({
@@ -19,6 +24,7 @@ export async function seedDemo(em: EntityManager): Promise<void> {
       email: `${user.name}@example.com`,
       displayName: user.displayName,
       role: user.role,
+      passwordHash,
       createdAt: new Date(Date.UTC(2026, 0, 1, 0, index)),
     })),
   );

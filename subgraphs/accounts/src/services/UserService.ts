@@ -7,6 +7,7 @@ export interface NewUser {
   email: string;
   displayName: string;
   role: Role;
+  passwordHash?: string | null;
 }
 
 export class EmailTaken extends Conflict {
@@ -28,6 +29,7 @@ export class UserService {
       email: input.email.trim().toLowerCase(),
       displayName: input.displayName.trim(),
       role: input.role,
+      passwordHash: input.passwordHash ?? null,
       createdAt: new Date(),
     });
     try {

@@ -1,0 +1,117 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { DomainError } from '@booking/runtime';
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { RefreshToken } from '../entities/RefreshToken';
+import { Role, User } from '../entities/User';
+import { UserService } from '../services/UserService';
+import type { AccessTokens } from './AccessTokens';
+import type { AuthConfig } from './authConfig';
+import type { PasswordHasher } from './PasswordHasher';
+
+export class AuthenticationFailed extends DomainError {
+  readonly code = 'UNAUTHENTICATED';
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+export interface Session {
+  readonly user: User;
+  readonly refreshTokenId: string;
+  readonly accessToken: string;
+  readonly accessTokenExpiresAt: Date;
+  readonly refreshToken: string;
+  readonly refreshTokenExpiresAt: Date;
+}
+
+export interface Registration {
+  email: string;
+  password: string;
+  displayName: string;
+  role: Role;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Sign-up, sign-in and sessions. Refresh tokens rotate on every use; presenting one that was
+ * already rotated means it leaked, so the whole family (every token descended from the same
+ * login) is revoked.
+ */
+export class AuthService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly dependencies: { hasher: PasswordHasher; accessTokens: AccessTokens; config: AuthConfig },
+  ) {}
+
+  async register(registration: Registration): Promise<Session> {
+    const passwordHash = await this.dependencies.hasher.hash(registration.password);
+    const user = await new UserService(this.em).create({ ...registration, passwordHash });
+    return this.startSession(user, randomUUID());
+  }
+
+  async login(email: string, password: string): Promise<Session> {
+    const user = await this.em.findOne(User, { email: email.trim().toLowerCase() });
+    const valid = await this.dependencies.hasher.verify(user?.passwordHash, password);
+    if (!user || !valid) throw new AuthenticationFailed('Invalid email or password');
+    return this.startSession(user, randomUUID());
+  }
+
+  async refresh(presented: string, now: Date = new Date()): Promise<Session> {
+    // Failures are returned, not thrown, from the transaction: a replay's revocation must commit.
+    const outcome = await this.em.transactional(async (tx): Promise<Session | AuthenticationFailed> => {
+      // The row lock makes two concurrent uses of one token count as a reuse, not two rotations.
+      const token = await tx.findOne(RefreshToken, { tokenHash: sha256(presented) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!token) return new AuthenticationFailed('Unknown refresh token');
+      if (token.revokedAt) {
+        await this.revokeFamily(tx, token.familyId, now);
+        return new AuthenticationFailed('Refresh token was already used; every session of this login is revoked');
+      }
+      if (token.expiresAt.getTime() <= now.getTime()) return new AuthenticationFailed('Refresh token expired');
+      const user = await tx.findOneOrFail(User, { id: token.userId });
+      const session = await this.startSession(user, token.familyId, tx, now);
+      token.revokedAt = now;
+      token.replacedBy = session.refreshTokenId;
+      return session;
+    });
+    if (outcome instanceof AuthenticationFailed) throw outcome;
+    return outcome;
+  }
+
+  /** Ends the login the token belongs to (all of its rotations). Unknown tokens are ignored. */
+  async logout(presented: string, now: Date = new Date()): Promise<void> {
+    const token = await this.em.findOne(RefreshToken, { tokenHash: sha256(presented) });
+    if (token) await this.revokeFamily(this.em, token.familyId, now);
+  }
+
+  private async revokeFamily(em: EntityManager, familyId: string, now: Date): Promise<void> {
+    await em.nativeUpdate(RefreshToken, { familyId, revokedAt: null }, { revokedAt: now });
+  }
+
+  private async startSession(user: User, familyId: string, em: EntityManager = this.em, now: Date = new Date()): Promise<Session> {
+    const refreshToken = randomBytes(32).toString('base64url');
+    const refreshTokenExpiresAt = new Date(now.getTime() + this.dependencies.config.refreshTokenTtlSeconds * 1000);
+    const refreshTokenId = randomUUID();
+    em.create(RefreshToken, {
+      id: refreshTokenId,
+      userId: user.id,
+      familyId,
+      tokenHash: sha256(refreshToken),
+      expiresAt: refreshTokenExpiresAt,
+      createdAt: now,
+    });
+    await em.flush();
+    const access = await this.dependencies.accessTokens.issue(user, now);
+    return {
+      user,
+      refreshTokenId,
+      accessToken: access.token,
+      accessTokenExpiresAt: access.expiresAt,
+      refreshToken,
+      refreshTokenExpiresAt,
+    };
+  }
+}

@@ -1,0 +1,43 @@
+import { sendJson, type SubgraphAttachment, type SubgraphRuntime } from '@booking/runtime';
+import { AccessTokens } from './AccessTokens';
+import { readAuthConfig, type AuthConfig } from './authConfig';
+import { KeyRing } from './KeyRing';
+import { PasswordHasher } from './PasswordHasher';
+
+export interface AccountsServices {
+  readonly config: AuthConfig;
+  readonly keyRing: KeyRing;
+  readonly hasher: PasswordHasher;
+  readonly accessTokens: AccessTokens;
+}
+
+export const JWKS_PATH = '/.well-known/jwks.json';
+
+/** Key ring, token issuer and the JWKS endpoint the router verifies tokens against. */
+export async function attachAccountsServices(runtime: SubgraphRuntime): Promise<SubgraphAttachment<AccountsServices>> {
+  const config = readAuthConfig(runtime.env);
+  const keyRing = new KeyRing(runtime.database.em, {
+    rotationSeconds: config.keyRotationSeconds,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    reloadMs: config.keyCacheMs,
+  });
+  await keyRing.ensureCurrent();
+  // Rotation is checked hourly (and at every start); instances agree through the database.
+  const rotation = setInterval(() => {
+    keyRing.ensureCurrent().catch((error: unknown) => runtime.logger.error({ err: error }, 'signing key rotation failed'));
+  }, 3_600_000);
+  rotation.unref();
+  return {
+    services: { config, keyRing, hasher: new PasswordHasher(), accessTokens: new AccessTokens(keyRing, config) },
+    routes: {
+      [JWKS_PATH]: async (_request, response) => {
+        // Short caching: after a rotation the new key must be visible within a minute.
+        response.setHeader('cache-control', 'public, max-age=60');
+        sendJson(response, 200, await keyRing.publicJwks());
+      },
+    },
+    async close() {
+      clearInterval(rotation);
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { parse, readConfig, variable, type ConfigOf, type Env } from '@booking/runtime';
+
+export const authConfigSpec = {
+  issuer: variable('JWT_ISSUER', '`iss` of access tokens', parse.text, () => 'booking-supergraph/accounts'),
+  audience: variable('JWT_AUDIENCE', '`aud` of access tokens', parse.text, () => 'booking-supergraph'),
+  accessTokenTtlSeconds: variable('ACCESS_TOKEN_TTL_SECONDS', 'lifetime of access tokens', parse.positiveInt, () => 900),
+  refreshTokenTtlSeconds: variable(
+    'REFRESH_TOKEN_TTL_SECONDS',
+    'lifetime of refresh tokens',
+    parse.positiveInt,
+    () => 30 * 24 * 3600,
+  ),
+  keyRotationSeconds: variable(
+    'SIGNING_KEY_ROTATION_SECONDS',
+    'age at which the access-token signing key is replaced',
+    parse.positiveInt,
+    () => 30 * 24 * 3600,
+  ),
+  keyCacheMs: variable(
+    'SIGNING_KEY_CACHE_MS',
+    'how long an instance signs with its cached key before re-reading the ring (rotations by others)',
+    (raw) => {
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 0 || value > 60_000) throw new Error('must be 0 to 60000');
+      return value;
+    },
+    () => 30_000,
+  ),
+};
+
+export type AuthConfig = ConfigOf<typeof authConfigSpec>;
+
+export function readAuthConfig(env: Env): AuthConfig {
+  return readConfig(authConfigSpec, env);
+}

@@ -1,0 +1,27 @@
+import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+import type { JWK } from 'jose';
+
+/** One key pair of the access-token key ring (see KeyRing for its life cycle). */
+@Entity({ tableName: 'signing_keys' })
+export class SigningKey {
+  @PrimaryKey({ type: 'text' })
+  kid!: string;
+
+  @Property({ type: 'text' })
+  algorithm!: string;
+
+  @Property({ type: 'json' })
+  publicJwk!: JWK;
+
+  @Property({ type: 'json' })
+  privateJwk!: JWK;
+
+  @Property({ type: 'datetime' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'datetime', nullable: true })
+  retiredAt?: Date | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  expiresAt?: Date | null;
+}
