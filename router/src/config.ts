@@ -50,6 +50,16 @@ export const routerConfigSpec = {
     parse.httpUrl,
     () => null,
   ),
+  jwksRefreshCooldownMs: variable(
+    'JWKS_REFRESH_COOLDOWN_MS',
+    'least time between JWKS fetches (an unknown key id triggers one)',
+    (raw) => {
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 0) throw new Error('must be a whole number of milliseconds');
+      return value;
+    },
+    () => 30_000,
+  ),
   jwtIssuer: variable('JWT_ISSUER', 'expected `iss` of access tokens', parse.text, () => 'booking-supergraph/accounts'),
   jwtAudience: variable('JWT_AUDIENCE', 'expected `aud` of access tokens', parse.text, () => 'booking-supergraph'),
   logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),

@@ -3,6 +3,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { createGraphQLHttpServer, createLogger, sendJson, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
 import type { RouterConfig } from './config';
+import { createTokenVerifier, viewerFromAuthorization } from './auth/tokenVerifier';
 import type { RouterContext } from './routerContext';
 import { createSubgraphFetcher, SubgraphDataSource } from './subgraphDataSource';
 
@@ -10,6 +11,14 @@ export interface Router {
   readonly logger: Logger;
   listen(): Promise<string>;
   close(): Promise<void>;
+}
+
+/** accounts serves its JWKS beside its GraphQL endpoint. */
+function defaultJwksUrl(supergraphSdl: string, accountsOverride: string | null): string {
+  const composed = /@join__graph\(name: "accounts", url: "([^"]+)"\)/.exec(supergraphSdl)?.[1];
+  const accountsUrl = accountsOverride ?? composed;
+  if (!accountsUrl) throw new Error('no accounts subgraph URL to derive JWKS_URL from; set JWKS_URL');
+  return new URL('/.well-known/jwks.json', accountsUrl).toString();
 }
 
 export async function createRouter(config: RouterConfig): Promise<Router> {
@@ -26,13 +35,19 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       return new SubgraphDataSource(name, target, http.fetcher, config.routerSigningSecret);
     },
   });
+  const verifyToken = createTokenVerifier({
+    jwksUrl: config.jwksUrl ?? defaultJwksUrl(supergraphSdl, config.subgraphUrls.accounts),
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    refreshCooldownMs: config.jwksRefreshCooldownMs,
+  });
   const apollo = new ApolloServer<RouterContext>({ gateway, introspection: true, logger, includeStacktraceInErrorResponses: false });
   await apollo.start();
 
   const server = createGraphQLHttpServer({
     apollo,
     logger,
-    context: async () => ({ viewer: null }),
+    context: async (request) => ({ viewer: await viewerFromAuthorization(request.headers.authorization, verifyToken) }),
     routes: {
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: 'router' }),
     },

@@ -86,7 +86,12 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
 export interface Stack {
   readonly routerUrl: string;
   readonly subgraphs: Readonly<Record<SubgraphName, RunningSubgraph>>;
-  query<Data = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<Data>>;
+  /** A client request to the router, with `Authorization: Bearer <accessToken>` when given. */
+  query<Data = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    accessToken?: string,
+  ): Promise<GraphQLResponse<Data>>;
   stop(): Promise<void>;
 }
 
@@ -95,6 +100,8 @@ export interface StackOptions {
   readonly seedDemo?: boolean;
   readonly subgraphTimeoutMs?: number;
   readonly env?: Partial<Record<SubgraphName, Env>>;
+  /** Extra router settings, as its environment would give them. */
+  readonly routerEnv?: Env;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -119,13 +126,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
       SUBGRAPH_TIMEOUT_MS: String(options.subgraphTimeoutMs ?? 5_000),
       ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, subgraphs[name].graphqlUrl])),
+      ...options.routerEnv,
     }),
   );
   const routerUrl = `${await router.listen()}/graphql`;
   return {
     routerUrl,
     subgraphs,
-    query: (query, variables) => graphqlRequest(routerUrl, query, variables),
+    query: (query, variables, accessToken) =>
+      graphqlRequest(routerUrl, query, variables, accessToken ? { authorization: `Bearer ${accessToken}` } : {}),
     async stop() {
       await router.close();
       await Promise.all(running.map((subgraph) => subgraph.dispose()));

@@ -1,0 +1,64 @@
+import type { Viewer } from '@booking/runtime';
+import { GraphQLError } from 'graphql';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+
+export interface TokenVerifierOptions {
+  readonly jwksUrl: string;
+  readonly issuer: string;
+  readonly audience: string;
+  /** Least time between two JWKS fetches; an unknown `kid` refetches once this has passed. */
+  readonly refreshCooldownMs: number;
+}
+
+export type TokenVerifier = (token: string) => Promise<Viewer>;
+
+/** A request with a bad token is refused as a whole: 401, UNAUTHENTICATED, never a 500. */
+export function unauthenticated(reason: string): GraphQLError {
+  return new GraphQLError(`Unauthenticated: ${reason}`, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'the access token has expired';
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return 'the access token was signed with an unknown key';
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'the access token signature is invalid';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `the access token claim "${error.claim}" is invalid`;
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof TypeError) return 'the signing keys could not be fetched';
+  if (error instanceof joseErrors.JOSEError) return 'the access token is malformed';
+  return 'the access token could not be verified';
+}
+
+/**
+ * Verifies accounts' ES256 access tokens against its JWKS, cached and refetched when a token
+ * names a key the cache does not know (after a rotation).
+ */
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const keys = createRemoteJWKSet(new URL(options.jwksUrl), {
+    cooldownDuration: options.refreshCooldownMs,
+    cacheMaxAge: 10 * 60_000,
+    timeoutDuration: 5_000,
+  });
+  return async (token) => {
+    try {
+      const { payload } = await jwtVerify(token, keys, {
+        issuer: options.issuer,
+        audience: options.audience,
+        algorithms: ['ES256'],
+        typ: 'at+jwt',
+        requiredClaims: ['sub', 'exp'],
+      });
+      const scope = typeof payload.scope === 'string' ? payload.scope : '';
+      const role = typeof payload.role === 'string' ? payload.role : '';
+      return { userId: payload.sub as string, role, scopes: scope.split(' ').filter(Boolean) };
+    } catch (error) {
+      throw unauthenticated(reasonOf(error));
+    }
+  };
+}
+
+/** `Authorization: Bearer <jwt>` → viewer; no header → anonymous. */
+export async function viewerFromAuthorization(header: string | undefined, verify: TokenVerifier): Promise<Viewer | null> {
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  if (!match) throw unauthenticated('the Authorization header must be "Bearer <access token>"');
+  return verify(match[1] as string);
+}
