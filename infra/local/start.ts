@@ -85,6 +85,8 @@ async function resolveDatabaseUrls(
   return { urls, postgres };
 }
 
+const EXAMPLE_LOGIN = `mutation { login(input: { email: "ada@example.com", password: "demo-password" }) { accessToken } }`;
+
 const EXAMPLE_QUERY = `query Bookings {
   bookings(first: 3) {
     edges {
@@ -172,7 +174,10 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nbooking-supergraph is ready in ${seconds}s\n` +
         `  GraphQL (and Apollo Sandbox in a browser): http://localhost:${config.routerPort}/graphql\n` +
-        `  Try:\n\n${EXAMPLE_QUERY.replace(/^/gm, '    ')}\n\n` +
+        '  Demo accounts (password "demo-password"): ada@example.com (admin), hana@example.com (host),\n' +
+        '  alice@example.com (guest). Sign in, then send `Authorization: Bearer <accessToken>`:\n\n' +
+        `    ${EXAMPLE_LOGIN}\n\n` +
+        `  Then try:\n\n${EXAMPLE_QUERY.replace(/^/gm, '    ')}\n\n` +
         `  curl -s http://localhost:${config.routerPort}/graphql -H 'content-type: application/json' \\\n` +
         `    -d '{"query":"{ listings(first: 3) { edges { node { title city } } } }"}'\n\n` +
         '  Ctrl-C stops everything.\n\n',

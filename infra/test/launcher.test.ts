@@ -59,7 +59,14 @@ describe('npm start (the local launcher)', () => {
     const launched = await launch(env);
     try {
       expect(launched.output()).toContain(`http://localhost:${env.ROUTER_PORT}/graphql`);
-      const response = await graphqlRequest<{ users: { edges: unknown[] } }>(routerUrl, KYOTO);
+      // The demo admin signs in with the demo password the launcher prints.
+      const login = await graphqlRequest<{ login: { accessToken: string } }>(
+        routerUrl,
+        'mutation { login(input: { email: "ada@example.com", password: "demo-password" }) { accessToken } }',
+      );
+      expect(launched.output()).toContain('demo-password');
+      const authorization = { authorization: `Bearer ${login.data?.login.accessToken}` };
+      const response = await graphqlRequest<{ users: { edges: unknown[] } }>(routerUrl, KYOTO, {}, authorization);
       expect(response.errors).toBeUndefined();
       expect(response.data).toMatchObject({
         listings: {

@@ -3,6 +3,8 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { createGraphQLHttpServer, createLogger, sendJson, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
 import type { RouterConfig } from './config';
+import { readAccessRequirements } from './auth/accessRequirements';
+import { AuthorizingGateway } from './auth/authorizingGateway';
 import { createTokenVerifier, viewerFromAuthorization } from './auth/tokenVerifier';
 import type { RouterContext } from './routerContext';
 import { createSubgraphFetcher, SubgraphDataSource } from './subgraphDataSource';
@@ -11,6 +13,23 @@ export interface Router {
   readonly logger: Logger;
   listen(): Promise<string>;
   close(): Promise<void>;
+}
+
+/** The security features AuthorizingGateway enforces itself. */
+const ENFORCED_FEATURES = ['authenticated', 'requiresScopes'];
+
+/**
+ * @apollo/gateway refuses a supergraph with `for: SECURITY` features it cannot enforce, which
+ * is right; we enforce `@authenticated` and `@requiresScopes` in AuthorizingGateway, so the
+ * gateway is given a copy where those two are ordinary links. Any other security feature
+ * (`@policy`) still makes the gateway refuse to start.
+ */
+function delegateEnforcedSecurityFeatures(supergraphSdl: string): string {
+  const features = ENFORCED_FEATURES.join('|');
+  return supergraphSdl.replace(
+    new RegExp(`(@link\\(url: "https://specs\\.apollo\\.dev/(?:${features})/v[0-9.]+"), for: SECURITY\\)`, 'g'),
+    '$1)',
+  );
 }
 
 /** accounts serves its JWKS beside its GraphQL endpoint. */
@@ -26,7 +45,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
   const http = createSubgraphFetcher(config.subgraphTimeoutMs);
   const gateway = new ApolloGateway({
-    supergraphSdl,
+    supergraphSdl: delegateEnforcedSecurityFeatures(supergraphSdl),
     logger,
     buildService: ({ name, url }) => {
       const override = SUBGRAPH_NAMES.find((known) => known === name);
@@ -41,7 +60,12 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     audience: config.jwtAudience,
     refreshCooldownMs: config.jwksRefreshCooldownMs,
   });
-  const apollo = new ApolloServer<RouterContext>({ gateway, introspection: true, logger, includeStacktraceInErrorResponses: false });
+  const apollo = new ApolloServer<RouterContext>({
+    gateway: new AuthorizingGateway(gateway, readAccessRequirements(supergraphSdl)),
+    introspection: true,
+    logger,
+    includeStacktraceInErrorResponses: false,
+  });
   await apollo.start();
 
   const server = createGraphQLHttpServer({

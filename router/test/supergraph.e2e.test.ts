@@ -1,53 +1,63 @@
 import { createServer, type Server } from 'node:net';
 import { SUBGRAPH_NAMES, type SubgraphName } from '@booking/runtime';
 import { createRouter, readRouterConfig } from '@booking/router';
-import { countSql, graphqlRequest, startStack, TEST_SIGNING_SECRET, type Stack } from '@booking/testkit';
+import {
+  adminThroughRouter,
+  countSql,
+  graphqlRequest,
+  registerThroughRouter,
+  startStack,
+  TEST_SIGNING_SECRET,
+  type Stack,
+  type TestSession,
+} from '@booking/testkit';
 
 /** End to end: the real router over the four real subgraphs, each on its own PostgreSQL database. */
 describe('supergraph through the router', () => {
   let stack: Stack;
+  let admin: TestSession;
+  let host: TestSession;
+  let guest: TestSession;
 
   beforeAll(async () => {
     stack = await startStack();
+    admin = await adminThroughRouter(stack);
+    host = await registerThroughRouter(stack, 'host@e2e.example', 'HOST');
+    guest = await registerThroughRouter(stack, 'guest@e2e.example');
   });
   afterAll(() => stack?.stop());
 
-  async function mutate<Data>(query: string, variables: Record<string, unknown>): Promise<Data> {
-    const response = await stack.query<Data>(query, variables);
+  async function mutate<Data>(query: string, variables: Record<string, unknown>, session: TestSession): Promise<Data> {
+    const response = await stack.query<Data>(query, variables, session.accessToken);
     if (response.errors || !response.data) throw new Error(JSON.stringify(response.errors));
     return response.data;
   }
 
-  const createUser = (email: string, displayName: string, role: string) =>
-    mutate<{ createUser: { id: string } }>(
-      `mutation($input: CreateUserInput!) { createUser(input: $input) { id } }`,
-      { input: { email, displayName, role } },
-    ).then((data) => data.createUser.id);
-
-  const createListing = (hostId: string, title: string, city = 'Lisbon') =>
+  const createListing = (owner: TestSession, title: string, city = 'Lisbon') =>
     mutate<{ createListing: { id: string } }>(
       `mutation($input: CreateListingInput!) { createListing(input: $input) { id } }`,
-      { input: { title, city, capacity: 2, pricePerNight: { amount: 9500, currency: 'EUR' }, hostId } },
+      { input: { title, city, capacity: 2, pricePerNight: { amount: 9500, currency: 'EUR' } } },
+      owner,
     ).then((data) => data.createListing.id);
 
-  const createBooking = (listingId: string, guestId: string, startsAt: string, endsAt: string) =>
+  const createBooking = (booker: TestSession, listingId: string, startsAt: string, endsAt: string) =>
     mutate<{ createBooking: { id: string } }>(
       `mutation($input: CreateBookingInput!) { createBooking(input: $input) { id } }`,
-      { input: { listingId, guestId, startsAt, endsAt } },
+      { input: { listingId, startsAt, endsAt } },
+      booker,
     ).then((data) => data.createBooking.id);
 
-  const issueInvoice = (bookingId: string, amount: number) =>
+  const issueInvoice = (bookingId: string, guestId: string, amount: number) =>
     mutate<{ issueInvoice: { id: string } }>(
       `mutation($input: IssueInvoiceInput!) { issueInvoice(input: $input) { id } }`,
-      { input: { bookingId, amount: { amount, currency: 'EUR' } } },
+      { input: { bookingId, guestId, amount: { amount, currency: 'EUR' } } },
+      admin,
     ).then((data) => data.issueInvoice.id);
 
   it('answers one query that needs all four subgraphs, with exact data', async () => {
-    const hostId = await createUser('host@e2e.example', 'Hana Host', 'HOST');
-    const guestId = await createUser('guest@e2e.example', 'Gus Guest', 'GUEST');
-    const listingId = await createListing(hostId, 'Alfama loft');
-    const bookingId = await createBooking(listingId, guestId, '2027-02-01T15:00:00Z', '2027-02-04T11:00:00Z');
-    const invoiceId = await issueInvoice(bookingId, 28500);
+    const listingId = await createListing(host, 'Alfama loft');
+    const bookingId = await createBooking(guest, listingId, '2027-02-01T15:00:00Z', '2027-02-04T11:00:00Z');
+    const invoiceId = await issueInvoice(bookingId, guest.userId, 28500);
 
     const response = await stack.query(
       `query($id: ID!) {
@@ -59,6 +69,7 @@ describe('supergraph through the router', () => {
         }
       }`,
       { id: bookingId },
+      guest.accessToken,
     );
     expect(response.errors).toBeUndefined();
     expect(response.data).toEqual({
@@ -72,24 +83,22 @@ describe('supergraph through the router', () => {
           title: 'Alfama loft',
           city: 'Lisbon',
           pricePerNight: { amount: 9500, currency: 'EUR' },
-          host: { displayName: 'Hana Host', role: 'HOST' },
+          host: { displayName: 'host', role: 'HOST' },
         },
-        guest: { displayName: 'Gus Guest', email: 'guest@e2e.example', bookings: [{ id: bookingId }] },
+        guest: { displayName: 'guest', email: 'guest@e2e.example', bookings: [{ id: bookingId }] },
         invoice: { id: invoiceId, status: 'OPEN', amount: { amount: 28500, currency: 'EUR' }, booking: { id: bookingId } },
       },
     });
   });
 
   it('issues the same number of SQL statements for 50 bookings as for 5 (no N+1)', async () => {
-    const guestIds = await Promise.all(
-      Array.from({ length: 10 }, (_, index) => createUser(`n1-guest-${index}@e2e.example`, `Guest ${index}`, 'GUEST')),
-    );
-    const hostId = await createUser('n1-host@e2e.example', 'N1 Host', 'HOST');
-    const listingIds = await Promise.all(Array.from({ length: 50 }, (_, index) => createListing(hostId, `Listing ${index}`, 'Berlin')));
+    const guests = await Promise.all(Array.from({ length: 10 }, (_, index) => registerThroughRouter(stack, `n1-guest-${index}@e2e.example`)));
+    const listingIds = await Promise.all(Array.from({ length: 50 }, (_, index) => createListing(host, `Listing ${index}`, 'Berlin')));
     await Promise.all(
       listingIds.map(async (listingId, index) => {
-        const bookingId = await createBooking(listingId, guestIds[index % guestIds.length]!, '2027-08-01T00:00:00Z', '2027-08-03T00:00:00Z');
-        await issueInvoice(bookingId, 19000);
+        const booker = guests[index % guests.length]!;
+        const bookingId = await createBooking(booker, listingId, '2027-08-01T00:00:00Z', '2027-08-03T00:00:00Z');
+        await issueInvoice(bookingId, booker.userId, 19000);
       }),
     );
 
@@ -103,6 +112,7 @@ describe('supergraph through the router', () => {
           bookings(first: $first) { edges { node { id listing { title } guest { displayName } invoice { status } } } }
         }`,
         { first },
+        admin.accessToken,
       );
       expect(response.errors).toBeUndefined();
       expect(response.data?.bookings.edges).toHaveLength(first);
@@ -122,22 +132,32 @@ describe('supergraph through the router', () => {
     expect(parse.status).toBe(400);
     expect(parse.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
 
-    const unknownField = await stack.query('{ bookings { edges { node { price } } } }');
+    const unknownField = await stack.query('{ bookings { edges { node { price } } } }', {}, admin.accessToken);
     expect(unknownField.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
 
-    const wrongVariable = await stack.query('query($first: Int!) { bookings(first: $first) { edges { cursor } } }', { first: 'ten' });
+    const wrongVariable = await stack.query(
+      'query($first: Int!) { bookings(first: $first) { edges { cursor } } }',
+      { first: 'ten' },
+      admin.accessToken,
+    );
     expect(wrongVariable.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
 
     const badRange = await stack.query(
-      `mutation { createBooking(input: { listingId: "0e7c5f8a-3333-4333-8333-000000000001", guestId: "0e7c5f8a-3333-4333-8333-000000000002",
+      `mutation { createBooking(input: { listingId: "0e7c5f8a-3333-4333-8333-000000000001",
         startsAt: "2027-01-02T00:00:00Z", endsAt: "2027-01-01T00:00:00Z" }) { id } }`,
+      {},
+      guest.accessToken,
     );
     expect(badRange.errors?.[0]).toMatchObject({
       message: 'endsAt: must be after startsAt',
       extensions: { code: 'BAD_USER_INPUT', field: 'endsAt', serviceName: 'bookings' },
     });
 
-    const unknown = await stack.query(`{ booking(id: "0e7c5f8a-3333-4333-8333-000000000009") { id } listing(id: "x") { id } }`);
+    const unknown = await stack.query(
+      `{ booking(id: "0e7c5f8a-3333-4333-8333-000000000009") { id } listing(id: "x") { id } }`,
+      {},
+      admin.accessToken,
+    );
     expect(unknown).toMatchObject({ status: 200, data: { booking: null, listing: null } });
     expect(unknown.errors).toBeUndefined();
 
@@ -160,6 +180,7 @@ describe('supergraph through the router', () => {
         ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
         ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.subgraphs[name].graphqlUrl])),
         ACCOUNTS_URL: `http://127.0.0.1:${port}/graphql`,
+        JWKS_URL: `${stack.subgraphs.accounts.baseUrl}/.well-known/jwks.json`,
       }),
     );
     try {
@@ -168,6 +189,8 @@ describe('supergraph through the router', () => {
       const response = await graphqlRequest<{ bookings: { edges: { node: { status: string; guest: null } }[] } }>(
         url,
         '{ bookings(first: 1) { edges { node { status guest { displayName } } } } }',
+        {},
+        { authorization: `Bearer ${guest.accessToken}` },
       );
       expect(Date.now() - started).toBeLessThan(3_000);
       expect(response.data?.bookings.edges[0]?.node).toEqual({ status: 'HELD', guest: null });
@@ -187,9 +210,11 @@ describe('supergraph through the router', () => {
     await stack.subgraphs.catalog.stop();
     const response = await stack.query<{ bookings: { edges: { node: { status: string; listing: null; guest: { displayName: string } } }[] } }>(
       '{ bookings(first: 1) { edges { node { status listing { title } guest { displayName } } } } }',
+      {},
+      guest.accessToken,
     );
     expect(response.status).toBe(200);
-    expect(response.data?.bookings.edges[0]?.node).toEqual({ status: 'HELD', listing: null, guest: { displayName: 'Gus Guest' } });
+    expect(response.data?.bookings.edges[0]?.node).toEqual({ status: 'HELD', listing: null, guest: { displayName: 'guest' } });
     expect(response.errors?.[0]).toMatchObject({
       message: expect.stringContaining('Subgraph "catalog" is unavailable'),
       extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'catalog' },

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Viewer } from '@booking/runtime';
 import type { RunningSubgraph } from './stack';
 
 /** The SDL committed under schema/ for a subgraph; composition reads exactly this file. */
@@ -18,10 +19,12 @@ export async function fetchEntities<Entity>(
   subgraph: RunningSubgraph,
   representations: Record<string, unknown>[],
   selection: string,
+  viewer: Viewer | null = null,
 ): Promise<(Entity | null)[]> {
   const response = await subgraph.query<{ _entities: (Entity | null)[] }>(
     `query($representations: [_Any!]!) { _entities(representations: $representations) { ${selection} } }`,
     { representations },
+    viewer,
   );
   if (!response.data) throw new Error(`_entities failed: ${JSON.stringify(response.errors)}`);
   return response.data._entities;

@@ -4,3 +4,4 @@ export * from './ports';
 export * from './sqlCounter';
 export * from './stack';
 export * from './federationContract';
+export * from './sessions';

@@ -23,3 +23,5 @@ export const accounts = defineSubgraph<AccountsLoaders, AccountsServices>({
 export const { buildSchema, createServer } = accounts;
 export { User, Role } from './entities/User';
 export { JWKS_PATH } from './auth/accountsServices';
+export { ROLE_SCOPES } from './auth/scopes';
+export { PasswordHasher } from './auth/PasswordHasher';

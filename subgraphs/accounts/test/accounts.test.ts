@@ -6,6 +6,7 @@ import {
   servedSdl,
   startSubgraph,
   TEST_SIGNING_SECRET,
+  viewerWith,
   type RunningSubgraph,
 } from '@booking/testkit';
 
@@ -13,6 +14,9 @@ const CREATE_USER = `mutation($input: CreateUserInput!) { createUser(input: $inp
 
 describe('accounts subgraph (real PostgreSQL)', () => {
   let accounts: RunningSubgraph;
+  const admin = viewerWith('ADMIN');
+  const asAdmin = <Data = Record<string, unknown>>(query: string, variables?: Record<string, unknown>) =>
+    accounts.query<Data>(query, variables, admin);
 
   beforeAll(async () => {
     accounts = await startSubgraph('accounts');
@@ -20,19 +24,29 @@ describe('accounts subgraph (real PostgreSQL)', () => {
   afterAll(() => accounts?.dispose());
 
   async function createUser(email: string, displayName = 'Someone', role = 'GUEST') {
-    const response = await accounts.query<{ createUser: { id: string } }>(CREATE_USER, { input: { email, displayName, role } });
+    const response = await asAdmin<{ createUser: { id: string } }>(CREATE_USER, { input: { email, displayName, role } });
     if (!response.data) throw new Error(JSON.stringify(response.errors));
     return response.data.createUser;
   }
 
   it('creates a user, normalising the email, and reads it back by id', async () => {
-    const response = await accounts.query(CREATE_USER, { input: { email: 'Hana@Example.COM', displayName: 'Hana', role: 'HOST' } });
+    const response = await asAdmin(CREATE_USER, { input: { email: 'Hana@Example.COM', displayName: 'Hana', role: 'HOST' } });
     expect(response.errors).toBeUndefined();
     const created = (response.data as { createUser: { id: string } }).createUser;
     expect(created).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), email: 'hana@example.com', displayName: 'Hana', role: 'HOST' });
 
-    const read = await accounts.query(`query($id: ID!) { user(id: $id) { id email role } }`, { id: created.id });
+    const read = await asAdmin(`query($id: ID!) { user(id: $id) { id email role } }`, { id: created.id });
     expect(read.data).toEqual({ user: { id: created.id, email: 'hana@example.com', role: 'HOST' } });
+  });
+
+  it('shows an email to its owner and to admins only', async () => {
+    const user = await createUser('private@example.com');
+    const query = `query($id: ID!) { user(id: $id) { displayName email } }`;
+    const asOwner = await accounts.query(query, { id: user.id }, viewerWith('GUEST', user.id));
+    expect(asOwner.data).toEqual({ user: { displayName: 'Someone', email: 'private@example.com' } });
+    const asOther = await accounts.query(query, { id: user.id }, viewerWith('GUEST'));
+    expect(asOther.data).toEqual({ user: { displayName: 'Someone', email: null } });
+    expect(asOther.errors?.[0]).toMatchObject({ path: ['user', 'email'], extensions: { code: 'FORBIDDEN' } });
   });
 
   it('answers null for an unknown or malformed id', async () => {
@@ -42,7 +56,7 @@ describe('accounts subgraph (real PostgreSQL)', () => {
   });
 
   it('rejects invalid input with BAD_USER_INPUT naming each field', async () => {
-    const response = await accounts.query(CREATE_USER, { input: { email: 'not-an-email', displayName: '' } });
+    const response = await asAdmin(CREATE_USER, { input: { email: 'not-an-email', displayName: '' } });
     expect(response.data).toBeNull();
     expect(response.errors?.[0]?.extensions).toMatchObject({
       code: 'BAD_USER_INPUT',
@@ -54,7 +68,7 @@ describe('accounts subgraph (real PostgreSQL)', () => {
   });
 
   it('rejects a wrongly typed variable before execution', async () => {
-    const response = await accounts.query(CREATE_USER, { input: { email: 'x@example.com', displayName: 'X', role: 'KING' } });
+    const response = await asAdmin(CREATE_USER, { input: { email: 'x@example.com', displayName: 'X', role: 'KING' } });
     expect(response.status).toBe(400);
     expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(response.errors?.[0]?.message).toContain('role');
@@ -62,14 +76,14 @@ describe('accounts subgraph (real PostgreSQL)', () => {
 
   it('refuses a second account with the same email (case-insensitive) as EMAIL_TAKEN', async () => {
     await createUser('dup@example.com');
-    const response = await accounts.query(CREATE_USER, { input: { email: 'DUP@example.com', displayName: 'Again' } });
+    const response = await asAdmin(CREATE_USER, { input: { email: 'DUP@example.com', displayName: 'Again' } });
     expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'EMAIL_TAKEN', field: 'email' });
   });
 
   it('pages users with cursors, oldest first', async () => {
     const created = [];
     for (const name of ['p1', 'p2', 'p3']) created.push(await createUser(`${name}@paging.example`));
-    const all = await accounts.query<{ users: { edges: { node: { id: string } }[] } }>(`{ users(first: 100) { edges { node { id } } } }`);
+    const all = await asAdmin<{ users: { edges: { node: { id: string } }[] } }>(`{ users(first: 100) { edges { node { id } } } }`);
     const ids = all.data?.users.edges.map((edge) => edge.node.id) ?? [];
     expect(ids.slice(-3)).toEqual(created.map((user) => user.id));
 
@@ -78,7 +92,7 @@ describe('accounts subgraph (real PostgreSQL)', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const response: { data?: Page | null } = await accounts.query<Page>(page, { after });
+      const response: { data?: Page | null } = await asAdmin<Page>(page, { after });
       const users: Page['users'] = response.data!.users;
       seen.push(...users.edges.map((edge) => edge.node.id));
       if (!users.pageInfo.hasNextPage) break;
@@ -88,9 +102,9 @@ describe('accounts subgraph (real PostgreSQL)', () => {
   });
 
   it('rejects a forged cursor and an out-of-range page size', async () => {
-    const response = await accounts.query(`{ a: users(after: "garbage") { edges { cursor } } }`);
+    const response = await asAdmin(`{ a: users(after: "garbage") { edges { cursor } } }`);
     expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
-    const tooMany = await accounts.query(`{ users(first: 1000) { edges { cursor } } }`);
+    const tooMany = await asAdmin(`{ users(first: 1000) { edges { cursor } } }`);
     expect(tooMany.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'first' }] });
   });
 

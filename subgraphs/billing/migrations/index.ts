@@ -1,7 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000001CreateInvoices } from './Migration20261122000001CreateInvoices';
+import { Migration20261122000002AddInvoiceGuest } from './Migration20261122000002AddInvoiceGuest';
 
 /** Applied in this order; never edit one that has shipped, add a new one. */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261122000001CreateInvoices', class: Migration20261122000001CreateInvoices },
+  { name: 'Migration20261122000002AddInvoiceGuest', class: Migration20261122000002AddInvoiceGuest },
 ];

@@ -1,4 +1,4 @@
-import { committedSdl, fetchEntities, servedSdl, startSubgraph, type RunningSubgraph } from '@booking/testkit';
+import { committedSdl, fetchEntities, servedSdl, startSubgraph, viewerWith, type RunningSubgraph } from '@booking/testkit';
 
 const CREATE_BOOKING = `mutation($input: CreateBookingInput!) {
   createBooking(input: $input) { id status startsAt endsAt listing { id } guest { id } }
@@ -19,9 +19,11 @@ describe('bookings subgraph (real PostgreSQL)', () => {
   afterAll(() => bookings?.dispose());
 
   function book(listingId: string, startsAt: string, endsAt: string, guestId = GUEST) {
-    return bookings.query<{ createBooking: { id: string; status: string } }>(CREATE_BOOKING, {
-      input: { listingId, guestId, startsAt, endsAt },
-    });
+    return bookings.query<{ createBooking: { id: string; status: string } }>(
+      CREATE_BOOKING,
+      { input: { listingId, startsAt, endsAt } },
+      viewerWith('GUEST', guestId),
+    );
   }
 
   it('holds a free slot', async () => {
@@ -89,11 +91,38 @@ describe('bookings subgraph (real PostgreSQL)', () => {
     );
     expect(listings).toEqual([{ id: listingId, bookings: ids.map((id) => ({ id })) }, { id: expect.any(String), bookings: [] }]);
 
-    const users = await fetchEntities(bookings, [{ __typename: 'User', id: guestId }], '... on User { bookings { id status } }');
+    const users = await fetchEntities(
+      bookings,
+      [{ __typename: 'User', id: guestId }],
+      '... on User { bookings { id status } }',
+      viewerWith('GUEST', guestId),
+    );
     expect(users).toEqual([{ bookings: ids.map((id) => ({ id, status: 'HELD' })) }]);
 
     const byId = await fetchEntities(bookings, [{ __typename: 'Booking', id: ids[0] }], '... on Booking { id listing { id } }');
     expect(byId).toEqual([{ id: ids[0], listing: { id: listingId } }]);
+  });
+
+  it('shows guests only their own bookings; admins see all', async () => {
+    const mine = '0e7c5f8a-2222-4222-8222-000000000777';
+    const created = await book(newListingId(), '2027-09-01T00:00:00Z', '2027-09-02T00:00:00Z', mine);
+    const id = created.data!.createBooking.id;
+    const query = `query($id: ID!) { booking(id: $id) { id } bookings(first: 100) { edges { node { guest { id } } } } }`;
+    type Result = { booking: { id: string } | null; bookings: { edges: { node: { guest: { id: string } } }[] } };
+
+    const asOwner = await bookings.query<Result>(query, { id }, viewerWith('GUEST', mine));
+    expect(asOwner.data?.booking).toEqual({ id });
+    expect(new Set(asOwner.data?.bookings.edges.map((edge) => edge.node.guest.id))).toEqual(new Set([mine]));
+
+    const asOther = await bookings.query<Result>(query, { id }, viewerWith('GUEST'));
+    expect(asOther.data).toEqual({ booking: null, bookings: { edges: [] } });
+
+    const asAdmin = await bookings.query<Result>(query, { id }, viewerWith('ADMIN'));
+    expect(asAdmin.data?.booking).toEqual({ id });
+    expect(asAdmin.data?.bookings.edges.length).toBeGreaterThan(1);
+
+    const othersHistory = await fetchEntities(bookings, [{ __typename: 'User', id: mine }], '... on User { bookings { id } }', viewerWith('GUEST'));
+    expect(othersHistory).toEqual([{ bookings: null }]);
   });
 
   it('serves the committed SDL as _service.sdl', async () => {

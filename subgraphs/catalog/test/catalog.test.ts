@@ -1,12 +1,13 @@
-import { committedSdl, fetchEntities, servedSdl, startSubgraph, type RunningSubgraph } from '@booking/testkit';
+import { committedSdl, fetchEntities, servedSdl, startSubgraph, viewerWith, type RunningSubgraph } from '@booking/testkit';
 
 const CREATE_LISTING = `mutation($input: CreateListingInput!) {
   createListing(input: $input) { id title city capacity pricePerNight { amount currency } host { id } }
 }`;
 const HOST_ID = '0e7c5f8a-1111-4111-8111-000000000001';
+const HOST = viewerWith('HOST', HOST_ID);
 
 function listingInput(overrides: Record<string, unknown> = {}) {
-  return { title: 'Loft', city: 'Lisbon', capacity: 2, pricePerNight: { amount: 9500, currency: 'EUR' }, hostId: HOST_ID, ...overrides };
+  return { title: 'Loft', city: 'Lisbon', capacity: 2, pricePerNight: { amount: 9500, currency: 'EUR' }, ...overrides };
 }
 
 describe('catalog subgraph (real PostgreSQL)', () => {
@@ -18,13 +19,13 @@ describe('catalog subgraph (real PostgreSQL)', () => {
   afterAll(() => catalog?.dispose());
 
   async function createListing(overrides: Record<string, unknown> = {}) {
-    const response = await catalog.query<{ createListing: { id: string } }>(CREATE_LISTING, { input: listingInput(overrides) });
+    const response = await catalog.query<{ createListing: { id: string } }>(CREATE_LISTING, { input: listingInput(overrides) }, HOST);
     if (!response.data) throw new Error(JSON.stringify(response.errors));
     return response.data.createListing;
   }
 
   it('creates a listing with its price as Money and its host as a User reference', async () => {
-    const response = await catalog.query(CREATE_LISTING, { input: listingInput({ title: 'Alfama loft' }) });
+    const response = await catalog.query(CREATE_LISTING, { input: listingInput({ title: 'Alfama loft' }) }, HOST);
     expect(response.errors).toBeUndefined();
     expect(response.data).toEqual({
       createListing: {
@@ -59,10 +60,21 @@ describe('catalog subgraph (real PostgreSQL)', () => {
     ['pricePerNight.amount', { pricePerNight: { amount: -1, currency: 'EUR' } }],
     ['hostId', { hostId: 'someone' }],
   ])('rejects a bad %s with BAD_USER_INPUT naming it', async (field, overrides) => {
-    const response = await catalog.query(CREATE_LISTING, { input: listingInput(overrides) });
+    const response = await catalog.query(CREATE_LISTING, { input: listingInput(overrides) }, viewerWith('ADMIN'));
     expect(response.data).toBeNull();
     expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(response.errors?.[0]?.extensions?.fields).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+  });
+
+  it('lets hosts list only as themselves; admins may list for any host', async () => {
+    const otherHost = '0e7c5f8a-1111-4111-8111-000000000002';
+    const asHost = await catalog.query(CREATE_LISTING, { input: listingInput({ hostId: otherHost }) }, HOST);
+    expect(asHost.errors?.[0]).toMatchObject({
+      message: 'Forbidden: only admins may create listings for another host',
+      extensions: { code: 'FORBIDDEN' },
+    });
+    const asAdmin = await catalog.query(CREATE_LISTING, { input: listingInput({ hostId: otherHost }) }, viewerWith('ADMIN'));
+    expect(asAdmin.data).toMatchObject({ createListing: { host: { id: otherHost } } });
   });
 
   it('answers null for an unknown listing', async () => {

@@ -32,3 +32,11 @@ export class Conflict extends DomainError {
     this.code = code;
   }
 }
+
+/** The caller is known but this object is not theirs to see or change. */
+export class Forbidden extends DomainError {
+  readonly code = 'FORBIDDEN';
+  constructor(message: string) {
+    super(`Forbidden: ${message}`);
+  }
+}

@@ -16,7 +16,7 @@ export class User {
   @PrimaryKey({ type: 'uuid' })
   id!: string;
 
-  @Field(() => String, { description: 'Unique, stored lower-case.' })
+  /** Exposed through UserResolver.email (owner and admins only). */
   @Property({ type: 'text', unique: 'users_email_key' })
   email!: string;
 

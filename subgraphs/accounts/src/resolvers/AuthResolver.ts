@@ -50,7 +50,8 @@ class LoginInput {
   password!: string;
 }
 
-function payload(session: Session): AuthPayload {
+function payload(session: Session, context: AccountsContext): AuthPayload {
+  context.loaders.signedInAs.add(session.user.id);
   return Object.assign(new AuthPayload(), session);
 }
 
@@ -58,17 +59,17 @@ function payload(session: Session): AuthPayload {
 export class AuthResolver {
   @Mutation(() => AuthPayload, { description: 'Creates an account and signs it in.' })
   async register(@Arg('input', () => RegisterInput) input: RegisterInput, @Ctx() context: AccountsContext): Promise<AuthPayload> {
-    return payload(await new AuthService(context.em, context.services).register(input));
+    return payload(await new AuthService(context.em, context.services).register(input), context);
   }
 
   @Mutation(() => AuthPayload, { description: 'UNAUTHENTICATED for a wrong email or password (not saying which).' })
   async login(@Arg('input', () => LoginInput) input: LoginInput, @Ctx() context: AccountsContext): Promise<AuthPayload> {
-    return payload(await new AuthService(context.em, context.services).login(input.email, input.password));
+    return payload(await new AuthService(context.em, context.services).login(input.email, input.password), context);
   }
 
   @Mutation(() => AuthPayload, { description: 'Trades a refresh token for a new session; the old token stops working.' })
   async refreshToken(@Arg('refreshToken', () => String) refreshToken: string, @Ctx() context: AccountsContext): Promise<AuthPayload> {
-    return payload(await new AuthService(context.em, context.services).refresh(refreshToken));
+    return payload(await new AuthService(context.em, context.services).refresh(refreshToken), context);
   }
 
   @Mutation(() => Boolean, { description: 'Revokes the login the refresh token belongs to.' })

@@ -1,6 +1,6 @@
-import { ConnectionArgs, connectionType } from '@booking/runtime';
+import { ConnectionArgs, connectionType, Forbidden, hasScope } from '@booking/runtime';
 import { IsEmail, Length } from 'class-validator';
-import { Arg, Args, Ctx, Field, ID, InputType, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, Directive, Field, FieldResolver, ID, InputType, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Role, User } from '../entities/User';
 import type { AccountsContext } from '../loaders';
 import { UserService } from '../services/UserService';
@@ -28,12 +28,21 @@ export class UserResolver {
     return context.loaders.userById.load(id);
   }
 
-  @Query(() => UserConnection, { description: 'All users, oldest first.' })
+  @Directive('@requiresScopes(scopes: [["admin"]])')
+  @Query(() => UserConnection, { description: 'All users, oldest first (admins only).' })
   users(@Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() context: AccountsContext) {
     return new UserService(context.em).list(args);
   }
 
-  @Mutation(() => User)
+  @FieldResolver(() => String, { nullable: true, description: 'Unique, lower-case; visible to its owner and to admins.' })
+  email(@Root() user: User, @Ctx() context: AccountsContext): string {
+    const own = context.viewer?.userId === user.id || context.loaders.signedInAs.has(user.id);
+    if (own || hasScope(context.viewer, 'admin')) return user.email;
+    throw new Forbidden('email is visible only to its owner and to admins');
+  }
+
+  @Directive('@requiresScopes(scopes: [["admin"]])')
+  @Mutation(() => User, { description: 'Creates an account with any role (admins only); people sign up with `register`.' })
   createUser(@Arg('input', () => CreateUserInput) input: CreateUserInput, @Ctx() context: AccountsContext): Promise<User> {
     return new UserService(context.em).create(input);
   }

@@ -21,6 +21,10 @@ export class Invoice {
   @Property({ type: 'uuid', unique: 'invoices_booking_id_key' })
   bookingId!: string;
 
+  /** The booking's guest (owned by accounts), who may see and pay this invoice. */
+  @Property({ type: 'uuid', nullable: true })
+  guestId?: string | null;
+
   /** Minor units of `currency`; exposed as `amount: Money`. */
   @Property({ type: 'integer' })
   amountMinor!: number;

@@ -5,6 +5,7 @@ import { Invoice, InvoiceStatus } from '../entities/Invoice';
 
 export interface InvoiceRequest {
   bookingId: string;
+  guestId: string;
   amount: { amount: number; currency: string };
 }
 
@@ -21,6 +22,7 @@ export class InvoiceService {
     const invoice = this.em.create(Invoice, {
       id: randomUUID(),
       bookingId: request.bookingId,
+      guestId: request.guestId,
       amountMinor: request.amount.amount,
       currency: request.amount.currency,
       status: InvoiceStatus.OPEN,

@@ -1,6 +1,6 @@
-import { ConnectionArgs, connectionType } from '@booking/runtime';
+import { ConnectionArgs, connectionType, Forbidden, hasScope, type Viewer } from '@booking/runtime';
 import { IsUUID } from 'class-validator';
-import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, Directive, Field, FieldResolver, ID, InputType, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Booking } from '../entities/Booking';
 import { ListingReference, UserReference } from '../entities/references';
 import type { BookingsContext } from '../loaders';
@@ -8,15 +8,21 @@ import { BookingService } from '../services/BookingService';
 
 const BookingConnection = connectionType('Booking', Booking);
 
+/** The router enforces `@authenticated`; this guards direct use of the resolvers all the same. */
+function signedIn(viewer: Viewer | null): Viewer {
+  if (!viewer) throw new Forbidden('sign in first');
+  return viewer;
+}
+
+function canSee(viewer: Viewer | null, booking: Booking): boolean {
+  return viewer !== null && (viewer.userId === booking.guestId || hasScope(viewer, 'admin'));
+}
+
 @InputType()
 class CreateBookingInput {
   @Field(() => ID)
   @IsUUID('all', { message: 'listingId must be a listing id' })
   listingId!: string;
-
-  @Field(() => ID)
-  @IsUUID('all', { message: 'guestId must be a user id' })
-  guestId!: string;
 
   @Field(() => Date)
   startsAt!: Date;
@@ -27,19 +33,24 @@ class CreateBookingInput {
 
 @Resolver(() => Booking)
 export class BookingResolver {
-  @Query(() => Booking, { nullable: true, description: 'A booking by id; null when there is none.' })
-  booking(@Arg('id', () => ID) id: string, @Ctx() context: BookingsContext): Promise<Booking | null> {
-    return context.loaders.bookingById.load(id);
+  @Directive('@authenticated')
+  @Query(() => Booking, { nullable: true, description: 'A booking by id; null when there is none or it is not yours.' })
+  async booking(@Arg('id', () => ID) id: string, @Ctx() context: BookingsContext): Promise<Booking | null> {
+    const booking = await context.loaders.bookingById.load(id);
+    return booking && canSee(context.viewer, booking) ? booking : null;
   }
 
-  @Query(() => BookingConnection, { description: 'Bookings, oldest first.' })
+  @Directive('@authenticated')
+  @Query(() => BookingConnection, { description: 'Your bookings, oldest first (admins: everyone’s).' })
   bookings(@Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() context: BookingsContext) {
-    return new BookingService(context.em).list(args);
+    const viewer = signedIn(context.viewer);
+    return new BookingService(context.em).list(args, hasScope(viewer, 'admin') ? {} : { guestId: viewer.userId });
   }
 
-  @Mutation(() => Booking, { description: 'Holds the time range; BOOKING_CONFLICT when it overlaps an active booking.' })
+  @Directive('@requiresScopes(scopes: [["bookings:write"]])')
+  @Mutation(() => Booking, { description: 'Holds the time range for you; BOOKING_CONFLICT when it overlaps an active booking.' })
   createBooking(@Arg('input', () => CreateBookingInput) input: CreateBookingInput, @Ctx() context: BookingsContext) {
-    return new BookingService(context.em).create(input);
+    return new BookingService(context.em).create({ ...input, guestId: signedIn(context.viewer).userId });
   }
 
   @FieldResolver(() => ListingReference, {
@@ -61,7 +72,8 @@ export class BookingResolver {
 
 @Resolver(() => ListingReference)
 export class ListingBookingsResolver {
-  @FieldResolver(() => [Booking], { description: 'Bookings of this listing, oldest first.' })
+  @Directive('@requiresScopes(scopes: [["admin"]])')
+  @FieldResolver(() => [Booking], { description: 'Bookings of this listing, oldest first (admins).' })
   bookings(@Root() listing: ListingReference, @Ctx() context: BookingsContext): Promise<Booking[]> {
     return context.loaders.bookingsByListingId.load(listing.id);
   }
@@ -69,8 +81,14 @@ export class ListingBookingsResolver {
 
 @Resolver(() => UserReference)
 export class UserBookingsResolver {
-  @FieldResolver(() => [Booking], { description: 'Bookings this user made as a guest, oldest first.' })
+  @Directive('@authenticated')
+  @FieldResolver(() => [Booking], {
+    nullable: true,
+    description: 'Bookings this user made as a guest, oldest first; only for the user and admins.',
+  })
   bookings(@Root() user: UserReference, @Ctx() context: BookingsContext): Promise<Booking[]> {
+    const viewer = signedIn(context.viewer);
+    if (viewer.userId !== user.id && !hasScope(viewer, 'admin')) throw new Forbidden('bookings are visible only to their guest and to admins');
     return context.loaders.bookingsByGuestId.load(user.id);
   }
 }

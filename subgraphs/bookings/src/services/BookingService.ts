@@ -8,6 +8,7 @@ import {
   type Connection,
   type ConnectionArgs,
 } from '@booking/runtime';
+import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Booking, BookingStatus } from '../entities/Booking';
 
@@ -41,8 +42,8 @@ export function checkBookingRequest(request: BookingRequest): void {
 export class BookingService {
   constructor(private readonly em: EntityManager) {}
 
-  list(args: ConnectionArgs): Promise<Connection<Booking>> {
-    return findPage(this.em, Booking, {}, args);
+  list(args: ConnectionArgs, where: FilterQuery<Booking> = {}): Promise<Connection<Booking>> {
+    return findPage(this.em, Booking, where, args);
   }
 
   async create(request: BookingRequest): Promise<Booking> {

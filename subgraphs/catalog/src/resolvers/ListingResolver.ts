@@ -1,6 +1,6 @@
-import { ConnectionArgs, connectionType, Money, MoneyInput } from '@booking/runtime';
-import { IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { ConnectionArgs, connectionType, Forbidden, hasScope, Money, MoneyInput, type Viewer } from '@booking/runtime';
+import { IsOptional, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
+import { Arg, Args, ArgsType, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Listing } from '../entities/Listing';
 import { UserReference } from '../entities/UserReference';
 import type { CatalogContext } from '../loaders';
@@ -38,9 +38,18 @@ class CreateListingInput {
   @ValidateNested()
   pricePerNight!: MoneyInput;
 
-  @Field(() => ID)
+  @Field(() => ID, { nullable: true, description: 'Admins may list on behalf of a host; hosts list as themselves.' })
+  @IsOptional()
   @IsUUID('all', { message: 'hostId must be a user id' })
-  hostId!: string;
+  hostId?: string | null;
+}
+
+/** Hosts list as themselves; only an admin may name another host. */
+function listingHost(viewer: Viewer | null, requested: string | null | undefined): string {
+  if (!viewer) throw new Forbidden('sign in as a host to create listings');
+  if (!requested || requested === viewer.userId) return viewer.userId;
+  if (hasScope(viewer, 'admin')) return requested;
+  throw new Forbidden('only admins may create listings for another host');
 }
 
 @Resolver(() => Listing)
@@ -55,9 +64,10 @@ export class ListingResolver {
     return new ListingService(context.em).list(args);
   }
 
-  @Mutation(() => Listing)
+  @Directive('@requiresScopes(scopes: [["listings:write"]])')
+  @Mutation(() => Listing, { description: 'Lists something for booking; the signed-in host owns it.' })
   createListing(@Arg('input', () => CreateListingInput) input: CreateListingInput, @Ctx() context: CatalogContext) {
-    return new ListingService(context.em).create(input);
+    return new ListingService(context.em).create({ ...input, hostId: listingHost(context.viewer, input.hostId) });
   }
 
   @FieldResolver(() => UserReference, {

@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import type { ApolloGateway } from '@apollo/gateway';
+import type { GatewayExecutor, GatewayInterface, GatewayLoadResult } from '@apollo/server-gateway-interface';
+import { print } from 'graphql';
+import type { RouterContext } from '../routerContext';
+import type { AccessRequirements } from './accessRequirements';
+import { authorizeOperation } from './operationAuthorizer';
+
+/**
+ * Wraps the gateway's executor so each operation is authorized before it is planned. A
+ * rewritten operation gets its own query hash: the gateway caches plans by hash, and a plan
+ * made for one viewer's rewritten operation must never serve another's.
+ */
+export class AuthorizingGateway implements GatewayInterface {
+  constructor(
+    private readonly gateway: ApolloGateway,
+    private readonly requirements: AccessRequirements,
+  ) {}
+
+  async load(options: Parameters<GatewayInterface['load']>[0]): Promise<GatewayLoadResult> {
+    const loaded = await this.gateway.load(options);
+    return { executor: loaded.executor && this.authorizing(loaded.executor) };
+  }
+
+  onSchemaLoadOrUpdate(callback: Parameters<GatewayInterface['onSchemaLoadOrUpdate']>[0]): () => void {
+    return this.gateway.onSchemaLoadOrUpdate(callback);
+  }
+
+  stop(): Promise<void> {
+    return this.gateway.stop();
+  }
+
+  private authorizing(execute: GatewayExecutor): GatewayExecutor {
+    return async (requestContext) => {
+      const viewer = (requestContext.context as Partial<RouterContext>).viewer ?? null;
+      const outcome = authorizeOperation(
+        requestContext.schema,
+        this.requirements,
+        requestContext.document,
+        requestContext.request.operationName,
+        viewer,
+      );
+      if (outcome.errors.length === 0) return execute(requestContext);
+      if (outcome.empty) return { data: null, errors: [...outcome.errors] };
+      const source = print(outcome.document);
+      const result = await execute({
+        ...requestContext,
+        document: outcome.document,
+        operation: outcome.operation ?? requestContext.operation,
+        source,
+        queryHash: createHash('sha256').update(source).digest('hex'),
+      });
+      return { ...result, errors: [...outcome.errors, ...(result.errors ?? [])] };
+    };
+  }
+}
