@@ -2,7 +2,7 @@
  * One jest run for the whole monorepo. ts-jest transpiles each file on its own (type checking
  * is `npm run typecheck`), emitting decorator metadata as tsc does for the build.
  */
-const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json', isolatedModules: true }];
+const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }];
 
 module.exports = {
   testEnvironment: 'node',

@@ -5,6 +5,7 @@ export * from './auth/viewer';
 export * from './config/env';
 export * from './config/subgraphConfig';
 export * from './errors/domainErrors';
+export * from './events';
 export * from './errors/formatError';
 export * from './graphql/connection';
 export * from './graphql/money';

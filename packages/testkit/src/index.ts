@@ -5,3 +5,4 @@ export * from './sqlCounter';
 export * from './stack';
 export * from './federationContract';
 export * from './sessions';
+export * from './redis';

@@ -1,0 +1,5 @@
+export * from './contracts';
+export * from './eventsMigration';
+export * from './outbox';
+export * from './outboxRelay';
+export * from './streamConsumer';

@@ -1,0 +1,109 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger';
+import type { Database } from '../orm/database';
+import { streamKey, type StreamName } from './contracts';
+import { WakeableSleep } from './wakeableSleep';
+
+/** One relay per database publishes at a time, so each stream receives events in outbox order. */
+const RELAY_LOCK_KEY = 727_274_002;
+
+interface OutboxRow {
+  position: string;
+  id: string;
+  stream: StreamName;
+  type: string;
+  version: number;
+  payload: unknown;
+  occurred_at: Date | string;
+}
+
+export interface OutboxRelayOptions {
+  readonly database: Database;
+  readonly redis: Redis;
+  readonly keyPrefix: string;
+  readonly logger: Logger;
+  readonly pollIntervalMs?: number;
+  readonly batchSize?: number;
+}
+
+/**
+ * Moves committed outbox rows to Redis Streams. XADD happens before the row is marked, so a
+ * crash between the two republishes (at least once); consumers dedupe by event id. While
+ * Redis is down nothing is marked, and the backlog drains once it is back.
+ */
+export class OutboxRelay {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private readonly pause = new WakeableSleep();
+
+  constructor(private readonly options: OutboxRelayOptions) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Publish soon: called after a transaction that wrote events commits. */
+  notify(): void {
+    this.pause.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.pause.wake();
+    await this.loop;
+  }
+
+  /** Publishes one batch; returns how many events went out. */
+  async publishBatch(): Promise<number> {
+    const batchSize = this.options.batchSize ?? 200;
+    const em = this.options.database.em.fork();
+    return em.transactional(async (tx) => {
+      const [lock] = await tx.execute<{ locked: boolean }[]>('select pg_try_advisory_xact_lock(?) as locked', [RELAY_LOCK_KEY]);
+      if (!lock?.locked) return 0;
+      const rows = await tx.execute<OutboxRow[]>(
+        'select position, id, stream, type, version, payload, occurred_at from outbox_events where published_at is null order by position limit ?',
+        [batchSize],
+      );
+      if (rows.length === 0) return 0;
+      const pipeline = this.options.redis.multi();
+      for (const row of rows) {
+        const occurredAt = row.occurred_at instanceof Date ? row.occurred_at.toISOString() : String(row.occurred_at);
+        pipeline.xadd(
+          streamKey(this.options.keyPrefix, row.stream),
+          '*',
+          'id', row.id,
+          'type', row.type,
+          'version', String(row.version),
+          'occurredAt', occurredAt,
+          'payload', JSON.stringify(row.payload),
+        );
+      }
+      const results = await pipeline.exec();
+      const failed = results?.find(([error]) => error);
+      if (!results || failed) throw failed?.[0] ?? new Error('Redis did not run the XADD batch');
+      await tx.execute('update outbox_events set published_at = now() where position in (?)', [rows.map((row) => row.position)]);
+      return rows.length;
+    });
+  }
+
+  private async run(): Promise<void> {
+    const interval = this.options.pollIntervalMs ?? 100;
+    let failures = 0;
+    while (this.running) {
+      let published = 0;
+      try {
+        published = await this.publishBatch();
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        // Logged once per outage, not once per poll.
+        if (failures === 1) this.options.logger.warn({ err: error }, 'outbox relay cannot publish; will retry');
+      }
+      if (published > 0 && this.running) continue;
+      const delay = failures > 0 ? Math.min(5_000, interval * 2 ** Math.min(failures, 6)) : interval;
+      await this.pause.sleep(delay);
+    }
+  }
+}

@@ -1,0 +1,174 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger';
+import type { Database } from '../orm/database';
+import { deadLetterKey, streamKey, type EventEnvelope, type StreamName } from './contracts';
+import { WakeableSleep } from './wakeableSleep';
+
+export type EventHandler = (event: EventEnvelope, tx: EntityManager) => Promise<void>;
+
+export interface StreamConsumerOptions {
+  readonly database: Database;
+  /** A connection of its own: XREADGROUP BLOCK holds it. */
+  readonly redis: Redis;
+  readonly keyPrefix: string;
+  readonly stream: StreamName;
+  /** Consumer group, e.g. `billing`: every instance of a subgraph shares it, each event goes to one. */
+  readonly group: string;
+  /** This instance's name within the group. */
+  readonly consumer: string;
+  readonly handler: EventHandler;
+  readonly logger: Logger;
+  readonly maxAttempts?: number;
+  readonly retryBaseMs?: number;
+  readonly blockMs?: number;
+}
+
+type StreamEntry = [id: string, fields: string[]];
+
+function parseEnvelope(stream: StreamName, fields: string[]): EventEnvelope {
+  const map = new Map<string, string>();
+  for (let index = 0; index + 1 < fields.length; index += 2) map.set(fields[index] as string, fields[index + 1] as string);
+  const id = map.get('id');
+  const type = map.get('type');
+  const payload = map.get('payload');
+  if (!id || !type || !payload) throw new Error('not an event envelope (id, type and payload are required)');
+  return {
+    id,
+    stream,
+    type,
+    version: Number(map.get('version') ?? '1'),
+    occurredAt: map.get('occurredAt') ?? '',
+    payload: JSON.parse(payload),
+  } as EventEnvelope;
+}
+
+/**
+ * Reads a stream as part of a consumer group. Each event is applied in one transaction with
+ * an inbox row (so a redelivery is a no-op), acknowledged only after that commits, retried
+ * with exponential backoff while it fails, and moved to a dead-letter stream, with the
+ * error, after `maxAttempts`, so one poison event never blocks the rest.
+ */
+export class StreamConsumer {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private readonly key: string;
+  private readonly pause = new WakeableSleep();
+
+  constructor(private readonly options: StreamConsumerOptions) {
+    this.key = streamKey(options.keyPrefix, options.stream);
+  }
+
+  async start(): Promise<void> {
+    await this.ensureGroup();
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.pause.wake();
+    // Ends a blocking XREADGROUP at once instead of waiting out BLOCK.
+    this.options.redis.disconnect();
+    await this.loop;
+  }
+
+  private async ensureGroup(): Promise<void> {
+    try {
+      // From the beginning: events published before the group existed are consumed too.
+      await this.options.redis.xgroup('CREATE', this.key, this.options.group, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!String((error as Error).message).includes('BUSYGROUP')) throw error;
+    }
+  }
+
+  private async run(): Promise<void> {
+    let lastReclaim = 0;
+    let failures = 0;
+    while (this.running) {
+      try {
+        if (Date.now() - lastReclaim >= (this.options.retryBaseMs ?? 500) / 2) {
+          lastReclaim = Date.now();
+          await this.retryPending();
+        }
+        const response = (await this.options.redis.xreadgroup(
+          'GROUP', this.options.group, this.options.consumer,
+          'COUNT', 50,
+          'BLOCK', this.options.blockMs ?? 500,
+          'STREAMS', this.key, '>',
+        )) as [string, StreamEntry[]][] | null;
+        for (const [, entries] of response ?? []) {
+          for (const [id, fields] of entries) await this.apply(id, fields, 1);
+        }
+        failures = 0;
+      } catch (error) {
+        if (!this.running) break;
+        failures += 1;
+        if (failures === 1) this.options.logger.warn({ err: error, stream: this.key }, 'event consumer cannot read; will retry');
+        // The group disappears if Redis lost its data; recreate it once Redis answers again.
+        if (String((error as Error).message).includes('NOGROUP')) await this.ensureGroup().catch(() => undefined);
+        await this.pause.sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
+      }
+    }
+  }
+
+  /** Failed deliveries stay pending; each is retried once it has been idle for its backoff. */
+  private async retryPending(): Promise<void> {
+    const base = this.options.retryBaseMs ?? 500;
+    const pending = (await this.options.redis.xpending(this.key, this.options.group, 'IDLE', base, '-', '+', 100)) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
+    for (const [id, , idleMs, deliveries] of pending) {
+      if (idleMs < base * 2 ** Math.max(0, deliveries - 1)) continue;
+      const claimed = (await this.options.redis.xclaim(this.key, this.options.group, this.options.consumer, base, id)) as StreamEntry[];
+      for (const [claimedId, fields] of claimed) {
+        if (fields) await this.apply(claimedId, fields, deliveries + 1);
+      }
+    }
+  }
+
+  private async apply(messageId: string, fields: string[], attempt: number): Promise<void> {
+    let event: EventEnvelope;
+    try {
+      event = parseEnvelope(this.options.stream, fields);
+    } catch (error) {
+      await this.deadLetter(messageId, fields, error as Error, attempt);
+      return;
+    }
+    try {
+      await this.options.database.em.fork().transactional(async (tx) => {
+        const inserted = await tx.execute<{ affectedRows: number }>(
+          'insert into inbox_events (consumer, event_id) values (?, ?) on conflict do nothing',
+          [this.options.group, event.id],
+          'run',
+        );
+        if (inserted.affectedRows === 0) return;
+        await this.options.handler(event, tx);
+      });
+      await this.options.redis.xack(this.key, this.options.group, messageId);
+    } catch (error) {
+      const maxAttempts = this.options.maxAttempts ?? 5;
+      if (attempt >= maxAttempts) {
+        await this.deadLetter(messageId, fields, error as Error, attempt);
+        return;
+      }
+      this.options.logger.warn({ err: error, eventId: event.id, type: event.type, attempt }, 'event handler failed; will retry');
+    }
+  }
+
+  private async deadLetter(messageId: string, fields: string[], error: Error, attempts: number): Promise<void> {
+    this.options.logger.error({ err: error, messageId, attempts }, 'event moved to the dead-letter stream');
+    await this.options.redis.xadd(
+      deadLetterKey(this.options.keyPrefix, this.options.stream, this.options.group),
+      '*',
+      ...fields,
+      'error', error.message,
+      'attempts', String(attempts),
+      'sourceId', messageId,
+    );
+    await this.options.redis.xack(this.key, this.options.group, messageId);
+  }
+}
