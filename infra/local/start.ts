@@ -19,6 +19,7 @@ import { startChildService, type ChildService } from './childService';
 import { ensureDatabases } from './databases';
 import { startEmbeddedPostgres, type RunningPostgres } from './embeddedPostgres';
 import { isPortFree } from './ports';
+import { redisServerOnPath, startRedisServer, type RunningRedis } from './redisServer';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -33,6 +34,8 @@ const launcherSpec = {
   ),
   databasePrefix: variable('DATABASE_NAME_PREFIX', 'prefix of the per-subgraph database names', parse.text, () => 'booking_'),
   routerPort: variable('ROUTER_PORT', 'port of the router', parse.port, () => 4000),
+  redisUrl: variable<string | null>('REDIS_URL', 'an existing Redis for event streams', parse.redisUrl, () => null),
+  embeddedRedisPort: variable('EMBEDDED_REDIS_PORT', 'port of the redis-server started under DATA_DIR', parse.port, () => 63790),
   seedDemo: variable('SEED_DEMO', 'insert demo data', parse.boolean, () => true),
   routerSigningSecret: variable(
     'ROUTER_SIGNING_SECRET',
@@ -111,12 +114,14 @@ async function main(): Promise<void> {
 
   const services: ChildService[] = [];
   let postgres: RunningPostgres | undefined;
+  let redis: RunningRedis | undefined;
   let stopping = false;
   const stopAll = async (exitCode: number) => {
     if (stopping) return;
     stopping = true;
     log('launcher', 'stopping…');
     for (const service of [...services].reverse()) await service.stop();
+    if (redis) await redis.stop();
     if (postgres) await postgres.stop();
     log('launcher', 'stopped');
     process.exit(exitCode);
@@ -137,8 +142,18 @@ async function main(): Promise<void> {
     }
     const databases = await resolveDatabaseUrls(config, explicit);
     postgres = databases.postgres;
-    const baseEnv = {
+    let redisUrl = config.redisUrl;
+    if (!redisUrl && redisServerOnPath()) {
+      log('launcher', `starting redis-server on 127.0.0.1:${config.embeddedRedisPort} (append-only, data in ${config.dataDir})`);
+      redis = await startRedisServer({ port: config.embeddedRedisPort, dir: resolve(config.dataDir, 'redis'), appendOnly: true });
+      redisUrl = redis.url;
+    }
+    if (!redisUrl) {
+      log('launcher', 'WARNING: no REDIS_URL and no redis-server on PATH: events wait in each outbox, so the booking saga does not advance');
+    }
+    const baseEnv: NodeJS.ProcessEnv = {
       ...process.env,
+      ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
       LOG_LEVEL: config.logLevel,
       HOST: '127.0.0.1',
       ROUTER_SIGNING_SECRET: config.routerSigningSecret,

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { SUBGRAPH_NAMES } from '@booking/runtime';
-import { findFreePort, graphqlRequest } from '@booking/testkit';
+import { findFreePort, graphqlRequest, testKeyPrefix, testRedisUrl } from '@booking/testkit';
 import { dropDatabases } from '../local/databases';
 import { isPortFree } from '../local/ports';
 
@@ -46,6 +46,8 @@ describe('npm start (the local launcher)', () => {
     env = {
       DATABASE_URL: process.env.TEST_ADMIN_DATABASE_URL as string,
       DATABASE_NAME_PREFIX: prefix,
+      REDIS_URL: testRedisUrl(),
+      EVENT_KEY_PREFIX: testKeyPrefix('launcher'),
       ROUTER_PORT: String(ports[4]),
       LOG_LEVEL: 'warn',
       ...Object.fromEntries(SUBGRAPH_NAMES.map((name, index) => [`${name.toUpperCase()}_PORT`, String(ports[index])])),

@@ -2,7 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import type { EntityClass, MigrationObject } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { Redis } from 'ioredis';
+import type { StreamName } from './events/contracts';
+import { OutboxRelay } from './events/outboxRelay';
+import { StreamConsumer, type EventHandler } from './events/streamConsumer';
 import { unsignedViewer, verifyViewerHeaders } from './auth/routerSignature';
 import type { Viewer } from './auth/viewer';
 import type { Env } from './config/env';
@@ -50,6 +56,10 @@ export interface SubgraphDefinition<Loaders, Services = undefined> {
   /** Idempotent demo data for `npm start`; safe to run on every boot. */
   seedDemo?(em: EntityManager): Promise<void>;
   attach?(runtime: SubgraphRuntime): Promise<SubgraphAttachment<Services>>;
+  /** Whether this subgraph writes events to its outbox (a relay then publishes them). */
+  readonly publishesEvents?: boolean;
+  /** Streams this subgraph consumes; its consumer group is named after the subgraph. */
+  readonly consumes?: readonly { readonly stream: StreamName; readonly handler: EventHandler }[];
 }
 
 export interface SubgraphServer {
@@ -88,6 +98,7 @@ export async function createSubgraphServer<Loaders, Services>(
   const attachment = definition.attach
     ? await definition.attach({ database, logger, config, env })
     : ({ services: undefined } as SubgraphAttachment<Services>);
+  const events = await startEventPlumbing(definition, database, config, logger);
   const schema = await definition.buildSchema();
   type Context = SubgraphContext<Loaders, Services>;
   const apollo = new ApolloServer<Context>({
@@ -128,8 +139,58 @@ export async function createSubgraphServer<Loaders, Services>(
     async close() {
       await http.close();
       await apollo.stop();
+      await events.stop();
       await attachment.close?.();
       await database.close(true);
+    },
+  };
+}
+
+/** The outbox relay and stream consumers of one subgraph instance. */
+async function startEventPlumbing<Loaders, Services>(
+  definition: SubgraphDefinition<Loaders, Services>,
+  database: Database,
+  config: SubgraphConfig,
+  logger: Logger,
+): Promise<{ stop(): Promise<void> }> {
+  const wantsEvents = definition.publishesEvents || (definition.consumes?.length ?? 0) > 0;
+  if (!wantsEvents) return { stop: async () => undefined };
+  if (!config.redisUrl) {
+    logger.warn('REDIS_URL is not set: events stay in the outbox and nothing is consumed until it is');
+    return { stop: async () => undefined };
+  }
+  const redisUrl = config.redisUrl;
+  const connections: Redis[] = [];
+  const connect = () => {
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+    redis.on('error', () => undefined); // reconnects by itself; the loops log the outage once
+    connections.push(redis);
+    return redis;
+  };
+  const relay = definition.publishesEvents
+    ? new OutboxRelay({ database, redis: connect(), keyPrefix: config.eventKeyPrefix, logger, pollIntervalMs: 50 })
+    : undefined;
+  relay?.start();
+  const instance = `${definition.name}-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const consumers = (definition.consumes ?? []).map(
+    (subscription) =>
+      new StreamConsumer({
+        database,
+        redis: connect(),
+        keyPrefix: config.eventKeyPrefix,
+        stream: subscription.stream,
+        group: definition.name,
+        consumer: instance,
+        handler: subscription.handler,
+        logger,
+      }),
+  );
+  await Promise.all(consumers.map((consumer) => consumer.start()));
+  return {
+    async stop() {
+      await relay?.stop();
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
+      for (const redis of connections) redis.disconnect();
     },
   };
 }

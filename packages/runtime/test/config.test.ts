@@ -13,6 +13,8 @@ describe('configuration fails fast, naming the variable', () => {
       logLevel: 'info',
       routerSigningSecret: SECRET,
       allowUnsignedRequests: false,
+      redisUrl: null,
+      eventKeyPrefix: '',
     });
   });
 

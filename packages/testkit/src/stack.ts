@@ -14,6 +14,7 @@ import {
 } from '@booking/runtime';
 import { createTestDatabase, type TestDatabase } from './database';
 import { graphqlRequest, type GraphQLResponse } from './graphqlClient';
+import { testKeyPrefix, testRedisUrl } from './redis';
 
 /** The router ↔ subgraph secret of every test stack. */
 export const TEST_SIGNING_SECRET = 'test-router-signing-secret-0123456789abcdef';
@@ -45,6 +46,8 @@ export interface RunningSubgraph {
 /** A real subgraph on a free port over its own fresh database, in this process. */
 export interface SubgraphOptions {
   readonly seedDemo?: boolean;
+  /** Redis key prefix shared by the subgraphs of one stack (a fresh one when omitted). */
+  readonly eventKeyPrefix?: string;
   /** Subgraph-specific settings (e.g. token lifetimes), as the process environment would give them. */
   readonly env?: Env;
 }
@@ -59,6 +62,8 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     routerSigningSecret: TEST_SIGNING_SECRET,
     allowUnsignedRequests: false,
+    redisUrl: testRedisUrl(),
+    eventKeyPrefix: options.eventKeyPrefix ?? testKeyPrefix(name),
   }, options.env ?? {});
   const baseUrl = await server.listen();
   let stopped = false;
@@ -105,8 +110,9 @@ export interface StackOptions {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const eventKeyPrefix = testKeyPrefix('stack');
   const started = await Promise.allSettled(
-    SUBGRAPH_NAMES.map((name) => startSubgraph(name, { seedDemo: options.seedDemo, env: options.env?.[name] })),
+    SUBGRAPH_NAMES.map((name) => startSubgraph(name, { seedDemo: options.seedDemo, env: options.env?.[name], eventKeyPrefix })),
   );
   const running = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failure = started.find((result) => result.status === 'rejected');

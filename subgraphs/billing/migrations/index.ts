@@ -1,3 +1,4 @@
+import { EVENT_TABLES_MIGRATION } from '@booking/runtime';
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000001CreateInvoices } from './Migration20261122000001CreateInvoices';
 import { Migration20261122000002AddInvoiceGuest } from './Migration20261122000002AddInvoiceGuest';
@@ -6,4 +7,5 @@ import { Migration20261122000002AddInvoiceGuest } from './Migration2026112200000
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261122000001CreateInvoices', class: Migration20261122000001CreateInvoices },
   { name: 'Migration20261122000002AddInvoiceGuest', class: Migration20261122000002AddInvoiceGuest },
+  EVENT_TABLES_MIGRATION,
 ];

@@ -72,6 +72,11 @@ export const parse = {
     }
     return raw;
   },
+  redisUrl(raw: string): string {
+    const url = safeUrl(raw);
+    if (!url || !/^rediss?:$/.test(url.protocol)) throw new Error(`must be a redis://host:port URL, got "${raw}"`);
+    return raw;
+  },
   httpUrl(raw: string): string {
     const url = safeUrl(raw);
     if (!url || !/^https?:$/.test(url.protocol)) throw new Error(`must be an http(s) URL, got "${raw}"`);

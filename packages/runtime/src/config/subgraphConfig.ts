@@ -29,6 +29,13 @@ export function subgraphConfigSpec(name: SubgraphName) {
       () => false,
     ),
     logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
+    redisUrl: variable<string | null>(
+      'REDIS_URL',
+      'Redis for event streams (and live updates); without it events stay in the outbox',
+      parse.redisUrl,
+      () => null,
+    ),
+    eventKeyPrefix: variable('EVENT_KEY_PREFIX', 'prefix of every Redis key this deployment uses', parse.text, () => ''),
   };
 }
 
