@@ -78,7 +78,7 @@ describe('npm start (the local launcher)', () => {
                 title: 'Machiya townhouse in Higashiyama',
                 pricePerNight: { amount: 21000, currency: 'EUR' },
                 host: { displayName: 'Hana Sato' },
-                bookings: [{ status: 'CONFIRMED', guest: { displayName: 'Chen Wei' }, invoice: { status: 'PAID', amount: { amount: 84000 } } }],
+                bookings: [{ status: 'CONFIRMED', guest: { displayName: 'Chen Wei' }, invoice: { status: 'PAID', amount: { amount: 87000 } } }],
               },
             },
             {

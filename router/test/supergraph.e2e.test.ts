@@ -10,7 +10,10 @@ import {
   TEST_SIGNING_SECRET,
   type Stack,
   type TestSession,
+  eventually,
+  waitUntilBookable,
 } from '@booking/testkit';
+import { randomUUID } from 'node:crypto';
 
 /** End to end: the real router over the four real subgraphs, each on its own PostgreSQL database. */
 describe('supergraph through the router', () => {
@@ -43,21 +46,22 @@ describe('supergraph through the router', () => {
   const createBooking = (booker: TestSession, listingId: string, startsAt: string, endsAt: string) =>
     mutate<{ createBooking: { id: string } }>(
       `mutation($input: CreateBookingInput!) { createBooking(input: $input) { id } }`,
-      { input: { listingId, startsAt, endsAt } },
+      { input: { listingId, startsAt, endsAt, idempotencyKey: randomUUID() } },
       booker,
     ).then((data) => data.createBooking.id);
 
-  const issueInvoice = (bookingId: string, guestId: string, amount: number) =>
-    mutate<{ issueInvoice: { id: string } }>(
-      `mutation($input: IssueInvoiceInput!) { issueInvoice(input: $input) { id } }`,
-      { input: { bookingId, guestId, amount: { amount, currency: 'EUR' } } },
-      admin,
-    ).then((data) => data.issueInvoice.id);
 
   it('answers one query that needs all four subgraphs, with exact data', async () => {
     const listingId = await createListing(host, 'Alfama loft');
+    await waitUntilBookable(stack, listingId, guest);
     const bookingId = await createBooking(guest, listingId, '2027-02-01T15:00:00Z', '2027-02-04T11:00:00Z');
-    const invoiceId = await issueInvoice(bookingId, guest.userId, 28500);
+    // billing invoices the hold from the booking.held event.
+    const invoiceId = (
+      await eventually(
+        () => stack.query<{ booking: { invoice: { id: string } | null } }>('query($id: ID!) { booking(id: $id) { invoice { id } } }', { id: bookingId }, guest.accessToken),
+        (data) => data.booking.invoice !== null,
+      )
+    ).booking.invoice!.id;
 
     const response = await stack.query(
       `query($id: ID!) {
@@ -94,12 +98,17 @@ describe('supergraph through the router', () => {
   it('issues the same number of SQL statements for 50 bookings as for 5 (no N+1)', async () => {
     const guests = await Promise.all(Array.from({ length: 10 }, (_, index) => registerThroughRouter(stack, `n1-guest-${index}@e2e.example`)));
     const listingIds = await Promise.all(Array.from({ length: 50 }, (_, index) => createListing(host, `Listing ${index}`, 'Berlin')));
+    for (const listingId of listingIds) await waitUntilBookable(stack, listingId, guest);
     await Promise.all(
       listingIds.map(async (listingId, index) => {
         const booker = guests[index % guests.length]!;
-        const bookingId = await createBooking(booker, listingId, '2027-08-01T00:00:00Z', '2027-08-03T00:00:00Z');
-        await issueInvoice(bookingId, booker.userId, 19000);
+        await createBooking(booker, listingId, '2027-08-01T00:00:00Z', '2027-08-03T00:00:00Z');
       }),
+    );
+    // Measure once billing has invoiced every hold, so no event handling runs meanwhile.
+    await eventually(
+      () => stack.query<{ bookings: { edges: { node: { invoice: unknown } }[] } }>('{ bookings(first: 100) { edges { node { invoice { id } } } } }', {}, admin.accessToken),
+      (data) => data.bookings.edges.length === 51 && data.bookings.edges.every((edge) => edge.node.invoice !== null),
     );
 
     const counters = Object.fromEntries(
@@ -144,7 +153,7 @@ describe('supergraph through the router', () => {
 
     const badRange = await stack.query(
       `mutation { createBooking(input: { listingId: "0e7c5f8a-3333-4333-8333-000000000001",
-        startsAt: "2027-01-02T00:00:00Z", endsAt: "2027-01-01T00:00:00Z" }) { id } }`,
+        startsAt: "2027-01-02T00:00:00Z", endsAt: "2027-01-01T00:00:00Z", idempotencyKey: "k" }) { id } }`,
       {},
       guest.accessToken,
     );

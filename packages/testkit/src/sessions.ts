@@ -47,3 +47,37 @@ export async function adminThroughRouter(stack: Stack, email = `admin-${randomUU
   if (!response.data) throw new Error(`admin login failed: ${JSON.stringify(response.errors)}`);
   return { userId: id, accessToken: response.data.login.accessToken };
 }
+
+/**
+ * bookings learns of a new listing from catalog's event (outbox → Redis → consumer), so a
+ * listing becomes bookable a moment after createListing returns; this waits for that moment.
+ */
+export async function waitUntilBookable(stack: Stack, listingId: string, session: TestSession, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await stack.query(
+      `query($l: ID!) { quote(listingId: $l, startsAt: "2030-01-01T00:00:00Z", endsAt: "2030-01-02T00:00:00Z") { nights } }`,
+      { l: listingId },
+      session.accessToken,
+    );
+    if (response.data) return;
+    if (Date.now() > deadline) throw new Error(`listing ${listingId} never became bookable: ${JSON.stringify(response.errors)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Polls a GraphQL query until `accept` holds (for effects that travel by events). */
+export async function eventually<Data>(
+  read: () => Promise<{ data?: Data | null }>,
+  accept: (data: Data) => boolean,
+  timeoutMs = 15_000,
+): Promise<Data> {
+  const deadline = Date.now() + timeoutMs;
+  let last: { data?: Data | null } | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (last.data && accept(last.data)) return last.data;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`not reached within ${timeoutMs} ms; last answer ${JSON.stringify(last)}`);
+}

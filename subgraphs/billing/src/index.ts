@@ -1,17 +1,25 @@
 import { defineSubgraph } from '@booking/runtime';
 import { migrations } from '../migrations';
+import { attachBillingServices, type BillingServices } from './billingServices';
 import { Invoice } from './entities/Invoice';
+import { InvoiceLine } from './entities/InvoiceLine';
+import { Payment } from './entities/Payment';
+import { Refund } from './entities/Refund';
+import { onBookingEvent } from './events/handlers';
 import { createLoaders, type BillingLoaders } from './loaders';
 import { BookingInvoiceResolver, InvoiceResolver } from './resolvers/InvoiceResolver';
 import { invoiceReferences } from './resolvers/invoice.reference';
 import { seedDemo } from './seed/demoSeed';
 
-export const billing = defineSubgraph<BillingLoaders>({
+export const billing = defineSubgraph<BillingLoaders, BillingServices>({
   name: 'billing',
-  entities: [Invoice],
+  entities: [Invoice, InvoiceLine, Payment, Refund],
   migrations,
   createLoaders,
   seedDemo,
+  attach: attachBillingServices,
+  publishesEvents: true,
+  consumes: [{ stream: 'bookings', handler: onBookingEvent }],
   schema: { resolvers: [InvoiceResolver, BookingInvoiceResolver], referenceResolvers: invoiceReferences },
 });
 

@@ -1,17 +1,26 @@
 import { defineSubgraph } from '@booking/runtime';
 import { migrations } from '../migrations';
+import { attachBookingsServices, type BookingsServices } from './bookingsServices';
 import { Booking } from './entities/Booking';
+import { ListingSnapshot } from './entities/ListingSnapshot';
+import { onBillingEvent, onCatalogEvent } from './events/handlers';
 import { createLoaders, type BookingsLoaders } from './loaders';
 import { BookingResolver, ListingBookingsResolver, UserBookingsResolver } from './resolvers/BookingResolver';
 import { bookingReferences } from './resolvers/booking.reference';
 import { seedDemo } from './seed/demoSeed';
 
-export const bookings = defineSubgraph<BookingsLoaders>({
+export const bookings = defineSubgraph<BookingsLoaders, BookingsServices>({
   name: 'bookings',
-  entities: [Booking],
+  entities: [Booking, ListingSnapshot],
   migrations,
   createLoaders,
   seedDemo,
+  attach: attachBookingsServices,
+  publishesEvents: true,
+  consumes: [
+    { stream: 'catalog', handler: onCatalogEvent },
+    { stream: 'billing', handler: onBillingEvent },
+  ],
   schema: {
     resolvers: [BookingResolver, ListingBookingsResolver, UserBookingsResolver],
     referenceResolvers: bookingReferences,

@@ -12,6 +12,7 @@ export const catalog = defineSubgraph<CatalogLoaders>({
   migrations,
   createLoaders,
   seedDemo,
+  publishesEvents: true,
   schema: { resolvers: [ListingResolver], referenceResolvers: listingReference },
 });
 

@@ -6,6 +6,7 @@ export enum InvoiceStatus {
   PAID = 'PAID',
   VOID = 'VOID',
   REFUNDED = 'REFUNDED',
+  PARTIALLY_REFUNDED = 'PARTIALLY_REFUNDED',
 }
 registerEnumType(InvoiceStatus, { name: 'InvoiceStatus', description: 'OPEN until paid; VOID or REFUNDED when the booking ends early.' });
 
@@ -36,7 +37,20 @@ export class Invoice {
   @Enum({ items: () => InvoiceStatus, type: 'text' })
   status!: InvoiceStatus;
 
+  @Property({ type: 'uuid', nullable: true })
+  listingId?: string | null;
+
+  /** For the cancellation policy: how long before the stay a cancellation comes. */
+  @Property({ type: 'datetime', nullable: true })
+  stayStartsAt?: Date | null;
+
+  @Property({ type: 'integer' })
+  refundedMinor: number = 0;
+
   @Field(() => Date)
   @Property({ type: 'datetime' })
   createdAt: Date = new Date();
+
+  @Property({ type: 'datetime' })
+  updatedAt: Date = new Date();
 }

@@ -1,10 +1,14 @@
 import { hasScope, Money, MoneyInput, type Viewer } from '@booking/runtime';
-import { IsUUID, ValidateNested } from 'class-validator';
-import { Arg, Ctx, Directive, Field, FieldResolver, ID, InputType, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { IsUUID, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { Arg, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { BookingReference } from '../entities/BookingReference';
 import { Invoice } from '../entities/Invoice';
 import type { BillingContext } from '../loaders';
 import { InvoiceService } from '../services/InvoiceService';
+import { PaymentService } from '../services/PaymentService';
+import { InvoiceLine } from '../entities/InvoiceLine';
+import { Payment } from '../entities/Payment';
+import { trialBalance } from '../ledger/Ledger';
 
 @InputType()
 class IssueInvoiceInput {
@@ -19,6 +23,54 @@ class IssueInvoiceInput {
   @Field(() => MoneyInput)
   @ValidateNested()
   amount!: MoneyInput;
+}
+
+@InputType({ description: 'Test cards: 4242424242424242 succeeds, 4000000000000002 is declined, 4000000000000119 fails transiently.' })
+class CardInput {
+  @Field(() => String)
+  @Matches(/^[0-9]{12,19}$/, { message: 'card.number must be 12 to 19 digits' })
+  number!: string;
+
+  @Field(() => Int)
+  @Min(1)
+  @Max(12)
+  expMonth!: number;
+
+  @Field(() => Int)
+  @Min(2000)
+  @Max(2100)
+  expYear!: number;
+
+  @Field(() => String)
+  @Matches(/^[0-9]{3,4}$/, { message: 'card.cvc must be 3 or 4 digits' })
+  cvc!: string;
+}
+
+@InputType()
+class PayInvoiceInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'invoiceId must be an invoice id' })
+  invoiceId!: string;
+
+  @Field(() => String)
+  @Length(1, 200, { message: 'idempotencyKey must be 1 to 200 characters' })
+  idempotencyKey!: string;
+
+  @Field(() => CardInput)
+  @ValidateNested()
+  card!: CardInput;
+}
+
+@ObjectType()
+class LedgerBalance {
+  @Field(() => String)
+  account!: string;
+
+  @Field(() => Money)
+  debits!: Money;
+
+  @Field(() => Money)
+  credits!: Money;
 }
 
 /** Guests see their own invoices; admins see all. */
@@ -38,7 +90,41 @@ export class InvoiceResolver {
   @Directive('@requiresScopes(scopes: [["admin"]])')
   @Mutation(() => Invoice, { description: 'Issues the invoice of a booking (admins); INVOICE_EXISTS when it has one.' })
   issueInvoice(@Arg('input', () => IssueInvoiceInput) input: IssueInvoiceInput, @Ctx() context: BillingContext) {
-    return new InvoiceService(context.em).issue(input);
+    return new InvoiceService(context.em).issue({
+      bookingId: input.bookingId,
+      guestId: input.guestId,
+      currency: input.amount.currency,
+      lines: [{ description: 'Manual invoice', quantity: 1, unitMinor: input.amount.amount }],
+    });
+  }
+
+  @Directive('@requiresScopes(scopes: [["invoices:pay"]])')
+  @Mutation(() => Payment, {
+    description: 'Pays an OPEN invoice by card (its guest). The same idempotencyKey never charges twice; PAYMENT_DECLINED on a decline.',
+  })
+  payInvoice(@Arg('input', () => PayInvoiceInput) input: PayInvoiceInput, @Ctx() context: BillingContext) {
+    return new PaymentService(context.em, context.services.payments).pay(input.invoiceId, context.viewer, input.idempotencyKey, input.card);
+  }
+
+  @Directive('@requiresScopes(scopes: [["admin"]])')
+  @Query(() => [LedgerBalance], { description: 'Debits and credits per ledger account (admins). Debits always equal credits.' })
+  async ledgerTrialBalance(@Ctx() context: BillingContext): Promise<LedgerBalance[]> {
+    return (await trialBalance(context.em)).map((row) =>
+      Object.assign(new LedgerBalance(), { account: row.account, debits: Money.of(row.debits, row.currency), credits: Money.of(row.credits, row.currency) }),
+    );
+  }
+
+  @FieldResolver(() => [InvoiceLine])
+  async lines(@Root() invoice: Invoice, @Ctx() context: BillingContext): Promise<InvoiceLine[]> {
+    const lines = await context.loaders.linesByInvoiceId.load(invoice.id);
+    return lines.map((line) =>
+      Object.assign(line, { unitPrice: Money.of(line.unitMinor, invoice.currency), amount: Money.of(line.amountMinor, invoice.currency) }),
+    );
+  }
+
+  @FieldResolver(() => Money, { description: 'Refunded so far.' })
+  refunded(@Root() invoice: Invoice): Money {
+    return Money.of(invoice.refundedMinor, invoice.currency);
   }
 
   @FieldResolver(() => Money)

@@ -1,26 +1,60 @@
 import { demoId } from '@booking/runtime';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Invoice, InvoiceStatus } from '../entities/Invoice';
+import { Payment, PaymentStatus } from '../entities/Payment';
+import { post } from '../ledger/Ledger';
+import { InvoiceService } from '../services/InvoiceService';
 
-/** Amounts are nights × the demo listing's nightly price (catalog's seed). */
+/** Nights × the demo listing's nightly price, plus its 30.00 cleaning fee (catalog's seed). */
 export const DEMO_INVOICES = [
-  { booking: 'alice-alfama', guest: 'alice', amount: 3 * 9500, status: InvoiceStatus.PAID },
-  { booking: 'bruno-kreuzberg', guest: 'bruno', amount: 5 * 12000, status: InvoiceStatus.OPEN },
-  { booking: 'chen-machiya', guest: 'chen', amount: 4 * 21000, status: InvoiceStatus.PAID },
-  { booking: 'alice-tea', guest: 'alice', amount: 6000, status: InvoiceStatus.VOID },
+  { booking: 'alice-alfama', guest: 'alice', nights: 3, nightly: 9500, starts: '2026-12-10', status: InvoiceStatus.PAID },
+  { booking: 'bruno-kreuzberg', guest: 'bruno', nights: 5, nightly: 12000, starts: '2026-12-20', status: InvoiceStatus.OPEN },
+  { booking: 'chen-machiya', guest: 'chen', nights: 4, nightly: 21000, starts: '2027-01-05', status: InvoiceStatus.PAID },
+  { booking: 'alice-tea', guest: 'alice', nights: 1, nightly: 6000, starts: '2027-01-07', status: InvoiceStatus.VOID },
 ] as const;
 
+/** Demo invoices go through the same service as real ones (lines, ledger); existing ones are kept. */
 export async function seedDemo(em: EntityManager): Promise<void> {
-  await em.upsertMany(
-    Invoice,
-    DEMO_INVOICES.map((invoice, index) => ({
-      id: demoId('invoice', invoice.booking),
-      bookingId: demoId('booking', invoice.booking),
-      guestId: demoId('user', invoice.guest),
-      amountMinor: invoice.amount,
+  for (const demo of DEMO_INVOICES) {
+    const id = demoId('invoice', demo.booking);
+    if (await em.fork().findOne(Invoice, { id })) continue;
+    const invoice = await new InvoiceService(em.fork()).issue({
+      id,
+      bookingId: demoId('booking', demo.booking),
+      guestId: demoId('user', demo.guest),
       currency: 'EUR',
-      status: invoice.status,
-      createdAt: new Date(Date.UTC(2026, 0, 4, 0, index)),
-    })),
-  );
+      lines: [
+        { description: 'Nights', quantity: demo.nights, unitMinor: demo.nightly },
+        { description: 'Cleaning fee', quantity: 1, unitMinor: 3000 },
+      ],
+      stayStartsAt: new Date(`${demo.starts}T15:00:00Z`),
+    });
+    if (demo.status === InvoiceStatus.OPEN) continue;
+    await em.fork().transactional(async (tx) => {
+      const row = await tx.findOneOrFail(Invoice, { id: invoice.id });
+      row.status = demo.status;
+      if (demo.status === InvoiceStatus.PAID) {
+        tx.create(Payment, {
+          id: demoId('payment', demo.booking),
+          invoiceId: row.id,
+          idempotencyKey: 'demo',
+          requestHash: 'demo',
+          amountMinor: row.amountMinor,
+          currency: 'EUR',
+          status: PaymentStatus.SUCCEEDED,
+          providerReference: 'local_demo',
+          createdAt: new Date(),
+        });
+        await post(tx, `payment of demo invoice ${row.id}`, 'EUR', [
+          { account: 'cash', debit: row.amountMinor },
+          { account: 'accounts_receivable', credit: row.amountMinor },
+        ]);
+      } else {
+        await post(tx, `void demo invoice ${row.id}`, 'EUR', [
+          { account: 'unearned_revenue', debit: row.amountMinor },
+          { account: 'accounts_receivable', credit: row.amountMinor },
+        ]);
+      }
+    });
+  }
 }

@@ -1,5 +1,5 @@
 import { Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
-import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 
 export enum BookingStatus {
   HELD = 'HELD',
@@ -43,6 +43,39 @@ export class Booking {
   @Field(() => BookingStatus)
   @Enum({ items: () => BookingStatus, type: 'text' })
   status!: BookingStatus;
+
+  /** The listing's host when the booking was made, so hosts can see bookings of their listings. */
+  @Property({ type: 'uuid', nullable: true })
+  hostId?: string | null;
+
+  @Field(() => Int, { description: 'How many people stay.' })
+  @Property({ type: 'integer' })
+  guests: number = 1;
+
+  @Field(() => Int, { nullable: true })
+  @Property({ type: 'integer', nullable: true })
+  nights?: number | null;
+
+  /** Minor units of `currency`; exposed as `total: Money`. */
+  @Property({ type: 'integer', nullable: true })
+  totalAmount?: number | null;
+
+  @Property({ type: 'text', length: 3, nullable: true })
+  currency?: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'A HELD booking expires (EXPIRED) unless paid before this.' })
+  @Property({ type: 'datetime', nullable: true })
+  holdExpiresAt?: Date | null;
+
+  @Property({ type: 'text', nullable: true, hidden: true })
+  idempotencyKey?: string | null;
+
+  /** SHA-256 of the request made with `idempotencyKey`, to refuse the key with other arguments. */
+  @Property({ type: 'text', nullable: true, hidden: true })
+  requestHash?: string | null;
+
+  @Property({ type: 'datetime' })
+  updatedAt: Date = new Date();
 
   @Field(() => Date)
   @Property({ type: 'datetime' })

@@ -1,5 +1,6 @@
 import { loaderById, loaderOfMany, type SubgraphContext } from '@booking/runtime';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { BookingsServices } from '../bookingsServices';
 import { Booking } from '../entities/Booking';
 
 export function createLoaders(em: EntityManager) {
@@ -11,4 +12,4 @@ export function createLoaders(em: EntityManager) {
 }
 
 export type BookingsLoaders = ReturnType<typeof createLoaders>;
-export type BookingsContext = SubgraphContext<BookingsLoaders>;
+export type BookingsContext = SubgraphContext<BookingsLoaders, BookingsServices>;

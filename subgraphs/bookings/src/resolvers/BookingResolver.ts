@@ -1,6 +1,6 @@
-import { ConnectionArgs, connectionType, Forbidden, hasScope, type Viewer } from '@booking/runtime';
-import { IsUUID } from 'class-validator';
-import { Arg, Args, Ctx, Directive, Field, FieldResolver, ID, InputType, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { ConnectionArgs, connectionType, Forbidden, hasScope, Money, type Viewer } from '@booking/runtime';
+import { IsUUID, Length, Min } from 'class-validator';
+import { Arg, Args, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Booking } from '../entities/Booking';
 import { ListingReference, UserReference } from '../entities/references';
 import type { BookingsContext } from '../loaders';
@@ -14,8 +14,10 @@ function signedIn(viewer: Viewer | null): Viewer {
   return viewer;
 }
 
+/** Guests see their bookings, hosts the bookings of their listings, admins all. */
 function canSee(viewer: Viewer | null, booking: Booking): boolean {
-  return viewer !== null && (viewer.userId === booking.guestId || hasScope(viewer, 'admin'));
+  if (!viewer) return false;
+  return viewer.userId === booking.guestId || viewer.userId === booking.hostId || hasScope(viewer, 'admin');
 }
 
 @InputType()
@@ -24,11 +26,34 @@ class CreateBookingInput {
   @IsUUID('all', { message: 'listingId must be a listing id' })
   listingId!: string;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'Start of the stay, inclusive.' })
   startsAt!: Date;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'End of the stay, exclusive.' })
   endsAt!: Date;
+
+  @Field(() => Int, { defaultValue: 1 })
+  @Min(1, { message: 'guests must be at least 1' })
+  guests: number = 1;
+
+  @Field(() => String, { description: 'Any unique string per intended booking; a retry with it returns the first result.' })
+  @Length(1, 200, { message: 'idempotencyKey must be 1 to 200 characters' })
+  idempotencyKey!: string;
+}
+
+@ObjectType({ description: 'The price of a stay, as createBooking would charge it now.' })
+class Quote {
+  @Field(() => Int)
+  nights!: number;
+
+  @Field(() => Money)
+  nightly!: Money;
+
+  @Field(() => Money)
+  cleaningFee!: Money;
+
+  @Field(() => Money)
+  total!: Money;
 }
 
 @Resolver(() => Booking)
@@ -41,16 +66,54 @@ export class BookingResolver {
   }
 
   @Directive('@authenticated')
-  @Query(() => BookingConnection, { description: 'Your bookings, oldest first (admins: everyone’s).' })
+  @Query(() => BookingConnection, { description: 'Your bookings as guest or host, oldest first (admins: everyone’s).' })
   bookings(@Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() context: BookingsContext) {
     const viewer = signedIn(context.viewer);
-    return new BookingService(context.em).list(args, hasScope(viewer, 'admin') ? {} : { guestId: viewer.userId });
+    const where = hasScope(viewer, 'admin') ? {} : { $or: [{ guestId: viewer.userId }, { hostId: viewer.userId }] };
+    return new BookingService(context.em).list(args, where);
+  }
+
+  @Query(() => Quote, { description: 'What a stay would cost; LISTING_UNAVAILABLE for an unknown or unpublished listing.' })
+  async quote(
+    @Arg('listingId', () => ID) listingId: string,
+    @Arg('startsAt', () => Date) startsAt: Date,
+    @Arg('endsAt', () => Date) endsAt: Date,
+    @Arg('guests', () => Int, { defaultValue: 1 }) guests: number,
+    @Ctx() context: BookingsContext,
+  ): Promise<Quote> {
+    const price = await new BookingService(context.em).quote({ listingId, startsAt, endsAt, guests });
+    return Object.assign(new Quote(), {
+      nights: price.nights,
+      nightly: Money.of(price.nightly.amount, price.nightly.currency),
+      cleaningFee: Money.of(price.cleaningFee.amount, price.cleaningFee.currency),
+      total: Money.of(price.total.amount, price.total.currency),
+    });
   }
 
   @Directive('@requiresScopes(scopes: [["bookings:write"]])')
-  @Mutation(() => Booking, { description: 'Holds the time range for you; BOOKING_CONFLICT when it overlaps an active booking.' })
+  @Mutation(() => Booking, {
+    description: 'Holds the stay for you (HELD until paid or expired); BOOKING_CONFLICT when it overlaps an active booking.',
+  })
   createBooking(@Arg('input', () => CreateBookingInput) input: CreateBookingInput, @Ctx() context: BookingsContext) {
-    return new BookingService(context.em).create({ ...input, guestId: signedIn(context.viewer).userId });
+    const service = new BookingService(context.em, context.services.holdTtlSeconds);
+    return service.create({ ...input, guestId: signedIn(context.viewer).userId });
+  }
+
+  @Directive('@authenticated')
+  @Mutation(() => Booking, { description: 'Cancels a HELD or CONFIRMED booking (its guest, host or an admin); billing refunds.' })
+  cancelBooking(@Arg('id', () => ID) id: string, @Ctx() context: BookingsContext) {
+    return new BookingService(context.em).cancel(id, context.viewer);
+  }
+
+  @Directive('@requiresScopes(scopes: [["admin"]])')
+  @Mutation(() => Booking, { description: 'Marks a CONFIRMED stay as COMPLETED (admins).' })
+  completeBooking(@Arg('id', () => ID) id: string, @Ctx() context: BookingsContext) {
+    return new BookingService(context.em).complete(id);
+  }
+
+  @FieldResolver(() => Money, { nullable: true, description: 'What the stay costs (nights and cleaning fee).' })
+  total(@Root() booking: Booking): Money | null {
+    return booking.totalAmount != null && booking.currency ? Money.of(booking.totalAmount, booking.currency) : null;
   }
 
   @FieldResolver(() => ListingReference, {
@@ -72,10 +135,11 @@ export class BookingResolver {
 
 @Resolver(() => ListingReference)
 export class ListingBookingsResolver {
-  @Directive('@requiresScopes(scopes: [["admin"]])')
-  @FieldResolver(() => [Booking], { description: 'Bookings of this listing, oldest first (admins).' })
-  bookings(@Root() listing: ListingReference, @Ctx() context: BookingsContext): Promise<Booking[]> {
-    return context.loaders.bookingsByListingId.load(listing.id);
+  @Directive('@authenticated')
+  @FieldResolver(() => [Booking], { description: 'Bookings of this listing you may see (its host and admins: all), oldest first.' })
+  async bookings(@Root() listing: ListingReference, @Ctx() context: BookingsContext): Promise<Booking[]> {
+    const all = await context.loaders.bookingsByListingId.load(listing.id);
+    return all.filter((booking) => canSee(context.viewer, booking));
   }
 }
 

@@ -2,12 +2,15 @@ import { demoId } from '@booking/runtime';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Booking, BookingStatus } from '../entities/Booking';
 
+/** Hosts and prices repeat catalog's demo listings (nightly price, 30.00 cleaning fee). */
 export const DEMO_BOOKINGS = [
-  { name: 'alice-alfama', listing: 'alfama-loft', guest: 'alice', from: '2026-12-10', nights: 3, status: BookingStatus.CONFIRMED },
-  { name: 'bruno-kreuzberg', listing: 'kreuzberg-flat', guest: 'bruno', from: '2026-12-20', nights: 5, status: BookingStatus.HELD },
-  { name: 'chen-machiya', listing: 'kyoto-machiya', guest: 'chen', from: '2027-01-05', nights: 4, status: BookingStatus.CONFIRMED },
-  { name: 'alice-tea', listing: 'kyoto-tea-tour', guest: 'alice', from: '2027-01-07', nights: 1, status: BookingStatus.CANCELLED },
+  { name: 'alice-alfama', listing: 'alfama-loft', host: 'hana', nightly: 9500, guest: 'alice', from: '2026-12-10', nights: 3, status: BookingStatus.CONFIRMED },
+  { name: 'bruno-kreuzberg', listing: 'kreuzberg-flat', host: 'omar', nightly: 12000, guest: 'bruno', from: '2026-12-20', nights: 5, status: BookingStatus.HELD },
+  { name: 'chen-machiya', listing: 'kyoto-machiya', host: 'hana', nightly: 21000, guest: 'chen', from: '2027-01-05', nights: 4, status: BookingStatus.CONFIRMED },
+  { name: 'alice-tea', listing: 'kyoto-tea-tour', host: 'omar', nightly: 6000, guest: 'alice', from: '2027-01-07', nights: 1, status: BookingStatus.CANCELLED },
 ] as const;
+
+const DEMO_CLEANING_FEE = 3000;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -23,6 +26,13 @@ export async function seedDemo(em: EntityManager): Promise<void> {
         startsAt,
         endsAt: new Date(startsAt.getTime() + booking.nights * DAY_MS - 4 * 60 * 60 * 1000),
         status: booking.status,
+        hostId: demoId('user', booking.host),
+        guests: 1,
+        nights: booking.nights,
+        totalAmount: booking.nights * booking.nightly + DEMO_CLEANING_FEE,
+        currency: 'EUR',
+        // The demo hold lasts until the day before its stay.
+        holdExpiresAt: booking.status === BookingStatus.HELD ? new Date(startsAt.getTime() - DAY_MS) : null,
         createdAt: new Date(Date.UTC(2026, 0, 3, 0, index)),
       };
     }),

@@ -32,6 +32,18 @@ export class Listing {
   @Property({ type: 'text', length: 3 })
   priceCurrency!: string;
 
+  /** Once per stay, minor units of `priceCurrency`. */
+  @Property({ type: 'integer' })
+  cleaningFeeAmount: number = 0;
+
+  @Field(() => String, { description: 'ISO 3166 country code, when known.' })
+  @Property({ type: 'text' })
+  country: string = '';
+
+  @Field(() => Boolean, { description: 'Only published listings can be found and booked.' })
+  @Property({ type: 'boolean' })
+  published: boolean = true;
+
   /** A user id owned by the accounts subgraph; no foreign key across databases. */
   @Property({ type: 'uuid' })
   hostId!: string;

@@ -1,6 +1,7 @@
 import { demoId } from '@booking/runtime';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Listing } from '../entities/Listing';
+import { announceListing } from '../services/ListingService';
 
 export const DEMO_LISTINGS = [
   { name: 'alfama-loft', title: 'Alfama loft with river view', city: 'Lisbon', capacity: 2, price: 9500, host: 'hana' },
@@ -12,7 +13,8 @@ export const DEMO_LISTINGS = [
 ] as const;
 
 export async function seedDemo(em: EntityManager): Promise<void> {
-  await em.upsertMany(
+  await em.transactional(async (tx) => {
+    const listings = await tx.upsertMany(
     Listing,
     DEMO_LISTINGS.map((listing, index) => ({
       id: demoId('listing', listing.name),
@@ -22,8 +24,14 @@ export async function seedDemo(em: EntityManager): Promise<void> {
       capacity: listing.capacity,
       priceAmount: listing.price,
       priceCurrency: 'EUR',
+      cleaningFeeAmount: 3000,
+      country: { Lisbon: 'PT', Berlin: 'DE', Kyoto: 'JP' }[listing.city],
+      published: true,
       hostId: demoId('user', listing.host),
       createdAt: new Date(Date.UTC(2026, 0, 2, 0, index)),
     })),
   );
+    // bookings learns prices and hosts from these events, as it does for every listing change.
+    for (const listing of listings) await announceListing(tx, listing);
+  });
 }
