@@ -38,8 +38,10 @@ export interface RunningSubgraph {
     variables?: Record<string, unknown>,
     viewer?: Viewer | null,
   ): Promise<GraphQLResponse<Data>>;
-  /** Closes the server (the database stays until `dispose`). */
+  /** Closes the server, its event consumers and relay (the database stays until `dispose`). */
   stop(): Promise<void>;
+  /** Starts it again on the same port, database and Redis keys, as a restarted process would. */
+  restart(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -54,7 +56,7 @@ export interface SubgraphOptions {
 
 export async function startSubgraph(name: SubgraphName, options: SubgraphOptions = {}): Promise<RunningSubgraph> {
   const database = await createTestDatabase(name);
-  const server = await factories[name]({
+  const config: SubgraphConfig = {
     port: 0,
     host: '127.0.0.1',
     databaseUrl: database.url,
@@ -64,7 +66,8 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
     allowUnsignedRequests: false,
     redisUrl: testRedisUrl(),
     eventKeyPrefix: options.eventKeyPrefix ?? testKeyPrefix(name),
-  }, options.env ?? {});
+  };
+  let server = await factories[name](config, options.env ?? {});
   const baseUrl = await server.listen();
   let stopped = false;
   const stop = async () => {
@@ -72,20 +75,29 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
     stopped = true;
     await server.close();
   };
-  return {
+  const running: RunningSubgraph = {
     name,
     baseUrl,
     graphqlUrl: `${baseUrl}/graphql`,
-    server,
+    get server() {
+      return server;
+    },
     database,
     query: (query, variables, viewer = null) =>
       graphqlRequest(`${baseUrl}/graphql`, query, variables, signViewerHeaders(TEST_SIGNING_SECRET, viewer)),
     stop,
+    async restart() {
+      await stop();
+      server = await factories[name]({ ...config, port: Number(new URL(baseUrl).port) }, options.env ?? {});
+      await server.listen();
+      stopped = false;
+    },
     async dispose() {
       await stop();
       await database.drop();
     },
   };
+  return running;
 }
 
 export interface Stack {

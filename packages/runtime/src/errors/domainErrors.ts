@@ -40,3 +40,19 @@ export class Forbidden extends DomainError {
     super(`Forbidden: ${message}`);
   }
 }
+
+/** A retry key that was first used with other arguments: the caller mixed up two requests. */
+export class IdempotencyKeyReused extends DomainError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  constructor(what: string) {
+    super(`This idempotencyKey was already used for a different ${what}`, { field: 'idempotencyKey' });
+  }
+}
+
+/** An id named in a mutation that does not exist (queries answer null instead). */
+export class NotFound extends DomainError {
+  readonly code = 'NOT_FOUND';
+  constructor(kind: string, id: string) {
+    super(`No ${kind} ${id}`, { id });
+  }
+}

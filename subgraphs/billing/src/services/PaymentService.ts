@@ -1,5 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { DomainError, Forbidden, hasScope, PG_UNIQUE_VIOLATION, postgresErrorCode, type Viewer } from '@booking/runtime';
+import {
+  DomainError,
+  Forbidden,
+  hasScope,
+  IdempotencyKeyReused,
+  NotFound,
+  PG_UNIQUE_VIOLATION,
+  postgresErrorCode,
+  type Viewer,
+} from '@booking/runtime';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Invoice, InvoiceStatus } from '../entities/Invoice';
@@ -29,19 +38,6 @@ export class InvoiceNotPayable extends DomainError {
   }
 }
 
-export class IdempotencyKeyReused extends DomainError {
-  readonly code = 'IDEMPOTENCY_KEY_REUSED';
-  constructor() {
-    super('This idempotencyKey was already used with a different card for this invoice', { field: 'idempotencyKey' });
-  }
-}
-
-export class InvoiceNotFound extends DomainError {
-  readonly code = 'NOT_FOUND';
-  constructor(id: string) {
-    super(`No invoice ${id}`, { id });
-  }
-}
 
 function cardHash(card: Card): string {
   // Only a hash of the card, to tell a retry from a new attempt with the same key.
@@ -63,13 +59,13 @@ export class PaymentService {
     const outcome = await this.em.transactional(async (tx) => {
       const invoice = await tx.findOne(Invoice, { id: invoiceId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!invoice || !viewer || (invoice.guestId !== viewer.userId && !hasScope(viewer, 'admin'))) {
-        if (!invoice) throw new InvoiceNotFound(invoiceId);
+        if (!invoice) throw new NotFound('invoice', invoiceId);
         throw new Forbidden('only the guest of this invoice or an admin may pay it');
       }
       const hash = cardHash(card);
       const earlier = await tx.findOne(Payment, { invoiceId, idempotencyKey });
       if (earlier) {
-        if (earlier.requestHash !== hash) throw new IdempotencyKeyReused();
+        if (earlier.requestHash !== hash) throw new IdempotencyKeyReused('card on this invoice');
         return earlier;
       }
       if (invoice.status !== InvoiceStatus.OPEN) throw new InvoiceNotPayable(invoice);

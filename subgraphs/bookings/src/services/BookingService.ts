@@ -5,7 +5,9 @@ import {
   findPage,
   Forbidden,
   hasScope,
+  IdempotencyKeyReused,
   InvalidInput,
+  NotFound,
   PG_EXCLUSION_VIOLATION,
   PG_UNIQUE_VIOLATION,
   postgresErrorCode,
@@ -43,24 +45,10 @@ export class BookingConflict extends Conflict {
   }
 }
 
-export class IdempotencyKeyReused extends DomainError {
-  readonly code = 'IDEMPOTENCY_KEY_REUSED';
-  constructor() {
-    super('This idempotencyKey was already used for a different booking request', { field: 'idempotencyKey' });
-  }
-}
-
 export class ListingUnavailable extends DomainError {
   readonly code = 'LISTING_UNAVAILABLE';
   constructor(listingId: string) {
     super('The listing does not exist or is not published', { listingId });
-  }
-}
-
-export class BookingNotFound extends DomainError {
-  readonly code = 'NOT_FOUND';
-  constructor(id: string) {
-    super(`No booking ${id}`, { id });
   }
 }
 
@@ -198,7 +186,7 @@ export class BookingService {
   ): Promise<Booking> {
     return this.em.transactional(async (tx) => {
       const booking = await tx.findOne(Booking, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!booking) throw new BookingNotFound(id);
+      if (!booking) throw new NotFound('booking', id);
       const cancelledBy = authorize?.(booking);
       return this.apply(tx, booking, to, now, cancelledBy);
     });
@@ -232,7 +220,7 @@ export class BookingService {
   }
 
   private replay(existing: Booking, hash: string): Booking {
-    if (existing.requestHash !== hash) throw new IdempotencyKeyReused();
+    if (existing.requestHash !== hash) throw new IdempotencyKeyReused('booking request');
     return existing;
   }
 }
