@@ -19,3 +19,7 @@ create database billing owner billing;
 -- exclusion constraint) as the owner, which needs the extension to exist already.
 \connect bookings
 create extension if not exists btree_gist;
+
+-- catalog's search index over booked ranges (listing_occupancy) is a GiST index on (uuid, range).
+\connect catalog
+create extension if not exists btree_gist;

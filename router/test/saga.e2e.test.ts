@@ -115,6 +115,23 @@ describe('booking saga through the router', () => {
     expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'ILLEGAL_TRANSITION', from: 'CANCELLED', to: 'CANCELLED' });
   });
 
+  it('search hides a listing while it is held for the dates, and shows it again after cancellation', async () => {
+    const startsAt = isoDaysFromNow(300);
+    const endsAt = isoDaysFromNow(302, 11);
+    const search = () =>
+      h.stack.query<{ searchListings: { edges: { node: { id: string } }[] } }>(
+        `query($s: DateTimeISO!, $e: DateTimeISO!) { searchListings(city: "Lisbon", startsAt: $s, endsAt: $e, first: 100) { edges { node { id } } } }`,
+        { s: startsAt, e: endsAt },
+      );
+    const listed = (data: { searchListings: { edges: { node: { id: string } }[] } }) =>
+      data.searchListings.edges.some((edge) => edge.node.id === h.listingId);
+    await eventually(search, listed);
+    const id = await book(h, h.guest, startsAt, endsAt);
+    await eventually(search, (data) => !listed(data));
+    await h.stack.query(`mutation($id: ID!) { cancelBooking(id: $id) { status } }`, { id }, h.guest.accessToken);
+    await eventually(search, listed);
+  });
+
   it('refunds half when the guest cancels three days ahead, all when the host cancels', async () => {
     const late = await book(h, h.guest, isoDaysFromNow(3), isoDaysFromNow(4, 11));
     const byHost = await book(h, h.guest, isoDaysFromNow(5), isoDaysFromNow(6, 11));

@@ -2,18 +2,22 @@ import { defineSubgraph } from '@booking/runtime';
 import { migrations } from '../migrations';
 import { Listing } from './entities/Listing';
 import { createLoaders, type CatalogLoaders } from './loaders';
+import { Category } from './entities/Category';
+import { onBookingEvent } from './events/handlers';
 import { ListingResolver } from './resolvers/ListingResolver';
+import { SearchResolver } from './resolvers/SearchResolver';
 import { listingReference } from './resolvers/listing.reference';
 import { seedDemo } from './seed/demoSeed';
 
 export const catalog = defineSubgraph<CatalogLoaders>({
   name: 'catalog',
-  entities: [Listing],
+  entities: [Listing, Category],
   migrations,
   createLoaders,
   seedDemo,
   publishesEvents: true,
-  schema: { resolvers: [ListingResolver], referenceResolvers: listingReference },
+  consumes: [{ stream: 'bookings', handler: onBookingEvent }],
+  schema: { resolvers: [ListingResolver, SearchResolver], referenceResolvers: listingReference },
 });
 
 export const { buildSchema, createServer } = catalog;

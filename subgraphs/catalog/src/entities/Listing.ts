@@ -40,6 +40,10 @@ export class Listing {
   @Property({ type: 'text' })
   country: string = '';
 
+  /** Exposed as `category`. */
+  @Property({ type: 'uuid', nullable: true })
+  categoryId?: string | null;
+
   @Field(() => Boolean, { description: 'Only published listings can be found and booked.' })
   @Property({ type: 'boolean' })
   published: boolean = true;

@@ -1,6 +1,7 @@
 import { ConnectionArgs, connectionType, Forbidden, hasScope, Money, MoneyInput, type Viewer } from '@booking/runtime';
 import { IsOptional, IsUUID, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { Arg, Args, ArgsType, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Category } from '../entities/Category';
 import { Listing } from '../entities/Listing';
 import { UserReference } from '../entities/UserReference';
 import type { CatalogContext } from '../loaders';
@@ -50,6 +51,10 @@ class CreateListingInput {
 
   @Field(() => Boolean, { defaultValue: true, description: 'Publish at once (bookable), or keep as a draft.' })
   publish: boolean = true;
+
+  @Field(() => String, { nullable: true, description: 'Slug of an existing category.' })
+  @IsOptional()
+  category?: string | null;
 
   @Field(() => ID, { nullable: true, description: 'Admins may list on behalf of a host; hosts list as themselves.' })
   @IsOptional()
@@ -150,6 +155,11 @@ export class ListingResolver {
   @Mutation(() => Listing, { description: 'Hides a listing; existing bookings stay (its host or an admin).' })
   unpublishListing(@Arg('id', () => ID) id: string, @Ctx() context: CatalogContext) {
     return new ListingService(context.em).update(id, context.viewer, { published: false });
+  }
+
+  @FieldResolver(() => Category, { nullable: true })
+  category(@Root() listing: Listing, @Ctx() context: CatalogContext): Promise<Category | null> | null {
+    return listing.categoryId ? context.loaders.categoryById.load(listing.categoryId) : null;
   }
 
   @FieldResolver(() => Money, { description: 'Charged once per stay.' })

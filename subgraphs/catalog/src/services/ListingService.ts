@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { findPage, Forbidden, hasScope, InvalidInput, recordEvent, type Connection, type ConnectionArgs, type Viewer } from '@booking/runtime';
 import { LockMode, raw, type FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { Category } from '../entities/Category';
 import { Listing } from '../entities/Listing';
 
 interface Amount {
@@ -19,9 +20,10 @@ export interface NewListing {
   cleaningFee?: Amount | null;
   hostId: string;
   publish?: boolean | null;
+  category?: string | null;
 }
 
-export type ListingChanges = Partial<Omit<NewListing, 'hostId' | 'publish'>>;
+export type ListingChanges = Partial<Omit<NewListing, 'hostId' | 'publish' | 'category'>>;
 
 export class ListingNotFound extends InvalidInput {
   constructor() {
@@ -45,7 +47,10 @@ export class ListingService {
   async create(input: NewListing): Promise<Listing> {
     checkCurrencies(input.pricePerNight, input.cleaningFee);
     return this.em.transactional(async (tx) => {
+      const category = input.category ? await tx.findOne(Category, { slug: input.category }) : null;
+      if (input.category && !category) throw new InvalidInput('category', 'no such category');
       const listing = tx.create(Listing, {
+        categoryId: category?.id ?? null,
         id: randomUUID(),
         title: input.title.trim(),
         description: input.description.trim(),
