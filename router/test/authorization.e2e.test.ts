@@ -9,7 +9,7 @@ import {
 } from '@booking/testkit';
 
 type Who = 'anonymous' | 'guestA' | 'guestB' | 'host' | 'admin';
-type Expectation = 'ok' | 'null' | 'UNAUTHENTICATED' | 'FORBIDDEN';
+type Expectation = 'ok' | 'null' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'PAYMENT_DECLINED';
 
 /**
  * The access matrix through the router: field rules (`@authenticated`, `@requiresScopes`)
@@ -130,6 +130,31 @@ describe('authorization through the router', () => {
       deniedAt: ['booking'],
     },
   ];
+
+  cases.push(
+    {
+      name: 'Mutation.completeBooking (admin scope)',
+      query: () => ['mutation($id: ID!) { completeBooking(id: $id) { id } }', { id: '0e7c5f8a-3333-4333-8333-00000000dcba' }],
+      field: 'completeBooking',
+      // Allowed for admins, who then learn there is no such booking.
+      expect: { anonymous: 'UNAUTHENTICATED', guestA: 'FORBIDDEN', guestB: 'FORBIDDEN', host: 'FORBIDDEN', admin: 'NOT_FOUND' },
+    },
+    {
+      name: 'Mutation.updateListing of the host’s listing',
+      query: () => ['mutation($id: ID!) { updateListing(id: $id, input: { description: "Updated" }) { id } }', { id: listingId }],
+      field: 'updateListing',
+      expect: { anonymous: 'UNAUTHENTICATED', guestA: 'FORBIDDEN', guestB: 'FORBIDDEN', host: 'ok', admin: 'ok' },
+    },
+    {
+      name: 'Mutation.payInvoice of guest A’s invoice (declined test card, so it stays payable)',
+      query: () => [
+        'mutation($id: ID!) { payInvoice(input: { invoiceId: $id, idempotencyKey: "matrix", card: { number: "4000000000000002", expMonth: 12, expYear: 2035, cvc: "123" } }) { id } }',
+        { id: invoiceId },
+      ],
+      field: 'payInvoice',
+      expect: { anonymous: 'UNAUTHENTICATED', guestA: 'PAYMENT_DECLINED', guestB: 'FORBIDDEN', host: 'FORBIDDEN', admin: 'PAYMENT_DECLINED' },
+    },
+  );
 
   const everyone: Who[] = ['anonymous', 'guestA', 'guestB', 'host', 'admin'];
   it.each(cases.flatMap((c) => everyone.map((who) => [c.name, who, c] as const)))('%s as %s', async (_name, who, c) => {

@@ -1,4 +1,5 @@
 import { committedSdl, fetchEntities, servedSdl, startSubgraph, viewerWith, type RunningSubgraph } from '@booking/testkit';
+import { expireHolds } from '../src/services/holdExpiry';
 
 const CREATE_BOOKING = `mutation($input: CreateBookingInput!) {
   createBooking(input: $input) { id status startsAt endsAt listing { id } guest { id } }
@@ -195,6 +196,33 @@ describe('bookings subgraph (real PostgreSQL)', () => {
 
     const othersHistory = await fetchEntities(bookings, [{ __typename: 'User', id: mine }], '... on User { bookings { id } }', viewerWith('GUEST'));
     expect(othersHistory).toEqual([{ bookings: null }]);
+  });
+
+  it('expires overdue holds exactly once even with several instances running the job at once', async () => {
+    const listingId = await newListingId();
+    const ids: string[] = [];
+    for (let day = 1; day <= 30; day += 1) {
+      const startsAt = new Date(Date.UTC(2029, 0, day)).toISOString();
+      const endsAt = new Date(Date.UTC(2029, 0, day, 20)).toISOString();
+      ids.push((await book(listingId, startsAt, endsAt)).data!.createBooking.id);
+    }
+    const em = bookings.server.database.em.fork();
+    await em.execute(`update bookings set hold_expires_at = now() - interval '1 minute' where id in (?)`, [ids]);
+    const counts = await Promise.all([1, 2, 3].map(() => expireHolds(bookings.server.database, new Date(), 7)));
+    let total = counts.reduce((sum, count) => sum + count, 0);
+    while (total < 30) {
+      const more = await expireHolds(bookings.server.database, new Date(), 7);
+      if (more === 0) break;
+      total += more;
+    }
+    expect(total).toBe(30);
+    const events = await em.execute<{ booking_id: string; n: string }[]>(
+      `select payload->>'bookingId' as booking_id, count(*) as n from outbox_events
+        where type = 'booking.status_changed' and payload->>'status' = 'EXPIRED' and payload->>'listingId' = ? group by 1`,
+      [listingId],
+    );
+    expect(events).toHaveLength(30);
+    expect(events.every((row) => Number(row.n) === 1)).toBe(true);
   });
 
   it('serves the committed SDL as _service.sdl', async () => {
