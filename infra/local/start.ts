@@ -18,6 +18,7 @@ import {
 import { startChildService, type ChildService } from './childService';
 import { ensureDatabases } from './databases';
 import { startEmbeddedPostgres, type RunningPostgres } from './embeddedPostgres';
+import { startInProcessStack } from './inProcessStack';
 import { isPortFree } from './ports';
 import { redisServerOnPath, startRedisServer, type RunningRedis } from './redisServer';
 
@@ -36,6 +37,15 @@ const launcherSpec = {
   routerPort: variable('ROUTER_PORT', 'port of the router', parse.port, () => 4000),
   redisUrl: variable<string | null>('REDIS_URL', 'an existing Redis for event streams', parse.redisUrl, () => null),
   embeddedRedisPort: variable('EMBEDDED_REDIS_PORT', 'port of the redis-server started under DATA_DIR', parse.port, () => 63790),
+  eventTransport: variable<'auto' | 'memory'>(
+    'EVENT_TRANSPORT',
+    '"memory" runs everything in one process with in-memory event streams (no Redis needed)',
+    (raw) => {
+      if (raw !== 'auto' && raw !== 'memory') throw new Error('must be auto or memory');
+      return raw;
+    },
+    () => 'auto',
+  ),
   seedDemo: variable('SEED_DEMO', 'insert demo data', parse.boolean, () => true),
   routerSigningSecret: variable(
     'ROUTER_SIGNING_SECRET',
@@ -115,12 +125,14 @@ async function main(): Promise<void> {
   const services: ChildService[] = [];
   let postgres: RunningPostgres | undefined;
   let redis: RunningRedis | undefined;
+  let inProcess: { stop(): Promise<void> } | undefined;
   let stopping = false;
   const stopAll = async (exitCode: number) => {
     if (stopping) return;
     stopping = true;
     log('launcher', 'stopping…');
     for (const service of [...services].reverse()) await service.stop();
+    await inProcess?.stop();
     if (redis) await redis.stop();
     if (postgres) await postgres.stop();
     log('launcher', 'stopped');
@@ -142,15 +154,13 @@ async function main(): Promise<void> {
     }
     const databases = await resolveDatabaseUrls(config, explicit);
     postgres = databases.postgres;
-    let redisUrl = config.redisUrl;
-    if (!redisUrl && redisServerOnPath()) {
+    let redisUrl = config.eventTransport === 'memory' ? null : config.redisUrl;
+    if (!redisUrl && config.eventTransport === 'auto' && redisServerOnPath()) {
       log('launcher', `starting redis-server on 127.0.0.1:${config.embeddedRedisPort} (append-only, data in ${config.dataDir})`);
       redis = await startRedisServer({ port: config.embeddedRedisPort, dir: resolve(config.dataDir, 'redis'), appendOnly: true });
       redisUrl = redis.url;
     }
-    if (!redisUrl) {
-      log('launcher', 'WARNING: no REDIS_URL and no redis-server on PATH: events wait in each outbox, so the booking saga does not advance');
-    }
+
     const baseEnv: NodeJS.ProcessEnv = {
       ...process.env,
       ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
@@ -158,33 +168,38 @@ async function main(): Promise<void> {
       HOST: '127.0.0.1',
       ROUTER_SIGNING_SECRET: config.routerSigningSecret,
     };
-    await Promise.all(
-      SUBGRAPH_NAMES.map(async (name) => {
-        const port = ports[`${name}Port`] as number;
-        const service = startChildService({
-          name,
-          script: resolve(REPO_ROOT, 'subgraphs', name, 'dist', 'src', 'main.js'),
-          env: { ...baseEnv, PORT: String(port), [`${name.toUpperCase()}_DATABASE_URL`]: databases.urls[name], SEED_DEMO: String(config.seedDemo) },
-          log,
-        });
-        services.push(service);
-        await service.waitUntilReady(`http://127.0.0.1:${port}/ready`, 60_000);
-      }),
-    );
-    const router = startChildService({
-      name: 'router',
-      script: resolve(REPO_ROOT, 'router', 'dist', 'main.js'),
-      env: {
-        ...baseEnv,
-        PORT: String(config.routerPort),
-        ...Object.fromEntries(
-          SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports[`${name}Port`]}/graphql`]),
-        ),
-      },
-      log,
+    const subgraphEnv = (name: SubgraphName): NodeJS.ProcessEnv => ({
+      ...baseEnv,
+      PORT: String(ports[`${name}Port`]),
+      [`${name.toUpperCase()}_DATABASE_URL`]: databases.urls[name],
+      SEED_DEMO: String(config.seedDemo),
     });
-    services.push(router);
-    await router.waitUntilReady(`http://127.0.0.1:${config.routerPort}/health`, 30_000);
+    const routerEnv: NodeJS.ProcessEnv = {
+      ...baseEnv,
+      PORT: String(config.routerPort),
+      ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports[`${name}Port`]}/graphql`])),
+    };
+    if (redisUrl) {
+      await Promise.all(
+        SUBGRAPH_NAMES.map(async (name) => {
+          const service = startChildService({
+            name,
+            script: resolve(REPO_ROOT, 'subgraphs', name, 'dist', 'src', 'main.js'),
+            env: subgraphEnv(name),
+            log,
+          });
+          services.push(service);
+          await service.waitUntilReady(`http://127.0.0.1:${ports[`${name}Port`]}/ready`, 60_000);
+        }),
+      );
+      const router = startChildService({ name: 'router', script: resolve(REPO_ROOT, 'router', 'dist', 'main.js'), env: routerEnv, log });
+      services.push(router);
+      await router.waitUntilReady(`http://127.0.0.1:${config.routerPort}/health`, 30_000);
+    } else {
+      log('launcher', '*** WARNING: no Redis (no REDIS_URL, no redis-server on PATH, or EVENT_TRANSPORT=memory) ***');
+      log('launcher', '*** running every service in this one process with in-memory event streams; events in flight are lost on exit ***');
+      inProcess = await startInProcessStack({ subgraphEnv, routerEnv });
+    }
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
     process.stdout.write(
       `\nbooking-supergraph is ready in ${seconds}s\n` +

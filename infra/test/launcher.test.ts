@@ -101,6 +101,52 @@ describe('npm start (the local launcher)', () => {
     expect(await isPortFree(Number(env.ROUTER_PORT))).toBe(true);
   });
 
+  it('runs in one process with in-memory events when there is no Redis, and says so; the saga still advances', async () => {
+    const launched = await launch({ ...env, REDIS_URL: '', EVENT_TRANSPORT: 'memory' });
+    try {
+      expect(launched.output()).toContain('WARNING: no Redis');
+      const call = async <Data>(query: string, token?: string) => {
+        const response = await graphqlRequest<Data>(routerUrl, query, {}, token ? { authorization: `Bearer ${token}` } : {});
+        if (!response.data) throw new Error(JSON.stringify(response.errors));
+        return response.data;
+      };
+      const { login } = await call<{ login: { accessToken: string } }>(
+        'mutation { login(input: { email: "alice@example.com", password: "demo-password" }) { accessToken } }',
+      );
+      const listings = await call<{ listings: { edges: { node: { id: string } }[] } }>('{ listings(city: "Berlin") { edges { node { id } } } }');
+      const listingId = listings.listings.edges[1]!.node.id;
+      const deadline = Date.now() + 20_000;
+      let booked: { createBooking: { id: string } } | undefined;
+      while (!booked) {
+        // The listing becomes bookable once bookings has consumed catalog's seeded listing event.
+        const attempt = await graphqlRequest<{ createBooking: { id: string } }>(
+          routerUrl,
+          `mutation { createBooking(input: { listingId: "${listingId}", startsAt: "2031-05-01T15:00:00Z", endsAt: "2031-05-03T11:00:00Z", idempotencyKey: "memory-mode" }) { id } }`,
+          {},
+          { authorization: `Bearer ${login.accessToken}` },
+        );
+        booked = attempt.data ?? undefined;
+        if (!booked && Date.now() > deadline) throw new Error(JSON.stringify(attempt.errors));
+        if (!booked) await new Promise((wait) => setTimeout(wait, 100));
+      }
+      for (;;) {
+        const { booking } = await call<{ booking: { invoice: { status: string } | null } }>(
+          `{ booking(id: "${booked.createBooking.id}") { invoice { status } } }`,
+          login.accessToken,
+        );
+        if (booking.invoice) {
+          expect(booking.invoice.status).toBe('OPEN');
+          break;
+        }
+        if (Date.now() > deadline) throw new Error('no invoice: the saga did not advance in memory mode');
+        await new Promise((wait) => setTimeout(wait, 100));
+      }
+    } finally {
+      launched.child.kill('SIGINT');
+    }
+    await expect(launched.exit).resolves.toBe(0);
+  });
+
   it('refuses to start when a port is taken, naming it', async () => {
     const blocker = require('node:net').createServer() as import('node:net').Server;
     await new Promise<void>((listening) => blocker.listen(Number(env.BOOKINGS_PORT), '127.0.0.1', listening));

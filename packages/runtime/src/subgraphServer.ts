@@ -5,8 +5,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
-import { Redis } from 'ioredis';
 import type { StreamName } from './events/contracts';
+import { RedisEventStreams, type EventStreams } from './events/eventStreams';
+import { InMemoryEventStreams, type InMemoryStreamStore } from './events/inMemoryEventStreams';
 import { OutboxRelay } from './events/outboxRelay';
 import { StreamConsumer, type EventHandler } from './events/streamConsumer';
 import { unsignedViewer, verifyViewerHeaders } from './auth/routerSignature';
@@ -75,6 +76,7 @@ export async function createSubgraphServer<Loaders, Services>(
   definition: SubgraphDefinition<Loaders, Services>,
   config: SubgraphConfig,
   env: Env = process.env,
+  extras: SubgraphExtras = {},
 ): Promise<SubgraphServer> {
   const logger = createLogger(definition.name, config.logLevel);
   const database = await openDatabase({
@@ -98,7 +100,7 @@ export async function createSubgraphServer<Loaders, Services>(
   const attachment = definition.attach
     ? await definition.attach({ database, logger, config, env })
     : ({ services: undefined } as SubgraphAttachment<Services>);
-  const events = await startEventPlumbing(definition, database, config, logger);
+  const events = await startEventPlumbing(definition, database, config, logger, extras.eventStore);
   const schema = await definition.buildSchema();
   type Context = SubgraphContext<Loaders, Services>;
   const apollo = new ApolloServer<Context>({
@@ -146,29 +148,36 @@ export async function createSubgraphServer<Loaders, Services>(
   };
 }
 
+/** Process-wide things a launcher may hand to every subgraph it runs in one process. */
+export interface SubgraphExtras {
+  /** The in-process event transport, used only when there is no REDIS_URL. */
+  readonly eventStore?: InMemoryStreamStore;
+}
+
 /** The outbox relay and stream consumers of one subgraph instance. */
 async function startEventPlumbing<Loaders, Services>(
   definition: SubgraphDefinition<Loaders, Services>,
   database: Database,
   config: SubgraphConfig,
   logger: Logger,
+  eventStore: InMemoryStreamStore | undefined,
 ): Promise<{ stop(): Promise<void> }> {
   const wantsEvents = definition.publishesEvents || (definition.consumes?.length ?? 0) > 0;
   if (!wantsEvents) return { stop: async () => undefined };
-  if (!config.redisUrl) {
+  const redisUrl = config.redisUrl;
+  if (!redisUrl && !eventStore) {
     logger.warn('REDIS_URL is not set: events stay in the outbox and nothing is consumed until it is');
     return { stop: async () => undefined };
   }
-  const redisUrl = config.redisUrl;
-  const connections: Redis[] = [];
-  const connect = () => {
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
-    redis.on('error', () => undefined); // reconnects by itself; the loops log the outage once
-    connections.push(redis);
-    return redis;
+  if (!redisUrl) logger.warn('no REDIS_URL: events travel in this process only (in-memory streams, lost on exit)');
+  const connections: EventStreams[] = [];
+  const connect = (): EventStreams => {
+    const streams = redisUrl ? RedisEventStreams.connect(redisUrl) : new InMemoryEventStreams(eventStore as InMemoryStreamStore);
+    connections.push(streams);
+    return streams;
   };
   const relay = definition.publishesEvents
-    ? new OutboxRelay({ database, redis: connect(), keyPrefix: config.eventKeyPrefix, logger, pollIntervalMs: 50 })
+    ? new OutboxRelay({ database, streams: connect(), keyPrefix: config.eventKeyPrefix, logger, pollIntervalMs: 50 })
     : undefined;
   relay?.start();
   const instance = `${definition.name}-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -176,7 +185,7 @@ async function startEventPlumbing<Loaders, Services>(
     (subscription) =>
       new StreamConsumer({
         database,
-        redis: connect(),
+        streams: connect(),
         keyPrefix: config.eventKeyPrefix,
         stream: subscription.stream,
         group: definition.name,
@@ -190,7 +199,7 @@ async function startEventPlumbing<Loaders, Services>(
     async stop() {
       await relay?.stop();
       await Promise.all(consumers.map((consumer) => consumer.stop()));
-      for (const redis of connections) redis.disconnect();
+      for (const streams of connections) streams.close();
     },
   };
 }
@@ -219,7 +228,7 @@ function identify(request: IncomingMessage, config: SubgraphConfig): Viewer | nu
 export interface SubgraphModule<Loaders, Services = undefined> {
   readonly definition: SubgraphDefinition<Loaders, Services>;
   buildSchema(): Promise<GraphQLSchema>;
-  createServer(config: SubgraphConfig, env?: Env): Promise<SubgraphServer>;
+  createServer(config: SubgraphConfig, env?: Env, extras?: SubgraphExtras): Promise<SubgraphServer>;
 }
 
 /**
@@ -236,6 +245,6 @@ export function defineSubgraph<Loaders, Services = undefined>(
   return {
     definition,
     buildSchema: definition.buildSchema,
-    createServer: (config, env) => createSubgraphServer(definition, config, env),
+    createServer: (config, env, extras) => createSubgraphServer(definition, config, env, extras),
   };
 }

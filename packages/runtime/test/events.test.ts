@@ -5,6 +5,11 @@ import { Entity, PrimaryKey } from '@mikro-orm/core';
 import type { Redis } from 'ioredis';
 import {
   createLogger,
+  InMemoryEventStreams,
+  InMemoryStreamStore,
+  RedisEventStreams,
+  type EventStreams,
+  type StreamEntry,
   deadLetterKey,
   EVENT_TABLES_MIGRATION,
   migrateToLatest,
@@ -38,18 +43,49 @@ async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs = 
 
 const invoiceIssued = (n: number) => ({ invoiceId: `inv-${n}`, bookingId: `b-${n}`, guestId: 'g', total: { amount: n, currency: 'EUR' } });
 
-describe('transactional outbox → Redis Streams → consumer groups with an inbox', () => {
+interface Transport {
+  /** A fresh connection (consumers need their own: they block). */
+  connect(url?: string): EventStreams;
+  entries(key: string): Promise<StreamEntry[]>;
+  close(): void;
+}
+
+function redisTransport(): Transport {
+  const redis = connectRedis();
+  return {
+    connect: (url) => new RedisEventStreams(connectRedis(url)),
+    entries: (key) => redis.xrange(key, '-', '+') as Promise<StreamEntry[]>,
+    close: () => redis.disconnect(),
+  };
+}
+
+function memoryTransport(): Transport {
+  const store = new InMemoryStreamStore();
+  return {
+    connect: () => new InMemoryEventStreams(store),
+    entries: async (key) => store.stream(key).entries,
+    close: () => undefined,
+  };
+}
+
+describe.each([
+  ['Redis Streams', redisTransport],
+  ['in-process streams (same interface)', memoryTransport],
+])('transactional outbox → %s → consumer groups with an inbox', (transportName, makeTransport) => {
   let testDatabase: TestDatabase;
   let database: Database;
   let redis: Redis;
+  let transport: Transport;
   let prefix: string;
   const cleanups: (() => Promise<unknown>)[] = [];
+  const count = async (key: string) => (await transport.entries(key)).length;
 
   beforeAll(async () => {
     testDatabase = await createTestDatabase('events');
     database = await openDatabase({ databaseUrl: testDatabase.url, entities: [Probe], migrations: [EVENT_TABLES_MIGRATION], logger });
     await migrateToLatest(database, testDatabase.url);
     redis = connectRedis();
+    transport = makeTransport();
   });
 
   beforeEach(() => {
@@ -63,18 +99,19 @@ describe('transactional outbox → Redis Streams → consumer groups with an inb
   });
 
   afterAll(async () => {
+    transport?.close();
     redis?.disconnect();
     await database?.close(true);
     await testDatabase?.drop();
   });
 
   function relay(options: { redisUrl?: string } = {}): OutboxRelay {
-    const client = connectRedis(options.redisUrl);
-    const started = new OutboxRelay({ database, redis: client, keyPrefix: prefix, logger, pollIntervalMs: 20 });
+    const streams = transport.connect(options.redisUrl);
+    const started = new OutboxRelay({ database, streams, keyPrefix: prefix, logger, pollIntervalMs: 20 });
     started.start();
     cleanups.push(async () => {
       await started.stop();
-      client.disconnect();
+      streams.close();
     });
     return started;
   }
@@ -82,7 +119,7 @@ describe('transactional outbox → Redis Streams → consumer groups with an inb
   function consumer(handler: EventHandler, options: { redisUrl?: string; maxAttempts?: number; name?: string } = {}): StreamConsumer {
     const started = new StreamConsumer({
       database,
-      redis: connectRedis(options.redisUrl),
+      streams: transport.connect(options.redisUrl),
       keyPrefix: prefix,
       stream: 'billing',
       group: 'probe',
@@ -119,9 +156,9 @@ describe('transactional outbox → Redis Streams → consumer groups with an inb
       return Number(row?.count);
     };
     await waitFor(async () => (await unpublishedCount()) === 0);
-    const entries = await redis.xrange(streamKey(prefix, 'billing'), '-', '+');
+    const entries = await transport.entries(streamKey(prefix, 'billing'));
     expect(entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('payload') + 1] as string).invoiceId)).toEqual(['inv-1', 'inv-3']);
-    expect(await redis.xlen(streamKey(prefix, 'billing'))).toBe(2);
+    expect(await count(streamKey(prefix, 'billing'))).toBe(2);
   });
 
   it('applies each event exactly once even when it is delivered twice', async () => {
@@ -133,14 +170,18 @@ describe('transactional outbox → Redis Streams → consumer groups with an inb
     const relayed = relay();
     await waitFor(() => applied.length === 1);
     // A relay crash after XADD but before marking the row republishes the same event id.
-    const [fields] = (await redis.xrange(streamKey(prefix, 'billing'), '-', '+')).map(([, f]) => f);
-    await redis.xadd(streamKey(prefix, 'billing'), '*', ...(fields as string[]));
+    const [fields] = (await transport.entries(streamKey(prefix, 'billing'))).map(([, f]) => f);
+    const duplicate = transport.connect();
+    await duplicate.append(streamKey(prefix, 'billing'), [fields as string[]]);
+    duplicate.close();
     await record(2);
     relayed.notify();
     await waitFor(() => applied.length === 2);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(applied).toEqual(['inv-1', 'inv-2']);
-    expect(await redis.xpending(streamKey(prefix, 'billing'), 'probe')).toEqual([0, null, null, null]);
+    const inspector = transport.connect();
+    expect(await inspector.pending(streamKey(prefix, 'billing'), 'probe', 0, 100)).toEqual([]);
+    inspector.close();
   });
 
   it('retries a failing handler with backoff, then moves a poison event to the dead-letter stream without blocking the rest', async () => {
@@ -155,13 +196,13 @@ describe('transactional outbox → Redis Streams → consumer groups with an inb
     }, { maxAttempts: 4 }).start();
     for (const n of [1, 2, 3]) await record(n);
     relay();
-    await waitFor(async () => (await redis.xlen(deadLetterKey(prefix, 'billing', 'probe'))) === 1 && applied.length === 2).catch((error) => {
+    await waitFor(async () => (await count(deadLetterKey(prefix, 'billing', 'probe'))) === 1 && applied.length === 2).catch((error) => {
       throw new Error(`${error}: attempts ${JSON.stringify([...attempts])}, applied ${applied}`);
     });
     expect(applied.sort()).toEqual(['inv-1', 'inv-3']);
     expect(attempts.get('inv-1')).toBe(3);
     expect(attempts.get('inv-2')).toBe(4);
-    const [[, dead]] = (await redis.xrange(deadLetterKey(prefix, 'billing', 'probe'), '-', '+')) as [string, string[]][];
+    const [[, dead]] = (await transport.entries(deadLetterKey(prefix, 'billing', 'probe'))) as [string, string[]][];
     const fields = Object.fromEntries(Array.from({ length: dead!.length / 2 }, (_, i) => [dead![2 * i], dead![2 * i + 1]]));
     expect(fields).toMatchObject({ type: 'invoice.issued', error: 'poison: cannot be applied', attempts: '4' });
   });
@@ -175,7 +216,7 @@ describe('transactional outbox → Redis Streams → consumer groups with an inb
     relay();
     await first.stop();
     for (let n = 1; n <= 20; n += 1) await record(n);
-    await waitFor(async () => (await redis.xlen(streamKey(prefix, 'billing'))) === 20);
+    await waitFor(async () => (await count(streamKey(prefix, 'billing'))) === 20);
     expect(applied).toHaveLength(0);
     await consumer(async (event) => void applied.push(event), { name: 'probe-2' }).start();
     await consumer(async (event) => void applied.push(event), { name: 'probe-3' }).start();
@@ -183,7 +224,8 @@ describe('transactional outbox → Redis Streams → consumer groups with an inb
     expect(new Set(applied.map((event) => event.id)).size).toBe(20);
   });
 
-  it('loses nothing when Redis restarts mid-flow (append-only Redis, outbox catches up)', async () => {
+  // Only a server process can be restarted; the in-process transport ends with its process.
+  if (transportName === 'Redis Streams') it('loses nothing when Redis restarts mid-flow (append-only Redis, outbox catches up)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'redis-restart-'));
     const port = await findFreePort();
     let server = await startRedisServer({ port, dir, appendOnly: true });

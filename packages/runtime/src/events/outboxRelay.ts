@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '../logger';
 import type { Database } from '../orm/database';
 import { streamKey, type StreamName } from './contracts';
+import type { EventStreams } from './eventStreams';
 import { WakeableSleep } from './wakeableSleep';
 
 /** One relay per database publishes at a time, so each stream receives events in outbox order. */
@@ -19,7 +19,7 @@ interface OutboxRow {
 
 export interface OutboxRelayOptions {
   readonly database: Database;
-  readonly redis: Redis;
+  readonly streams: EventStreams;
   readonly keyPrefix: string;
   readonly logger: Logger;
   readonly pollIntervalMs?: number;
@@ -67,22 +67,14 @@ export class OutboxRelay {
         [batchSize],
       );
       if (rows.length === 0) return 0;
-      const pipeline = this.options.redis.multi();
+      const byStream = new Map<string, string[][]>();
       for (const row of rows) {
         const occurredAt = row.occurred_at instanceof Date ? row.occurred_at.toISOString() : String(row.occurred_at);
-        pipeline.xadd(
-          streamKey(this.options.keyPrefix, row.stream),
-          '*',
-          'id', row.id,
-          'type', row.type,
-          'version', String(row.version),
-          'occurredAt', occurredAt,
-          'payload', JSON.stringify(row.payload),
-        );
+        const key = streamKey(this.options.keyPrefix, row.stream);
+        const fields = ['id', row.id, 'type', row.type, 'version', String(row.version), 'occurredAt', occurredAt, 'payload', JSON.stringify(row.payload)];
+        byStream.set(key, [...(byStream.get(key) ?? []), fields]);
       }
-      const results = await pipeline.exec();
-      const failed = results?.find(([error]) => error);
-      if (!results || failed) throw failed?.[0] ?? new Error('Redis did not run the XADD batch');
+      for (const [key, entries] of byStream) await this.options.streams.append(key, entries);
       await tx.execute('update outbox_events set published_at = now() where position in (?)', [rows.map((row) => row.position)]);
       return rows.length;
     });

@@ -1,16 +1,16 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../logger';
 import type { Database } from '../orm/database';
 import { deadLetterKey, streamKey, type EventEnvelope, type StreamName } from './contracts';
+import type { EventStreams, StreamEntry } from './eventStreams';
 import { WakeableSleep } from './wakeableSleep';
 
 export type EventHandler = (event: EventEnvelope, tx: EntityManager) => Promise<void>;
 
 export interface StreamConsumerOptions {
   readonly database: Database;
-  /** A connection of its own: XREADGROUP BLOCK holds it. */
-  readonly redis: Redis;
+  /** A connection of its own: a blocking read holds it. */
+  readonly streams: EventStreams;
   readonly keyPrefix: string;
   readonly stream: StreamName;
   /** Consumer group, e.g. `billing`: every instance of a subgraph shares it, each event goes to one. */
@@ -23,8 +23,6 @@ export interface StreamConsumerOptions {
   readonly retryBaseMs?: number;
   readonly blockMs?: number;
 }
-
-type StreamEntry = [id: string, fields: string[]];
 
 function parseEnvelope(stream: StreamName, fields: string[]): EventEnvelope {
   const map = new Map<string, string>();
@@ -68,18 +66,13 @@ export class StreamConsumer {
   async stop(): Promise<void> {
     this.running = false;
     this.pause.wake();
-    // Ends a blocking XREADGROUP at once instead of waiting out BLOCK.
-    this.options.redis.disconnect();
+    // Ends a blocking read at once instead of waiting out its timeout.
+    this.options.streams.close();
     await this.loop;
   }
 
-  private async ensureGroup(): Promise<void> {
-    try {
-      // From the beginning: events published before the group existed are consumed too.
-      await this.options.redis.xgroup('CREATE', this.key, this.options.group, '0', 'MKSTREAM');
-    } catch (error) {
-      if (!String((error as Error).message).includes('BUSYGROUP')) throw error;
-    }
+  private ensureGroup(): Promise<void> {
+    return this.options.streams.ensureGroup(this.key, this.options.group);
   }
 
   private async run(): Promise<void> {
@@ -91,15 +84,8 @@ export class StreamConsumer {
           lastReclaim = Date.now();
           await this.retryPending();
         }
-        const response = (await this.options.redis.xreadgroup(
-          'GROUP', this.options.group, this.options.consumer,
-          'COUNT', 50,
-          'BLOCK', this.options.blockMs ?? 500,
-          'STREAMS', this.key, '>',
-        )) as [string, StreamEntry[]][] | null;
-        for (const [, entries] of response ?? []) {
-          for (const [id, fields] of entries) await this.apply(id, fields, 1);
-        }
+        const entries = await this.options.streams.readGroup(this.key, this.options.group, this.options.consumer, 50, this.options.blockMs ?? 500);
+        for (const [id, fields] of entries) await this.apply(id, fields, 1);
         failures = 0;
       } catch (error) {
         if (!this.running) break;
@@ -115,18 +101,11 @@ export class StreamConsumer {
   /** Failed deliveries stay pending; each is retried once it has been idle for its backoff. */
   private async retryPending(): Promise<void> {
     const base = this.options.retryBaseMs ?? 500;
-    const pending = (await this.options.redis.xpending(this.key, this.options.group, 'IDLE', base, '-', '+', 100)) as [
-      string,
-      string,
-      number,
-      number,
-    ][];
-    for (const [id, , idleMs, deliveries] of pending) {
+    const pending = await this.options.streams.pending(this.key, this.options.group, base, 100);
+    for (const { id, idleMs, deliveries } of pending) {
       if (idleMs < base * 2 ** Math.max(0, deliveries - 1)) continue;
-      const claimed = (await this.options.redis.xclaim(this.key, this.options.group, this.options.consumer, base, id)) as StreamEntry[];
-      for (const [claimedId, fields] of claimed) {
-        if (fields) await this.apply(claimedId, fields, deliveries + 1);
-      }
+      const claimed: StreamEntry[] = await this.options.streams.claim(this.key, this.options.group, this.options.consumer, base, id);
+      for (const [claimedId, fields] of claimed) await this.apply(claimedId, fields, deliveries + 1);
     }
   }
 
@@ -148,7 +127,7 @@ export class StreamConsumer {
         if (inserted.affectedRows === 0) return;
         await this.options.handler(event, tx);
       });
-      await this.options.redis.xack(this.key, this.options.group, messageId);
+      await this.options.streams.ack(this.key, this.options.group, messageId);
     } catch (error) {
       const maxAttempts = this.options.maxAttempts ?? 5;
       if (attempt >= maxAttempts) {
@@ -161,14 +140,9 @@ export class StreamConsumer {
 
   private async deadLetter(messageId: string, fields: string[], error: Error, attempts: number): Promise<void> {
     this.options.logger.error({ err: error, messageId, attempts }, 'event moved to the dead-letter stream');
-    await this.options.redis.xadd(
-      deadLetterKey(this.options.keyPrefix, this.options.stream, this.options.group),
-      '*',
-      ...fields,
-      'error', error.message,
-      'attempts', String(attempts),
-      'sourceId', messageId,
-    );
-    await this.options.redis.xack(this.key, this.options.group, messageId);
+    await this.options.streams.append(deadLetterKey(this.options.keyPrefix, this.options.stream, this.options.group), [
+      [...fields, 'error', error.message, 'attempts', String(attempts), 'sourceId', messageId],
+    ]);
+    await this.options.streams.ack(this.key, this.options.group, messageId);
   }
 }

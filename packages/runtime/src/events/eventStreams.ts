@@ -1,0 +1,78 @@
+import { Redis } from 'ioredis';
+
+/** One stream entry: its id and its fields as a flat [name, value, ...] list. */
+export type StreamEntry = [id: string, fields: string[]];
+
+export interface PendingEntry {
+  readonly id: string;
+  readonly idleMs: number;
+  readonly deliveries: number;
+}
+
+/**
+ * The slice of Redis Streams the event plumbing uses. Redis is the real transport; the
+ * in-memory one serves a single-process stack when no Redis is to be had.
+ */
+export interface EventStreams {
+  /** Appends all entries or none. */
+  append(key: string, entries: readonly string[][]): Promise<void>;
+  ensureGroup(key: string, group: string): Promise<void>;
+  /** New entries for this consumer, waiting up to `blockMs` for some to arrive. */
+  readGroup(key: string, group: string, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]>;
+  pending(key: string, group: string, minIdleMs: number, count: number): Promise<PendingEntry[]>;
+  claim(key: string, group: string, consumer: string, minIdleMs: number, id: string): Promise<StreamEntry[]>;
+  ack(key: string, group: string, id: string): Promise<void>;
+  /** Ends blocking reads at once and releases the connection. */
+  close(): void;
+}
+
+export class RedisEventStreams implements EventStreams {
+  constructor(private readonly redis: Redis) {}
+
+  static connect(url: string): RedisEventStreams {
+    const redis = new Redis(url, { maxRetriesPerRequest: 2 });
+    redis.on('error', () => undefined); // it reconnects by itself; the loops log the outage once
+    return new RedisEventStreams(redis);
+  }
+
+  async append(key: string, entries: readonly string[][]): Promise<void> {
+    const pipeline = this.redis.multi();
+    for (const fields of entries) pipeline.xadd(key, '*', ...fields);
+    const results = await pipeline.exec();
+    const failed = results?.find(([error]) => error);
+    if (!results || failed) throw failed?.[0] ?? new Error('Redis did not run the XADD batch');
+  }
+
+  async ensureGroup(key: string, group: string): Promise<void> {
+    try {
+      // From the beginning: events published before the group existed are consumed too.
+      await this.redis.xgroup('CREATE', key, group, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!String((error as Error).message).includes('BUSYGROUP')) throw error;
+    }
+  }
+
+  async readGroup(key: string, group: string, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+    const response = (await this.redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, '>')) as
+      | [string, StreamEntry[]][]
+      | null;
+    return (response ?? []).flatMap(([, entries]) => entries);
+  }
+
+  async pending(key: string, group: string, minIdleMs: number, count: number): Promise<PendingEntry[]> {
+    const rows = (await this.redis.xpending(key, group, 'IDLE', minIdleMs, '-', '+', count)) as [string, string, number, number][];
+    return rows.map(([id, , idleMs, deliveries]) => ({ id, idleMs, deliveries }));
+  }
+
+  async claim(key: string, group: string, consumer: string, minIdleMs: number, id: string): Promise<StreamEntry[]> {
+    return ((await this.redis.xclaim(key, group, consumer, minIdleMs, id)) as StreamEntry[]).filter(([, fields]) => fields);
+  }
+
+  async ack(key: string, group: string, id: string): Promise<void> {
+    await this.redis.xack(key, group, id);
+  }
+
+  close(): void {
+    this.redis.disconnect();
+  }
+}
