@@ -3,6 +3,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000001CreateInvoices } from './Migration20261122000001CreateInvoices';
 import { Migration20261122000002AddInvoiceGuest } from './Migration20261122000002AddInvoiceGuest';
 import { Migration20261122000003PaymentsAndLedger } from './Migration20261122000003PaymentsAndLedger';
+import { Migration20261122000004InvoiceHost } from './Migration20261122000004InvoiceHost';
 
 /** Applied in this order; never edit one that has shipped, add a new one. */
 export const migrations: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261122000002AddInvoiceGuest', class: Migration20261122000002AddInvoiceGuest },
   EVENT_TABLES_MIGRATION,
   { name: 'Migration20261122000003PaymentsAndLedger', class: Migration20261122000003PaymentsAndLedger },
+  { name: 'Migration20261122000004InvoiceHost', class: Migration20261122000004InvoiceHost },
 ];

@@ -40,6 +40,10 @@ export class Invoice {
   @Property({ type: 'uuid', nullable: true })
   listingId?: string | null;
 
+  /** The listing's host, who may see this invoice. */
+  @Property({ type: 'uuid', nullable: true })
+  hostId?: string | null;
+
   /** For the cancellation policy: how long before the stay a cancellation comes. */
   @Property({ type: 'datetime', nullable: true })
   stayStartsAt?: Date | null;

@@ -73,10 +73,11 @@ class LedgerBalance {
   credits!: Money;
 }
 
-/** Guests see their own invoices; admins see all. */
+/** Guests see their own invoices, hosts those of bookings on their listings, admins all. */
 function visible(invoice: Invoice | null, viewer: Viewer | null): Invoice | null {
   if (!invoice || !viewer) return null;
-  return invoice.guestId === viewer.userId || hasScope(viewer, 'admin') ? invoice : null;
+  const involved = invoice.guestId === viewer.userId || invoice.hostId === viewer.userId;
+  return involved || hasScope(viewer, 'admin') ? invoice : null;
 }
 
 @Resolver(() => Invoice)

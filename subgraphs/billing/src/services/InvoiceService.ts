@@ -31,6 +31,7 @@ export interface InvoiceRequest {
   currency: string;
   lines: readonly LineRequest[];
   listingId?: string | null;
+  hostId?: string | null;
   stayStartsAt?: Date | null;
 }
 
@@ -68,6 +69,7 @@ export class InvoiceService {
       currency: held.price.total.currency,
       lines: linesOf(held),
       listingId: held.listingId,
+      hostId: held.hostId,
       stayStartsAt: new Date(held.startsAt),
     });
   }
@@ -132,6 +134,7 @@ export class InvoiceService {
       bookingId: request.bookingId,
       guestId: request.guestId,
       listingId: request.listingId ?? null,
+      hostId: request.hostId ?? null,
       stayStartsAt: request.stayStartsAt ?? null,
       amountMinor: total,
       currency: request.currency,
