@@ -4,6 +4,7 @@ import { createServer as createBookings } from '@booking/bookings';
 import { createServer as createCatalog } from '@booking/catalog';
 import { createRouter, readRouterConfig } from '@booking/router';
 import {
+  inMemoryPubSubEngine,
   InMemoryStreamStore,
   readSubgraphConfig,
   SUBGRAPH_NAMES,
@@ -30,6 +31,7 @@ export async function startInProcessStack(options: {
   routerEnv: NodeJS.ProcessEnv;
 }): Promise<{ stop(): Promise<void> }> {
   const eventStore = new InMemoryStreamStore();
+  const livePubSub = inMemoryPubSubEngine().engine;
   const running: { close(): Promise<void> }[] = [];
   const stop = async () => {
     for (const service of running.reverse()) await service.close();
@@ -38,7 +40,7 @@ export async function startInProcessStack(options: {
     for (const name of SUBGRAPH_NAMES) {
       const env = options.subgraphEnv(name);
       const config: SubgraphConfig = readSubgraphConfig(name, env);
-      const server: SubgraphServer = await factories[name](config, env, { eventStore });
+      const server: SubgraphServer = await factories[name](config, env, { eventStore, livePubSub });
       running.push(server);
       await server.listen();
     }

@@ -16,5 +16,7 @@ export * from './orm/postgresErrors';
 export * from './schema/federatedSchema';
 export * from './demoData';
 export * from './lifecycle';
+export * from './live/liveUpdates';
+export * from './live/livePubSubEngines';
 export * from './logger';
 export * from './subgraphServer';

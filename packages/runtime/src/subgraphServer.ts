@@ -5,7 +5,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
-import type { StreamName } from './events/contracts';
+import type { PubSubEngine } from 'graphql-subscriptions';
+import type { EventEnvelope, StreamName } from './events/contracts';
+import { inMemoryPubSubEngine, redisPubSubEngine } from './live/livePubSubEngines';
+import { LiveUpdates, type LiveUpdate } from './live/liveUpdates';
+import { attachSubscriptionServer } from './live/subscriptionServer';
 import { RedisEventStreams, type EventStreams } from './events/eventStreams';
 import { InMemoryEventStreams, type InMemoryStreamStore } from './events/inMemoryEventStreams';
 import { OutboxRelay } from './events/outboxRelay';
@@ -30,6 +34,8 @@ export interface SubgraphContext<Loaders, Services = undefined> {
   readonly viewer: Viewer | null;
   /** Process-wide collaborators the subgraph attached at start (key ring, event bus...). */
   readonly services: Services;
+  /** Live updates for subscriptions (Redis pub/sub across instances). */
+  readonly live: LiveUpdates;
 }
 
 export interface SubgraphRuntime {
@@ -61,10 +67,13 @@ export interface SubgraphDefinition<Loaders, Services = undefined> {
   readonly publishesEvents?: boolean;
   /** Streams this subgraph consumes; its consumer group is named after the subgraph. */
   readonly consumes?: readonly { readonly stream: StreamName; readonly handler: EventHandler }[];
+  /** What subscribers hear of an event, once it committed (its own, published; or consumed). */
+  readonly liveUpdates?: (event: EventEnvelope) => readonly LiveUpdate[];
 }
 
 export interface SubgraphServer {
   readonly name: SubgraphName;
+  readonly live: LiveUpdates;
   readonly database: Database;
   readonly logger: Logger;
   /** Resolves to the base URL (`http://host:port`); GraphQL is at `${url}/graphql`. */
@@ -85,6 +94,17 @@ export async function createSubgraphServer<Loaders, Services>(
     migrations: definition.migrations,
     logger,
   });
+  // Whatever has started is stopped again if a later step fails, so a failed start leaves
+  // no timers, connections or background loops behind.
+  const started: (() => Promise<void>)[] = [() => database.close(true)];
+  const stopStarted = async () => {
+    for (const stop of started.splice(0).reverse()) await stop().catch(() => undefined);
+  };
+  let schema: GraphQLSchema;
+  let attachment: SubgraphAttachment<Services>;
+  let pubSub: { engine: PubSubEngine; close(): Promise<void> };
+  let live: LiveUpdates;
+  let events: { stop(): Promise<void> };
   try {
     const applied = await migrateToLatest(database, config.databaseUrl);
     if (applied.length > 0) logger.info({ applied }, 'applied migrations');
@@ -92,16 +112,31 @@ export async function createSubgraphServer<Loaders, Services>(
       await definition.seedDemo(database.em.fork());
       logger.info('demo data present');
     }
+    schema = await definition.buildSchema();
+    attachment = definition.attach
+      ? await definition.attach({ database, logger, config, env })
+      : ({ services: undefined } as SubgraphAttachment<Services>);
+    const attached = attachment;
+    started.push(async () => attached.close?.());
+    pubSub = config.redisUrl
+      ? redisPubSubEngine(config.redisUrl)
+      : extras.livePubSub
+        ? { engine: extras.livePubSub, close: async () => undefined }
+        : inMemoryPubSubEngine();
+    const engine = pubSub;
+    started.push(() => engine.close());
+    const liveUpdates = new LiveUpdates(pubSub.engine, config.eventKeyPrefix);
+    live = liveUpdates;
+    const announce = (event: EventEnvelope) => {
+      for (const update of definition.liveUpdates?.(event) ?? []) {
+        liveUpdates.publish(update).catch((error: unknown) => logger.warn({ err: error, topic: update.topic }, 'live update not published'));
+      }
+    };
+    events = await startEventPlumbing(definition, database, config, logger, extras.eventStore, announce);
   } catch (error) {
-    await database.close(true);
+    await stopStarted();
     throw error;
   }
-
-  const attachment = definition.attach
-    ? await definition.attach({ database, logger, config, env })
-    : ({ services: undefined } as SubgraphAttachment<Services>);
-  const events = await startEventPlumbing(definition, database, config, logger, extras.eventStore);
-  const schema = await definition.buildSchema();
   type Context = SubgraphContext<Loaders, Services>;
   const apollo = new ApolloServer<Context>({
     schema,
@@ -117,7 +152,7 @@ export async function createSubgraphServer<Loaders, Services>(
     context: async (request: IncomingMessage) => {
       const viewer = identify(request, config);
       const em = database.em.fork();
-      return { em, loaders: definition.createLoaders(em, viewer), viewer, services: attachment.services };
+      return { em, loaders: definition.createLoaders(em, viewer), viewer, services: attachment.services, live };
     },
     routes: {
       ...attachment.routes,
@@ -129,19 +164,35 @@ export async function createSubgraphServer<Loaders, Services>(
     },
   });
 
+  const subscriptions = attachSubscriptionServer<Context>({
+    server: http.server,
+    schema,
+    signingSecret: config.routerSigningSecret,
+    allowUnsigned: config.allowUnsignedRequests,
+    logger,
+    formatError: createFormatError(logger),
+    context: (viewer) => {
+      const em = database.em.fork();
+      return { em, loaders: definition.createLoaders(em, viewer), viewer, services: attachment.services, live };
+    },
+  });
+
   return {
     name: definition.name,
     database,
     logger,
+    live,
     async listen() {
       const url = await http.listen(config.port, config.host);
       logger.info({ url: `${url}/graphql` }, 'subgraph listening');
       return url;
     },
     async close() {
+      await subscriptions.close();
       await http.close();
       await apollo.stop();
       await events.stop();
+      await pubSub.close();
       await attachment.close?.();
       await database.close(true);
     },
@@ -152,6 +203,8 @@ export async function createSubgraphServer<Loaders, Services>(
 export interface SubgraphExtras {
   /** The in-process event transport, used only when there is no REDIS_URL. */
   readonly eventStore?: InMemoryStreamStore;
+  /** The in-process live-update engine, shared likewise. */
+  readonly livePubSub?: PubSubEngine;
 }
 
 /** The outbox relay and stream consumers of one subgraph instance. */
@@ -161,6 +214,7 @@ async function startEventPlumbing<Loaders, Services>(
   config: SubgraphConfig,
   logger: Logger,
   eventStore: InMemoryStreamStore | undefined,
+  announce: (event: EventEnvelope) => void,
 ): Promise<{ stop(): Promise<void> }> {
   const wantsEvents = definition.publishesEvents || (definition.consumes?.length ?? 0) > 0;
   if (!wantsEvents) return { stop: async () => undefined };
@@ -177,7 +231,14 @@ async function startEventPlumbing<Loaders, Services>(
     return streams;
   };
   const relay = definition.publishesEvents
-    ? new OutboxRelay({ database, streams: connect(), keyPrefix: config.eventKeyPrefix, logger, pollIntervalMs: 50 })
+    ? new OutboxRelay({
+        database,
+        streams: connect(),
+        keyPrefix: config.eventKeyPrefix,
+        logger,
+        pollIntervalMs: 50,
+        onPublished: (published) => published.forEach(announce),
+      })
     : undefined;
   relay?.start();
   const instance = `${definition.name}-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -192,6 +253,7 @@ async function startEventPlumbing<Loaders, Services>(
         consumer: instance,
         handler: subscription.handler,
         logger,
+        onApplied: announce,
       }),
   );
   await Promise.all(consumers.map((consumer) => consumer.start()));

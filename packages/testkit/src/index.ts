@@ -6,3 +6,4 @@ export * from './stack';
 export * from './federationContract';
 export * from './sessions';
 export * from './redis';
+export * from './subscriptionClient';

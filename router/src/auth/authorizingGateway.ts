@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ApolloGateway } from '@apollo/gateway';
 import type { GatewayExecutor, GatewayInterface, GatewayLoadResult } from '@apollo/server-gateway-interface';
-import { print } from 'graphql';
+import { GraphQLError, print } from 'graphql';
 import type { RouterContext } from '../routerContext';
 import type { AccessRequirements } from './accessRequirements';
 import { authorizeOperation } from './operationAuthorizer';
@@ -32,6 +32,16 @@ export class AuthorizingGateway implements GatewayInterface {
 
   private authorizing(execute: GatewayExecutor): GatewayExecutor {
     return async (requestContext) => {
+      // @apollo/gateway cannot execute subscriptions (it throws, which would be a 500).
+      if (requestContext.operation?.operation === 'subscription') {
+        return {
+          errors: [
+            new GraphQLError('Subscriptions are not served over plain HTTP by this router yet', {
+              extensions: { code: 'SUBSCRIPTIONS_NOT_SUPPORTED' },
+            }),
+          ],
+        };
+      }
       const viewer = (requestContext.context as Partial<RouterContext>).viewer ?? null;
       const outcome = authorizeOperation(
         requestContext.schema,

@@ -7,6 +7,8 @@ import { onBillingEvent, onCatalogEvent } from './events/handlers';
 import { createLoaders, type BookingsLoaders } from './loaders';
 import { BookingResolver, ListingBookingsResolver, UserBookingsResolver } from './resolvers/BookingResolver';
 import { bookingReferences } from './resolvers/booking.reference';
+import { BookingSubscriptions } from './resolvers/BookingSubscriptions';
+import { bookingLiveUpdates } from './live/liveUpdates';
 import { seedDemo } from './seed/demoSeed';
 
 export const bookings = defineSubgraph<BookingsLoaders, BookingsServices>({
@@ -17,12 +19,13 @@ export const bookings = defineSubgraph<BookingsLoaders, BookingsServices>({
   seedDemo,
   attach: attachBookingsServices,
   publishesEvents: true,
+  liveUpdates: bookingLiveUpdates,
   consumes: [
     { stream: 'catalog', handler: onCatalogEvent },
     { stream: 'billing', handler: onBillingEvent },
   ],
   schema: {
-    resolvers: [BookingResolver, ListingBookingsResolver, UserBookingsResolver],
+    resolvers: [BookingResolver, ListingBookingsResolver, UserBookingsResolver, BookingSubscriptions],
     referenceResolvers: bookingReferences,
   },
 });

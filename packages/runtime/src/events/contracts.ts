@@ -43,6 +43,8 @@ export interface BookingStatusChangedV1 {
   readonly startsAt: string;
   readonly endsAt: string;
   readonly status: 'CONFIRMED' | 'COMPLETED' | 'CANCELLED' | 'EXPIRED';
+  /** The listing's host, when known (absent on events from before it was added). */
+  readonly hostId?: string;
   /** For a cancellation: whether the guest or the host/admin ended it. */
   readonly cancelledBy?: 'GUEST' | 'HOST' | 'ADMIN';
 }

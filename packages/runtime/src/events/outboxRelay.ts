@@ -1,6 +1,6 @@
 import type { Logger } from '../logger';
 import type { Database } from '../orm/database';
-import { streamKey, type StreamName } from './contracts';
+import { streamKey, type EventEnvelope, type StreamName } from './contracts';
 import type { EventStreams } from './eventStreams';
 import { WakeableSleep } from './wakeableSleep';
 
@@ -24,6 +24,8 @@ export interface OutboxRelayOptions {
   readonly logger: Logger;
   readonly pollIntervalMs?: number;
   readonly batchSize?: number;
+  /** Called with each published batch, after its transaction committed. */
+  readonly onPublished?: (events: EventEnvelope[]) => void;
 }
 
 /**
@@ -59,7 +61,8 @@ export class OutboxRelay {
   async publishBatch(): Promise<number> {
     const batchSize = this.options.batchSize ?? 200;
     const em = this.options.database.em.fork();
-    return em.transactional(async (tx) => {
+    const published: EventEnvelope[] = [];
+    const count = await em.transactional(async (tx) => {
       const [lock] = await tx.execute<{ locked: boolean }[]>('select pg_try_advisory_xact_lock(?) as locked', [RELAY_LOCK_KEY]);
       if (!lock?.locked) return 0;
       const rows = await tx.execute<OutboxRow[]>(
@@ -72,12 +75,15 @@ export class OutboxRelay {
         const occurredAt = row.occurred_at instanceof Date ? row.occurred_at.toISOString() : String(row.occurred_at);
         const key = streamKey(this.options.keyPrefix, row.stream);
         const fields = ['id', row.id, 'type', row.type, 'version', String(row.version), 'occurredAt', occurredAt, 'payload', JSON.stringify(row.payload)];
+        published.push({ id: row.id, stream: row.stream, type: row.type, version: row.version, occurredAt, payload: row.payload } as EventEnvelope);
         byStream.set(key, [...(byStream.get(key) ?? []), fields]);
       }
       for (const [key, entries] of byStream) await this.options.streams.append(key, entries);
       await tx.execute('update outbox_events set published_at = now() where position in (?)', [rows.map((row) => row.position)]);
       return rows.length;
     });
+    if (published.length > 0) this.options.onPublished?.(published);
+    return count;
   }
 
   private async run(): Promise<void> {

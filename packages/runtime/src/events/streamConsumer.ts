@@ -22,6 +22,8 @@ export interface StreamConsumerOptions {
   readonly maxAttempts?: number;
   readonly retryBaseMs?: number;
   readonly blockMs?: number;
+  /** Called after an event was applied and committed (not for duplicates). */
+  readonly onApplied?: (event: EventEnvelope) => void;
 }
 
 function parseEnvelope(stream: StreamName, fields: string[]): EventEnvelope {
@@ -118,16 +120,18 @@ export class StreamConsumer {
       return;
     }
     try {
-      await this.options.database.em.fork().transactional(async (tx) => {
+      const applied = await this.options.database.em.fork().transactional(async (tx) => {
         const inserted = await tx.execute<{ affectedRows: number }>(
           'insert into inbox_events (consumer, event_id) values (?, ?) on conflict do nothing',
           [this.options.group, event.id],
           'run',
         );
-        if (inserted.affectedRows === 0) return;
+        if (inserted.affectedRows === 0) return false;
         await this.options.handler(event, tx);
+        return true;
       });
       await this.options.streams.ack(this.key, this.options.group, messageId);
+      if (applied) this.options.onApplied?.(event);
     } catch (error) {
       const maxAttempts = this.options.maxAttempts ?? 5;
       if (attempt >= maxAttempts) {

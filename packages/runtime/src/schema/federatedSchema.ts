@@ -39,6 +39,19 @@ export interface FederatedSchemaOptions<Context> {
 }
 
 /**
+ * type-graphql insists on a PubSub when a schema has subscriptions; ours pass their own
+ * `subscribe` (LiveUpdates, with bounded queues and immediate teardown), so this one is never used.
+ */
+const subscriptionsSubscribeThemselves = {
+  publish(): void {
+    throw new Error('publish through LiveUpdates (context.live)');
+  },
+  subscribe(): AsyncIterable<unknown> {
+    throw new Error('subscription resolvers must pass their own subscribe function');
+  },
+};
+
+/**
  * type-graphql classes → subgraph schema. type-graphql cannot emit federation on its own:
  * its schema is printed with directives, given the `@link` header for exactly the federation
  * directives it uses, and rebuilt by `buildSubgraphSchema` with the class resolvers plus the
@@ -50,6 +63,7 @@ export async function buildFederatedSchema<Context>(options: FederatedSchemaOpti
     orphanedTypes: options.orphanedTypes,
     validate: { forbidUnknownValues: false },
     skipCheck: true,
+    pubSub: subscriptionsSubscribeThemselves,
   });
   const printed = printSchemaWithDirectives(classSchema);
   const used = FEDERATION_DIRECTIVES.filter((name) => new RegExp(`@${name}\\b`).test(printed));

@@ -80,6 +80,7 @@ export function statusEvent(booking: Booking, cancelledBy?: BookingStatusChanged
     startsAt: booking.startsAt.toISOString(),
     endsAt: booking.endsAt.toISOString(),
     status: booking.status as BookingStatusChangedV1['status'],
+    ...(booking.hostId ? { hostId: booking.hostId } : {}),
     ...(cancelledBy ? { cancelledBy } : {}),
   };
 }

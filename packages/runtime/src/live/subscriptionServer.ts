@@ -1,0 +1,85 @@
+import type { Server } from 'node:http';
+import { parse, subscribe, validate, type ExecutionArgs, type GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import type { FormattedExecutionResult } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { unsignedViewer, verifyViewerHeaders } from '../auth/routerSignature';
+import type { Viewer } from '../auth/viewer';
+import type { Logger } from '../logger';
+
+export interface SubscriptionServerOptions<Context> {
+  readonly server: Server;
+  readonly schema: GraphQLSchema;
+  readonly signingSecret: string | null;
+  readonly allowUnsigned: boolean;
+  readonly logger: Logger;
+  /** A fresh context per subscription operation. */
+  readonly context: (viewer: Viewer | null) => Context;
+  /** How long a socket may stay open without connection_init. */
+  readonly connectionInitWaitTimeoutMs?: number;
+  /** The same error mapping as HTTP responses (extensions.code, masking). */
+  readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+}
+
+/** Identity headers as the router puts them in connection_init's payload. */
+function headerLookup(params: Readonly<Record<string, unknown>> | undefined) {
+  return (name: string) => {
+    const value = params?.[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+}
+
+/**
+ * graphql-ws on the subgraph's own /graphql. Only the router subscribes: connection_init
+ * must carry its signature over the viewer (close 4403 otherwise), and that viewer is the
+ * context of every operation on the socket.
+ */
+export function attachSubscriptionServer<Context>(options: SubscriptionServerOptions<Context>): { close(): Promise<void> } {
+  const sockets = new WebSocketServer({ server: options.server, path: '/graphql' });
+  const viewers = new WeakMap<object, Viewer | null>();
+  const disposable = useServer<Record<string, unknown>>(
+    {
+      schema: options.schema,
+      connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs ?? 3_000,
+      onConnect: (ctx) => {
+        const lookup = headerLookup(ctx.connectionParams);
+        if (options.signingSecret) {
+          const check = verifyViewerHeaders(options.signingSecret, lookup);
+          if (check.ok) {
+            viewers.set(ctx, check.viewer);
+            return true;
+          }
+          if (!options.allowUnsigned) {
+            options.logger.warn({ reason: check.reason }, 'refused a subscription connection without the router signature');
+            return false;
+          }
+        }
+        viewers.set(ctx, unsignedViewer(lookup));
+        return true;
+      },
+      context: (ctx) => options.context(viewers.get(ctx) ?? null) as Record<string, unknown>,
+      onSubscribe: (_ctx, _id, payload) => {
+        const document = parse(payload.query);
+        const errors = validate(options.schema, document);
+        if (errors.length > 0) return errors;
+        return { schema: options.schema, document, variableValues: payload.variables, operationName: payload.operationName } as ExecutionArgs;
+      },
+      subscribe: (args) => subscribe(args),
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if (!result.errors) return undefined;
+        const errors = (result.errors as readonly GraphQLError[]).map((error) => options.formatError(error.toJSON(), error));
+        const formatted: FormattedExecutionResult = { data: result.data, errors };
+        return formatted;
+      },
+    },
+    sockets,
+  );
+  return {
+    async close() {
+      // 1001 "going away": clients (the router) reconnect to another instance.
+      for (const client of sockets.clients) client.close(1001, 'server shutting down');
+      await disposable.dispose();
+    },
+  };
+}
+

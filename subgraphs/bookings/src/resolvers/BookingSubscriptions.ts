@@ -1,0 +1,47 @@
+import { Forbidden, hasScope, type Viewer } from '@booking/runtime';
+import { Arg, Ctx, Directive, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import { Booking } from '../entities/Booking';
+import { BOOKING_UPDATED, MY_BOOKINGS } from '../live/liveUpdates';
+import type { BookingsContext } from '../loaders';
+
+interface Signal {
+  bookingId: string;
+}
+
+function mayWatch(viewer: Viewer | null, booking: Booking): boolean {
+  return viewer !== null && (viewer.userId === booking.guestId || viewer.userId === booking.hostId || hasScope(viewer, 'admin'));
+}
+
+/** Every event reads the booking afresh (an update only says "it changed"). */
+function current(context: BookingsContext, id: string): Promise<Booking> {
+  return context.em.fork().findOneOrFail(Booking, { id });
+}
+
+@Resolver(() => Booking)
+export class BookingSubscriptions {
+  @Directive('@authenticated')
+  @Subscription(() => Booking, {
+    description: 'The booking each time it changes (its guest, its host, admins).',
+    subscribe: async ({ args, context }: SubscribeResolverData<unknown, { id: string }, BookingsContext>) => {
+      const booking = await context.loaders.bookingById.load(args.id);
+      // Checked once, at subscribe time: who may see a booking never changes.
+      if (!booking || !mayWatch(context.viewer, booking)) throw new Forbidden('not a booking you may watch');
+      return context.live.subscribe(BOOKING_UPDATED, args.id);
+    },
+  })
+  bookingUpdated(@Root() signal: Signal, @Arg('id', () => ID) _id: string, @Ctx() context: BookingsContext): Promise<Booking> {
+    return current(context, signal.bookingId);
+  }
+
+  @Directive('@authenticated')
+  @Subscription(() => Booking, {
+    description: 'Each of your bookings (as guest or host) as it changes.',
+    subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, BookingsContext>) => {
+      if (!context.viewer) throw new Forbidden('sign in first');
+      return context.live.subscribe(MY_BOOKINGS, context.viewer.userId);
+    },
+  })
+  myBookings(@Root() signal: Signal, @Ctx() context: BookingsContext): Promise<Booking> {
+    return current(context, signal.bookingId);
+  }
+}
