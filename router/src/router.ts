@@ -8,9 +8,15 @@ import { AuthorizingGateway } from './auth/authorizingGateway';
 import { createTokenVerifier, viewerFromAuthorization } from './auth/tokenVerifier';
 import type { RouterContext } from './routerContext';
 import { createSubgraphFetcher, SubgraphDataSource } from './subgraphDataSource';
+import { FederatedSubscriptions } from './subscriptions/federatedSubscriptions';
+import { SubscriptionPlanner } from './subscriptions/subscriptionPlanner';
+import { attachRouterSubscriptions } from './subscriptions/subscriptionServer';
+import { UpstreamConnections } from './subscriptions/upstreamConnections';
 
 export interface Router {
   readonly logger: Logger;
+  readonly subscriptions: FederatedSubscriptions;
+  readonly upstream: UpstreamConnections;
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -32,6 +38,17 @@ function delegateEnforcedSecurityFeatures(supergraphSdl: string): string {
   );
 }
 
+/** Every subgraph's URL: the supergraph's routing URL unless `<NAME>_URL` overrides it. */
+function resolveSubgraphUrls(supergraphSdl: string, config: RouterConfig): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const match of supergraphSdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]*)"\)/g)) {
+    const name = match[1] as string;
+    const known = SUBGRAPH_NAMES.find((subgraph) => subgraph === name);
+    urls[name] = (known && config.subgraphUrls[known]) || (match[2] as string);
+  }
+  return urls;
+}
+
 /** accounts serves its JWKS beside its GraphQL endpoint. */
 function defaultJwksUrl(supergraphSdl: string, accountsOverride: string | null): string {
   const composed = /@join__graph\(name: "accounts", url: "([^"]+)"\)/.exec(supergraphSdl)?.[1];
@@ -44,14 +61,18 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const logger = createLogger('router', config.logLevel);
   const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
   const http = createSubgraphFetcher(config.subgraphTimeoutMs);
+  const gatewaySdl = delegateEnforcedSecurityFeatures(supergraphSdl);
+  const subgraphUrls = resolveSubgraphUrls(supergraphSdl, config);
+  const dataSources = Object.fromEntries(
+    Object.entries(subgraphUrls).map(([name, url]) => [name, new SubgraphDataSource(name, url, http.fetcher, config.routerSigningSecret)]),
+  );
   const gateway = new ApolloGateway({
-    supergraphSdl: delegateEnforcedSecurityFeatures(supergraphSdl),
+    supergraphSdl: gatewaySdl,
     logger,
-    buildService: ({ name, url }) => {
-      const override = SUBGRAPH_NAMES.find((known) => known === name);
-      const target = (override && config.subgraphUrls[override]) || url;
-      if (!target) throw new Error(`No URL for subgraph "${name}"`);
-      return new SubgraphDataSource(name, target, http.fetcher, config.routerSigningSecret);
+    buildService: ({ name }) => {
+      const dataSource = dataSources[name];
+      if (!dataSource) throw new Error(`No URL for subgraph "${name}"`);
+      return dataSource;
     },
   });
   const verifyToken = createTokenVerifier({
@@ -60,8 +81,9 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     audience: config.jwtAudience,
     refreshCooldownMs: config.jwksRefreshCooldownMs,
   });
+  const requirements = readAccessRequirements(supergraphSdl);
   const apollo = new ApolloServer<RouterContext>({
-    gateway: new AuthorizingGateway(gateway, readAccessRequirements(supergraphSdl)),
+    gateway: new AuthorizingGateway(gateway, requirements),
     introspection: true,
     logger,
     includeStacktraceInErrorResponses: false,
@@ -77,14 +99,30 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     },
   });
 
+  const planner = new SubscriptionPlanner(gatewaySdl);
+  const upstream = new UpstreamConnections(config.routerSigningSecret);
+  const subscriptions = new FederatedSubscriptions(planner, dataSources, subgraphUrls, upstream, logger);
+  const subscriptionServer = attachRouterSubscriptions({
+    server: server.server,
+    apiSchema: planner.apiGraphQLSchema,
+    requirements,
+    verifyToken,
+    subscriptions,
+    logger,
+  });
+
   return {
     logger,
+    subscriptions,
+    upstream,
     async listen() {
       const url = await server.listen(config.port, config.host);
       logger.info({ url: `${url}/graphql` }, 'router listening');
       return url;
     },
     async close() {
+      await subscriptionServer.close();
+      await upstream.closeAll();
       await server.close();
       await apollo.stop();
       await http.close();

@@ -2,7 +2,7 @@ import { createServer as createAccounts } from '@booking/accounts';
 import { createServer as createBilling } from '@booking/billing';
 import { createServer as createBookings } from '@booking/bookings';
 import { createServer as createCatalog } from '@booking/catalog';
-import { createRouter, readRouterConfig } from '@booking/router';
+import { createRouter, readRouterConfig, type Router } from '@booking/router';
 import {
   signViewerHeaders,
   SUBGRAPH_NAMES,
@@ -102,6 +102,7 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
 
 export interface Stack {
   readonly routerUrl: string;
+  readonly router: Router;
   readonly subgraphs: Readonly<Record<SubgraphName, RunningSubgraph>>;
   /** A client request to the router, with `Authorization: Bearer <accessToken>` when given. */
   query<Data = Record<string, unknown>>(
@@ -150,6 +151,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const routerUrl = `${await router.listen()}/graphql`;
   return {
     routerUrl,
+    router,
     subgraphs,
     query: (query, variables, accessToken) =>
       graphqlRequest(routerUrl, query, variables, accessToken ? { authorization: `Bearer ${accessToken}` } : {}),

@@ -1,0 +1,50 @@
+import { buildOperationContext } from '@apollo/gateway';
+import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
+import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
+import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
+
+export interface SubscriptionPlan {
+  /** The fetch that opens the upstream subscription on the owning subgraph. */
+  readonly primary: FetchNode;
+  /** What completes each event: entity fetches to the other subgraphs. */
+  readonly rest?: PlanNode;
+  readonly operationContext: ReturnType<typeof buildOperationContext>;
+}
+
+/**
+ * The gateway's own query planner, used for subscriptions: it plans them (a SubscriptionNode
+ * with a primary fetch and the rest), which @apollo/gateway then refuses to execute.
+ */
+export class SubscriptionPlanner {
+  readonly supergraphSchema: GraphQLSchema;
+  readonly apiSchema: Schema;
+  readonly apiGraphQLSchema: GraphQLSchema;
+  private readonly planner: QueryPlanner;
+  private readonly cache = new Map<string, QueryPlan>();
+
+  constructor(supergraphSdl: string) {
+    const supergraph = Supergraph.build(supergraphSdl);
+    this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
+    this.apiSchema = supergraph.apiSchema();
+    this.apiGraphQLSchema = this.apiSchema.toGraphQLJSSchema();
+    this.planner = new QueryPlanner(supergraph);
+  }
+
+  plan(document: DocumentNode, operationName: string | undefined, cacheKey: string): SubscriptionPlan {
+    let queryPlan = this.cache.get(cacheKey);
+    if (!queryPlan) {
+      const operation = operationFromDocument(this.apiSchema, document, { operationName });
+      queryPlan = this.planner.buildQueryPlan(operation);
+      // Plans depend on the (authorized) operation text only, so they are shared by everyone.
+      if (this.cache.size > 1_000) this.cache.clear();
+      this.cache.set(cacheKey, queryPlan);
+    }
+    const node = queryPlan.node;
+    if (!node || node.kind !== 'Subscription') throw new GraphQLError('Not a subscription operation', { extensions: { code: 'BAD_REQUEST' } });
+    return {
+      primary: node.primary,
+      rest: node.rest,
+      operationContext: buildOperationContext({ schema: this.apiGraphQLSchema, operationDocument: document, operationName }),
+    };
+  }
+}

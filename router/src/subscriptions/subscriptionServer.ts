@@ -1,0 +1,122 @@
+import type { Server } from 'node:http';
+import type { Logger, Viewer } from '@booking/runtime';
+import {
+  getOperationAST,
+  GraphQLError,
+  parse,
+  print,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
+import type { FormattedExecutionResult } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { AccessRequirements } from '../auth/accessRequirements';
+import { authorizeOperation } from '../auth/operationAuthorizer';
+import { viewerFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
+import type { FederatedSubscriptions } from './federatedSubscriptions';
+
+export interface RouterSubscriptionOptions {
+  readonly server: Server;
+  readonly apiSchema: GraphQLSchema;
+  readonly requirements: AccessRequirements;
+  readonly verifyToken: TokenVerifier;
+  readonly subscriptions: FederatedSubscriptions;
+  readonly logger: Logger;
+}
+
+interface OperationContext {
+  readonly viewer: Viewer | null;
+  /** Fields removed by authorization, reported with every event of the operation. */
+  readonly authorizationErrors: readonly GraphQLError[];
+}
+
+function bearer(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  const value = params?.authorization ?? params?.Authorization;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * graphql-ws on the router's /graphql. connection_init may carry `authorization: Bearer …`;
+ * a bad token closes the socket with 4403. Each subscribe is validated against the API
+ * schema, authorized like HTTP operations, then executed federated.
+ */
+export function attachRouterSubscriptions(options: RouterSubscriptionOptions): { close(): Promise<void> } {
+  const sockets = new WebSocketServer({ server: options.server, path: '/graphql' });
+  const viewers = new WeakMap<object, Viewer | null>();
+  const disposable = useServer<Record<string, unknown>>(
+    {
+      connectionInitWaitTimeout: 3_000,
+      onConnect: async (ctx) => {
+        try {
+          viewers.set(ctx, await viewerFromAuthorization(bearer(ctx.connectionParams), options.verifyToken));
+          return true;
+        } catch (error) {
+          options.logger.info({ reason: (error as Error).message }, 'refused a subscription connection');
+          return false;
+        }
+      },
+      onSubscribe: (ctx, _id, payload) => {
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        const errors = validate(options.apiSchema, document);
+        if (errors.length > 0) return errors;
+        const operation = getOperationAST(document, payload.operationName);
+        if (operation?.operation !== 'subscription') {
+          return [
+            new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', {
+              extensions: { code: 'BAD_REQUEST' },
+            }),
+          ];
+        }
+        const viewer = viewers.get(ctx) ?? null;
+        const authorized = authorizeOperation(options.apiSchema, options.requirements, document, payload.operationName, viewer);
+        if (authorized.empty) return [...authorized.errors];
+        const contextValue: OperationContext = { viewer, authorizationErrors: authorized.errors };
+        const args: ExecutionArgs = {
+          schema: options.apiSchema,
+          document: authorized.document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue,
+        };
+        return args;
+      },
+      subscribe: (args) => {
+        const context = args.contextValue as OperationContext;
+        return options.subscriptions.subscribe({
+          document: args.document,
+          source: print(args.document),
+          operationName: args.operationName ?? undefined,
+          variables: (args.variableValues ?? {}) as Record<string, unknown>,
+          viewer: context.viewer,
+        });
+      },
+      onNext: (_ctx, _id, _payload, args, result) => {
+        const removed = (args.contextValue as OperationContext).authorizationErrors;
+        if (removed.length === 0) return undefined;
+        const formatted: FormattedExecutionResult = {
+          data: result.data,
+          errors: [...removed, ...((result.errors ?? []) as readonly (GraphQLError | GraphQLFormattedError)[])].map((error) =>
+            error instanceof GraphQLError ? error.toJSON() : error,
+          ),
+        };
+        return formatted;
+      },
+    },
+    sockets,
+  );
+  return {
+    async close() {
+      for (const client of sockets.clients) client.close(1001, 'router shutting down');
+      await disposable.dispose();
+    },
+  };
+}

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import {
+  connectSubscriptions,
+  eventually,
+  registerThroughRouter,
+  startStack,
+  waitUntilBookable,
+  type Stack,
+  type TestSession,
+} from '@booking/testkit';
+
+const WATCH = `subscription($id: ID!) {
+  bookingUpdated(id: $id) { id status total { amount } listing { title } guest { displayName } invoice { status } }
+}`;
+type Watched = { bookingUpdated: { id: string; status: string; listing: { title: string }; guest: { displayName: string }; invoice: { status: string } | null } };
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Federated subscriptions through the router with a real graphql-ws client. */
+describe('subscriptions through the router (graphql-ws)', () => {
+  let stack: Stack;
+  let host: TestSession;
+  let guest: TestSession;
+  let listingId: string;
+  let day = 0;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    host = await registerThroughRouter(stack, `host-${randomUUID()}@live.example`, 'HOST');
+    guest = await registerThroughRouter(stack, `guest-${randomUUID()}@live.example`);
+    const listing = await stack.query<{ createListing: { id: string } }>(
+      `mutation { createListing(input: { title: "Live loft", city: "Porto", capacity: 2, pricePerNight: { amount: 8000, currency: "EUR" } }) { id } }`,
+      {},
+      host.accessToken,
+    );
+    listingId = listing.data!.createListing.id;
+    await waitUntilBookable(stack, listingId, guest);
+  });
+  afterAll(() => stack?.stop());
+
+  async function book(): Promise<string> {
+    day += 2;
+    const response = await stack.query<{ createBooking: { id: string } }>(
+      `mutation($input: CreateBookingInput!) { createBooking(input: $input) { id } }`,
+      {
+        input: {
+          listingId,
+          startsAt: new Date(Date.UTC(2033, 0, day)).toISOString(),
+          endsAt: new Date(Date.UTC(2033, 0, day + 1)).toISOString(),
+          idempotencyKey: randomUUID(),
+        },
+      },
+      guest.accessToken,
+    );
+    if (!response.data) throw new Error(JSON.stringify(response.errors));
+    return response.data.createBooking.id;
+  }
+
+  const as = (session?: TestSession) =>
+    connectSubscriptions(stack.routerUrl, session ? { authorization: `Bearer ${session.accessToken}` } : {});
+
+  it('streams a booking’s changes enriched with fields from all four subgraphs', async () => {
+    const id = await book();
+    const invoiceId = (
+      await eventually(
+        () => stack.query<{ booking: { invoice: { id: string } | null } }>('query($id: ID!) { booking(id: $id) { invoice { id } } }', { id }, guest.accessToken),
+        (data) => data.booking.invoice !== null,
+      )
+    ).booking.invoice!.id;
+    const connection = as(guest);
+    try {
+      const watched = connection.subscribe<Watched>(WATCH, { id });
+      await waitFor(() => stack.router.subscriptions.openSubscriptions === 1);
+      await stack.query(
+        `mutation($id: ID!) { payInvoice(input: { invoiceId: $id, idempotencyKey: "live", card: { number: "4242424242424242", expMonth: 12, expYear: 2035, cvc: "123" } }) { id } }`,
+        { id: invoiceId },
+        guest.accessToken,
+      );
+      await waitFor(() => watched.results.some((result) => result.data?.bookingUpdated.status === 'CONFIRMED'));
+      const confirmed = watched.results.find((result) => result.data?.bookingUpdated.status === 'CONFIRMED')!;
+      expect(confirmed.errors).toBeUndefined();
+      expect(confirmed.data).toEqual({
+        bookingUpdated: {
+          id,
+          status: 'CONFIRMED',
+          total: { amount: 8000 },
+          listing: { title: 'Live loft' },
+          guest: { displayName: expect.stringMatching(/^guest-/) },
+          invoice: { status: 'PAID' },
+        },
+      });
+    } finally {
+      await connection.dispose();
+    }
+  });
+
+  it('refuses anonymous callers and other guests, and closes on a bad token with 4403', async () => {
+    const id = await book();
+    const anonymous = as();
+    // Refused before execution: graphql-ws answers with an `error` message.
+    const outcome = await anonymous.subscribe(WATCH, { id }).ended;
+    expect(outcome.error).toEqual([expect.objectContaining({ path: ['bookingUpdated'], extensions: { code: 'UNAUTHENTICATED' } })]);
+    await anonymous.dispose();
+
+    const other = await registerThroughRouter(stack, `other-${randomUUID()}@live.example`);
+    const stranger = as(other);
+    const denied = stranger.subscribe(WATCH, { id });
+    await denied.ended;
+    expect(denied.results[0]?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    await stranger.dispose();
+
+    const forged = connectSubscriptions(stack.routerUrl, { authorization: 'Bearer not.a.token' });
+    forged.subscribe(WATCH, { id });
+    expect((await forged.closed).code).toBe(4403);
+    await forged.dispose();
+  });
+
+  it('tears every upstream subscription down at once when clients complete or drop', async () => {
+    const id = await book();
+    const clients = Array.from({ length: 30 }, () => as(guest));
+    const subscriptions = clients.map((client) => client.subscribe<Watched>(WATCH, { id }));
+    await waitFor(() => stack.subgraphs.bookings.server.live.activeSubscriptions() === 30);
+    subscriptions.slice(0, 15).forEach((subscription) => subscription.complete());
+    clients.slice(15).forEach((client) => client.drop());
+    await waitFor(
+      () =>
+        stack.router.subscriptions.openSubscriptions === 0 &&
+        stack.router.upstream.openSockets === 0 &&
+        stack.subgraphs.bookings.server.live.activeSubscriptions() === 0,
+      1_000,
+    );
+    await Promise.all(clients.map((client) => client.dispose()));
+  });
+});
