@@ -7,6 +7,7 @@ import {
   waitUntilBookable,
   type Stack,
   type TestSession,
+  waitFor,
 } from '@booking/testkit';
 
 const WATCH = `subscription($id: ID!) {
@@ -14,13 +15,6 @@ const WATCH = `subscription($id: ID!) {
 }`;
 type Watched = { bookingUpdated: { id: string; status: string; listing: { title: string }; guest: { displayName: string }; invoice: { status: string } | null } };
 
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Federated subscriptions through the router with a real graphql-ws client. */
 describe('subscriptions through the router (graphql-ws)', () => {

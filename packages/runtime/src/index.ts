@@ -16,6 +16,7 @@ export * from './orm/postgresErrors';
 export * from './schema/federatedSchema';
 export * from './demoData';
 export * from './lifecycle';
+export * from './live/boundedIterator';
 export * from './live/liveUpdates';
 export * from './live/livePubSubEngines';
 export * from './logger';

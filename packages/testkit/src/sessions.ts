@@ -81,3 +81,12 @@ export async function eventually<Data>(
   }
   throw new Error(`not reached within ${timeoutMs} ms; last answer ${JSON.stringify(last)}`);
 }
+
+/** Waits with a deadline (never a bare sleep) for a condition on local state. */
+export async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

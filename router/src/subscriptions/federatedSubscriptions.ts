@@ -1,14 +1,14 @@
 import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { FetchNode, QueryPlan } from '@apollo/query-planner';
-import type { Logger, Viewer } from '@booking/runtime';
+import { boundedIterator, type Logger, type Viewer } from '@booking/runtime';
 import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { RouterContext } from '../routerContext';
 import type { SubscriptionPlanner } from './subscriptionPlanner';
 import type { UpstreamConnections } from './upstreamConnections';
 
 /** Most enriched events one subscriber may have waiting; past it the oldest are dropped. */
-export const SUBSCRIBER_BUFFER = 64;
+const SUBSCRIBER_BUFFER = 64;
 
 /** The name the plan's first fetch runs under: it answers with the upstream event. */
 const EVENT_SOURCE = '__subscription_event__';
@@ -53,37 +53,16 @@ export class FederatedSubscriptions {
     const url = this.subgraphUrls[plan.primary.serviceName];
     if (!url) throw new GraphQLError(`No URL for subgraph "${plan.primary.serviceName}"`, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
 
-    const queue: Result[] = [];
-    let waiting: ((result: IteratorResult<Result>) => void) | undefined;
-    let done = false;
-    let chain = Promise.resolve();
-    const deliver = (result: Result) => {
-      if (done) return;
-      if (waiting) {
-        const resolve = waiting;
-        waiting = undefined;
-        resolve({ value: result, done: false });
-        return;
-      }
-      if (queue.length >= SUBSCRIBER_BUFFER) queue.shift();
-      queue.push(result);
-    };
-
     const connection = this.upstream.acquire(url, request.viewer);
     this.open += 1;
     let unsubscribe: () => void = () => undefined;
-    const finish = async (): Promise<IteratorResult<Result>> => {
-      if (!done) {
-        done = true;
-        this.open -= 1;
-        // At once, not at the next event: a quiet stream must not keep its upstream open.
-        unsubscribe();
-        connection.release();
-        waiting?.({ value: undefined, done: true });
-        waiting = undefined;
-      }
-      return { value: undefined, done: true };
-    };
+    const stream = boundedIterator<Result>(SUBSCRIBER_BUFFER, () => {
+      this.open -= 1;
+      // At once, not at the next event: a quiet stream must not keep its upstream open.
+      unsubscribe();
+      connection.release();
+    });
+    let chain = Promise.resolve();
 
     const variables = Object.fromEntries(
       (plan.primary.variableUsages ?? []).filter((name) => name in request.variables).map((name) => [name, request.variables[name]]),
@@ -94,41 +73,28 @@ export class FederatedSubscriptions {
         next: (event) => {
           // One event at a time, in upstream order.
           chain = chain
-            .then(async () => deliver(await this.complete(plan, event.data ?? null, event.errors, request)))
+            .then(async () => stream.push(await this.complete(plan, event.data ?? null, event.errors, request)))
             .catch((error: unknown) => this.logger.error({ err: error }, 'subscription event could not be completed'));
         },
         error: (error) => {
           chain = chain.then(() => {
-            deliver({
+            stream.push({
               errors: [
                 new GraphQLError(`Upstream subscription failed: ${describe(error)}`, {
                   extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: plan.primary.serviceName },
                 }),
               ],
             });
-            void finish();
+            stream.end();
           });
         },
         complete: () => {
-          chain = chain.then(() => void finish());
+          chain = chain.then(() => stream.end());
         },
       },
     );
 
-    const iterator: AsyncIterableIterator<Result> = {
-      next: () => {
-        if (queue.length > 0) return Promise.resolve({ value: queue.shift() as Result, done: false });
-        if (done) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (waiting = resolve));
-      },
-      return: finish,
-      throw: async (error: unknown) => {
-        await finish();
-        throw error;
-      },
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
+    return stream.iterator;
   }
 
   private async complete(

@@ -1,18 +1,11 @@
 import { signViewerHeaders } from '@booking/runtime';
-import { connectSubscriptions, startSubgraph, TEST_SIGNING_SECRET, viewerWith, type RunningSubgraph } from '@booking/testkit';
+import { connectSubscriptions, startSubgraph, TEST_SIGNING_SECRET, viewerWith, waitFor, type RunningSubgraph } from '@booking/testkit';
 
 const GUEST = '0e7c5f8a-6666-4666-8666-000000000001';
 const HOST = '0e7c5f8a-6666-4666-8666-0000000000aa';
 const LISTING = '0e7c5f8a-7777-4777-8777-000000000001';
 const WATCH = `subscription($id: ID!) { bookingUpdated(id: $id) { id status } }`;
 
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('bookings subscriptions over graphql-ws (real Redis pub/sub)', () => {
   let bookings: RunningSubgraph;

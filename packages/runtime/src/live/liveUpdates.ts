@@ -1,4 +1,5 @@
 import type { PubSubEngine } from 'graphql-subscriptions';
+import { boundedIterator } from './boundedIterator';
 
 /** A change a subscription is told about: `topic` names the kind, `id` the thing. */
 export interface LiveUpdate {
@@ -38,55 +39,13 @@ export class LiveUpdates {
   }
 
   subscribe<T = Record<string, unknown>>(topic: string, id: string): AsyncIterableIterator<T> {
-    const queue: T[] = [];
-    let waiting: ((result: IteratorResult<T>) => void) | undefined;
-    let done = false;
-    let subscription: Promise<number> | undefined;
-    const channel = this.channel(topic, id);
     this.active += 1;
-
-    const finish = async (): Promise<IteratorResult<T>> => {
-      if (!done) {
-        done = true;
-        this.active -= 1;
-        queue.length = 0;
-        waiting?.({ value: undefined, done: true });
-        waiting = undefined;
-        const subscriptionId = await subscription?.catch(() => undefined);
-        if (subscriptionId !== undefined) this.engine.unsubscribe(subscriptionId);
-      }
-      return { value: undefined, done: true };
-    };
-
-    subscription = this.engine.subscribe(
-      channel,
-      (payload: T) => {
-      if (done) return;
-      if (waiting) {
-        const resolve = waiting;
-        waiting = undefined;
-        resolve({ value: payload, done: false });
-        return;
-      }
-      if (queue.length >= SUBSCRIBER_BUFFER) queue.shift();
-      queue.push(payload);
-      },
-      {},
-    );
-
-    const iterator: AsyncIterableIterator<T> = {
-      next: () => {
-        if (queue.length > 0) return Promise.resolve({ value: queue.shift() as T, done: false });
-        if (done) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (waiting = resolve));
-      },
-      return: finish,
-      throw: async (error: unknown) => {
-        await finish();
-        throw error;
-      },
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
+    let subscription: Promise<number> | undefined;
+    const stream = boundedIterator<T>(SUBSCRIBER_BUFFER, () => {
+      this.active -= 1;
+      void subscription?.then((subscriptionId) => this.engine.unsubscribe(subscriptionId), () => undefined);
+    });
+    subscription = this.engine.subscribe(this.channel(topic, id), (payload: T) => stream.push(payload), {});
+    return stream.iterator;
   }
 }
