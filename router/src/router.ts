@@ -10,6 +10,7 @@ import type { RouterContext } from './routerContext';
 import { createSubgraphFetcher, SubgraphDataSource } from './subgraphDataSource';
 import { FederatedSubscriptions } from './subscriptions/federatedSubscriptions';
 import { SubscriptionPlanner } from './subscriptions/subscriptionPlanner';
+import { createHttpSubscriptionHandler } from './subscriptions/httpSubscriptions';
 import { attachRouterSubscriptions } from './subscriptions/subscriptionServer';
 import { UpstreamConnections } from './subscriptions/upstreamConnections';
 
@@ -90,18 +91,19 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   });
   await apollo.start();
 
+  const planner = new SubscriptionPlanner(gatewaySdl);
+  const upstream = new UpstreamConnections(config.routerSigningSecret);
+  const subscriptions = new FederatedSubscriptions(planner, dataSources, subgraphUrls, upstream, logger);
   const server = createGraphQLHttpServer({
     apollo,
     logger,
+    intercept: createHttpSubscriptionHandler({ apiSchema: planner.apiGraphQLSchema, requirements, verifyToken, subscriptions, logger }),
     context: async (request) => ({ viewer: await viewerFromAuthorization(request.headers.authorization, verifyToken) }),
     routes: {
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: 'router' }),
     },
   });
 
-  const planner = new SubscriptionPlanner(gatewaySdl);
-  const upstream = new UpstreamConnections(config.routerSigningSecret);
-  const subscriptions = new FederatedSubscriptions(planner, dataSources, subgraphUrls, upstream, logger);
   const subscriptionServer = attachRouterSubscriptions({
     server: server.server,
     apiSchema: planner.apiGraphQLSchema,

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client/core';
+import { createClient as createSseClient } from 'graphql-sse';
 import {
   connectSubscriptions,
   eventually,
@@ -92,6 +94,87 @@ describe('subscriptions through the router (graphql-ws)', () => {
     } finally {
       await connection.dispose();
     }
+  });
+
+  const cancel = (id: string) => stack.query(`mutation($id: ID!) { cancelBooking(id: $id) { status } }`, { id }, guest.accessToken);
+  const watchedSubscriptions = () => stack.subgraphs.bookings.server.live.activeSubscriptions();
+
+  it('serves Apollo Client over multipart HTTP subscriptions', async () => {
+    const id = await book();
+    const client = new ApolloClient({
+      link: new HttpLink({ uri: stack.routerUrl, fetch, headers: { authorization: `Bearer ${guest.accessToken}` } }),
+      cache: new InMemoryCache(),
+    });
+    const received: Watched[] = [];
+    const subscription = client.subscribe<Watched>({ query: gql(WATCH), variables: { id } }).subscribe({
+      next: (result) => {
+        if (result.data) received.push(result.data);
+      },
+    });
+    try {
+      await waitFor(() => watchedSubscriptions() === 1);
+      await cancel(id);
+      await waitFor(() => received.some((data) => data.bookingUpdated.status === 'CANCELLED'));
+      expect(received.find((data) => data.bookingUpdated.status === 'CANCELLED')?.bookingUpdated).toMatchObject({
+        id,
+        status: 'CANCELLED',
+        listing: { title: 'Live loft' },
+        guest: { displayName: expect.stringMatching(/^guest-/) },
+        invoice: { status: 'VOID' },
+      });
+    } finally {
+      subscription.unsubscribe();
+      client.stop();
+    }
+    await waitFor(() => watchedSubscriptions() === 0, 2_000);
+  });
+
+  it('serves graphql-sse clients over Server-Sent Events', async () => {
+    const id = await book();
+    const client = createSseClient({ url: stack.routerUrl, headers: { authorization: `Bearer ${guest.accessToken}` }, retryAttempts: 0 });
+    const received: Watched[] = [];
+    const dispose = client.subscribe<Watched>(
+      { query: WATCH, variables: { id } },
+      { next: (result) => void (result.data && received.push(result.data)), error: () => undefined, complete: () => undefined },
+    );
+    try {
+      await waitFor(() => watchedSubscriptions() === 1);
+      await cancel(id);
+      await waitFor(() => received.some((data) => data.bookingUpdated.status === 'CANCELLED'));
+      expect(received.find((data) => data.bookingUpdated.status === 'CANCELLED')?.bookingUpdated.listing).toEqual({ title: 'Live loft' });
+    } finally {
+      dispose();
+      client.dispose();
+    }
+    await waitFor(() => watchedSubscriptions() === 0, 2_000);
+  });
+
+  it('speaks Apollo’s multipart wire format exactly', async () => {
+    const id = await book();
+    const controller = new AbortController();
+    const response = await fetch(stack.routerUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'multipart/mixed;boundary="graphql";subscriptionSpec=1.0,application/json',
+        authorization: `Bearer ${guest.accessToken}`,
+      },
+      body: JSON.stringify({ query: 'subscription($id: ID!) { bookingUpdated(id: $id) { status } }', variables: { id } }),
+      signal: controller.signal,
+    });
+    expect(response.headers.get('content-type')).toBe('multipart/mixed;boundary="graphql";subscriptionSpec=1.0');
+    const reader = response.body!.getReader();
+    let text = '';
+    await waitFor(() => watchedSubscriptions() === 1);
+    await cancel(id);
+    while (!text.includes('CANCELLED')) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += Buffer.from(chunk.value).toString('utf8');
+    }
+    expect(text).toContain('\r\n--graphql\r\ncontent-type: application/json\r\n\r\n{"payload":{"data":{"bookingUpdated":{"status":"CANCELLED"}}}}');
+    controller.abort();
+    await waitFor(() => watchedSubscriptions() === 0, 1_000);
   });
 
   it('refuses anonymous callers and other guests, and closes on a bad token with 4403', async () => {

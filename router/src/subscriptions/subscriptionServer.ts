@@ -1,23 +1,13 @@
 import type { Server } from 'node:http';
 import type { Logger, Viewer } from '@booking/runtime';
-import {
-  getOperationAST,
-  GraphQLError,
-  parse,
-  print,
-  validate,
-  type DocumentNode,
-  type ExecutionArgs,
-  type GraphQLFormattedError,
-  type GraphQLSchema,
-} from 'graphql';
+import { GraphQLError, print, type ExecutionArgs, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { FormattedExecutionResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { AccessRequirements } from '../auth/accessRequirements';
-import { authorizeOperation } from '../auth/operationAuthorizer';
 import { viewerFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { FederatedSubscriptions } from './federatedSubscriptions';
+import { prepareSubscription } from './subscriptionRequest';
 
 export interface RouterSubscriptionOptions {
   readonly server: Server;
@@ -60,31 +50,22 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
         }
       },
       onSubscribe: (ctx, _id, payload) => {
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [error as GraphQLError];
-        }
-        const errors = validate(options.apiSchema, document);
-        if (errors.length > 0) return errors;
-        const operation = getOperationAST(document, payload.operationName);
-        if (operation?.operation !== 'subscription') {
+        const viewer = viewers.get(ctx) ?? null;
+        const prepared = prepareSubscription(options.apiSchema, options.requirements, payload, viewer);
+        if (prepared.kind === 'rejected') return [...prepared.errors];
+        if (prepared.kind === 'not-a-subscription') {
           return [
             new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', {
               extensions: { code: 'BAD_REQUEST' },
             }),
           ];
         }
-        const viewer = viewers.get(ctx) ?? null;
-        const authorized = authorizeOperation(options.apiSchema, options.requirements, document, payload.operationName, viewer);
-        if (authorized.empty) return [...authorized.errors];
-        const contextValue: OperationContext = { viewer, authorizationErrors: authorized.errors };
+        const contextValue: OperationContext = { viewer, authorizationErrors: prepared.authorizationErrors };
         const args: ExecutionArgs = {
           schema: options.apiSchema,
-          document: authorized.document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
+          document: prepared.document,
+          operationName: prepared.operationName,
+          variableValues: prepared.variables,
           contextValue,
         };
         return args;

@@ -15,6 +15,11 @@ export interface GraphQLHttpServerOptions<Context extends BaseContext> {
   readonly maxBodyBytes?: number;
   /** How long shutdown waits for in-flight requests before cutting connections. */
   readonly shutdownGraceMs?: number;
+  /**
+   * Sees every parsed POST to /graphql first and may answer it itself (streaming
+   * subscriptions); returns false to let Apollo Server handle it.
+   */
+  readonly intercept?: (request: IncomingMessage, response: ServerResponse, body: unknown) => Promise<boolean>;
 }
 
 export interface GraphQLHttpServer {
@@ -69,6 +74,7 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
     } else if (request.method === 'POST') {
       parsedBody = body.text;
     }
+    if (request.method === 'POST' && options.intercept && (await options.intercept(request, response, parsedBody))) return;
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);

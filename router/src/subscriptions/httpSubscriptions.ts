@@ -1,0 +1,114 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson, type Logger } from '@booking/runtime';
+import type { ExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
+import type { AccessRequirements } from '../auth/accessRequirements';
+import { viewerFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
+import type { FederatedSubscriptions } from './federatedSubscriptions';
+import { isSubscriptionPayload, prepareSubscription } from './subscriptionRequest';
+
+export interface HttpSubscriptionOptions {
+  readonly apiSchema: GraphQLSchema;
+  readonly requirements: AccessRequirements;
+  readonly verifyToken: TokenVerifier;
+  readonly subscriptions: FederatedSubscriptions;
+  readonly logger: Logger;
+  /** Multipart heartbeat interval (Apollo's spec: every 5 s). */
+  readonly heartbeatMs?: number;
+}
+
+type Transport = 'multipart' | 'sse';
+
+function transportOf(request: IncomingMessage): Transport | undefined {
+  const accept = String(request.headers.accept ?? '');
+  if (/multipart\/mixed/i.test(accept) && /subscriptionSpec/i.test(accept)) return 'multipart';
+  if (/text\/event-stream/i.test(accept)) return 'sse';
+  return undefined;
+}
+
+function withRemovedFields(result: ExecutionResult, removed: readonly GraphQLError[]): ExecutionResult {
+  if (removed.length === 0) return result;
+  return { ...result, errors: [...removed, ...(result.errors ?? [])] };
+}
+
+/**
+ * Subscriptions over plain HTTP on the router's /graphql:
+ * - Apollo Client's multipart protocol (`Accept: multipart/mixed;subscriptionSpec=1.0`): each
+ *   event a `{"payload": …}` part, `{}` heartbeats, `{"payload":null,"errors":[…]}` on a fatal
+ *   error, closed by `--graphql--`;
+ * - graphql-sse's distinct-connection mode (`Accept: text/event-stream`): `next` events, then `complete`.
+ * A client closing its connection ends the upstream subscription at once.
+ */
+export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) {
+  return async (request: IncomingMessage, response: ServerResponse, body: unknown): Promise<boolean> => {
+    const transport = transportOf(request);
+    if (!transport || !isSubscriptionPayload(body)) return false;
+    let viewer;
+    try {
+      viewer = await viewerFromAuthorization(request.headers.authorization, options.verifyToken);
+    } catch (error) {
+      const graphqlError = error as GraphQLError;
+      sendJson(response, 401, { errors: [graphqlError.toJSON()] });
+      return true;
+    }
+    const prepared = prepareSubscription(options.apiSchema, options.requirements, body, viewer);
+    if (prepared.kind === 'not-a-subscription') return false;
+    if (prepared.kind === 'rejected') {
+      sendJson(response, 200, { errors: prepared.errors.map((error) => error.toJSON()) });
+      return true;
+    }
+    let iterator: AsyncIterableIterator<ExecutionResult>;
+    try {
+      iterator = options.subscriptions.subscribe({
+        document: prepared.document,
+        source: body.query,
+        operationName: prepared.operationName,
+        variables: prepared.variables,
+        viewer,
+      });
+    } catch (error) {
+      sendJson(response, 200, { errors: [(error as GraphQLError).toJSON?.() ?? { message: String(error) }] });
+      return true;
+    }
+    const stop = () => void iterator.return?.();
+    request.once('close', stop);
+    response.once('close', stop);
+    if (transport === 'multipart') await streamMultipart(response, iterator, prepared.authorizationErrors, options.heartbeatMs ?? 5_000);
+    else await streamSse(response, iterator, prepared.authorizationErrors);
+    return true;
+  };
+}
+
+async function streamMultipart(
+  response: ServerResponse,
+  iterator: AsyncIterableIterator<ExecutionResult>,
+  removed: readonly GraphQLError[],
+  heartbeatMs: number,
+): Promise<void> {
+  response.writeHead(200, { 'content-type': 'multipart/mixed;boundary="graphql";subscriptionSpec=1.0', 'cache-control': 'no-cache' });
+  // Clients wait for the headers; without a flush they would arrive with the first part.
+  response.flushHeaders();
+  const part = (json: unknown) => response.write(`\r\n--graphql\r\ncontent-type: application/json\r\n\r\n${JSON.stringify(json)}`);
+  const heartbeat = setInterval(() => part({}), heartbeatMs);
+  try {
+    for await (const result of iterator) part({ payload: withRemovedFields(result, removed) });
+  } catch (error) {
+    part({ payload: null, errors: [{ message: (error as Error).message, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+  } finally {
+    clearInterval(heartbeat);
+    if (!response.writableEnded) response.end('\r\n--graphql--\r\n');
+  }
+}
+
+async function streamSse(response: ServerResponse, iterator: AsyncIterableIterator<ExecutionResult>, removed: readonly GraphQLError[]): Promise<void> {
+  response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  response.write(':\n\n');
+  const keepAlive = setInterval(() => response.write(':\n\n'), 12_000);
+  try {
+    for await (const result of iterator) response.write(`event: next\ndata: ${JSON.stringify(withRemovedFields(result, removed))}\n\n`);
+  } catch (error) {
+    response.write(`event: next\ndata: ${JSON.stringify({ errors: [{ message: (error as Error).message }] })}\n\n`);
+  } finally {
+    clearInterval(keepAlive);
+    if (!response.writableEnded) response.end('event: complete\ndata:\n\n');
+  }
+}
