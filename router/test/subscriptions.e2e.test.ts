@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client/core';
 import { createClient as createSseClient } from 'graphql-sse';
 import {
+  adminThroughRouter,
   connectSubscriptions,
   eventually,
   registerThroughRouter,
@@ -175,6 +176,71 @@ describe('subscriptions through the router (graphql-ws)', () => {
     expect(text).toContain('\r\n--graphql\r\ncontent-type: application/json\r\n\r\n{"payload":{"data":{"bookingUpdated":{"status":"CANCELLED"}}}}');
     controller.abort();
     await waitFor(() => watchedSubscriptions() === 0, 1_000);
+  });
+
+  it('streams availability (public) and invoices (their guest) from catalog and billing', async () => {
+    const publicViewer = as();
+    const guestViewer = as(guest);
+    try {
+      const availability = publicViewer.subscribe<{ availabilityChanged: { listingId: string; available: boolean } }>(
+        'subscription($l: ID!) { availabilityChanged(listingId: $l) { listingId available startsAt endsAt } }',
+        { l: listingId },
+      );
+      await waitFor(() => stack.subgraphs.catalog.server.live.activeSubscriptions() === 1);
+      const id = await book();
+      await waitFor(() => availability.results.some((result) => result.data?.availabilityChanged.available === false));
+      const invoiceId = (
+        await eventually(
+          () => stack.query<{ booking: { invoice: { id: string } | null } }>('query($id: ID!) { booking(id: $id) { invoice { id } } }', { id }, guest.accessToken),
+          (data) => data.booking.invoice !== null,
+        )
+      ).booking.invoice!.id;
+      const invoice = guestViewer.subscribe<{ invoiceUpdated: { status: string; booking: { id: string } } }>(
+        'subscription($id: ID!) { invoiceUpdated(id: $id) { status amount { amount } booking { id } } }',
+        { id: invoiceId },
+      );
+      await waitFor(() => stack.subgraphs.billing.server.live.activeSubscriptions() === 1);
+      await cancel(id);
+      await waitFor(() => availability.results.some((result) => result.data?.availabilityChanged.available === true));
+      await waitFor(() => invoice.results.some((result) => result.data?.invoiceUpdated.status === 'VOID'));
+      expect(invoice.results.find((result) => result.data?.invoiceUpdated.status === 'VOID')?.data?.invoiceUpdated.booking).toEqual({ id });
+    } finally {
+      await publicViewer.dispose();
+      await guestViewer.dispose();
+    }
+  });
+
+  it('delivers one booking’s events in commit order', async () => {
+    const admin = await adminThroughRouter(stack);
+    const id = await book();
+    const invoiceId = (
+      await eventually(
+        () => stack.query<{ booking: { invoice: { id: string } | null } }>('query($id: ID!) { booking(id: $id) { invoice { id } } }', { id }, guest.accessToken),
+        (data) => data.booking.invoice !== null,
+      )
+    ).booking.invoice!.id;
+    const connection = as(guest);
+    try {
+      const watched = connection.subscribe<Watched>(WATCH, { id });
+      await waitFor(() => watchedSubscriptions() === 1);
+      await stack.query(
+        `mutation($id: ID!) { payInvoice(input: { invoiceId: $id, idempotencyKey: "order", card: { number: "4242424242424242", expMonth: 12, expYear: 2035, cvc: "123" } }) { id } }`,
+        { id: invoiceId },
+        guest.accessToken,
+      );
+      await eventually(
+        () => stack.query<{ booking: { status: string } }>('query($id: ID!) { booking(id: $id) { status } }', { id }, guest.accessToken),
+        (data) => data.booking.status === 'CONFIRMED',
+      );
+      await stack.query('mutation($id: ID!) { completeBooking(id: $id) { status } }', { id }, admin.accessToken);
+      await waitFor(() => watched.results.some((result) => result.data?.bookingUpdated.status === 'COMPLETED'));
+      const order = ['HELD', 'CONFIRMED', 'COMPLETED'];
+      const ranks = watched.results.map((result) => order.indexOf(result.data!.bookingUpdated.status));
+      expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+      expect(ranks[ranks.length - 1]).toBe(2);
+    } finally {
+      await connection.dispose();
+    }
   });
 
   it('refuses anonymous callers and other guests, and closes on a bad token with 4403', async () => {

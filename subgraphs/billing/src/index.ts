@@ -9,6 +9,8 @@ import { onBookingEvent } from './events/handlers';
 import { createLoaders, type BillingLoaders } from './loaders';
 import { BookingInvoiceResolver, InvoiceResolver } from './resolvers/InvoiceResolver';
 import { invoiceReferences } from './resolvers/invoice.reference';
+import { InvoiceSubscriptions } from './resolvers/InvoiceSubscriptions';
+import { invoiceLiveUpdates } from './live/invoiceUpdates';
 import { seedDemo } from './seed/demoSeed';
 
 export const billing = defineSubgraph<BillingLoaders, BillingServices>({
@@ -20,7 +22,8 @@ export const billing = defineSubgraph<BillingLoaders, BillingServices>({
   attach: attachBillingServices,
   publishesEvents: true,
   consumes: [{ stream: 'bookings', handler: onBookingEvent }],
-  schema: { resolvers: [InvoiceResolver, BookingInvoiceResolver], referenceResolvers: invoiceReferences },
+  liveUpdates: invoiceLiveUpdates,
+  schema: { resolvers: [InvoiceResolver, BookingInvoiceResolver, InvoiceSubscriptions], referenceResolvers: invoiceReferences },
 });
 
 export const { buildSchema, createServer } = billing;

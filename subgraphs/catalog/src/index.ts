@@ -6,6 +6,8 @@ import { Category } from './entities/Category';
 import { onBookingEvent } from './events/handlers';
 import { ListingResolver } from './resolvers/ListingResolver';
 import { SearchResolver } from './resolvers/SearchResolver';
+import { AvailabilitySubscriptions } from './resolvers/AvailabilitySubscriptions';
+import { availabilityLiveUpdates } from './live/availability';
 import { listingReference } from './resolvers/listing.reference';
 import { seedDemo } from './seed/demoSeed';
 
@@ -17,7 +19,8 @@ export const catalog = defineSubgraph<CatalogLoaders>({
   seedDemo,
   publishesEvents: true,
   consumes: [{ stream: 'bookings', handler: onBookingEvent }],
-  schema: { resolvers: [ListingResolver, SearchResolver], referenceResolvers: listingReference },
+  liveUpdates: availabilityLiveUpdates,
+  schema: { resolvers: [ListingResolver, SearchResolver, AvailabilitySubscriptions], referenceResolvers: listingReference },
 });
 
 export const { buildSchema, createServer } = catalog;

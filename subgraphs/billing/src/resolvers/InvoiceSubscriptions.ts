@@ -1,0 +1,23 @@
+import { Forbidden, hasScope } from '@booking/runtime';
+import { Arg, Ctx, Directive, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import { Invoice } from '../entities/Invoice';
+import { INVOICE_UPDATED } from '../live/invoiceUpdates';
+import type { BillingContext } from '../loaders';
+
+@Resolver(() => Invoice)
+export class InvoiceSubscriptions {
+  @Directive('@authenticated')
+  @Subscription(() => Invoice, {
+    description: 'The invoice each time it changes (its guest, the listing’s host, admins).',
+    subscribe: async ({ args, context }: SubscribeResolverData<unknown, { id: string }, BillingContext>) => {
+      const invoice = await context.loaders.invoiceById.load(args.id);
+      const viewer = context.viewer;
+      const involved = viewer !== null && invoice !== null && (invoice.guestId === viewer.userId || invoice.hostId === viewer.userId);
+      if (!invoice || (!involved && !hasScope(viewer, 'admin'))) throw new Forbidden('not an invoice you may watch');
+      return context.live.subscribe(INVOICE_UPDATED, args.id);
+    },
+  })
+  invoiceUpdated(@Root() signal: { invoiceId: string }, @Arg('id', () => ID) _id: string, @Ctx() context: BillingContext): Promise<Invoice> {
+    return context.em.fork().findOneOrFail(Invoice, { id: signal.invoiceId });
+  }
+}
