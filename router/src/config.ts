@@ -62,6 +62,13 @@ export const routerConfigSpec = {
   ),
   jwtIssuer: variable('JWT_ISSUER', 'expected `iss` of access tokens', parse.text, () => 'booking-supergraph/accounts'),
   jwtAudience: variable('JWT_AUDIENCE', 'expected `aud` of access tokens', parse.text, () => 'booking-supergraph'),
+  maxSubscriptions: variable('MAX_SUBSCRIPTIONS', 'most open subscriptions per router process', parse.positiveInt, () => 10_000),
+  maxSubscriptionsPerConnection: variable(
+    'MAX_SUBSCRIPTIONS_PER_CONNECTION',
+    'most subscriptions one WebSocket may hold',
+    parse.positiveInt,
+    () => 100,
+  ),
   logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
 };
 

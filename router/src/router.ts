@@ -93,7 +93,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
 
   const planner = new SubscriptionPlanner(gatewaySdl);
   const upstream = new UpstreamConnections(config.routerSigningSecret);
-  const subscriptions = new FederatedSubscriptions(planner, dataSources, subgraphUrls, upstream, logger);
+  const subscriptions = new FederatedSubscriptions(planner, dataSources, subgraphUrls, upstream, logger, config.maxSubscriptions);
   const server = createGraphQLHttpServer({
     apollo,
     logger,
@@ -111,6 +111,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     verifyToken,
     subscriptions,
     logger,
+    maxPerConnection: config.maxSubscriptionsPerConnection,
   });
 
   return {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client/core';
 import { createClient as createSseClient } from 'graphql-sse';
+import { importJWK, SignJWT, type JWK } from 'jose';
 import {
   adminThroughRouter,
   connectSubscriptions,
@@ -28,7 +29,7 @@ describe('subscriptions through the router (graphql-ws)', () => {
   let day = 0;
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ routerEnv: { MAX_SUBSCRIPTIONS_PER_CONNECTION: '2', MAX_SUBSCRIPTIONS: '60' } });
     host = await registerThroughRouter(stack, `host-${randomUUID()}@live.example`, 'HOST');
     guest = await registerThroughRouter(stack, `guest-${randomUUID()}@live.example`);
     const listing = await stack.query<{ createListing: { id: string } }>(
@@ -121,7 +122,6 @@ describe('subscriptions through the router (graphql-ws)', () => {
         status: 'CANCELLED',
         listing: { title: 'Live loft' },
         guest: { displayName: expect.stringMatching(/^guest-/) },
-        invoice: { status: 'VOID' },
       });
     } finally {
       subscription.unsubscribe();
@@ -238,6 +238,60 @@ describe('subscriptions through the router (graphql-ws)', () => {
       const ranks = watched.results.map((result) => order.indexOf(result.data!.bookingUpdated.status));
       expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
       expect(ranks[ranks.length - 1]).toBe(2);
+    } finally {
+      await connection.dispose();
+    }
+  });
+
+  /** A real access token for the guest that expires in `seconds`. */
+  async function shortLivedToken(seconds: number): Promise<string> {
+    const [key] = await stack.subgraphs.accounts.server.database.em
+      .fork()
+      .execute<{ kid: string; private_jwk: JWK }[]>('select kid, private_jwk from signing_keys where retired_at is null');
+    return new SignJWT({ role: 'GUEST', scope: 'profile bookings:write invoices:pay' })
+      .setProtectedHeader({ alg: 'ES256', kid: key!.kid, typ: 'at+jwt' })
+      .setSubject(guest.userId)
+      .setIssuer('booking-supergraph/accounts')
+      .setAudience('booking-supergraph')
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + seconds)
+      .sign(await importJWK(key!.private_jwk, 'ES256'));
+  }
+
+  it('ends streams when the token that opened them expires: close 4403 on WebSocket, an error part over HTTP', async () => {
+    const id = await book();
+    const token = await shortLivedToken(2);
+    const socket = connectSubscriptions(stack.routerUrl, { authorization: `Bearer ${token}` });
+    socket.subscribe(WATCH, { id });
+    const response = await fetch(stack.routerUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'multipart/mixed;subscriptionSpec=1.0', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: 'subscription($id: ID!) { bookingUpdated(id: $id) { status } }', variables: { id } }),
+    });
+    const closed = await socket.closed;
+    expect(closed).toEqual({ code: 4403, reason: 'Forbidden: the access token has expired' });
+    const text = await response.text();
+    expect(text).toContain('{"payload":null,"errors":[{"message":"Unauthenticated: the access token has expired","extensions":{"code":"UNAUTHENTICATED"}}]}');
+    expect(text.endsWith('\r\n--graphql--\r\n')).toBe(true);
+    await socket.dispose();
+    await waitFor(() => watchedSubscriptions() === 0, 1_000);
+  });
+
+  it('limits subscriptions per connection', async () => {
+    const id = await book();
+    const connection = as(guest);
+    try {
+      const first = connection.subscribe(WATCH, { id });
+      const second = connection.subscribe(WATCH, { id });
+      const third = connection.subscribe(WATCH, { id });
+      expect((await third.ended).error).toEqual([expect.objectContaining({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })]);
+      await waitFor(() => stack.router.subscriptions.openSubscriptions === 2);
+      first.complete();
+      await waitFor(() => stack.router.subscriptions.openSubscriptions === 1);
+      const again = connection.subscribe(WATCH, { id });
+      await waitFor(() => stack.router.subscriptions.openSubscriptions === 2);
+      again.complete();
+      second.complete();
     } finally {
       await connection.dispose();
     }

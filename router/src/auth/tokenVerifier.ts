@@ -10,7 +10,13 @@ export interface TokenVerifierOptions {
   readonly refreshCooldownMs: number;
 }
 
-export type TokenVerifier = (token: string) => Promise<Viewer>;
+/** The verified caller and when their token stops being valid. */
+export interface Session {
+  readonly viewer: Viewer;
+  readonly expiresAt: number;
+}
+
+export type TokenVerifier = (token: string) => Promise<Session>;
 
 /** A request with a bad token is refused as a whole: 401, UNAUTHENTICATED, never a 500. */
 export function unauthenticated(reason: string): GraphQLError {
@@ -48,17 +54,24 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       });
       const scope = typeof payload.scope === 'string' ? payload.scope : '';
       const role = typeof payload.role === 'string' ? payload.role : '';
-      return { userId: payload.sub as string, role, scopes: scope.split(' ').filter(Boolean) };
+      return {
+        viewer: { userId: payload.sub as string, role, scopes: scope.split(' ').filter(Boolean) },
+        expiresAt: (payload.exp as number) * 1000,
+      };
     } catch (error) {
       throw unauthenticated(reasonOf(error));
     }
   };
 }
 
-/** `Authorization: Bearer <jwt>` → viewer; no header → anonymous. */
-export async function viewerFromAuthorization(header: string | undefined, verify: TokenVerifier): Promise<Viewer | null> {
+/** `Authorization: Bearer <jwt>` → session; no header → anonymous (null). */
+export async function sessionFromAuthorization(header: string | undefined, verify: TokenVerifier): Promise<Session | null> {
   if (!header) return null;
   const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
   if (!match) throw unauthenticated('the Authorization header must be "Bearer <access token>"');
   return verify(match[1] as string);
+}
+
+export async function viewerFromAuthorization(header: string | undefined, verify: TokenVerifier): Promise<Viewer | null> {
+  return (await sessionFromAuthorization(header, verify))?.viewer ?? null;
 }

@@ -42,6 +42,8 @@ export class FederatedSubscriptions {
     private readonly subgraphUrls: Readonly<Record<string, string>>,
     private readonly upstream: UpstreamConnections,
     private readonly logger: Logger,
+    /** Most subscriptions this router process serves at once, over every transport. */
+    private readonly maxOpen: number = 10_000,
   ) {}
 
   get openSubscriptions(): number {
@@ -49,6 +51,11 @@ export class FederatedSubscriptions {
   }
 
   subscribe(request: SubscriptionRequest): AsyncIterableIterator<Result> {
+    if (this.open >= this.maxOpen) {
+      throw new GraphQLError(`This router serves at most ${this.maxOpen} subscriptions at once; try again later`, {
+        extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
+      });
+    }
     const plan = this.planner.plan(request.document, request.operationName, request.source);
     const url = this.subgraphUrls[plan.primary.serviceName];
     if (!url) throw new GraphQLError(`No URL for subgraph "${plan.primary.serviceName}"`, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });

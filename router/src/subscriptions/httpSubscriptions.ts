@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson, type Logger } from '@booking/runtime';
 import type { ExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
 import type { AccessRequirements } from '../auth/accessRequirements';
-import { viewerFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
+import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { FederatedSubscriptions } from './federatedSubscriptions';
 import { isSubscriptionPayload, prepareSubscription } from './subscriptionRequest';
 
@@ -42,14 +42,15 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
   return async (request: IncomingMessage, response: ServerResponse, body: unknown): Promise<boolean> => {
     const transport = transportOf(request);
     if (!transport || !isSubscriptionPayload(body)) return false;
-    let viewer;
+    let session;
     try {
-      viewer = await viewerFromAuthorization(request.headers.authorization, options.verifyToken);
+      session = await sessionFromAuthorization(request.headers.authorization, options.verifyToken);
     } catch (error) {
       const graphqlError = error as GraphQLError;
       sendJson(response, 401, { errors: [graphqlError.toJSON()] });
       return true;
     }
+    const viewer = session?.viewer ?? null;
     const prepared = prepareSubscription(options.apiSchema, options.requirements, body, viewer);
     if (prepared.kind === 'not-a-subscription') return false;
     if (prepared.kind === 'rejected') {
@@ -70,19 +71,34 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
       return true;
     }
     const stop = () => void iterator.return?.();
-    request.once('close', stop);
     response.once('close', stop);
-    if (transport === 'multipart') await streamMultipart(response, iterator, prepared.authorizationErrors, options.heartbeatMs ?? 5_000);
-    else await streamSse(response, iterator, prepared.authorizationErrors);
+    // The stream lives no longer than the token that opened it.
+    let expired = false;
+    const expiry = session
+      ? setTimeout(() => {
+          expired = true;
+          stop();
+        }, Math.max(0, session.expiresAt - Date.now()))
+      : undefined;
+    const ended = () => (expired ? TOKEN_EXPIRED : undefined);
+    if (transport === 'multipart') await streamMultipart(response, iterator, prepared.authorizationErrors, options.heartbeatMs ?? 5_000, ended);
+    else await streamSse(response, iterator, prepared.authorizationErrors, ended);
+    clearTimeout(expiry);
     return true;
   };
 }
+
+const TOKEN_EXPIRED = { message: 'Unauthenticated: the access token has expired', extensions: { code: 'UNAUTHENTICATED' } };
+
+/** Why the server ended a stream, if it was not the client or the upstream. */
+type EndReason = () => typeof TOKEN_EXPIRED | undefined;
 
 async function streamMultipart(
   response: ServerResponse,
   iterator: AsyncIterableIterator<ExecutionResult>,
   removed: readonly GraphQLError[],
   heartbeatMs: number,
+  endReason: EndReason,
 ): Promise<void> {
   response.writeHead(200, { 'content-type': 'multipart/mixed;boundary="graphql";subscriptionSpec=1.0', 'cache-control': 'no-cache' });
   // Clients wait for the headers; without a flush they would arrive with the first part.
@@ -95,11 +111,18 @@ async function streamMultipart(
     part({ payload: null, errors: [{ message: (error as Error).message, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
   } finally {
     clearInterval(heartbeat);
+    const reason = endReason();
+    if (reason && !response.writableEnded) part({ payload: null, errors: [reason] });
     if (!response.writableEnded) response.end('\r\n--graphql--\r\n');
   }
 }
 
-async function streamSse(response: ServerResponse, iterator: AsyncIterableIterator<ExecutionResult>, removed: readonly GraphQLError[]): Promise<void> {
+async function streamSse(
+  response: ServerResponse,
+  iterator: AsyncIterableIterator<ExecutionResult>,
+  removed: readonly GraphQLError[],
+  endReason: EndReason,
+): Promise<void> {
   response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
   response.write(':\n\n');
   const keepAlive = setInterval(() => response.write(':\n\n'), 12_000);
@@ -109,6 +132,8 @@ async function streamSse(response: ServerResponse, iterator: AsyncIterableIterat
     response.write(`event: next\ndata: ${JSON.stringify({ errors: [{ message: (error as Error).message }] })}\n\n`);
   } finally {
     clearInterval(keepAlive);
+    const reason = endReason();
+    if (reason && !response.writableEnded) response.write(`event: next\ndata: ${JSON.stringify({ errors: [reason] })}\n\n`);
     if (!response.writableEnded) response.end('event: complete\ndata:\n\n');
   }
 }

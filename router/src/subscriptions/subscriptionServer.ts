@@ -5,7 +5,7 @@ import type { FormattedExecutionResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { AccessRequirements } from '../auth/accessRequirements';
-import { viewerFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
+import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { FederatedSubscriptions } from './federatedSubscriptions';
 import { prepareSubscription } from './subscriptionRequest';
 
@@ -16,6 +16,7 @@ export interface RouterSubscriptionOptions {
   readonly verifyToken: TokenVerifier;
   readonly subscriptions: FederatedSubscriptions;
   readonly logger: Logger;
+  readonly maxPerConnection: number;
 }
 
 interface OperationContext {
@@ -37,19 +38,41 @@ function bearer(params: Readonly<Record<string, unknown>> | undefined): string |
 export function attachRouterSubscriptions(options: RouterSubscriptionOptions): { close(): Promise<void> } {
   const sockets = new WebSocketServer({ server: options.server, path: '/graphql' });
   const viewers = new WeakMap<object, Viewer | null>();
+  const operations = new WeakMap<object, Set<string>>();
   const disposable = useServer<Record<string, unknown>>(
     {
       connectionInitWaitTimeout: 3_000,
       onConnect: async (ctx) => {
+        let session;
         try {
-          viewers.set(ctx, await viewerFromAuthorization(bearer(ctx.connectionParams), options.verifyToken));
-          return true;
+          session = await sessionFromAuthorization(bearer(ctx.connectionParams), options.verifyToken);
         } catch (error) {
           options.logger.info({ reason: (error as Error).message }, 'refused a subscription connection');
           return false;
         }
+        viewers.set(ctx, session?.viewer ?? null);
+        operations.set(ctx, new Set());
+        if (session) {
+          // The socket lives no longer than the token that opened it.
+          const socket = ctx.extra.socket;
+          const expiry = setTimeout(() => socket.close(4403, 'Forbidden: the access token has expired'), Math.max(0, session.expiresAt - Date.now()));
+          socket.once('close', () => clearTimeout(expiry));
+        }
+        return true;
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onComplete: (ctx, id) => {
+        operations.get(ctx)?.delete(id);
+      },
+      onSubscribe: (ctx, id, payload) => {
+        const open = operations.get(ctx);
+        if (open && open.size >= options.maxPerConnection) {
+          return [
+            new GraphQLError(`A connection may hold at most ${options.maxPerConnection} subscriptions`, {
+              extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
+            }),
+          ];
+        }
+        open?.add(id);
         const viewer = viewers.get(ctx) ?? null;
         const prepared = prepareSubscription(options.apiSchema, options.requirements, payload, viewer);
         if (prepared.kind === 'rejected') return [...prepared.errors];
