@@ -52,10 +52,14 @@ export interface SubgraphOptions {
   readonly eventKeyPrefix?: string;
   /** Subgraph-specific settings (e.g. token lifetimes), as the process environment would give them. */
   readonly env?: Env;
+  /** Another instance of an already running subgraph: its database (not dropped by this one). */
+  readonly sharedDatabase?: TestDatabase;
 }
 
 export async function startSubgraph(name: SubgraphName, options: SubgraphOptions = {}): Promise<RunningSubgraph> {
-  const database = await createTestDatabase(name);
+  const database: TestDatabase = options.sharedDatabase
+    ? { url: options.sharedDatabase.url, drop: async () => undefined }
+    : await createTestDatabase(name);
   const config: SubgraphConfig = {
     port: 0,
     host: '127.0.0.1',
@@ -102,6 +106,8 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
 
 export interface Stack {
   readonly routerUrl: string;
+  /** Redis key prefix shared by this stack's subgraphs (events and live updates). */
+  readonly eventKeyPrefix: string;
   readonly router: Router;
   readonly subgraphs: Readonly<Record<SubgraphName, RunningSubgraph>>;
   /** A client request to the router, with `Authorization: Bearer <accessToken>` when given. */
@@ -151,6 +157,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const routerUrl = `${await router.listen()}/graphql`;
   return {
     routerUrl,
+    eventKeyPrefix,
     router,
     subgraphs,
     query: (query, variables, accessToken) =>
