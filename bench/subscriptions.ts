@@ -1,0 +1,269 @@
+/**
+ * `npm run bench:subscriptions`: starts the stack as separate processes (four subgraphs, one
+ * router), opens 1,000 and then 10,000 concurrent `myBookings` subscriptions against the one
+ * router, drives createBooking at the rate that yields ~1,000 events/s, and prints events/s,
+ * commit→client latency p50/p99, router RSS per 1,000 subscriptions, losses and duplicates.
+ * Targets 127.0.0.1 only; bounded in count and time.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { dropDatabases, ensureDatabases, startChildService, type ChildService } from '@booking/infra';
+
+const ROOT = resolve(__dirname, '..', '..');
+const SUBGRAPHS = ['accounts', 'catalog', 'bookings', 'billing'] as const;
+const GUESTS = 100;
+const TARGET_EVENTS_PER_SECOND = 1_000;
+const DRIVE_SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const SUBSCRIPTIONS_PER_SOCKET = 50;
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: T; errors?: unknown };
+  if (!body.data) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
+interface RoundResult {
+  subscriptions: number;
+  mutationsPerSecond: number;
+  eventsPerSecond: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  routerRssMb: number;
+  routerRssPer1000Mb: number;
+  lost: number;
+  duplicated: number;
+}
+
+async function main(): Promise<void> {
+  const rounds = (process.env.BENCH_SUBSCRIPTIONS ?? '1000,10000').split(',').map(Number);
+  const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const prefix = `bench_${randomBytes(3).toString('hex')}_`;
+  const databases = await ensureDatabases(adminUrl, SUBGRAPHS.map((name) => `${prefix}${name}`));
+  const secret = randomBytes(32).toString('hex');
+  const services: ChildService[] = [];
+  const log = (name: string, line: string) => {
+    if (/"level":(50|60)/.test(line) || /error/i.test(line.slice(0, 80))) process.stderr.write(`${name}| ${line}\n`);
+  };
+  try {
+    const ports = Object.fromEntries(await Promise.all(SUBGRAPHS.map(async (name) => [name, await freePort()] as const)));
+    const base = { ...process.env, LOG_LEVEL: 'warn', ROUTER_SIGNING_SECRET: secret, REDIS_URL: redisUrl, EVENT_KEY_PREFIX: `${prefix}:` };
+    for (const name of SUBGRAPHS) {
+      const service = startChildService({
+        name,
+        script: resolve(ROOT, 'subgraphs', name, 'dist', 'src', 'main.js'),
+        env: { ...base, PORT: String(ports[name]), [`${name.toUpperCase()}_DATABASE_URL`]: databases[`${prefix}${name}`] },
+        log,
+      });
+      services.push(service);
+      await service.waitUntilReady(`http://127.0.0.1:${ports[name]}/ready`, 60_000);
+    }
+    const routerPort = await freePort();
+    const router = startChildService({
+      name: 'router',
+      script: resolve(ROOT, 'router', 'dist', 'main.js'),
+      env: {
+        ...base,
+        PORT: String(routerPort),
+        MAX_SUBSCRIPTIONS: '20000',
+        ...Object.fromEntries(SUBGRAPHS.map((name) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports[name]}/graphql`])),
+      },
+      log,
+    });
+    services.push(router);
+    await router.waitUntilReady(`http://127.0.0.1:${routerPort}/health`, 30_000);
+    const url = `http://127.0.0.1:${routerPort}/graphql`;
+    const routerPid = router.process.pid as number;
+
+    const register = (email: string, role: string) =>
+      gql<{ register: { accessToken: string; user: { id: string } } }>(
+        url,
+        'mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }',
+        { input: { email, password: 'bench password 123', displayName: email.split('@')[0], role } },
+      ).then((data) => data.register);
+    const host = await register(`host-${prefix}@bench.example`, 'HOST');
+    const guests = await Promise.all(Array.from({ length: GUESTS }, (_, index) => register(`g${index}-${prefix}@bench.example`, 'GUEST')));
+    const { createListing } = await gql<{ createListing: { id: string } }>(
+      url,
+      'mutation { createListing(input: { title: "Bench loft", city: "Bench", capacity: 2, pricePerNight: { amount: 1000, currency: "EUR" } }) { id } }',
+      {},
+      host.accessToken,
+    );
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const probe = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${guests[0]!.accessToken}` },
+        body: JSON.stringify({ query: `{ quote(listingId: "${createListing.id}", startsAt: "2040-01-01T00:00:00Z", endsAt: "2040-01-02T00:00:00Z") { nights } }` }),
+      });
+      if (((await probe.json()) as { data?: unknown }).data) break;
+      if (Date.now() > deadline) throw new Error('listing never became bookable');
+      await new Promise((wait) => setTimeout(wait, 100));
+    }
+
+    const results: RoundResult[] = [];
+    let slot = 0;
+    for (const total of rounds) {
+      const clients: Client[] = [];
+      const received = new Map<string, Map<number, number>>(); // bookingId → subscriber → count
+      const firstSeen = new Map<string, number>();
+      const latencies: number[] = [];
+      const committedAt = new Map<string, number>();
+      let acked = 0;
+      for (let socket = 0; socket * SUBSCRIPTIONS_PER_SOCKET < total; socket += 1) {
+        const guest = guests[socket % GUESTS]!;
+        const client = createClient({
+          url: url.replace(/^http/, 'ws'),
+          webSocketImpl: WebSocket,
+          connectionParams: { authorization: `Bearer ${guest.accessToken}` },
+          retryAttempts: 0,
+        });
+        clients.push(client);
+        for (let n = 0; n < SUBSCRIPTIONS_PER_SOCKET && socket * SUBSCRIPTIONS_PER_SOCKET + n < total; n += 1) {
+          const subscriber = socket * SUBSCRIPTIONS_PER_SOCKET + n;
+          client.subscribe<{ myBookings: { id: string } }>(
+            { query: 'subscription { myBookings { id status } }' },
+            {
+              next: (result) => {
+                const id = result.data?.myBookings.id;
+                if (!id) return;
+                const now = performance.now();
+                const perSubscriber = received.get(id) ?? new Map<number, number>();
+                perSubscriber.set(subscriber, (perSubscriber.get(subscriber) ?? 0) + 1);
+                received.set(id, perSubscriber);
+                if (!firstSeen.has(id)) firstSeen.set(id, now);
+                const committed = committedAt.get(id);
+                if (committed !== undefined) latencies.push(Math.max(0, now - committed));
+                else latencies.push(0);
+              },
+              error: () => undefined,
+              complete: () => undefined,
+            },
+          );
+          acked += 1;
+        }
+        if (socket % 20 === 19) await new Promise((wait) => setTimeout(wait, 10));
+      }
+      // Subscribing is asynchronous end to end; settle before measuring.
+      await new Promise((wait) => setTimeout(wait, 3_000 + total / 5));
+      const rssAfterSubscribe = rssMb(routerPid);
+
+      const subscribersPerGuest = total / GUESTS;
+      const mutationsPerSecond = Math.max(1, Math.round(TARGET_EVENTS_PER_SECOND / subscribersPerGuest));
+      const created: { id: string; guestIndex: number }[] = [];
+      const started = performance.now();
+      let issued = 0;
+      const inFlight: Promise<void>[] = [];
+      while (performance.now() - started < DRIVE_SECONDS * 1000) {
+        const due = Math.floor(((performance.now() - started) / 1000) * mutationsPerSecond);
+        while (issued < due) {
+          const guestIndex = issued % GUESTS;
+          const day = slot;
+          slot += 1;
+          issued += 1;
+          const startsAt = new Date(Date.UTC(2040, 0, 1) + day * 86_400_000).toISOString();
+          const endsAt = new Date(Date.UTC(2040, 0, 1) + day * 86_400_000 + 3_600_000).toISOString();
+          inFlight.push(
+            gql<{ createBooking: { id: string } }>(
+              url,
+              'mutation($input: CreateBookingInput!) { createBooking(input: $input) { id } }',
+              { input: { listingId: createListing.id, startsAt, endsAt, idempotencyKey: `${prefix}${day}` } },
+              guests[guestIndex]!.accessToken,
+            ).then((data) => {
+              committedAt.set(data.createBooking.id, performance.now());
+              created.push({ id: data.createBooking.id, guestIndex });
+            }),
+          );
+        }
+        await new Promise((wait) => setTimeout(wait, 5));
+      }
+      await Promise.all(inFlight);
+      const elapsed = (performance.now() - started) / 1000;
+      await new Promise((wait) => setTimeout(wait, 2_000));
+      const rss = Math.max(rssAfterSubscribe, rssMb(routerPid));
+
+      let lost = 0;
+      let duplicated = 0;
+      let delivered = 0;
+      for (const booking of created) {
+        const perSubscriber = received.get(booking.id) ?? new Map<number, number>();
+        for (let subscriber = 0; subscriber < total; subscriber += 1) {
+          if (Math.floor(subscriber / SUBSCRIPTIONS_PER_SOCKET) % GUESTS !== booking.guestIndex) continue;
+          const count = perSubscriber.get(subscriber) ?? 0;
+          if (count === 0) lost += 1;
+          if (count > 1) duplicated += count - 1;
+          delivered += count;
+        }
+      }
+      latencies.sort((a, b) => a - b);
+      const round: RoundResult = {
+        subscriptions: acked,
+        mutationsPerSecond,
+        eventsPerSecond: Math.round(delivered / elapsed),
+        latencyP50Ms: Number(percentile(latencies, 50).toFixed(1)),
+        latencyP99Ms: Number(percentile(latencies, 99).toFixed(1)),
+        routerRssMb: Number(rss.toFixed(1)),
+        routerRssPer1000Mb: Number(((rss / acked) * 1000).toFixed(1)),
+        lost,
+        duplicated,
+      };
+      results.push(round);
+      process.stdout.write(`${JSON.stringify(round)}\n`);
+      await Promise.all(clients.map((client) => client.dispose()));
+      await new Promise((wait) => setTimeout(wait, 1_000));
+    }
+
+    mkdirSync(resolve(ROOT, 'bench', 'results'), { recursive: true });
+    const when = new Date().toISOString();
+    writeFileSync(resolve(ROOT, 'bench', 'results', 'subscriptions.json'), `${JSON.stringify({ when, results }, null, 2)}\n`);
+    const table = [
+      '| subscriptions | mutations/s | events/s | p50 ms | p99 ms | router RSS MB | RSS per 1,000 subs MB | lost | duplicated |',
+      '|---|---|---|---|---|---|---|---|---|',
+      ...results.map(
+        (r) =>
+          `| ${r.subscriptions} | ${r.mutationsPerSecond} | ${r.eventsPerSecond} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.routerRssMb} | ${r.routerRssPer1000Mb} | ${r.lost} | ${r.duplicated} |`,
+      ),
+    ].join('\n');
+    writeFileSync(resolve(ROOT, 'bench', 'results', 'subscriptions.md'), `# Subscriptions benchmark (${when})\n\n${table}\n`);
+    process.stdout.write(`\n${table}\n`);
+  } finally {
+    for (const service of services.reverse()) await service.stop();
+    await dropDatabases(adminUrl, SUBGRAPHS.map((name) => `${prefix}${name}`));
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

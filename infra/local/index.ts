@@ -1,0 +1,5 @@
+export * from './childService';
+export * from './databases';
+export * from './embeddedPostgres';
+export * from './ports';
+export * from './redisServer';
