@@ -237,6 +237,7 @@ async function startEventPlumbing<Loaders, Services>(
         keyPrefix: config.eventKeyPrefix,
         logger,
         pollIntervalMs: 50,
+        databaseUrl: config.databaseUrl,
         onPublished: (published) => published.forEach(announce),
       })
     : undefined;

@@ -11,7 +11,7 @@ import {
   type EventStreams,
   type StreamEntry,
   deadLetterKey,
-  EVENT_TABLES_MIGRATION,
+  EVENT_MIGRATIONS,
   migrateToLatest,
   openDatabase,
   OutboxRelay,
@@ -82,7 +82,7 @@ describe.each([
 
   beforeAll(async () => {
     testDatabase = await createTestDatabase('events');
-    database = await openDatabase({ databaseUrl: testDatabase.url, entities: [Probe], migrations: [EVENT_TABLES_MIGRATION], logger });
+    database = await openDatabase({ databaseUrl: testDatabase.url, entities: [Probe], migrations: EVENT_MIGRATIONS, logger });
     await migrateToLatest(database, testDatabase.url);
     redis = connectRedis();
     transport = makeTransport();

@@ -1,4 +1,4 @@
-import { EVENT_TABLES_MIGRATION } from '@booking/runtime';
+import { EVENT_MIGRATIONS } from '@booking/runtime';
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000001CreateUsers } from './Migration20261122000001CreateUsers';
 import { Migration20261122000002AddAuthentication } from './Migration20261122000002AddAuthentication';
@@ -7,5 +7,5 @@ import { Migration20261122000002AddAuthentication } from './Migration20261122000
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261122000001CreateUsers', class: Migration20261122000001CreateUsers },
   { name: 'Migration20261122000002AddAuthentication', class: Migration20261122000002AddAuthentication },
-  EVENT_TABLES_MIGRATION,
+  ...EVENT_MIGRATIONS,
 ];

@@ -1,4 +1,4 @@
-import { EVENT_TABLES_MIGRATION } from '@booking/runtime';
+import { EVENT_MIGRATIONS } from '@booking/runtime';
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000001CreateInvoices } from './Migration20261122000001CreateInvoices';
 import { Migration20261122000002AddInvoiceGuest } from './Migration20261122000002AddInvoiceGuest';
@@ -9,7 +9,7 @@ import { Migration20261122000004InvoiceHost } from './Migration20261122000004Inv
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261122000001CreateInvoices', class: Migration20261122000001CreateInvoices },
   { name: 'Migration20261122000002AddInvoiceGuest', class: Migration20261122000002AddInvoiceGuest },
-  EVENT_TABLES_MIGRATION,
+  ...EVENT_MIGRATIONS,
   { name: 'Migration20261122000003PaymentsAndLedger', class: Migration20261122000003PaymentsAndLedger },
   { name: 'Migration20261122000004InvoiceHost', class: Migration20261122000004InvoiceHost },
 ];

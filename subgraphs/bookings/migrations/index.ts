@@ -1,4 +1,4 @@
-import { EVENT_TABLES_MIGRATION } from '@booking/runtime';
+import { EVENT_MIGRATIONS } from '@booking/runtime';
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000001CreateBookings } from './Migration20261122000001CreateBookings';
 import { Migration20261122000002BookingSaga } from './Migration20261122000002BookingSaga';
@@ -6,6 +6,6 @@ import { Migration20261122000002BookingSaga } from './Migration20261122000002Boo
 /** Applied in this order; never edit one that has shipped, add a new one. */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261122000001CreateBookings', class: Migration20261122000001CreateBookings },
-  EVENT_TABLES_MIGRATION,
+  ...EVENT_MIGRATIONS,
   { name: 'Migration20261122000002BookingSaga', class: Migration20261122000002BookingSaga },
 ];

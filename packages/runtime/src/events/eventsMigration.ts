@@ -36,3 +36,31 @@ export class EventTablesMigration extends Migration {
 }
 
 export const EVENT_TABLES_MIGRATION = { name: 'Migration20261122000100EventTables', class: EventTablesMigration };
+
+/**
+ * NOTIFY at commit whenever outbox rows were written, so relays publish at once instead of at
+ * their next poll (PostgreSQL delivers notifications only when the transaction commits).
+ */
+export class OutboxNotifyMigration extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`
+      create function outbox_events_notify() returns trigger language plpgsql as $$
+      begin
+        perform pg_notify('outbox_events', '');
+        return null;
+      end $$`);
+    this.addSql(`create trigger outbox_events_notify after insert on outbox_events
+      for each statement execute function outbox_events_notify()`);
+  }
+
+  override async down(): Promise<void> {
+    this.addSql('drop trigger outbox_events_notify on outbox_events');
+    this.addSql('drop function outbox_events_notify');
+  }
+}
+
+/** Every subgraph lists these, in this order. */
+export const EVENT_MIGRATIONS = [
+  EVENT_TABLES_MIGRATION,
+  { name: 'Migration20261122000101OutboxNotify', class: OutboxNotifyMigration },
+];

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import type { Logger } from '../logger';
 import type { Database } from '../orm/database';
 import { streamKey, type EventEnvelope, type StreamName } from './contracts';
@@ -26,6 +27,8 @@ export interface OutboxRelayOptions {
   readonly batchSize?: number;
   /** Called with each published batch, after its transaction committed. */
   readonly onPublished?: (events: EventEnvelope[]) => void;
+  /** With it, the relay LISTENs for commits that wrote outbox rows and publishes at once. */
+  readonly databaseUrl?: string;
 }
 
 /**
@@ -44,17 +47,42 @@ export class OutboxRelay {
     if (this.running) return;
     this.running = true;
     this.loop = this.run();
+    if (this.options.databaseUrl) void this.listen(this.options.databaseUrl);
+  }
+
+  private listener: Client | undefined;
+
+  /** Polling still runs; the notification only makes the next publish immediate. */
+  private async listen(databaseUrl: string): Promise<void> {
+    const client = new Client({ connectionString: databaseUrl });
+    client.on('notification', () => this.notify());
+    client.on('error', (error) => this.options.logger.warn({ err: error }, 'outbox LISTEN connection lost; polling only'));
+    try {
+      await client.connect();
+      await client.query('listen outbox_events');
+      if (!this.running) await client.end();
+      else this.listener = client;
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'cannot LISTEN for outbox commits; polling only');
+      await client.end().catch(() => undefined);
+    }
   }
 
   /** Publish soon: called after a transaction that wrote events commits. */
   notify(): void {
+    // Remembered if a publish is running now, so that commit is not left for the next poll.
+    this.notified = true;
     this.pause.wake();
   }
+
+  private notified = false;
 
   async stop(): Promise<void> {
     this.running = false;
     this.pause.wake();
     await this.loop;
+    await this.listener?.end().catch(() => undefined);
+    this.listener = undefined;
   }
 
   /** Publishes one batch; returns how many events went out. */
@@ -91,6 +119,7 @@ export class OutboxRelay {
     let failures = 0;
     while (this.running) {
       let published = 0;
+      this.notified = false;
       try {
         published = await this.publishBatch();
         failures = 0;
@@ -99,7 +128,7 @@ export class OutboxRelay {
         // Logged once per outage, not once per poll.
         if (failures === 1) this.options.logger.warn({ err: error }, 'outbox relay cannot publish; will retry');
       }
-      if (published > 0 && this.running) continue;
+      if ((published > 0 || this.notified) && this.running) continue;
       const delay = failures > 0 ? Math.min(5_000, interval * 2 ** Math.min(failures, 6)) : interval;
       await this.pause.sleep(delay);
     }
