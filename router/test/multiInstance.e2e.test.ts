@@ -94,4 +94,23 @@ describe('subscriptions across several router and bookings instances', () => {
       await viaB.dispose();
     }
   });
+
+  // Runs last: it stops bookings instance B for good.
+  it('tells subscribers when their upstream subgraph goes away, instead of hanging', async () => {
+    const viaB = connectSubscriptions(routerBUrl, { authorization: `Bearer ${guest.accessToken}` });
+    const mine = viaB.subscribe<{ myBookings: { id: string } }>('subscription { myBookings { id } }');
+    try {
+      await waitFor(() => bookingsB.server.live.activeSubscriptions() === 1);
+      await bookingsB.stop();
+      const outcome = await Promise.race([
+        mine.ended.then(() => 'ended'),
+        new Promise((resolve) => setTimeout(() => resolve('hung'), 5_000)),
+      ]);
+      expect(outcome).toBe('ended');
+      expect(mine.results.at(-1)?.errors?.[0]).toMatchObject({ extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'bookings' } });
+      await waitFor(() => routerB.subscriptions.openSubscriptions === 0 && routerB.upstream.openSockets === 0);
+    } finally {
+      await viaB.dispose();
+    }
+  });
 });
