@@ -62,6 +62,12 @@ export const routerConfigSpec = {
   ),
   jwtIssuer: variable('JWT_ISSUER', 'expected `iss` of access tokens', parse.text, () => 'booking-supergraph/accounts'),
   jwtAudience: variable('JWT_AUDIENCE', 'expected `aud` of access tokens', parse.text, () => 'booking-supergraph'),
+  watchSupergraph: variable(
+    'SUPERGRAPH_WATCH',
+    'reload the supergraph file when it changes (open subscriptions end with SCHEMA_RELOADED)',
+    parse.boolean,
+    () => true,
+  ),
   maxSubscriptions: variable('MAX_SUBSCRIPTIONS', 'most open subscriptions per router process', parse.positiveInt, () => 10_000),
   maxSubscriptionsPerConnection: variable(
     'MAX_SUBSCRIPTIONS_PER_CONNECTION',

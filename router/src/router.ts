@@ -3,13 +3,12 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { createGraphQLHttpServer, createLogger, sendJson, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
 import type { RouterConfig } from './config';
-import { readAccessRequirements } from './auth/accessRequirements';
+import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergraph';
 import { AuthorizingGateway } from './auth/authorizingGateway';
 import { createTokenVerifier, viewerFromAuthorization } from './auth/tokenVerifier';
 import type { RouterContext } from './routerContext';
 import { createSubgraphFetcher, SubgraphDataSource } from './subgraphDataSource';
 import { FederatedSubscriptions } from './subscriptions/federatedSubscriptions';
-import { SubscriptionPlanner } from './subscriptions/subscriptionPlanner';
 import { createHttpSubscriptionHandler } from './subscriptions/httpSubscriptions';
 import { attachRouterSubscriptions } from './subscriptions/subscriptionServer';
 import { UpstreamConnections } from './subscriptions/upstreamConnections';
@@ -20,23 +19,6 @@ export interface Router {
   readonly upstream: UpstreamConnections;
   listen(): Promise<string>;
   close(): Promise<void>;
-}
-
-/** The security features AuthorizingGateway enforces itself. */
-const ENFORCED_FEATURES = ['authenticated', 'requiresScopes'];
-
-/**
- * @apollo/gateway refuses a supergraph with `for: SECURITY` features it cannot enforce, which
- * is right; we enforce `@authenticated` and `@requiresScopes` in AuthorizingGateway, so the
- * gateway is given a copy where those two are ordinary links. Any other security feature
- * (`@policy`) still makes the gateway refuse to start.
- */
-function delegateEnforcedSecurityFeatures(supergraphSdl: string): string {
-  const features = ENFORCED_FEATURES.join('|');
-  return supergraphSdl.replace(
-    new RegExp(`(@link\\(url: "https://specs\\.apollo\\.dev/(?:${features})/v[0-9.]+"), for: SECURITY\\)`, 'g'),
-    '$1)',
-  );
 }
 
 /** Every subgraph's URL: the supergraph's routing URL unless `<NAME>_URL` overrides it. */
@@ -60,44 +42,57 @@ function defaultJwksUrl(supergraphSdl: string, accountsOverride: string | null):
 
 export async function createRouter(config: RouterConfig): Promise<Router> {
   const logger = createLogger('router', config.logLevel);
-  const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
+  const supergraph = new LiveSupergraph(readFileSync(config.supergraphPath, 'utf8'), logger);
   const http = createSubgraphFetcher(config.subgraphTimeoutMs);
-  const gatewaySdl = delegateEnforcedSecurityFeatures(supergraphSdl);
-  const subgraphUrls = resolveSubgraphUrls(supergraphSdl, config);
-  const dataSources = Object.fromEntries(
-    Object.entries(subgraphUrls).map(([name, url]) => [name, new SubgraphDataSource(name, url, http.fetcher, config.routerSigningSecret)]),
-  );
+  // One data source per subgraph, made when a supergraph first names it (reloads may add some).
+  const dataSources: Record<string, SubgraphDataSource> = {};
+  const dataSource = (name: string): SubgraphDataSource => {
+    const existing = dataSources[name];
+    if (existing) return existing;
+    const url = resolveSubgraphUrls(supergraph.current.sdl, config)[name];
+    if (!url) throw new Error(`No URL for subgraph "${name}"`);
+    const created = new SubgraphDataSource(name, url, http.fetcher, config.routerSigningSecret);
+    dataSources[name] = created;
+    return created;
+  };
+  Object.keys(resolveSubgraphUrls(supergraph.current.sdl, config)).forEach(dataSource);
+  let updateGateway: ((sdl: string) => void) | undefined;
   const gateway = new ApolloGateway({
-    supergraphSdl: gatewaySdl,
-    logger,
-    buildService: ({ name }) => {
-      const dataSource = dataSources[name];
-      if (!dataSource) throw new Error(`No URL for subgraph "${name}"`);
-      return dataSource;
+    supergraphSdl: async ({ update }) => {
+      updateGateway = update;
+      return { supergraphSdl: delegateEnforcedSecurityFeatures(supergraph.current.sdl) };
     },
+    logger,
+    buildService: ({ name }) => dataSource(name),
   });
   const verifyToken = createTokenVerifier({
-    jwksUrl: config.jwksUrl ?? defaultJwksUrl(supergraphSdl, config.subgraphUrls.accounts),
+    jwksUrl: config.jwksUrl ?? defaultJwksUrl(supergraph.current.sdl, config.subgraphUrls.accounts),
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
     refreshCooldownMs: config.jwksRefreshCooldownMs,
   });
-  const requirements = readAccessRequirements(supergraphSdl);
   const apollo = new ApolloServer<RouterContext>({
-    gateway: new AuthorizingGateway(gateway, requirements),
+    gateway: new AuthorizingGateway(gateway, () => supergraph.current.requirements),
     introspection: true,
     logger,
     includeStacktraceInErrorResponses: false,
   });
   await apollo.start();
 
-  const planner = new SubscriptionPlanner(gatewaySdl);
   const upstream = new UpstreamConnections(config.routerSigningSecret);
-  const subscriptions = new FederatedSubscriptions(planner, dataSources, subgraphUrls, upstream, logger, config.maxSubscriptions);
+  const subscriptions = new FederatedSubscriptions(
+    () => supergraph.current.planner,
+    dataSources,
+    () => resolveSubgraphUrls(supergraph.current.sdl, config),
+    upstream,
+    logger,
+    config.maxSubscriptions,
+  );
+  const current = () => ({ apiSchema: supergraph.current.planner.apiGraphQLSchema, requirements: supergraph.current.requirements });
   const server = createGraphQLHttpServer({
     apollo,
     logger,
-    intercept: createHttpSubscriptionHandler({ apiSchema: planner.apiGraphQLSchema, requirements, verifyToken, subscriptions, logger }),
+    intercept: createHttpSubscriptionHandler({ current, verifyToken, subscriptions, logger }),
     context: async (request) => ({ viewer: await viewerFromAuthorization(request.headers.authorization, verifyToken) }),
     routes: {
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: 'router' }),
@@ -106,13 +101,25 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
 
   const subscriptionServer = attachRouterSubscriptions({
     server: server.server,
-    apiSchema: planner.apiGraphQLSchema,
-    requirements,
+    current,
     verifyToken,
     subscriptions,
     logger,
     maxPerConnection: config.maxSubscriptionsPerConnection,
   });
+
+  if (config.watchSupergraph) {
+    supergraph.watch(config.supergraphPath, (next) => {
+      for (const name of Object.keys(resolveSubgraphUrls(next.sdl, config))) dataSource(name);
+      try {
+        updateGateway?.(delegateEnforcedSecurityFeatures(next.sdl));
+      } catch (error) {
+        logger.error({ err: error }, 'the gateway refused the new supergraph');
+      }
+      // Open streams were planned against the old schema; clients resubscribe.
+      subscriptions.endAll('The supergraph schema changed; subscribe again', 'SCHEMA_RELOADED');
+    });
+  }
 
   return {
     logger,
@@ -124,6 +131,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       return url;
     },
     async close() {
+      supergraph.stop();
       await subscriptionServer.close();
       await upstream.closeAll();
       await server.close();

@@ -1,4 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { appendFileSync, copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createRouter, readRouterConfig } from '@booking/router';
+import { SUBGRAPH_NAMES } from '@booking/runtime';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client/core';
 import { createClient as createSseClient } from 'graphql-sse';
 import { importJWK, SignJWT, type JWK } from 'jose';
@@ -10,6 +15,7 @@ import {
   startStack,
   waitUntilBookable,
   type Stack,
+  TEST_SIGNING_SECRET,
   type TestSession,
   waitFor,
 } from '@booking/testkit';
@@ -294,6 +300,37 @@ describe('subscriptions through the router (graphql-ws)', () => {
       second.complete();
     } finally {
       await connection.dispose();
+    }
+  });
+
+  it('ends open streams with SCHEMA_RELOADED when the supergraph file changes, and serves new ones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'supergraph-'));
+    const path = join(dir, 'supergraph.graphql');
+    copyFileSync(resolve(__dirname, '..', '..', 'schema', 'supergraph.graphql'), path);
+    const reloading = await createRouter(
+      readRouterConfig({
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
+        SUPERGRAPH_PATH: path,
+        ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.subgraphs[name].graphqlUrl])),
+      }),
+    );
+    const url = `${await reloading.listen()}/graphql`;
+    const connection = connectSubscriptions(url, { authorization: `Bearer ${guest.accessToken}` });
+    try {
+      const before = connection.subscribe<Watched>('subscription { myBookings { id status } }');
+      await waitFor(() => reloading.subscriptions.openSubscriptions === 1);
+      appendFileSync(path, '\n# reloaded\n');
+      await before.ended;
+      expect(before.results.at(-1)?.errors?.[0]).toMatchObject({ extensions: { code: 'SCHEMA_RELOADED' } });
+      const after = connection.subscribe<{ myBookings: { id: string } }>('subscription { myBookings { id } }');
+      await waitFor(() => reloading.subscriptions.openSubscriptions === 1);
+      const id = await book();
+      await waitFor(() => after.results.some((result) => result.data?.myBookings.id === id));
+    } finally {
+      await connection.dispose();
+      await reloading.close();
     }
   });
 

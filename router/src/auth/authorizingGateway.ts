@@ -14,7 +14,7 @@ import { authorizeOperation } from './operationAuthorizer';
 export class AuthorizingGateway implements GatewayInterface {
   constructor(
     private readonly gateway: ApolloGateway,
-    private readonly requirements: AccessRequirements,
+    private readonly requirements: () => AccessRequirements,
   ) {}
 
   async load(options: Parameters<GatewayInterface['load']>[0]): Promise<GatewayLoadResult> {
@@ -45,7 +45,7 @@ export class AuthorizingGateway implements GatewayInterface {
       const viewer = (requestContext.context as Partial<RouterContext>).viewer ?? null;
       const outcome = authorizeOperation(
         requestContext.schema,
-        this.requirements,
+        this.requirements(),
         requestContext.document,
         requestContext.request.operationName,
         viewer,

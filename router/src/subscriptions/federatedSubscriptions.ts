@@ -1,7 +1,7 @@
 import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { FetchNode, QueryPlan } from '@apollo/query-planner';
-import { boundedIterator, type Logger, type Viewer } from '@booking/runtime';
+import { boundedIterator, type BoundedIterator, type Logger, type Viewer } from '@booking/runtime';
 import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { RouterContext } from '../routerContext';
 import type { SubscriptionPlanner } from './subscriptionPlanner';
@@ -34,12 +34,12 @@ function asError(error: GraphQLFormattedError): GraphQLError {
  * run by the gateway's executeQueryPlan (entity fetches, merging, error paths, all its own).
  */
 export class FederatedSubscriptions {
-  private open = 0;
+  private readonly streams = new Set<BoundedIterator<Result>>();
 
   constructor(
-    private readonly planner: SubscriptionPlanner,
+    private readonly planner: () => SubscriptionPlanner,
     private readonly dataSources: ServiceMap,
-    private readonly subgraphUrls: Readonly<Record<string, string>>,
+    private readonly subgraphUrls: () => Readonly<Record<string, string>>,
     private readonly upstream: UpstreamConnections,
     private readonly logger: Logger,
     /** Most subscriptions this router process serves at once, over every transport. */
@@ -47,28 +47,37 @@ export class FederatedSubscriptions {
   ) {}
 
   get openSubscriptions(): number {
-    return this.open;
+    return this.streams.size;
+  }
+
+  /** Ends every open stream with a coded error (e.g. the schema they were planned on changed). */
+  endAll(message: string, code: string): void {
+    for (const stream of [...this.streams]) {
+      stream.push({ errors: [new GraphQLError(message, { extensions: { code } })] });
+      stream.end();
+    }
   }
 
   subscribe(request: SubscriptionRequest): AsyncIterableIterator<Result> {
-    if (this.open >= this.maxOpen) {
+    if (this.streams.size >= this.maxOpen) {
       throw new GraphQLError(`This router serves at most ${this.maxOpen} subscriptions at once; try again later`, {
         extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
       });
     }
-    const plan = this.planner.plan(request.document, request.operationName, request.source);
-    const url = this.subgraphUrls[plan.primary.serviceName];
+    const planner = this.planner();
+    const plan = planner.plan(request.document, request.operationName, request.source);
+    const url = this.subgraphUrls()[plan.primary.serviceName];
     if (!url) throw new GraphQLError(`No URL for subgraph "${plan.primary.serviceName}"`, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
 
     const connection = this.upstream.acquire(url, request.viewer);
-    this.open += 1;
     let unsubscribe: () => void = () => undefined;
-    const stream = boundedIterator<Result>(SUBSCRIBER_BUFFER, () => {
-      this.open -= 1;
+    const stream: BoundedIterator<Result> = boundedIterator<Result>(SUBSCRIBER_BUFFER, () => {
+      this.streams.delete(stream);
       // At once, not at the next event: a quiet stream must not keep its upstream open.
       unsubscribe();
       connection.release();
     });
+    this.streams.add(stream);
     let chain = Promise.resolve();
 
     const variables = Object.fromEntries(
@@ -80,7 +89,7 @@ export class FederatedSubscriptions {
         next: (event) => {
           // One event at a time, in upstream order.
           chain = chain
-            .then(async () => stream.push(await this.complete(plan, event.data ?? null, event.errors, request)))
+            .then(async () => stream.push(await this.complete(planner, plan, event.data ?? null, event.errors, request)))
             .catch((error: unknown) => this.logger.error({ err: error }, 'subscription event could not be completed'));
         },
         error: (error) => {
@@ -105,6 +114,7 @@ export class FederatedSubscriptions {
   }
 
   private async complete(
+    planner: SubscriptionPlanner,
     plan: ReturnType<SubscriptionPlanner['plan']>,
     data: Record<string, unknown> | null,
     errors: readonly GraphQLFormattedError[] | undefined,
@@ -128,8 +138,8 @@ export class FederatedSubscriptions {
       { ...this.dataSources, [EVENT_SOURCE]: eventSource },
       requestContext,
       plan.operationContext,
-      this.planner.supergraphSchema,
-      this.planner.apiSchema,
+      planner.supergraphSchema,
+      planner.apiSchema,
     );
   }
 }

@@ -7,8 +7,8 @@ import type { FederatedSubscriptions } from './federatedSubscriptions';
 import { isSubscriptionPayload, prepareSubscription } from './subscriptionRequest';
 
 export interface HttpSubscriptionOptions {
-  readonly apiSchema: GraphQLSchema;
-  readonly requirements: AccessRequirements;
+  /** The schema and access rules in force now (they change on a supergraph reload). */
+  readonly current: () => { apiSchema: GraphQLSchema; requirements: AccessRequirements };
   readonly verifyToken: TokenVerifier;
   readonly subscriptions: FederatedSubscriptions;
   readonly logger: Logger;
@@ -51,7 +51,8 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
       return true;
     }
     const viewer = session?.viewer ?? null;
-    const prepared = prepareSubscription(options.apiSchema, options.requirements, body, viewer);
+    const { apiSchema, requirements } = options.current();
+    const prepared = prepareSubscription(apiSchema, requirements, body, viewer);
     if (prepared.kind === 'not-a-subscription') return false;
     if (prepared.kind === 'rejected') {
       sendJson(response, 200, { errors: prepared.errors.map((error) => error.toJSON()) });

@@ -11,8 +11,8 @@ import { prepareSubscription } from './subscriptionRequest';
 
 export interface RouterSubscriptionOptions {
   readonly server: Server;
-  readonly apiSchema: GraphQLSchema;
-  readonly requirements: AccessRequirements;
+  /** The schema and access rules in force now (they change on a supergraph reload). */
+  readonly current: () => { apiSchema: GraphQLSchema; requirements: AccessRequirements };
   readonly verifyToken: TokenVerifier;
   readonly subscriptions: FederatedSubscriptions;
   readonly logger: Logger;
@@ -74,7 +74,8 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
         }
         open?.add(id);
         const viewer = viewers.get(ctx) ?? null;
-        const prepared = prepareSubscription(options.apiSchema, options.requirements, payload, viewer);
+        const { apiSchema, requirements } = options.current();
+        const prepared = prepareSubscription(apiSchema, requirements, payload, viewer);
         if (prepared.kind === 'rejected') return [...prepared.errors];
         if (prepared.kind === 'not-a-subscription') {
           return [
@@ -85,7 +86,7 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
         }
         const contextValue: OperationContext = { viewer, authorizationErrors: prepared.authorizationErrors };
         const args: ExecutionArgs = {
-          schema: options.apiSchema,
+          schema: apiSchema,
           document: prepared.document,
           operationName: prepared.operationName,
           variableValues: prepared.variables,

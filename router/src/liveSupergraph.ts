@@ -1,0 +1,78 @@
+import { unwatchFile, watchFile, readFileSync } from 'node:fs';
+import type { Logger } from '@booking/runtime';
+import { readAccessRequirements, type AccessRequirements } from './auth/accessRequirements';
+import { SubscriptionPlanner } from './subscriptions/subscriptionPlanner';
+
+/** Everything derived from one supergraph SDL, replaced together on a reload. */
+export interface SupergraphState {
+  readonly sdl: string;
+  readonly requirements: AccessRequirements;
+  readonly planner: SubscriptionPlanner;
+}
+
+/** The security features AuthorizingGateway enforces itself. */
+const ENFORCED_FEATURES = ['authenticated', 'requiresScopes'];
+
+/**
+ * @apollo/gateway refuses a supergraph with `for: SECURITY` features it cannot enforce, which
+ * is right; we enforce `@authenticated` and `@requiresScopes` in AuthorizingGateway, so the
+ * gateway is given a copy where those two are ordinary links. Any other security feature
+ * (`@policy`) still makes the gateway refuse to start.
+ */
+export function delegateEnforcedSecurityFeatures(supergraphSdl: string): string {
+  const features = ENFORCED_FEATURES.join('|');
+  return supergraphSdl.replace(
+    new RegExp(`(@link\\(url: "https://specs\\.apollo\\.dev/(?:${features})/v[0-9.]+"), for: SECURITY\\)`, 'g'),
+    '$1)',
+  );
+}
+
+export function supergraphState(sdl: string): SupergraphState {
+  return { sdl, requirements: readAccessRequirements(sdl), planner: new SubscriptionPlanner(delegateEnforcedSecurityFeatures(sdl)) };
+}
+
+/**
+ * The router's current supergraph. With a watched file, a changed file is loaded, checked
+ * (it must plan), and handed to `onChange`; a broken file is logged and the old schema kept.
+ */
+export class LiveSupergraph {
+  current: SupergraphState;
+  private watched: string | undefined;
+
+  constructor(
+    initialSdl: string,
+    private readonly logger: Logger,
+  ) {
+    this.current = supergraphState(initialSdl);
+  }
+
+  watch(path: string, onChange: (next: SupergraphState, previous: SupergraphState) => void, intervalMs = 500): void {
+    this.watched = path;
+    watchFile(path, { interval: intervalMs }, () => {
+      let sdl: string;
+      try {
+        sdl = readFileSync(path, 'utf8');
+      } catch (error) {
+        this.logger.error({ err: error, path }, 'cannot read the supergraph; keeping the current one');
+        return;
+      }
+      if (sdl === this.current.sdl) return;
+      let next: SupergraphState;
+      try {
+        next = supergraphState(sdl);
+      } catch (error) {
+        this.logger.error({ err: error, path }, 'the new supergraph is invalid; keeping the current one');
+        return;
+      }
+      const previous = this.current;
+      this.current = next;
+      this.logger.info({ path }, 'supergraph reloaded');
+      onChange(next, previous);
+    });
+  }
+
+  stop(): void {
+    if (this.watched) unwatchFile(this.watched);
+    this.watched = undefined;
+  }
+}
