@@ -355,11 +355,30 @@ describe('subscriptions through the router (graphql-ws)', () => {
     await forged.dispose();
   });
 
-  it('tears every upstream subscription down at once when clients complete or drop', async () => {
+  it('never shares an upstream subscription between identities', async () => {
+    const id = await book();
+    const asGuest = as(guest);
+    const asHost = as(host);
+    try {
+      asGuest.subscribe(WATCH, { id });
+      asHost.subscribe(WATCH, { id });
+      await waitFor(() => stack.router.subscriptions.openSubscriptions === 2);
+      expect(stack.router.subscriptions.upstreamSubscriptions).toBe(2);
+    } finally {
+      await asGuest.dispose();
+      await asHost.dispose();
+    }
+    await waitFor(() => stack.router.subscriptions.upstreamSubscriptions === 0);
+  });
+
+  it('shares one upstream among identical subscriptions, and tears it down at once when clients complete or drop', async () => {
     const id = await book();
     const clients = Array.from({ length: 30 }, () => as(guest));
     const subscriptions = clients.map((client) => client.subscribe<Watched>(WATCH, { id }));
-    await waitFor(() => stack.subgraphs.bookings.server.live.activeSubscriptions() === 30);
+    // Thirty identical subscriptions of one identity share one upstream subscription.
+    await waitFor(() => stack.router.subscriptions.openSubscriptions === 30);
+    expect(stack.router.subscriptions.upstreamSubscriptions).toBe(1);
+    await waitFor(() => stack.subgraphs.bookings.server.live.activeSubscriptions() === 1);
     subscriptions.slice(0, 15).forEach((subscription) => subscription.complete());
     clients.slice(15).forEach((client) => client.drop());
     await waitFor(

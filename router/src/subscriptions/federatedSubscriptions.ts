@@ -23,6 +23,17 @@ export interface SubscriptionRequest {
 
 type Result = ExecutionResult;
 
+interface SharedSubscription {
+  readonly subscribers: Set<BoundedIterator<Result>>;
+  close(): void;
+}
+
+/** Identical means same viewer (identity reaches the subgraphs), operation and variables. */
+function shareKey(request: SubscriptionRequest): string {
+  const viewer = request.viewer ? [request.viewer.userId, request.viewer.role, request.viewer.scopes.join(' ')] : null;
+  return JSON.stringify([viewer, request.source, request.operationName ?? null, request.variables]);
+}
+
 function asError(error: GraphQLFormattedError): GraphQLError {
   return new GraphQLError(error.message, { path: error.path, extensions: error.extensions });
 }
@@ -35,6 +46,7 @@ function asError(error: GraphQLFormattedError): GraphQLError {
  */
 export class FederatedSubscriptions {
   private readonly streams = new Set<BoundedIterator<Result>>();
+  private readonly shared = new Map<string, SharedSubscription>();
 
   constructor(
     private readonly planner: () => SubscriptionPlanner,
@@ -48,6 +60,11 @@ export class FederatedSubscriptions {
 
   get openSubscriptions(): number {
     return this.streams.size;
+  }
+
+  /** Distinct upstream subscriptions (identical ones share one). */
+  get upstreamSubscriptions(): number {
+    return this.shared.size;
   }
 
   /** Ends every open stream with a coded error (e.g. the schema they were planned on changed). */
@@ -64,53 +81,75 @@ export class FederatedSubscriptions {
         extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
       });
     }
+    const key = shareKey(request);
+    const shared = this.shared.get(key) ?? this.open(key, request);
+    const stream: BoundedIterator<Result> = boundedIterator<Result>(SUBSCRIBER_BUFFER, () => {
+      this.streams.delete(stream);
+      shared.subscribers.delete(stream);
+      // The last subscriber gone: end the upstream at once, not at the next event.
+      if (shared.subscribers.size === 0) shared.close();
+    });
+    this.streams.add(stream);
+    shared.subscribers.add(stream);
+    return stream.iterator;
+  }
+
+  /**
+   * One upstream subscription and one completion per event for every identical subscription
+   * of one identity (same operation, variables, viewer): many tabs of one user cost one.
+   */
+  private open(key: string, request: SubscriptionRequest): SharedSubscription {
     const planner = this.planner();
     const plan = planner.plan(request.document, request.operationName, request.source);
     const url = this.subgraphUrls()[plan.primary.serviceName];
     if (!url) throw new GraphQLError(`No URL for subgraph "${plan.primary.serviceName}"`, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-
     const connection = this.upstream.acquire(url, request.viewer);
-    let unsubscribe: () => void = () => undefined;
-    const stream: BoundedIterator<Result> = boundedIterator<Result>(SUBSCRIBER_BUFFER, () => {
-      this.streams.delete(stream);
-      // At once, not at the next event: a quiet stream must not keep its upstream open.
-      unsubscribe();
-      connection.release();
-    });
-    this.streams.add(stream);
+    const subscribers = new Set<BoundedIterator<Result>>();
+    const broadcast = (result: Result) => subscribers.forEach((subscriber) => subscriber.push(result));
+    const endAll = () => [...subscribers].forEach((subscriber) => subscriber.end());
     let chain = Promise.resolve();
-
+    let closed = false;
     const variables = Object.fromEntries(
       (plan.primary.variableUsages ?? []).filter((name) => name in request.variables).map((name) => [name, request.variables[name]]),
     );
-    unsubscribe = connection.client.subscribe(
+    const unsubscribe = connection.client.subscribe(
       { query: plan.primary.operation, variables, operationName: plan.primary.operationName },
       {
         next: (event) => {
           // One event at a time, in upstream order.
           chain = chain
-            .then(async () => stream.push(await this.complete(planner, plan, event.data ?? null, event.errors, request)))
+            .then(async () => broadcast(await this.complete(planner, plan, event.data ?? null, event.errors, request)))
             .catch((error: unknown) => this.logger.error({ err: error }, 'subscription event could not be completed'));
         },
         error: (error) => {
           chain = chain.then(() => {
-            stream.push({
+            broadcast({
               errors: [
                 new GraphQLError(`Upstream subscription failed: ${describe(error)}`, {
                   extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: plan.primary.serviceName },
                 }),
               ],
             });
-            stream.end();
+            endAll();
           });
         },
         complete: () => {
-          chain = chain.then(() => stream.end());
+          chain = chain.then(endAll);
         },
       },
     );
-
-    return stream.iterator;
+    const shared: SharedSubscription = {
+      subscribers,
+      close: () => {
+        if (closed) return;
+        closed = true;
+        this.shared.delete(key);
+        unsubscribe();
+        connection.release();
+      },
+    };
+    this.shared.set(key, shared);
+    return shared;
   }
 
   private async complete(
