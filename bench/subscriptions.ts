@@ -23,6 +23,11 @@ const DRIVE_SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 /** Driven but not measured: JIT and pools warm up first. */
 const WARMUP_SECONDS = 3;
 const SUBSCRIPTIONS_PER_SOCKET = 50;
+/**
+ * BENCH_DISTINCT=1 gives every subscription its own operation text (an alias), so the router
+ * cannot share upstreams between them: the worst case, one completion per subscriber per event.
+ */
+const DISTINCT = process.env.BENCH_DISTINCT === '1';
 
 function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -158,11 +163,12 @@ async function main(): Promise<void> {
         clients.push(client);
         for (let n = 0; n < SUBSCRIPTIONS_PER_SOCKET && socket * SUBSCRIPTIONS_PER_SOCKET + n < total; n += 1) {
           const subscriber = socket * SUBSCRIPTIONS_PER_SOCKET + n;
-          client.subscribe<{ myBookings: { id: string } }>(
-            { query: 'subscription { myBookings { id status } }' },
+          const field = DISTINCT ? `s${subscriber}` : 'myBookings';
+          client.subscribe<Record<string, { id: string }>>(
+            { query: DISTINCT ? `subscription { ${field}: myBookings { id status } }` : 'subscription { myBookings { id status } }' },
             {
               next: (result) => {
-                const id = result.data?.myBookings.id;
+                const id = result.data?.[field]?.id;
                 if (!id) return;
                 const now = performance.now();
                 const perSubscriber = received.get(id) ?? new Map<number, number>();
@@ -255,7 +261,8 @@ async function main(): Promise<void> {
 
     mkdirSync(resolve(ROOT, 'bench', 'results'), { recursive: true });
     const when = new Date().toISOString();
-    writeFileSync(resolve(ROOT, 'bench', 'results', 'subscriptions.json'), `${JSON.stringify({ when, results }, null, 2)}\n`);
+    const mode = DISTINCT ? 'distinct' : 'shared';
+    writeFileSync(resolve(ROOT, 'bench', 'results', `subscriptions-${mode}.json`), `${JSON.stringify({ when, mode, results }, null, 2)}\n`);
     const table = [
       '| subscriptions | mutations/s | events/s | p50 ms | p99 ms | router RSS MB | RSS per 1,000 subs MB | lost | duplicated |',
       '|---|---|---|---|---|---|---|---|---|',
@@ -264,7 +271,10 @@ async function main(): Promise<void> {
           `| ${r.subscriptions} | ${r.mutationsPerSecond} | ${r.eventsPerSecond} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.routerRssMb} | ${r.routerRssPer1000Mb} | ${r.lost} | ${r.duplicated} |`,
       ),
     ].join('\n');
-    writeFileSync(resolve(ROOT, 'bench', 'results', 'subscriptions.md'), `# Subscriptions benchmark (${when})\n\n${table}\n`);
+    writeFileSync(
+      resolve(ROOT, 'bench', 'results', `subscriptions-${mode}.md`),
+      `# Subscriptions benchmark, ${mode} operations (${when})\n\n${table}\n`,
+    );
     process.stdout.write(`\n${table}\n`);
   } finally {
     for (const service of services.reverse()) await service.stop();
