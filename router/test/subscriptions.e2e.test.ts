@@ -355,6 +355,27 @@ describe('subscriptions through the router (graphql-ws)', () => {
     await forged.dispose();
   });
 
+  it('keeps the client’s aliases, with and without fields from other subgraphs', async () => {
+    const connection = as(guest);
+    try {
+      const mine = connection.subscribe<{ mine: { ref: string; state: string } }>('subscription { mine: myBookings { ref: id state: status } }');
+      await waitFor(() => stack.router.subscriptions.openSubscriptions === 1);
+      const id = await book();
+      await waitFor(() => mine.results.some((result) => result.data?.mine.ref === id));
+      expect(mine.results.find((result) => result.data?.mine.ref === id)?.data).toEqual({ mine: { ref: id, state: 'HELD' } });
+      const watched = connection.subscribe<{ b: { s: string; l: { t: string } } }>(
+        'subscription($id: ID!) { b: bookingUpdated(id: $id) { s: status l: listing { t: title } } }',
+        { id },
+      );
+      await waitFor(() => stack.router.subscriptions.openSubscriptions === 2);
+      await cancel(id);
+      await waitFor(() => watched.results.some((result) => result.data?.b.s === 'CANCELLED'));
+      expect(watched.results.find((result) => result.data?.b.s === 'CANCELLED')?.data).toEqual({ b: { s: 'CANCELLED', l: { t: 'Live loft' } } });
+    } finally {
+      await connection.dispose();
+    }
+  });
+
   it('never shares an upstream subscription between identities', async () => {
     const id = await book();
     const asGuest = as(guest);
