@@ -17,6 +17,7 @@ export * from './schema/federatedSchema';
 export * from './demoData';
 export * from './lifecycle';
 export * from './live/boundedIterator';
+export * from './live/eventScopedCache';
 export * from './live/liveUpdates';
 export * from './live/livePubSubEngines';
 export * from './logger';

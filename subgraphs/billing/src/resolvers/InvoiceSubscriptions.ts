@@ -1,8 +1,10 @@
-import { Forbidden, hasScope } from '@booking/runtime';
+import { EventScopedCache, Forbidden, hasScope } from '@booking/runtime';
 import { Arg, Ctx, Directive, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { Invoice } from '../entities/Invoice';
 import { INVOICE_UPDATED } from '../live/invoiceUpdates';
 import type { BillingContext } from '../loaders';
+
+const invoiceAsOfEvent = new EventScopedCache<Invoice>();
 
 @Resolver(() => Invoice)
 export class InvoiceSubscriptions {
@@ -17,7 +19,14 @@ export class InvoiceSubscriptions {
       return context.live.subscribe(INVOICE_UPDATED, args.id);
     },
   })
-  invoiceUpdated(@Root() signal: { invoiceId: string }, @Arg('id', () => ID) _id: string, @Ctx() context: BillingContext): Promise<Invoice> {
-    return context.em.fork().findOneOrFail(Invoice, { id: signal.invoiceId });
+  invoiceUpdated(
+    @Root() signal: { invoiceId: string; eventId: string },
+    @Arg('id', () => ID) _id: string,
+    @Ctx() context: BillingContext,
+  ): Promise<Invoice> {
+    // Read once per event for all of its subscribers in this process.
+    return invoiceAsOfEvent.get(`${signal.eventId}:${signal.invoiceId}`, () =>
+      context.em.fork().findOneOrFail(Invoice, { id: signal.invoiceId }),
+    );
   }
 }

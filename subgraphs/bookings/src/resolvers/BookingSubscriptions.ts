@@ -1,4 +1,4 @@
-import { Forbidden, hasScope, type Viewer } from '@booking/runtime';
+import { EventScopedCache, Forbidden, hasScope, type Viewer } from '@booking/runtime';
 import { Arg, Ctx, Directive, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { Booking } from '../entities/Booking';
 import { BOOKING_UPDATED, MY_BOOKINGS } from '../live/liveUpdates';
@@ -6,15 +6,21 @@ import type { BookingsContext } from '../loaders';
 
 interface Signal {
   bookingId: string;
+  eventId: string;
 }
+
+/** The booking as of one event, read once per event for all its subscribers here. */
+const bookingAsOfEvent = new EventScopedCache<Booking>();
 
 function mayWatch(viewer: Viewer | null, booking: Booking): boolean {
   return viewer !== null && (viewer.userId === booking.guestId || viewer.userId === booking.hostId || hasScope(viewer, 'admin'));
 }
 
-/** Every event reads the booking afresh (an update only says "it changed"). */
-function current(context: BookingsContext, id: string): Promise<Booking> {
-  return context.em.fork().findOneOrFail(Booking, { id });
+/** Every event reads the booking afresh (an update only says "it changed"), once per event. */
+function current(context: BookingsContext, signal: Signal): Promise<Booking> {
+  return bookingAsOfEvent.get(`${signal.eventId}:${signal.bookingId}`, () =>
+    context.em.fork().findOneOrFail(Booking, { id: signal.bookingId }),
+  );
 }
 
 @Resolver(() => Booking)
@@ -30,7 +36,7 @@ export class BookingSubscriptions {
     },
   })
   bookingUpdated(@Root() signal: Signal, @Arg('id', () => ID) _id: string, @Ctx() context: BookingsContext): Promise<Booking> {
-    return current(context, signal.bookingId);
+    return current(context, signal);
   }
 
   @Directive('@authenticated')
@@ -42,6 +48,6 @@ export class BookingSubscriptions {
     },
   })
   myBookings(@Root() signal: Signal, @Ctx() context: BookingsContext): Promise<Booking> {
-    return current(context, signal.bookingId);
+    return current(context, signal);
   }
 }
