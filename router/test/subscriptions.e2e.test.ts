@@ -6,9 +6,11 @@ import { createRouter, readRouterConfig } from '@booking/router';
 import { SUBGRAPH_NAMES } from '@booking/runtime';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client/core';
 import { createClient as createSseClient } from 'graphql-sse';
+import WebSocket from 'ws';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import {
   adminThroughRouter,
+  connectRedis,
   connectSubscriptions,
   eventually,
   registerThroughRouter,
@@ -35,7 +37,7 @@ describe('subscriptions through the router (graphql-ws)', () => {
   let day = 0;
 
   beforeAll(async () => {
-    stack = await startStack({ routerEnv: { MAX_SUBSCRIPTIONS_PER_CONNECTION: '2', MAX_SUBSCRIPTIONS: '60' } });
+    stack = await startStack({ routerEnv: { MAX_SUBSCRIPTIONS_PER_CONNECTION: '2', MAX_SUBSCRIPTIONS: '400' } });
     host = await registerThroughRouter(stack, `host-${randomUUID()}@live.example`, 'HOST');
     guest = await registerThroughRouter(stack, `guest-${randomUUID()}@live.example`);
     const listing = await stack.query<{ createListing: { id: string } }>(
@@ -283,6 +285,12 @@ describe('subscriptions through the router (graphql-ws)', () => {
     await waitFor(() => watchedSubscriptions() === 0, 1_000);
   });
 
+  it('closes a socket that never sends connection_init (4408)', async () => {
+    const socket = new WebSocket(stack.routerUrl.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const code = await new Promise<number>((resolve) => socket.once('close', (closeCode) => resolve(closeCode)));
+    expect(code).toBe(4408);
+  });
+
   it('limits subscriptions per connection', async () => {
     const id = await book();
     const connection = as(guest);
@@ -390,6 +398,38 @@ describe('subscriptions through the router (graphql-ws)', () => {
       await asHost.dispose();
     }
     await waitFor(() => stack.router.subscriptions.upstreamSubscriptions === 0);
+  });
+
+  it('leaves nothing open after 200 clients subscribe and leave, half by complete and half by dropping the socket', async () => {
+    const id = await book();
+    const clients = Array.from({ length: 200 }, () => as(guest));
+    // Distinct operations (an alias each), so each has an upstream subscription of its own.
+    const subscriptions = clients.map((client, index) => client.subscribe(`subscription($id: ID!) { c${index}: bookingUpdated(id: $id) { status } }`, { id }));
+    await waitFor(() => stack.subgraphs.bookings.server.live.activeSubscriptions() === 200, 20_000);
+    expect(stack.router.subscriptions.upstreamSubscriptions).toBe(200);
+    const channel = `${stack.eventKeyPrefix}live:BOOKING_UPDATED:${id}`;
+    const redis = connectRedis();
+    try {
+      expect(((await redis.pubsub('NUMSUB', channel)) as [string, number])[1]).toBe(1);
+      subscriptions.slice(0, 100).forEach((subscription) => subscription.complete());
+      clients.slice(100).forEach((client) => client.drop());
+      await waitFor(
+        () =>
+          stack.router.subscriptions.openSubscriptions === 0 &&
+          stack.router.upstream.openSockets === 0 &&
+          stack.subgraphs.bookings.server.live.activeSubscriptions() === 0,
+        1_000,
+      );
+      // graphql-redis-subscriptions drops the Redis channel with its last listener.
+      const deadline = Date.now() + 1_000;
+      while (((await redis.pubsub('NUMSUB', channel)) as [string, number])[1] !== 0) {
+        if (Date.now() > deadline) throw new Error(`Redis channel ${channel} still subscribed`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      redis.disconnect();
+      await Promise.all(clients.map((client) => client.dispose()));
+    }
   });
 
   it('shares one upstream among identical subscriptions, and tears it down at once when clients complete or drop', async () => {
