@@ -75,6 +75,12 @@ export const routerConfigSpec = {
     parse.positiveInt,
     () => 100,
   ),
+  maxSubscriberBacklogBytes: variable(
+    'MAX_SUBSCRIBER_BACKLOG_BYTES',
+    'unsent bytes a subscription client may let pile up before it is cut off',
+    parse.positiveInt,
+    () => 4 * 1024 * 1024,
+  ),
   logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
 };
 

@@ -92,7 +92,13 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const server = createGraphQLHttpServer({
     apollo,
     logger,
-    intercept: createHttpSubscriptionHandler({ current, verifyToken, subscriptions, logger }),
+    intercept: createHttpSubscriptionHandler({
+      current,
+      verifyToken,
+      subscriptions,
+      logger,
+      maxBacklogBytes: config.maxSubscriberBacklogBytes,
+    }),
     context: async (request) => ({ viewer: await viewerFromAuthorization(request.headers.authorization, verifyToken) }),
     routes: {
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: 'router' }),
@@ -106,6 +112,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     subscriptions,
     logger,
     maxPerConnection: config.maxSubscriptionsPerConnection,
+    maxBacklogBytes: config.maxSubscriberBacklogBytes,
   });
 
   if (config.watchSupergraph) {

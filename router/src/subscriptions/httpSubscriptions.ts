@@ -4,6 +4,7 @@ import type { ExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
 import type { AccessRequirements } from '../auth/accessRequirements';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { FederatedSubscriptions } from './federatedSubscriptions';
+import { DEFAULT_MAX_BACKLOG_BYTES, SLOW_CONSUMER_ERROR, tooFarBehind } from './backpressure';
 import { isSubscriptionPayload, prepareSubscription } from './subscriptionRequest';
 
 export interface HttpSubscriptionOptions {
@@ -14,6 +15,7 @@ export interface HttpSubscriptionOptions {
   readonly logger: Logger;
   /** Multipart heartbeat interval (Apollo's spec: every 5 s). */
   readonly heartbeatMs?: number;
+  readonly maxBacklogBytes?: number;
 }
 
 type Transport = 'multipart' | 'sse';
@@ -81,9 +83,12 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
           stop();
         }, Math.max(0, session.expiresAt - Date.now()))
       : undefined;
-    const ended = () => (expired ? TOKEN_EXPIRED : undefined);
-    if (transport === 'multipart') await streamMultipart(response, iterator, prepared.authorizationErrors, options.heartbeatMs ?? 5_000, ended);
-    else await streamSse(response, iterator, prepared.authorizationErrors, ended);
+    let slow = false;
+    const maxBacklog = options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES;
+    const guarded = guardBacklog(response, iterator, maxBacklog, () => (slow = true));
+    const ended = () => (expired ? TOKEN_EXPIRED : slow ? SLOW_CONSUMER_ERROR : undefined);
+    if (transport === 'multipart') await streamMultipart(response, guarded, prepared.authorizationErrors, options.heartbeatMs ?? 5_000, ended);
+    else await streamSse(response, guarded, prepared.authorizationErrors, ended);
     clearTimeout(expiry);
     return true;
   };
@@ -92,11 +97,33 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
 const TOKEN_EXPIRED = { message: 'Unauthenticated: the access token has expired', extensions: { code: 'UNAUTHENTICATED' } };
 
 /** Why the server ended a stream, if it was not the client or the upstream. */
-type EndReason = () => typeof TOKEN_EXPIRED | undefined;
+type EndReason = () => typeof TOKEN_EXPIRED | typeof SLOW_CONSUMER_ERROR | undefined;
+
+/** Ends the stream when the client leaves more than `limit` bytes unread. */
+async function* guardBacklog(
+  response: ServerResponse,
+  iterator: AsyncIterableIterator<ExecutionResult>,
+  limit: number,
+  onSlow: () => void,
+): AsyncGenerator<ExecutionResult> {
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      if (tooFarBehind(response.writableLength, limit)) {
+        onSlow();
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}
 
 async function streamMultipart(
   response: ServerResponse,
-  iterator: AsyncIterableIterator<ExecutionResult>,
+  iterator: AsyncIterable<ExecutionResult>,
   removed: readonly GraphQLError[],
   heartbeatMs: number,
   endReason: EndReason,
@@ -120,7 +147,7 @@ async function streamMultipart(
 
 async function streamSse(
   response: ServerResponse,
-  iterator: AsyncIterableIterator<ExecutionResult>,
+  iterator: AsyncIterable<ExecutionResult>,
   removed: readonly GraphQLError[],
   endReason: EndReason,
 ): Promise<void> {

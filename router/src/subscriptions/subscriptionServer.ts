@@ -7,6 +7,7 @@ import { WebSocketServer } from 'ws';
 import type { AccessRequirements } from '../auth/accessRequirements';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { FederatedSubscriptions } from './federatedSubscriptions';
+import { SLOW_CONSUMER_CLOSE_CODE, tooFarBehind } from './backpressure';
 import { prepareSubscription } from './subscriptionRequest';
 
 export interface RouterSubscriptionOptions {
@@ -17,6 +18,7 @@ export interface RouterSubscriptionOptions {
   readonly subscriptions: FederatedSubscriptions;
   readonly logger: Logger;
   readonly maxPerConnection: number;
+  readonly maxBacklogBytes: number;
 }
 
 interface OperationContext {
@@ -104,7 +106,12 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
           viewer: context.viewer,
         });
       },
-      onNext: (_ctx, _id, _payload, args, result) => {
+      onNext: (ctx, _id, _payload, args, result) => {
+        const socket = ctx.extra.socket;
+        if (tooFarBehind(socket.bufferedAmount, options.maxBacklogBytes)) {
+          socket.close(SLOW_CONSUMER_CLOSE_CODE, 'Slow consumer: too far behind');
+          return undefined;
+        }
         const removed = (args.contextValue as OperationContext).authorizationErrors;
         if (removed.length === 0) return undefined;
         const formatted: FormattedExecutionResult = {
