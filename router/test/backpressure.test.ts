@@ -1,13 +1,9 @@
-import { DEFAULT_MAX_BACKLOG_BYTES, SLOW_CONSUMER_CLOSE_CODE, tooFarBehind } from '../src/subscriptions/backpressure';
+import { DEFAULT_MAX_BACKLOG_BYTES, tooFarBehind } from '../src/subscriptions/backpressure';
 
 describe('slow-consumer policy', () => {
   it('cuts a client off only once its unsent bytes pass the limit', () => {
     expect(tooFarBehind(0, DEFAULT_MAX_BACKLOG_BYTES)).toBe(false);
     expect(tooFarBehind(DEFAULT_MAX_BACKLOG_BYTES, DEFAULT_MAX_BACKLOG_BYTES)).toBe(false);
     expect(tooFarBehind(DEFAULT_MAX_BACKLOG_BYTES + 1, DEFAULT_MAX_BACKLOG_BYTES)).toBe(true);
-  });
-
-  it('closes WebSockets with 1013 "try again later", a code clients treat as retryable', () => {
-    expect(SLOW_CONSUMER_CLOSE_CODE).toBe(1013);
   });
 });

@@ -291,6 +291,80 @@ describe('subscriptions through the router (graphql-ws)', () => {
     expect(code).toBe(4408);
   });
 
+  it('cuts off a client that stops reading, so its backlog cannot grow router memory without bound', async () => {
+    const bulky = await stack.query<{ createListing: { id: string } }>(
+      `mutation($d: String!) { createListing(input: { title: "Bulky", city: "Porto", capacity: 2, description: $d,
+        pricePerNight: { amount: 1000, currency: "EUR" } }) { id } }`,
+      { d: 'x'.repeat(5_000) },
+      host.accessToken,
+    );
+    const bulkyId = bulky.data!.createListing.id;
+    await waitUntilBookable(stack, bulkyId, guest);
+    const strict = await createRouter(
+      readRouterConfig({
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
+        MAX_SUBSCRIBER_BACKLOG_BYTES: String(64 * 1024),
+        SUPERGRAPH_WATCH: 'false',
+        ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.subgraphs[name].graphqlUrl])),
+      }),
+    );
+    const url = `${await strict.listen()}/graphql`;
+    try {
+      const requestBody = JSON.stringify({
+        query: `subscription { myBookings { id listing { ${Array.from({ length: 24 }, (_, n) => `d${n}: description`).join(' ')} } } }`,
+      });
+      // Subscribes and then never reads the body: TCP backpressure reaches the router.
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'multipart/mixed;subscriptionSpec=1.0', authorization: `Bearer ${guest.accessToken}` },
+        // About 120 KB per event: the same long description under 24 aliases.
+        body: requestBody,
+      });
+      // The same over WebSocket: a client that pauses its socket after subscribing.
+      const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+      const socketClosed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+      await new Promise<void>((resolve) => socket.once('open', () => resolve()));
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${guest.accessToken}` } }));
+      await new Promise<void>((resolve) => socket.once('message', () => resolve()));
+      socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: JSON.parse(requestBody).query } }));
+      await waitFor(() => strict.subscriptions.openSubscriptions === 2);
+      socket.pause();
+      let made = 0;
+      while (strict.subscriptions.openSubscriptions > 0 && made < 3_000) {
+        await Promise.all(
+          Array.from({ length: 20 }, (_, n) => {
+            const day = made + n;
+            return stack.query(
+              'mutation($input: CreateBookingInput!) { createBooking(input: $input) { id } }',
+              {
+                input: {
+                  listingId: bulkyId,
+                  startsAt: new Date(Date.UTC(2050, 0, 1) + day * 86_400_000).toISOString(),
+                  endsAt: new Date(Date.UTC(2050, 0, 1) + day * 86_400_000 + 3_600_000).toISOString(),
+                  idempotencyKey: `bulk-${day}`,
+                },
+              },
+              guest.accessToken,
+            );
+          }),
+        );
+        made += 20;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(strict.subscriptions.openSubscriptions).toBe(0);
+      socket.resume();
+      // 1013 when the close frame got through the backlog, 1006 when the router had to drop it.
+      expect([1013, 1006]).toContain(await socketClosed);
+      const text = await response.text();
+      expect(text).toContain('"payload":null,"errors":[{"message":"The client fell too far behind');
+      expect(text).toContain('"code":"SLOW_CONSUMER"');
+    } finally {
+      await strict.close();
+    }
+  }, 120_000);
+
   it('limits subscriptions per connection', async () => {
     const id = await book();
     const connection = as(guest);

@@ -110,6 +110,8 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
         const socket = ctx.extra.socket;
         if (tooFarBehind(socket.bufferedAmount, options.maxBacklogBytes)) {
           socket.close(SLOW_CONSUMER_CLOSE_CODE, 'Slow consumer: too far behind');
+          // The close frame queues behind the backlog; drop the connection if it cannot get through.
+          setTimeout(() => socket.terminate(), 1_000).unref();
           return undefined;
         }
         const removed = (args.contextValue as OperationContext).authorizationErrors;
