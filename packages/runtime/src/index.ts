@@ -22,3 +22,4 @@ export * from './live/liveUpdates';
 export * from './live/livePubSubEngines';
 export * from './logger';
 export * from './subgraphServer';
+export * from './graphql/entityReference';

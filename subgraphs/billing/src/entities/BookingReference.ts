@@ -1,13 +1,5 @@
-import { Directive, Field, ID, ObjectType } from 'type-graphql';
+import { entityReferenceType } from '@booking/runtime';
 
 /** bookings owns Booking; billing contributes `Booking.invoice`. */
-@Directive('@key(fields: "id")')
-@ObjectType('Booking')
-export class BookingReference {
-  @Field(() => ID)
-  id!: string;
-
-  static of(id: string): BookingReference {
-    return Object.assign(new BookingReference(), { id });
-  }
-}
+export const BookingReference = entityReferenceType('Booking', { resolvable: true });
+export type BookingReference = InstanceType<typeof BookingReference>;

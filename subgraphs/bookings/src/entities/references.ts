@@ -1,25 +1,9 @@
-import { Directive, Field, ID, ObjectType } from 'type-graphql';
+import { entityReferenceType } from '@booking/runtime';
 
 /** catalog owns Listing; bookings contributes `Listing.bookings`. */
-@Directive('@key(fields: "id")')
-@ObjectType('Listing')
-export class ListingReference {
-  @Field(() => ID)
-  id!: string;
-
-  static of(id: string): ListingReference {
-    return Object.assign(new ListingReference(), { id });
-  }
-}
+export const ListingReference = entityReferenceType('Listing', { resolvable: true });
+export type ListingReference = InstanceType<typeof ListingReference>;
 
 /** accounts owns User; bookings contributes `User.bookings`. */
-@Directive('@key(fields: "id")')
-@ObjectType('User')
-export class UserReference {
-  @Field(() => ID)
-  id!: string;
-
-  static of(id: string): UserReference {
-    return Object.assign(new UserReference(), { id });
-  }
-}
+export const UserReference = entityReferenceType('User', { resolvable: true });
+export type UserReference = InstanceType<typeof UserReference>;

@@ -1,13 +1,5 @@
-import { Directive, Field, ID, ObjectType } from 'type-graphql';
+import { entityReferenceType } from '@booking/runtime';
 
 /** accounts owns User; catalog only points at one (a listing's host). */
-@Directive('@key(fields: "id", resolvable: false)')
-@ObjectType('User')
-export class UserReference {
-  @Field(() => ID)
-  id!: string;
-
-  static of(id: string): UserReference {
-    return Object.assign(new UserReference(), { id });
-  }
-}
+export const UserReference = entityReferenceType('User', { resolvable: false });
+export type UserReference = InstanceType<typeof UserReference>;
