@@ -110,7 +110,8 @@ async function* guardBacklog(
     for (;;) {
       const next = await iterator.next();
       if (next.done) return;
-      if (tooFarBehind(response.writableLength, limit)) {
+      // A response hands its bytes to the socket at once; the backlog piles up in the socket.
+      if (tooFarBehind(response.writableLength + (response.socket?.writableLength ?? 0), limit)) {
         onSlow();
         return;
       }
