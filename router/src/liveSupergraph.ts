@@ -8,7 +8,11 @@ export interface SupergraphState {
   readonly sdl: string;
   readonly requirements: AccessRequirements;
   readonly planner: SubscriptionPlanner;
+  /** Subgraph name → URL, resolved once per schema rather than per request. */
+  readonly subgraphUrls: Readonly<Record<string, string>>;
 }
+
+export type UrlResolver = (sdl: string) => Record<string, string>;
 
 /** The security features AuthorizingGateway enforces itself. */
 const ENFORCED_FEATURES = ['authenticated', 'requiresScopes'];
@@ -27,8 +31,13 @@ export function delegateEnforcedSecurityFeatures(supergraphSdl: string): string 
   );
 }
 
-export function supergraphState(sdl: string): SupergraphState {
-  return { sdl, requirements: readAccessRequirements(sdl), planner: new SubscriptionPlanner(delegateEnforcedSecurityFeatures(sdl)) };
+export function supergraphState(sdl: string, resolveUrls: UrlResolver): SupergraphState {
+  return {
+    sdl,
+    requirements: readAccessRequirements(sdl),
+    planner: new SubscriptionPlanner(delegateEnforcedSecurityFeatures(sdl)),
+    subgraphUrls: resolveUrls(sdl),
+  };
 }
 
 /**
@@ -41,9 +50,10 @@ export class LiveSupergraph {
 
   constructor(
     initialSdl: string,
+    private readonly resolveUrls: UrlResolver,
     private readonly logger: Logger,
   ) {
-    this.current = supergraphState(initialSdl);
+    this.current = supergraphState(initialSdl, resolveUrls);
   }
 
   watch(path: string, onChange: (next: SupergraphState, previous: SupergraphState) => void, intervalMs = 500): void {
@@ -59,7 +69,7 @@ export class LiveSupergraph {
       if (sdl === this.current.sdl) return;
       let next: SupergraphState;
       try {
-        next = supergraphState(sdl);
+        next = supergraphState(sdl, this.resolveUrls);
       } catch (error) {
         this.logger.error({ err: error, path }, 'the new supergraph is invalid; keeping the current one');
         return;

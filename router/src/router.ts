@@ -42,20 +42,24 @@ function defaultJwksUrl(supergraphSdl: string, accountsOverride: string | null):
 
 export async function createRouter(config: RouterConfig): Promise<Router> {
   const logger = createLogger('router', config.logLevel);
-  const supergraph = new LiveSupergraph(readFileSync(config.supergraphPath, 'utf8'), logger);
+  const supergraph = new LiveSupergraph(
+    readFileSync(config.supergraphPath, 'utf8'),
+    (sdl) => resolveSubgraphUrls(sdl, config),
+    logger,
+  );
   const http = createSubgraphFetcher(config.subgraphTimeoutMs);
   // One data source per subgraph, made when a supergraph first names it (reloads may add some).
   const dataSources: Record<string, SubgraphDataSource> = {};
   const dataSource = (name: string): SubgraphDataSource => {
     const existing = dataSources[name];
     if (existing) return existing;
-    const url = resolveSubgraphUrls(supergraph.current.sdl, config)[name];
+    const url = supergraph.current.subgraphUrls[name];
     if (!url) throw new Error(`No URL for subgraph "${name}"`);
     const created = new SubgraphDataSource(name, url, http.fetcher, config.routerSigningSecret);
     dataSources[name] = created;
     return created;
   };
-  Object.keys(resolveSubgraphUrls(supergraph.current.sdl, config)).forEach(dataSource);
+  Object.keys(supergraph.current.subgraphUrls).forEach(dataSource);
   let updateGateway: ((sdl: string) => void) | undefined;
   const gateway = new ApolloGateway({
     supergraphSdl: async ({ update }) => {
@@ -83,7 +87,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const subscriptions = new FederatedSubscriptions(
     () => supergraph.current.planner,
     dataSources,
-    () => resolveSubgraphUrls(supergraph.current.sdl, config),
+    () => supergraph.current.subgraphUrls,
     upstream,
     logger,
     config.maxSubscriptions,
@@ -117,7 +121,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
 
   if (config.watchSupergraph) {
     supergraph.watch(config.supergraphPath, (next) => {
-      for (const name of Object.keys(resolveSubgraphUrls(next.sdl, config))) dataSource(name);
+      for (const name of Object.keys(next.subgraphUrls)) dataSource(name);
       try {
         updateGateway?.(delegateEnforcedSecurityFeatures(next.sdl));
       } catch (error) {
