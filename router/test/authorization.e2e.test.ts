@@ -1,6 +1,6 @@
 import {
   adminThroughRouter,
-  eventually,
+  invoiceOfBooking,
   registerThroughRouter,
   startStack,
   waitUntilBookable,
@@ -41,11 +41,7 @@ describe('authorization through the router', () => {
     const booking = await run('guestA', `mutation($l: ID!) { createBooking(input: { listingId: $l, startsAt: "2027-10-01T00:00:00Z",
       endsAt: "2027-10-03T00:00:00Z", idempotencyKey: "matrix" }) { id } }`, { l: listingId });
     bookingId = (booking.data as { createBooking: { id: string } }).createBooking.id;
-    const invoiced = await eventually(
-      () => run('guestA', 'query($id: ID!) { booking(id: $id) { invoice { id } } }', { id: bookingId }),
-      (data) => (data as { booking: { invoice: unknown } }).booking.invoice !== null,
-    );
-    invoiceId = (invoiced as { booking: { invoice: { id: string } } }).booking.invoice.id;
+    invoiceId = await invoiceOfBooking(stack, bookingId, sessions.guestA);
   });
   afterAll(() => stack?.stop());
 

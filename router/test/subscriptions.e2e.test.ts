@@ -20,6 +20,7 @@ import {
   type Stack,
   TEST_SIGNING_SECRET,
   type TestSession,
+  invoiceOfBooking,
   waitFor,
 } from '@booking/testkit';
 
@@ -74,12 +75,7 @@ describe('subscriptions through the router (graphql-ws)', () => {
 
   it('streams a booking’s changes enriched with fields from all four subgraphs', async () => {
     const id = await book();
-    const invoiceId = (
-      await eventually(
-        () => stack.query<{ booking: { invoice: { id: string } | null } }>('query($id: ID!) { booking(id: $id) { invoice { id } } }', { id }, guest.accessToken),
-        (data) => data.booking.invoice !== null,
-      )
-    ).booking.invoice!.id;
+    const invoiceId = await invoiceOfBooking(stack, id, guest);
     const connection = as(guest);
     try {
       const watched = connection.subscribe<Watched>(WATCH, { id });
@@ -198,12 +194,7 @@ describe('subscriptions through the router (graphql-ws)', () => {
       await waitFor(() => stack.subgraphs.catalog.server.live.activeSubscriptions() === 1);
       const id = await book();
       await waitFor(() => availability.results.some((result) => result.data?.availabilityChanged.available === false));
-      const invoiceId = (
-        await eventually(
-          () => stack.query<{ booking: { invoice: { id: string } | null } }>('query($id: ID!) { booking(id: $id) { invoice { id } } }', { id }, guest.accessToken),
-          (data) => data.booking.invoice !== null,
-        )
-      ).booking.invoice!.id;
+      const invoiceId = await invoiceOfBooking(stack, id, guest);
       const invoice = guestViewer.subscribe<{ invoiceUpdated: { status: string; booking: { id: string } } }>(
         'subscription($id: ID!) { invoiceUpdated(id: $id) { status amount { amount } booking { id } } }',
         { id: invoiceId },
@@ -222,12 +213,7 @@ describe('subscriptions through the router (graphql-ws)', () => {
   it('delivers one booking’s events in commit order', async () => {
     const admin = await adminThroughRouter(stack);
     const id = await book();
-    const invoiceId = (
-      await eventually(
-        () => stack.query<{ booking: { invoice: { id: string } | null } }>('query($id: ID!) { booking(id: $id) { invoice { id } } }', { id }, guest.accessToken),
-        (data) => data.booking.invoice !== null,
-      )
-    ).booking.invoice!.id;
+    const invoiceId = await invoiceOfBooking(stack, id, guest);
     const connection = as(guest);
     try {
       const watched = connection.subscribe<Watched>(WATCH, { id });

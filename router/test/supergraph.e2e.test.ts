@@ -11,6 +11,7 @@ import {
   type Stack,
   type TestSession,
   eventually,
+  invoiceOfBooking,
   waitUntilBookable,
 } from '@booking/testkit';
 import { randomUUID } from 'node:crypto';
@@ -56,12 +57,7 @@ describe('supergraph through the router', () => {
     await waitUntilBookable(stack, listingId, guest);
     const bookingId = await createBooking(guest, listingId, '2027-02-01T15:00:00Z', '2027-02-04T11:00:00Z');
     // billing invoices the hold from the booking.held event.
-    const invoiceId = (
-      await eventually(
-        () => stack.query<{ booking: { invoice: { id: string } | null } }>('query($id: ID!) { booking(id: $id) { invoice { id } } }', { id: bookingId }, guest.accessToken),
-        (data) => data.booking.invoice !== null,
-      )
-    ).booking.invoice!.id;
+    const invoiceId = await invoiceOfBooking(stack, bookingId, guest);
 
     const response = await stack.query(
       `query($id: ID!) {

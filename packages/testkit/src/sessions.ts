@@ -90,3 +90,17 @@ export async function waitFor(condition: () => boolean, timeoutMs = 10_000): Pro
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** billing invoices a hold from the booking.held event; this waits for that invoice's id. */
+export async function invoiceOfBooking(stack: Stack, bookingId: string, session: TestSession): Promise<string> {
+  const data = await eventually(
+    () =>
+      stack.query<{ booking: { invoice: { id: string } | null } }>(
+        'query($id: ID!) { booking(id: $id) { invoice { id } } }',
+        { id: bookingId },
+        session.accessToken,
+      ),
+    (answer) => answer.booking.invoice !== null,
+  );
+  return data.booking.invoice!.id;
+}
