@@ -1,0 +1,227 @@
+/**
+ * Runs one workload: checks that every router answers each operation with the expected data,
+ * then measures the floor and the routers in alternating rounds and reduces to medians.
+ */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import type { LoadResult, LoadSpec } from './loadWorker';
+import { requestBody, SLOTS_PER_RUN, type Operation } from './operations';
+import type { RecordedRequest } from './replayProxy';
+import type { RouterId, RouterUnderTest } from './routersUnderTest';
+
+export type TargetId = RouterId | 'floor';
+
+export interface BenchOperation extends Operation {
+  readonly headers: Readonly<Record<string, string>>;
+  /** Measure the floor: the one subgraph request this operation makes, sent straight to the subgraph. */
+  readonly floor: boolean;
+}
+
+export interface WorkloadSetup {
+  readonly id: string;
+  readonly title: string;
+  readonly proxyUrl: string;
+  readonly routers: readonly RouterUnderTest[];
+  readonly operations: readonly BenchOperation[];
+  /** Extra facts for the report (data sizes, mode). */
+  readonly facts: Readonly<Record<string, string | number>>;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  readonly rounds: number;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly connections: number;
+  readonly loadCore: number;
+}
+
+export interface TargetSummary {
+  readonly target: TargetId;
+  /** Why the target was not measured (it answered wrongly), if it was not. */
+  readonly skipped: string | null;
+  readonly rounds: readonly LoadResult[];
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly cpuMsPerRequest: number | null;
+  readonly rssMb: number | null;
+  readonly wrong: number;
+  readonly non2xx: number;
+  readonly transportErrors: number;
+}
+
+export interface OperationSummary {
+  readonly id: string;
+  readonly title: string;
+  readonly targets: readonly TargetSummary[];
+}
+
+interface Target {
+  readonly id: TargetId;
+  readonly url: string;
+  readonly body: Operation['body'];
+  readonly expectedResponse: string | null;
+  readonly pids: () => number[];
+}
+
+interface GraphQLResponse {
+  data?: unknown;
+  errors?: readonly unknown[];
+}
+
+async function post(url: string, body: string, headers: Readonly<Record<string, string>>): Promise<{ status: number; text: string }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+    signal: AbortSignal.timeout(30_000),
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+function parseResponse(text: string): GraphQLResponse {
+  try {
+    return JSON.parse(text) as GraphQLResponse;
+  } catch {
+    return { errors: [`not JSON: ${text.slice(0, 200)}`] };
+  }
+}
+
+async function proxyRequests(proxyUrl: string): Promise<RecordedRequest[]> {
+  return (await (await fetch(`${proxyUrl}/__bench/requests`)).json()) as RecordedRequest[];
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+let slotRuns = 1;
+/** createBooking bodies of each load run start at slots no other run uses. */
+function freshBody(body: Operation['body']): Operation['body'] {
+  if (body.kind !== 'createBooking') return body;
+  return { ...body, slotBase: SLOTS_PER_RUN * slotRuns++ };
+}
+
+function runLoad(spec: LoadSpec, core: number): Promise<LoadResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('taskset', ['-c', String(core), process.execPath, resolve(__dirname, 'loadWorker.js'), JSON.stringify(spec)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`load worker failed (${code}): ${stderr.slice(-2000)}`));
+      resolvePromise(JSON.parse(stdout.trim().split('\n').pop() as string) as LoadResult);
+    });
+  });
+}
+
+/**
+ * Every target answers the operation once before it is measured: with the reference data for a
+ * fixed operation (the plain gateway's answer, itself checked to carry no errors), or with
+ * data and no errors for a generated one.
+ */
+async function verifiedTargets(setup: WorkloadSetup, operation: BenchOperation, log: (line: string) => void) {
+  const targets: Target[] = [];
+  const skipped = new Map<TargetId, string>();
+  const reference = setup.routers.find((router) => router.id === 'apollo') as RouterUnderTest;
+  if (operation.body.kind !== 'fixed') {
+    for (const router of setup.routers) {
+      const { status, text } = await post(router.url, requestBody(freshBody(operation.body), 0), operation.headers);
+      const parsed = parseResponse(text);
+      if (status !== 200 || !parsed.data || parsed.errors) skipped.set(router.id, `answered ${status}: ${text.slice(0, 300)}`);
+      else targets.push({ id: router.id, url: router.url, body: operation.body, expectedResponse: null, pids: router.pids });
+    }
+    return { targets, skipped };
+  }
+  const seenBefore = (await proxyRequests(setup.proxyUrl)).length;
+  const expected = parseResponse((await post(reference.url, operation.body.json, operation.headers)).text);
+  if (!expected.data || expected.errors) throw new Error(`reference answer for ${operation.id} is not clean: ${JSON.stringify(expected).slice(0, 500)}`);
+  const subgraphRequests = (await proxyRequests(setup.proxyUrl)).slice(seenBefore);
+  if (operation.floor) {
+    const only = subgraphRequests.length === 1 ? subgraphRequests[0] : undefined;
+    if (!only) throw new Error(`${operation.id}: a floor needs exactly one subgraph request, the reference made ${subgraphRequests.length}`);
+    const url = `${setup.proxyUrl}/${only.subgraph}`;
+    const floorAnswer = await post(url, only.body, {});
+    targets.push({ id: 'floor', url, body: { kind: 'fixed', json: only.body }, expectedResponse: floorAnswer.text, pids: () => [] });
+  }
+  for (const router of setup.routers) {
+    const { status, text } = await post(router.url, operation.body.json, operation.headers);
+    const parsed = parseResponse(text);
+    if (status === 200 && !parsed.errors && isDeepStrictEqual(parsed.data, expected.data)) {
+      // Under load each response must be byte-identical to this verified one.
+      targets.push({ id: router.id, url: router.url, body: operation.body, expectedResponse: text, pids: router.pids });
+    } else {
+      skipped.set(router.id, `wrong answer (${status}): ${text.slice(0, 300)}`);
+      log(`    ${router.id} answered ${operation.id} wrongly; not measured`);
+    }
+  }
+  return { targets, skipped };
+}
+
+function summarise(target: TargetId, rounds: readonly LoadResult[], skipped: string | null): TargetSummary {
+  const cpu = rounds.map((round) => round.cpuMsPerRequest).filter((value): value is number => value !== null);
+  const rss = rounds.map((round) => round.rssMb).filter((value): value is number => value !== null);
+  return {
+    target,
+    skipped,
+    rounds,
+    rps: median(rounds.map((round) => round.rps)),
+    p50Ms: median(rounds.map((round) => round.p50Ms)),
+    p99Ms: median(rounds.map((round) => round.p99Ms)),
+    cpuMsPerRequest: cpu.length > 0 ? median(cpu) : null,
+    rssMb: rss.length > 0 ? Math.max(...rss) : null,
+    wrong: rounds.reduce((sum, round) => sum + round.wrong, 0),
+    non2xx: rounds.reduce((sum, round) => sum + round.non2xx, 0),
+    transportErrors: rounds.reduce((sum, round) => sum + round.transportErrors + round.timeouts, 0),
+  };
+}
+
+export async function runWorkload(setup: WorkloadSetup, options: HarnessOptions, log: (line: string) => void): Promise<OperationSummary[]> {
+  const summaries: OperationSummary[] = [];
+  for (const operation of setup.operations) {
+    log(`  ${operation.id}: ${operation.title}`);
+    const { targets, skipped } = await verifiedTargets(setup, operation, log);
+    const results = new Map<TargetId, LoadResult[]>(targets.map((target) => [target.id, []]));
+    for (let round = 0; round < options.rounds; round += 1) {
+      // Alternate who goes first, so drift over the run (heat, caches) spreads evenly.
+      const order = targets.map((_, index) => targets[(index + round) % targets.length] as Target);
+      for (const target of order) {
+        const result = await runLoad(
+          {
+            url: target.url,
+            headers: target.id === 'floor' ? {} : operation.headers,
+            body: freshBody(target.body),
+            expectedResponse: target.expectedResponse,
+            connections: options.connections,
+            warmupSeconds: options.warmupSeconds,
+            seconds: options.seconds,
+            pids: target.pids(),
+          },
+          options.loadCore,
+        );
+        results.get(target.id)?.push(result);
+        log(
+          `    round ${round + 1} ${target.id.padEnd(6)} ${result.rps.toFixed(0).padStart(6)} rps  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms` +
+            `  cpu ${result.cpuMsPerRequest?.toFixed(3) ?? '-'} ms/req  wrong ${result.wrong}  non2xx ${result.non2xx}`,
+        );
+      }
+    }
+    summaries.push({
+      id: operation.id,
+      title: operation.title,
+      targets: [
+        ...targets.map((target) => summarise(target.id, results.get(target.id) ?? [], null)),
+        ...[...skipped].map(([target, reason]) => summarise(target, [], reason)),
+      ],
+    });
+  }
+  return summaries;
+}

@@ -1,0 +1,90 @@
+/** Processes of the benchmark, each pinned to a core with taskset (all threads inherit it). */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+
+export interface BenchProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly child: ChildProcess;
+  waitUntilReady(probe: () => Promise<boolean>, deadlineMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export function startPinned(options: {
+  name: string;
+  core: number;
+  /** Arguments to node: flags, then the script and its arguments. */
+  nodeArgs: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Lines of output worth showing (errors by default). */
+  show?: (line: string) => boolean;
+}): BenchProcess {
+  const child = spawn('taskset', ['-a', '-c', String(options.core), process.execPath, ...options.nodeArgs], {
+    env: { ...process.env, ...options.env },
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const show = options.show ?? ((line: string) => /error|"level":(50|60)|exception/i.test(line));
+  const recent: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      recent.push(line);
+      if (recent.length > 20) recent.shift();
+      if (show(line)) process.stderr.write(`  ${options.name}| ${line.slice(0, 400)}\n`);
+    });
+  }
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  return {
+    name: options.name,
+    pid: child.pid as number,
+    child,
+    async waitUntilReady(probe, deadlineMs = 60_000) {
+      const deadline = Date.now() + deadlineMs;
+      while (Date.now() < deadline) {
+        if (exited) throw new Error(`${options.name} exited before it was ready:\n${recent.join('\n')}`);
+        if (await probe().catch(() => false)) return;
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      throw new Error(`${options.name} was not ready within ${deadlineMs} ms:\n${recent.join('\n')}`);
+    },
+    async stop() {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** A GraphQL endpoint is up once it answers `{ __typename }`. */
+export function graphqlAnswers(url: string, headers: Record<string, string> = {}): () => Promise<boolean> {
+  return async () => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: '{"query":"{ __typename }"}',
+      signal: AbortSignal.timeout(2_000),
+    });
+    return response.ok;
+  };
+}

@@ -1,0 +1,108 @@
+/** The benchmark's results as JSON and as a markdown table, with the ratios the targets name. */
+import { execSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import type { HarnessOptions, OperationSummary, TargetSummary, WorkloadSetup } from './harness';
+import { ROUTER_LABELS } from './routersUnderTest';
+
+export interface WorkloadReport {
+  readonly workload: string;
+  readonly title: string;
+  readonly date: string;
+  readonly commit: string;
+  readonly machine: { readonly cpu: string; readonly cores: number; readonly node: string };
+  readonly options: HarnessOptions & { readonly routerCore: number; readonly mode: string };
+  readonly facts: Readonly<Record<string, string | number>>;
+  readonly operations: readonly OperationSummary[];
+  readonly ratios: readonly Ratio[];
+}
+
+export interface Ratio {
+  readonly operation: string;
+  readonly rpsOursOverApollo: number | null;
+  readonly rpsOursOverHive: number | null;
+  readonly p99OursOverApollo: number | null;
+  readonly p99OursOverHive: number | null;
+  /** Our p50 minus the floor's, where there is a floor. */
+  readonly p50OverFloorMs: number | null;
+  readonly cpuPerRequestApolloOverOurs: number | null;
+}
+
+function measured(operation: OperationSummary, target: string): TargetSummary | undefined {
+  return operation.targets.find((summary) => summary.target === target && summary.skipped === null && summary.rounds.length > 0);
+}
+
+const ratio = (a: number | undefined | null, b: number | undefined | null) => (a && b ? a / b : null);
+
+export function ratiosOf(operations: readonly OperationSummary[]): Ratio[] {
+  return operations.map((operation) => {
+    const ours = measured(operation, 'ours');
+    const apollo = measured(operation, 'apollo');
+    const hive = measured(operation, 'hive');
+    const floor = measured(operation, 'floor');
+    return {
+      operation: operation.id,
+      rpsOursOverApollo: ratio(ours?.rps, apollo?.rps),
+      rpsOursOverHive: ratio(ours?.rps, hive?.rps),
+      p99OursOverApollo: ratio(ours?.p99Ms, apollo?.p99Ms),
+      p99OursOverHive: ratio(ours?.p99Ms, hive?.p99Ms),
+      p50OverFloorMs: ours && floor ? ours.p50Ms - floor.p50Ms : null,
+      cpuPerRequestApolloOverOurs: ratio(apollo?.cpuMsPerRequest, ours?.cpuMsPerRequest),
+    };
+  });
+}
+
+export function buildReport(setup: WorkloadSetup, options: WorkloadReport['options'], operations: readonly OperationSummary[]): WorkloadReport {
+  let commit = 'unknown';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+  } catch {
+    // not a git checkout
+  }
+  return {
+    workload: setup.id,
+    title: setup.title,
+    date: new Date().toISOString(),
+    commit,
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
+    options,
+    facts: setup.facts,
+    operations,
+    ratios: ratiosOf(operations),
+  };
+}
+
+const fixed = (value: number | null | undefined, digits: number) => (value === null || value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits));
+
+export function toMarkdown(report: WorkloadReport): string {
+  const lines = [
+    `# ${report.title}`,
+    '',
+    `${report.date}, commit ${report.commit}, ${report.machine.cpu} (${report.machine.cores} cores), Node ${report.machine.node}.`,
+    `Mode: ${report.options.mode}. Each router on core ${report.options.routerCore} alone (taskset); load generator, subgraphs and replay proxy on core ${report.options.loadCore}.`,
+    `${report.options.rounds} alternating rounds of ${report.options.seconds} s after ${report.options.warmupSeconds} s warm-up, ${report.options.connections} connections (autocannon); medians of the rounds.`,
+    ...Object.entries(report.facts).map(([name, value]) => `- ${name}: ${value}`),
+    '',
+    '| operation | target | RPS | p50 ms | p99 ms | CPU ms/request | RSS MB | wrong answers | non-2xx | transport errors |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const operation of report.operations) {
+    for (const target of operation.targets) {
+      const label = ROUTER_LABELS[target.target];
+      if (target.skipped) {
+        lines.push(`| ${operation.id} | ${label} | not measured: ${target.skipped.replaceAll('|', '\\|').slice(0, 120)} | | | | | | | |`);
+        continue;
+      }
+      lines.push(
+        `| ${operation.id} | ${label} | ${fixed(target.rps, 0)} | ${fixed(target.p50Ms, 1)} | ${fixed(target.p99Ms, 1)} | ${fixed(target.cpuMsPerRequest, 3)} | ${fixed(target.rssMb, 0)} | ${target.wrong} | ${target.non2xx} | ${target.transportErrors} |`,
+      );
+    }
+  }
+  lines.push('', '| operation | RPS ours ÷ apollo | RPS ours ÷ hive | p99 ours ÷ apollo | p99 ours ÷ hive | CPU/request apollo ÷ ours | our p50 − floor p50 (ms) |', '|---|---:|---:|---:|---:|---:|---:|');
+  for (const entry of report.ratios) {
+    lines.push(
+      `| ${entry.operation} | ${fixed(entry.rpsOursOverApollo, 2)} | ${fixed(entry.rpsOursOverHive, 2)} | ${fixed(entry.p99OursOverApollo, 2)} | ${fixed(entry.p99OursOverHive, 2)} | ${fixed(entry.cpuPerRequestApolloOverOurs, 2)} | ${fixed(entry.p50OverFloorMs, 2)} |`,
+    );
+  }
+  lines.push('', 'Operations:', ...report.operations.map((operation) => `- \`${operation.id}\`: ${operation.title}`), '');
+  return lines.join('\n');
+}

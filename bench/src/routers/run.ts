@@ -1,0 +1,75 @@
+/**
+ * `npm run bench`: our router against plain @apollo/gateway and Hive Gateway, in one run, on the
+ * same subgraphs, data and supergraph file. Writes bench/results/routers-<workload>.{json,md}.
+ *
+ * Settings (environment): BENCH_WORKLOADS (B,A), BENCH_MODE (replay | live), BENCH_ROUNDS (3),
+ * BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (32), BENCH_CPU_PROFILE (1 to
+ * profile our router; the profile is summarised into the results folder).
+ * Everything binds to 127.0.0.1; each load run is bounded in time.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { runWorkload, type HarnessOptions, type WorkloadSetup } from './harness';
+import { summariseProfiles } from './profileSummary';
+import { buildReport, toMarkdown } from './report';
+import { ROOT } from './routersUnderTest';
+import { setUpWorkloadA } from './workloadA/workload';
+import { setUpWorkloadB } from './workloadB/workload';
+
+const RESULTS = resolve(ROOT, 'bench', 'results');
+
+function numberSetting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  const workloads = (process.env.BENCH_WORKLOADS ?? 'B,A').split(',').map((name) => name.trim().toUpperCase());
+  const mode = process.env.BENCH_MODE === 'live' ? 'live' : 'replay';
+  if (cpus().length < 2) throw new Error('the benchmark pins the router to one core and the load to another: it needs 2 cores');
+  const routerCore = 0;
+  const options: HarnessOptions = {
+    rounds: numberSetting('BENCH_ROUNDS', 3),
+    seconds: numberSetting('BENCH_SECONDS', 10),
+    warmupSeconds: numberSetting('BENCH_WARMUP_SECONDS', 3),
+    connections: numberSetting('BENCH_CONNECTIONS', 32),
+    loadCore: 1,
+  };
+  const profile = process.env.BENCH_CPU_PROFILE === '1';
+  const workDir = resolve(RESULTS, 'tmp');
+  mkdirSync(workDir, { recursive: true });
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+
+  for (const workload of workloads) {
+    const cpuProfileDir = profile ? resolve(workDir, `profile-${workload}-${Date.now()}`) : undefined;
+    const common = { routerCore, serviceCore: options.loadCore, mode, workDir, cpuProfileDir } as const;
+    log(`workload ${workload} (${mode}): starting subgraphs, proxy and routers…`);
+    let setup: WorkloadSetup;
+    if (workload === 'A') setup = await setUpWorkloadA(common);
+    else if (workload === 'B') setup = await setUpWorkloadB(common);
+    else throw new Error(`unknown workload "${workload}" (A or B)`);
+    try {
+      const operations = await runWorkload(setup, options, log);
+      const report = buildReport(setup, { ...options, routerCore, mode }, operations);
+      writeFileSync(resolve(RESULTS, `routers-${workload}.json`), `${JSON.stringify(report, null, 2)}\n`);
+      writeFileSync(resolve(RESULTS, `routers-${workload}.md`), toMarkdown(report));
+      log(toMarkdown(report));
+    } finally {
+      await setup.stop();
+    }
+    if (cpuProfileDir) {
+      const summary = summariseProfiles(cpuProfileDir, 25);
+      writeFileSync(resolve(RESULTS, `profile-ours-${workload}.md`), summary);
+      log(summary);
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

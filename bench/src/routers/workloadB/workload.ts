@@ -1,0 +1,159 @@
+/**
+ * Workload B: The Guild's gateway benchmark. Its four subgraphs (ported to Node, one process),
+ * composed here with @apollo/composition, and its nested query, unchanged.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { composeServices } from '@apollo/composition';
+import type { BenchOperation, WorkloadSetup } from '../harness';
+import { freePort, graphqlAnswers, startPinned } from '../processes';
+import { launchRouters, type RouterLaunch } from '../routersUnderTest';
+import { GUILD_SUBGRAPH_NAMES, GUILD_SUBGRAPHS } from './subgraphs';
+
+/** The benchmark's query, as its k6 script sends it. */
+export const GUILD_QUERY = `fragment User on User {
+  id
+  username
+  name
+}
+
+fragment Review on Review {
+  id
+  body
+}
+
+fragment Product on Product {
+  inStock
+  name
+  price
+  shippingEstimate
+  upc
+  weight
+}
+
+query TestQuery {
+  users {
+    ...User
+    reviews {
+      ...Review
+      product {
+        ...Product
+        reviews {
+          ...Review
+          author {
+            ...User
+            reviews {
+              ...Review
+              product {
+                ...Product
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  topProducts {
+    ...Product
+    reviews {
+      ...Review
+      author {
+        ...User
+        reviews {
+          ...Review
+          product {
+            ...Product
+          }
+        }
+      }
+    }
+  }
+}`;
+
+export function composeGuildSupergraph(subgraphUrl: (name: string) => string): string {
+  const result = composeServices(
+    GUILD_SUBGRAPH_NAMES.map((name) => ({ name, url: subgraphUrl(name), typeDefs: GUILD_SUBGRAPHS[name].typeDefs })),
+  );
+  if (result.errors || !result.supergraphSdl) {
+    throw new Error(`the Guild subgraphs do not compose: ${(result.errors ?? []).map((error) => error.message).join('; ')}`);
+  }
+  return result.supergraphSdl;
+}
+
+export async function setUpWorkloadB(options: {
+  routerCore: number;
+  serviceCore: number;
+  mode: 'replay' | 'live';
+  workDir: string;
+  cpuProfileDir?: string;
+}): Promise<WorkloadSetup> {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step();
+  };
+  try {
+    const subgraphPort = await freePort();
+    const subgraphs = startPinned({
+      name: 'guild-subgraphs',
+      core: options.serviceCore,
+      nodeArgs: [resolve(__dirname, 'guildServer.js'), String(subgraphPort)],
+    });
+    stops.push(() => subgraphs.stop());
+    await subgraphs.waitUntilReady(graphqlAnswers(`http://127.0.0.1:${subgraphPort}/accounts`));
+
+    const proxyPort = await freePort();
+    const proxyUrl = `http://127.0.0.1:${proxyPort}`;
+    const proxy = startPinned({
+      name: 'proxy',
+      core: options.serviceCore,
+      nodeArgs: [
+        resolve(__dirname, '..', 'replayProxy.js'),
+        JSON.stringify({
+          port: proxyPort,
+          mode: options.mode,
+          targets: Object.fromEntries(GUILD_SUBGRAPH_NAMES.map((name) => [name, `http://127.0.0.1:${subgraphPort}/${name}`])),
+        }),
+      ],
+    });
+    stops.push(() => proxy.stop());
+    await proxy.waitUntilReady(async () => (await fetch(`${proxyUrl}/__bench/stats`)).ok);
+
+    mkdirSync(options.workDir, { recursive: true });
+    const supergraphPath = resolve(options.workDir, 'guild-supergraph.graphql');
+    writeFileSync(supergraphPath, composeGuildSupergraph((name) => `${proxyUrl}/${name}`));
+    const launch: RouterLaunch = {
+      supergraphPath,
+      core: options.routerCore,
+      cpuProfileDir: options.cpuProfileDir,
+      oursEnv: {
+        ROUTER_SIGNING_SECRET: randomBytes(32).toString('hex'),
+        // No token is ever sent in this workload, so the key set is never fetched.
+        JWKS_URL: `${proxyUrl}/jwks-unused`,
+      },
+    };
+    const routers = await launchRouters(launch);
+    stops.push(async () => {
+      await Promise.all(routers.map((router) => router.stop()));
+    });
+    const operation: BenchOperation = {
+      id: 'guild',
+      title: "The Guild's nested query (users → reviews → product → reviews → author → reviews → product, and topProducts)",
+      body: { kind: 'fixed', json: JSON.stringify({ query: GUILD_QUERY }) },
+      headers: {},
+      floor: false,
+    };
+    return {
+      id: 'B',
+      title: "Workload B: The Guild's gateway benchmark (accounts, inventory, products, reviews)",
+      proxyUrl,
+      routers,
+      operations: [operation],
+      facts: { subgraphs: 'Node, one process, in-memory data of the original', mode: options.mode },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
