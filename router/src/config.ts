@@ -68,6 +68,15 @@ export const routerConfigSpec = {
     parse.boolean,
     () => true,
   ),
+  executor: variable<'router' | 'gateway'>(
+    'ROUTER_EXECUTOR',
+    '"router" runs queries and mutations on the router\'s own plan executor (what it cannot run goes to @apollo/gateway); "gateway" sends everything through @apollo/gateway',
+    (raw) => {
+      if (raw !== 'router' && raw !== 'gateway') throw new Error('must be router or gateway');
+      return raw;
+    },
+    () => 'router',
+  ),
   maxSubscriptions: variable('MAX_SUBSCRIPTIONS', 'most open subscriptions per router process', parse.positiveInt, () => 10_000),
   maxSubscriptionsPerConnection: variable(
     'MAX_SUBSCRIPTIONS_PER_CONNECTION',

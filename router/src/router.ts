@@ -7,6 +7,8 @@ import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergra
 import { AuthorizingGateway } from './auth/authorizingGateway';
 import { createTokenVerifier, viewerFromAuthorization } from './auth/tokenVerifier';
 import type { RouterContext } from './routerContext';
+import { createRouterExecutor } from './execution/routerExecutor';
+import { SubgraphClient } from './execution/subgraphClient';
 import { createSubgraphFetcher, SubgraphDataSource } from './subgraphDataSource';
 import { FederatedSubscriptions } from './subscriptions/federatedSubscriptions';
 import { createHttpSubscriptionHandler } from './subscriptions/httpSubscriptions';
@@ -93,16 +95,23 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     config.maxSubscriptions,
   );
   const current = () => ({ apiSchema: supergraph.current.planner.apiGraphQLSchema, requirements: supergraph.current.requirements });
+  const httpSubscriptions = createHttpSubscriptionHandler({
+    current,
+    verifyToken,
+    subscriptions,
+    logger,
+    maxBacklogBytes: config.maxSubscriberBacklogBytes,
+  });
+  const subgraphClient = new SubgraphClient(config.subgraphTimeoutMs);
+  const executor =
+    config.executor === 'router'
+      ? createRouterExecutor({ current: () => supergraph.current, verifyToken, client: subgraphClient, signingSecret: config.routerSigningSecret, logger })
+      : undefined;
   const server = createGraphQLHttpServer({
     apollo,
     logger,
-    intercept: createHttpSubscriptionHandler({
-      current,
-      verifyToken,
-      subscriptions,
-      logger,
-      maxBacklogBytes: config.maxSubscriberBacklogBytes,
-    }),
+    intercept: async (request, response, body) =>
+      (await httpSubscriptions(request, response, body)) || (executor !== undefined && (await executor(request, response, body))),
     context: async (request) => ({ viewer: await viewerFromAuthorization(request.headers.authorization, verifyToken) }),
     routes: {
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: 'router' }),
@@ -148,6 +157,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       await server.close();
       await apollo.stop();
       await http.close();
+      await subgraphClient.close();
     },
   };
 }

@@ -16,6 +16,8 @@ export interface BenchOperation extends Operation {
   readonly headers: Readonly<Record<string, string>>;
   /** Measure the floor: the one subgraph request this operation makes, sent straight to the subgraph. */
   readonly floor: boolean;
+  /** Latency rather than throughput: one request at a time (see LoadSpec.sequential). */
+  readonly sequential?: boolean;
 }
 
 export interface WorkloadSetup {
@@ -184,6 +186,9 @@ function summarise(target: TargetId, rounds: readonly LoadResult[], skipped: str
   };
 }
 
+/** Measured windows of our router's load runs, for cutting its CPU profile to them. */
+export const oursWindows: (readonly [number, number])[] = [];
+
 export async function runWorkload(setup: WorkloadSetup, options: HarnessOptions, log: (line: string) => void): Promise<OperationSummary[]> {
   const summaries: OperationSummary[] = [];
   for (const operation of setup.operations) {
@@ -204,10 +209,12 @@ export async function runWorkload(setup: WorkloadSetup, options: HarnessOptions,
             warmupSeconds: options.warmupSeconds,
             seconds: options.seconds,
             pids: target.pids(),
+            sequential: operation.sequential === true,
           },
           options.loadCore,
         );
         results.get(target.id)?.push(result);
+        if (target.id === 'ours') oursWindows.push(result.windowUs);
         log(
           `    round ${round + 1} ${target.id.padEnd(6)} ${result.rps.toFixed(0).padStart(6)} rps  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms` +
             `  cpu ${result.cpuMsPerRequest?.toFixed(3) ?? '-'} ms/req  wrong ${result.wrong}  non2xx ${result.non2xx}`,

@@ -5,6 +5,7 @@
  * exactly the measured window.
  * Usage: node loadWorker.js <LoadSpec as JSON>; prints one LoadResult as JSON.
  */
+import { Agent, request as httpRequest } from 'node:http';
 import autocannon from 'autocannon';
 import { requestBody, type OperationBody } from './operations';
 import { cpuMsOf, rssMbOf } from './procStats';
@@ -20,6 +21,11 @@ export interface LoadSpec {
   readonly seconds: number;
   /** Processes whose CPU and memory count as the target's (a router and its workers). */
   readonly pids: readonly number[];
+  /**
+   * One request at a time on one keep-alive connection, each timed to the microsecond:
+   * for latency overhead, which autocannon's whole-millisecond histogram cannot show.
+   */
+  readonly sequential: boolean;
 }
 
 export interface LoadResult {
@@ -34,6 +40,8 @@ export interface LoadResult {
   readonly timeouts: number;
   readonly cpuMsPerRequest: number | null;
   readonly rssMb: number | null;
+  /** The measured window on the machine's monotonic clock (µs), as V8 CPU profiles stamp samples. */
+  readonly windowUs: readonly [number, number];
 }
 
 /** Sequence numbers run on across warm-up and measurement, so no generated body repeats. */
@@ -66,11 +74,96 @@ function run(spec: LoadSpec, seconds: number): Promise<autocannon.Result> {
   });
 }
 
+interface Counts {
+  requests: number;
+  non2xx: number;
+  wrong: number;
+  errors: number;
+  latenciesMs: number[];
+}
+
+function postOnce(agent: Agent, url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const call = httpRequest(
+      { agent, hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', reject);
+      },
+    );
+    call.on('error', reject);
+    call.end(body);
+  });
+}
+
+async function runSequential(spec: LoadSpec, seconds: number, counts: Counts | null): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const url = new URL(spec.url);
+  const headers = { 'content-type': 'application/json', ...spec.headers };
+  const deadline = performance.now() + seconds * 1000;
+  try {
+    while (performance.now() < deadline) {
+      const body = requestBody(spec.body, sequence++);
+      const started = performance.now();
+      try {
+        const { status, text } = await postOnce(agent, url, headers, body);
+        const elapsed = performance.now() - started;
+        if (!counts) continue;
+        counts.requests += 1;
+        counts.latenciesMs.push(elapsed);
+        if (status < 200 || status >= 300) counts.non2xx += 1;
+        else if (spec.expectedResponse ? text !== spec.expectedResponse : !text.startsWith('{"data":') || text.includes('"errors":')) counts.wrong += 1;
+      } catch {
+        if (counts) counts.errors += 1;
+      }
+    }
+  } finally {
+    agent.destroy();
+  }
+}
+
+function percentileOf(sorted: readonly number[], fraction: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] as number;
+}
+
+async function measureSequential(spec: LoadSpec): Promise<LoadResult> {
+  await runSequential(spec, spec.warmupSeconds, null);
+  const counts: Counts = { requests: 0, non2xx: 0, wrong: 0, errors: 0, latenciesMs: [] };
+  const cpuBefore = cpuMsOf(spec.pids);
+  const startUs = Number(process.hrtime.bigint() / 1000n);
+  await runSequential(spec, spec.seconds, counts);
+  const endUs = Number(process.hrtime.bigint() / 1000n);
+  const cpuAfter = cpuMsOf(spec.pids);
+  const sorted = [...counts.latenciesMs].sort((a, b) => a - b);
+  return {
+    requests: counts.requests,
+    rps: counts.requests / spec.seconds,
+    p50Ms: percentileOf(sorted, 0.5),
+    p99Ms: percentileOf(sorted, 0.99),
+    non2xx: counts.non2xx,
+    wrong: counts.wrong,
+    transportErrors: counts.errors,
+    timeouts: 0,
+    cpuMsPerRequest: spec.pids.length > 0 && counts.requests > 0 ? (cpuAfter - cpuBefore) / counts.requests : null,
+    rssMb: spec.pids.length > 0 ? rssMbOf(spec.pids) : null,
+    windowUs: [startUs, endUs],
+  };
+}
+
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
+  if (spec.sequential) {
+    process.stdout.write(`${JSON.stringify(await measureSequential(spec))}\n`);
+    return;
+  }
   if (spec.warmupSeconds > 0) await run(spec, spec.warmupSeconds);
   const cpuBefore = cpuMsOf(spec.pids);
+  const startUs = Number(process.hrtime.bigint() / 1000n);
   const result = await run(spec, spec.seconds);
+  const endUs = Number(process.hrtime.bigint() / 1000n);
   const cpuAfter = cpuMsOf(spec.pids);
   const requests = result.requests.total;
   const output: LoadResult = {
@@ -84,6 +177,7 @@ async function main(): Promise<void> {
     timeouts: result.timeouts,
     cpuMsPerRequest: spec.pids.length > 0 && requests > 0 ? (cpuAfter - cpuBefore) / requests : null,
     rssMb: spec.pids.length > 0 ? rssMbOf(spec.pids) : null,
+    windowUs: [startUs, endUs],
   };
   process.stdout.write(`${JSON.stringify(output)}\n`);
 }

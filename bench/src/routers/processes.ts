@@ -88,3 +88,17 @@ export function graphqlAnswers(url: string, headers: Record<string, string> = {}
     return response.ok;
   };
 }
+
+/** The replay proxy in its own process on `core`, ready to serve. */
+export async function startReplayProxyProcess(core: number, options: Omit<import('./replayProxy').ProxyOptions, 'port'>): Promise<{ url: string; process: BenchProcess }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const proxy = startPinned({ name: 'proxy', core, nodeArgs: [require.resolve('./replayProxy'), JSON.stringify({ ...options, port })] });
+  try {
+    await proxy.waitUntilReady(async () => (await fetch(`${url}/__bench/stats`)).ok);
+  } catch (error) {
+    await proxy.stop();
+    throw error;
+  }
+  return { url, process: proxy };
+}

@@ -13,6 +13,7 @@ interface ProfileNode {
 }
 
 interface CpuProfile {
+  startTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -27,17 +28,23 @@ function ownerOf(url: string): string {
   return ours ? `ours: ${ours[1]}` : url;
 }
 
-export function summariseProfiles(directory: string, top: number): string {
+/**
+ * Only samples inside `windows` (monotonic µs, the clock V8 stamps profiles with) count, so
+ * start-up and idle gaps between load runs stay out of the picture.
+ */
+export function summariseProfiles(directory: string, top: number, windows: readonly (readonly [number, number])[]): string {
   const selfUs = new Map<string, number>();
   const byOwner = new Map<string, number>();
   let totalUs = 0;
   for (const file of readdirSync(directory).filter((name) => name.endsWith('.cpuprofile'))) {
     const profile = JSON.parse(readFileSync(resolve(directory, file), 'utf8')) as CpuProfile;
     const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+    let at = profile.startTime;
     profile.samples.forEach((id, index) => {
       const node = nodes.get(id);
       const delta = profile.timeDeltas[index] ?? 0;
-      if (!node) return;
+      at += delta;
+      if (!node || !windows.some(([start, end]) => at >= start && at <= end)) return;
       const { functionName, url, lineNumber } = node.callFrame;
       if (functionName === '(idle)') return;
       totalUs += delta;
@@ -49,7 +56,7 @@ export function summariseProfiles(directory: string, top: number): string {
   }
   const share = (us: number) => `${((100 * us) / Math.max(totalUs, 1)).toFixed(1)}%`;
   const lines = [
-    `# Where our router's CPU time goes (busy time ${(totalUs / 1000).toFixed(0)} ms, idle excluded)`,
+    `# Where our router's CPU time goes under load (busy time ${(totalUs / 1000).toFixed(0)} ms inside the measured windows, idle excluded)`,
     '',
     '| package or part | self time |',
     '|---|---:|',

@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
-import { runWorkload, type HarnessOptions, type WorkloadSetup } from './harness';
+import { oursWindows, runWorkload, type HarnessOptions, type WorkloadSetup } from './harness';
 import { summariseProfiles } from './profileSummary';
 import { buildReport, toMarkdown } from './report';
 import { ROOT } from './routersUnderTest';
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       await setup.stop();
     }
     if (cpuProfileDir) {
-      const summary = summariseProfiles(cpuProfileDir, 25);
+      const summary = summariseProfiles(cpuProfileDir, 30, oursWindows);
       writeFileSync(resolve(RESULTS, `profile-ours-${workload}.md`), summary);
       log(summary);
     }

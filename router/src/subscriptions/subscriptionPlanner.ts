@@ -30,6 +30,11 @@ export class SubscriptionPlanner {
     this.planner = new QueryPlanner(supergraph);
   }
 
+  /** A plan for any operation, uncached: callers cache it with what they derived from it. */
+  planQuery(document: DocumentNode, operationName: string | undefined): QueryPlan {
+    return this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
+  }
+
   plan(document: DocumentNode, operationName: string | undefined, cacheKey: string): SubscriptionPlan {
     let queryPlan = this.cache.get(cacheKey);
     if (!queryPlan) {

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import type { BenchOperation, WorkloadSetup } from '../harness';
-import { freePort, graphqlAnswers, startPinned } from '../processes';
+import { freePort, graphqlAnswers, startPinned, startReplayProxyProcess } from '../processes';
 import { launchRouters, type RouterLaunch } from '../routersUnderTest';
 import { GUILD_SUBGRAPH_NAMES, GUILD_SUBGRAPHS } from './subgraphs';
 
@@ -102,22 +102,12 @@ export async function setUpWorkloadB(options: {
     stops.push(() => subgraphs.stop());
     await subgraphs.waitUntilReady(graphqlAnswers(`http://127.0.0.1:${subgraphPort}/accounts`));
 
-    const proxyPort = await freePort();
-    const proxyUrl = `http://127.0.0.1:${proxyPort}`;
-    const proxy = startPinned({
-      name: 'proxy',
-      core: options.serviceCore,
-      nodeArgs: [
-        resolve(__dirname, '..', 'replayProxy.js'),
-        JSON.stringify({
-          port: proxyPort,
-          mode: options.mode,
-          targets: Object.fromEntries(GUILD_SUBGRAPH_NAMES.map((name) => [name, `http://127.0.0.1:${subgraphPort}/${name}`])),
-        }),
-      ],
+    const proxy = await startReplayProxyProcess(options.serviceCore, {
+      mode: options.mode,
+      targets: Object.fromEntries(GUILD_SUBGRAPH_NAMES.map((name) => [name, `http://127.0.0.1:${subgraphPort}/${name}`])),
     });
-    stops.push(() => proxy.stop());
-    await proxy.waitUntilReady(async () => (await fetch(`${proxyUrl}/__bench/stats`)).ok);
+    stops.push(() => proxy.process.stop());
+    const proxyUrl = proxy.url;
 
     mkdirSync(options.workDir, { recursive: true });
     const supergraphPath = resolve(options.workDir, 'guild-supergraph.graphql');

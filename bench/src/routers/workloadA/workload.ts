@@ -1,0 +1,224 @@
+/**
+ * Workload A: our own supergraph on the real subgraphs (own processes, own databases), bulk
+ * seeded with fixed data, behind the replay proxy. Operations: a one-subgraph lookup, 20
+ * bookings with listing, guest and invoice, 50 listings with their bookings and guests,
+ * createBooking on distinct slots, and a never-seen operation per request.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { dropDatabases, ensureDatabases, startEmbeddedPostgres, startRedisServer } from '@booking/infra';
+import { delegateEnforcedSecurityFeatures } from '@booking/router/dist/liveSupergraph';
+import { signViewerHeaders } from '@booking/runtime';
+import type { BenchOperation, WorkloadSetup } from '../harness';
+import { NOVEL_MARKER } from '../operations';
+import { freePort, graphqlAnswers, startPinned, startReplayProxyProcess } from '../processes';
+import { launchRouters, ROOT } from '../routersUnderTest';
+import { seedWorkloadA, type SeedSize } from './seed';
+
+const SUBGRAPHS = ['accounts', 'catalog', 'bookings', 'billing'] as const;
+type Subgraph = (typeof SUBGRAPHS)[number];
+
+export const SEED_SIZE: SeedSize = { guests: 200, hosts: 50, listings: 2_000, bookings: 20_000 };
+
+const LOOKUP = `query ListingLookup($id: ID!) {
+  listing(id: $id) { id title city capacity pricePerNight { amount currency } }
+}`;
+
+const BOOKINGS_20 = `query TwentyBookings {
+  bookings(first: 20) {
+    edges {
+      node {
+        id status startsAt endsAt
+        listing { id title city }
+        guest { id displayName }
+        invoice { id status amount { amount currency } }
+      }
+    }
+  }
+}`;
+
+const LISTINGS_WIDE = `query ListingsWithBookings {
+  listings(first: 50) {
+    edges { node { id title bookings { id status guest { id displayName } } } }
+  }
+}`;
+
+const CREATE_BOOKING = `mutation CreateBooking($input: CreateBookingInput!) {
+  createBooking(input: $input) { id status }
+}`;
+
+/** A different alias per request: no router has planned it before. */
+const NOVEL = `query Novel_${NOVEL_MARKER} {
+  bookings(first: 5) { edges { node { ${NOVEL_MARKER}: id status listing { title } guest { displayName } } } }
+}`;
+
+interface TokenClaims {
+  sub: string;
+  role?: string;
+  scope?: string;
+}
+
+function claimsOf(token: string): TokenClaims {
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as TokenClaims;
+}
+
+/** Points every subgraph of the committed supergraph at the proxy; the routers all read this file. */
+function benchSupergraph(proxyUrl: string): string {
+  const committed = readFileSync(resolve(ROOT, 'schema', 'supergraph.graphql'), 'utf8');
+  const pointed = committed.replace(/@join__graph\(name: "([^"]+)", url: "[^"]*"\)/g, (_match, name: string) => `@join__graph(name: "${name}", url: "${proxyUrl}/${name}")`);
+  // The peers cannot enforce @authenticated / @requiresScopes and refuse `for: SECURITY` links
+  // they do not know; ours enforces them from the directives either way.
+  return delegateEnforcedSecurityFeatures(pointed);
+}
+
+export async function setUpWorkloadA(options: {
+  routerCore: number;
+  serviceCore: number;
+  mode: 'replay' | 'live';
+  workDir: string;
+  cpuProfileDir?: string;
+}): Promise<WorkloadSetup> {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step();
+  };
+  const log = (line: string) => process.stdout.write(`  ${line}\n`);
+  try {
+    let adminUrl = process.env.DATABASE_URL;
+    if (!adminUrl) {
+      const postgres = await startEmbeddedPostgres({ dataDir: resolve(ROOT, '.data', 'bench-postgres'), port: await freePort(), log: () => undefined });
+      stops.push(() => postgres.stop());
+      adminUrl = postgres.adminUrl;
+    }
+    let redisUrl = process.env.REDIS_URL;
+    if (!redisUrl) {
+      const redis = await startRedisServer({ port: await freePort(), dir: resolve(ROOT, '.data', 'bench-redis'), appendOnly: false });
+      stops.push(() => redis.stop());
+      redisUrl = redis.url;
+    }
+    const prefix = `bench_${randomBytes(3).toString('hex')}_`;
+    const names = SUBGRAPHS.map((name) => `${prefix}${name}`);
+    const databases = await ensureDatabases(adminUrl, names);
+    const admin = adminUrl;
+    stops.push(() => dropDatabases(admin, names));
+
+    const secret = randomBytes(32).toString('hex');
+    const ports = Object.fromEntries(await Promise.all(SUBGRAPHS.map(async (name) => [name, await freePort()] as const))) as Record<Subgraph, number>;
+    const subgraphUrl = (name: Subgraph) => `http://127.0.0.1:${ports[name]}/graphql`;
+    for (const name of SUBGRAPHS) {
+      const service = startPinned({
+        name,
+        core: options.serviceCore,
+        nodeArgs: [resolve(ROOT, 'subgraphs', name, 'dist', 'src', 'main.js')],
+        env: {
+          PORT: String(ports[name]),
+          HOST: '127.0.0.1',
+          [`${name.toUpperCase()}_DATABASE_URL`]: databases[`${prefix}${name}`],
+          ROUTER_SIGNING_SECRET: secret,
+          REDIS_URL: redisUrl,
+          EVENT_KEY_PREFIX: `${prefix}:`,
+          SEED_DEMO: 'true',
+          LOG_LEVEL: 'warn',
+          NODE_ENV: 'production',
+          ACCESS_TOKEN_TTL_SECONDS: '14400',
+        },
+      });
+      stops.push(() => service.stop());
+      await service.waitUntilReady(async () => (await fetch(`http://127.0.0.1:${ports[name]}/ready`)).ok);
+    }
+    const seededAt = Date.now();
+    const seeded = await seedWorkloadA(
+      Object.fromEntries(SUBGRAPHS.map((name) => [name, databases[`${prefix}${name}`] as string])) as Record<Subgraph, string>,
+      SEED_SIZE,
+    );
+    log(`seeded ${SEED_SIZE.listings} listings and ${seeded.bookingCount} bookings in ${((Date.now() - seededAt) / 1000).toFixed(1)} s`);
+
+    // Sign in first to learn who the bench viewer is; the proxy signs the peers' requests as them.
+    const login = await fetch(subgraphUrl('accounts'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signViewerHeaders(secret, null) },
+      body: JSON.stringify({
+        query: 'mutation($input: LoginInput!) { login(input: $input) { accessToken } }',
+        variables: { input: { email: seeded.adminEmail, password: seeded.adminPassword } },
+      }),
+    });
+    const token = ((await login.json()) as { data?: { login?: { accessToken?: string } } }).data?.login?.accessToken;
+    if (!token) throw new Error('the bench admin could not sign in');
+    const claims = claimsOf(token);
+    const proxy = await startReplayProxyProcess(options.serviceCore, {
+      mode: options.mode,
+      targets: Object.fromEntries(SUBGRAPHS.map((name) => [name, subgraphUrl(name)])),
+      signingSecret: secret,
+      viewer: { userId: claims.sub, role: claims.role ?? '', scopes: (claims.scope ?? '').split(' ').filter(Boolean) },
+    });
+    stops.push(() => proxy.process.stop());
+    const proxyUrl = proxy.url;
+
+    mkdirSync(options.workDir, { recursive: true });
+    const supergraphPath = resolve(options.workDir, 'booking-supergraph.graphql');
+    writeFileSync(supergraphPath, benchSupergraph(proxyUrl));
+    const routers = await launchRouters({
+      supergraphPath,
+      core: options.routerCore,
+      cpuProfileDir: options.cpuProfileDir,
+      oursEnv: { ROUTER_SIGNING_SECRET: secret, JWKS_URL: `http://127.0.0.1:${ports.accounts}/.well-known/jwks.json` },
+    });
+    stops.push(async () => {
+      await Promise.all(routers.map((router) => router.stop()));
+    });
+    await Promise.all(routers.map((router) => graphqlAnswers(router.url)()));
+
+    const headers = { authorization: `Bearer ${token}` };
+    const fixed = (query: string, variables?: Record<string, unknown>) => ({ kind: 'fixed' as const, json: JSON.stringify({ query, variables }) });
+    const operations: BenchOperation[] = [
+      { id: 'lookup', title: 'one-subgraph lookup: a listing by id (catalog only)', body: fixed(LOOKUP, { id: seeded.listingIds[7] }), headers, floor: true },
+      {
+        id: 'lookup-latency',
+        title: 'the same lookup one request at a time: latency the router adds over the subgraph (floor)',
+        body: fixed(LOOKUP, { id: seeded.listingIds[7] }),
+        headers,
+        floor: true,
+        sequential: true,
+      },
+      { id: 'bookings20', title: '20 bookings with listing, guest and invoice (four subgraphs)', body: fixed(BOOKINGS_20), headers, floor: false },
+      {
+        id: 'listings50',
+        title: '50 listings → their bookings → each guest (catalog → bookings → accounts)',
+        body: fixed(LISTINGS_WIDE),
+        headers,
+        floor: false,
+      },
+      {
+        id: 'createBooking',
+        title: 'createBooking on a distinct free slot per request (always live: mutations are never replayed)',
+        body: { kind: 'createBooking', query: CREATE_BOOKING, listingIds: seeded.listingIds, slotBase: 0 },
+        headers,
+        floor: false,
+      },
+      {
+        id: 'novel',
+        title: 'a never-seen operation per request (planning cost; its subgraph requests are new too, so they go live)',
+        body: { kind: 'novel', queryTemplate: NOVEL, runId: randomBytes(3).toString('hex') },
+        headers,
+        floor: false,
+      },
+    ];
+    return {
+      id: 'A',
+      title: 'Workload A: booking-supergraph (accounts, catalog, bookings, billing on PostgreSQL)',
+      proxyUrl,
+      routers,
+      operations,
+      facts: {
+        data: `${SEED_SIZE.guests} guests, ${SEED_SIZE.hosts} hosts, ${SEED_SIZE.listings} listings, ${seeded.bookingCount} bookings with invoices`,
+        viewer: `admin (${seeded.adminEmail}); peers reach the subgraphs as the same viewer, signed by the proxy`,
+        mode: options.mode,
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,281 @@
+import type { FetchNode, PlanNode, QueryPlan, QueryPlanSelectionNode } from '@apollo/query-planner';
+import type { GraphQLSchema } from 'graphql';
+import { isAbstractType } from 'graphql';
+import type { ResponseError, ResponsePath } from './responseError';
+import type { SubgraphClient, SubgraphError } from './subgraphClient';
+
+type JsonObject = Record<string, unknown>;
+
+/** What one request brings to plan execution. */
+export interface ExecutionRequest {
+  readonly variables: Readonly<Record<string, unknown>>;
+  /** Signed identity headers, made once per request and sent with every subgraph call. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface PlanRuntime {
+  readonly client: SubgraphClient;
+  readonly subgraphUrls: Readonly<Record<string, string>>;
+  /** The supergraph schema: entity type conditions in `requires` are checked against it. */
+  readonly supergraphSchema: GraphQLSchema;
+}
+
+/**
+ * The part of a plan we execute ourselves: sequences, parallel groups, conditions, fetches and
+ * flattened entity fetches without data rewrites. Anything else (@defer, rewrites for
+ * @interfaceObject or @context, type-conditioned paths) is served by @apollo/gateway.
+ */
+export function isExecutablePlan(node: PlanNode | undefined): boolean {
+  if (!node) return true;
+  switch (node.kind) {
+    case 'Sequence':
+    case 'Parallel':
+      return node.nodes.every(isExecutablePlan);
+    case 'Condition':
+      return isExecutablePlan(node.ifClause) && isExecutablePlan(node.elseClause);
+    case 'Flatten':
+      return node.path.every((element) => typeof element === 'string' && !element.includes('|') && !element.startsWith('...')) && isExecutablePlan(node.node);
+    case 'Fetch':
+      return !node.inputRewrites?.length && !node.outputRewrites?.length && !node.contextRewrites?.length && !node.hasDefers;
+    default:
+      return false;
+  }
+}
+
+/** Merges a subgraph's answer into what earlier fetches produced for the same object. */
+function mergeInto(target: JsonObject, source: JsonObject): void {
+  for (const key of Object.keys(source)) {
+    if (key === '__proto__') continue;
+    const incoming = source[key];
+    const existing = target[key];
+    if (existing !== null && typeof existing === 'object' && incoming !== null && typeof incoming === 'object') {
+      if (Array.isArray(existing) && Array.isArray(incoming)) {
+        const length = Math.min(existing.length, incoming.length);
+        for (let index = 0; index < length; index += 1) {
+          const left = existing[index] as unknown;
+          const right = incoming[index] as unknown;
+          if (left !== null && typeof left === 'object' && right !== null && typeof right === 'object') mergeInto(left as JsonObject, right as JsonObject);
+          else if (left === undefined) existing[index] = right;
+        }
+      } else if (!Array.isArray(existing) && !Array.isArray(incoming)) {
+        mergeInto(existing as JsonObject, incoming as JsonObject);
+      }
+    } else if (existing === undefined || existing === null) {
+      target[key] = incoming;
+    }
+  }
+}
+
+/** The objects at a flatten path (`@` steps into lists), skipping nulls, with their response paths. */
+function collectAt(
+  value: unknown,
+  path: readonly (string | number)[],
+  step: number,
+  at: ResponsePath,
+  objects: JsonObject[],
+  paths: ResponsePath[] | null,
+): void {
+  if (value === null || value === undefined) return;
+  if (step === path.length) {
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => collectAt(item, path, step, paths ? [...at, index] : at, objects, paths));
+    } else if (typeof value === 'object') {
+      objects.push(value as JsonObject);
+      paths?.push(at);
+    }
+    return;
+  }
+  const element = path[step] as string;
+  if (element === '@') {
+    if (!Array.isArray(value)) return;
+    value.forEach((item, index) => collectAt(item, path, step + 1, paths ? [...at, index] : at, objects, paths));
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => collectAt(item, path, step, paths ? [...at, index] : at, objects, paths));
+    return;
+  }
+  collectAt((value as JsonObject)[element], path, step + 1, paths ? [...at, element] : at, objects, paths);
+}
+
+function typeMatches(schema: GraphQLSchema, typename: unknown, condition: string): boolean {
+  if (typename === condition) return true;
+  if (typeof typename !== 'string') return false;
+  const abstract = schema.getType(condition);
+  const concrete = schema.getType(typename);
+  return !!abstract && !!concrete && isAbstractType(abstract) && 'getFields' in concrete && schema.isSubType(abstract, concrete as never);
+}
+
+/** The representation `requires` asks for, or null when the entity lacks a required field. */
+function representationOf(schema: GraphQLSchema, source: JsonObject, selections: readonly QueryPlanSelectionNode[]): JsonObject | null {
+  const result: JsonObject = {};
+  for (const selection of selections) {
+    if (selection.kind === 'Field') {
+      const name = selection.alias ?? selection.name;
+      const value = source[name];
+      if (value === undefined) return null;
+      if (selection.selections && value !== null) {
+        if (Array.isArray(value)) {
+          result[name] = value.map((item: unknown) =>
+            item !== null && typeof item === 'object' ? representationOf(schema, item as JsonObject, selection.selections ?? []) : item,
+          );
+        } else {
+          result[name] = representationOf(schema, value as JsonObject, selection.selections);
+        }
+      } else {
+        result[name] = value;
+      }
+    } else if (!selection.typeCondition || typeMatches(schema, source.__typename, selection.typeCondition)) {
+      const inner = representationOf(schema, source, selection.selections);
+      if (inner) Object.assign(result, inner);
+    }
+  }
+  return result;
+}
+
+function downstreamError(error: SubgraphError, serviceName: string, path: ResponsePath | undefined): ResponseError {
+  const code = error.extensions?.code;
+  return {
+    message: error.message || `Error while fetching subquery from service "${serviceName}"`,
+    ...(path ? { path } : {}),
+    extensions: { ...error.extensions, code: typeof code === 'string' ? code : 'DOWNSTREAM_SERVICE_ERROR', serviceName },
+  };
+}
+
+/**
+ * Executes a query plan against the subgraphs into one result tree. Entity representations are
+ * de-duplicated per fetch (the same product under ten reviews is asked for once), and errors
+ * are placed at the response path of the entity they concern, as @apollo/gateway does.
+ */
+export class PlanExecution {
+  readonly data: JsonObject = {};
+  readonly errors: ResponseError[] = [];
+
+  constructor(
+    private readonly runtime: PlanRuntime,
+    private readonly request: ExecutionRequest,
+    /** The variables with their defaults applied: @skip/@include conditions read these. */
+    private readonly coercedVariables: Readonly<Record<string, unknown>>,
+  ) {}
+
+  async run(node: QueryPlan['node']): Promise<void> {
+    if (node && node.kind !== 'Subscription') await this.execute(node, []);
+  }
+
+  private async execute(node: PlanNode, path: readonly (string | number)[]): Promise<void> {
+    switch (node.kind) {
+      case 'Sequence':
+        for (const child of node.nodes) await this.execute(child, path);
+        return;
+      case 'Parallel':
+        await Promise.all(node.nodes.map((child) => this.execute(child, path)));
+        return;
+      case 'Flatten':
+        return this.execute(node.node, [...path, ...node.path]);
+      case 'Condition': {
+        const branch = this.conditionHolds(node.condition) ? node.ifClause : node.elseClause;
+        if (branch) await this.execute(branch, path);
+        return;
+      }
+      case 'Fetch':
+        return this.fetch(node, path);
+      default:
+        throw new Error(`plan node ${node.kind} is not executed by the router's executor`);
+    }
+  }
+
+  private conditionHolds(variable: string): boolean {
+    return this.coercedVariables[variable] === true;
+  }
+
+  private variablesFor(fetch: FetchNode): JsonObject {
+    const variables: JsonObject = {};
+    for (const name of fetch.variableUsages ?? []) {
+      const value = this.request.variables[name];
+      if (value !== undefined) variables[name] = value;
+    }
+    return variables;
+  }
+
+  private async fetch(fetch: FetchNode, path: readonly (string | number)[]): Promise<void> {
+    const url = this.runtime.subgraphUrls[fetch.serviceName];
+    const entities: JsonObject[] = [];
+    collectAt(this.data, path, 0, [], entities, null);
+    if (entities.length === 0) return;
+    if (!url) {
+      this.errors.push({ message: `No URL for subgraph "${fetch.serviceName}"`, extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: fetch.serviceName } });
+      return;
+    }
+    const variables = this.variablesFor(fetch);
+
+    if (!fetch.requires) {
+      const answer = await this.send(fetch, url, variables);
+      if (answer.kind === 'failed') return void this.errors.push(answer.error);
+      for (const error of answer.errors) {
+        this.errors.push(downstreamError(error, fetch.serviceName, error.path ? [...path.filter((step) => step !== '@'), ...error.path] : undefined));
+      }
+      if (answer.data) for (const entity of entities) mergeInto(entity, answer.data);
+      return;
+    }
+
+    // One representation per distinct entity; each entity remembers which one is its own.
+    const representations: JsonObject[] = [];
+    const slotOf = new Map<string, number>();
+    const entitySlots = new Int32Array(entities.length).fill(-1);
+    entities.forEach((entity, index) => {
+      const representation = representationOf(this.runtime.supergraphSchema, entity, fetch.requires ?? []);
+      if (!representation || !representation.__typename) return;
+      const key = JSON.stringify(representation);
+      let slot = slotOf.get(key);
+      if (slot === undefined) {
+        slot = representations.length;
+        representations.push(representation);
+        slotOf.set(key, slot);
+      }
+      entitySlots[index] = slot;
+    });
+    if (representations.length === 0) return;
+    const answer = await this.send(fetch, url, { ...variables, representations });
+    if (answer.kind === 'failed') return void this.errors.push(answer.error);
+    const received = answer.data?._entities;
+    if (answer.errors.length > 0) this.entityErrors(fetch.serviceName, answer.errors, path, entitySlots);
+    if (!Array.isArray(received)) {
+      if (answer.errors.length === 0) this.errors.push(downstreamError({ message: 'Expected "data._entities" in response to be an array' }, fetch.serviceName, undefined));
+      return;
+    }
+    if (received.length !== representations.length) {
+      this.errors.push(downstreamError({ message: `Expected "data._entities" to contain ${representations.length} elements` }, fetch.serviceName, undefined));
+      return;
+    }
+    entities.forEach((entity, index) => {
+      const slot = entitySlots[index] as number;
+      const value = slot < 0 ? null : (received[slot] as JsonObject | null);
+      if (value === null || typeof value !== 'object') return;
+      if (value.__typename === undefined) value.__typename = entity.__typename;
+      mergeInto(entity, value);
+    });
+  }
+
+  /** `_entities` errors point at a representation; the client is told the entity's own path. */
+  private entityErrors(serviceName: string, errors: readonly SubgraphError[], path: readonly (string | number)[], entitySlots: Int32Array): void {
+    const objects: JsonObject[] = [];
+    const paths: ResponsePath[] = [];
+    collectAt(this.data, path, 0, [], objects, paths);
+    for (const error of errors) {
+      const slot = error.path?.[1];
+      let at: ResponsePath | undefined;
+      if (error.path && error.path[0] === '_entities' && typeof slot === 'number') {
+        const entityIndex = entitySlots.indexOf(slot);
+        at = entityIndex >= 0 ? [...(paths[entityIndex] ?? []), ...error.path.slice(2)] : undefined;
+      } else if (error.path) {
+        at = [...error.path];
+      }
+      this.errors.push(downstreamError(error, serviceName, at));
+    }
+  }
+
+  private send(fetch: FetchNode, url: string, variables: JsonObject) {
+    const body = JSON.stringify({ query: fetch.operation, variables, operationName: fetch.operationName });
+    return this.runtime.client.send(fetch.serviceName, url, body, this.request.headers);
+  }
+}

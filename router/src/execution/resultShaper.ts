@@ -1,0 +1,271 @@
+import {
+  getNamedType,
+  GraphQLEnumType,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLScalarType,
+  isAbstractType,
+  isObjectType,
+  Kind,
+  valueFromAST,
+  GraphQLBoolean,
+  type DirectiveNode,
+  type FragmentDefinitionNode,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
+import type { ResponseError, ResponsePath } from './responseError';
+
+/** Thrown while compiling an operation the shaper cannot serve; the gateway then serves it. */
+export class UnsupportedOperation extends Error {}
+
+/** A variable-driven @skip / @include: the field stays when `variable` equals `keepWhen`. */
+interface Condition {
+  readonly variable: string;
+  readonly keepWhen: boolean;
+}
+
+interface ShapedField {
+  readonly responseName: string;
+  readonly parentType: string;
+  readonly isTypename: boolean;
+  readonly type: GraphQLOutputType;
+  readonly child: SelectionShape | null;
+  readonly conditions: readonly Condition[];
+}
+
+type JsonObject = Record<string, unknown>;
+
+/**
+ * The response shape of one selection, per possible runtime type, compiled once per operation:
+ * at request time shaping is a walk over precomputed field lists, no AST in sight.
+ */
+class SelectionShape {
+  readonly byType = new Map<string, readonly ShapedField[]>();
+
+  constructor(
+    private readonly compiler: ShapeCompiler,
+    private readonly selectionSets: readonly SelectionSetNode[],
+    possibleTypes: readonly GraphQLObjectType[],
+    depth: number,
+  ) {
+    if (depth > 64) throw new UnsupportedOperation('operation nested too deeply to precompile');
+    for (const type of possibleTypes) this.byType.set(type.name, this.collect(type, depth));
+  }
+
+  private collect(type: GraphQLObjectType, depth: number): ShapedField[] {
+    const grouped = new Map<string, { fieldName: string; sets: SelectionSetNode[]; conditions: string }>();
+    const conditionsOf = new Map<string, readonly Condition[]>();
+    const visit = (selectionSet: SelectionSetNode, inherited: readonly Condition[], seenFragments: Set<string>) => {
+      for (const selection of selectionSet.selections) {
+        const own = this.compiler.conditions(selection.directives);
+        if (own === 'skip') continue;
+        const conditions = [...inherited, ...own];
+        if (selection.kind === Kind.FIELD) {
+          const responseName = selection.alias?.value ?? selection.name.value;
+          const key = JSON.stringify(conditions);
+          const entry = grouped.get(responseName);
+          if (entry) {
+            if (entry.conditions !== key) throw new UnsupportedOperation('one response key under different @skip/@include conditions');
+            if (selection.selectionSet) entry.sets.push(selection.selectionSet);
+          } else {
+            grouped.set(responseName, { fieldName: selection.name.value, sets: selection.selectionSet ? [selection.selectionSet] : [], conditions: key });
+            conditionsOf.set(responseName, conditions);
+          }
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          if (!selection.typeCondition || this.compiler.applies(selection.typeCondition.name.value, type)) {
+            visit(selection.selectionSet, conditions, seenFragments);
+          }
+        } else {
+          const name = selection.name.value;
+          const fragment = this.compiler.fragments[name];
+          if (!fragment || seenFragments.has(name)) continue;
+          if (this.compiler.applies(fragment.typeCondition.name.value, type)) {
+            visit(fragment.selectionSet, conditions, new Set([...seenFragments, name]));
+          }
+        }
+      }
+    };
+    for (const selectionSet of this.selectionSets) visit(selectionSet, [], new Set());
+
+    const fields = type.getFields();
+    return [...grouped].map(([responseName, entry]) => {
+      if (entry.fieldName === '__schema' || entry.fieldName === '__type') throw new UnsupportedOperation('introspection');
+      const isTypename = entry.fieldName === '__typename';
+      const definition = fields[entry.fieldName];
+      if (!isTypename && !definition) throw new UnsupportedOperation(`unknown field ${type.name}.${entry.fieldName}`);
+      const fieldType = definition?.type ?? new GraphQLNonNull(this.compiler.schema.getType('String') as GraphQLScalarType);
+      const named = getNamedType(fieldType);
+      let child: SelectionShape | null = null;
+      if (!isTypename && entry.sets.length > 0) {
+        const possible = isAbstractType(named) ? this.compiler.schema.getPossibleTypes(named) : isObjectType(named) ? [named] : [];
+        child = new SelectionShape(this.compiler, entry.sets, possible, depth + 1);
+      }
+      return { responseName, parentType: type.name, isTypename, type: fieldType, child, conditions: conditionsOf.get(responseName) ?? [] };
+    });
+  }
+}
+
+class ShapeCompiler {
+  constructor(
+    readonly schema: GraphQLSchema,
+    readonly fragments: Readonly<Record<string, FragmentDefinitionNode>>,
+  ) {}
+
+  applies(condition: string, type: GraphQLObjectType): boolean {
+    if (condition === type.name) return true;
+    const conditionType = this.schema.getType(condition);
+    return !!conditionType && isAbstractType(conditionType) && this.schema.isSubType(conditionType, type);
+  }
+
+  /** Literal @skip/@include are decided now ('skip' drops the selection); variables at request time. */
+  conditions(directives: readonly DirectiveNode[] | undefined): readonly Condition[] | 'skip' {
+    const found: Condition[] = [];
+    for (const directive of directives ?? []) {
+      const name = directive.name.value;
+      if (name !== 'skip' && name !== 'include') continue;
+      const argument = directive.arguments?.find((arg) => arg.name.value === 'if');
+      if (!argument) continue;
+      const keepWhen = name === 'include';
+      if (argument.value.kind === Kind.VARIABLE) {
+        found.push({ variable: argument.value.name.value, keepWhen });
+      } else if (valueFromAST(argument.value, GraphQLBoolean) !== keepWhen) {
+        return 'skip';
+      }
+    }
+    return found;
+  }
+}
+
+/** Is `value` a valid serialised value of this leaf type, as a subgraph must send it? */
+function validLeaf(type: GraphQLScalarType | GraphQLEnumType, value: unknown): boolean {
+  if (type instanceof GraphQLEnumType) return typeof value === 'string' && type.getValue(value) !== undefined;
+  switch (type.name) {
+    case 'Int':
+      return typeof value === 'number' && Number.isInteger(value) && value <= 2147483647 && value >= -2147483648;
+    case 'Float':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'String':
+      return typeof value === 'string';
+    case 'Boolean':
+      return typeof value === 'boolean';
+    case 'ID':
+      return typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value));
+    default:
+      return true;
+  }
+}
+
+/**
+ * Turns the merged subgraph data into the response the operation asked for: only requested
+ * fields, in order, under their aliases, with `__typename`, type conditions, @skip/@include,
+ * and null propagation for non-null fields, as @apollo/gateway's post-processing does.
+ */
+export class ResultShaper {
+  private readonly root: SelectionShape;
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly rootType: GraphQLObjectType,
+    selectionSet: SelectionSetNode,
+    fragments: Readonly<Record<string, FragmentDefinitionNode>>,
+  ) {
+    this.root = new SelectionShape(new ShapeCompiler(schema, fragments), [selectionSet], [rootType], 0);
+  }
+
+  shape(input: JsonObject, variables: Readonly<Record<string, unknown>>): { data: JsonObject | null; errors: ResponseError[] } {
+    const run = new ShapingRun(this.schema, variables);
+    const data = run.object(this.root, this.rootType, input, []);
+    return { data: data ?? null, errors: run.errors };
+  }
+}
+
+/** `undefined` from these methods means "null because of an error already reported". */
+class ShapingRun {
+  readonly errors: ResponseError[] = [];
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly variables: Readonly<Record<string, unknown>>,
+  ) {}
+
+  private keeps(conditions: readonly Condition[]): boolean {
+    return conditions.every((condition) => (this.variables[condition.variable] === true) === condition.keepWhen);
+  }
+
+  object(shape: SelectionShape, type: GraphQLObjectType, input: JsonObject, path: ResponsePath): JsonObject | undefined {
+    const fields = shape.byType.get(type.name) ?? [];
+    const output: JsonObject = {};
+    for (const field of fields) {
+      if (field.conditions.length > 0 && !this.keeps(field.conditions)) continue;
+      if (field.isTypename) {
+        output[field.responseName] = type.name;
+        continue;
+      }
+      path.push(field.responseName);
+      const value = this.complete(field, field.type, field.child, input[field.responseName] ?? null, path);
+      path.pop();
+      if (value === undefined) {
+        if (field.type instanceof GraphQLNonNull) return undefined;
+        output[field.responseName] = null;
+      } else {
+        output[field.responseName] = value;
+      }
+    }
+    return output;
+  }
+
+  private invalid(message: string, path: ResponsePath): undefined {
+    this.errors.push({ message, path: [...path], extensions: { code: 'INVALID_GRAPHQL' } });
+    return undefined;
+  }
+
+  private complete(field: ShapedField, type: GraphQLOutputType, child: SelectionShape | null, value: unknown, path: ResponsePath): unknown {
+    if (type instanceof GraphQLNonNull) {
+      const inner = this.complete(field, type.ofType as GraphQLOutputType, child, value, path);
+      if (inner === null) {
+        const last = path[path.length - 1];
+        const where = typeof last === 'number' ? `array element of type ${String(type.ofType)} at index ${last}` : `field ${field.parentType}.${String(last)}`;
+        return this.invalid(`Cannot return null for non-nullable ${where}.`, path);
+      }
+      return inner;
+    }
+    if (value === null) return null;
+    if (type instanceof GraphQLList) {
+      if (!Array.isArray(value)) return this.invalid(`Invalid non-list value found for field ${field.parentType}.${field.responseName}.`, path);
+      const itemType = type.ofType as GraphQLOutputType;
+      const items: unknown[] = new Array(value.length);
+      for (let index = 0; index < value.length; index += 1) {
+        path.push(index);
+        const item = this.complete(field, itemType, child, value[index] ?? null, path);
+        path.pop();
+        if (item === undefined) {
+          if (itemType instanceof GraphQLNonNull) return undefined;
+          items[index] = null;
+        } else {
+          items[index] = item;
+        }
+      }
+      return items;
+    }
+    if (child) {
+      if (typeof value !== 'object' || Array.isArray(value)) return this.invalid(`Invalid non-object value found for field ${field.parentType}.${field.responseName}.`, path);
+      const object = value as JsonObject;
+      const typename = object.__typename;
+      let runtime: GraphQLObjectType | undefined;
+      if (typeof typename === 'string') {
+        const found = this.schema.getType(typename);
+        runtime = isObjectType(found) && child.byType.has(found.name) ? found : undefined;
+      } else {
+        const named = getNamedType(type);
+        runtime = isObjectType(named) ? named : undefined;
+      }
+      if (!runtime) return this.invalid(`Invalid __typename found for object at field ${field.parentType}.${field.responseName}.`, path);
+      return this.object(child, runtime, object, path);
+    }
+    const leaf = getNamedType(type) as GraphQLScalarType | GraphQLEnumType;
+    return validLeaf(leaf, value) ? value : this.invalid(`Invalid value found for field ${field.parentType}.${field.responseName}.`, path);
+  }
+}

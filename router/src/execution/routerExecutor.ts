@@ -1,0 +1,118 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { signViewerHeaders, type Logger, type Viewer } from '@booking/runtime';
+import type { Session, TokenVerifier } from '../auth/tokenVerifier';
+import type { SupergraphState } from '../liveSupergraph';
+import { PlanExecution } from './planExecutor';
+import { PreparedOperations } from './preparedOperation';
+import type { ResponseError } from './responseError';
+import type { SubgraphClient } from './subgraphClient';
+
+export interface RouterExecutorOptions {
+  readonly current: () => SupergraphState;
+  readonly verifyToken: TokenVerifier;
+  readonly client: SubgraphClient;
+  readonly signingSecret: string;
+  readonly logger: Logger;
+}
+
+interface GraphQLRequestBody {
+  query: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+  extensions?: Record<string, unknown> | null;
+}
+
+function isPlainRequest(body: unknown): body is GraphQLRequestBody {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return false;
+  const candidate = body as Partial<GraphQLRequestBody>;
+  if (typeof candidate.query !== 'string') return false;
+  if (candidate.operationName != null && typeof candidate.operationName !== 'string') return false;
+  if (candidate.variables != null && (typeof candidate.variables !== 'object' || Array.isArray(candidate.variables))) return false;
+  // Persisted queries are Apollo Server's business.
+  return !(candidate.extensions && 'persistedQuery' in candidate.extensions);
+}
+
+/** Verified tokens, so a client's repeated requests cost one signature check per minute. */
+class SessionCache {
+  private readonly sessions = new Map<string, { session: Session; until: number }>();
+
+  async get(authorization: string | undefined, verify: TokenVerifier): Promise<Session | null | 'invalid'> {
+    if (!authorization) return null;
+    const now = Date.now();
+    const cached = this.sessions.get(authorization);
+    if (cached && cached.until > now) return cached.session;
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+    if (!match) return 'invalid';
+    let session: Session;
+    try {
+      session = await verify(match[1] as string);
+    } catch {
+      return 'invalid';
+    }
+    if (this.sessions.size >= 10_000) this.sessions.clear();
+    this.sessions.set(authorization, { session, until: Math.min(session.expiresAt, now + 60_000) });
+    return session;
+  }
+}
+
+function serialise(data: unknown, errors: readonly ResponseError[], valueCompletion: readonly ResponseError[]): string {
+  if (errors.length > 0) return JSON.stringify({ errors, data });
+  if (valueCompletion.length > 0) return JSON.stringify({ data, extensions: { valueCompletion } });
+  return JSON.stringify({ data });
+}
+
+/**
+ * The router's own executor for queries and mutations: prepared operations, the gateway's
+ * planner, plan execution over undici, and precompiled result shaping. `handle` answers
+ * false (before anything is sent anywhere) for what it leaves to the Apollo Server + gateway
+ * pipeline: GET, persisted queries, syntax or validation errors, wrong variables, bad tokens,
+ * introspection, subscriptions, and plans with @defer or data rewrites. Those are rare,
+ * and that pipeline words their errors as clients expect.
+ */
+export function createRouterExecutor(options: RouterExecutorOptions) {
+  const sessions = new SessionCache();
+  let prepared: PreparedOperations | undefined;
+  const preparedFor = (state: SupergraphState) => {
+    if (prepared?.state !== state) prepared = new PreparedOperations(state);
+    return prepared;
+  };
+
+  return async (request: IncomingMessage, response: ServerResponse, body: unknown): Promise<boolean> => {
+    if (!isPlainRequest(body)) return false;
+    const state = options.current();
+    const operation = preparedFor(state).get(body.query, body.operationName ?? undefined);
+    if (typeof operation === 'string') return false;
+    const rawVariables = body.variables ?? {};
+    const variables = operation.coerceVariables(state, rawVariables);
+    if (!variables) return false;
+    const session = await sessions.get(request.headers.authorization, options.verifyToken);
+    if (session === 'invalid') return false;
+    const viewer: Viewer | null = session?.viewer ?? null;
+    const executable = operation.executableFor(state, viewer);
+    if (executable.kind === 'gateway') return false;
+
+    let payload: string;
+    if (executable.kind === 'denied') {
+      payload = serialise(null, executable.errors, []);
+    } else {
+      try {
+        const execution = new PlanExecution(
+          { client: options.client, subgraphUrls: state.subgraphUrls, supergraphSchema: state.planner.supergraphSchema },
+          { variables: rawVariables, headers: signViewerHeaders(options.signingSecret, viewer) },
+          variables,
+        );
+        await execution.run(executable.plan.node);
+        const shaped = executable.shaper.shape(execution.data, variables);
+        const errors = [...executable.accessErrors, ...execution.errors];
+        payload = serialise(shaped.data, errors, errors.length === 0 ? shaped.errors : []);
+      } catch (error) {
+        // Never retried through the gateway: a mutation may already have run.
+        options.logger.error({ err: error }, 'query plan execution failed');
+        payload = serialise(null, [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], []);
+      }
+    }
+    response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+    response.end(payload);
+    return true;
+  };
+}

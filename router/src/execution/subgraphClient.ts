@@ -1,0 +1,85 @@
+import { Agent, request, errors as undiciErrors } from 'undici';
+import type { ResponseError } from './responseError';
+
+/** What a subgraph answered: its GraphQL response, or why there is none. */
+export type SubgraphAnswer =
+  | { readonly kind: 'response'; readonly data: Record<string, unknown> | null; readonly errors: readonly SubgraphError[] }
+  | { readonly kind: 'failed'; readonly error: ResponseError };
+
+export interface SubgraphError {
+  readonly message?: string;
+  readonly path?: readonly (string | number)[];
+  readonly extensions?: Readonly<Record<string, unknown>>;
+}
+
+interface GraphQLBody {
+  data?: Record<string, unknown> | null;
+  errors?: SubgraphError[];
+}
+
+function failure(serviceName: string, code: string, message: string, extra: Record<string, unknown> = {}): SubgraphAnswer {
+  return { kind: 'failed', error: { message, extensions: { code, serviceName, ...extra } } };
+}
+
+function causeOf(error: unknown): string {
+  const withCause = error as { code?: unknown; cause?: { code?: unknown; message?: unknown }; message?: unknown };
+  if (typeof withCause.cause?.code === 'string') return withCause.cause.code;
+  if (typeof withCause.code === 'string') return withCause.code;
+  return typeof withCause.message === 'string' ? withCause.message : String(error);
+}
+
+/**
+ * The router's HTTP client for subgraph queries: undici's `request` on one keep-alive pool
+ * (no WHATWG Request/Response/Headers objects per call), a deadline for the response headers
+ * and for each body gap, and every failure turned into a coded error that names the subgraph.
+ */
+export class SubgraphClient {
+  private readonly agent: Agent;
+
+  constructor(private readonly timeoutMs: number) {
+    this.agent = new Agent({
+      keepAliveTimeout: 30_000,
+      connections: 128,
+      pipelining: 1,
+      connectTimeout: Math.min(timeoutMs, 5_000),
+    });
+  }
+
+  async send(serviceName: string, url: string, body: string, headers: Readonly<Record<string, string>>): Promise<SubgraphAnswer> {
+    let statusCode: number;
+    let text: string;
+    try {
+      const response = await request(url, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json', accept: 'application/json' },
+        body,
+        dispatcher: this.agent,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+      statusCode = response.statusCode;
+      text = await response.body.text();
+    } catch (error) {
+      if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+        return failure(serviceName, 'SUBGRAPH_TIMEOUT', `Subgraph "${serviceName}" did not answer in time`);
+      }
+      return failure(serviceName, 'SUBGRAPH_UNAVAILABLE', `Subgraph "${serviceName}" is unavailable: ${causeOf(error)}`);
+    }
+    let parsed: GraphQLBody | undefined;
+    try {
+      parsed = JSON.parse(text) as GraphQLBody;
+    } catch {
+      parsed = undefined;
+    }
+    const isGraphQL = parsed !== undefined && parsed !== null && typeof parsed === 'object' && ('data' in parsed || Array.isArray(parsed.errors));
+    if (statusCode >= 200 && statusCode < 300 && isGraphQL) {
+      return { kind: 'response', data: parsed?.data ?? null, errors: parsed?.errors ?? [] };
+    }
+    // A non-2xx answer counts as a failure of the whole fetch, with its status.
+    return failure(serviceName, 'SUBGRAPH_HTTP_ERROR', `Subgraph "${serviceName}" answered HTTP ${statusCode}`, { status: statusCode });
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}

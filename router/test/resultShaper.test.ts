@@ -1,0 +1,65 @@
+import { buildSchema, parse, type GraphQLObjectType, type OperationDefinitionNode } from 'graphql';
+import { ResultShaper, UnsupportedOperation } from '../src/execution/resultShaper';
+
+const schema = buildSchema(`
+  type Query { shelf: Shelf, items: [Item!], thing: Thing }
+  type Shelf { id: ID!, label: String!, count: Int, kind: Kind }
+  enum Kind { WOOD METAL }
+  interface Thing { id: ID! }
+  type Book implements Thing { id: ID!, title: String }
+  type Lamp implements Thing { id: ID!, watts: Int }
+  type Item { id: ID!, thing: Thing! }
+`);
+
+function shaper(query: string): ResultShaper {
+  const document = parse(query);
+  const operation = document.definitions[0] as OperationDefinitionNode;
+  return new ResultShaper(schema, schema.getQueryType() as GraphQLObjectType, operation.selectionSet, {});
+}
+
+describe('ResultShaper', () => {
+  it('keeps only what was asked, in order, under aliases, with __typename', () => {
+    const shaped = shaper('{ s: shelf { __typename label id } }').shape({ s: { id: '1', label: 'top', count: 3, extra: true } }, {});
+    expect(JSON.stringify(shaped.data)).toBe('{"s":{"__typename":"Shelf","label":"top","id":"1"}}');
+    expect(shaped.errors).toEqual([]);
+  });
+
+  it('picks fields by the runtime type of an interface', () => {
+    const shaped = shaper('{ thing { id ... on Book { title } ... on Lamp { watts } } }').shape(
+      { thing: { __typename: 'Lamp', id: 'l1', watts: 40, title: 'not a book' } },
+      {},
+    );
+    expect(shaped.data).toEqual({ thing: { id: 'l1', watts: 40 } });
+  });
+
+  it('nulls the nearest nullable parent when a non-null field is null, and reports where', () => {
+    const shaped = shaper('{ shelf { id label } }').shape({ shelf: { id: '1', label: null } }, {});
+    expect(shaped.data).toEqual({ shelf: null });
+    expect(shaped.errors).toEqual([
+      { message: 'Cannot return null for non-nullable field Shelf.label.', path: ['shelf', 'label'], extensions: { code: 'INVALID_GRAPHQL' } },
+    ]);
+  });
+
+  it('nulls a whole list when a non-null item fails, once', () => {
+    const shaped = shaper('{ items { id thing { id } } }').shape({ items: [{ id: 'a', thing: { __typename: 'Book', id: 'b' } }, { id: 'c', thing: null }] }, {});
+    expect(shaped.data).toEqual({ items: null });
+    expect(shaped.errors.map((error) => error.path)).toEqual([['items', 1, 'thing']]);
+  });
+
+  it('turns leaf values of the wrong type into null with an error', () => {
+    const shaped = shaper('{ shelf { count kind } }').shape({ shelf: { count: 'three', kind: 'PLASTIC' } }, {});
+    expect(shaped.data).toEqual({ shelf: { count: null, kind: null } });
+    expect(shaped.errors.map((error) => error.message)).toEqual(['Invalid value found for field Shelf.count.', 'Invalid value found for field Shelf.kind.']);
+  });
+
+  it('applies @skip / @include from variables at request time', () => {
+    const compiled = shaper('query($more: Boolean!) { shelf { id count @include(if: $more) label @skip(if: true) } }');
+    const input = { shelf: { id: '1', count: 2, label: 'x' } };
+    expect(compiled.shape(input, { more: true }).data).toEqual({ shelf: { id: '1', count: 2 } });
+    expect(compiled.shape(input, { more: false }).data).toEqual({ shelf: { id: '1' } });
+  });
+
+  it('refuses what it does not shape (introspection), for the gateway to serve', () => {
+    expect(() => shaper('{ __schema { queryType { name } } }')).toThrow(UnsupportedOperation);
+  });
+});
