@@ -32,7 +32,7 @@ function ownerOf(url: string): string {
  * Only samples inside `windows` (monotonic µs, the clock V8 stamps profiles with) count, so
  * start-up and idle gaps between load runs stay out of the picture.
  */
-export function summariseProfiles(directory: string, top: number, windows: readonly (readonly [number, number])[]): string {
+export function summariseProfiles(directory: string, top: number, windows: readonly (readonly [number, number])[], title: string): string {
   const selfUs = new Map<string, number>();
   const byOwner = new Map<string, number>();
   let totalUs = 0;
@@ -56,7 +56,7 @@ export function summariseProfiles(directory: string, top: number, windows: reado
   }
   const share = (us: number) => `${((100 * us) / Math.max(totalUs, 1)).toFixed(1)}%`;
   const lines = [
-    `# Where our router's CPU time goes under load (busy time ${(totalUs / 1000).toFixed(0)} ms inside the measured windows, idle excluded)`,
+    `## Where our router's CPU time goes: ${title} (busy ${(totalUs / 1000).toFixed(0)} ms inside the measured windows, idle excluded)`,
     '',
     '| package or part | self time |',
     '|---|---:|',

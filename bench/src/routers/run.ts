@@ -4,7 +4,9 @@
  *
  * Settings (environment): BENCH_WORKLOADS (B,A), BENCH_MODE (replay | live), BENCH_ROUNDS (3),
  * BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (32), BENCH_CPU_PROFILE (1 to
- * profile our router; the profile is summarised into the results folder).
+ * profile our router; the profile is summarised into the results folder), BENCH_OPERATIONS (only
+ * these operation ids), BENCH_LABEL (suffix of the result files, for a variant such as
+ * ROUTER_EXECUTOR=gateway, which our router is started with when set).
  * Everything binds to 127.0.0.1; each load run is bounded in time.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -43,6 +45,8 @@ async function main(): Promise<void> {
   const workDir = resolve(RESULTS, 'tmp');
   mkdirSync(workDir, { recursive: true });
   const log = (line: string) => process.stdout.write(`${line}\n`);
+  // BENCH_LABEL keeps a variant's results apart (e.g. ROUTER_EXECUTOR=gateway, the "before").
+  const label = process.env.BENCH_LABEL ? `-${process.env.BENCH_LABEL.replace(/[^a-z0-9-]/gi, '')}` : '';
 
   for (const workload of workloads) {
     const cpuProfileDir = profile ? resolve(workDir, `profile-${workload}-${Date.now()}`) : undefined;
@@ -55,15 +59,19 @@ async function main(): Promise<void> {
     try {
       const operations = await runWorkload(setup, options, log);
       const report = buildReport(setup, { ...options, routerCore, mode }, operations);
-      writeFileSync(resolve(RESULTS, `routers-${workload}.json`), `${JSON.stringify(report, null, 2)}\n`);
-      writeFileSync(resolve(RESULTS, `routers-${workload}.md`), toMarkdown(report));
+      writeFileSync(resolve(RESULTS, `routers-${workload}${label}.json`), `${JSON.stringify(report, null, 2)}\n`);
+      writeFileSync(resolve(RESULTS, `routers-${workload}${label}.md`), toMarkdown(report));
       log(toMarkdown(report));
     } finally {
       await setup.stop();
     }
     if (cpuProfileDir) {
-      const summary = summariseProfiles(cpuProfileDir, 30, oursWindows);
-      writeFileSync(resolve(RESULTS, `profile-ours-${workload}.md`), summary);
+      const summary = [
+        summariseProfiles(cpuProfileDir, 30, [...oursWindows.values()].flat(), 'all operations'),
+        ...[...oursWindows].map(([operation, windows]) => summariseProfiles(cpuProfileDir, 12, windows, operation)),
+      ].join('\n');
+      oursWindows.clear();
+      writeFileSync(resolve(RESULTS, `profile-ours-${workload}${label}.md`), summary);
       log(summary);
     }
   }
