@@ -156,6 +156,17 @@ describe("router executor answers exactly as @apollo/gateway's", () => {
     }
   });
 
+  it('negotiates the response media type as Apollo Server does', async () => {
+    const body = JSON.stringify({ query: '{ listings(first: 1) { edges { node { id } } } }' });
+    for (const accept of ['application/graphql-response+json,application/json;q=0.9', 'application/json', '*/*', 'application/json, application/graphql-response+json']) {
+      const [ours, gateway] = await Promise.all(
+        [stack.routerUrl, gatewayUrl].map((url) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body })),
+      );
+      expect(`${accept} → ${ours?.headers.get('content-type')}`).toBe(`${accept} → ${gateway?.headers.get('content-type')}`);
+      await Promise.all([ours?.text(), gateway?.text()]);
+    }
+  });
+
   it('leaves to the gateway what only it words: syntax errors, bad variables, introspection', async () => {
     const run = jest.spyOn(PlanExecution.prototype, 'run');
     try {

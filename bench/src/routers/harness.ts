@@ -3,6 +3,7 @@
  * then measures the floor and the routers in alternating rounds and reduces to medians.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { LoadResult, LoadSpec } from './loadWorker';
@@ -191,6 +192,33 @@ function summarise(target: TargetId, rounds: readonly LoadResult[], skipped: str
   };
 }
 
+/** Busy fraction of one CPU over `ms`, from /proc/stat. */
+async function busyFraction(core: number, ms: number): Promise<number> {
+  const read = () => {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n').find((entry) => entry.startsWith(`cpu${core} `)) ?? '';
+    const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+    return { idle, total: ticks.reduce((sum, value) => sum + value, 0) };
+  };
+  const before = read();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = read();
+  const total = after.total - before.total;
+  return total > 0 ? 1 - (after.idle - before.idle) / total : 0;
+}
+
+/**
+ * Waits (up to a minute) until the service core has calmed down: after createBooking, the
+ * subgraphs are still invoicing and publishing events, and the next target would pay for it.
+ */
+async function settle(core: number, log: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if ((await busyFraction(core, 500)) < 0.15) return;
+  }
+  log(`    core ${core} stayed busy for a minute; measuring anyway`);
+}
+
 function loadSpec(target: Target, operation: BenchOperation, options: HarnessOptions, seconds: number, warmupSeconds: number): LoadSpec {
   return {
     url: target.url,
@@ -219,12 +247,14 @@ export async function runWorkload(setup: WorkloadSetup, options: HarnessOptions,
     // Every target warms up once before any is measured, so whoever goes first in round 1 does
     // not also pay for warming the shared subgraphs, proxy and database.
     for (const target of targets) {
+      await settle(options.loadCore, log);
       await runLoad(loadSpec(target, operation, options, options.warmupSeconds, 0), options.loadCore);
     }
     for (let round = 0; round < options.rounds; round += 1) {
       // Alternate who goes first, so drift over the run (heat, caches) spreads evenly.
       const order = targets.map((_, index) => targets[(index + round) % targets.length] as Target);
       for (const target of order) {
+        await settle(options.loadCore, log);
         const result = await runLoad(loadSpec(target, operation, options, options.seconds, options.warmupSeconds), options.loadCore);
         results.get(target.id)?.push(result);
         if (target.id === 'ours') oursWindows.set(operation.id, [...(oursWindows.get(operation.id) ?? []), result.windowUs]);

@@ -41,6 +41,15 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/**
+ * The replay key: the body without its operation name. Routers name subgraph operations after
+ * the client's (`Novel_7__catalog__1`), so requests that differ only in that name are one
+ * recording; everything that shapes the answer (selections, aliases, variables) stays in.
+ */
+export function replayKey(subgraph: string, body: string): string {
+  return `${subgraph}\n${body.replace(/"operationName":"[^"]*"/, '"operationName":""').replace(/^(\{"query":"(?:query|mutation)) [_A-Za-z][_0-9A-Za-z]*/, '$1')}`;
+}
+
 function isMutation(body: string): boolean {
   try {
     const parsed = JSON.parse(body) as { query?: unknown };
@@ -89,7 +98,7 @@ export function startReplayProxy(options: ProxyOptions): Promise<{ close(): Prom
     }
     const body = await readBody(request);
     const text = body.toString('utf8');
-    const key = `${subgraph}\n${text}`;
+    const key = replayKey(subgraph, text);
     if (!seenKeys.has(key)) {
       seenKeys.add(key);
       seen.push({ subgraph, body: text });

@@ -55,10 +55,29 @@ class SessionCache {
   }
 }
 
+/** The response body: errors (fetch and access) first, then data, then value-completion problems. */
 function serialise(data: unknown, errors: readonly ResponseError[], valueCompletion: readonly ResponseError[]): string {
-  if (errors.length > 0) return JSON.stringify({ errors, data });
-  if (valueCompletion.length > 0) return JSON.stringify({ data, extensions: { valueCompletion } });
-  return JSON.stringify({ data });
+  const extensions = valueCompletion.length > 0 ? { valueCompletion } : undefined;
+  return JSON.stringify(errors.length > 0 ? { errors, data, extensions } : { data, extensions });
+}
+
+const JSON_TYPE = 'application/json';
+const GRAPHQL_RESPONSE_TYPE = 'application/graphql-response+json';
+
+/**
+ * As Apollo Server negotiates it: of application/json and application/graphql-response+json,
+ * the one the Accept header rates higher (the earlier one on a tie); JSON when it names neither.
+ */
+function contentTypeFor(request: IncomingMessage): string {
+  let best = { type: JSON_TYPE, quality: -1 };
+  for (const entry of (request.headers.accept ?? '').split(',')) {
+    const [mediaType = '', ...parameters] = entry.split(';').map((part) => part.trim().toLowerCase());
+    if (mediaType !== JSON_TYPE && mediaType !== GRAPHQL_RESPONSE_TYPE) continue;
+    const q = parameters.find((parameter) => parameter.startsWith('q='));
+    const quality = q ? Number(q.slice(2)) : 1;
+    if (quality > best.quality) best = { type: mediaType, quality };
+  }
+  return `${best.type}; charset=utf-8`;
 }
 
 /**
@@ -103,15 +122,15 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         );
         await execution.run(executable.plan.node);
         const shaped = executable.shaper.shape(execution.data, variables);
-        const errors = [...executable.accessErrors, ...execution.errors];
-        payload = serialise(shaped.data, errors, errors.length === 0 ? shaped.errors : []);
+        // Like the gateway: shaping problems are reported only when no fetch failed.
+        payload = serialise(shaped.data, [...executable.accessErrors, ...execution.errors], execution.errors.length === 0 ? shaped.errors : []);
       } catch (error) {
         // Never retried through the gateway: a mutation may already have run.
         options.logger.error({ err: error }, 'query plan execution failed');
         payload = serialise(null, [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], []);
       }
     }
-    response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+    response.writeHead(200, { 'content-type': contentTypeFor(request), 'content-length': Buffer.byteLength(payload) });
     response.end(payload);
     return true;
   };
