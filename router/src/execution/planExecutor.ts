@@ -218,24 +218,29 @@ export class PlanExecution {
       return;
     }
 
-    // One representation per distinct entity; each entity remembers which one is its own.
-    const representations: JsonObject[] = [];
+    // One representation per distinct entity; each entity remembers which one is its own. The
+    // serialised representation is both the de-duplication key and its text in the request.
+    const representations: string[] = [];
     const slotOf = new Map<string, number>();
     const entitySlots = new Int32Array(entities.length).fill(-1);
-    entities.forEach((entity, index) => {
-      const representation = representationOf(this.runtime.supergraphSchema, entity, fetch.requires ?? []);
-      if (!representation || !representation.__typename) return;
+    for (let index = 0; index < entities.length; index += 1) {
+      const representation = representationOf(this.runtime.supergraphSchema, entities[index] as JsonObject, fetch.requires);
+      if (!representation || !representation.__typename) continue;
       const key = JSON.stringify(representation);
       let slot = slotOf.get(key);
       if (slot === undefined) {
         slot = representations.length;
-        representations.push(representation);
+        representations.push(key);
         slotOf.set(key, slot);
       }
       entitySlots[index] = slot;
-    });
+    }
     if (representations.length === 0) return;
-    const answer = await this.send(fetch, url, { ...variables, representations });
+    if ('representations' in variables) {
+      this.errors.push(downstreamError({ message: 'Variables cannot contain key "representations"' }, fetch.serviceName, undefined));
+      return;
+    }
+    const answer = await this.send(fetch, url, variables, representations);
     if (answer.kind === 'failed') return void this.errors.push(answer.error);
     const received = answer.data?._entities;
     if (answer.errors.length > 0) this.entityErrors(fetch.serviceName, answer.errors, path, entitySlots);
@@ -274,8 +279,15 @@ export class PlanExecution {
     }
   }
 
-  private send(fetch: FetchNode, url: string, variables: JsonObject) {
-    const body = JSON.stringify({ query: fetch.operation, variables, operationName: fetch.operationName });
+  /** The request body is assembled around the already serialised representations, not re-serialised. */
+  private send(fetch: FetchNode, url: string, variables: JsonObject, representations?: readonly string[]) {
+    let variablesJson = JSON.stringify(variables);
+    if (representations) {
+      const list = `"representations":[${representations.join(',')}]`;
+      variablesJson = variablesJson === '{}' ? `{${list}}` : `${variablesJson.slice(0, -1)},${list}}`;
+    }
+    const operationName = fetch.operationName === undefined ? '' : `,"operationName":${JSON.stringify(fetch.operationName)}`;
+    const body = `{"query":${JSON.stringify(fetch.operation)},"variables":${variablesJson}${operationName}}`;
     return this.runtime.client.send(fetch.serviceName, url, body, this.request.headers);
   }
 }
