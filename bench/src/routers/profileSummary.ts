@@ -23,7 +23,7 @@ interface CpuProfile {
 function ownerOf(url: string): string {
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (match) return match[1] as string;
-  if (url.startsWith('node:') || url === '') return '(node internals, GC, idle)';
+  if (url.startsWith('node:') || url === '') return '(node internals: sockets, streams, timers)';
   const ours = /\/(router|packages\/runtime|subgraphs\/[^/]+)\//.exec(url);
   return ours ? `ours: ${ours[1]}` : url;
 }
