@@ -40,20 +40,27 @@ export async function startRedisServer(options: { port: number; dir: string; app
   args.push(...(options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
   const child = spawn(binary, args, { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // The server is ours alone: when this process ends, however it ends short of SIGKILL, so
+  // does the server, instead of living on as an orphan holding its port.
+  const killWithParent = () => child.kill('SIGTERM');
+  process.once('exit', killWithParent);
+  const stop = async () => {
+    process.removeListener('exit', killWithParent);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await exited;
+  };
   const deadline = Date.now() + 10_000;
   while (!(await answers(options.port))) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited at start (port ${options.port} taken?)`);
-    if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${options.port}`);
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`redis-server exited at start (port ${options.port} taken?)`);
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`redis-server did not answer on port ${options.port}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return {
-    url: `redis://127.0.0.1:${options.port}`,
-    port: options.port,
-    process: child,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return { url: `redis://127.0.0.1:${options.port}`, port: options.port, process: child, stop };
 }

@@ -20,11 +20,18 @@ export default async function globalSetup(): Promise<void> {
     return;
   }
   const port = await findFreePort();
-  const postgres = await startEmbeddedPostgres({
-    dataDir: resolve(__dirname, '..', '..', '..', '.data', 'test-postgres'),
-    port,
-    log: () => undefined,
-  });
+  let postgres: RunningPostgres;
+  try {
+    postgres = await startEmbeddedPostgres({
+      dataDir: resolve(__dirname, '..', '..', '..', '.data', 'test-postgres'),
+      port,
+      log: () => undefined,
+    });
+  } catch (error) {
+    // jest runs no teardown after a failed setup: stop what this setup started.
+    await globalThis.__testRedis?.stop();
+    throw error;
+  }
   globalThis.__embeddedPostgres = postgres;
   process.env.TEST_ADMIN_DATABASE_URL = postgres.adminUrl;
 }
