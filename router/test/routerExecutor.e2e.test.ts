@@ -156,6 +156,18 @@ describe("router executor answers exactly as @apollo/gateway's", () => {
     }
   });
 
+  it('never lets one kind of viewer reuse what was prepared for another', async () => {
+    const query = '{ users(first: 2) { edges { node { id } } } listings(first: 1) { edges { node { id } } } }';
+    const asAdmin = await stack.query<{ users: { edges: unknown[] } | null }>(query, {}, admin.accessToken);
+    expect(asAdmin.errors).toBeUndefined();
+    expect(asAdmin.data?.users?.edges.length).toBeGreaterThan(0);
+    const asGuest = await stack.query(query, {}, guest.accessToken);
+    expect(asGuest.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([[['users'], 'FORBIDDEN']]);
+    const asAnonymous = await stack.query(query, {});
+    expect(asAnonymous.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([[['users'], 'UNAUTHENTICATED']]);
+    expect(asAnonymous.data).toMatchObject({ listings: { edges: [{ node: { id: expect.any(String) } }] } });
+  });
+
   it('negotiates the response media type as Apollo Server does', async () => {
     const body = JSON.stringify({ query: '{ listings(first: 1) { edges { node { id } } } }' });
     for (const accept of ['application/graphql-response+json,application/json;q=0.9', 'application/json', '*/*', 'application/json, application/graphql-response+json']) {

@@ -14,7 +14,7 @@ import { authorizeOperation } from '../auth/operationAuthorizer';
 import type { SupergraphState } from '../liveSupergraph';
 import { isExecutablePlan } from './planExecutor';
 import { responseErrorOf, type ResponseError } from './responseError';
-import { ResultShaper, UnsupportedOperation } from './resultShaper';
+import { ResultShaper } from './resultShaper';
 
 /** What the router does with one operation for one kind of viewer, decided once and cached. */
 export type Executable =
@@ -98,7 +98,7 @@ export class PreparedOperation {
       if (plan.node?.kind === 'Subscription' || !isExecutablePlan(plan.node)) return { kind: 'gateway', reason: 'plan needs the gateway executor' };
       shaper = new ResultShaper(schema, rootType, operation.selectionSet, fragments);
     } catch (error) {
-      if (error instanceof UnsupportedOperation) return { kind: 'gateway', reason: error.message };
+      // UnsupportedOperation from the shaper, or a planner refusal: the gateway words the outcome.
       return { kind: 'gateway', reason: error instanceof Error ? error.message : String(error) };
     }
     return { kind: 'run', plan, shaper, accessErrors };
