@@ -32,11 +32,24 @@ export async function explainWorkloadA(databaseUrls: Readonly<Record<Database, s
     (await client.query<{ id: string }>('select id from bookings order by created_at, id limit 20')).rows.map((row) => row.id),
   );
   const listings50 = seeded.listingIds.slice(0, 50);
+  // A cursor 19,000 bookings deep: page 951 of bookings(first: 20).
+  const deep = await withClient(databaseUrls.bookings, async (client) =>
+    (await client.query<{ created_at: Date; id: string }>('select created_at, id from bookings order by created_at, id offset 19000 limit 1')).rows[0],
+  );
   const statements: Explained[] = [
     { database: 'catalog', purpose: 'lookup: a listing by id (DataLoader batch of one)', sql: `select "l0".* from "listings" as "l0" where "l0"."id" in (${quoted(seeded.listingIds.slice(7, 8))})` },
     { database: 'catalog', purpose: 'bookings20: the 20 bookings\' listings, one batch', sql: `select "l0".* from "listings" as "l0" where "l0"."id" in (${quoted(seeded.listingIds.slice(0, 20))})` },
     { database: 'catalog', purpose: 'listings50: the first page of published listings', sql: 'select "l0".* from "listings" as "l0" where "l0"."published" = true order by "l0"."created_at" asc, "l0"."id" asc limit 51' },
     { database: 'bookings', purpose: 'bookings20: the first page of bookings (admin)', sql: 'select "b0".* from "bookings" as "b0" order by "b0"."created_at" asc, "b0"."id" asc limit 21' },
+    ...(deep
+      ? [
+          {
+            database: 'bookings' as const,
+            purpose: 'a page 19,000 bookings deep (keyset cursor)',
+            sql: `select "b0".* from "bookings" as "b0" where "b0"."created_at" >= '${deep.created_at.toISOString()}' and ("b0"."created_at" > '${deep.created_at.toISOString()}' or ("b0"."created_at" = '${deep.created_at.toISOString()}' and "b0"."id" > '${deep.id}')) order by "b0"."created_at" asc, "b0"."id" asc limit 21`,
+          },
+        ]
+      : []),
     { database: 'bookings', purpose: 'listings50: the bookings of 50 listings, one batch', sql: `select "b0".* from "bookings" as "b0" where "b0"."listing_id" in (${quoted(listings50)}) order by "b0"."created_at" asc, "b0"."id" asc` },
     { database: 'bookings', purpose: 'hold expiry job (every second)', sql: `select "b0".* from "bookings" as "b0" where "b0"."status" = 'HELD' and "b0"."hold_expires_at" <= now() order by "b0"."hold_expires_at" asc limit 100` },
     { database: 'billing', purpose: 'bookings20: the 20 bookings\' invoices, one batch', sql: `select "i0".* from "invoices" as "i0" where "i0"."booking_id" in (${quoted(bookingIds)})` },

@@ -98,7 +98,12 @@ export async function findPage<T extends Paginated>(
   if (args.after) {
     const position = decodeCursor(args.after);
     conditions.push({
-      $or: [{ createdAt: { $gt: position.createdAt } }, { createdAt: position.createdAt, id: { $gt: position.id } }],
+      $and: [
+        // Redundant with the OR, but PostgreSQL can start the index range scan at it; with the
+        // OR alone it walks the index from the first row and filters (4.8 ms at row 19,000).
+        { createdAt: { $gte: position.createdAt } },
+        { $or: [{ createdAt: { $gt: position.createdAt } }, { createdAt: position.createdAt, id: { $gt: position.id } }] },
+      ],
     } as FilterQuery<T>);
   }
   const rows = await em.find(entity, { $and: conditions } as FilterQuery<T>, {
