@@ -90,6 +90,7 @@ function contentTypeFor(request: IncomingMessage): string {
  */
 export function createRouterExecutor(options: RouterExecutorOptions) {
   const sessions = new SessionCache();
+  const reported = new WeakSet<object>();
   let prepared: PreparedOperations | undefined;
   const preparedFor = (state: SupergraphState) => {
     if (prepared?.state !== state) prepared = new PreparedOperations(state);
@@ -108,7 +109,14 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     if (session === 'invalid') return false;
     const viewer: Viewer | null = session?.viewer ?? null;
     const executable = operation.executableFor(state, viewer);
-    if (executable.kind === 'gateway') return false;
+    if (executable.kind === 'gateway') {
+      // Once per operation and kind of viewer: on-call can see what runs on the slower path.
+      if (!reported.has(executable)) {
+        reported.add(executable);
+        options.logger.info({ operationName: body.operationName ?? null, reason: executable.reason }, 'operation left to @apollo/gateway');
+      }
+      return false;
+    }
 
     let payload: string;
     if (executable.kind === 'denied') {
