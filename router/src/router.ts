@@ -9,7 +9,7 @@ import { createTokenVerifier, viewerFromAuthorization } from './auth/tokenVerifi
 import type { RouterContext } from './routerContext';
 import { createRouterExecutor } from './execution/routerExecutor';
 import { SubgraphClient } from './execution/subgraphClient';
-import { createSubgraphFetcher, SubgraphDataSource } from './subgraphDataSource';
+import { SubgraphDataSource } from './subgraphDataSource';
 import { FederatedSubscriptions } from './subscriptions/federatedSubscriptions';
 import { createHttpSubscriptionHandler } from './subscriptions/httpSubscriptions';
 import { attachRouterSubscriptions } from './subscriptions/subscriptionServer';
@@ -49,7 +49,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     (sdl) => resolveSubgraphUrls(sdl, config),
     logger,
   );
-  const http = createSubgraphFetcher(config.subgraphTimeoutMs);
+  const subgraphClient = new SubgraphClient(config.subgraphTimeoutMs);
   // One data source per subgraph, made when a supergraph first names it (reloads may add some).
   const dataSources: Record<string, SubgraphDataSource> = {};
   const dataSource = (name: string): SubgraphDataSource => {
@@ -57,7 +57,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     if (existing) return existing;
     const url = supergraph.current.subgraphUrls[name];
     if (!url) throw new Error(`No URL for subgraph "${name}"`);
-    const created = new SubgraphDataSource(name, url, http.fetcher, config.routerSigningSecret);
+    const created = new SubgraphDataSource(name, url, subgraphClient.fetcher, config.routerSigningSecret);
     dataSources[name] = created;
     return created;
   };
@@ -102,7 +102,6 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     logger,
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
   });
-  const subgraphClient = new SubgraphClient(config.subgraphTimeoutMs);
   const executor =
     config.executor === 'router'
       ? createRouterExecutor({ current: () => supergraph.current, verifyToken, client: subgraphClient, signingSecret: config.routerSigningSecret, logger })
@@ -156,7 +155,6 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       await upstream.closeAll();
       await server.close();
       await apollo.stop();
-      await http.close();
       await subgraphClient.close();
     },
   };

@@ -1,34 +1,8 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { signViewerHeaders } from '@booking/runtime';
 import type { RouterContext } from './routerContext';
-import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
+import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
-import { Agent, fetch as undiciFetch } from 'undici';
-
-/**
- * One keep-alive connection pool per router process for all subgraph traffic. The gateway's
- * default client (make-fetch-happen) is far slower, and has no deadline of its own.
- */
-export function createSubgraphFetcher(timeoutMs: number): { fetcher: Fetcher; close(): Promise<void> } {
-  const agent = new Agent({
-    keepAliveTimeout: 30_000,
-    connections: 128,
-    connectTimeout: Math.min(timeoutMs, 5_000),
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-  });
-  const fetcher = async (url: string, init?: FetcherRequestInit): Promise<FetcherResponse> => {
-    const response = await undiciFetch(url, {
-      method: init?.method,
-      headers: init?.headers,
-      body: init?.body,
-      dispatcher: agent,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    return response as unknown as FetcherResponse;
-  };
-  return { fetcher, close: () => agent.close() };
-}
 
 /**
  * A failed subgraph call becomes an error that names the subgraph and carries a code, while

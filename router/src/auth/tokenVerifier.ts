@@ -33,9 +33,15 @@ function reasonOf(error: unknown): string {
   return 'the access token could not be verified';
 }
 
+/** Most verified tokens remembered, and for how long at most (never past their expiry). */
+const VERIFIED_TOKENS = 10_000;
+const VERIFIED_TOKEN_TTL_MS = 60_000;
+
 /**
  * Verifies accounts' ES256 access tokens against its JWKS, cached and refetched when a token
- * names a key the cache does not know (after a rotation).
+ * names a key the cache does not know (after a rotation). A token once verified is remembered
+ * for a minute (at most until it expires), so a client's repeated requests and subscriptions
+ * cost one signature check per minute instead of one each.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const keys = createRemoteJWKSet(new URL(options.jwksUrl), {
@@ -43,7 +49,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     cacheMaxAge: 10 * 60_000,
     timeoutDuration: 5_000,
   });
+  const verified = new Map<string, { session: Session; until: number }>();
   return async (token) => {
+    const now = Date.now();
+    const known = verified.get(token);
+    if (known && known.until > now) return known.session;
+    let session: Session;
     try {
       const { payload } = await jwtVerify(token, keys, {
         issuer: options.issuer,
@@ -54,13 +65,16 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       });
       const scope = typeof payload.scope === 'string' ? payload.scope : '';
       const role = typeof payload.role === 'string' ? payload.role : '';
-      return {
+      session = {
         viewer: { userId: payload.sub as string, role, scopes: scope.split(' ').filter(Boolean) },
         expiresAt: (payload.exp as number) * 1000,
       };
     } catch (error) {
       throw unauthenticated(reasonOf(error));
     }
+    if (verified.size >= VERIFIED_TOKENS) verified.clear();
+    verified.set(token, { session, until: Math.min(session.expiresAt, now + VERIFIED_TOKEN_TTL_MS) });
+    return session;
   };
 }
 

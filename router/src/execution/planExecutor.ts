@@ -9,7 +9,7 @@ type JsonObject = Record<string, unknown>;
 /** What one request brings to plan execution. */
 export interface ExecutionRequest {
   readonly variables: Readonly<Record<string, unknown>>;
-  /** Signed identity headers, made once per request and sent with every subgraph call. */
+  /** Signed identity and content headers (`subgraphHeaders`), made once per request for all its calls. */
   readonly headers: Readonly<Record<string, string>>;
 }
 

@@ -56,8 +56,7 @@ class SelectionShape {
   }
 
   private collect(type: GraphQLObjectType, depth: number): ShapedField[] {
-    const grouped = new Map<string, { fieldName: string; sets: SelectionSetNode[]; conditions: string }>();
-    const conditionsOf = new Map<string, readonly Condition[]>();
+    const grouped = new Map<string, { fieldName: string; sets: SelectionSetNode[]; conditions: readonly Condition[]; conditionsKey: string }>();
     const visit = (selectionSet: SelectionSetNode, inherited: readonly Condition[], seenFragments: Set<string>) => {
       for (const selection of selectionSet.selections) {
         const own = this.compiler.conditions(selection.directives);
@@ -65,14 +64,14 @@ class SelectionShape {
         const conditions = [...inherited, ...own];
         if (selection.kind === Kind.FIELD) {
           const responseName = selection.alias?.value ?? selection.name.value;
-          const key = JSON.stringify(conditions);
+          const conditionsKey = JSON.stringify(conditions);
           const entry = grouped.get(responseName);
           if (entry) {
-            if (entry.conditions !== key) throw new UnsupportedOperation('one response key under different @skip/@include conditions');
+            if (entry.conditionsKey !== conditionsKey) throw new UnsupportedOperation('one response key under different @skip/@include conditions');
             if (selection.selectionSet) entry.sets.push(selection.selectionSet);
           } else {
-            grouped.set(responseName, { fieldName: selection.name.value, sets: selection.selectionSet ? [selection.selectionSet] : [], conditions: key });
-            conditionsOf.set(responseName, conditions);
+            const sets = selection.selectionSet ? [selection.selectionSet] : [];
+            grouped.set(responseName, { fieldName: selection.name.value, sets, conditions, conditionsKey });
           }
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {
           if (!selection.typeCondition || this.compiler.applies(selection.typeCondition.name.value, type)) {
@@ -103,7 +102,7 @@ class SelectionShape {
         const possible = isAbstractType(named) ? this.compiler.schema.getPossibleTypes(named) : isObjectType(named) ? [named] : [];
         child = new SelectionShape(this.compiler, entry.sets, possible, depth + 1);
       }
-      return { responseName, parentType: type.name, isTypename, type: fieldType, child, conditions: conditionsOf.get(responseName) ?? [] };
+      return { responseName, parentType: type.name, isTypename, type: fieldType, child, conditions: entry.conditions };
     });
   }
 }

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { signViewerHeaders, type Logger, type Viewer } from '@booking/runtime';
-import type { Session, TokenVerifier } from '../auth/tokenVerifier';
+import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { SupergraphState } from '../liveSupergraph';
 import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
 import type { ResponseError } from './responseError';
-import type { SubgraphClient } from './subgraphClient';
+import { subgraphHeaders, type SubgraphClient } from './subgraphClient';
 
 export interface RouterExecutorOptions {
   readonly current: () => SupergraphState;
@@ -30,29 +30,6 @@ function isPlainRequest(body: unknown): body is GraphQLRequestBody {
   if (candidate.variables != null && (typeof candidate.variables !== 'object' || Array.isArray(candidate.variables))) return false;
   // Persisted queries are Apollo Server's business.
   return !(candidate.extensions && 'persistedQuery' in candidate.extensions);
-}
-
-/** Verified tokens, so a client's repeated requests cost one signature check per minute. */
-class SessionCache {
-  private readonly sessions = new Map<string, { session: Session; until: number }>();
-
-  async get(authorization: string | undefined, verify: TokenVerifier): Promise<Session | null | 'invalid'> {
-    if (!authorization) return null;
-    const now = Date.now();
-    const cached = this.sessions.get(authorization);
-    if (cached && cached.until > now) return cached.session;
-    const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
-    if (!match) return 'invalid';
-    let session: Session;
-    try {
-      session = await verify(match[1] as string);
-    } catch {
-      return 'invalid';
-    }
-    if (this.sessions.size >= 10_000) this.sessions.clear();
-    this.sessions.set(authorization, { session, until: Math.min(session.expiresAt, now + 60_000) });
-    return session;
-  }
 }
 
 /** The response body: errors (fetch and access) first, then data, then value-completion problems. */
@@ -89,7 +66,6 @@ function contentTypeFor(request: IncomingMessage): string {
  * and that pipeline words their errors as clients expect.
  */
 export function createRouterExecutor(options: RouterExecutorOptions) {
-  const sessions = new SessionCache();
   const reported = new WeakSet<object>();
   let prepared: PreparedOperations | undefined;
   const preparedFor = (state: SupergraphState) => {
@@ -105,9 +81,12 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     const rawVariables = body.variables ?? {};
     const variables = operation.coerceVariables(state, rawVariables);
     if (!variables) return false;
-    const session = await sessions.get(request.headers.authorization, options.verifyToken);
-    if (session === 'invalid') return false;
-    const viewer: Viewer | null = session?.viewer ?? null;
+    let viewer: Viewer | null;
+    try {
+      viewer = (await sessionFromAuthorization(request.headers.authorization, options.verifyToken))?.viewer ?? null;
+    } catch {
+      return false; // Apollo Server's pipeline answers a bad token with its 401.
+    }
     const executable = operation.executableFor(state, viewer);
     if (executable.kind === 'gateway') {
       // Once per operation and kind of viewer: on-call can see what runs on the slower path.
@@ -125,7 +104,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
       try {
         const execution = new PlanExecution(
           { client: options.client, subgraphUrls: state.subgraphUrls, supergraphSchema: state.planner.supergraphSchema },
-          { variables: rawVariables, headers: signViewerHeaders(options.signingSecret, viewer) },
+          { variables: rawVariables, headers: subgraphHeaders(signViewerHeaders(options.signingSecret, viewer)) },
           variables,
         );
         await execution.run(executable.plan.node);

@@ -1,4 +1,5 @@
-import { Agent, request, errors as undiciErrors } from 'undici';
+import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
+import { Agent, fetch as undiciFetch, request, errors as undiciErrors } from 'undici';
 import type { ResponseError } from './responseError';
 
 /** What a subgraph answered: its GraphQL response, or why there is none. */
@@ -17,6 +18,11 @@ interface GraphQLBody {
   errors?: SubgraphError[];
 }
 
+/** One request's subgraph headers, built once and sent with every call it makes. */
+export function subgraphHeaders(identity: Readonly<Record<string, string>>): Record<string, string> {
+  return { ...identity, 'content-type': 'application/json', accept: 'application/json' };
+}
+
 function failure(serviceName: string, code: string, message: string, extra: Record<string, unknown> = {}): SubgraphAnswer {
   return { kind: 'failed', error: { message, extensions: { code, serviceName, ...extra } } };
 }
@@ -29,12 +35,25 @@ function causeOf(error: unknown): string {
 }
 
 /**
- * The router's HTTP client for subgraph queries: undici's `request` on one keep-alive pool
- * (no WHATWG Request/Response/Headers objects per call), a deadline for the response headers
- * and for each body gap, and every failure turned into a coded error that names the subgraph.
+ * The router's one keep-alive connection pool to its subgraphs. Its own executor calls them
+ * with undici's `request` (no WHATWG Request/Response/Headers objects per call), a deadline for
+ * the response headers and for each body gap, and every failure turned into a coded error that
+ * names the subgraph. `fetcher` serves @apollo/gateway (what the executor leaves to it) over the
+ * same pool: the gateway's default client (make-fetch-happen) is far slower and has no deadline.
  */
 export class SubgraphClient {
   private readonly agent: Agent;
+
+  readonly fetcher: Fetcher = async (url: string, init?: FetcherRequestInit): Promise<FetcherResponse> => {
+    const response = await undiciFetch(url, {
+      method: init?.method,
+      headers: init?.headers,
+      body: init?.body,
+      dispatcher: this.agent,
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    return response as unknown as FetcherResponse;
+  };
 
   constructor(private readonly timeoutMs: number) {
     this.agent = new Agent({
@@ -45,13 +64,14 @@ export class SubgraphClient {
     });
   }
 
+  /** `headers` must carry the JSON content type (see `subgraphHeaders`); they are sent as given. */
   async send(serviceName: string, url: string, body: string, headers: Readonly<Record<string, string>>): Promise<SubgraphAnswer> {
     let statusCode: number;
     let text: string;
     try {
       const response = await request(url, {
         method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json', accept: 'application/json' },
+        headers,
         body,
         dispatcher: this.agent,
         headersTimeout: this.timeoutMs,
