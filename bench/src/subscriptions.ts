@@ -7,11 +7,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { dropDatabases, ensureDatabases, startChildService, type ChildService } from '@booking/infra';
+import { dropDatabases, ensureDatabases, findFreePort, startChildService, type ChildService } from '@booking/infra';
 
 const ROOT = resolve(__dirname, '..', '..');
 const SUBGRAPHS = ['accounts', 'catalog', 'bookings', 'billing'] as const;
@@ -28,17 +27,6 @@ const SUBSCRIPTIONS_PER_SOCKET = 50;
  * cannot share upstreams between them: the worst case, one completion per subscriber per event.
  */
 const DISTINCT = process.env.BENCH_DISTINCT === '1';
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -86,7 +74,7 @@ async function main(): Promise<void> {
     if (/"level":(50|60)/.test(line) || /error/i.test(line.slice(0, 80))) process.stderr.write(`${name}| ${line}\n`);
   };
   try {
-    const ports = Object.fromEntries(await Promise.all(SUBGRAPHS.map(async (name) => [name, await freePort()] as const)));
+    const ports = Object.fromEntries(await Promise.all(SUBGRAPHS.map(async (name) => [name, await findFreePort()] as const)));
     const base = { ...process.env, LOG_LEVEL: 'warn', ROUTER_SIGNING_SECRET: secret, REDIS_URL: redisUrl, EVENT_KEY_PREFIX: `${prefix}:` };
     for (const name of SUBGRAPHS) {
       const service = startChildService({
@@ -98,7 +86,7 @@ async function main(): Promise<void> {
       services.push(service);
       await service.waitUntilReady(`http://127.0.0.1:${ports[name]}/ready`, 60_000);
     }
-    const routerPort = await freePort();
+    const routerPort = await findFreePort();
     const router = startChildService({
       name: 'router',
       script: resolve(ROOT, 'router', 'dist', 'main.js'),

@@ -32,6 +32,28 @@ export interface WorkloadSetup {
   stop(): Promise<void>;
 }
 
+/** Where and how a workload's processes run. */
+export interface WorkloadOptions {
+  readonly routerCore: number;
+  readonly serviceCore: number;
+  readonly mode: 'replay' | 'live';
+  readonly workDir: string;
+  readonly cpuProfileDir?: string;
+}
+
+/** What undoes a workload's setup, step by step, last step first. */
+export class Teardown {
+  private readonly steps: (() => Promise<void>)[] = [];
+
+  add(step: () => Promise<void>): void {
+    this.steps.push(step);
+  }
+
+  async run(): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) await step();
+  }
+}
+
 export interface HarnessOptions {
   readonly rounds: number;
   readonly seconds: number;

@@ -47,12 +47,17 @@ export interface LoadResult {
 /** Sequence numbers run on across warm-up and measurement, so no generated body repeats. */
 let sequence = 0;
 
-function run(spec: LoadSpec, seconds: number): Promise<autocannon.Result> {
-  const expected = spec.expectedResponse;
-  const verifyBody = (body: autocannon.Request['body']): boolean => {
-    const text = typeof body === 'string' ? body : (body?.toString('utf8') ?? '');
-    return expected ? text === expected : text.startsWith('{"data":') && !text.includes('"errors":');
-  };
+/** A right answer: the verified response exactly, or for generated bodies data without errors. */
+function isRightAnswer(text: string, expected: string | null): boolean {
+  return expected ? text === expected : text.startsWith('{"data":') && !text.includes('"errors":');
+}
+
+/** What one run saw; CPU, memory and the window are added around the measured run. */
+type Observed = Omit<LoadResult, 'rps' | 'cpuMsPerRequest' | 'rssMb' | 'windowUs'>;
+
+function runAutocannon(spec: LoadSpec, seconds: number): Promise<Observed> {
+  const verifyBody = (body: autocannon.Request['body']): boolean =>
+    isRightAnswer(typeof body === 'string' ? body : (body?.toString('utf8') ?? ''), spec.expectedResponse);
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -68,18 +73,21 @@ function run(spec: LoadSpec, seconds: number): Promise<autocannon.Result> {
           ? { body: spec.body.json }
           : { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, body: requestBody(spec.body, sequence++) }) }] }),
       },
-      (error, result) => (error ? reject(error) : resolve(result)),
+      (error, result) =>
+        error
+          ? reject(error)
+          : resolve({
+              requests: result.requests.total,
+              p50Ms: result.latency.p50,
+              p99Ms: result.latency.p99,
+              non2xx: result.non2xx,
+              wrong: result.mismatches,
+              transportErrors: result.errors,
+              timeouts: result.timeouts,
+            }),
     );
     autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false, outputStream: process.stderr });
   });
-}
-
-interface Counts {
-  requests: number;
-  non2xx: number;
-  wrong: number;
-  errors: number;
-  latenciesMs: number[];
 }
 
 function postOnce(agent: Agent, url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
@@ -98,10 +106,14 @@ function postOnce(agent: Agent, url: URL, headers: Record<string, string>, body:
   });
 }
 
-async function runSequential(spec: LoadSpec, seconds: number, counts: Counts | null): Promise<void> {
+async function runSequential(spec: LoadSpec, seconds: number): Promise<Observed> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const url = new URL(spec.url);
   const headers = { 'content-type': 'application/json', ...spec.headers };
+  const latenciesMs: number[] = [];
+  let non2xx = 0;
+  let wrong = 0;
+  let transportErrors = 0;
   const deadline = performance.now() + seconds * 1000;
   try {
     while (performance.now() < deadline) {
@@ -109,45 +121,32 @@ async function runSequential(spec: LoadSpec, seconds: number, counts: Counts | n
       const started = performance.now();
       try {
         const { status, text } = await postOnce(agent, url, headers, body);
-        const elapsed = performance.now() - started;
-        if (!counts) continue;
-        counts.requests += 1;
-        counts.latenciesMs.push(elapsed);
-        if (status < 200 || status >= 300) counts.non2xx += 1;
-        else if (spec.expectedResponse ? text !== spec.expectedResponse : !text.startsWith('{"data":') || text.includes('"errors":')) counts.wrong += 1;
+        latenciesMs.push(performance.now() - started);
+        if (status < 200 || status >= 300) non2xx += 1;
+        else if (!isRightAnswer(text, spec.expectedResponse)) wrong += 1;
       } catch {
-        if (counts) counts.errors += 1;
+        transportErrors += 1;
       }
     }
   } finally {
     agent.destroy();
   }
+  const sorted = latenciesMs.sort((a, b) => a - b);
+  const at = (fraction: number) => (sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] as number));
+  return { requests: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), non2xx, wrong, transportErrors, timeouts: 0 };
 }
 
-function percentileOf(sorted: readonly number[], fraction: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] as number;
-}
-
-async function measureSequential(spec: LoadSpec): Promise<LoadResult> {
-  await runSequential(spec, spec.warmupSeconds, null);
-  const counts: Counts = { requests: 0, non2xx: 0, wrong: 0, errors: 0, latenciesMs: [] };
+async function measure(spec: LoadSpec, observe: (seconds: number) => Promise<Observed>): Promise<LoadResult> {
+  if (spec.warmupSeconds > 0) await observe(spec.warmupSeconds);
   const cpuBefore = cpuMsOf(spec.pids);
   const startUs = Number(process.hrtime.bigint() / 1000n);
-  await runSequential(spec, spec.seconds, counts);
+  const observed = await observe(spec.seconds);
   const endUs = Number(process.hrtime.bigint() / 1000n);
   const cpuAfter = cpuMsOf(spec.pids);
-  const sorted = [...counts.latenciesMs].sort((a, b) => a - b);
   return {
-    requests: counts.requests,
-    rps: counts.requests / spec.seconds,
-    p50Ms: percentileOf(sorted, 0.5),
-    p99Ms: percentileOf(sorted, 0.99),
-    non2xx: counts.non2xx,
-    wrong: counts.wrong,
-    transportErrors: counts.errors,
-    timeouts: 0,
-    cpuMsPerRequest: spec.pids.length > 0 && counts.requests > 0 ? (cpuAfter - cpuBefore) / counts.requests : null,
+    ...observed,
+    rps: observed.requests / spec.seconds,
+    cpuMsPerRequest: spec.pids.length > 0 && observed.requests > 0 ? (cpuAfter - cpuBefore) / observed.requests : null,
     rssMb: spec.pids.length > 0 ? rssMbOf(spec.pids) : null,
     windowUs: [startUs, endUs],
   };
@@ -155,31 +154,8 @@ async function measureSequential(spec: LoadSpec): Promise<LoadResult> {
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
-  if (spec.sequential) {
-    process.stdout.write(`${JSON.stringify(await measureSequential(spec))}\n`);
-    return;
-  }
-  if (spec.warmupSeconds > 0) await run(spec, spec.warmupSeconds);
-  const cpuBefore = cpuMsOf(spec.pids);
-  const startUs = Number(process.hrtime.bigint() / 1000n);
-  const result = await run(spec, spec.seconds);
-  const endUs = Number(process.hrtime.bigint() / 1000n);
-  const cpuAfter = cpuMsOf(spec.pids);
-  const requests = result.requests.total;
-  const output: LoadResult = {
-    requests,
-    rps: requests / spec.seconds,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-    wrong: result.mismatches,
-    transportErrors: result.errors,
-    timeouts: result.timeouts,
-    cpuMsPerRequest: spec.pids.length > 0 && requests > 0 ? (cpuAfter - cpuBefore) / requests : null,
-    rssMb: spec.pids.length > 0 ? rssMbOf(spec.pids) : null,
-    windowUs: [startUs, endUs],
-  };
-  process.stdout.write(`${JSON.stringify(output)}\n`);
+  const result = await measure(spec, (seconds) => (spec.sequential ? runSequential(spec, seconds) : runAutocannon(spec, seconds)));
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,7 @@
 /** Processes of the benchmark, each pinned to a core with taskset (all threads inherit it). */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
+import { findFreePort } from '@booking/infra';
 
 export interface BenchProcess {
   readonly name: string;
@@ -9,17 +9,6 @@ export interface BenchProcess {
   readonly child: ChildProcess;
   waitUntilReady(probe: () => Promise<boolean>, deadlineMs?: number): Promise<void>;
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 export function startPinned(options: {
@@ -91,7 +80,7 @@ export function graphqlAnswers(url: string, headers: Record<string, string> = {}
 
 /** The replay proxy in its own process on `core`, ready to serve. */
 export async function startReplayProxyProcess(core: number, options: Omit<import('./replayProxy').ProxyOptions, 'port'>): Promise<{ url: string; process: BenchProcess }> {
-  const port = await freePort();
+  const port = await findFreePort();
   const url = `http://127.0.0.1:${port}`;
   const proxy = startPinned({ name: 'proxy', core, nodeArgs: [require.resolve('./replayProxy'), JSON.stringify({ ...options, port })] });
   try {

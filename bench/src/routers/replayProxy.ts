@@ -61,9 +61,8 @@ function isMutation(body: string): boolean {
 
 export function startReplayProxy(options: ProxyOptions): Promise<{ close(): Promise<void> }> {
   const recorded = new Map<string, Recorded>();
-  /** The distinct bodies seen, per subgraph, in order: the harness aims its floor load with them. */
-  const seen: RecordedRequest[] = [];
-  const seenKeys = new Set<string>();
+  /** The distinct bodies seen, in order: the harness aims its floor load with them. */
+  const seen = new Map<string, RecordedRequest>();
   const stats = { hits: 0, misses: 0, forwarded: 0 };
 
   async function forward(subgraph: string, request: IncomingMessage, body: Buffer): Promise<Recorded> {
@@ -88,7 +87,7 @@ export function startReplayProxy(options: ProxyOptions): Promise<{ close(): Prom
       return;
     }
     if (url === '/__bench/requests') {
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(seen));
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify([...seen.values()]));
       return;
     }
     const subgraph = url.slice(1).split('?')[0] ?? '';
@@ -99,10 +98,7 @@ export function startReplayProxy(options: ProxyOptions): Promise<{ close(): Prom
     const body = await readBody(request);
     const text = body.toString('utf8');
     const key = replayKey(subgraph, text);
-    if (!seenKeys.has(key)) {
-      seenKeys.add(key);
-      seen.push({ subgraph, body: text });
-    }
+    if (!seen.has(key)) seen.set(key, { subgraph, body: text });
     let answer = options.mode === 'replay' ? recorded.get(key) : undefined;
     if (answer) {
       stats.hits += 1;

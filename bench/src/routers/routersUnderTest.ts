@@ -6,7 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { processTree } from './procStats';
-import { freePort, graphqlAnswers, startPinned, type BenchProcess } from './processes';
+import { findFreePort } from '@booking/infra';
+import { graphqlAnswers, startPinned, type BenchProcess } from './processes';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 const BENCH = resolve(ROOT, 'bench');
@@ -43,7 +44,7 @@ function withoutSubgraphOverrides(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 async function launch(id: RouterId, options: RouterLaunch): Promise<RouterUnderTest> {
-  const port = await freePort();
+  const port = await findFreePort();
   const env = { ...withoutSubgraphOverrides(process.env), NODE_ENV: 'production' };
   let process_: BenchProcess;
   if (id === 'ours') {

@@ -12,7 +12,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
-import { oursWindows, runWorkload, type HarnessOptions, type WorkloadSetup } from './harness';
+import { oursWindows, runWorkload, type HarnessOptions, type WorkloadOptions, type WorkloadSetup } from './harness';
 import { summariseProfiles } from './profileSummary';
 import { buildReport, toMarkdown } from './report';
 import { ROOT } from './routersUnderTest';
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
 
   for (const workload of workloads) {
     const cpuProfileDir = profile ? resolve(workDir, `profile-${workload}-${Date.now()}`) : undefined;
-    const common = { routerCore, serviceCore: options.loadCore, mode, workDir, cpuProfileDir } as const;
+    const common: WorkloadOptions = { routerCore, serviceCore: options.loadCore, mode, workDir, cpuProfileDir };
     log(`workload ${workload} (${mode}): starting subgraphs, proxy and routers…`);
     let setup: WorkloadSetup;
     if (workload === 'A') setup = await setUpWorkloadA(common);

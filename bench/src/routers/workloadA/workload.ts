@@ -7,12 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { dropDatabases, ensureDatabases, startEmbeddedPostgres, startRedisServer } from '@booking/infra';
+import { dropDatabases, ensureDatabases, findFreePort, startEmbeddedPostgres, startRedisServer } from '@booking/infra';
 import { delegateEnforcedSecurityFeatures } from '@booking/router/dist/liveSupergraph';
 import { signViewerHeaders } from '@booking/runtime';
-import type { BenchOperation, WorkloadSetup } from '../harness';
+import { Teardown, type BenchOperation, type WorkloadOptions, type WorkloadSetup } from '../harness';
 import { NOVEL_MARKER } from '../operations';
-import { freePort, graphqlAnswers, startPinned, startReplayProxyProcess } from '../processes';
+import { startPinned, startReplayProxyProcess } from '../processes';
 import { launchRouters, ROOT } from '../routersUnderTest';
 import { explainWorkloadA } from './explain';
 import { seedWorkloadA, type SeedSize } from './seed';
@@ -77,39 +77,30 @@ function benchSupergraph(proxyUrl: string): string {
   return delegateEnforcedSecurityFeatures(pointed);
 }
 
-export async function setUpWorkloadA(options: {
-  routerCore: number;
-  serviceCore: number;
-  mode: 'replay' | 'live';
-  workDir: string;
-  cpuProfileDir?: string;
-}): Promise<WorkloadSetup> {
-  const stops: (() => Promise<void>)[] = [];
-  const stop = async () => {
-    for (const step of stops.reverse()) await step();
-  };
+export async function setUpWorkloadA(options: WorkloadOptions): Promise<WorkloadSetup> {
+  const teardown = new Teardown();
   const log = (line: string) => process.stdout.write(`  ${line}\n`);
   try {
     let adminUrl = process.env.DATABASE_URL;
     if (!adminUrl) {
-      const postgres = await startEmbeddedPostgres({ dataDir: resolve(ROOT, '.data', 'bench-postgres'), port: await freePort(), log: () => undefined });
-      stops.push(() => postgres.stop());
+      const postgres = await startEmbeddedPostgres({ dataDir: resolve(ROOT, '.data', 'bench-postgres'), port: await findFreePort(), log: () => undefined });
+      teardown.add(() => postgres.stop());
       adminUrl = postgres.adminUrl;
     }
     let redisUrl = process.env.REDIS_URL;
     if (!redisUrl) {
-      const redis = await startRedisServer({ port: await freePort(), dir: resolve(ROOT, '.data', 'bench-redis'), appendOnly: false });
-      stops.push(() => redis.stop());
+      const redis = await startRedisServer({ port: await findFreePort(), dir: resolve(ROOT, '.data', 'bench-redis'), appendOnly: false });
+      teardown.add(() => redis.stop());
       redisUrl = redis.url;
     }
     const prefix = `bench_${randomBytes(3).toString('hex')}_`;
     const names = SUBGRAPHS.map((name) => `${prefix}${name}`);
     const databases = await ensureDatabases(adminUrl, names);
     const admin = adminUrl;
-    stops.push(() => dropDatabases(admin, names));
+    teardown.add(() => dropDatabases(admin, names));
 
     const secret = randomBytes(32).toString('hex');
-    const ports = Object.fromEntries(await Promise.all(SUBGRAPHS.map(async (name) => [name, await freePort()] as const))) as Record<Subgraph, number>;
+    const ports = Object.fromEntries(await Promise.all(SUBGRAPHS.map(async (name) => [name, await findFreePort()] as const))) as Record<Subgraph, number>;
     const subgraphUrl = (name: Subgraph) => `http://127.0.0.1:${ports[name]}/graphql`;
     for (const name of SUBGRAPHS) {
       const service = startPinned({
@@ -129,7 +120,7 @@ export async function setUpWorkloadA(options: {
           ACCESS_TOKEN_TTL_SECONDS: '14400',
         },
       });
-      stops.push(() => service.stop());
+      teardown.add(() => service.stop());
       await service.waitUntilReady(async () => (await fetch(`http://127.0.0.1:${ports[name]}/ready`)).ok);
     }
     const seededAt = Date.now();
@@ -158,7 +149,7 @@ export async function setUpWorkloadA(options: {
       signingSecret: secret,
       viewer: { userId: claims.sub, role: claims.role ?? '', scopes: (claims.scope ?? '').split(' ').filter(Boolean) },
     });
-    stops.push(() => proxy.process.stop());
+    teardown.add(() => proxy.process.stop());
     const proxyUrl = proxy.url;
 
     mkdirSync(options.workDir, { recursive: true });
@@ -170,10 +161,9 @@ export async function setUpWorkloadA(options: {
       cpuProfileDir: options.cpuProfileDir,
       oursEnv: { ROUTER_SIGNING_SECRET: secret, JWKS_URL: `http://127.0.0.1:${ports.accounts}/.well-known/jwks.json` },
     });
-    stops.push(async () => {
+    teardown.add(async () => {
       await Promise.all(routers.map((router) => router.stop()));
     });
-    await Promise.all(routers.map((router) => graphqlAnswers(router.url)()));
 
     const headers = { authorization: `Bearer ${token}` };
     const fixed = (query: string, variables?: Record<string, unknown>) => ({ kind: 'fixed' as const, json: JSON.stringify({ query, variables }) });
@@ -221,10 +211,10 @@ export async function setUpWorkloadA(options: {
         viewer: `admin (${seeded.adminEmail}); peers reach the subgraphs as the same viewer, signed by the proxy`,
         mode: options.mode,
       },
-      stop,
+      stop: () => teardown.run(),
     };
   } catch (error) {
-    await stop();
+    await teardown.run();
     throw error;
   }
 }

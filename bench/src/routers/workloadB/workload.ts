@@ -6,8 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { composeServices } from '@apollo/composition';
-import type { BenchOperation, WorkloadSetup } from '../harness';
-import { freePort, graphqlAnswers, startPinned, startReplayProxyProcess } from '../processes';
+import { Teardown, type BenchOperation, type WorkloadOptions, type WorkloadSetup } from '../harness';
+import { findFreePort } from '@booking/infra';
+import { graphqlAnswers, startPinned, startReplayProxyProcess } from '../processes';
 import { launchRouters, type RouterLaunch } from '../routersUnderTest';
 import { GUILD_SUBGRAPH_NAMES, GUILD_SUBGRAPHS } from './subgraphs';
 
@@ -81,32 +82,23 @@ export function composeGuildSupergraph(subgraphUrl: (name: string) => string): s
   return result.supergraphSdl;
 }
 
-export async function setUpWorkloadB(options: {
-  routerCore: number;
-  serviceCore: number;
-  mode: 'replay' | 'live';
-  workDir: string;
-  cpuProfileDir?: string;
-}): Promise<WorkloadSetup> {
-  const stops: (() => Promise<void>)[] = [];
-  const stop = async () => {
-    for (const step of stops.reverse()) await step();
-  };
+export async function setUpWorkloadB(options: WorkloadOptions): Promise<WorkloadSetup> {
+  const teardown = new Teardown();
   try {
-    const subgraphPort = await freePort();
+    const subgraphPort = await findFreePort();
     const subgraphs = startPinned({
       name: 'guild-subgraphs',
       core: options.serviceCore,
       nodeArgs: [resolve(__dirname, 'guildServer.js'), String(subgraphPort)],
     });
-    stops.push(() => subgraphs.stop());
+    teardown.add(() => subgraphs.stop());
     await subgraphs.waitUntilReady(graphqlAnswers(`http://127.0.0.1:${subgraphPort}/accounts`));
 
     const proxy = await startReplayProxyProcess(options.serviceCore, {
       mode: options.mode,
       targets: Object.fromEntries(GUILD_SUBGRAPH_NAMES.map((name) => [name, `http://127.0.0.1:${subgraphPort}/${name}`])),
     });
-    stops.push(() => proxy.process.stop());
+    teardown.add(() => proxy.process.stop());
     const proxyUrl = proxy.url;
 
     mkdirSync(options.workDir, { recursive: true });
@@ -123,7 +115,7 @@ export async function setUpWorkloadB(options: {
       },
     };
     const routers = await launchRouters(launch);
-    stops.push(async () => {
+    teardown.add(async () => {
       await Promise.all(routers.map((router) => router.stop()));
     });
     const operation: BenchOperation = {
@@ -140,10 +132,10 @@ export async function setUpWorkloadB(options: {
       routers,
       operations: [operation],
       facts: { subgraphs: 'Node, one process, in-memory data of the original', mode: options.mode },
-      stop,
+      stop: () => teardown.run(),
     };
   } catch (error) {
-    await stop();
+    await teardown.run();
     throw error;
   }
 }
