@@ -1,13 +1,13 @@
 import { unwatchFile, watchFile, readFileSync } from 'node:fs';
 import type { Logger } from '@booking/runtime';
 import { readAccessRequirements, type AccessRequirements } from './auth/accessRequirements';
-import { SubscriptionPlanner } from './subscriptions/subscriptionPlanner';
+import { SupergraphPlanner } from './supergraphPlanner';
 
 /** Everything derived from one supergraph SDL, replaced together on a reload. */
 export interface SupergraphState {
   readonly sdl: string;
   readonly requirements: AccessRequirements;
-  readonly planner: SubscriptionPlanner;
+  readonly planner: SupergraphPlanner;
   /** Subgraph name → URL, resolved once per schema rather than per request. */
   readonly subgraphUrls: Readonly<Record<string, string>>;
 }
@@ -35,7 +35,7 @@ export function supergraphState(sdl: string, resolveUrls: UrlResolver): Supergra
   return {
     sdl,
     requirements: readAccessRequirements(sdl),
-    planner: new SubscriptionPlanner(delegateEnforcedSecurityFeatures(sdl)),
+    planner: new SupergraphPlanner(delegateEnforcedSecurityFeatures(sdl)),
     subgraphUrls: resolveUrls(sdl),
   };
 }

@@ -28,6 +28,22 @@ export type Executable =
       readonly accessErrors: readonly ResponseError[];
     };
 
+const accessKeys = new WeakMap<Viewer, string>();
+
+/**
+ * Access rules look only at whether there is a viewer and which scopes it holds. The token
+ * verifier hands out one Viewer per token, so the key is worked out once per token.
+ */
+function accessKeyOf(viewer: Viewer | null): string {
+  if (!viewer) return 'anonymous';
+  let key = accessKeys.get(viewer);
+  if (key === undefined) {
+    key = `scopes:${[...viewer.scopes].sort().join(' ')}`;
+    accessKeys.set(viewer, key);
+  }
+  return key;
+}
+
 /**
  * One operation text (and operation name), parsed and validated once. Per kind of viewer
  * (anonymous, or a set of scopes) it is authorized, planned and its response shape compiled
@@ -72,8 +88,7 @@ export class PreparedOperation {
   }
 
   executableFor(state: SupergraphState, viewer: Viewer | null): Executable {
-    // Access rules look only at whether there is a viewer and which scopes it holds.
-    const key = viewer ? `scopes:${[...viewer.scopes].sort().join(' ')}` : 'anonymous';
+    const key = accessKeyOf(viewer);
     let executable = this.executables.get(key);
     if (!executable) {
       executable = this.build(state, viewer);

@@ -4,7 +4,7 @@ import type { FetchNode, QueryPlan } from '@apollo/query-planner';
 import { boundedIterator, type BoundedIterator, type Logger, type Viewer } from '@booking/runtime';
 import { execute, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFieldResolver, type GraphQLFormattedError } from 'graphql';
 import type { RouterContext } from '../routerContext';
-import type { SubscriptionPlanner } from './subscriptionPlanner';
+import type { SupergraphPlanner } from '../supergraphPlanner';
 import type { UpstreamConnections } from './upstreamConnections';
 
 /** Most enriched events one subscriber may have waiting; past it the oldest are dropped. */
@@ -49,7 +49,7 @@ export class FederatedSubscriptions {
   private readonly shared = new Map<string, SharedSubscription>();
 
   constructor(
-    private readonly planner: () => SubscriptionPlanner,
+    private readonly planner: () => SupergraphPlanner,
     private readonly dataSources: ServiceMap,
     private readonly subgraphUrls: () => Readonly<Record<string, string>>,
     private readonly upstream: UpstreamConnections,
@@ -153,8 +153,8 @@ export class FederatedSubscriptions {
   }
 
   private async complete(
-    planner: SubscriptionPlanner,
-    plan: ReturnType<SubscriptionPlanner['plan']>,
+    planner: SupergraphPlanner,
+    plan: ReturnType<SupergraphPlanner['plan']>,
     data: Record<string, unknown> | null,
     errors: readonly GraphQLFormattedError[] | undefined,
     request: SubscriptionRequest,

@@ -12,10 +12,11 @@ export interface SubscriptionPlan {
 }
 
 /**
- * The gateway's own query planner, used for subscriptions: it plans them (a SubscriptionNode
- * with a primary fetch and the rest), which @apollo/gateway then refuses to execute.
+ * Apollo's query planner over the current supergraph, for the router's own executor (queries
+ * and mutations) and for subscriptions, which it plans (a SubscriptionNode with a primary
+ * fetch and the rest) but @apollo/gateway refuses to execute.
  */
-export class SubscriptionPlanner {
+export class SupergraphPlanner {
   readonly supergraphSchema: GraphQLSchema;
   readonly apiSchema: Schema;
   readonly apiGraphQLSchema: GraphQLSchema;
