@@ -22,4 +22,5 @@ export * from './live/liveUpdates';
 export * from './live/livePubSubEngines';
 export * from './logger';
 export * from './subgraphServer';
+export * from './work';
 export * from './graphql/entityReference';

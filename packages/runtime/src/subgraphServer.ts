@@ -23,6 +23,9 @@ import { createGraphQLHttpServer, sendJson, type Route } from './http/graphqlHtt
 import { createLogger, type Logger } from './logger';
 import { isDatabaseReachable, migrateToLatest, openDatabase, type Database } from './orm/database';
 import { buildFederatedSchema, type FederatedSchemaOptions } from './schema/federatedSchema';
+import { countResolvedFields } from './work/countResolvedFields';
+import { createWorkStats, RequestWork, type WorkStats } from './work/requestWork';
+import { requestWorkPlugin } from './work/requestWorkPlugin';
 
 /** The small, typed per-request context every resolver receives. */
 export interface SubgraphContext<Loaders, Services = undefined> {
@@ -36,6 +39,8 @@ export interface SubgraphContext<Loaders, Services = undefined> {
   readonly services: Services;
   /** Live updates for subscriptions (Redis pub/sub across instances). */
   readonly live: LiveUpdates;
+  /** This request's work budget and abort signal (the caller left); every field spends from it. */
+  readonly work: RequestWork;
 }
 
 export interface SubgraphRuntime {
@@ -76,6 +81,8 @@ export interface SubgraphServer {
   readonly live: LiveUpdates;
   readonly database: Database;
   readonly logger: Logger;
+  /** Counters of request work (fields resolved, requests aborted or over budget). */
+  readonly work: Readonly<WorkStats>;
   /** Resolves to the base URL (`http://host:port`); GraphQL is at `${url}/graphql`. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -112,7 +119,7 @@ export async function createSubgraphServer<Loaders, Services>(
       await definition.seedDemo(database.em.fork());
       logger.info('demo data present');
     }
-    schema = await definition.buildSchema();
+    schema = countResolvedFields(await definition.buildSchema());
     attachment = definition.attach
       ? await definition.attach({ database, logger, config, env })
       : ({ services: undefined } as SubgraphAttachment<Services>);
@@ -142,17 +149,20 @@ export async function createSubgraphServer<Loaders, Services>(
     schema,
     introspection: true,
     formatError: createFormatError(logger),
+    plugins: [requestWorkPlugin<Context>()],
     logger,
   });
   await apollo.start();
+  const workStats = createWorkStats();
 
   const http = createGraphQLHttpServer<Context>({
     apollo,
     logger,
-    context: async (request: IncomingMessage) => {
+    context: async (request: IncomingMessage, signal: AbortSignal) => {
       const viewer = identify(request, config);
       const em = database.em.fork();
-      return { em, loaders: definition.createLoaders(em, viewer), viewer, services: attachment.services, live };
+      const work = new RequestWork(config.maxResolvedFields, signal, workStats);
+      return { em, loaders: definition.createLoaders(em, viewer), viewer, services: attachment.services, live, work };
     },
     routes: {
       ...attachment.routes,
@@ -173,7 +183,9 @@ export async function createSubgraphServer<Loaders, Services>(
     formatError: createFormatError(logger),
     context: (viewer) => {
       const em = database.em.fork();
-      return { em, loaders: definition.createLoaders(em, viewer), viewer, services: attachment.services, live };
+      // Not yet budgeted: one context serves every event of a subscription (see README).
+      const work = RequestWork.unbounded(workStats);
+      return { em, loaders: definition.createLoaders(em, viewer), viewer, services: attachment.services, live, work };
     },
   });
 
@@ -182,6 +194,7 @@ export async function createSubgraphServer<Loaders, Services>(
     database,
     logger,
     live,
+    work: workStats,
     async listen() {
       const url = await http.listen(config.port, config.host);
       logger.info({ url: `${url}/graphql` }, 'subgraph listening');

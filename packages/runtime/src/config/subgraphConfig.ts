@@ -35,6 +35,18 @@ export function subgraphConfigSpec(name: SubgraphName) {
       parse.redisUrl,
       () => null,
     ),
+    maxResolvedFields: variable(
+      'SUBGRAPH_MAX_RESOLVED_FIELDS',
+      'most fields one request may resolve on this subgraph (beyond: SUBGRAPH_WORK_LIMIT)',
+      parse.positiveInt,
+      () => 250_000,
+    ),
+    statementTimeoutMs: variable(
+      'DATABASE_STATEMENT_TIMEOUT_MS',
+      'PostgreSQL statement_timeout of request connections (beyond: STATEMENT_TIMEOUT)',
+      parse.positiveInt,
+      () => 5_000,
+    ),
     eventKeyPrefix: variable('EVENT_KEY_PREFIX', 'prefix of every Redis key this deployment uses', parse.text, () => ''),
   };
 }

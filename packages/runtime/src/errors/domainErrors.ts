@@ -56,3 +56,37 @@ export class NotFound extends DomainError {
     super(`No ${kind} ${id}`, { id });
   }
 }
+
+/**
+ * The request asked this subgraph for more work than one request may take (a resolved-field
+ * budget); what was resolved before is returned, the rest is null, explained by this error.
+ */
+export class WorkLimitExceeded extends DomainError {
+  readonly code = 'SUBGRAPH_WORK_LIMIT';
+  constructor(limit: number) {
+    super(
+      `This request needs more than ${limit} resolved fields from one subgraph (SUBGRAPH_MAX_RESOLVED_FIELDS); ` +
+        'it was stopped there. Ask for smaller pages or less nesting.',
+      { limit },
+    );
+  }
+}
+
+/** The caller (the router) closed the connection; nobody is waiting for the rest. */
+export class RequestAborted extends DomainError {
+  readonly code = 'REQUEST_ABORTED';
+  constructor() {
+    super('The caller went away; work on this request stopped');
+  }
+}
+
+/** A deprecated unpaginated list had more items than it may return; the connection field pages them. */
+export class ListTruncated extends DomainError {
+  readonly code = 'LIST_TRUNCATED';
+  constructor(field: string, limit: number, replacement: string) {
+    super(`${field} returns at most ${limit} items and this one has more; use ${replacement} to page through all of them`, {
+      limit,
+      replacement,
+    });
+  }
+}

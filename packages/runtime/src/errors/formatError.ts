@@ -3,6 +3,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
 import type { ValidationError } from 'class-validator';
 import type { Logger } from '../logger';
+import { PG_QUERY_CANCELED, postgresErrorCode } from '../orm/postgresErrors';
 import { DomainError } from './domainErrors';
 
 /** Codes whose messages are meant for clients; anything else is masked and logged. */
@@ -43,6 +44,15 @@ export function createFormatError(logger: Logger) {
         locations: formatted.locations,
         path: formatted.path,
         extensions: { code: 'BAD_USER_INPUT', fields: problems },
+      };
+    }
+    if (postgresErrorCode(original) === PG_QUERY_CANCELED) {
+      logger.warn({ path: formatted.path }, 'a database statement was canceled (statement_timeout)');
+      return {
+        message: 'A database statement took longer than this subgraph allows (DATABASE_STATEMENT_TIMEOUT_MS) and was canceled',
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: 'STATEMENT_TIMEOUT' },
       };
     }
     const code = typeof formatted.extensions?.code === 'string' ? formatted.extensions.code : 'INTERNAL_SERVER_ERROR';

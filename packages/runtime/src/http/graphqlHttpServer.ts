@@ -8,7 +8,8 @@ export type Route = (request: IncomingMessage, response: ServerResponse) => Prom
 
 export interface GraphQLHttpServerOptions<Context extends BaseContext> {
   readonly apollo: ApolloServer<Context>;
-  readonly context: (request: IncomingMessage) => Promise<Context>;
+  /** `signal` aborts when the client closes the connection before its answer is sent. */
+  readonly context: (request: IncomingMessage, signal: AbortSignal) => Promise<Context>;
   readonly routes?: Readonly<Record<string, Route>>;
   readonly logger: Logger;
   /** Largest accepted request body; bigger ones get 413 before any parsing. */
@@ -79,10 +80,13 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
     for (const [name, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
+    const clientLeft = abortWhenClientLeaves(response);
     const result = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body: parsedBody },
-      context: () => options.context(request),
+      context: () => options.context(request, clientLeft),
     });
+    // Nobody is waiting for it: nothing is serialised or written.
+    if (clientLeft.aborted) return;
     for (const [name, value] of result.headers) response.setHeader(name, value);
     response.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') {
@@ -123,6 +127,18 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
       return closing;
     },
   };
+}
+
+/**
+ * Aborts when the connection closes before the response was finished (the router gave up on
+ * this call, or a client went away), so the request's work can stop instead of running on.
+ */
+function abortWhenClientLeaves(response: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  response.once('close', () => {
+    if (!response.writableFinished) controller.abort();
+  });
+  return controller.signal;
 }
 
 type Body = { kind: 'ok'; text: string } | { kind: 'tooLarge' };

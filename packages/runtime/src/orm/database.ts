@@ -11,6 +11,17 @@ export interface DatabaseOptions {
   readonly migrations: readonly MigrationObject[];
   readonly logger: Logger;
   readonly poolSize?: number;
+  /**
+   * PostgreSQL `statement_timeout` of every pooled connection (request work, background jobs):
+   * a statement running longer is canceled by the server (SQLSTATE 57014, STATEMENT_TIMEOUT).
+   * Migrations lift it for their own transaction; the migration lock and the outbox LISTEN use
+   * connections of their own, outside the pool.
+   */
+  readonly statementTimeoutMs?: number;
+}
+
+interface PooledConnection {
+  query(sql: string, callback: (error: Error | null) => void): void;
 }
 
 export type Database = MikroORM;
@@ -23,7 +34,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // Every request works on its own fork; the global manager must never be used by mistake.
     allowGlobalContext: false,
     discovery: { warnWhenNoEntities: true, disableDynamicFileAccess: true },
-    pool: { min: 0, max: options.poolSize ?? 10 },
+    pool: {
+      min: 0,
+      max: options.poolSize ?? 10,
+      afterCreate: (connection: PooledConnection, done: (error: Error | null, connection: PooledConnection) => void) => {
+        const timeout = options.statementTimeoutMs ?? 0;
+        connection.query(`set statement_timeout = ${Math.max(0, Math.floor(timeout))}`, (error) => done(error, connection));
+      },
+    },
     debug: false,
     logger: (message) => options.logger.debug(message),
     migrations: {
@@ -51,7 +69,12 @@ export async function migrateToLatest(database: Database, databaseUrl: string): 
   await lock.connect();
   try {
     await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    const applied = await database.getMigrator().up();
+    const connection = database.em.getConnection();
+    // A migration may rewrite a big table; the request statement_timeout is not meant for it.
+    const applied = await connection.transactional(async (transaction) => {
+      await connection.execute('set local statement_timeout = 0', [], 'run', transaction);
+      return database.getMigrator().up({ transaction });
+    });
     return applied.map((migration) => migration.name);
   } finally {
     await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);

@@ -1,6 +1,8 @@
 /** PostgreSQL SQLSTATE codes that the domains translate into their own errors. */
 export const PG_UNIQUE_VIOLATION = '23505';
 export const PG_EXCLUSION_VIOLATION = '23P01';
+/** statement_timeout (or a cancel request) stopped the statement. */
+export const PG_QUERY_CANCELED = '57014';
 
 /**
  * MikroORM wraps driver errors (and does not map 23P01 at all), so look for the SQLSTATE on

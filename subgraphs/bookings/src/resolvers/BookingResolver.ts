@@ -1,6 +1,7 @@
-import { ConnectionArgs, connectionType, Forbidden, hasScope, Money, type Viewer } from '@booking/runtime';
+import { ConnectionArgs, connectionType, Forbidden, hasScope, LEGACY_LIST_LIMIT, Money, truncatedList, type Viewer } from '@booking/runtime';
+import { responsePathAsArray as responsePathOf, type GraphQLResolveInfo } from 'graphql';
 import { IsUUID, Length, Min } from 'class-validator';
-import { Arg, Args, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, Directive, Field, FieldResolver, ID, Info, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Booking } from '../entities/Booking';
 import { ListingReference, UserReference } from '../entities/references';
 import type { BookingsContext } from '../loaders';
@@ -133,13 +134,48 @@ export class BookingResolver {
   }
 }
 
+/**
+ * `Listing.bookings` and `User.bookings` were unpaginated lists, and `Booking.guest` /
+ * `Booking.listing` lead back to them, so a nested query grew as b^depth. They stay for old
+ * clients (deprecated, at most LEGACY_LIST_LIMIT items, LIST_TRUNCATED beyond); the
+ * `bookingsConnection` fields page like the root `bookings(first:, after:)`: same arguments,
+ * same BookingConnection, same keyset cursors. A new name, because a field cannot change its type
+ * without breaking the clients that still select it as a list.
+ */
+const LISTING_BOOKINGS_PAGED = 'Listing.bookingsConnection(first:, after:)';
+const USER_BOOKINGS_PAGED = 'User.bookingsConnection(first:, after:)';
+
+function pageArgs(key: string, args: ConnectionArgs) {
+  return { key, first: args.first, after: args.after ?? null };
+}
+
+function mayListGuestBookings(viewer: Viewer | null, user: UserReference): void {
+  const signedInViewer = signedIn(viewer);
+  if (signedInViewer.userId !== user.id && !hasScope(signedInViewer, 'admin')) {
+    throw new Forbidden('bookings are visible only to their guest and to admins');
+  }
+}
+
 @Resolver(() => ListingReference)
 export class ListingBookingsResolver {
   @Directive('@authenticated')
-  @FieldResolver(() => [Booking], { description: 'Bookings of this listing you may see (its host and admins: all), oldest first.' })
-  async bookings(@Root() listing: ListingReference, @Ctx() context: BookingsContext): Promise<Booking[]> {
-    const all = await context.loaders.bookingsByListingId.load(listing.id);
-    return all.filter((booking) => canSee(context.viewer, booking));
+  @FieldResolver(() => [Booking], {
+    description: `Bookings of this listing you may see (its host and admins: all), oldest first; at most ${LEGACY_LIST_LIMIT}.`,
+    deprecationReason: `Unpaginated: at most ${LEGACY_LIST_LIMIT} items (LIST_TRUNCATED beyond). Use bookingsConnection(first:, after:).`,
+  })
+  async bookings(@Root() listing: ListingReference, @Ctx() context: BookingsContext, @Info() info: GraphQLResolveInfo): Promise<Booking[]> {
+    signedIn(context.viewer);
+    const page = await context.loaders.bookingPagesByListingId.load({ key: listing.id, first: LEGACY_LIST_LIMIT });
+    return truncatedList(page, (error) => context.work.report(error, responsePathOf(info.path)), 'Listing.bookings', LISTING_BOOKINGS_PAGED);
+  }
+
+  @Directive('@authenticated')
+  @FieldResolver(() => BookingConnection, {
+    description: 'A page of the bookings of this listing you may see (its host and admins: all), oldest first.',
+  })
+  bookingsConnection(@Root() listing: ListingReference, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() context: BookingsContext) {
+    signedIn(context.viewer);
+    return context.loaders.bookingPagesByListingId.load(pageArgs(listing.id, args));
   }
 }
 
@@ -148,11 +184,22 @@ export class UserBookingsResolver {
   @Directive('@authenticated')
   @FieldResolver(() => [Booking], {
     nullable: true,
-    description: 'Bookings this user made as a guest, oldest first; only for the user and admins.',
+    description: `Bookings this user made as a guest, oldest first; only for the user and admins; at most ${LEGACY_LIST_LIMIT}.`,
+    deprecationReason: `Unpaginated: at most ${LEGACY_LIST_LIMIT} items (LIST_TRUNCATED beyond). Use bookingsConnection(first:, after:).`,
   })
-  bookings(@Root() user: UserReference, @Ctx() context: BookingsContext): Promise<Booking[]> {
-    const viewer = signedIn(context.viewer);
-    if (viewer.userId !== user.id && !hasScope(viewer, 'admin')) throw new Forbidden('bookings are visible only to their guest and to admins');
-    return context.loaders.bookingsByGuestId.load(user.id);
+  async bookings(@Root() user: UserReference, @Ctx() context: BookingsContext, @Info() info: GraphQLResolveInfo): Promise<Booking[]> {
+    mayListGuestBookings(context.viewer, user);
+    const page = await context.loaders.bookingPagesByGuestId.load({ key: user.id, first: LEGACY_LIST_LIMIT });
+    return truncatedList(page, (error) => context.work.report(error, responsePathOf(info.path)), 'User.bookings', USER_BOOKINGS_PAGED);
+  }
+
+  @Directive('@authenticated')
+  @FieldResolver(() => BookingConnection, {
+    nullable: true,
+    description: 'A page of the bookings this user made as a guest, oldest first; only for the user and admins.',
+  })
+  bookingsConnection(@Root() user: UserReference, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() context: BookingsContext) {
+    mayListGuestBookings(context.viewer, user);
+    return context.loaders.bookingPagesByGuestId.load(pageArgs(user.id, args));
   }
 }

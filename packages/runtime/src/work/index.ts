@@ -1,0 +1,3 @@
+export * from './requestWork';
+export * from './countResolvedFields';
+export * from './requestWorkPlugin';

@@ -1,0 +1,73 @@
+import type { GraphQLFormattedError } from 'graphql';
+import { RequestAborted, WorkLimitExceeded, type DomainError } from '../errors/domainErrors';
+
+/** Process-wide counters of request work, for /metrics-style inspection and tests. */
+export interface WorkStats {
+  /** Fields resolved by all requests so far. */
+  fieldsResolved: number;
+  /** Requests whose caller left while they were being executed. */
+  requestsAborted: number;
+  /** Requests stopped by the resolved-field budget. */
+  requestsOverBudget: number;
+}
+
+export function createWorkStats(): WorkStats {
+  return { fieldsResolved: 0, requestsAborted: 0, requestsOverBudget: 0 };
+}
+
+const NEVER_ABORTED = new AbortController().signal;
+
+/**
+ * What one GraphQL request may still do on this subgraph. Every resolved field spends one unit
+ * (see `countResolvedFields`); once the budget is gone or the caller has left, every further
+ * field throws at once, so execution unwinds instead of growing a result nobody can use.
+ * Nested lists make work grow as b^depth; no per-field rule bounds that, a per-request budget does.
+ */
+export class RequestWork {
+  private resolved = 0;
+  private overBudget = false;
+  private readonly notices: GraphQLFormattedError[] = [];
+
+  constructor(
+    readonly maxResolvedFields: number,
+    readonly signal: AbortSignal,
+    private readonly stats: WorkStats,
+  ) {
+    if (!signal.aborted) signal.addEventListener('abort', () => (stats.requestsAborted += 1), { once: true });
+  }
+
+  /** Subscriptions run one small execution per event for as long as the client stays. */
+  static unbounded(stats: WorkStats): RequestWork {
+    return new RequestWork(Number.POSITIVE_INFINITY, NEVER_ABORTED, stats);
+  }
+
+  get resolvedFields(): number {
+    return this.resolved;
+  }
+
+  /** Called once per field about to be resolved; throws when the request must stop. */
+  spend(): void {
+    if (this.signal.aborted) throw new RequestAborted();
+    if (this.resolved >= this.maxResolvedFields) {
+      if (!this.overBudget) {
+        this.overBudget = true;
+        this.stats.requestsOverBudget += 1;
+      }
+      throw new WorkLimitExceeded(this.maxResolvedFields);
+    }
+    this.resolved += 1;
+    this.stats.fieldsResolved += 1;
+  }
+
+  /**
+   * An error that goes out beside the data of a field that still resolved (a truncated list):
+   * graphql-js can only pair an error with a null, so these are added to the response at the end.
+   */
+  report(error: DomainError, path: readonly (string | number)[]): void {
+    this.notices.push({ message: error.message, path, extensions: { ...error.extensions, code: error.code } });
+  }
+
+  get reported(): readonly GraphQLFormattedError[] {
+    return this.notices;
+  }
+}
