@@ -39,6 +39,12 @@ export const routerConfigSpec = {
     parse.positiveInt,
     () => 10_000,
   ),
+  requestTimeoutMs: variable(
+    'ROUTER_REQUEST_TIMEOUT_MS',
+    'longest a client request may take; later subgraph calls are not sent and answer REQUEST_TIMEOUT',
+    parse.positiveInt,
+    () => 30_000,
+  ),
   routerSigningSecret: variable(
     'ROUTER_SIGNING_SECRET',
     'shared secret for signing the identity forwarded to subgraphs (at least 32 characters)',

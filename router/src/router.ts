@@ -104,14 +104,24 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   });
   const executor =
     config.executor === 'router'
-      ? createRouterExecutor({ current: () => supergraph.current, verifyToken, client: subgraphClient, signingSecret: config.routerSigningSecret, logger })
+      ? createRouterExecutor({
+          current: () => supergraph.current,
+          verifyToken,
+          client: subgraphClient,
+          signingSecret: config.routerSigningSecret,
+          logger,
+          requestTimeoutMs: config.requestTimeoutMs,
+        })
       : undefined;
   const server = createGraphQLHttpServer({
     apollo,
     logger,
     intercept: async (request, response, body) =>
       (await httpSubscriptions(request, response, body)) || (executor !== undefined && (await executor(request, response, body))),
-    context: async (request) => ({ viewer: await viewerFromAuthorization(request.headers.authorization, verifyToken) }),
+    context: async (request) => ({
+      viewer: await viewerFromAuthorization(request.headers.authorization, verifyToken),
+      deadline: Date.now() + config.requestTimeoutMs,
+    }),
     routes: {
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: 'router' }),
     },

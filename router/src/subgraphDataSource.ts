@@ -3,6 +3,8 @@ import { signViewerHeaders } from '@booking/runtime';
 import type { RouterContext } from './routerContext';
 import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
+import { DEADLINE_HEADER } from './execution/subgraphClient';
+import { requestTimeoutError } from './execution/requestDeadline';
 
 /**
  * A failed subgraph call becomes an error that names the subgraph and carries a code, while
@@ -20,12 +22,19 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
 
   /** Every subgraph call carries the caller's identity, signed so the subgraph can trust it. */
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
+    if (context.deadline !== undefined) {
+      // Past the request's deadline nothing more is sent; before it, the shared fetcher limits
+      // this call to what is left (see DEADLINE_HEADER).
+      if (Date.now() >= context.deadline) throw requestTimedOut(this.serviceName, false);
+      request.http?.headers.set(DEADLINE_HEADER, String(context.deadline));
+    }
     const headers = signViewerHeaders(this.signingSecret, context.viewer ?? null);
     for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
   }
 
-  override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse): never {
+  override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse, context?: RouterContext): never {
     if (error instanceof GraphQLError) throw error;
+    if (context?.deadline !== undefined && Date.now() >= context.deadline) throw requestTimedOut(this.serviceName, true);
     if (response && !response.ok) {
       throw new GraphQLError(`Subgraph "${this.serviceName}" answered HTTP ${response.status}`, {
         extensions: { code: 'SUBGRAPH_HTTP_ERROR', serviceName: this.serviceName, status: response.status },
@@ -39,6 +48,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
       { extensions: { code: timedOut ? 'SUBGRAPH_TIMEOUT' : 'SUBGRAPH_UNAVAILABLE', serviceName: this.serviceName } },
     );
   }
+}
+
+function requestTimedOut(serviceName: string, wasSent: boolean): GraphQLError {
+  const error = requestTimeoutError(serviceName, wasSent);
+  return new GraphQLError(error.message, { extensions: error.extensions });
 }
 
 function describeCause(error: Error): string {

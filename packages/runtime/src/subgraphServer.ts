@@ -100,6 +100,7 @@ export async function createSubgraphServer<Loaders, Services>(
     entities: definition.entities,
     migrations: definition.migrations,
     logger,
+    statementTimeoutMs: config.statementTimeoutMs,
   });
   // Whatever has started is stopped again if a later step fails, so a failed start leaves
   // no timers, connections or background loops behind.

@@ -7,3 +7,4 @@ export * from './federationContract';
 export * from './sessions';
 export * from './redis';
 export * from './subscriptionClient';
+export * from './bookingRows';

@@ -54,6 +54,8 @@ export interface SubgraphOptions {
   readonly env?: Env;
   /** Another instance of an already running subgraph: its database (not dropped by this one). */
   readonly sharedDatabase?: TestDatabase;
+  /** Runtime settings other than the defaults below (work budget, statement timeout...). */
+  readonly config?: Partial<SubgraphConfig>;
 }
 
 export async function startSubgraph(name: SubgraphName, options: SubgraphOptions = {}): Promise<RunningSubgraph> {
@@ -70,6 +72,9 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
     allowUnsignedRequests: false,
     redisUrl: testRedisUrl(),
     eventKeyPrefix: options.eventKeyPrefix ?? testKeyPrefix(name),
+    maxResolvedFields: 100_000,
+    statementTimeoutMs: 5_000,
+    ...options.config,
   };
   let server = await factories[name](config, options.env ?? {});
   const baseUrl = await server.listen();
@@ -126,12 +131,14 @@ export interface StackOptions {
   readonly env?: Partial<Record<SubgraphName, Env>>;
   /** Extra router settings, as its environment would give them. */
   readonly routerEnv?: Env;
+  /** Runtime settings of some subgraphs other than the test defaults. */
+  readonly config?: Partial<Record<SubgraphName, Partial<SubgraphConfig>>>;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const eventKeyPrefix = testKeyPrefix('stack');
   const started = await Promise.allSettled(
-    SUBGRAPH_NAMES.map((name) => startSubgraph(name, { seedDemo: options.seedDemo, env: options.env?.[name], eventKeyPrefix })),
+    SUBGRAPH_NAMES.map((name) => startSubgraph(name, { seedDemo: options.seedDemo, env: options.env?.[name], eventKeyPrefix, config: options.config?.[name] })),
   );
   const running = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failure = started.find((result) => result.status === 'rejected');

@@ -1,6 +1,7 @@
 import type { FetchNode, PlanNode, QueryPlan, QueryPlanSelectionNode } from '@apollo/query-planner';
 import type { GraphQLSchema } from 'graphql';
 import { isAbstractType } from 'graphql';
+import type { RequestDeadline } from './requestDeadline';
 import type { ResponseError, ResponsePath } from './responseError';
 import type { SubgraphClient, SubgraphError } from './subgraphClient';
 
@@ -11,6 +12,8 @@ export interface ExecutionRequest {
   readonly variables: Readonly<Record<string, unknown>>;
   /** Signed identity and content headers (`subgraphHeaders`), made once per request for all its calls. */
   readonly headers: Readonly<Record<string, string>>;
+  /** The client request's deadline: calls get what is left of it; none is sent after it. */
+  readonly deadline?: RequestDeadline;
 }
 
 export interface PlanRuntime {
@@ -288,6 +291,6 @@ export class PlanExecution {
     }
     const operationName = fetch.operationName === undefined ? '' : `,"operationName":${JSON.stringify(fetch.operationName)}`;
     const body = `{"query":${JSON.stringify(fetch.operation)},"variables":${variablesJson}${operationName}}`;
-    return this.runtime.client.send(fetch.serviceName, url, body, this.request.headers);
+    return this.runtime.client.send(fetch.serviceName, url, body, this.request.headers, this.request.deadline);
   }
 }

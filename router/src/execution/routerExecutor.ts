@@ -4,6 +4,7 @@ import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerif
 import type { SupergraphState } from '../liveSupergraph';
 import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
+import { RequestDeadline } from './requestDeadline';
 import type { ResponseError } from './responseError';
 import { subgraphHeaders, type SubgraphClient } from './subgraphClient';
 
@@ -13,6 +14,8 @@ export interface RouterExecutorOptions {
   readonly client: SubgraphClient;
   readonly signingSecret: string;
   readonly logger: Logger;
+  /** ROUTER_REQUEST_TIMEOUT_MS: the most one request may take across all its subgraph calls. */
+  readonly requestTimeoutMs: number;
 }
 
 interface GraphQLRequestBody {
@@ -101,10 +104,11 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     if (executable.kind === 'denied') {
       payload = serialise(null, executable.errors, []);
     } else {
+      const deadline = new RequestDeadline(options.requestTimeoutMs);
       try {
         const execution = new PlanExecution(
           { client: options.client, subgraphUrls: state.subgraphUrls, supergraphSchema: state.planner.supergraphSchema },
-          { variables: rawVariables, headers: subgraphHeaders(signViewerHeaders(options.signingSecret, viewer)) },
+          { variables: rawVariables, headers: subgraphHeaders(signViewerHeaders(options.signingSecret, viewer)), deadline },
           variables,
         );
         await execution.run(executable.plan.node);
@@ -115,6 +119,8 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         // Never retried through the gateway: a mutation may already have run.
         options.logger.error({ err: error }, 'query plan execution failed');
         payload = serialise(null, [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], []);
+      } finally {
+        deadline.dispose();
       }
     }
     response.writeHead(200, { 'content-type': contentTypeFor(request), 'content-length': Buffer.byteLength(payload) });

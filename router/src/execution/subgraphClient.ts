@@ -1,6 +1,7 @@
 import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
 import { Agent, fetch as undiciFetch, request, errors as undiciErrors } from 'undici';
 import type { ResponseError } from './responseError';
+import { requestTimeoutError, type RequestDeadline } from './requestDeadline';
 
 /** What a subgraph answered: its GraphQL response, or why there is none. */
 export type SubgraphAnswer =
@@ -17,6 +18,12 @@ interface GraphQLBody {
   data?: Record<string, unknown> | null;
   errors?: SubgraphError[];
 }
+
+/**
+ * The gateway's data sources tell the shared fetcher their request's deadline (epoch ms) in
+ * this header; the fetcher removes it before sending, so subgraphs never see it.
+ */
+export const DEADLINE_HEADER = 'x-router-request-deadline';
 
 /** One request's subgraph headers, built once and sent with every call it makes. */
 export function subgraphHeaders(identity: Readonly<Record<string, string>>): Record<string, string> {
@@ -45,12 +52,15 @@ export class SubgraphClient {
   private readonly agent: Agent;
 
   readonly fetcher: Fetcher = async (url: string, init?: FetcherRequestInit): Promise<FetcherResponse> => {
+    const headers = { ...(init?.headers as Record<string, string> | undefined) };
+    const deadline = Number(headers[DEADLINE_HEADER] ?? Number.POSITIVE_INFINITY);
+    delete headers[DEADLINE_HEADER];
     const response = await undiciFetch(url, {
       method: init?.method,
-      headers: init?.headers,
+      headers,
       body: init?.body,
       dispatcher: this.agent,
-      signal: AbortSignal.timeout(this.timeoutMs),
+      signal: AbortSignal.timeout(Math.max(1, Math.min(this.timeoutMs, deadline - Date.now()))),
     });
     return response as unknown as FetcherResponse;
   };
@@ -64,22 +74,37 @@ export class SubgraphClient {
     });
   }
 
-  /** `headers` must carry the JSON content type (see `subgraphHeaders`); they are sent as given. */
-  async send(serviceName: string, url: string, body: string, headers: Readonly<Record<string, string>>): Promise<SubgraphAnswer> {
+  /**
+   * `headers` must carry the JSON content type (see `subgraphHeaders`); they are sent as given.
+   * With a `deadline`, the call waits at most what is left of it and is cut when it passes.
+   */
+  async send(
+    serviceName: string,
+    url: string,
+    body: string,
+    headers: Readonly<Record<string, string>>,
+    deadline?: RequestDeadline,
+  ): Promise<SubgraphAnswer> {
     let statusCode: number;
     let text: string;
+    const timeoutMs = deadline ? Math.min(this.timeoutMs, deadline.remainingMs()) : this.timeoutMs;
+    if (timeoutMs <= 0) return { kind: 'failed', error: requestTimeoutError(serviceName, false) };
     try {
       const response = await request(url, {
         method: 'POST',
         headers,
         body,
         dispatcher: this.agent,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: deadline?.signal,
       });
       statusCode = response.statusCode;
       text = await response.body.text();
     } catch (error) {
+      if (deadline && (deadline.signal.aborted || deadline.remainingMs() <= 0)) {
+        return { kind: 'failed', error: requestTimeoutError(serviceName, true) };
+      }
       if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
         return failure(serviceName, 'SUBGRAPH_TIMEOUT', `Subgraph "${serviceName}" did not answer in time`);
       }

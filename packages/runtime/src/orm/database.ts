@@ -20,11 +20,13 @@ export interface DatabaseOptions {
   readonly statementTimeoutMs?: number;
 }
 
+
+export type Database = MikroORM;
+
+/** The node-postgres client knex hands to `pool.afterCreate`. */
 interface PooledConnection {
   query(sql: string, callback: (error: Error | null) => void): void;
 }
-
-export type Database = MikroORM;
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const config: Options = {
@@ -38,8 +40,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       min: 0,
       max: options.poolSize ?? 10,
       afterCreate: (connection: PooledConnection, done: (error: Error | null, connection: PooledConnection) => void) => {
-        const timeout = options.statementTimeoutMs ?? 0;
-        connection.query(`set statement_timeout = ${Math.max(0, Math.floor(timeout))}`, (error) => done(error, connection));
+        const timeoutMs = Math.max(0, Math.floor(options.statementTimeoutMs ?? 0));
+        connection.query(`set statement_timeout = ${timeoutMs}`, (error) => done(error, connection));
       },
     },
     debug: false,

@@ -18,8 +18,13 @@ export function countResolvedFields(schema: GraphQLSchema): GraphQLSchema {
     for (const field of Object.values(type.getFields())) {
       const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
       field.resolve = (source, args, context, info) => {
-        workOf(context)?.spend();
-        return resolve(source, args, context, info);
+        const work = workOf(context);
+        const turn = work?.spend();
+        if (!work || !turn) return resolve(source, args, context, info);
+        return turn.then(() => {
+          work.stillWanted();
+          return resolve(source, args, context, info);
+        });
       };
     }
   }

@@ -1,5 +1,5 @@
 import { ConnectionArgs, connectionType, Forbidden, hasScope, LEGACY_LIST_LIMIT, Money, truncatedList, type Viewer } from '@booking/runtime';
-import { responsePathAsArray as responsePathOf, type GraphQLResolveInfo } from 'graphql';
+import { responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
 import { IsUUID, Length, Min } from 'class-validator';
 import { Arg, Args, Ctx, Directive, Field, FieldResolver, ID, Info, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Booking } from '../entities/Booking';
@@ -166,7 +166,7 @@ export class ListingBookingsResolver {
   async bookings(@Root() listing: ListingReference, @Ctx() context: BookingsContext, @Info() info: GraphQLResolveInfo): Promise<Booking[]> {
     signedIn(context.viewer);
     const page = await context.loaders.bookingPagesByListingId.load({ key: listing.id, first: LEGACY_LIST_LIMIT });
-    return truncatedList(page, (error) => context.work.report(error, responsePathOf(info.path)), 'Listing.bookings', LISTING_BOOKINGS_PAGED);
+    return truncatedList(page, (error) => context.work.report(error, responsePathAsArray(info.path)), 'Listing.bookings', LISTING_BOOKINGS_PAGED);
   }
 
   @Directive('@authenticated')
@@ -190,7 +190,7 @@ export class UserBookingsResolver {
   async bookings(@Root() user: UserReference, @Ctx() context: BookingsContext, @Info() info: GraphQLResolveInfo): Promise<Booking[]> {
     mayListGuestBookings(context.viewer, user);
     const page = await context.loaders.bookingPagesByGuestId.load({ key: user.id, first: LEGACY_LIST_LIMIT });
-    return truncatedList(page, (error) => context.work.report(error, responsePathOf(info.path)), 'User.bookings', USER_BOOKINGS_PAGED);
+    return truncatedList(page, (error) => context.work.report(error, responsePathAsArray(info.path)), 'User.bookings', USER_BOOKINGS_PAGED);
   }
 
   @Directive('@authenticated')

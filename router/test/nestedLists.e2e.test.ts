@@ -1,0 +1,144 @@
+import { demoId } from '@booking/runtime';
+import { countSql, insertBookingRows, registerThroughRouter, startStack, type Stack, type TestSession } from '@booking/testkit';
+
+/** The issue's repro: `guest { bookings { ... } }` nested `depth` times under the root page. */
+function nestedBookings(depth: number, field = 'bookings'): string {
+  let selection = 'id';
+  for (let level = 0; level < depth; level += 1) selection = `guest { ${field} { ${selection} } }`;
+  return `{ bookings(first: 100) { edges { node { ${selection} } } } }`;
+}
+
+interface Measured {
+  readonly ms: number;
+  readonly heapGrowthMb: number;
+  readonly status: number;
+  readonly body: { data?: unknown; errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[] };
+}
+
+/** Time and peak heap growth of one request (router and subgraphs share this process). */
+async function measure(stack: Stack, query: string, token: string): Promise<Measured> {
+  const base = process.memoryUsage().heapUsed;
+  let peak = base;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 10);
+  const started = Date.now();
+  try {
+    const response = await fetch(stack.routerUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query }),
+      signal: AbortSignal.timeout(60_000),
+    });
+    const body = (await response.json()) as Measured['body'];
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+    return { ms: Date.now() - started, heapGrowthMb: Math.round((peak - base) / 1e6), status: response.status, body };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+describe('nested unpaginated lists (issue 9, item 2)', () => {
+  let stack: Stack;
+  let alice: string;
+
+  beforeAll(async () => {
+    stack = await startStack({ seedDemo: true });
+    const login = await stack.query<{ login: { accessToken: string } }>(
+      'mutation($input: LoginInput!) { login(input: $input) { accessToken } }',
+      { input: { email: 'alice@example.com', password: 'demo-password' } },
+    );
+    alice = login.data!.login.accessToken;
+  });
+  afterAll(() => stack?.stop());
+
+  // Before the fix, depth 16 took 22.8 s here with +954 MB of heap and a 9.3 MB response, and
+  // depth 20 ran the bookings subgraph out of memory minutes after the router gave up.
+  it.each([16, 20])("answers the issue's repro at depth %i quickly, with a coded error, and bookings stays healthy", async (depth) => {
+    const result = await measure(stack, nestedBookings(depth), alice);
+    process.stdout.write(`nested lists depth ${depth}: ${result.ms} ms, heap +${result.heapGrowthMb} MB, errors ${JSON.stringify(result.body.errors?.map((error) => error.extensions?.code))}\n`);
+    expect(result.status).toBe(200);
+    expect(result.ms).toBeLessThan(10_000);
+    expect(result.heapGrowthMb).toBeLessThan(400);
+    expect(result.body.errors).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'SUBGRAPH_WORK_LIMIT', limit: 100_000, serviceName: 'bookings' }) }),
+    ]);
+    expect(stack.subgraphs.bookings.server.work.requestsOverBudget).toBeGreaterThan(0);
+
+    const normal = await stack.query<{ bookings: { edges: { node: { id: string } }[] } }>('{ bookings(first: 10) { edges { node { id } } } }', {}, alice);
+    expect(normal.errors).toBeUndefined();
+    expect(normal.data?.bookings.edges).toHaveLength(2);
+  });
+
+  it('pages the same nesting through bookingsConnection, bounded by its page sizes', async () => {
+    const result = await measure(stack, nestedBookings(3, 'bookingsConnection(first: 2) { edges { node'), alice);
+    expect(result.body.errors).toBeUndefined();
+  });
+
+  describe('with a guest who has more bookings than an old list returns', () => {
+    let guest: TestSession;
+    let ids: string[];
+
+    beforeAll(async () => {
+      guest = await registerThroughRouter(stack, 'many-stays@e2e.example');
+      ids = await insertBookingRows(stack.subgraphs.bookings, { guestId: guest.userId, count: 105, listingId: demoId('listing', 'alfama-loft') });
+    });
+
+    it('answers the deprecated User.bookings with the first 100 and LIST_TRUNCATED at its path', async () => {
+      const response = await stack.query<{ viewer: { bookings: { id: string }[] } }>('{ viewer { bookings { id } } }', {}, guest.accessToken);
+      expect(response.data?.viewer.bookings.map((booking) => booking.id)).toEqual(ids.slice(0, 100));
+      expect(response.errors).toEqual([
+        expect.objectContaining({
+          path: ['viewer', 'bookings'],
+          extensions: expect.objectContaining({ code: 'LIST_TRUNCATED', limit: 100, replacement: 'User.bookingsConnection(first:, after:)' }),
+        }),
+      ]);
+    });
+
+    it('pages User.bookingsConnection through all 105 with keyset cursors', async () => {
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (let page = 0; page < 10; page += 1) {
+        const response: Awaited<ReturnType<typeof stack.query<{ viewer: { bookingsConnection: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } }>>> =
+          await stack.query(
+            'query($after: String) { viewer { bookingsConnection(first: 40, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } } }',
+            { after },
+            guest.accessToken,
+          );
+        expect(response.errors).toBeUndefined();
+        const connection = response.data!.viewer.bookingsConnection;
+        seen.push(...connection.edges.map((edge) => edge.node.id));
+        if (!connection.pageInfo.hasNextPage) break;
+        after = connection.pageInfo.endCursor;
+      }
+      expect(seen).toEqual(ids);
+    });
+
+    it("pages Listing.bookingsConnection, showing a guest only their own bookings", async () => {
+      const response = await stack.query<{ listing: { bookingsConnection: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean } } } }>(
+        'query($id: ID!) { listing(id: $id) { bookingsConnection(first: 100) { edges { node { id } } pageInfo { hasNextPage } } } }',
+        { id: demoId('listing', 'alfama-loft') },
+        guest.accessToken,
+      );
+      expect(response.errors).toBeUndefined();
+      expect(response.data?.listing.bookingsConnection.edges.map((edge) => edge.node.id)).toEqual(ids.slice(0, 100));
+      expect(response.data?.listing.bookingsConnection.pageInfo.hasNextPage).toBe(true);
+    });
+
+    it('loads the pages of many users in one SQL statement', async () => {
+      const counter = countSql(stack.subgraphs.bookings.server.database);
+      try {
+        const response = await stack.query<{ bookings: { edges: { node: { guest: { bookingsConnection: { edges: unknown[] } } } }[] } }>(
+          '{ bookings(first: 50) { edges { node { guest { bookingsConnection(first: 3) { edges { node { id } } } } } } } }',
+          {},
+          guest.accessToken,
+        );
+        expect(response.errors).toBeUndefined();
+        expect(response.data?.bookings.edges).toHaveLength(50);
+        expect(response.data?.bookings.edges.every((edge) => edge.node.guest.bookingsConnection.edges.length === 3)).toBe(true);
+        // The root page, then every guest's page at once.
+        expect(counter.statements).toHaveLength(2);
+      } finally {
+        counter.detach();
+      }
+    });
+  });
+});
