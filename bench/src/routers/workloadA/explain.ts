@@ -50,7 +50,7 @@ export async function explainWorkloadA(databaseUrls: Readonly<Record<Database, s
           },
         ]
       : []),
-    { database: 'bookings', purpose: 'listings50: the bookings of 50 listings, one batch', sql: `select "b0".* from "bookings" as "b0" where "b0"."listing_id" in (${quoted(listings50)}) order by "b0"."created_at" asc, "b0"."id" asc` },
+    { database: 'bookings', purpose: 'listings50: a page of bookings for each of 50 listings, one batch', sql: `select * from (select "e".*, row_number() over (partition by "e"."listing_id" order by "e"."created_at" asc, "e"."id" asc) as page_rank from "bookings" as "e" where "e"."listing_id" in (${quoted(listings50)})) as "ranked" where "page_rank" <= 101 order by "listing_id" asc, "created_at" asc, "id" asc` },
     { database: 'bookings', purpose: 'hold expiry job (every second)', sql: `select "b0".* from "bookings" as "b0" where "b0"."status" = 'HELD' and "b0"."hold_expires_at" <= now() order by "b0"."hold_expires_at" asc limit 100` },
     { database: 'billing', purpose: 'bookings20: the 20 bookings\' invoices, one batch', sql: `select "i0".* from "invoices" as "i0" where "i0"."booking_id" in (${quoted(bookingIds)})` },
     { database: 'accounts', purpose: 'bookings20 / listings50: the guests, one batch', sql: `select "u0".* from "users" as "u0" where "u0"."id" in (${quoted(seeded.guestIds.slice(0, 20))})` },

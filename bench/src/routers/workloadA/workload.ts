@@ -41,7 +41,7 @@ const BOOKINGS_20 = `query TwentyBookings {
 
 const LISTINGS_WIDE = `query ListingsWithBookings {
   listings(first: 50) {
-    edges { node { id title bookings { id status guest { id displayName } } } }
+    edges { node { id title bookingsConnection(first: 100) { edges { node { id status guest { id displayName } } } } } }
   }
 }`;
 

@@ -19,10 +19,10 @@ export function countResolvedFields(schema: GraphQLSchema): GraphQLSchema {
       const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
       field.resolve = (source, args, context, info) => {
         const work = workOf(context);
-        const turn = work?.spend();
+        const turn = work?.spend(info.path);
         if (!work || !turn) return resolve(source, args, context, info);
         return turn.then(() => {
-          work.stillWanted();
+          work.stillWanted(info.path);
           return resolve(source, args, context, info);
         });
       };

@@ -1,4 +1,4 @@
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, responsePathAsArray, type GraphQLFormattedError, type ResponsePath } from 'graphql';
 import { RequestAborted, WorkLimitExceeded, type DomainError } from '../errors/domainErrors';
 
 /** Process-wide counters of request work, for /metrics-style inspection and tests. */
@@ -34,9 +34,14 @@ const FIELDS_PER_TURN = 2_048;
  */
 export class RequestWork {
   private resolved = 0;
-  private overBudget = false;
   private readonly notices: GraphQLFormattedError[] = [];
   private turn: Promise<void> | null = null;
+  /**
+   * Once stopped, every field still reached throws this one error: it already has a path, so
+   * graphql-js passes it on as it is. A new error per field (stack capture, location, format)
+   * made a stopped request slower than the work it stopped.
+   */
+  private stopped: GraphQLError | null = null;
 
   constructor(
     readonly maxResolvedFields: number,
@@ -59,14 +64,12 @@ export class RequestWork {
    * Called once per field about to be resolved; throws when the request must stop. Answers a
    * promise when the field must first wait for a turn of the event loop, else null.
    */
-  spend(): Promise<void> | null {
-    this.stillWanted();
+  spend(path: ResponsePath): Promise<void> | null {
+    if (this.stopped) throw this.stopped;
+    this.stillWanted(path);
     if (this.resolved >= this.maxResolvedFields) {
-      if (!this.overBudget) {
-        this.overBudget = true;
-        this.stats.requestsOverBudget += 1;
-      }
-      throw new WorkLimitExceeded(this.maxResolvedFields);
+      this.stats.requestsOverBudget += 1;
+      throw this.stop(new WorkLimitExceeded(this.maxResolvedFields), path);
     }
     this.resolved += 1;
     this.stats.fieldsResolved += 1;
@@ -82,8 +85,18 @@ export class RequestWork {
   }
 
   /** Throws when the caller has left. */
-  stillWanted(): void {
-    if (this.signal.aborted) throw new RequestAborted();
+  stillWanted(path: ResponsePath): void {
+    if (this.stopped) throw this.stopped;
+    if (this.signal.aborted) throw this.stop(new RequestAborted(), path);
+  }
+
+  private stop(reason: DomainError, path: ResponsePath): GraphQLError {
+    this.stopped = new GraphQLError(reason.message, {
+      path: responsePathAsArray(path),
+      originalError: reason,
+      extensions: { ...reason.extensions, code: reason.code },
+    });
+    return this.stopped;
   }
 
   /**
