@@ -77,16 +77,37 @@ export const routerConfigSpec = {
     },
     () => 'router',
   ),
+  // Subscription caps (issue 9 item 8): over one, that subscription or connection is refused.
   maxSubscriptions: variable('MAX_SUBSCRIPTIONS', 'most open subscriptions per router process', parse.positiveInt, () => 10_000),
+  maxAnonymousSubscriptions: variable(
+    'MAX_ANONYMOUS_SUBSCRIPTIONS',
+    'most of those held by anonymous clients together (the rest stays for signed-in users)',
+    parse.positiveInt,
+    () => 5_000,
+  ),
+  maxSubscriptionsPerUser: variable('MAX_SUBSCRIPTIONS_PER_USER', 'most subscriptions one signed-in user may hold', parse.positiveInt, () => 100),
+  maxSubscriptionsPerAddress: variable(
+    'MAX_SUBSCRIPTIONS_PER_ADDRESS',
+    'most subscriptions anonymous clients may hold from one client address (the socket peer; an IPv6 /64)',
+    parse.positiveInt,
+    () => 100,
+  ),
   maxSubscriptionsPerConnection: variable(
     'MAX_SUBSCRIPTIONS_PER_CONNECTION',
     'most subscriptions one WebSocket may hold',
     parse.positiveInt,
     () => 100,
   ),
+  maxSubscriptionConnections: variable('MAX_SUBSCRIPTION_CONNECTIONS', 'most open subscription WebSockets per router process', parse.positiveInt, () => 10_000),
+  maxSubscriptionConnectionsPerAddress: variable(
+    'MAX_SUBSCRIPTION_CONNECTIONS_PER_ADDRESS',
+    'most open subscription WebSockets from one client address',
+    parse.positiveInt,
+    () => 100,
+  ),
   maxSubscriberBacklogBytes: variable(
     'MAX_SUBSCRIBER_BACKLOG_BYTES',
-    'unsent bytes a subscription client may let pile up before it is cut off',
+    'unsent bytes an HTTP subscription client may let pile up before it is cut off',
     parse.positiveInt,
     () => 4 * 1024 * 1024,
   ),

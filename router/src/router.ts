@@ -92,7 +92,12 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     () => supergraph.current.subgraphUrls,
     upstream,
     logger,
-    config.maxSubscriptions,
+    {
+      total: config.maxSubscriptions,
+      anonymous: config.maxAnonymousSubscriptions,
+      perUser: config.maxSubscriptionsPerUser,
+      perAddress: config.maxSubscriptionsPerAddress,
+    },
   );
   const current = () => ({ apiSchema: supergraph.current.planner.apiGraphQLSchema, requirements: supergraph.current.requirements });
   const httpSubscriptions = createHttpSubscriptionHandler({
@@ -124,6 +129,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     subscriptions,
     logger,
     maxPerConnection: config.maxSubscriptionsPerConnection,
+    maxConnections: config.maxSubscriptionConnections,
+    maxConnectionsPerAddress: config.maxSubscriptionConnectionsPerAddress,
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
   });
 
