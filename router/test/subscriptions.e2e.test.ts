@@ -580,7 +580,7 @@ describe('subscriptions through the router (graphql-ws)', () => {
   });
 
   it('refuses WebSockets over the per-address connection cap with 429 TOO_MANY_CONNECTIONS, and takes them again once one closes', async () => {
-    const { url } = await routerWith({ MAX_SUBSCRIPTION_CONNECTIONS_PER_ADDRESS: '3' });
+    const { router, url } = await routerWith({ MAX_SUBSCRIPTION_CONNECTIONS_PER_ADDRESS: '3' });
     const wsUrl = url.replace(/^http/, 'ws');
     const connect = (localAddress?: string) =>
       new Promise<{ socket?: WebSocket; status?: number; body?: string }>((resolve) => {
@@ -613,6 +613,7 @@ describe('subscriptions through the router (graphql-ws)', () => {
       open.push(again);
     } finally {
       open.forEach((one) => one.socket?.close());
+      await router.close();
     }
   });
 
