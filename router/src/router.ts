@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { createGraphQLHttpServer, createLogger, sendJson, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
+import { createGraphQLHttpServer, createLogger, sendJson, sendRefusal, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
 import type { RouterConfig } from './config';
 import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergraph';
 import { AuthorizingGateway } from './auth/authorizingGateway';
@@ -10,6 +10,9 @@ import type { RouterContext } from './routerContext';
 import { createRouterExecutor } from './execution/routerExecutor';
 import { SubgraphClient } from './execution/subgraphClient';
 import { SubgraphDataSource } from './subgraphDataSource';
+import { csrfPrevention } from './pipeline/csrfPrevention';
+import { graphqlRequestShape } from './pipeline/graphqlRequestShape';
+import { requestPipeline } from './pipeline/requestPipeline';
 import { FederatedSubscriptions } from './subscriptions/federatedSubscriptions';
 import { createHttpSubscriptionHandler } from './subscriptions/httpSubscriptions';
 import { attachRouterSubscriptions } from './subscriptions/subscriptionServer';
@@ -109,8 +112,15 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const server = createGraphQLHttpServer({
     apollo,
     logger,
-    intercept: async (request, response, body) =>
-      (await httpSubscriptions(request, response, body)) || (executor !== undefined && (await executor(request, response, body))),
+    admit: requestPipeline([csrfPrevention()]),
+    intercept: async (request, response, body) => {
+      const malformed = graphqlRequestShape(body);
+      if (malformed) {
+        sendRefusal(response, malformed);
+        return true;
+      }
+      return (await httpSubscriptions(request, response, body)) || (executor !== undefined && (await executor(request, response, body)));
+    },
     context: async (request) => ({ viewer: await viewerFromAuthorization(request.headers.authorization, verifyToken) }),
     routes: {
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: 'router' }),

@@ -10,6 +10,7 @@ export * from './errors/formatError';
 export * from './graphql/connection';
 export * from './graphql/money';
 export * from './http/graphqlHttpServer';
+export * from './http/mediaType';
 export * from './orm/database';
 export * from './orm/loaders';
 export * from './orm/postgresErrors';

@@ -29,6 +29,7 @@ function isPlainRequest(body: unknown): body is GraphQLRequestBody {
   if (candidate.operationName != null && typeof candidate.operationName !== 'string') return false;
   if (candidate.variables != null && (typeof candidate.variables !== 'object' || Array.isArray(candidate.variables))) return false;
   // Persisted queries are Apollo Server's business.
+  if (candidate.extensions != null && (typeof candidate.extensions !== 'object' || Array.isArray(candidate.extensions))) return false;
   return !(candidate.extensions && 'persistedQuery' in candidate.extensions);
 }
 
