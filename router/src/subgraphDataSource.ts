@@ -3,6 +3,7 @@ import { signViewerHeaders } from '@booking/runtime';
 import type { RouterContext } from './routerContext';
 import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
+import { subgraphRefusal } from './execution/subgraphRefusal';
 
 /**
  * A failed subgraph call becomes an error that names the subgraph and carries a code, while
@@ -22,6 +23,20 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
     const headers = signViewerHeaders(this.signingSecret, context.viewer ?? null);
     for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
+  }
+
+  /** A subgraph's coded refusal (4xx) is passed on with its code; the gateway keeps one error per fetch. */
+  override async errorFromResponse(response: FetcherResponse): Promise<GraphQLError> {
+    const body = await this.parseBody(response).catch(() => undefined);
+    const first = subgraphRefusal(response.status, body)?.[0];
+    if (first) {
+      return new GraphQLError(first.message ?? `Subgraph "${this.serviceName}" refused the request`, {
+        extensions: { ...first.extensions, serviceName: this.serviceName },
+      });
+    }
+    return new GraphQLError(`Subgraph "${this.serviceName}" answered HTTP ${response.status}`, {
+      extensions: { code: 'SUBGRAPH_HTTP_ERROR', serviceName: this.serviceName, status: response.status },
+    });
   }
 
   override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse): never {

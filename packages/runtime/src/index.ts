@@ -9,6 +9,7 @@ export * from './events';
 export * from './errors/formatError';
 export * from './graphql/connection';
 export * from './graphql/money';
+export * from './graphql/storableText';
 export * from './http/graphqlHttpServer';
 export * from './http/mediaType';
 export * from './orm/database';

@@ -19,6 +19,7 @@ import type { Viewer } from './auth/viewer';
 import type { Env } from './config/env';
 import type { SubgraphConfig, SubgraphName } from './config/subgraphConfig';
 import { createFormatError } from './errors/formatError';
+import { refuseUnstorableText } from './graphql/storableText';
 import { createGraphQLHttpServer, sendJson, type Route } from './http/graphqlHttpServer';
 import { createLogger, type Logger } from './logger';
 import { isDatabaseReachable, migrateToLatest, openDatabase, type Database } from './orm/database';
@@ -142,6 +143,7 @@ export async function createSubgraphServer<Loaders, Services>(
     schema,
     introspection: true,
     formatError: createFormatError(logger),
+    plugins: [refuseUnstorableText<Context>()],
     logger,
   });
   await apollo.start();

@@ -1,6 +1,7 @@
 import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
 import { Agent, fetch as undiciFetch, request, errors as undiciErrors } from 'undici';
 import type { ResponseError } from './responseError';
+import { subgraphRefusal } from './subgraphRefusal';
 
 /** What a subgraph answered: its GraphQL response, or why there is none. */
 export type SubgraphAnswer =
@@ -95,7 +96,9 @@ export class SubgraphClient {
     if (statusCode >= 200 && statusCode < 300 && isGraphQL) {
       return { kind: 'response', data: parsed?.data ?? null, errors: parsed?.errors ?? [] };
     }
-    // A non-2xx answer counts as a failure of the whole fetch, with its status.
+    const refusal = subgraphRefusal(statusCode, parsed);
+    if (refusal) return { kind: 'response', data: null, errors: refusal };
+    // Any other non-2xx answer counts as a failure of the whole fetch, with its status.
     return failure(serviceName, 'SUBGRAPH_HTTP_ERROR', `Subgraph "${serviceName}" answered HTTP ${statusCode}`, { status: statusCode });
   }
 
