@@ -103,6 +103,15 @@ describe('router request admission', () => {
         expect(get.body.errors).toBeUndefined();
       });
 
+      it('still serves the Sandbox landing page to a browser, and runs no query for it', async () => {
+        const response = await fetch(`${urls[executor]}?query=${encodeURIComponent('{ categories { name } }')}`, {
+          headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
+        });
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toContain('text/html');
+        expect(await response.text()).not.toContain('"categories"');
+      });
+
       it('refuses a text/plain body even with a preflight header: it is not JSON (415), and nothing runs', async () => {
         const email = `plain-${randomUUID()}@e2e.example`;
         const answer = await send(urls[executor], {

@@ -20,6 +20,8 @@ const REFUSAL: HttpRefusal = {
     `or provide a non-empty value for one of the following headers: ${CSRF_PREVENTION_REQUEST_HEADERS.join(', ')}\n`,
 };
 
+const HTML = /\btext\/html\b/i;
+
 function header(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value.join(', ') : value;
@@ -36,6 +38,9 @@ function header(request: IncomingMessage, name: string): string | undefined {
  */
 export function csrfPrevention(requestHeaders: readonly string[] = CSRF_PREVENTION_REQUEST_HEADERS): RequestStage {
   return (request) => {
+    // A browser opening /graphql (GET asking for HTML) gets the Apollo Sandbox landing page,
+    // which runs nothing; any GET that Apollo Server would execute meets its own CSRF check too.
+    if (request.method === 'GET' && HTML.test(header(request, 'accept') ?? '')) return undefined;
     const contentType = header(request, 'content-type');
     if (contentType !== undefined) {
       const mediaType = parseMediaType(contentType);

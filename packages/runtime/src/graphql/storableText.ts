@@ -9,10 +9,16 @@ import { GraphQLError, Kind, visit, type ASTNode, type DocumentNode } from 'grap
  */
 const NUL = '\u0000';
 
-export function unstorableTextError(field: string): GraphQLError {
+/** BAD_USER_INPUT naming the input; `status` for the HTTP answer (WebSocket errors carry none). */
+export function unstorableTextError(field: string, status?: number): GraphQLError {
   return new GraphQLError(`Invalid input: ${field} contains a NUL character (U+0000), which text cannot hold`, {
-    extensions: { code: 'BAD_USER_INPUT', field, http: { status: 400 } },
+    extensions: { code: 'BAD_USER_INPUT', field, ...(status ? { http: { status } } : {}) },
   });
+}
+
+/** The input (argument path or variable path) holding a NUL, if any. */
+export function unstorableTextIn(document: DocumentNode, variables: Readonly<Record<string, unknown>> | null | undefined): string | null {
+  return literalWithNul(document) ?? variableWithNul(variables ?? {});
 }
 
 /** The first string literal holding a NUL, as `argument.field.path`; per document, worked out once. */
@@ -21,6 +27,8 @@ const literalFindings = new WeakMap<DocumentNode, string | null>();
 function literalWithNul(document: DocumentNode): string | null {
   const known = literalFindings.get(document);
   if (known !== undefined) return known;
+  // GraphQL source cannot hold a raw NUL; a literal gets one only from a \u escape.
+  if (document.loc && !document.loc.source.body.includes('\\u')) return null;
   let found: string | null = null;
   visit(document, {
     StringValue(node, _key, parent, _path, ancestors) {
@@ -74,8 +82,8 @@ export function refuseUnstorableText<Context extends BaseContext>(): ApolloServe
     async requestDidStart() {
       return {
         async didResolveOperation({ document, request }) {
-          const field = literalWithNul(document) ?? variableWithNul(request.variables ?? {});
-          if (field) throw unstorableTextError(field);
+          const field = unstorableTextIn(document, request.variables);
+          if (field) throw unstorableTextError(field, 400);
         },
       };
     },

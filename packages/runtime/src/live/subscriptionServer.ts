@@ -5,6 +5,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { unsignedViewer, verifyViewerHeaders } from '../auth/routerSignature';
 import type { Viewer } from '../auth/viewer';
+import { unstorableTextError, unstorableTextIn } from '../graphql/storableText';
 import type { Logger } from '../logger';
 
 export interface SubscriptionServerOptions<Context> {
@@ -62,6 +63,8 @@ export function attachSubscriptionServer<Context>(options: SubscriptionServerOpt
         const document = parse(payload.query);
         const errors = validate(options.schema, document);
         if (errors.length > 0) return errors;
+        const unstorable = unstorableTextIn(document, payload.variables);
+        if (unstorable) return [unstorableTextError(unstorable)];
         return { schema: options.schema, document, variableValues: payload.variables, operationName: payload.operationName } as ExecutionArgs;
       },
       subscribe: (args) => subscribe(args),
