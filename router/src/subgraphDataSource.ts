@@ -25,7 +25,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
   }
 
-  /** A subgraph's coded refusal (4xx) is passed on with its code; the gateway keeps one error per fetch. */
+  /** A subgraph's coded refusal (HTTP 400) is passed on with its code; the gateway keeps one error per fetch. */
   override async errorFromResponse(response: FetcherResponse): Promise<GraphQLError> {
     const body = await this.parseBody(response).catch(() => undefined);
     const first = subgraphRefusal(response.status, body)?.[0];

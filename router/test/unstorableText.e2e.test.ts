@@ -95,4 +95,23 @@ describe('text with a NUL character', () => {
     });
   });
 
+
+  it.each(['router', 'gateway'])('a subgraph refusal that is not the client\'s mistake (403, bad signature) stays SUBGRAPH_HTTP_ERROR on executor %s', async (executor) => {
+    const misconfigured = await createRouter(
+      readRouterConfig({
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        ROUTER_SIGNING_SECRET: `${TEST_SIGNING_SECRET}-not-the-subgraphs-one`,
+        ROUTER_EXECUTOR: executor,
+        ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.subgraphs[name].graphqlUrl])),
+        JWKS_URL: `${stack.subgraphs.accounts.baseUrl}/.well-known/jwks.json`,
+      }),
+    );
+    try {
+      const response = await graphqlRequest(`${await misconfigured.listen()}/graphql`, '{ searchListings(city: "Lisbon") { edges { node { id } } } }');
+      expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_HTTP_ERROR', serviceName: 'catalog', status: 403 });
+    } finally {
+      await misconfigured.close();
+    }
+  });
 });

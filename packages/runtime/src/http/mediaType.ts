@@ -72,7 +72,7 @@ function readQuotedString(text: string): { value: string; rest: string } {
   return { value, rest: '' };
 }
 
-/** The body type every GraphQL-over-HTTP server must accept for POST (and the only one Apollo Server reads). */
+/** The body type every GraphQL-over-HTTP server must accept for POST, and the only one Apollo Server's integrations parse (application/graphql-response+json is a response type). */
 export const GRAPHQL_REQUEST_MEDIA_TYPE = 'application/json';
 
 /** Whether a POST body with this `Content-Type` is a JSON GraphQL request we can read. */
