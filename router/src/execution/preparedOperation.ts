@@ -16,6 +16,14 @@ import { isExecutablePlan } from './planExecutor';
 import { responseErrorOf, type ResponseError } from './responseError';
 import { ResultShaper } from './resultShaper';
 
+function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
+  return Object.fromEntries(
+    document.definitions
+      .filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION)
+      .map((fragment) => [fragment.name.value, fragment]),
+  );
+}
+
 /** What the router does with one operation for one kind of viewer, decided once and cached. */
 export type Executable =
   | { readonly kind: 'gateway'; readonly reason: string }
@@ -72,12 +80,7 @@ export class PreparedOperation {
     const operation = operationName ? operations.find((candidate) => candidate.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
     if (!operation) return 'operation not found';
     if (operation.operation === 'subscription') return 'subscription';
-    const fragments = Object.fromEntries(
-      document.definitions
-        .filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION)
-        .map((fragment) => [fragment.name.value, fragment]),
-    );
-    return new PreparedOperation(document, operation, fragments, operationName);
+    return new PreparedOperation(document, operation, fragmentsOf(document), operationName);
   }
 
   /** Coerced variables (defaults applied), or undefined when they are wrong (the gateway words that). */
@@ -103,7 +106,8 @@ export class PreparedOperation {
     const accessErrors = authorized.errors.map(responseErrorOf);
     if (authorized.empty) return { kind: 'denied', errors: accessErrors };
     const operation = authorized.operation ?? this.operation;
-    const fragments = authorized.operation ? {} : this.fragments;
+    // A rewritten operation comes with its own (rewritten) fragments.
+    const fragments = authorized.operation ? fragmentsOf(authorized.document) : this.fragments;
     const rootType = schema.getRootType(operation.operation) as GraphQLObjectType | undefined;
     if (!rootType) return { kind: 'gateway', reason: 'no root type' };
     let plan: QueryPlan;
