@@ -90,6 +90,12 @@ export const routerConfigSpec = {
     parse.positiveInt,
     () => 4 * 1024 * 1024,
   ),
+  operationCacheMaxBytes: variable(
+    'OPERATION_CACHE_MAX_BYTES',
+    'estimated heap the operation caches may keep (half for prepared operations, the rest for the gateway path)',
+    parse.positiveInt,
+    () => 64 * 1024 * 1024,
+  ),
   logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
 };
 

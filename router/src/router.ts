@@ -5,6 +5,7 @@ import { createGraphQLHttpServer, createLogger, sendJson, sendRefusal, SUBGRAPH_
 import type { RouterConfig } from './config';
 import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergraph';
 import { AuthorizingGateway } from './auth/authorizingGateway';
+import { boundedDocumentStore } from './boundedDocumentStore';
 import { createTokenVerifier, viewerFromAuthorization } from './auth/tokenVerifier';
 import type { RouterContext } from './routerContext';
 import { createRouterExecutor } from './execution/routerExecutor';
@@ -73,6 +74,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     },
     logger,
     buildService: ({ name }) => dataSource(name),
+    // Its plans are counted by their JSON, which is close for plans (no client text in them).
+    experimental_approximateQueryPlanStoreMiB: Math.max(1, Math.floor(config.operationCacheMaxBytes / 8 / 2 ** 20)),
   });
   const verifyToken = createTokenVerifier({
     jwksUrl: config.jwksUrl ?? defaultJwksUrl(supergraph.current.sdl, config.subgraphUrls.accounts),
@@ -83,6 +86,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const apollo = new ApolloServer<RouterContext>({
     gateway: new AuthorizingGateway(gateway, () => supergraph.current.requirements),
     introspection: true,
+    documentStore: boundedDocumentStore(Math.floor(config.operationCacheMaxBytes / 4)),
     logger,
     includeStacktraceInErrorResponses: false,
   });
@@ -107,7 +111,14 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   });
   const executor =
     config.executor === 'router'
-      ? createRouterExecutor({ current: () => supergraph.current, verifyToken, client: subgraphClient, signingSecret: config.routerSigningSecret, logger })
+      ? createRouterExecutor({
+          current: () => supergraph.current,
+          verifyToken,
+          client: subgraphClient,
+          signingSecret: config.routerSigningSecret,
+          logger,
+          preparedOperationBytes: Math.floor(config.operationCacheMaxBytes / 2),
+        })
       : undefined;
   const server = createGraphQLHttpServer({
     apollo,

@@ -156,6 +156,31 @@ describe("router executor answers exactly as @apollo/gateway's", () => {
     }
   });
 
+  it('keeps aliases named like members of every object (__proto__, constructor, toString, hasOwnProperty)', async () => {
+    const run = jest.spyOn(PlanExecution.prototype, 'run');
+    try {
+      for (const query of [
+        '{ __proto__: listings(first: 1) { edges { node { __proto__: id } } } }',
+        // host comes from accounts in an entity fetch, merged under these keys and a flatten path through them.
+        `{ __proto__: listings(first: 1) { edges { constructor: node { toString: title hasOwnProperty: host { __proto__: displayName constructor: id } } } }
+           constructor: listings(first: 1) { toString: edges { node { id } } } }`,
+      ]) {
+        const body = JSON.stringify({ query });
+        const [ours, gateway] = await Promise.all(
+          [stack.routerUrl, gatewayUrl].map(async (url) => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).text()),
+        );
+        // The very same JSON on the wire (Apollo Server ends its body with a newline).
+        expect(ours).toBe(gateway?.trimEnd());
+        expect(ours).toMatch(/^\{"data":\{"__proto__":\{"edges":\[\{"(node":\{"__proto__":"|constructor":\{"toString":")[^"]+"/);
+      }
+      expect(run).toHaveBeenCalledTimes(2);
+      // Nothing leaked onto the prototype every object shares.
+      expect(Object.keys(Object.prototype)).toEqual([]);
+    } finally {
+      run.mockRestore();
+    }
+  });
+
   it('never lets one kind of viewer reuse what was prepared for another', async () => {
     const query = '{ users(first: 2) { edges { node { id } } } listings(first: 1) { edges { node { id } } } }';
     const asAdmin = await stack.query<{ users: { edges: unknown[] } | null }>(query, {}, admin.accessToken);

@@ -13,6 +13,8 @@ export interface RouterExecutorOptions {
   readonly client: SubgraphClient;
   readonly signingSecret: string;
   readonly logger: Logger;
+  /** Byte budget of the prepared operations (OPERATION_CACHE_MAX_BYTES). */
+  readonly preparedOperationBytes: number;
 }
 
 interface GraphQLRequestBody {
@@ -70,7 +72,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
   const reported = new WeakSet<object>();
   let prepared: PreparedOperations | undefined;
   const preparedFor = (state: SupergraphState) => {
-    if (prepared?.state !== state) prepared = new PreparedOperations(state);
+    if (prepared?.state !== state) prepared = new PreparedOperations(state, options.preparedOperationBytes);
     return prepared;
   };
 

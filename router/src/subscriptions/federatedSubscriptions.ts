@@ -100,7 +100,7 @@ export class FederatedSubscriptions {
    */
   private open(key: string, request: SubscriptionRequest): SharedSubscription {
     const planner = this.planner();
-    const plan = planner.plan(request.document, request.operationName, request.source);
+    const plan = planner.plan(request.document, request.operationName);
     const url = this.subgraphUrls()[plan.primary.serviceName];
     if (!url) throw new GraphQLError(`No URL for subgraph "${plan.primary.serviceName}"`, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     const connection = this.upstream.acquire(url, request.viewer);
