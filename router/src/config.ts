@@ -91,6 +91,12 @@ export const routerConfigSpec = {
     () => 4 * 1024 * 1024,
   ),
   logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
+  debugStacktraces: variable(
+    'GRAPHQL_DEBUG_STACKTRACES',
+    "put the router's stack traces (with file paths) in GraphQL error responses (local debugging only)",
+    parse.boolean,
+    () => false,
+  ),
 };
 
 export type RouterConfig = ConfigOf<typeof routerConfigSpec> & {

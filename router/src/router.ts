@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { createGraphQLHttpServer, createLogger, sendJson, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
+import type { GraphQLFormattedError } from 'graphql';
 import type { RouterConfig } from './config';
 import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergraph';
 import { AuthorizingGateway } from './auth/authorizingGateway';
@@ -21,6 +22,12 @@ export interface Router {
   readonly upstream: UpstreamConnections;
   listen(): Promise<string>;
   close(): Promise<void>;
+}
+
+function withoutStacktrace(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (!formatted.extensions || !('stacktrace' in formatted.extensions)) return formatted;
+  const { stacktrace: _dropped, ...extensions } = formatted.extensions;
+  return { ...formatted, extensions };
 }
 
 /** Every subgraph's URL: the supergraph's routing URL unless `<NAME>_URL` overrides it. */
@@ -81,7 +88,10 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     gateway: new AuthorizingGateway(gateway, () => supergraph.current.requirements),
     introspection: true,
     logger,
-    includeStacktraceInErrorResponses: false,
+    // Stack traces name our files and paths: only with GRAPHQL_DEBUG_STACKTRACES=true.
+    includeStacktraceInErrorResponses: config.debugStacktraces,
+    // A subgraph's stack trace never reaches clients through the gateway either.
+    formatError: config.debugStacktraces ? undefined : withoutStacktrace,
   });
   await apollo.start();
 
