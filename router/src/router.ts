@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { createGraphQLHttpServer, createLogger, sendJson, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
+import { createGraphQLHttpServer, createLogger, RevokedSessions, sendJson, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
 import type { GraphQLFormattedError } from 'graphql';
 import type { RouterConfig } from './config';
 import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergraph';
@@ -78,11 +78,16 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     logger,
     buildService: ({ name }) => dataSource(name),
   });
+  // Without Redis, accounts cannot announce a logout: tokens then work until they expire. With
+  // REDIS_URL set the router does not start until it has the revoked sessions (fails closed).
+  const revokedSessions = config.redisUrl ? await RevokedSessions.connect(config.redisUrl, config.eventKeyPrefix, logger) : null;
+  if (!revokedSessions) logger.warn('no REDIS_URL: access tokens keep working after logout until they expire');
   const verifyToken = createTokenVerifier({
     jwksUrl: config.jwksUrl ?? defaultJwksUrl(supergraph.current.sdl, config.subgraphUrls.accounts),
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
     refreshCooldownMs: config.jwksRefreshCooldownMs,
+    isRevoked: revokedSessions ? (sessionId) => revokedSessions.has(sessionId) : undefined,
   });
   const apollo = new ApolloServer<RouterContext>({
     gateway: new AuthorizingGateway(gateway, () => supergraph.current.requirements),
@@ -134,6 +139,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     subscriptions,
     logger,
     maxPerConnection: config.maxSubscriptionsPerConnection,
+    revokedSessions,
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
   });
 
@@ -166,6 +172,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       await server.close();
       await apollo.stop();
       await subgraphClient.close();
+      revokedSessions?.close();
     },
   };
 }

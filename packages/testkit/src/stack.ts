@@ -153,6 +153,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
       SUBGRAPH_TIMEOUT_MS: String(options.subgraphTimeoutMs ?? 5_000),
+      // Revoked sessions (logout) reach the router through the stack's Redis keys.
+      REDIS_URL: testRedisUrl(),
+      EVENT_KEY_PREFIX: eventKeyPrefix,
       ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, subgraphs[name].graphqlUrl])),
       ...options.routerEnv,
     }),
