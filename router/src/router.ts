@@ -116,6 +116,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     subscriptions,
     logger,
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
+    revokedSessions,
   });
   const executor =
     config.executor === 'router'

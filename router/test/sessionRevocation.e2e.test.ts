@@ -3,6 +3,7 @@
  * router (they learn of it through Redis), on HTTP and on subscriptions, cached or not.
  */
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createRouter, readRouterConfig, type Router } from '@booking/router';
 import { SUBGRAPH_NAMES } from '@booking/runtime';
 import {
@@ -77,7 +78,7 @@ describe('access tokens of a signed-out session (real routers, accounts, Postgre
     await stack?.stop();
   });
 
-  it('refuses the token on every router, cached or not, and closes its open subscription socket', async () => {
+  it('refuses the token on every router, cached or not, and ends its open subscriptions (graphql-ws and multipart)', async () => {
     const routerB = await anotherRouter();
     const session = await signUp();
     // Both routers have verified (and so remember) the token before the logout.
@@ -92,6 +93,15 @@ describe('access tokens of a signed-out session (real routers, accounts, Postgre
         resolve();
       });
     });
+
+    // And a multipart (HTTP) subscription stream.
+    const streamed = httpRequest(stack.routerUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'multipart/mixed;subscriptionSpec=1.0', authorization: `Bearer ${session.accessToken}` },
+    });
+    streamed.end(JSON.stringify({ query: 'subscription { myBookings { id } }' }));
+    const stream = await new Promise<IncomingMessage>((resolve) => streamed.once('response', resolve));
+    expect(stream.statusCode).toBe(200);
 
     const logout = await stack.query<{ logout: boolean }>('mutation($t: String!) { logout(refreshToken: $t) }', { t: session.refreshToken });
     expect(logout.data?.logout).toBe(true);
@@ -113,6 +123,9 @@ describe('access tokens of a signed-out session (real routers, accounts, Postgre
     again.subscribe('subscription { myBookings { id } }');
     expect((await again.closed).code).toBe(4403);
     await Promise.all([socket.dispose(), again.dispose()]);
+    let text = '';
+    for await (const chunk of stream) text += String(chunk);
+    expect(text).toContain('"payload":null,"errors":[{"message":"Unauthenticated: the session has ended (signed out)","extensions":{"code":"UNAUTHENTICATED"}}]');
     process.stdout.write(`revocation seen by router A after ${onA.afterMs} ms, router B after ${onB.afterMs} ms\n`);
   });
 
