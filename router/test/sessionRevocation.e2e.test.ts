@@ -147,4 +147,16 @@ describe('access tokens of a signed-out session (real routers, accounts, Postgre
     expectUnauthenticated((await refusedWithin(() => ask(stack.routerUrl, session.accessToken), 5_000)).answer);
     expect((await ask(stack.routerUrl, otherToken)).data?.viewer?.id).toBe(session.userId);
   });
+
+  it('a replayed refresh token (stolen) ends the access tokens of the whole login', async () => {
+    const session = await signUp();
+    const REFRESH = 'mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }';
+    const rotated = await stack.query<{ refreshToken: { accessToken: string } }>(REFRESH, { t: session.refreshToken });
+    const newer = rotated.data?.refreshToken.accessToken as string;
+    expect((await ask(stack.routerUrl, newer)).data?.viewer?.id).toBe(session.userId);
+    const replayed = await stack.query(REFRESH, { t: session.refreshToken });
+    expect(replayed.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expectUnauthenticated((await refusedWithin(() => ask(stack.routerUrl, newer), 5_000)).answer);
+    expectUnauthenticated(await ask(stack.routerUrl, session.accessToken));
+  });
 });
