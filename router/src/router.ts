@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { createGraphQLHttpServer, createLogger, sendJson, sendRefusal, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
+import { createGraphQLHttpServer, createLogger, RevokedSessions, sendJson, sendRefusal, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
+import type { GraphQLFormattedError } from 'graphql';
 import type { RouterConfig } from './config';
 import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergraph';
 import { AuthorizingGateway } from './auth/authorizingGateway';
@@ -25,6 +26,12 @@ export interface Router {
   readonly upstream: UpstreamConnections;
   listen(): Promise<string>;
   close(): Promise<void>;
+}
+
+function withoutStacktrace(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (!formatted.extensions || !('stacktrace' in formatted.extensions)) return formatted;
+  const { stacktrace: _dropped, ...extensions } = formatted.extensions;
+  return { ...formatted, extensions };
 }
 
 /** Every subgraph's URL: the supergraph's routing URL unless `<NAME>_URL` overrides it. */
@@ -77,18 +84,26 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     // Its plans are counted by their JSON, which is close for plans (no client text in them).
     experimental_approximateQueryPlanStoreMiB: Math.max(1, Math.floor(config.operationCacheMaxBytes / 8 / 2 ** 20)),
   });
+  // Without Redis, accounts cannot announce a logout: tokens then work until they expire. With
+  // REDIS_URL set the router does not start until it has the revoked sessions (fails closed).
+  const revokedSessions = config.redisUrl ? await RevokedSessions.connect(config.redisUrl, config.eventKeyPrefix, logger) : null;
+  if (!revokedSessions) logger.warn('no REDIS_URL: access tokens keep working after logout until they expire');
   const verifyToken = createTokenVerifier({
     jwksUrl: config.jwksUrl ?? defaultJwksUrl(supergraph.current.sdl, config.subgraphUrls.accounts),
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
     refreshCooldownMs: config.jwksRefreshCooldownMs,
+    isRevoked: revokedSessions ? (sessionId) => revokedSessions.has(sessionId) : undefined,
   });
   const apollo = new ApolloServer<RouterContext>({
     gateway: new AuthorizingGateway(gateway, () => supergraph.current.requirements),
     introspection: true,
     documentStore: boundedDocumentStore(Math.floor(config.operationCacheMaxBytes / 4)),
     logger,
-    includeStacktraceInErrorResponses: false,
+    // Stack traces name our files and paths: only with GRAPHQL_DEBUG_STACKTRACES=true.
+    includeStacktraceInErrorResponses: config.debugStacktraces,
+    // A subgraph's stack trace never reaches clients through the gateway either.
+    formatError: config.debugStacktraces ? undefined : withoutStacktrace,
   });
   await apollo.start();
 
@@ -108,6 +123,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     subscriptions,
     logger,
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
+    revokedSessions,
   });
   const executor =
     config.executor === 'router'
@@ -145,6 +161,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     subscriptions,
     logger,
     maxPerConnection: config.maxSubscriptionsPerConnection,
+    revokedSessions,
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
   });
 
@@ -177,6 +194,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       await server.close();
       await apollo.stop();
       await subgraphClient.close();
+      revokedSessions?.close();
     },
   };
 }

@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 
 export * from './auth/routerSignature';
+export * from './auth/nonceMemory';
+export * from './auth/sessionRevocations';
 export * from './auth/viewer';
 export * from './config/env';
 export * from './config/subgraphConfig';

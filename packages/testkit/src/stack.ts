@@ -4,7 +4,7 @@ import { createServer as createBookings } from '@booking/bookings';
 import { createServer as createCatalog } from '@booking/catalog';
 import { createRouter, readRouterConfig, type Router } from '@booking/router';
 import {
-  signViewerHeaders,
+  routerCallSigner,
   SUBGRAPH_NAMES,
   type Env,
   type SubgraphConfig,
@@ -13,7 +13,7 @@ import {
   type Viewer,
 } from '@booking/runtime';
 import { createTestDatabase, type TestDatabase } from './database';
-import { graphqlRequest, type GraphQLResponse } from './graphqlClient';
+import { graphqlRequest, graphqlRequestBody, postGraphQL, type GraphQLResponse } from './graphqlClient';
 import { testKeyPrefix, testRedisUrl } from './redis';
 
 /** The router ↔ subgraph secret of every test stack. */
@@ -66,6 +66,7 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
     databaseUrl: database.url,
     seedDemo: options.seedDemo ?? false,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    debugStacktraces: false,
     routerSigningSecret: TEST_SIGNING_SECRET,
     allowUnsignedRequests: false,
     redisUrl: testRedisUrl(),
@@ -87,8 +88,10 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
       return server;
     },
     database,
-    query: (query, variables, viewer = null) =>
-      graphqlRequest(`${baseUrl}/graphql`, query, variables, signViewerHeaders(TEST_SIGNING_SECRET, viewer)),
+    query: (query, variables, viewer = null) => {
+      const body = graphqlRequestBody(query, variables);
+      return postGraphQL(`${baseUrl}/graphql`, body, routerCallSigner(TEST_SIGNING_SECRET, viewer).request(name, body));
+    },
     stop,
     async restart() {
       await stop();
@@ -150,6 +153,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
       SUBGRAPH_TIMEOUT_MS: String(options.subgraphTimeoutMs ?? 5_000),
+      // Revoked sessions (logout) reach the router through the stack's Redis keys.
+      REDIS_URL: testRedisUrl(),
+      EVENT_KEY_PREFIX: eventKeyPrefix,
       ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, subgraphs[name].graphqlUrl])),
       ...options.routerEnv,
     }),

@@ -10,8 +10,8 @@ type JsonObject = Record<string, unknown>;
 /** What one request brings to plan execution. */
 export interface ExecutionRequest {
   readonly variables: Readonly<Record<string, unknown>>;
-  /** Signed identity and content headers (`subgraphHeaders`), made once per request for all its calls. */
-  readonly headers: Readonly<Record<string, string>>;
+  /** Signed identity and content headers (`signedHeaders`) for one call: the signature covers its subgraph and body. */
+  readonly headers: (serviceName: string, body: string) => Readonly<Record<string, string>>;
 }
 
 export interface PlanRuntime {
@@ -142,11 +142,12 @@ function representationOf(schema: GraphQLSchema, source: JsonObject, selections:
 }
 
 function downstreamError(error: SubgraphError, serviceName: string, path: ResponsePath | undefined): ResponseError {
-  const code = error.extensions?.code;
+  // A subgraph's stack trace (a subgraph in debug mode) names its files: never passed to clients.
+  const { code, stacktrace: _dropped, ...extensions } = error.extensions ?? {};
   return {
     message: error.message || `Error while fetching subquery from service "${serviceName}"`,
     ...(path ? { path } : {}),
-    extensions: { ...error.extensions, code: typeof code === 'string' ? code : 'DOWNSTREAM_SERVICE_ERROR', serviceName },
+    extensions: { ...extensions, code: typeof code === 'string' ? code : 'DOWNSTREAM_SERVICE_ERROR', serviceName },
   };
 }
 
@@ -296,6 +297,6 @@ export class PlanExecution {
     }
     const operationName = fetch.operationName === undefined ? '' : `,"operationName":${JSON.stringify(fetch.operationName)}`;
     const body = `{"query":${JSON.stringify(fetch.operation)},"variables":${variablesJson}${operationName}}`;
-    return this.runtime.client.send(fetch.serviceName, url, body, this.request.headers);
+    return this.runtime.client.send(fetch.serviceName, url, body, this.request.headers(fetch.serviceName, body));
   }
 }

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { signViewerHeaders, type Logger, type Viewer } from '@booking/runtime';
+import { routerCallSigner, type Logger, type Viewer } from '@booking/runtime';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { SupergraphState } from '../liveSupergraph';
 import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
 import type { ResponseError } from './responseError';
-import { subgraphHeaders, type SubgraphClient } from './subgraphClient';
+import { signedHeaders, type SubgraphClient } from './subgraphClient';
 
 export interface RouterExecutorOptions {
   readonly current: () => SupergraphState;
@@ -107,7 +107,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
       try {
         const execution = new PlanExecution(
           { client: options.client, subgraphUrls: state.subgraphUrls, supergraphSchema: state.planner.supergraphSchema },
-          { variables: rawVariables, headers: subgraphHeaders(signViewerHeaders(options.signingSecret, viewer)) },
+          { variables: rawVariables, headers: signedHeaders(routerCallSigner(options.signingSecret, viewer)) },
           variables,
         );
         await execution.run(executable.plan.node);

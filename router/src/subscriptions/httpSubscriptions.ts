@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson, type Logger } from '@booking/runtime';
+import { sendJson, type Logger, type RevokedSessions } from '@booking/runtime';
 import type { ExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
 import type { AccessRequirements } from '../auth/accessRequirements';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
@@ -16,6 +16,8 @@ export interface HttpSubscriptionOptions {
   /** Multipart heartbeat interval (Apollo's spec: every 5 s). */
   readonly heartbeatMs?: number;
   readonly maxBacklogBytes?: number;
+  /** Revoked sessions (logout): a stream opened with a token of one ends at once. */
+  readonly revokedSessions?: Pick<RevokedSessions, 'onRevoked'> | null;
 }
 
 type Transport = 'multipart' | 'sse';
@@ -83,13 +85,21 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
           stop();
         }, Math.max(0, session.expiresAt - Date.now()))
       : undefined;
+    let signedOut = false;
+    const unwatch = session?.sessionId
+      ? options.revokedSessions?.onRevoked(session.sessionId, () => {
+          signedOut = true;
+          stop();
+        })
+      : undefined;
     let slow = false;
     const maxBacklog = options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES;
     const guarded = guardBacklog(response, iterator, maxBacklog, () => (slow = true));
-    const ended = () => (expired ? TOKEN_EXPIRED : slow ? SLOW_CONSUMER_ERROR : undefined);
+    const ended = () => (signedOut ? SESSION_ENDED : expired ? TOKEN_EXPIRED : slow ? SLOW_CONSUMER_ERROR : undefined);
     if (transport === 'multipart') await streamMultipart(response, guarded, prepared.authorizationErrors, options.heartbeatMs ?? 5_000, ended);
     else await streamSse(response, guarded, prepared.authorizationErrors, ended);
     clearTimeout(expiry);
+    unwatch?.();
     return true;
   };
 }
@@ -97,7 +107,9 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
 const TOKEN_EXPIRED = { message: 'Unauthenticated: the access token has expired', extensions: { code: 'UNAUTHENTICATED' } };
 
 /** Why the server ended a stream, if it was not the client or the upstream. */
-type EndReason = () => typeof TOKEN_EXPIRED | typeof SLOW_CONSUMER_ERROR | undefined;
+const SESSION_ENDED = { message: 'Unauthenticated: the session has ended (signed out)', extensions: { code: 'UNAUTHENTICATED' } };
+
+type EndReason = () => typeof TOKEN_EXPIRED | typeof SESSION_ENDED | typeof SLOW_CONSUMER_ERROR | undefined;
 
 /** Ends the stream when the client leaves more than `limit` bytes unread. */
 async function* guardBacklog(

@@ -9,7 +9,8 @@ export type Route = (request: IncomingMessage, response: ServerResponse) => Prom
 
 export interface GraphQLHttpServerOptions<Context extends BaseContext> {
   readonly apollo: ApolloServer<Context>;
-  readonly context: (request: IncomingMessage) => Promise<Context>;
+  /** `body` is the request body exactly as received (router signatures cover its digest). */
+  readonly context: (request: IncomingMessage, body: Buffer) => Promise<Context>;
   readonly routes?: Readonly<Record<string, Route>>;
   readonly logger: Logger;
   /** Largest accepted request body; bigger ones get 413 before any parsing. */
@@ -113,7 +114,7 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
     }
     const result = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body: parsedBody },
-      context: () => options.context(request),
+      context: () => options.context(request, body.bytes),
     });
     for (const [name, value] of result.headers) response.setHeader(name, value);
     response.statusCode = result.status ?? 200;
@@ -157,7 +158,7 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
   };
 }
 
-type Body = { kind: 'ok'; text: string } | { kind: 'tooLarge' };
+type Body = { kind: 'ok'; text: string; bytes: Buffer } | { kind: 'tooLarge' };
 
 async function readBody(request: IncomingMessage, limit: number): Promise<Body> {
   const chunks: Buffer[] = [];
@@ -168,7 +169,8 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Body> 
     if (size > limit) return { kind: 'tooLarge' };
     chunks.push(buffer);
   }
-  return { kind: 'ok', text: Buffer.concat(chunks).toString('utf8') };
+  const bytes = Buffer.concat(chunks);
+  return { kind: 'ok', text: bytes.toString('utf8'), bytes };
 }
 
 export function sendJson(response: ServerResponse, status: number, payload: unknown): void {

@@ -1,4 +1,4 @@
-import { sendJson, type SubgraphAttachment, type SubgraphRuntime } from '@booking/runtime';
+import { sendJson, SessionRevoker, type SubgraphAttachment, type SubgraphRuntime } from '@booking/runtime';
 import { AccessTokens } from './AccessTokens';
 import { readAuthConfig, type AuthConfig } from './authConfig';
 import { KeyRing } from './KeyRing';
@@ -9,6 +9,8 @@ export interface AccountsServices {
   readonly keyRing: KeyRing;
   readonly hasher: PasswordHasher;
   readonly accessTokens: AccessTokens;
+  /** Session revocations for the routers (Redis); null without REDIS_URL, where logout ends refresh tokens only. */
+  readonly revocations: SessionRevoker | null;
 }
 
 export const JWKS_PATH = '/.well-known/jwks.json';
@@ -27,8 +29,10 @@ export async function attachAccountsServices(runtime: SubgraphRuntime): Promise<
     keyRing.ensureCurrent().catch((error: unknown) => runtime.logger.error({ err: error }, 'signing key rotation failed'));
   }, 3_600_000);
   rotation.unref();
+  const revocations = runtime.config.redisUrl ? SessionRevoker.connect(runtime.config.redisUrl, runtime.config.eventKeyPrefix) : null;
+  if (!revocations) runtime.logger.warn('no REDIS_URL: logout ends refresh tokens only; access tokens stay valid until they expire');
   return {
-    services: { config, keyRing, hasher: new PasswordHasher(), accessTokens: new AccessTokens(keyRing, config) },
+    services: { config, keyRing, hasher: new PasswordHasher(), accessTokens: new AccessTokens(keyRing, config), revocations },
     routes: {
       [JWKS_PATH]: async (_request, response) => {
         // Short caching: after a rotation the new key must be visible within a minute.
@@ -38,6 +42,7 @@ export async function attachAccountsServices(runtime: SubgraphRuntime): Promise<
     },
     async close() {
       clearInterval(rotation);
+      revocations?.close();
     },
   };
 }
