@@ -172,7 +172,7 @@ describe('bookings subgraph (real PostgreSQL)', () => {
     );
     expect(users).toEqual([{ bookings: ids.map((id) => ({ id, status: 'HELD' })) }]);
 
-    const byId = await fetchEntities(bookings, [{ __typename: 'Booking', id: ids[0] }], '... on Booking { id listing { id } }');
+    const byId = await fetchEntities(bookings, [{ __typename: 'Booking', id: ids[0] }], '... on Booking { id listing { id } }', viewerWith('GUEST', guestId));
     expect(byId).toEqual([{ id: ids[0], listing: { id: listingId } }]);
   });
 
