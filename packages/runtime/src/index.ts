@@ -11,6 +11,7 @@ export * from './graphql/connection';
 export * from './graphql/money';
 export * from './http/graphqlHttpServer';
 export * from './orm/database';
+export * from './orm/insertMissing';
 export * from './orm/loaders';
 export * from './orm/postgresErrors';
 export * from './schema/federatedSchema';
