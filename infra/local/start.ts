@@ -17,6 +17,7 @@ import {
 } from '@booking/runtime';
 import { startChildService, type ChildService } from './childService';
 import { ensureDatabases } from './databases';
+import { persistedEncryptionKey } from './encryptionKey';
 import { startEmbeddedPostgres, type RunningPostgres } from './embeddedPostgres';
 import { startInProcessStack } from './inProcessStack';
 import { isPortFree } from './ports';
@@ -52,6 +53,12 @@ const launcherSpec = {
     'router ↔ subgraph signing secret (a fresh random one per run when unset)',
     parse.secret,
     () => randomBytes(32).toString('hex'),
+  ),
+  signingKeyEncryptionKey: variable<string | null>(
+    'SIGNING_KEY_ENCRYPTION_KEY',
+    "encrypts accounts' signing private keys at rest (generated once into DATA_DIR when unset)",
+    parse.text,
+    () => null,
   ),
   logLevel: variable('LOG_LEVEL', 'log level of every service', parse.logLevel, () => 'info'),
 };
@@ -168,8 +175,11 @@ async function main(): Promise<void> {
       HOST: '127.0.0.1',
       ROUTER_SIGNING_SECRET: config.routerSigningSecret,
     };
+    const signingKeyEncryptionKey =
+      config.signingKeyEncryptionKey ?? persistedEncryptionKey(resolve(config.dataDir, 'signing-key-encryption.key'));
     const subgraphEnv = (name: SubgraphName): NodeJS.ProcessEnv => ({
       ...baseEnv,
+      ...(name === 'accounts' ? { SIGNING_KEY_ENCRYPTION_KEY: signingKeyEncryptionKey } : {}),
       PORT: String(ports[`${name}Port`]),
       [`${name.toUpperCase()}_DATABASE_URL`]: databases.urls[name],
       SEED_DEMO: String(config.seedDemo),
