@@ -35,6 +35,11 @@ describe('billing: _entities applies the Invoice object rules', () => {
     expect(response.errors).toEqual([expect.objectContaining({ path: ['_entities', 0], extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })]);
     expect(JSON.stringify(response)).not.toContain('31000');
     expect((await fetchAs(null, invoiceId)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+    // The root field answers the same way: one rule for both paths.
+    const root = await billing.query(`query($id: ID!) { invoice(id: $id) { id } }`, { id: invoiceId }, guestB);
+    expect(root.data).toEqual({ invoice: null });
+    expect(root.errors?.[0]).toMatchObject({ path: ['invoice'], extensions: { code: 'FORBIDDEN' } });
   });
 
   it('answers its guest and admins, as invoice(id) does; null for an unknown id', async () => {

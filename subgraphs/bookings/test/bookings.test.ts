@@ -189,6 +189,7 @@ describe('bookings subgraph (real PostgreSQL)', () => {
 
     const asOther = await bookings.query<Result>(query, { id }, viewerWith('GUEST'));
     expect(asOther.data).toEqual({ booking: null, bookings: { edges: [] } });
+    expect(asOther.errors).toEqual([expect.objectContaining({ path: ['booking'], extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })]);
 
     const asAdmin = await bookings.query<Result>(query, { id }, viewerWith('ADMIN'));
     expect(asAdmin.data?.booking).toEqual({ id });

@@ -45,6 +45,11 @@ describe('bookings: _entities applies the Booking object rules', () => {
 
     const anonymous = await fetchAs(null, bookingId);
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+    // The root field answers the same way: one rule for both paths.
+    const root = await bookings.query(`query($id: ID!) { booking(id: $id) { id status } }`, { id: bookingId }, guestB);
+    expect(root.data).toEqual({ booking: null });
+    expect(root.errors?.[0]).toMatchObject({ path: ['booking'], extensions: { code: 'FORBIDDEN' } });
   });
 
   it('answers its guest, the host of its listing and admins, as booking(id) does', async () => {

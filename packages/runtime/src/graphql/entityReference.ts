@@ -21,12 +21,12 @@ export function entityReferenceType(typeName: string, options: { resolvable: boo
 }
 
 /**
- * What `_entities` answers for an entity this subgraph owns and guards: the entity when the
- * viewer may see it by the same rule as the root field, FORBIDDEN at its path when not. An id
- * this subgraph does not know answers null, as the root fields and the unguarded references
- * (User, Listing) do and as federation expects of an entity a subgraph does not have.
+ * What a lookup by id answers for an entity with an object rule — the root field (`booking(id)`)
+ * and `_entities` alike, so neither shows more than the other: the entity when the viewer may
+ * see it, FORBIDDEN at its path when not (never a silent null). An id this subgraph does not
+ * know answers null, as the unguarded entities (User, Listing) do and as federation expects.
  */
-export function guardedReference<T>(kind: string, entity: T | null | undefined, maySee: (entity: T) => boolean): T | null {
+export function visibleEntity<T>(kind: string, entity: T | null | undefined, maySee: (entity: T) => boolean): T | null {
   if (!entity) return null;
   if (!maySee(entity)) throw new Forbidden(`this ${kind} is visible only to those it concerns`);
   return entity;

@@ -1,4 +1,4 @@
-import { Money, MoneyInput, type Viewer } from '@booking/runtime';
+import { Money, MoneyInput, visibleEntity, type Viewer } from '@booking/runtime';
 import { IsUUID, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { Arg, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { BookingReference } from '../entities/BookingReference';
@@ -74,15 +74,15 @@ class LedgerBalance {
   credits!: Money;
 }
 
-/** Root fields answer null for an invoice that is not there or not the viewer's (see maySeeInvoice). */
+/** Null when there is none, FORBIDDEN when it is not the viewer's (see maySeeInvoice). */
 function visible(invoice: Invoice | null, viewer: Viewer | null): Invoice | null {
-  return invoice && maySeeInvoice(viewer, invoice) ? invoice : null;
+  return visibleEntity('invoice', invoice, (found) => maySeeInvoice(viewer, found));
 }
 
 @Resolver(() => Invoice)
 export class InvoiceResolver {
   @Directive('@authenticated')
-  @Query(() => Invoice, { nullable: true, description: 'An invoice by id; null when there is none or it is not yours.' })
+  @Query(() => Invoice, { nullable: true, description: 'An invoice by id; null when there is none, FORBIDDEN when it is not yours.' })
   async invoice(@Arg('id', () => ID) id: string, @Ctx() context: BillingContext): Promise<Invoice | null> {
     return visible(await context.loaders.invoiceById.load(id), context.viewer);
   }

@@ -1,4 +1,4 @@
-import { guardedReference } from '@booking/runtime';
+import { visibleEntity } from '@booking/runtime';
 import { BookingReference } from '../entities/BookingReference';
 import type { BillingContext } from '../loaders';
 import { maySeeInvoice } from '../services/invoiceAccess';
@@ -8,7 +8,7 @@ export const invoiceReferences = {
   Invoice: {
     async __resolveReference(reference: { id: string }, context: BillingContext) {
       const invoice = await context.loaders.invoiceById.load(reference.id);
-      return guardedReference('invoice', invoice, (found) => maySeeInvoice(context.viewer, found));
+      return visibleEntity('invoice', invoice, (found) => maySeeInvoice(context.viewer, found));
     },
   },
   // Booking.invoice resolves through a loader, so the reference is just the id.

@@ -1,4 +1,4 @@
-import { ConnectionArgs, connectionType, Forbidden, hasScope, Money, type Viewer } from '@booking/runtime';
+import { ConnectionArgs, connectionType, Forbidden, hasScope, Money, visibleEntity, type Viewer } from '@booking/runtime';
 import { IsUUID, Length, Min } from 'class-validator';
 import { Arg, Args, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Booking } from '../entities/Booking';
@@ -54,10 +54,10 @@ class Quote {
 @Resolver(() => Booking)
 export class BookingResolver {
   @Directive('@authenticated')
-  @Query(() => Booking, { nullable: true, description: 'A booking by id; null when there is none or it is not yours.' })
+  @Query(() => Booking, { nullable: true, description: 'A booking by id; null when there is none, FORBIDDEN when it is not yours.' })
   async booking(@Arg('id', () => ID) id: string, @Ctx() context: BookingsContext): Promise<Booking | null> {
     const booking = await context.loaders.bookingById.load(id);
-    return booking && maySeeBooking(context.viewer, booking) ? booking : null;
+    return visibleEntity('booking', booking, (found) => maySeeBooking(context.viewer, found));
   }
 
   @Directive('@authenticated')

@@ -1,4 +1,4 @@
-import { guardedReference } from '@booking/runtime';
+import { visibleEntity } from '@booking/runtime';
 import { ListingReference, UserReference } from '../entities/references';
 import type { BookingsContext } from '../loaders';
 import { maySeeBooking } from '../services/bookingAccess';
@@ -8,7 +8,7 @@ export const bookingReferences = {
   Booking: {
     async __resolveReference(reference: { id: string }, context: BookingsContext) {
       const booking = await context.loaders.bookingById.load(reference.id);
-      return guardedReference('booking', booking, (found) => maySeeBooking(context.viewer, found));
+      return visibleEntity('booking', booking, (found) => maySeeBooking(context.viewer, found));
     },
   },
   // Contributed fields resolve through loaders, so the reference is just the id.
