@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { SUBGRAPH_NAMES } from '@booking/runtime';
 import { findFreePort, graphqlRequest, testKeyPrefix, testRedisUrl } from '@booking/testkit';
 import { dropDatabases } from '../local/databases';
@@ -89,13 +91,18 @@ describe('npm start (the local launcher)', () => {
       EVENT_KEY_PREFIX: testKeyPrefix('launcher'),
       ROUTER_PORT: String(ports[4]),
       LOG_LEVEL: 'warn',
+      // Its own DATA_DIR: the launcher keeps the generated SIGNING_KEY_ENCRYPTION_KEY there.
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'launcher-')),
       ...Object.fromEntries(SUBGRAPH_NAMES.map((name, index) => [`${name.toUpperCase()}_PORT`, String(ports[index])])),
     };
     routerUrl = `http://127.0.0.1:${ports[4]}/graphql`;
   });
 
   afterEach(killLeftovers);
-  afterAll(() => dropDatabases(process.env.TEST_ADMIN_DATABASE_URL as string, SUBGRAPH_NAMES.map((name) => `${prefix}${name}`)));
+  afterAll(async () => {
+    rmSync(env.DATA_DIR as string, { recursive: true, force: true });
+    await dropDatabases(process.env.TEST_ADMIN_DATABASE_URL as string, SUBGRAPH_NAMES.map((name) => `${prefix}${name}`));
+  });
 
   it.each([1, 2])('start %i: serves the demo data through the router, then stops cleanly on SIGINT', async () => {
     const launched = await launch(env);
@@ -139,6 +146,8 @@ describe('npm start (the local launcher)', () => {
     await expect(launched.exit).resolves.toBe(0);
     expect(launched.output()).toContain('stopped');
     expect(await isPortFree(Number(env.ROUTER_PORT))).toBe(true);
+    // The generated encryption key is kept, so the second start opens the keys the first sealed.
+    expect(existsSync(join(env.DATA_DIR as string, 'signing-key-encryption.key'))).toBe(true);
   });
 
   it('runs in one process with in-memory events when there is no Redis, and says so; the saga still advances', async () => {
