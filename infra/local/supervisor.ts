@@ -87,7 +87,7 @@ export class SupervisedService {
       return;
     }
     const delayMs = Math.min(policy.initialDelayMs * 2 ** (this.crashes.length - 1), policy.maxDelayMs);
-    log('launcher', `restarting ${name} in ${delayMs} ms (crash ${this.crashes.length} of ${policy.maxCrashes} allowed within ${Math.round(policy.windowMs / 1000)} s)`);
+    log('launcher', `restarting ${name} in ${delayMs} ms (crash ${this.crashes.length} within ${Math.round(policy.windowMs / 1000)} s; ${policy.maxCrashes} stop the stack)`);
     this.restartTimer = setTimeout(() => {
       if (this.stopping) return;
       this.current = this.spawn();
