@@ -122,10 +122,11 @@ describe("router executor answers exactly as @apollo/gateway's", () => {
       codes: ['UNAUTHENTICATED', 'UNAUTHENTICATED'],
     },
     {
-      name: "another guest's booking is null",
+      name: "another guest's booking is refused with FORBIDDEN",
       as: 'other',
       query: () => 'query($id: ID!) { booking(id: $id) { id status } }',
       variables: () => ({ id: bookingId }),
+      codes: ['FORBIDDEN'],
     },
     {
       name: 'a subgraph error in a mutation keeps its code and path',

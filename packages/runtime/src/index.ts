@@ -15,6 +15,7 @@ export * from './graphql/storableText';
 export * from './http/graphqlHttpServer';
 export * from './http/mediaType';
 export * from './orm/database';
+export * from './orm/insertMissing';
 export * from './orm/loaders';
 export * from './orm/postgresErrors';
 export * from './schema/federatedSchema';

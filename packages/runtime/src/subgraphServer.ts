@@ -61,7 +61,7 @@ export interface SubgraphDefinition<Loaders, Services = undefined> {
   readonly migrations: readonly MigrationObject[];
   buildSchema(): Promise<GraphQLSchema>;
   createLoaders(em: EntityManager, viewer: Viewer | null): Loaders;
-  /** Idempotent demo data for `npm start`; safe to run on every boot. */
+  /** Demo data for `npm start`, run on every boot: adds what is missing, never rewrites a row (insertMissing). */
   seedDemo?(em: EntityManager): Promise<void>;
   attach?(runtime: SubgraphRuntime): Promise<SubgraphAttachment<Services>>;
   /** Whether this subgraph writes events to its outbox (a relay then publishes them). */

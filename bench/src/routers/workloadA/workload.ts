@@ -100,6 +100,8 @@ export async function setUpWorkloadA(options: WorkloadOptions): Promise<Workload
     teardown.add(() => dropDatabases(admin, names));
 
     const secret = randomBytes(32).toString('hex');
+    // Production profile: accounts needs a key to encrypt its signing keys at rest (fresh databases).
+    const signingKeyEncryptionKey = randomBytes(32).toString('hex');
     const ports = Object.fromEntries(await Promise.all(SUBGRAPHS.map(async (name) => [name, await findFreePort()] as const))) as Record<Subgraph, number>;
     const subgraphUrl = (name: Subgraph) => `http://127.0.0.1:${ports[name]}/graphql`;
     for (const name of SUBGRAPHS) {
@@ -117,6 +119,7 @@ export async function setUpWorkloadA(options: WorkloadOptions): Promise<Workload
           SEED_DEMO: 'true',
           LOG_LEVEL: 'warn',
           NODE_ENV: 'production',
+          SIGNING_KEY_ENCRYPTION_KEY: signingKeyEncryptionKey,
           ACCESS_TOKEN_TTL_SECONDS: '14400',
         },
       });

@@ -2,6 +2,7 @@ import { sendJson, SessionRevoker, type SubgraphAttachment, type SubgraphRuntime
 import { AccessTokens } from './AccessTokens';
 import { readAuthConfig, type AuthConfig } from './authConfig';
 import { KeyRing } from './KeyRing';
+import { ENCRYPTION_KEY_VARIABLE, PrivateKeyVault } from './PrivateKeyVault';
 import { PasswordHasher } from './PasswordHasher';
 
 export interface AccountsServices {
@@ -18,11 +19,16 @@ export const JWKS_PATH = '/.well-known/jwks.json';
 /** Key ring, token issuer and the JWKS endpoint the router verifies tokens against. */
 export async function attachAccountsServices(runtime: SubgraphRuntime): Promise<SubgraphAttachment<AccountsServices>> {
   const config = readAuthConfig(runtime.env);
-  const keyRing = new KeyRing(runtime.database.em, {
-    rotationSeconds: config.keyRotationSeconds,
-    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-    reloadMs: config.keyCacheMs,
-  });
+  const vault = new PrivateKeyVault(config.signingKeyEncryptionKey);
+  const keyRing = new KeyRing(
+    runtime.database.em,
+    { rotationSeconds: config.keyRotationSeconds, accessTokenTtlSeconds: config.accessTokenTtlSeconds, reloadMs: config.keyCacheMs },
+    vault,
+  );
+  // Before the first signature: seal keys stored in clear, and fail now on a wrong key.
+  const sealed = await keyRing.sealStoredKeys();
+  if (sealed > 0) runtime.logger.info({ sealed, encryptionKeyId: vault.keyId }, 'encrypted signing keys that were stored in clear');
+  if (!vault.encrypts) runtime.logger.warn(`${ENCRYPTION_KEY_VARIABLE} is not set: signing private keys are stored in clear (development only)`);
   await keyRing.ensureCurrent();
   // Rotation is checked hourly (and at every start); instances agree through the database.
   const rotation = setInterval(() => {
