@@ -111,7 +111,26 @@ export const routerConfigSpec = {
     parse.positiveInt,
     () => 4 * 1024 * 1024,
   ),
+  operationCacheMaxBytes: variable(
+    'OPERATION_CACHE_MAX_BYTES',
+    'estimated heap the operation caches may keep (half for prepared operations, the rest for the gateway path)',
+    parse.positiveInt,
+    () => 64 * 1024 * 1024,
+  ),
   logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
+  redisUrl: variable<string | null>(
+    'REDIS_URL',
+    'Redis where accounts records revoked sessions (logout): their access tokens are refused at once; without it they work until they expire',
+    parse.redisUrl,
+    () => null,
+  ),
+  eventKeyPrefix: variable('EVENT_KEY_PREFIX', "prefix of the deployment's Redis keys (the subgraphs' value)", parse.text, () => ''),
+  debugStacktraces: variable(
+    'GRAPHQL_DEBUG_STACKTRACES',
+    "put the router's stack traces (with file paths) in GraphQL error responses (local debugging only)",
+    parse.boolean,
+    () => false,
+  ),
 };
 
 export type RouterConfig = ConfigOf<typeof routerConfigSpec> & {

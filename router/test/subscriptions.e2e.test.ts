@@ -8,8 +8,9 @@ import { SUBGRAPH_NAMES } from '@booking/runtime';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client/core';
 import { createClient as createSseClient, NetworkError } from 'graphql-sse';
 import WebSocket from 'ws';
-import { importJWK, SignJWT, type JWK } from 'jose';
+import { importJWK, SignJWT } from 'jose';
 import {
+  activeSigningKey,
   adminThroughRouter,
   connectRedis,
   connectSubscriptions,
@@ -250,17 +251,15 @@ describe('subscriptions through the router (graphql-ws)', () => {
 
   /** A real access token for the guest that expires in `seconds`. */
   async function shortLivedToken(seconds: number): Promise<string> {
-    const [key] = await stack.subgraphs.accounts.server.database.em
-      .fork()
-      .execute<{ kid: string; private_jwk: JWK }[]>('select kid, private_jwk from signing_keys where retired_at is null');
+    const key = await activeSigningKey(stack.subgraphs.accounts);
     return new SignJWT({ role: 'GUEST', scope: 'profile bookings:write invoices:pay' })
-      .setProtectedHeader({ alg: 'ES256', kid: key!.kid, typ: 'at+jwt' })
+      .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt' })
       .setSubject(guest.userId)
       .setIssuer('booking-supergraph/accounts')
       .setAudience('booking-supergraph')
       .setIssuedAt()
       .setExpirationTime(Math.floor(Date.now() / 1000) + seconds)
-      .sign(await importJWK(key!.private_jwk, 'ES256'));
+      .sign(await importJWK(key.privateJwk, 'ES256'));
   }
 
   it('ends streams when the token that opened them expires: close 4403 on WebSocket, an error part over HTTP', async () => {

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { signViewerHeaders, type Logger, type Viewer } from '@booking/runtime';
+import { routerCallSigner, type Logger, type Viewer } from '@booking/runtime';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { SupergraphState } from '../liveSupergraph';
 import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
 import type { ResponseError } from './responseError';
-import { subgraphHeaders, type SubgraphClient } from './subgraphClient';
+import { signedHeaders, type SubgraphClient } from './subgraphClient';
 
 export interface RouterExecutorOptions {
   readonly current: () => SupergraphState;
@@ -13,6 +13,8 @@ export interface RouterExecutorOptions {
   readonly client: SubgraphClient;
   readonly signingSecret: string;
   readonly logger: Logger;
+  /** Byte budget of the prepared operations (OPERATION_CACHE_MAX_BYTES). */
+  readonly preparedOperationBytes: number;
 }
 
 interface GraphQLRequestBody {
@@ -29,6 +31,7 @@ function isPlainRequest(body: unknown): body is GraphQLRequestBody {
   if (candidate.operationName != null && typeof candidate.operationName !== 'string') return false;
   if (candidate.variables != null && (typeof candidate.variables !== 'object' || Array.isArray(candidate.variables))) return false;
   // Persisted queries are Apollo Server's business.
+  if (candidate.extensions != null && (typeof candidate.extensions !== 'object' || Array.isArray(candidate.extensions))) return false;
   return !(candidate.extensions && 'persistedQuery' in candidate.extensions);
 }
 
@@ -69,7 +72,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
   const reported = new WeakSet<object>();
   let prepared: PreparedOperations | undefined;
   const preparedFor = (state: SupergraphState) => {
-    if (prepared?.state !== state) prepared = new PreparedOperations(state);
+    if (prepared?.state !== state) prepared = new PreparedOperations(state, options.preparedOperationBytes);
     return prepared;
   };
 
@@ -104,7 +107,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
       try {
         const execution = new PlanExecution(
           { client: options.client, subgraphUrls: state.subgraphUrls, supergraphSchema: state.planner.supergraphSchema },
-          { variables: rawVariables, headers: subgraphHeaders(signViewerHeaders(options.signingSecret, viewer)) },
+          { variables: rawVariables, headers: signedHeaders(routerCallSigner(options.signingSecret, viewer)) },
           variables,
         );
         await execution.run(executable.plan.node);

@@ -146,10 +146,10 @@ export class FederatedSubscriptions {
    */
   private open(key: string, request: SubscriptionRequest): SharedSubscription {
     const planner = this.planner();
-    const plan = planner.plan(request.document, request.operationName, request.source);
+    const plan = planner.plan(request.document, request.operationName);
     const url = this.subgraphUrls()[plan.primary.serviceName];
     if (!url) throw new GraphQLError(`No URL for subgraph "${plan.primary.serviceName}"`, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-    const connection = this.upstream.acquire(url, request.viewer);
+    const connection = this.upstream.acquire(plan.primary.serviceName, url, request.viewer);
     const subscribers = new Set<BoundedIterator<Result>>();
     const broadcast = (result: Result) => subscribers.forEach((subscriber) => subscriber.push(result));
     const endAll = (last?: Result) => [...subscribers].forEach((subscriber) => subscriber.end(last));

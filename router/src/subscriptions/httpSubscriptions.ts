@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson, type Logger } from '@booking/runtime';
+import { sendJson, type Logger, type RevokedSessions } from '@booking/runtime';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { AccessRequirements } from '../auth/accessRequirements';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
@@ -17,6 +17,8 @@ export interface HttpSubscriptionOptions {
   /** Multipart heartbeat interval (Apollo's spec: every 5 s). */
   readonly heartbeatMs?: number;
   readonly maxBacklogBytes?: number;
+  /** Revoked sessions (logout): a stream opened with a token of one ends at once. */
+  readonly revokedSessions?: Pick<RevokedSessions, 'onRevoked'> | null;
 }
 
 type Transport = 'multipart' | 'sse';
@@ -110,11 +112,13 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
       return true;
     }
     const framing = transport === 'multipart' ? multipartFraming(options.heartbeatMs ?? 5_000) : SSE_FRAMING;
+    const sessionId = session?.sessionId;
     await writeStream(response, framing, iterator, prepared.authorizationErrors, {
       expiresAt: session?.expiresAt,
       maxBacklogBytes: options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES,
       logger: options.logger,
       onSlow: (cutOff) => (slow.cutOff = cutOff),
+      watchSession: sessionId && options.revokedSessions ? (end) => options.revokedSessions?.onRevoked(sessionId, end) : undefined,
     });
     return true;
   };
@@ -124,12 +128,15 @@ const INTERNAL_ERROR = { message: 'Internal server error', extensions: { code: '
 
 const TOKEN_EXPIRED = { message: 'Unauthenticated: the access token has expired', extensions: { code: 'UNAUTHENTICATED' } };
 
+/** The stream's token was revoked (logout): it ends with this. */
+const SESSION_ENDED = { message: 'Unauthenticated: the session has ended (signed out)', extensions: { code: 'UNAUTHENTICATED' } };
+
 /** How each transport frames a stream. */
 interface Framing {
   readonly headers: Readonly<Record<string, string>>;
   readonly opening: string;
   event(result: ExecutionResult): string;
-  /** The server ends the stream with this error (token expired, client too slow, a failure). */
+  /** The server ends the stream with this error (token expired, session ended, client too slow, a failure). */
   fatal(error: GraphQLFormattedError): string;
   readonly closing: string;
   readonly keepAlive: string;
@@ -171,6 +178,8 @@ interface StreamOptions {
   readonly logger: Logger;
   /** Receives the function that cuts a slow client off, for the subscriber's queue to call. */
   onSlow(cutOff: () => void): void;
+  /** Calls `end` when the stream's session is revoked; returns how to stop watching. */
+  readonly watchSession?: (end: () => void) => (() => void) | undefined;
 }
 
 /**
@@ -193,11 +202,13 @@ async function writeStream(
   response.flushHeaders();
   if (framing.opening) response.write(framing.opening);
   let finished = false;
+  let unwatchSession: (() => void) | undefined;
   const finish = (error?: GraphQLFormattedError, slow = false) => {
     if (finished) return;
     finished = true;
     clearInterval(keepAlive);
     clearTimeout(expiry);
+    unwatchSession?.();
     void iterator.return?.();
     if (response.destroyed || response.writableEnded) return;
     if (error) response.write(framing.fatal(error));
@@ -211,6 +222,7 @@ async function writeStream(
   const keepAlive = setInterval(() => response.write(framing.keepAlive), framing.keepAliveMs);
   const expiry = options.expiresAt === undefined ? undefined : setTimeout(() => finish(TOKEN_EXPIRED), Math.max(0, options.expiresAt - Date.now()));
   options.onSlow(() => finish(slowSubscriberError(SUBSCRIBER_BUFFER).toJSON(), true));
+  unwatchSession = options.watchSession?.(() => finish(SESSION_ENDED));
   response.once('close', () => finish());
   try {
     for (;;) {

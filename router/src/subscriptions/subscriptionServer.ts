@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
-import type { Logger, Viewer } from '@booking/runtime';
+import type { Logger, RevokedSessions, Viewer } from '@booking/runtime';
 import { GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { FormattedExecutionResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -16,6 +16,8 @@ export interface RouterSubscriptionOptions {
   /** The schema and access rules in force now (they change on a supergraph reload). */
   readonly current: () => { apiSchema: GraphQLSchema; requirements: AccessRequirements };
   readonly verifyToken: TokenVerifier;
+  /** Revoked sessions (logout): a socket opened with a token of one is closed at once. */
+  readonly revokedSessions?: Pick<RevokedSessions, 'onRevoked'> | null;
   readonly subscriptions: FederatedSubscriptions;
   readonly logger: Logger;
   readonly maxPerConnection: number;
@@ -112,7 +114,13 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
           // The socket lives no longer than the token that opened it.
           const socket = ctx.extra.socket;
           const expiry = setTimeout(() => socket.close(4403, 'Forbidden: the access token has expired'), Math.max(0, session.expiresAt - Date.now()));
-          socket.once('close', () => clearTimeout(expiry));
+          const unwatch = session.sessionId
+            ? options.revokedSessions?.onRevoked(session.sessionId, () => socket.close(4403, 'Forbidden: the session has ended (signed out)'))
+            : undefined;
+          socket.once('close', () => {
+            clearTimeout(expiry);
+            unwatch?.();
+          });
         }
         return true;
       },

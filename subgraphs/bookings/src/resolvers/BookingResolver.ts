@@ -1,9 +1,10 @@
-import { ConnectionArgs, connectionType, Forbidden, hasScope, Money, type Viewer } from '@booking/runtime';
+import { ConnectionArgs, connectionType, Forbidden, hasScope, Money, visibleEntity, type Viewer } from '@booking/runtime';
 import { IsUUID, Length, Min } from 'class-validator';
 import { Arg, Args, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Booking } from '../entities/Booking';
 import { ListingReference, UserReference } from '../entities/references';
 import type { BookingsContext } from '../loaders';
+import { maySeeBooking } from '../services/bookingAccess';
 import { BookingService } from '../services/BookingService';
 
 const BookingConnection = connectionType('Booking', Booking);
@@ -12,12 +13,6 @@ const BookingConnection = connectionType('Booking', Booking);
 function signedIn(viewer: Viewer | null): Viewer {
   if (!viewer) throw new Forbidden('sign in first');
   return viewer;
-}
-
-/** Guests see their bookings, hosts the bookings of their listings, admins all. */
-function canSee(viewer: Viewer | null, booking: Booking): boolean {
-  if (!viewer) return false;
-  return viewer.userId === booking.guestId || viewer.userId === booking.hostId || hasScope(viewer, 'admin');
 }
 
 @InputType()
@@ -59,10 +54,10 @@ class Quote {
 @Resolver(() => Booking)
 export class BookingResolver {
   @Directive('@authenticated')
-  @Query(() => Booking, { nullable: true, description: 'A booking by id; null when there is none or it is not yours.' })
+  @Query(() => Booking, { nullable: true, description: 'A booking by id; null when there is none, FORBIDDEN when it is not yours.' })
   async booking(@Arg('id', () => ID) id: string, @Ctx() context: BookingsContext): Promise<Booking | null> {
     const booking = await context.loaders.bookingById.load(id);
-    return booking && canSee(context.viewer, booking) ? booking : null;
+    return visibleEntity('booking', booking, (found) => maySeeBooking(context.viewer, found));
   }
 
   @Directive('@authenticated')
@@ -139,7 +134,7 @@ export class ListingBookingsResolver {
   @FieldResolver(() => [Booking], { description: 'Bookings of this listing you may see (its host and admins: all), oldest first.' })
   async bookings(@Root() listing: ListingReference, @Ctx() context: BookingsContext): Promise<Booking[]> {
     const all = await context.loaders.bookingsByListingId.load(listing.id);
-    return all.filter((booking) => canSee(context.viewer, booking));
+    return all.filter((booking) => maySeeBooking(context.viewer, booking));
   }
 }
 
