@@ -1,6 +1,4 @@
-import { SUBGRAPH_NAMES } from '@booking/runtime';
-import { createRouter, readRouterConfig, type Router } from '@booking/router';
-import { graphqlRequest, registerThroughRouter, startStack, TEST_SIGNING_SECRET, type Stack, type TestSession } from '@booking/testkit';
+import { graphqlRequest, registerThroughRouter, startStack, type Stack, type TestSession } from '@booking/testkit';
 import { PlanExecution } from '../src/execution/planExecutor';
 
 /**
@@ -12,24 +10,13 @@ import { PlanExecution } from '../src/execution/planExecutor';
  */
 describe('fragment bomb', () => {
   let stack: Stack;
-  let gatewayRouter: Router;
   let gatewayUrl: string;
   let guest: TestSession;
   let listingIds: string[];
 
   beforeAll(async () => {
     stack = await startStack();
-    gatewayRouter = await createRouter(
-      readRouterConfig({
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
-        ROUTER_EXECUTOR: 'gateway',
-        ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.subgraphs[name].graphqlUrl])),
-        JWKS_URL: `${stack.subgraphs.accounts.baseUrl}/.well-known/jwks.json`,
-      }),
-    );
-    gatewayUrl = `${await gatewayRouter.listen()}/graphql`;
+    gatewayUrl = (await stack.startRouter({ ROUTER_EXECUTOR: 'gateway' })).url;
     const host = await registerThroughRouter(stack, 'bomb-host@e2e.example', 'HOST');
     guest = await registerThroughRouter(stack, 'bomb-guest@e2e.example');
     for (const title of ['Bomb loft', 'Bomb cabin', 'Bomb flat']) {
@@ -45,7 +32,6 @@ describe('fragment bomb', () => {
     expect(listingIds.length).toBeGreaterThanOrEqual(3);
   });
   afterAll(async () => {
-    await gatewayRouter?.close();
     await stack?.stop();
   });
 

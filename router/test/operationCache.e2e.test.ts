@@ -1,8 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { SUBGRAPH_NAMES } from '@booking/runtime';
-import { createRouter, readRouterConfig, type Router } from '@booking/router';
-import { startStack, TEST_SIGNING_SECRET, type Stack } from '@booking/testkit';
+import { startStack, type Stack } from '@booking/testkit';
 
 /** A full collection, so heap figures are what is retained (the router runs in this process). */
 function collectGarbage(): void {
@@ -19,25 +17,13 @@ const MiB = 1024 * 1024;
  */
 describe('operation caches under a flood of 1 MB operations', () => {
   let stack: Stack;
-  let gatewayRouter: Router;
   let gatewayUrl: string;
 
   beforeAll(async () => {
     stack = await startStack();
-    gatewayRouter = await createRouter(
-      readRouterConfig({
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
-        ROUTER_EXECUTOR: 'gateway',
-        ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.subgraphs[name].graphqlUrl])),
-        JWKS_URL: `${stack.subgraphs.accounts.baseUrl}/.well-known/jwks.json`,
-      }),
-    );
-    gatewayUrl = `${await gatewayRouter.listen()}/graphql`;
+    gatewayUrl = (await stack.startRouter({ ROUTER_EXECUTOR: 'gateway' })).url;
   });
   afterAll(async () => {
-    await gatewayRouter?.close();
     await stack?.stop();
   });
 

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SUBGRAPH_NAMES } from '@booking/runtime';
-import { createRouter, readRouterConfig, type Router } from '@booking/router';
-import { startStack, TEST_SIGNING_SECRET, type Stack } from '@booking/testkit';
+import { startStack, type Stack } from '@booking/testkit';
 
 const REGISTER = 'mutation($input: RegisterInput!) { register(input: $input) { user { id } } }';
 const CSRF_MESSAGE = 'This operation has been blocked as a potential Cross-Site Request Forgery (CSRF)';
@@ -24,26 +22,14 @@ async function send(url: string, init: { method?: string; headers?: Record<strin
  */
 describe('router request admission', () => {
   let stack: Stack;
-  let gatewayRouter: Router;
   const urls: Record<'router' | 'gateway', string> = { router: '', gateway: '' };
 
   beforeAll(async () => {
     stack = await startStack();
-    gatewayRouter = await createRouter(
-      readRouterConfig({
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
-        ROUTER_EXECUTOR: 'gateway',
-        ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.subgraphs[name].graphqlUrl])),
-        JWKS_URL: `${stack.subgraphs.accounts.baseUrl}/.well-known/jwks.json`,
-      }),
-    );
     urls.router = stack.routerUrl;
-    urls.gateway = `${await gatewayRouter.listen()}/graphql`;
+    urls.gateway = (await stack.startRouter({ ROUTER_EXECUTOR: 'gateway' })).url;
   });
   afterAll(async () => {
-    await gatewayRouter?.close();
     await stack?.stop();
   });
 

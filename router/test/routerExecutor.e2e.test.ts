@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { SUBGRAPH_NAMES } from '@booking/runtime';
-import { createRouter, readRouterConfig, type Router } from '@booking/router';
 import {
   adminThroughRouter,
   graphqlRequest,
   invoiceOfBooking,
   registerThroughRouter,
   startStack,
-  TEST_SIGNING_SECRET,
   waitUntilBookable,
   type Stack,
   type TestSession,
@@ -20,7 +17,6 @@ import { PlanExecution } from '../src/execution/planExecutor';
  */
 describe("router executor answers exactly as @apollo/gateway's", () => {
   let stack: Stack;
-  let gatewayRouter: Router;
   let gatewayUrl: string;
   let admin: TestSession;
   let host: TestSession;
@@ -31,17 +27,7 @@ describe("router executor answers exactly as @apollo/gateway's", () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    gatewayRouter = await createRouter(
-      readRouterConfig({
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
-        ROUTER_EXECUTOR: 'gateway',
-        ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.subgraphs[name].graphqlUrl])),
-        JWKS_URL: `${stack.subgraphs.accounts.baseUrl}/.well-known/jwks.json`,
-      }),
-    );
-    gatewayUrl = `${await gatewayRouter.listen()}/graphql`;
+    gatewayUrl = (await stack.startRouter({ ROUTER_EXECUTOR: 'gateway' })).url;
     admin = await adminThroughRouter(stack);
     host = await registerThroughRouter(stack, 'exec-host@e2e.example', 'HOST');
     guest = await registerThroughRouter(stack, 'exec-guest@e2e.example');
@@ -62,7 +48,6 @@ describe("router executor answers exactly as @apollo/gateway's", () => {
     await invoiceOfBooking(stack, bookingId, guest);
   });
   afterAll(async () => {
-    await gatewayRouter?.close();
     await stack?.stop();
   });
 

@@ -4,14 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { createRouter, readRouterConfig, type Router } from '@booking/router';
-import { SUBGRAPH_NAMES } from '@booking/runtime';
 import {
   connectSubscriptions,
   graphqlRequest,
   startStack,
-  TEST_SIGNING_SECRET,
-  testRedisUrl,
   type GraphQLResponse,
   type Stack,
 } from '@booking/testkit';
@@ -21,23 +17,9 @@ const PASSWORD = 'correct horse battery staple';
 
 describe('access tokens of a signed-out session (real routers, accounts, PostgreSQL, Redis)', () => {
   let stack: Stack;
-  const others: Router[] = [];
 
   /** Another router process's worth of router on the same subgraphs and Redis. */
-  async function anotherRouter(): Promise<string> {
-    const router = await createRouter(
-      readRouterConfig({
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
-        REDIS_URL: testRedisUrl(),
-        EVENT_KEY_PREFIX: stack.eventKeyPrefix,
-        ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.subgraphs[name].graphqlUrl])),
-      }),
-    );
-    others.push(router);
-    return `${await router.listen()}/graphql`;
-  }
+  const anotherRouter = async (): Promise<string> => (await stack.startRouter()).url;
 
   async function signUp(): Promise<{ userId: string; email: string; accessToken: string; refreshToken: string }> {
     const email = `out-${randomUUID()}@example.com`;
@@ -74,7 +56,6 @@ describe('access tokens of a signed-out session (real routers, accounts, Postgre
   }, 120_000);
 
   afterAll(async () => {
-    for (const router of others) await router.close();
     await stack?.stop();
   });
 

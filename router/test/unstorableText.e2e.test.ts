@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { SUBGRAPH_NAMES } from '@booking/runtime';
-import { createRouter, readRouterConfig, type Router } from '@booking/router';
 import { graphqlRequest, registerThroughRouter, startStack, TEST_SIGNING_SECRET, type Stack, type TestSession } from '@booking/testkit';
 
 /**
@@ -11,25 +10,14 @@ import { graphqlRequest, registerThroughRouter, startStack, TEST_SIGNING_SECRET,
  */
 describe('text with a NUL character', () => {
   let stack: Stack;
-  let gatewayRouter: Router;
   let host: TestSession;
   const urls: Record<'router' | 'gateway', string> = { router: '', gateway: '' };
   const errorLogs: unknown[] = [];
 
   beforeAll(async () => {
     stack = await startStack();
-    gatewayRouter = await createRouter(
-      readRouterConfig({
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
-        ROUTER_EXECUTOR: 'gateway',
-        ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.subgraphs[name].graphqlUrl])),
-        JWKS_URL: `${stack.subgraphs.accounts.baseUrl}/.well-known/jwks.json`,
-      }),
-    );
     urls.router = stack.routerUrl;
-    urls.gateway = `${await gatewayRouter.listen()}/graphql`;
+    urls.gateway = (await stack.startRouter({ ROUTER_EXECUTOR: 'gateway' })).url;
     host = await registerThroughRouter(stack, `nul-host-${randomUUID()}@e2e.example`, 'HOST');
     // Observed, not replaced: what each subgraph logs at error level while these requests run.
     for (const name of SUBGRAPH_NAMES) {
@@ -43,7 +31,6 @@ describe('text with a NUL character', () => {
   });
   afterAll(async () => {
     jest.restoreAllMocks();
-    await gatewayRouter?.close();
     await stack?.stop();
   });
 
@@ -97,21 +84,8 @@ describe('text with a NUL character', () => {
 
 
   it.each(['router', 'gateway'])('a subgraph refusal that is not the client\'s mistake (403, bad signature) stays SUBGRAPH_HTTP_ERROR on executor %s', async (executor) => {
-    const misconfigured = await createRouter(
-      readRouterConfig({
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        ROUTER_SIGNING_SECRET: `${TEST_SIGNING_SECRET}-not-the-subgraphs-one`,
-        ROUTER_EXECUTOR: executor,
-        ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.subgraphs[name].graphqlUrl])),
-        JWKS_URL: `${stack.subgraphs.accounts.baseUrl}/.well-known/jwks.json`,
-      }),
-    );
-    try {
-      const response = await graphqlRequest(`${await misconfigured.listen()}/graphql`, '{ searchListings(city: "Lisbon") { edges { node { id } } } }');
-      expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_HTTP_ERROR', serviceName: 'catalog', status: 403 });
-    } finally {
-      await misconfigured.close();
-    }
+    const misconfigured = await stack.startRouter({ ROUTER_SIGNING_SECRET: `${TEST_SIGNING_SECRET}-not-the-subgraphs-one`, ROUTER_EXECUTOR: executor });
+    const response = await graphqlRequest(misconfigured.url, '{ searchListings(city: "Lisbon") { edges { node { id } } } }');
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_HTTP_ERROR', serviceName: 'catalog', status: 403 });
   });
 });

@@ -119,6 +119,12 @@ export interface Stack {
   readonly eventKeyPrefix: string;
   readonly router: Router;
   readonly subgraphs: Readonly<Record<SubgraphName, RunningSubgraph>>;
+  /**
+   * Another router on this stack's subgraphs and Redis keys (e.g. `ROUTER_EXECUTOR: 'gateway'`
+   * beside the default one, or a second instance); `env` adds to or overrides the stack's
+   * router settings. It is closed by `stop()`.
+   */
+  startRouter(env?: Env): Promise<{ readonly router: Router; readonly url: string }>;
   /** A client request to the router, with `Authorization: Bearer <accessToken>` when given. */
   query<Data = Record<string, unknown>>(
     query: string,
@@ -152,21 +158,28 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     SubgraphName,
     RunningSubgraph
   >;
-  const router = await createRouter(
-    readRouterConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      SUBGRAPH_TIMEOUT_MS: String(options.subgraphTimeoutMs ?? 5_000),
-      // Revoked sessions (logout) reach the router through the stack's Redis keys.
-      REDIS_URL: testRedisUrl(),
-      EVENT_KEY_PREFIX: eventKeyPrefix,
-      ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, subgraphs[name].graphqlUrl])),
-      ...options.routerEnv,
-    }),
-  );
-  const routerUrl = `${await router.listen()}/graphql`;
+  const routers: Router[] = [];
+  const startRouter = async (env: Env = {}) => {
+    const router = await createRouter(
+      readRouterConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+        ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
+        SUBGRAPH_TIMEOUT_MS: String(options.subgraphTimeoutMs ?? 5_000),
+        // Revoked sessions (logout) reach the router through the stack's Redis keys.
+        REDIS_URL: testRedisUrl(),
+        EVENT_KEY_PREFIX: eventKeyPrefix,
+        JWKS_URL: `${subgraphs.accounts.baseUrl}/.well-known/jwks.json`,
+        ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, subgraphs[name].graphqlUrl])),
+        ...options.routerEnv,
+        ...env,
+      }),
+    );
+    routers.push(router);
+    return { router, url: `${await router.listen()}/graphql` };
+  };
+  const { router, url: routerUrl } = await startRouter();
   return {
     routerUrl,
     eventKeyPrefix,
@@ -174,8 +187,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     subgraphs,
     query: (query, variables, accessToken) =>
       graphqlRequest(routerUrl, query, variables, accessToken ? { authorization: `Bearer ${accessToken}` } : {}),
+    startRouter,
     async stop() {
-      await router.close();
+      await Promise.all(routers.map((started) => started.close()));
       await Promise.all(running.map((subgraph) => subgraph.dispose()));
     },
   };
