@@ -94,6 +94,9 @@ async function main(): Promise<void> {
         ...base,
         PORT: String(routerPort),
         MAX_SUBSCRIPTIONS: '20000',
+        // Every bench client connects from 127.0.0.1: 200 sockets, 100 subscriptions per guest.
+        MAX_SUBSCRIPTION_CONNECTIONS_PER_ADDRESS: '1000',
+        MAX_SUBSCRIPTIONS_PER_USER: '1000',
         ...Object.fromEntries(SUBGRAPHS.map((name) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports[name]}/graphql`])),
       },
       log,

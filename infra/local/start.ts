@@ -1,7 +1,9 @@
 /**
  * `npm start`: the whole supergraph on one machine with nothing installed first. A real
  * PostgreSQL (embedded, under .data/) unless database URLs are given, migrations and demo
- * data, the four subgraphs and the router as child processes; Ctrl-C stops all of it.
+ * data, the four subgraphs and the router as child processes; Ctrl-C stops all of it. A child
+ * that dies is restarted with backoff (see SupervisedService); only one that keeps dying stops
+ * the stack.
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -15,12 +17,13 @@ import {
   type SubgraphName,
   type VariableSpec,
 } from '@booking/runtime';
-import { startChildService, type ChildService } from './childService';
 import { ensureDatabases } from './databases';
+import { persistedEncryptionKey } from './encryptionKey';
 import { startEmbeddedPostgres, type RunningPostgres } from './embeddedPostgres';
 import { startInProcessStack } from './inProcessStack';
 import { isPortFree } from './ports';
 import { redisServerOnPath, startRedisServer, type RunningRedis } from './redisServer';
+import { DEFAULT_RESTART_POLICY, SupervisedService } from './supervisor';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -53,7 +56,25 @@ const launcherSpec = {
     parse.secret,
     () => randomBytes(32).toString('hex'),
   ),
+  signingKeyEncryptionKey: variable<string | null>(
+    'SIGNING_KEY_ENCRYPTION_KEY',
+    "encrypts accounts' signing private keys at rest (generated once into DATA_DIR when unset)",
+    parse.text,
+    () => null,
+  ),
   logLevel: variable('LOG_LEVEL', 'log level of every service', parse.logLevel, () => 'info'),
+  restartMaxCrashes: variable(
+    'RESTART_MAX_CRASHES',
+    'crashes of one service within RESTART_WINDOW_SECONDS after which the stack stops',
+    parse.positiveInt,
+    () => DEFAULT_RESTART_POLICY.maxCrashes,
+  ),
+  restartWindowSeconds: variable(
+    'RESTART_WINDOW_SECONDS',
+    'window in which RESTART_MAX_CRASHES crashes stop the stack',
+    parse.positiveInt,
+    () => DEFAULT_RESTART_POLICY.windowMs / 1000,
+  ),
 };
 
 function subgraphSpecs() {
@@ -122,15 +143,15 @@ async function main(): Promise<void> {
     string | null
   >;
 
-  const services: ChildService[] = [];
+  const services: SupervisedService[] = [];
   let postgres: RunningPostgres | undefined;
   let redis: RunningRedis | undefined;
   let inProcess: { stop(): Promise<void> } | undefined;
   let stopping = false;
-  const stopAll = async (exitCode: number) => {
+  const stopAll = async (exitCode: number, reason?: string) => {
     if (stopping) return;
     stopping = true;
-    log('launcher', 'stopping…');
+    log('launcher', reason ? `stopping: ${reason}` : 'stopping…');
     for (const service of [...services].reverse()) await service.stop();
     await inProcess?.stop();
     if (redis) await redis.stop();
@@ -168,8 +189,11 @@ async function main(): Promise<void> {
       HOST: '127.0.0.1',
       ROUTER_SIGNING_SECRET: config.routerSigningSecret,
     };
+    const signingKeyEncryptionKey =
+      config.signingKeyEncryptionKey ?? persistedEncryptionKey(resolve(config.dataDir, 'signing-key-encryption.key'));
     const subgraphEnv = (name: SubgraphName): NodeJS.ProcessEnv => ({
       ...baseEnv,
+      ...(name === 'accounts' ? { SIGNING_KEY_ENCRYPTION_KEY: signingKeyEncryptionKey } : {}),
       PORT: String(ports[`${name}Port`]),
       [`${name.toUpperCase()}_DATABASE_URL`]: databases.urls[name],
       SEED_DEMO: String(config.seedDemo),
@@ -180,21 +204,36 @@ async function main(): Promise<void> {
       ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports[`${name}Port`]}/graphql`])),
     };
     if (redisUrl) {
+      const supervised = (name: string, script: string, env: NodeJS.ProcessEnv, readyUrl: string) => {
+        const service = new SupervisedService({
+          name,
+          script,
+          env,
+          readyUrl,
+          log,
+          policy: { ...DEFAULT_RESTART_POLICY, maxCrashes: config.restartMaxCrashes, windowMs: config.restartWindowSeconds * 1000 },
+          onGiveUp: (reason) => {
+            process.stderr.write(`launcher: ${reason}; stopping the stack\n`);
+            void stopAll(1, reason);
+          },
+        });
+        services.push(service);
+        return service;
+      };
       await Promise.all(
-        SUBGRAPH_NAMES.map(async (name) => {
-          const service = startChildService({
+        SUBGRAPH_NAMES.map((name) =>
+          supervised(
             name,
-            script: resolve(REPO_ROOT, 'subgraphs', name, 'dist', 'src', 'main.js'),
-            env: subgraphEnv(name),
-            log,
-          });
-          services.push(service);
-          await service.waitUntilReady(`http://127.0.0.1:${ports[`${name}Port`]}/ready`, 60_000);
-        }),
+            resolve(REPO_ROOT, 'subgraphs', name, 'dist', 'src', 'main.js'),
+            subgraphEnv(name),
+            `http://127.0.0.1:${ports[`${name}Port`]}/ready`,
+          ).waitUntilReady(60_000),
+        ),
       );
-      const router = startChildService({ name: 'router', script: resolve(REPO_ROOT, 'router', 'dist', 'main.js'), env: routerEnv, log });
-      services.push(router);
-      await router.waitUntilReady(`http://127.0.0.1:${config.routerPort}/health`, 30_000);
+      const router = supervised('router', resolve(REPO_ROOT, 'router', 'dist', 'main.js'), routerEnv, `http://127.0.0.1:${config.routerPort}/health`);
+      await router.waitUntilReady(30_000);
+      // A failed first start stops the stack (above); from here on a death is restarted.
+      for (const service of services) service.supervise();
     } else {
       log('launcher', '*** WARNING: no Redis (no REDIS_URL, no redis-server on PATH, or EVENT_TRANSPORT=memory) ***');
       log('launcher', '*** running every service in this one process with in-memory event streams; events in flight are lost on exit ***');
@@ -210,16 +249,8 @@ async function main(): Promise<void> {
         `  Then try:\n\n${EXAMPLE_QUERY.replace(/^/gm, '    ')}\n\n` +
         `  curl -s http://localhost:${config.routerPort}/graphql -H 'content-type: application/json' \\\n` +
         `    -d '{"query":"{ listings(first: 3) { edges { node { title city } } } }"}'\n\n` +
-        '  Ctrl-C stops everything.\n\n',
+        '  Ctrl-C stops everything; a service that dies is restarted.\n\n',
     );
-    for (const service of services) {
-      service.process.once('exit', (code) => {
-        if (!stopping) {
-          log('launcher', `${service.name} exited unexpectedly (code ${code}); stopping the stack`);
-          void stopAll(1);
-        }
-      });
-    }
   } catch (error) {
     if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
     else process.stderr.write(`launcher: ${(error as Error).message}\n`);

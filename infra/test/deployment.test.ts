@@ -18,6 +18,7 @@ import {
   variableNames,
   type SubgraphName,
 } from '@booking/runtime';
+import { authVariableNames, readAuthConfig } from '@booking/accounts';
 import { readRouterConfig, routerConfigSpec, routerVariableNames, subgraphUrlVariable } from '@booking/router';
 import { readSupergraphConfig } from '@booking/schema';
 
@@ -63,18 +64,30 @@ function configProblems(read: () => unknown): string[] {
   }
 }
 
+/** The image sets NODE_ENV=production, so manifests are checked in the production profile. */
+const IMAGE_ENV: Env = { NODE_ENV: 'production' };
+
+/** Variables one subgraph reads beyond every subgraph's own, and their parser. */
+const OWN_CONFIG: Partial<Record<SubgraphName, { names: () => string[]; read: (env: Env) => unknown }>> = {
+  accounts: { names: authVariableNames, read: readAuthConfig },
+};
+
 function subgraphRules(name: SubgraphName): ServiceRules {
   const spec = subgraphConfigSpec(name);
+  const own = OWN_CONFIG[name];
   return {
     name,
     port: SUBGRAPH_PORTS[name],
     mainFile: `subgraphs/${name}/dist/src/main.js`,
     sourceFile: `subgraphs/${name}/src/main.ts`,
-    allowed: [...variableNames(spec), ...RESERVED_SUBGRAPH_VARIABLES],
+    allowed: [...variableNames(spec), ...(own?.names() ?? []), ...RESERVED_SUBGRAPH_VARIABLES],
     required: Object.values(spec)
       .filter((variable) => variable.fallback === undefined)
       .map((variable) => variable.name),
-    valueProblems: (env) => configProblems(() => readSubgraphConfig(name, env)),
+    valueProblems: (env) => [
+      ...configProblems(() => readSubgraphConfig(name, env)),
+      ...(own ? configProblems(() => own.read({ ...IMAGE_ENV, ...env })) : []),
+    ],
   };
 }
 

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { SUBGRAPH_NAMES } from '@booking/runtime';
 import { findFreePort, graphqlRequest, testKeyPrefix, testRedisUrl } from '@booking/testkit';
 import { dropDatabases } from '../local/databases';
@@ -19,8 +21,24 @@ interface Launched {
   exit: Promise<number | null>;
 }
 
+/** Every launcher a test started; each runs in its own process group with all its children. */
+const launchedGroups: ChildProcess[] = [];
+
+/** After each test, whatever it left running (a failure, a timeout) is killed, children included. */
+function killLeftovers(): void {
+  for (const child of launchedGroups.splice(0)) {
+    if (child.pid === undefined) continue;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
+  }
+}
+
 async function launch(env: Record<string, string>): Promise<Launched> {
-  const child = spawn(process.execPath, [LAUNCHER], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [LAUNCHER], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  launchedGroups.push(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -32,6 +50,29 @@ async function launch(env: Record<string, string>): Promise<Launched> {
     await new Promise((wait) => setTimeout(wait, 100));
   }
   return { child, output: () => output, exit };
+}
+
+/** The pids the launcher reported for a service, in start order. */
+function pidsOf(output: string, name: string): number[] {
+  return [...output.matchAll(new RegExp(`\\| ${name} started \\(pid (\\d+)\\)`, 'g'))].map((match) => Number(match[1]));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `condition` until it holds; fails with `describe()` (the launcher's output) at the deadline. */
+async function waitFor(condition: () => boolean | Promise<boolean>, deadlineMs: number, describe: () => string): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${deadlineMs} ms; launcher output:\n${describe()}`);
+    await new Promise((wait) => setTimeout(wait, 100));
+  }
 }
 
 const KYOTO = `{ listings(city: "Kyoto") { edges { node { title pricePerNight { amount currency } host { displayName }
@@ -50,12 +91,18 @@ describe('npm start (the local launcher)', () => {
       EVENT_KEY_PREFIX: testKeyPrefix('launcher'),
       ROUTER_PORT: String(ports[4]),
       LOG_LEVEL: 'warn',
+      // Its own DATA_DIR: the launcher keeps the generated SIGNING_KEY_ENCRYPTION_KEY there.
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'launcher-')),
       ...Object.fromEntries(SUBGRAPH_NAMES.map((name, index) => [`${name.toUpperCase()}_PORT`, String(ports[index])])),
     };
     routerUrl = `http://127.0.0.1:${ports[4]}/graphql`;
   });
 
-  afterAll(() => dropDatabases(process.env.TEST_ADMIN_DATABASE_URL as string, SUBGRAPH_NAMES.map((name) => `${prefix}${name}`)));
+  afterEach(killLeftovers);
+  afterAll(async () => {
+    rmSync(env.DATA_DIR as string, { recursive: true, force: true });
+    await dropDatabases(process.env.TEST_ADMIN_DATABASE_URL as string, SUBGRAPH_NAMES.map((name) => `${prefix}${name}`));
+  });
 
   it.each([1, 2])('start %i: serves the demo data through the router, then stops cleanly on SIGINT', async () => {
     const launched = await launch(env);
@@ -99,6 +146,8 @@ describe('npm start (the local launcher)', () => {
     await expect(launched.exit).resolves.toBe(0);
     expect(launched.output()).toContain('stopped');
     expect(await isPortFree(Number(env.ROUTER_PORT))).toBe(true);
+    // The generated encryption key is kept, so the second start opens the keys the first sealed.
+    expect(existsSync(join(env.DATA_DIR as string, 'signing-key-encryption.key'))).toBe(true);
   });
 
   it('runs in one process with in-memory events when there is no Redis, and says so; the saga still advances', async () => {
@@ -146,6 +195,61 @@ describe('npm start (the local launcher)', () => {
     }
     await expect(launched.exit).resolves.toBe(0);
   });
+
+  it('restarts a subgraph killed by pid, logs why it died, and the router answers through it again', async () => {
+    const launched = await launch(env);
+    try {
+      const first = pidsOf(launched.output(), 'bookings')[0]!;
+      process.kill(first, 'SIGKILL');
+      await waitFor(() => /bookings restarted and ready \(pid (\d+)\)/.test(launched.output()), 60_000, () => launched.output());
+      expect(launched.output()).toContain(`bookings (pid ${first}) died: signal SIGKILL`);
+      const second = pidsOf(launched.output(), 'bookings').at(-1)!;
+      expect(second).not.toBe(first);
+      expect(isAlive(first)).toBe(false);
+
+      // The router reaches the new bookings process: Kyoto's bookings come back with their guest.
+      await waitFor(async () => {
+        const login = await graphqlRequest<{ login: { accessToken: string } }>(
+          routerUrl,
+          'mutation { login(input: { email: "ada@example.com", password: "demo-password" }) { accessToken } }',
+        );
+        const response = await graphqlRequest<{ listings: { edges: { node: { bookings: { status: string }[] } }[] } }>(
+          routerUrl,
+          KYOTO,
+          {},
+          { authorization: `Bearer ${login.data?.login.accessToken}` },
+        );
+        return response.errors === undefined && response.data?.listings.edges[0]?.node.bookings[0]?.status === 'CONFIRMED';
+      }, 30_000, () => launched.output());
+      expect(launched.child.exitCode).toBeNull();
+      expect(launched.output()).not.toContain('launcher | stopping');
+    } finally {
+      launched.child.kill('SIGINT');
+    }
+    await expect(launched.exit).resolves.toBe(0);
+    expect(await isPortFree(Number(env.BOOKINGS_PORT))).toBe(true);
+  }, 150_000);
+
+  it('stops the whole stack with a clear message when a service keeps crashing', async () => {
+    const launched = await launch({ ...env, RESTART_MAX_CRASHES: '3', RESTART_WINDOW_SECONDS: '60' });
+    const killed = new Set<number>();
+    // Kill each bookings process as soon as the launcher names it, until the launcher gives up.
+    await waitFor(() => {
+      for (const pid of pidsOf(launched.output(), 'bookings')) {
+        if (killed.has(pid)) continue;
+        killed.add(pid);
+        if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      }
+      return launched.child.exitCode !== null;
+    }, 90_000, () => launched.output());
+    await expect(launched.exit).resolves.toBe(1);
+    expect(killed.size).toBe(3);
+    expect(launched.output()).toContain('bookings crashed 3 times within 60 s; giving up; stopping the stack');
+    expect(launched.output()).toContain('stopped');
+    const everyChild = ['accounts', 'catalog', 'bookings', 'billing', 'router'].flatMap((name) => pidsOf(launched.output(), name));
+    expect(everyChild.filter(isAlive)).toEqual([]);
+    expect(await isPortFree(Number(env.ROUTER_PORT))).toBe(true);
+  }, 150_000);
 
   it('refuses to start when a port is taken, naming it', async () => {
     const blocker = require('node:net').createServer() as import('node:net').Server;

@@ -83,20 +83,60 @@ export const routerConfigSpec = {
     },
     () => 'router',
   ),
+  // Subscription caps (issue 9 item 8): over one, that subscription or connection is refused.
   maxSubscriptions: variable('MAX_SUBSCRIPTIONS', 'most open subscriptions per router process', parse.positiveInt, () => 10_000),
+  maxAnonymousSubscriptions: variable(
+    'MAX_ANONYMOUS_SUBSCRIPTIONS',
+    'most of those held by anonymous clients together (the rest stays for signed-in users)',
+    parse.positiveInt,
+    () => 5_000,
+  ),
+  maxSubscriptionsPerUser: variable('MAX_SUBSCRIPTIONS_PER_USER', 'most subscriptions one signed-in user may hold', parse.positiveInt, () => 100),
+  maxSubscriptionsPerAddress: variable(
+    'MAX_SUBSCRIPTIONS_PER_ADDRESS',
+    'most subscriptions anonymous clients may hold from one client address (the socket peer; an IPv6 /64)',
+    parse.positiveInt,
+    () => 100,
+  ),
   maxSubscriptionsPerConnection: variable(
     'MAX_SUBSCRIPTIONS_PER_CONNECTION',
     'most subscriptions one WebSocket may hold',
     parse.positiveInt,
     () => 100,
   ),
+  maxSubscriptionConnections: variable('MAX_SUBSCRIPTION_CONNECTIONS', 'most open subscription WebSockets per router process', parse.positiveInt, () => 10_000),
+  maxSubscriptionConnectionsPerAddress: variable(
+    'MAX_SUBSCRIPTION_CONNECTIONS_PER_ADDRESS',
+    'most open subscription WebSockets from one client address',
+    parse.positiveInt,
+    () => 100,
+  ),
   maxSubscriberBacklogBytes: variable(
     'MAX_SUBSCRIBER_BACKLOG_BYTES',
-    'unsent bytes a subscription client may let pile up before it is cut off',
+    'unsent bytes an HTTP subscription client may let pile up before it is cut off',
     parse.positiveInt,
     () => 4 * 1024 * 1024,
   ),
+  operationCacheMaxBytes: variable(
+    'OPERATION_CACHE_MAX_BYTES',
+    'estimated heap the operation caches may keep (half for prepared operations, the rest for the gateway path)',
+    parse.positiveInt,
+    () => 64 * 1024 * 1024,
+  ),
   logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
+  redisUrl: variable<string | null>(
+    'REDIS_URL',
+    'Redis where accounts records revoked sessions (logout): their access tokens are refused at once; without it they work until they expire',
+    parse.redisUrl,
+    () => null,
+  ),
+  eventKeyPrefix: variable('EVENT_KEY_PREFIX', "prefix of the deployment's Redis keys (the subgraphs' value)", parse.text, () => ''),
+  debugStacktraces: variable(
+    'GRAPHQL_DEBUG_STACKTRACES',
+    "put the router's stack traces (with file paths) in GraphQL error responses (local debugging only)",
+    parse.boolean,
+    () => false,
+  ),
 };
 
 export type RouterConfig = ConfigOf<typeof routerConfigSpec> & {

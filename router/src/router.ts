@@ -1,15 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { createGraphQLHttpServer, createLogger, sendJson, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
+import { createGraphQLHttpServer, createLogger, RevokedSessions, sendJson, sendRefusal, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
+import type { GraphQLFormattedError } from 'graphql';
 import type { RouterConfig } from './config';
 import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergraph';
 import { AuthorizingGateway } from './auth/authorizingGateway';
+import { boundedDocumentStore } from './boundedDocumentStore';
 import { createTokenVerifier, viewerFromAuthorization } from './auth/tokenVerifier';
 import type { RouterContext } from './routerContext';
 import { createRouterExecutor } from './execution/routerExecutor';
 import { SubgraphClient } from './execution/subgraphClient';
 import { SubgraphDataSource } from './subgraphDataSource';
+import { csrfPrevention } from './pipeline/csrfPrevention';
+import { graphqlRequestShape } from './pipeline/graphqlRequestShape';
+import { requestPipeline } from './pipeline/requestPipeline';
 import { FederatedSubscriptions } from './subscriptions/federatedSubscriptions';
 import { createHttpSubscriptionHandler } from './subscriptions/httpSubscriptions';
 import { attachRouterSubscriptions } from './subscriptions/subscriptionServer';
@@ -21,6 +26,12 @@ export interface Router {
   readonly upstream: UpstreamConnections;
   listen(): Promise<string>;
   close(): Promise<void>;
+}
+
+function withoutStacktrace(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (!formatted.extensions || !('stacktrace' in formatted.extensions)) return formatted;
+  const { stacktrace: _dropped, ...extensions } = formatted.extensions;
+  return { ...formatted, extensions };
 }
 
 /** Every subgraph's URL: the supergraph's routing URL unless `<NAME>_URL` overrides it. */
@@ -70,18 +81,29 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     },
     logger,
     buildService: ({ name }) => dataSource(name),
+    // Its plans are counted by their JSON, which is close for plans (no client text in them).
+    experimental_approximateQueryPlanStoreMiB: Math.max(1, Math.floor(config.operationCacheMaxBytes / 8 / 2 ** 20)),
   });
+  // Without Redis, accounts cannot announce a logout: tokens then work until they expire. With
+  // REDIS_URL set the router does not start until it has the revoked sessions (fails closed).
+  const revokedSessions = config.redisUrl ? await RevokedSessions.connect(config.redisUrl, config.eventKeyPrefix, logger) : null;
+  if (!revokedSessions) logger.warn('no REDIS_URL: access tokens keep working after logout until they expire');
   const verifyToken = createTokenVerifier({
     jwksUrl: config.jwksUrl ?? defaultJwksUrl(supergraph.current.sdl, config.subgraphUrls.accounts),
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
     refreshCooldownMs: config.jwksRefreshCooldownMs,
+    isRevoked: revokedSessions ? (sessionId) => revokedSessions.has(sessionId) : undefined,
   });
   const apollo = new ApolloServer<RouterContext>({
     gateway: new AuthorizingGateway(gateway, () => supergraph.current.requirements),
     introspection: true,
+    documentStore: boundedDocumentStore(Math.floor(config.operationCacheMaxBytes / 4)),
     logger,
-    includeStacktraceInErrorResponses: false,
+    // Stack traces name our files and paths: only with GRAPHQL_DEBUG_STACKTRACES=true.
+    includeStacktraceInErrorResponses: config.debugStacktraces,
+    // A subgraph's stack trace never reaches clients through the gateway either.
+    formatError: config.debugStacktraces ? undefined : withoutStacktrace,
   });
   await apollo.start();
 
@@ -92,7 +114,12 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     () => supergraph.current.subgraphUrls,
     upstream,
     logger,
-    config.maxSubscriptions,
+    {
+      total: config.maxSubscriptions,
+      anonymous: config.maxAnonymousSubscriptions,
+      perUser: config.maxSubscriptionsPerUser,
+      perAddress: config.maxSubscriptionsPerAddress,
+    },
   );
   const current = () => ({ apiSchema: supergraph.current.planner.apiGraphQLSchema, requirements: supergraph.current.requirements });
   const httpSubscriptions = createHttpSubscriptionHandler({
@@ -101,6 +128,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     subscriptions,
     logger,
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
+    revokedSessions,
   });
   const executor =
     config.executor === 'router'
@@ -111,13 +139,21 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
           signingSecret: config.routerSigningSecret,
           logger,
           requestTimeoutMs: config.requestTimeoutMs,
+          preparedOperationBytes: Math.floor(config.operationCacheMaxBytes / 2),
         })
       : undefined;
   const server = createGraphQLHttpServer({
     apollo,
     logger,
-    intercept: async (request, response, body) =>
-      (await httpSubscriptions(request, response, body)) || (executor !== undefined && (await executor(request, response, body))),
+    admit: requestPipeline([csrfPrevention()]),
+    intercept: async (request, response, body) => {
+      const malformed = graphqlRequestShape(body);
+      if (malformed) {
+        sendRefusal(response, malformed);
+        return true;
+      }
+      return (await httpSubscriptions(request, response, body)) || (executor !== undefined && (await executor(request, response, body)));
+    },
     context: async (request) => ({
       viewer: await viewerFromAuthorization(request.headers.authorization, verifyToken),
       deadline: Date.now() + config.requestTimeoutMs,
@@ -134,6 +170,9 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     subscriptions,
     logger,
     maxPerConnection: config.maxSubscriptionsPerConnection,
+    maxConnections: config.maxSubscriptionConnections,
+    maxConnectionsPerAddress: config.maxSubscriptionConnectionsPerAddress,
+    revokedSessions,
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
   });
 
@@ -166,6 +205,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       await server.close();
       await apollo.stop();
       await subgraphClient.close();
+      revokedSessions?.close();
     },
   };
 }

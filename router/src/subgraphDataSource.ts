@@ -1,10 +1,11 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { signViewerHeaders } from '@booking/runtime';
+import { ROUTER_HEADERS, routerCallSigner, unsignedViewer } from '@booking/runtime';
 import type { RouterContext } from './routerContext';
-import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
+import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
 import { DEADLINE_HEADER } from './execution/subgraphClient';
 import { requestTimeoutError } from './execution/requestDeadline';
+import { subgraphRefusal } from './execution/subgraphRefusal';
 
 /**
  * A failed subgraph call becomes an error that names the subgraph and carries a code, while
@@ -15,12 +16,15 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     readonly serviceName: string,
     url: string,
     fetcher: Fetcher,
-    private readonly signingSecret: string,
+    signingSecret: string,
   ) {
-    super({ url, fetcher });
+    super({ url, fetcher: signingFetcher(serviceName, signingSecret, fetcher) });
   }
 
-  /** Every subgraph call carries the caller's identity, signed so the subgraph can trust it. */
+  /**
+   * Every subgraph call carries the caller's identity, signed so the subgraph can trust it. The
+   * body is serialised only after this hook, so the signature is added by the fetcher.
+   */
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>): void {
     if (context.deadline !== undefined) {
       // Past the request's deadline nothing more is sent; before it, the shared fetcher limits
@@ -28,8 +32,24 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
       if (Date.now() >= context.deadline) throw requestTimedOut(this.serviceName, false);
       request.http?.headers.set(DEADLINE_HEADER, String(context.deadline));
     }
-    const headers = signViewerHeaders(this.signingSecret, context.viewer ?? null);
-    for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
+    const viewer = context.viewer ?? null;
+    request.http?.headers.set(ROUTER_HEADERS.userId, viewer?.userId ?? '');
+    request.http?.headers.set(ROUTER_HEADERS.role, viewer?.role ?? '');
+    request.http?.headers.set(ROUTER_HEADERS.scopes, viewer?.scopes.join(' ') ?? '');
+  }
+
+  /** A subgraph's coded refusal (HTTP 400) is passed on with its code; the gateway keeps one error per fetch. */
+  override async errorFromResponse(response: FetcherResponse): Promise<GraphQLError> {
+    const body = await this.parseBody(response).catch(() => undefined);
+    const first = subgraphRefusal(response.status, body)?.[0];
+    if (first) {
+      return new GraphQLError(first.message ?? `Subgraph "${this.serviceName}" refused the request`, {
+        extensions: { ...first.extensions, serviceName: this.serviceName },
+      });
+    }
+    return new GraphQLError(`Subgraph "${this.serviceName}" answered HTTP ${response.status}`, {
+      extensions: { code: 'SUBGRAPH_HTTP_ERROR', serviceName: this.serviceName, status: response.status },
+    });
   }
 
   override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse, context?: RouterContext): never {
@@ -53,6 +73,16 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
 function requestTimedOut(serviceName: string, wasSent: boolean): GraphQLError {
   const error = requestTimeoutError(serviceName, wasSent);
   return new GraphQLError(error.message, { extensions: error.extensions });
+}
+
+/** Signs each call over the exact body the gateway sends, for the identity `willSendRequest` set. */
+function signingFetcher(serviceName: string, secret: string, fetcher: Fetcher): Fetcher {
+  return (url: string, init?: FetcherRequestInit) => {
+    const headers: Record<string, string> = { ...init?.headers };
+    const viewer = unsignedViewer((name) => headers[name]);
+    Object.assign(headers, routerCallSigner(secret, viewer).request(serviceName, init?.body ?? ''));
+    return fetcher(url, { ...init, headers });
+  };
 }
 
 function describeCause(error: Error): string {

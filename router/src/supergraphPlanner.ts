@@ -1,7 +1,12 @@
+import { createHash } from 'node:crypto';
 import { buildOperationContext } from '@apollo/gateway';
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
-import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, print, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { ByteBoundedCache } from './byteBoundedCache';
+
+/** Subscription plans kept, by their estimated heap (their JSON, about twice over). */
+const SUBSCRIPTION_PLAN_CACHE_BYTES = 8 * 1024 * 1024;
 
 export interface SubscriptionPlan {
   /** The fetch that opens the upstream subscription on the owning subgraph. */
@@ -21,7 +26,7 @@ export class SupergraphPlanner {
   readonly apiSchema: Schema;
   readonly apiGraphQLSchema: GraphQLSchema;
   private readonly planner: QueryPlanner;
-  private readonly cache = new Map<string, QueryPlan>();
+  private readonly cache = new ByteBoundedCache<QueryPlan>(SUBSCRIPTION_PLAN_CACHE_BYTES);
 
   constructor(supergraphSdl: string) {
     const supergraph = Supergraph.build(supergraphSdl);
@@ -36,14 +41,21 @@ export class SupergraphPlanner {
     return this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
   }
 
-  plan(document: DocumentNode, operationName: string | undefined, cacheKey: string): SubscriptionPlan {
+  /**
+   * Plans depend on the (authorized) document only, so they are shared by everyone whose
+   * viewer leaves the same document: the key is a digest of that document as printed (never
+   * the client's text, which differs in comments and is the same for viewers who see less).
+   */
+  plan(document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
+    const cacheKey = createHash('sha256')
+      .update(JSON.stringify(operationName ?? null))
+      .update(print(document))
+      .digest('base64');
     let queryPlan = this.cache.get(cacheKey);
     if (!queryPlan) {
       const operation = operationFromDocument(this.apiSchema, document, { operationName });
       queryPlan = this.planner.buildQueryPlan(operation);
-      // Plans depend on the (authorized) operation text only, so they are shared by everyone.
-      if (this.cache.size > 1_000) this.cache.clear();
-      this.cache.set(cacheKey, queryPlan);
+      this.cache.set(cacheKey, queryPlan, JSON.stringify(queryPlan).length * 2);
     }
     const node = queryPlan.node;
     if (!node || node.kind !== 'Subscription') throw new GraphQLError('Not a subscription operation', { extensions: { code: 'BAD_REQUEST' } });

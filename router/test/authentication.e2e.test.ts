@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from 'jose';
-import { graphqlRequest, startStack, type Stack } from '@booking/testkit';
+import { activeSigningKey, graphqlRequest, startStack, type Stack } from '@booking/testkit';
 
 const SESSION = 'accessToken refreshToken user { id }';
 
@@ -23,13 +23,8 @@ describe('router authentication', () => {
   }
 
   /** The accounts key ring's active private key, to mint tokens the router must still reject. */
-  async function activeKey(): Promise<{ kid: string; privateJwk: JWK }> {
-    const rows = await stack.subgraphs.accounts.server.database.em
-      .fork()
-      .getConnection()
-      .execute<{ kid: string; private_jwk: JWK }[]>('select kid, private_jwk from signing_keys where retired_at is null');
-    const row = rows[0]!;
-    return { kid: row.kid, privateJwk: row.private_jwk };
+  function activeKey(): Promise<{ kid: string; privateJwk: JWK }> {
+    return activeSigningKey(stack.subgraphs.accounts);
   }
 
   function mint(key: { kid: string; privateKey: KeyLike | Uint8Array }, claims: { sub: string; exp: number; iss?: string }) {

@@ -98,13 +98,13 @@ describe('authorization through the router', () => {
       name: 'Query.booking of guest A (on the host’s listing)',
       query: () => ['query($id: ID!) { booking(id: $id) { id status } }', { id: bookingId }],
       field: 'booking',
-      expect: { anonymous: 'UNAUTHENTICATED', guestA: 'ok', guestB: 'null', host: 'ok', admin: 'ok' },
+      expect: { anonymous: 'UNAUTHENTICATED', guestA: 'ok', guestB: 'FORBIDDEN', host: 'ok', admin: 'ok' },
     },
     {
       name: 'Query.invoice of guest A (on the host’s listing)',
       query: () => ['query($id: ID!) { invoice(id: $id) { id amount { amount } } }', { id: invoiceId }],
       field: 'invoice',
-      expect: { anonymous: 'UNAUTHENTICATED', guestA: 'ok', guestB: 'null', host: 'ok', admin: 'ok' },
+      expect: { anonymous: 'UNAUTHENTICATED', guestA: 'ok', guestB: 'FORBIDDEN', host: 'ok', admin: 'ok' },
     },
     {
       name: 'User.email of guest A',
@@ -122,7 +122,7 @@ describe('authorization through the router', () => {
       name: 'Booking.invoice of guest A',
       query: () => ['query($id: ID!) { booking(id: $id) { invoice { id } } }', { id: bookingId }],
       field: 'booking.invoice',
-      expect: { anonymous: 'UNAUTHENTICATED', guestA: 'ok', guestB: 'null', host: 'ok', admin: 'ok' },
+      expect: { anonymous: 'UNAUTHENTICATED', guestA: 'ok', guestB: 'FORBIDDEN', host: 'ok', admin: 'ok' },
       deniedAt: ['booking'],
     },
   ];

@@ -1,4 +1,4 @@
-import { buildSchema, parse, type GraphQLObjectType, type OperationDefinitionNode } from 'graphql';
+import { buildSchema, Kind, parse, type FragmentDefinitionNode, type GraphQLObjectType, type OperationDefinitionNode } from 'graphql';
 import { ResultShaper, UnsupportedOperation } from '../src/execution/resultShaper';
 
 const schema = buildSchema(`
@@ -57,6 +57,33 @@ describe('ResultShaper', () => {
     const input = { shelf: { id: '1', count: 2, label: 'x' } };
     expect(compiled.shape(input, { more: true }).data).toEqual({ shelf: { id: '1', count: 2 } });
     expect(compiled.shape(input, { more: false }).data).toEqual({ shelf: { id: '1' } });
+  });
+
+  it('compiles fragments spread twice at every level, and under doubling aliases, once each', () => {
+    const tree = buildSchema('type Query { node: Node } type Node { id: ID!, a: Node, b: Node }');
+    const levels = 40;
+    const fragments = Array.from({ length: levels }, (_, i) =>
+      i + 1 < levels ? `fragment F${i} on Node { id ...F${i + 1} ...F${i + 1} a { ...F${i + 1} } b { ...F${i + 1} } }` : `fragment F${i} on Node { id }`,
+    );
+    const document = parse(`{ node { ...F0 ...F0 } } ${fragments.join(' ')}`);
+    const started = performance.now();
+    const compiled = new ResultShaper(
+      tree,
+      tree.getQueryType() as GraphQLObjectType,
+      (document.definitions[0] as OperationDefinitionNode).selectionSet,
+      Object.fromEntries(
+        document.definitions.flatMap((definition) => (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition as FragmentDefinitionNode]] : [])),
+      ),
+    );
+    expect(performance.now() - started).toBeLessThan(1_000);
+    const shaped = compiled.shape({ node: { id: '1', extra: 0, a: { id: '2', a: null, b: { id: '3', a: null, b: null } }, b: null } }, {});
+    expect(JSON.stringify(shaped.data)).toBe('{"node":{"id":"1","a":{"id":"2","a":null,"b":{"id":"3","a":null,"b":null}},"b":null}}');
+  });
+
+  it('keeps aliases named like members of every object as own properties', () => {
+    const shaped = shaper('{ __proto__: shelf { constructor: id toString: count } }').shape({ ['__proto__']: { constructor: '1' } } as never, {});
+    expect(JSON.stringify(shaped.data)).toBe('{"__proto__":{"constructor":"1","toString":null}}');
+    expect(shaped.errors).toEqual([]);
   });
 
   it('refuses what it does not shape (introspection), for the gateway to serve', () => {

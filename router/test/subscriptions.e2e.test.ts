@@ -6,10 +6,11 @@ import { join, resolve } from 'node:path';
 import { createRouter, readRouterConfig } from '@booking/router';
 import { SUBGRAPH_NAMES } from '@booking/runtime';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client/core';
-import { createClient as createSseClient } from 'graphql-sse';
+import { createClient as createSseClient, NetworkError } from 'graphql-sse';
 import WebSocket from 'ws';
-import { importJWK, SignJWT, type JWK } from 'jose';
+import { importJWK, SignJWT } from 'jose';
 import {
+  activeSigningKey,
   adminThroughRouter,
   connectRedis,
   connectSubscriptions,
@@ -22,6 +23,8 @@ import {
   type TestSession,
   invoiceOfBooking,
   waitFor,
+  type OpenSubscription,
+  type SubscriptionConnection,
 } from '@booking/testkit';
 
 const WATCH = `subscription($id: ID!) {
@@ -39,7 +42,15 @@ describe('subscriptions through the router (graphql-ws)', () => {
   let day = 0;
 
   beforeAll(async () => {
-    stack = await startStack({ routerEnv: { MAX_SUBSCRIPTIONS_PER_CONNECTION: '2', MAX_SUBSCRIPTIONS: '400' } });
+    stack = await startStack({
+      routerEnv: {
+        MAX_SUBSCRIPTIONS_PER_CONNECTION: '2',
+        MAX_SUBSCRIPTIONS: '400',
+        // Hundreds of test clients share one address and one guest.
+        MAX_SUBSCRIPTIONS_PER_USER: '400',
+        MAX_SUBSCRIPTION_CONNECTIONS_PER_ADDRESS: '400',
+      },
+    });
     host = await registerThroughRouter(stack, `host-${randomUUID()}@live.example`, 'HOST');
     guest = await registerThroughRouter(stack, `guest-${randomUUID()}@live.example`);
     const listing = await stack.query<{ createListing: { id: string } }>(
@@ -240,17 +251,15 @@ describe('subscriptions through the router (graphql-ws)', () => {
 
   /** A real access token for the guest that expires in `seconds`. */
   async function shortLivedToken(seconds: number): Promise<string> {
-    const [key] = await stack.subgraphs.accounts.server.database.em
-      .fork()
-      .execute<{ kid: string; private_jwk: JWK }[]>('select kid, private_jwk from signing_keys where retired_at is null');
+    const key = await activeSigningKey(stack.subgraphs.accounts);
     return new SignJWT({ role: 'GUEST', scope: 'profile bookings:write invoices:pay' })
-      .setProtectedHeader({ alg: 'ES256', kid: key!.kid, typ: 'at+jwt' })
+      .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt' })
       .setSubject(guest.userId)
       .setIssuer('booking-supergraph/accounts')
       .setAudience('booking-supergraph')
       .setIssuedAt()
       .setExpirationTime(Math.floor(Date.now() / 1000) + seconds)
-      .sign(await importJWK(key!.private_jwk, 'ES256'));
+      .sign(await importJWK(key.privateJwk, 'ES256'));
   }
 
   it('ends streams when the token that opened them expires: close 4403 on WebSocket, an error part over HTTP', async () => {
@@ -278,95 +287,166 @@ describe('subscriptions through the router (graphql-ws)', () => {
     expect(code).toBe(4408);
   });
 
-  it('cuts off a client that stops reading, so its backlog cannot grow router memory without bound', async () => {
-    const bulky = await stack.query<{ createListing: { id: string } }>(
+  /** A router of its own on the stack's subgraphs, with the given settings. */
+  async function routerWith(env: Record<string, string>) {
+    const router = await createRouter(
+      readRouterConfig({
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
+        SUPERGRAPH_WATCH: 'false',
+        ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.subgraphs[name].graphqlUrl])),
+        ...env,
+      }),
+    );
+    return { router, url: `${await router.listen()}/graphql` };
+  }
+
+  /** A listing whose every event is large, so that a few of them fill a socket's buffers. */
+  let bulky: { id: string; query: string; made: number } | undefined;
+  async function bulkyListing() {
+    if (bulky) return bulky;
+    const created = await stack.query<{ createListing: { id: string } }>(
       `mutation($d: String!) { createListing(input: { title: "Bulky", city: "Porto", capacity: 2, description: $d,
         pricePerNight: { amount: 1000, currency: "EUR" } }) { id } }`,
       { d: 'x'.repeat(5_000) },
       host.accessToken,
     );
-    const bulkyId = bulky.data!.createListing.id;
-    await waitUntilBookable(stack, bulkyId, guest);
-    const strict = await createRouter(
-      readRouterConfig({
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
-        MAX_SUBSCRIBER_BACKLOG_BYTES: String(64 * 1024),
-        SUPERGRAPH_WATCH: 'false',
-        ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.subgraphs[name].graphqlUrl])),
-      }),
-    );
-    const url = `${await strict.listen()}/graphql`;
-    try {
-      const requestBody = JSON.stringify({
-        query: `subscription { myBookings { id listing { ${Array.from({ length: 24 }, (_, n) => `d${n}: description`).join(' ')} } } }`,
-      });
-      // Subscribes and then stops reading the body: TCP backpressure reaches the router.
-      const request = httpRequest(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'multipart/mixed;subscriptionSpec=1.0', authorization: `Bearer ${guest.accessToken}` },
-      });
-      request.end(requestBody);
-      const response = await new Promise<IncomingMessage>((resolve) => request.once('response', resolve));
-      response.pause();
-      await waitFor(() => strict.subscriptions.openSubscriptions === 1);
-      // The same over WebSocket: a client that pauses its socket after subscribing.
-      const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
-      await new Promise<void>((resolve) => socket.once('open', () => resolve()));
-      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${guest.accessToken}` } }));
-      await new Promise<void>((resolve) => socket.once('message', () => resolve()));
-      socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: JSON.parse(requestBody).query } }));
-      await waitFor(() => strict.subscriptions.openSubscriptions === 2);
-      socket.pause();
-      let made = 0;
-      // Until the HTTP client is cut off, and long enough that an unbounded queue would show.
-      while ((strict.subscriptions.openSubscriptions > 1 || made < 400) && made < 3_000) {
-        await Promise.all(
-          Array.from({ length: 20 }, (_, n) => {
-            const day = made + n;
-            return stack.query(
-              'mutation($input: CreateBookingInput!) { createBooking(input: $input) { id } }',
-              {
-                input: {
-                  listingId: bulkyId,
-                  startsAt: new Date(Date.UTC(2050, 0, 1) + day * 86_400_000).toISOString(),
-                  endsAt: new Date(Date.UTC(2050, 0, 1) + day * 86_400_000 + 3_600_000).toISOString(),
-                  idempotencyKey: `bulk-${day}`,
-                },
+    const id = created.data!.createListing.id;
+    await waitUntilBookable(stack, id, guest);
+    // About 480 KB an event: loopback socket buffers grow to tens of MB, and the client must
+    // stop reading for less than graphql-ws's keep-alive (12 s unanswered pings) to be tested here.
+    const query = `subscription { myBookings { id listing { ${Array.from({ length: 96 }, (_, n) => `d${n}: description`).join(' ')} } } }`;
+    bulky = { id, query, made: 0 };
+    return bulky;
+  }
+
+  /** Books the bulky listing (one myBookings event each) in rounds of 20 until `done()`. */
+  async function produceEventsUntil(done: () => boolean, most = 3_000): Promise<number> {
+    const listing = await bulkyListing();
+    let made = 0;
+    while (!done() && made < most) {
+      await Promise.all(
+        Array.from({ length: 20 }, () => {
+          const day = listing.made++;
+          return stack.query(
+            'mutation($input: CreateBookingInput!) { createBooking(input: $input) { id } }',
+            {
+              input: {
+                listingId: listing.id,
+                startsAt: new Date(Date.UTC(2050, 0, 1) + day * 86_400_000).toISOString(),
+                endsAt: new Date(Date.UTC(2050, 0, 1) + day * 86_400_000 + 3_600_000).toISOString(),
+                idempotencyKey: `bulk-${day}`,
               },
-              guest.accessToken,
-            );
-          }),
-        );
-        made += 20;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      // HTTP: cut off once its unsent bytes passed the limit.
-      expect(strict.subscriptions.openSubscriptions).toBe(1);
-      // WebSocket: graphql-ws waits for each send, so the router's bounded queue absorbed the
-      // rest, dropping the oldest: on resuming, the client gets far fewer events than were made.
-      let received = 0;
-      socket.on('message', (data) => {
-        if ((JSON.parse(String(data)) as { type: string }).type === 'next') received += 1;
-      });
-      socket.resume();
-      let last = -1;
-      while (received !== last) {
-        last = received;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-      expect(received).toBeGreaterThan(0);
-      // Some were dropped (bounded); the socket buffers carried the rest.
-      expect(received).toBeLessThan(made);
-      socket.close();
+            },
+            guest.accessToken,
+          );
+        }),
+      );
+      made += 20;
+    }
+    return made;
+  }
+
+  /** A client that subscribes over multipart HTTP and then stops reading the body. */
+  async function pausedMultipart(url: string, query: string): Promise<IncomingMessage> {
+    const request = httpRequest(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'multipart/mixed;subscriptionSpec=1.0', authorization: `Bearer ${guest.accessToken}` },
+    });
+    request.end(JSON.stringify({ query }));
+    const response = await new Promise<IncomingMessage>((resolve) => request.once('response', resolve));
+    response.pause();
+    return response;
+  }
+
+  /** A graphql-ws client on a raw socket that subscribes and then stops reading it. */
+  async function pausedWebSocket(url: string, query: string) {
+    const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    await new Promise<void>((resolve) => socket.once('open', () => resolve()));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${guest.accessToken}` } }));
+    await new Promise<void>((resolve) => socket.once('message', () => resolve()));
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
+    const messages: { type: string; payload?: { errors?: unknown[] } }[] = [];
+    socket.on('message', (data) => messages.push(JSON.parse(String(data)) as { type: string }));
+    return { socket, closed, messages };
+  }
+
+  it('cuts off an HTTP client whose unsent bytes pass MAX_SUBSCRIBER_BACKLOG_BYTES, with a SLOW_CONSUMER part', async () => {
+    const { query } = await bulkyListing();
+    const { router: strict, url } = await routerWith({ MAX_SUBSCRIBER_BACKLOG_BYTES: String(64 * 1024) });
+    try {
+      const response = await pausedMultipart(url, query);
+      await waitFor(() => strict.subscriptions.openSubscriptions === 1);
+      await produceEventsUntil(() => strict.subscriptions.openSubscriptions === 0);
+      expect(strict.subscriptions.openSubscriptions).toBe(0);
       response.resume();
       let text = '';
       for await (const chunk of response) text += String(chunk);
       expect(text).toContain('"payload":null,"errors":[{"message":"The client fell too far behind');
       expect(text).toContain('"code":"SLOW_CONSUMER"');
+      expect(text.endsWith('\r\n--graphql--\r\n')).toBe(true);
     } finally {
       await strict.close();
+    }
+  }, 120_000);
+
+  it('ends the stream of a multipart client that stops reading with a SLOW_CONSUMER part once it is 64 events behind (default limits)', async () => {
+    const { query } = await bulkyListing();
+    const { router: plain, url } = await routerWith({});
+    try {
+      const response = await pausedMultipart(url, query);
+      await waitFor(() => plain.subscriptions.openSubscriptions === 1);
+      let cutOff = false;
+      const producing = produceEventsUntil(() => cutOff);
+      // The router writes no faster than the client reads: events wait in the subscriber's
+      // queue, and when it overflows the stream ends, never dropping events silently.
+      await waitFor(() => plain.subscriptions.openSubscriptions === 0, 90_000);
+      cutOff = true;
+      response.resume();
+      let text = '';
+      for await (const chunk of response) text += String(chunk);
+      const parts = text
+        .split('\r\n--graphql')
+        .map((chunk) => chunk.slice(chunk.indexOf('\r\n\r\n') + 4))
+        .filter((json) => json.startsWith('{'))
+        .map((json) => JSON.parse(json) as { payload?: { data?: unknown; errors?: { extensions?: { code?: string } }[] } | null; errors?: { extensions?: { code?: string } }[] });
+      const events = parts.filter((one) => one.payload?.data);
+      expect(events.length).toBeGreaterThan(0);
+      // Every event up to the cut-off arrived (none dropped), then the reason, then the end.
+      const ids = events.map((one) => (one.payload!.data as { myBookings: { id: string } }).myBookings.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(parts.at(-1)).toMatchObject({ payload: null, errors: [{ extensions: { code: 'SLOW_CONSUMER' } }] });
+      expect(text.endsWith('\r\n--graphql--\r\n')).toBe(true);
+      await producing;
+    } finally {
+      await plain.close();
+    }
+  }, 120_000);
+
+  it('closes a WebSocket client that stops reading with 1013 once it is 64 events behind, and sends it nothing after', async () => {
+    const { query } = await bulkyListing();
+    const { router: plain, url } = await routerWith({});
+    try {
+      const client = await pausedWebSocket(url, query);
+      await waitFor(() => plain.subscriptions.openSubscriptions === 1);
+      client.socket.pause();
+      let cutOff = false;
+      const producing = produceEventsUntil(() => cutOff);
+      // graphql-ws waits for each send, so events wait in the subscriber's queue; when it
+      // overflows the router closes the socket with 1013 (the frame queues behind the backlog).
+      await waitFor(() => plain.subscriptions.openSubscriptions === 0, 90_000);
+      cutOff = true;
+      // Reading again within the grace, the client gets what was sent and then the close frame.
+      client.socket.resume();
+      expect(await client.closed).toEqual({ code: 1013, reason: 'Slow consumer: too far behind' });
+      const events = client.messages.filter((message) => message.type === 'next');
+      expect(events.length).toBeGreaterThan(0);
+      expect(events.every((message) => !message.payload?.errors)).toBe(true);
+      await producing;
+    } finally {
+      await plain.close();
     }
   }, 120_000);
 
@@ -387,6 +467,278 @@ describe('subscriptions through the router (graphql-ws)', () => {
       second.complete();
     } finally {
       await connection.dispose();
+    }
+  });
+
+  const AVAILABILITY = 'subscription($l: ID!) { availabilityChanged(listingId: $l) { listingId available } }';
+
+  /** The errors of subscriptions that ended with one (refused, or ended by the server), and which ended. */
+  function refusals(subscriptions: OpenSubscription<unknown>[]) {
+    const refused: unknown[] = [];
+    const ended = new Set<OpenSubscription<unknown>>();
+    subscriptions.forEach(
+      (subscription) =>
+        void subscription.ended.then((outcome) => {
+          ended.add(subscription);
+          if (outcome.error) refused.push(outcome.error);
+        }),
+    );
+    return Object.assign(refused, { ended });
+  }
+
+  /** Whether a promise has settled by now (after pending I/O callbacks have run). */
+  async function settled(promise: Promise<unknown>): Promise<boolean> {
+    let done = false;
+    void promise.then(() => (done = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return done;
+  }
+
+  /**
+   * The code the server closed a connection's socket with, if it did. A lazy graphql-ws client
+   * closes its socket itself (1000) when its last subscription ends and opens a new one for the
+   * next, so 1000 is not the server's doing.
+   */
+  async function closedByServer(connection: SubscriptionConnection): Promise<number | undefined> {
+    let code: number | undefined;
+    void connection.closed.then((closed) => (code = closed.code === 1000 ? undefined : closed.code));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return code;
+  }
+
+  it('caps anonymous subscriptions per client address and in all, so a signed-in user still subscribes and keeps the socket', async () => {
+    // Today's repro at a tenth of the scale: anonymous clients fill MAX_SUBSCRIPTIONS.
+    const { router, url } = await routerWith({ MAX_SUBSCRIPTIONS: '200', MAX_ANONYMOUS_SUBSCRIPTIONS: '150', MAX_SUBSCRIPTIONS_PER_ADDRESS: '100' });
+    const anonymous = Array.from({ length: 3 }, () => connectSubscriptions(url));
+    const elsewhere = connectSubscriptions(url, {}, { localAddress: '127.0.0.2' });
+    const signedIn = connectSubscriptions(url, { authorization: `Bearer ${guest.accessToken}` });
+    try {
+      const attempts = anonymous.flatMap((connection) => Array.from({ length: 100 }, () => connection.subscribe(AVAILABILITY, { l: listingId })));
+      const refused = refusals(attempts);
+      // One address: 100 admitted, the other 200 refused one by one (graphql-ws `error` messages).
+      await waitFor(() => router.subscriptions.openSubscriptions === 100 && refused.length === 200, 20_000);
+      expect(refused.every((error) => JSON.stringify(error).includes('"code":"TOO_MANY_SUBSCRIPTIONS"'))).toBe(true);
+      // Another address gets its own 100, but anonymous clients together only 150.
+      const fromElsewhere = Array.from({ length: 100 }, () => elsewhere.subscribe(AVAILABILITY, { l: listingId }));
+      const refusedElsewhere = refusals(fromElsewhere);
+      await waitFor(() => router.subscriptions.openSubscriptions === 150 && refusedElsewhere.length === 50, 20_000);
+      // Over HTTP, the same cap: a coded refusal (429 for multipart, an error event for SSE).
+      const multipart = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'multipart/mixed;subscriptionSpec=1.0' },
+        body: JSON.stringify({ query: AVAILABILITY, variables: { l: listingId } }),
+      });
+      expect(multipart.status).toBe(429);
+      expect(((await multipart.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('TOO_MANY_SUBSCRIPTIONS');
+      const sse = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ query: AVAILABILITY, variables: { l: listingId } }),
+      });
+      expect(await sse.text()).toContain('"code":"TOO_MANY_SUBSCRIPTIONS"');
+      // The signed-in user is not affected: subscribes, receives, and the socket stays open.
+      const mine = signedIn.subscribe<{ myBookings: { id: string } }>('subscription { myBookings { id } }');
+      await waitFor(() => router.subscriptions.openSubscriptions === 151);
+      const id = await book();
+      await waitFor(() => mine.results.some((result) => result.data?.myBookings.id === id));
+      // Anonymous sockets were never closed either: one completes, and the next is admitted.
+      attempts.find((attempt) => !refused.ended.has(attempt))!.complete();
+      await waitFor(() => router.subscriptions.openSubscriptions === 150);
+      const again = anonymous[0]!.subscribe(AVAILABILITY, { l: listingId });
+      await waitFor(() => router.subscriptions.openSubscriptions === 151);
+      expect(await settled(again.ended)).toBe(false);
+      for (const connection of [...anonymous, elsewhere, signedIn]) expect(await closedByServer(connection)).toBeUndefined();
+    } finally {
+      await Promise.all([...anonymous, elsewhere, signedIn].map((connection) => connection.dispose()));
+      await router.close();
+    }
+  }, 60_000);
+
+  it('caps one user’s subscriptions: over it, that subscribe gets TOO_MANY_SUBSCRIPTIONS, the socket stays open, and a later one works', async () => {
+    const { router, url } = await routerWith({ MAX_SUBSCRIPTIONS_PER_USER: '3' });
+    const first = connectSubscriptions(url, { authorization: `Bearer ${guest.accessToken}` });
+    const second = connectSubscriptions(url, { authorization: `Bearer ${guest.accessToken}` });
+    try {
+      const open = [first.subscribe('subscription { a: myBookings { id } }'), first.subscribe('subscription { b: myBookings { id } }')];
+      open.push(second.subscribe('subscription { c: myBookings { id } }'));
+      await waitFor(() => router.subscriptions.openSubscriptions === 3);
+      const over = second.subscribe('subscription { d: myBookings { id } }');
+      expect((await over.ended).error).toEqual([expect.objectContaining({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })]);
+      open[0]!.complete();
+      await waitFor(() => router.subscriptions.openSubscriptions === 2);
+      const later = second.subscribe<{ e: { id: string } }>('subscription { e: myBookings { id } }');
+      await waitFor(() => router.subscriptions.openSubscriptions === 3);
+      const id = await book();
+      await waitFor(() => later.results.some((result) => result.data?.e.id === id));
+      expect(await closedByServer(second)).toBeUndefined();
+    } finally {
+      await first.dispose();
+      await second.dispose();
+      await router.close();
+    }
+  });
+
+  it('refuses WebSockets over the per-address connection cap with 429 TOO_MANY_CONNECTIONS, and takes them again once one closes', async () => {
+    const { router, url } = await routerWith({ MAX_SUBSCRIPTION_CONNECTIONS_PER_ADDRESS: '3' });
+    const wsUrl = url.replace(/^http/, 'ws');
+    const connect = (localAddress?: string) =>
+      new Promise<{ socket?: WebSocket; status?: number; body?: string }>((resolve) => {
+        const socket = new WebSocket(wsUrl, 'graphql-transport-ws', localAddress ? { localAddress } : {});
+        socket.once('open', () => resolve({ socket }));
+        socket.once('unexpected-response', (_request, response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += String(chunk)));
+          response.on('end', () => resolve({ status: response.statusCode, body }));
+        });
+      });
+    const open = [await connect(), await connect(), await connect()];
+    try {
+      expect(open.every((one) => one.socket)).toBe(true);
+      const refused = await connect();
+      expect(refused.status).toBe(429);
+      expect(JSON.parse(refused.body!)).toMatchObject({ errors: [{ extensions: { code: 'TOO_MANY_CONNECTIONS' } }] });
+      // Another client address is not affected.
+      const other = await connect('127.0.0.2');
+      expect(other.socket).toBeDefined();
+      other.socket!.close();
+      open[0]!.socket!.close();
+      await waitFor(() => open[0]!.socket!.readyState === WebSocket.CLOSED);
+      // The router counts the socket out when its close completes.
+      let again = await connect();
+      for (const deadline = Date.now() + 5_000; !again.socket && Date.now() < deadline; again = await connect()) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(again.socket).toBeDefined();
+      open.push(again);
+    } finally {
+      open.forEach((one) => one.socket?.close());
+      await router.close();
+    }
+  });
+
+  it('does not let rejected subscribes hold connection slots: 100 invalid ones, then a valid one works', async () => {
+    const id = await book();
+    const connection = as(guest);
+    try {
+      // MAX_SUBSCRIPTIONS_PER_CONNECTION is 2 on this stack. One open subscription keeps the
+      // (lazy) client on one socket throughout; it holds one slot, leaving one.
+      const holder = connection.subscribe('subscription { myBookings { id } }');
+      await waitFor(() => stack.router.subscriptions.openSubscriptions === 1);
+      const invalid = Array.from({ length: 100 }, (_, n) =>
+        connection.subscribe(['subscription {', 'subscription { nope }', 'subscription($id: ID!) { bookingUpdated(id: $id) { id } }'][n % 3]!),
+      );
+      const outcomes = await Promise.all(invalid.map((subscription) => subscription.ended));
+      expect(outcomes.every((outcome) => Array.isArray(outcome.error))).toBe(true);
+      const watched = connection.subscribe<Watched>(WATCH, { id });
+      await waitFor(() => stack.router.subscriptions.openSubscriptions === 2);
+      await cancel(id);
+      await waitFor(() => watched.results.some((result) => result.data?.bookingUpdated.status === 'CANCELLED'));
+      expect(await settled(connection.closed)).toBe(false);
+      holder.complete();
+    } finally {
+      await connection.dispose();
+    }
+  });
+
+  describe('every error on the streaming paths carries extensions.code', () => {
+    interface Row {
+      readonly name: string;
+      readonly query: string;
+      readonly variables?: Record<string, unknown>;
+      readonly operationName?: string;
+      readonly viewer: 'guest' | 'anonymous' | 'bad token';
+      readonly code: string;
+    }
+    const BY_ID = 'subscription($id: ID!) { bookingUpdated(id: $id) { id status } }';
+    const rows: Row[] = [
+      { name: 'syntax error', query: 'subscription { myBookings { id ', viewer: 'guest', code: 'GRAPHQL_PARSE_FAILED' },
+      { name: 'unknown field', query: 'subscription { myBookings { nope } }', viewer: 'guest', code: 'GRAPHQL_VALIDATION_FAILED' },
+      { name: 'unknown argument', query: 'subscription { myBookings(first: 1) { id } }', viewer: 'guest', code: 'GRAPHQL_VALIDATION_FAILED' },
+      { name: 'wrong variable type', query: BY_ID, variables: { id: { not: 'an id' } }, viewer: 'guest', code: 'BAD_USER_INPUT' },
+      { name: 'missing variable', query: BY_ID, variables: {}, viewer: 'guest', code: 'BAD_USER_INPUT' },
+      { name: 'unauthorized field', query: 'subscription { myBookings { id } }', viewer: 'anonymous', code: 'UNAUTHENTICATED' },
+      { name: 'unknown id, refused by the subgraph', query: BY_ID, variables: { id: randomUUID() }, viewer: 'guest', code: 'FORBIDDEN' },
+      { name: 'unknown operation name', query: 'subscription A { myBookings { id } }', operationName: 'B', viewer: 'guest', code: 'OPERATION_RESOLUTION_FAILURE' },
+      { name: 'two operations, no name', query: 'subscription A { myBookings { id } } subscription B { myBookings { id } }', viewer: 'guest', code: 'OPERATION_RESOLUTION_FAILURE' },
+      { name: 'bad token', query: 'subscription { myBookings { id } }', viewer: 'bad token', code: 'UNAUTHENTICATED' },
+    ];
+    type Errors = { message?: string; extensions?: { code?: unknown } }[];
+    const headersOf = (row: Row): Record<string, string> =>
+      row.viewer === 'guest' ? { authorization: `Bearer ${guest.accessToken}` } : row.viewer === 'bad token' ? { authorization: 'Bearer not.a.token' } : {};
+
+    async function overWebSocket(row: Row): Promise<Errors> {
+      const connection = connectSubscriptions(stack.routerUrl, headersOf(row));
+      try {
+        const subscription = connection.subscribe(row.query, row.variables, row.operationName);
+        const outcome = await Promise.race([subscription.ended, connection.closed.then((closed) => ({ closed }))]);
+        if ('closed' in outcome) return [{ message: `closed ${outcome.closed.code}` }];
+        const refused = outcome.error === undefined ? [] : Array.isArray(outcome.error) ? (outcome.error as Errors) : [{ message: String(outcome.error) }];
+        return [...refused, ...subscription.results.flatMap((result) => (result.errors ?? []) as Errors)];
+      } finally {
+        await connection.dispose();
+      }
+    }
+
+    async function overMultipart(row: Row): Promise<Errors> {
+      const response = await fetch(stack.routerUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'multipart/mixed;subscriptionSpec=1.0', ...headersOf(row) },
+        body: JSON.stringify({ query: row.query, variables: row.variables, operationName: row.operationName }),
+      });
+      const text = await response.text();
+      if (response.headers.get('content-type')?.startsWith('application/json')) return (JSON.parse(text) as { errors?: Errors }).errors ?? [];
+      return text
+        .split('\r\n--graphql')
+        .map((chunk) => chunk.slice(chunk.indexOf('\r\n\r\n') + 4))
+        .filter((json) => json.startsWith('{'))
+        .flatMap((json) => {
+          const one = JSON.parse(json) as { payload?: { errors?: Errors } | null; errors?: Errors };
+          return [...(one.errors ?? []), ...(one.payload?.errors ?? [])];
+        });
+    }
+
+    async function overSse(row: Row): Promise<Errors> {
+      const client = createSseClient({ url: stack.routerUrl, headers: headersOf(row), retryAttempts: 0 });
+      const errors: Errors = [];
+      try {
+        await new Promise<void>((resolve) => {
+          client.subscribe(
+            { query: row.query, variables: row.variables, operationName: row.operationName },
+            {
+              next: (result) => void errors.push(...((result.errors ?? []) as unknown as Errors)),
+              error: (error: unknown) => {
+                const response = error instanceof NetworkError ? (error.response as Response | undefined) : undefined;
+                if (!response) {
+                  errors.push({ message: String(error) });
+                  resolve();
+                  return;
+                }
+                void response.json().then((body: unknown) => {
+                  errors.push(...((body as { errors?: Errors }).errors ?? []));
+                  resolve();
+                });
+              },
+              complete: resolve,
+            },
+          );
+        });
+      } finally {
+        client.dispose();
+      }
+      return errors;
+    }
+
+    const transports = { 'graphql-ws': overWebSocket, multipart: overMultipart, sse: overSse } as const;
+    for (const [transport, run] of Object.entries(transports)) {
+      it(`over ${transport}`, async () => {
+        for (const row of rows) {
+          if (transport === 'graphql-ws' && row.viewer === 'bad token') continue; // closes the socket with 4403, tested above
+          const errors = await run(row);
+          // Every error has a code, and the one that says what went wrong is there.
+          expect({ row: row.name, errors }).toEqual({ row: row.name, errors: expect.arrayContaining([expect.objectContaining({ extensions: expect.objectContaining({ code: row.code }) })]) });
+          expect({ row: row.name, uncoded: errors.filter((error) => typeof error.extensions?.code !== 'string') }).toEqual({ row: row.name, uncoded: [] });
+        }
+      }, 60_000);
     }
   });
 

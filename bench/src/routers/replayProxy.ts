@@ -9,7 +9,7 @@
  * Run as its own process: node replayProxy.js '<ProxyOptions as JSON>'.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { signViewerHeaders, ROUTER_HEADERS, type Viewer } from '@booking/runtime';
+import { routerCallSigner, ROUTER_HEADERS, type Viewer } from '@booking/runtime';
 
 export interface ProxyOptions {
   readonly port: number;
@@ -73,7 +73,7 @@ export function startReplayProxy(options: ProxyOptions): Promise<{ close(): Prom
       if (typeof value === 'string') headers[name] = value;
     }
     if (!headers[ROUTER_HEADERS.signature] && options.signingSecret) {
-      Object.assign(headers, signViewerHeaders(options.signingSecret, options.viewer ?? null));
+      Object.assign(headers, routerCallSigner(options.signingSecret, options.viewer ?? null).request(subgraph, body));
     }
     stats.forwarded += 1;
     const response = await fetch(target, { method: 'POST', headers, body });

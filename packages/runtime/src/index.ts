@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 
 export * from './auth/routerSignature';
+export * from './auth/nonceMemory';
+export * from './auth/sessionRevocations';
 export * from './auth/viewer';
 export * from './config/env';
 export * from './config/subgraphConfig';
@@ -9,8 +11,11 @@ export * from './events';
 export * from './errors/formatError';
 export * from './graphql/connection';
 export * from './graphql/money';
+export * from './graphql/storableText';
 export * from './http/graphqlHttpServer';
+export * from './http/mediaType';
 export * from './orm/database';
+export * from './orm/insertMissing';
 export * from './orm/loaders';
 export * from './orm/postgresErrors';
 export * from './schema/federatedSchema';

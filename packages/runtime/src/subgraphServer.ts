@@ -14,11 +14,12 @@ import { RedisEventStreams, type EventStreams } from './events/eventStreams';
 import { InMemoryEventStreams, type InMemoryStreamStore } from './events/inMemoryEventStreams';
 import { OutboxRelay } from './events/outboxRelay';
 import { StreamConsumer, type EventHandler } from './events/streamConsumer';
-import { unsignedViewer, verifyViewerHeaders } from './auth/routerSignature';
+import { RouterCallVerifier, unsignedViewer } from './auth/routerSignature';
 import type { Viewer } from './auth/viewer';
 import type { Env } from './config/env';
 import type { SubgraphConfig, SubgraphName } from './config/subgraphConfig';
 import { createFormatError } from './errors/formatError';
+import { refuseUnstorableText } from './graphql/storableText';
 import { createGraphQLHttpServer, sendJson, type Route } from './http/graphqlHttpServer';
 import { createLogger, type Logger } from './logger';
 import { isDatabaseReachable, migrateToLatest, openDatabase, type Database } from './orm/database';
@@ -65,7 +66,7 @@ export interface SubgraphDefinition<Loaders, Services = undefined> {
   readonly migrations: readonly MigrationObject[];
   buildSchema(): Promise<GraphQLSchema>;
   createLoaders(em: EntityManager, viewer: Viewer | null): Loaders;
-  /** Idempotent demo data for `npm start`; safe to run on every boot. */
+  /** Demo data for `npm start`, run on every boot: adds what is missing, never rewrites a row (insertMissing). */
   seedDemo?(em: EntityManager): Promise<void>;
   attach?(runtime: SubgraphRuntime): Promise<SubgraphAttachment<Services>>;
   /** Whether this subgraph writes events to its outbox (a relay then publishes them). */
@@ -150,17 +151,21 @@ export async function createSubgraphServer<Loaders, Services>(
     schema,
     introspection: true,
     formatError: createFormatError(logger),
-    plugins: [requestWorkPlugin<Context>()],
+    plugins: [refuseUnstorableText<Context>(), requestWorkPlugin<Context>()],
     logger,
+    // Stack traces name our files and paths: only with GRAPHQL_DEBUG_STACKTRACES=true, never by default.
+    includeStacktraceInErrorResponses: config.debugStacktraces,
   });
   await apollo.start();
   const workStats = createWorkStats();
+  // One nonce memory per instance, shared by HTTP calls and subscription sockets.
+  const signatures = config.routerSigningSecret ? new RouterCallVerifier(config.routerSigningSecret, definition.name) : null;
 
   const http = createGraphQLHttpServer<Context>({
     apollo,
     logger,
-    context: async (request: IncomingMessage, signal: AbortSignal) => {
-      const viewer = identify(request, config);
+    context: async (request: IncomingMessage, body: Buffer, signal: AbortSignal) => {
+      const viewer = identify(request, body, signatures, config.allowUnsignedRequests);
       const em = database.em.fork();
       const work = new RequestWork(config.maxResolvedFields, signal, workStats);
       return { em, loaders: definition.createLoaders(em, viewer), viewer, services: attachment.services, live, work };
@@ -178,7 +183,7 @@ export async function createSubgraphServer<Loaders, Services>(
   const subscriptions = attachSubscriptionServer<Context>({
     server: http.server,
     schema,
-    signingSecret: config.routerSigningSecret,
+    signatures,
     allowUnsigned: config.allowUnsignedRequests,
     logger,
     formatError: createFormatError(logger),
@@ -285,15 +290,16 @@ async function startEventPlumbing<Loaders, Services>(
  * Only the router may call /graphql: its signature proves the call came through it (and so
  * through its auth and limits) and vouches for the identity headers.
  */
-function identify(request: IncomingMessage, config: SubgraphConfig): Viewer | null {
+function identify(request: IncomingMessage, body: Buffer, signatures: RouterCallVerifier | null, allowUnsigned: boolean): Viewer | null {
   const header = (name: string) => {
     const value = request.headers[name];
     return Array.isArray(value) ? value[0] : value;
   };
-  if (config.routerSigningSecret) {
-    const check = verifyViewerHeaders(config.routerSigningSecret, header);
+  if (signatures) {
+    // The router only POSTs: a GET carries its operation in the URL, which no signature covers.
+    const check = request.method === 'POST' ? signatures.request(header, body) : { ok: false as const, reason: 'the router signs POST requests only' };
     if (check.ok) return check.viewer;
-    if (!config.allowUnsignedRequests) {
+    if (!allowUnsigned) {
       throw new GraphQLError(`Forbidden: ${check.reason}; subgraphs only answer the router`, {
         extensions: { code: 'FORBIDDEN', http: { status: 403 } },
       });

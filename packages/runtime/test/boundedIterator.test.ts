@@ -21,6 +21,28 @@ describe('bounded subscription buffers', () => {
     await expect(stream.iterator.next()).resolves.toEqual({ value: undefined, done: true });
   });
 
+  it('delivers what is queued, then a last value, when the producer ends it (a final error is never lost)', async () => {
+    let released = 0;
+    const stream = boundedIterator<string>(3, () => (released += 1));
+    stream.push('a');
+    stream.push('b');
+    stream.end('last');
+    stream.push('late');
+    expect(released).toBe(1);
+    const read: unknown[] = [];
+    for await (const value of stream.iterator) read.push(value);
+    expect(read).toEqual(['a', 'b', 'last']);
+  });
+
+  it('with onOverflow, ends the stream with a value saying why instead of dropping silently', async () => {
+    const stream = boundedIterator<string>(2, () => undefined, { onOverflow: () => stream.end('too slow') });
+    ['1', '2', '3', '4'].forEach((value) => stream.push(value));
+    expect(stream.ended).toBe(true);
+    const read: unknown[] = [];
+    for await (const value of stream.iterator) read.push(value);
+    expect(read).toEqual(['1', '2', 'too slow']);
+  });
+
   it('bounds a live subscription whose client stopped reading, and unsubscribes on return()', async () => {
     const { engine } = inMemoryPubSubEngine();
     const live = new LiveUpdates(engine, 'test:');

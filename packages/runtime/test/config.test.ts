@@ -11,6 +11,7 @@ describe('configuration fails fast, naming the variable', () => {
       databaseUrl: 'postgres://u@h:5432/bookings',
       seedDemo: false,
       logLevel: 'info',
+      debugStacktraces: false,
       routerSigningSecret: SECRET,
       allowUnsignedRequests: false,
       redisUrl: null,

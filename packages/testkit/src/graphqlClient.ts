@@ -10,6 +10,11 @@ export interface GraphQLResponse<Data = Record<string, unknown>> {
   errors?: GraphQLErrorShape[];
 }
 
+/** The body `graphqlRequest` sends, byte for byte (router signatures cover its digest). */
+export function graphqlRequestBody(query: string, variables?: Record<string, unknown>): string {
+  return JSON.stringify({ query, variables });
+}
+
 /** A plain HTTP GraphQL POST, the way any frontend client sends one. */
 export async function graphqlRequest<Data = Record<string, unknown>>(
   url: string,
@@ -17,12 +22,21 @@ export async function graphqlRequest<Data = Record<string, unknown>>(
   variables?: Record<string, unknown>,
   headers: Record<string, string> = {},
 ): Promise<GraphQLResponse<Data>> {
+  return postGraphQL<Data>(url, graphqlRequestBody(query, variables), headers);
+}
+
+/** POSTs `body` exactly as given. */
+export async function postGraphQL<Data = Record<string, unknown>>(
+  url: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<Data>> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
+    body,
     signal: AbortSignal.timeout(30_000),
   });
-  const body = (await response.json()) as { data?: Data | null; errors?: GraphQLErrorShape[] };
-  return { status: response.status, ...body };
+  const answer = (await response.json()) as { data?: Data | null; errors?: GraphQLErrorShape[] };
+  return { status: response.status, ...answer };
 }

@@ -1,10 +1,11 @@
-import { createServer as createAccounts } from '@booking/accounts';
+import { createServer as createAccounts, parseEncryptionKey, PrivateKeyVault } from '@booking/accounts';
+import type { JWK } from 'jose';
 import { createServer as createBilling } from '@booking/billing';
 import { createServer as createBookings } from '@booking/bookings';
 import { createServer as createCatalog } from '@booking/catalog';
 import { createRouter, readRouterConfig, type Router } from '@booking/router';
 import {
-  signViewerHeaders,
+  routerCallSigner,
   SUBGRAPH_NAMES,
   type Env,
   type SubgraphConfig,
@@ -13,11 +14,15 @@ import {
   type Viewer,
 } from '@booking/runtime';
 import { createTestDatabase, type TestDatabase } from './database';
-import { graphqlRequest, type GraphQLResponse } from './graphqlClient';
+import { graphqlRequest, graphqlRequestBody, postGraphQL, type GraphQLResponse } from './graphqlClient';
 import { testKeyPrefix, testRedisUrl } from './redis';
 
 /** The router ↔ subgraph secret of every test stack. */
 export const TEST_SIGNING_SECRET = 'test-router-signing-secret-0123456789abcdef';
+
+/** Every test accounts encrypts its signing keys at rest, as production must (a test may override it). */
+export const TEST_SIGNING_KEY_ENCRYPTION_KEY = '7e3f0c9a5b1d4e2f8a6c0b9d3e5f7a1c2b4d6e8f0a1c3e5b7d9f1a3c5e7b9d1f';
+const DEFAULT_ENV: Partial<Record<SubgraphName, Env>> = { accounts: { SIGNING_KEY_ENCRYPTION_KEY: TEST_SIGNING_KEY_ENCRYPTION_KEY } };
 
 const factories: Record<SubgraphName, (config: SubgraphConfig, env?: Env) => Promise<SubgraphServer>> = {
   accounts: createAccounts,
@@ -68,6 +73,7 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
     databaseUrl: database.url,
     seedDemo: options.seedDemo ?? false,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    debugStacktraces: false,
     routerSigningSecret: TEST_SIGNING_SECRET,
     allowUnsignedRequests: false,
     redisUrl: testRedisUrl(),
@@ -76,7 +82,8 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
     statementTimeoutMs: 5_000,
     ...options.config,
   };
-  let server = await factories[name](config, options.env ?? {});
+  const env: Env = { ...DEFAULT_ENV[name], ...options.env };
+  let server = await factories[name](config, env);
   const baseUrl = await server.listen();
   let stopped = false;
   const stop = async () => {
@@ -92,12 +99,14 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
       return server;
     },
     database,
-    query: (query, variables, viewer = null) =>
-      graphqlRequest(`${baseUrl}/graphql`, query, variables, signViewerHeaders(TEST_SIGNING_SECRET, viewer)),
+    query: (query, variables, viewer = null) => {
+      const body = graphqlRequestBody(query, variables);
+      return postGraphQL(`${baseUrl}/graphql`, body, routerCallSigner(TEST_SIGNING_SECRET, viewer).request(name, body));
+    },
     stop,
     async restart() {
       await stop();
-      server = await factories[name]({ ...config, port: Number(new URL(baseUrl).port) }, options.env ?? {});
+      server = await factories[name]({ ...config, port: Number(new URL(baseUrl).port) }, env);
       await server.listen();
       stopped = false;
     },
@@ -115,6 +124,12 @@ export interface Stack {
   readonly eventKeyPrefix: string;
   readonly router: Router;
   readonly subgraphs: Readonly<Record<SubgraphName, RunningSubgraph>>;
+  /**
+   * Another router on this stack's subgraphs and Redis keys (e.g. `ROUTER_EXECUTOR: 'gateway'`
+   * beside the default one, or a second instance); `env` adds to or overrides the stack's
+   * router settings. It is closed by `stop()`.
+   */
+  startRouter(env?: Env): Promise<{ readonly router: Router; readonly url: string }>;
   /** A client request to the router, with `Authorization: Bearer <accessToken>` when given. */
   query<Data = Record<string, unknown>>(
     query: string,
@@ -150,18 +165,28 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     SubgraphName,
     RunningSubgraph
   >;
-  const router = await createRouter(
-    readRouterConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      SUBGRAPH_TIMEOUT_MS: String(options.subgraphTimeoutMs ?? 5_000),
-      ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, subgraphs[name].graphqlUrl])),
-      ...options.routerEnv,
-    }),
-  );
-  const routerUrl = `${await router.listen()}/graphql`;
+  const routers: Router[] = [];
+  const startRouter = async (env: Env = {}) => {
+    const router = await createRouter(
+      readRouterConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+        ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
+        SUBGRAPH_TIMEOUT_MS: String(options.subgraphTimeoutMs ?? 5_000),
+        // Revoked sessions (logout) reach the router through the stack's Redis keys.
+        REDIS_URL: testRedisUrl(),
+        EVENT_KEY_PREFIX: eventKeyPrefix,
+        JWKS_URL: `${subgraphs.accounts.baseUrl}/.well-known/jwks.json`,
+        ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, subgraphs[name].graphqlUrl])),
+        ...options.routerEnv,
+        ...env,
+      }),
+    );
+    routers.push(router);
+    return { router, url: `${await router.listen()}/graphql` };
+  };
+  const { router, url: routerUrl } = await startRouter();
   return {
     routerUrl,
     eventKeyPrefix,
@@ -169,9 +194,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     subgraphs,
     query: (query, variables, accessToken) =>
       graphqlRequest(routerUrl, query, variables, accessToken ? { authorization: `Bearer ${accessToken}` } : {}),
+    startRouter,
     async stop() {
-      await router.close();
+      await Promise.all(routers.map((started) => started.close()));
       await Promise.all(running.map((subgraph) => subgraph.dispose()));
     },
   };
+}
+
+/** The active signing key of a test accounts (opened with the test encryption key), to mint tokens by hand. */
+export async function activeSigningKey(accounts: RunningSubgraph): Promise<{ kid: string; privateJwk: JWK }> {
+  const [row] = await accounts.server.database.em
+    .fork()
+    .execute<{ kid: string; private_key: string }[]>('select kid, private_key from signing_keys where retired_at is null order by created_at desc limit 1');
+  if (!row) throw new Error('accounts has no active signing key');
+  const vault = new PrivateKeyVault(parseEncryptionKey(TEST_SIGNING_KEY_ENCRYPTION_KEY));
+  return { kid: row.kid, privateJwk: vault.open(row.kid, row.private_key) };
 }

@@ -15,7 +15,7 @@ export interface OpenSubscription<Data> {
 
 export interface SubscriptionConnection {
   readonly client: Client;
-  subscribe<Data>(query: string, variables?: Record<string, unknown>): OpenSubscription<Data>;
+  subscribe<Data>(query: string, variables?: Record<string, unknown>, operationName?: string): OpenSubscription<Data>;
   /** Closes the socket without `complete` messages, as a dropped network would. */
   drop(): void;
   dispose(): Promise<void>;
@@ -23,14 +23,19 @@ export interface SubscriptionConnection {
   readonly closed: Promise<{ code: number; reason: string }>;
 }
 
+export interface ConnectOptions {
+  /** The local address to connect from (another 127.x.y.z is another client address). */
+  readonly localAddress?: string;
+}
+
 /** A real graphql-ws client over a real WebSocket. */
-export function connectSubscriptions(url: string, connectionParams: Record<string, string> = {}): SubscriptionConnection {
+export function connectSubscriptions(url: string, connectionParams: Record<string, string> = {}, options: ConnectOptions = {}): SubscriptionConnection {
   let socket: WebSocket | undefined;
   let resolveClosed!: (event: { code: number; reason: string }) => void;
   const closed = new Promise<{ code: number; reason: string }>((resolve) => (resolveClosed = resolve));
   const client = createClient({
     url: url.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
+    webSocketImpl: options.localAddress ? fromAddress(options.localAddress) : WebSocket,
     connectionParams,
     retryAttempts: 0,
     lazy: true,
@@ -47,13 +52,13 @@ export function connectSubscriptions(url: string, connectionParams: Record<strin
   return {
     client,
     closed,
-    subscribe<Data>(query: string, variables?: Record<string, unknown>): OpenSubscription<Data> {
+    subscribe<Data>(query: string, variables?: Record<string, unknown>, operationName?: string): OpenSubscription<Data> {
       const results: ExecutionResult<Data>[] = [];
       const waiters: (() => void)[] = [];
       let resolveEnded!: (outcome: { error?: unknown }) => void;
       const ended = new Promise<{ error?: unknown }>((resolve) => (resolveEnded = resolve));
       const cancel = client.subscribe<Data>(
-        { query, variables },
+        { query, variables, operationName },
         {
           next: (result) => {
             results.push(result);
@@ -81,5 +86,14 @@ export function connectSubscriptions(url: string, connectionParams: Record<strin
       socket?.terminate();
     },
     dispose: () => client.dispose() as Promise<void>,
+  };
+}
+
+/** A WebSocket class whose sockets connect from `localAddress`. */
+function fromAddress(localAddress: string): unknown {
+  return class extends WebSocket {
+    constructor(address: string | URL, protocols?: string | string[]) {
+      super(address, protocols, { localAddress });
+    }
   };
 }

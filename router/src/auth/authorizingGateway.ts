@@ -32,6 +32,9 @@ export class AuthorizingGateway implements GatewayInterface {
 
   private authorizing(execute: GatewayExecutor): GatewayExecutor {
     return async (requestContext) => {
+      // No operation to run (several and no matching operationName): errors and no data, which
+      // Apollo Server answers as 400 OPERATION_RESOLUTION_FAILURE. The gateway would throw (a 500).
+      if (!requestContext.operation) return { errors: [operationResolutionError(requestContext.request.operationName)] };
       // @apollo/gateway cannot execute subscriptions (it throws, which would be a 500).
       if (requestContext.operation?.operation === 'subscription') {
         return {
@@ -63,4 +66,10 @@ export class AuthorizingGateway implements GatewayInterface {
       return { ...result, errors: [...outcome.errors, ...(result.errors ?? [])] };
     };
   }
+}
+
+/** Worded as graphql-js words it when Apollo Server executes a schema itself. */
+function operationResolutionError(operationName: string | undefined): GraphQLError {
+  if (operationName) return new GraphQLError(`Unknown operation named "${operationName}".`);
+  return new GraphQLError('Must provide operation name if query contains multiple operations.');
 }

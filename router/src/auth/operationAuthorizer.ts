@@ -6,12 +6,12 @@ import {
   isInterfaceType,
   isObjectType,
   Kind,
+  type DefinitionNode,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
   type GraphQLSchema,
-  type InlineFragmentNode,
   type OperationDefinitionNode,
   type SelectionNode,
   type SelectionSetNode,
@@ -41,9 +41,74 @@ function describe(requirement: AccessRequirement): string {
 }
 
 /**
+ * Most response paths reported for one denied field coordinate. A document can reach one
+ * field at exponentially many response paths (aliases doubling through fragments); past this
+ * many, one more error without a path says that the list was cut short.
+ */
+export const MAX_PATHS_PER_COORDINATE = 100;
+
+interface Denial {
+  readonly coordinate: string;
+  readonly requirement: AccessRequirement;
+  readonly path: readonly string[];
+}
+
+/**
+ * The denied fields under one selection set, as paths relative to it: each (coordinate, path)
+ * once, in document order, at most MAX_PATHS_PER_COORDINATE paths per coordinate.
+ */
+class Denials {
+  private readonly entries = new Map<string, Denial>();
+  private readonly counts = new Map<string, number>();
+  /** Coordinates with paths left out, and what they demand. */
+  readonly truncated = new Map<string, AccessRequirement>();
+
+  static readonly none = new Denials();
+
+  get empty(): boolean {
+    return this.entries.size === 0;
+  }
+
+  values(): IterableIterator<Denial> {
+    return this.entries.values();
+  }
+
+  add(coordinate: string, requirement: AccessRequirement, path: readonly string[]): void {
+    const key = `${coordinate} ${path.join('.')}`;
+    if (this.entries.has(key)) return;
+    const count = this.counts.get(coordinate) ?? 0;
+    if (count >= MAX_PATHS_PER_COORDINATE) {
+      this.truncated.set(coordinate, requirement);
+      return;
+    }
+    this.counts.set(coordinate, count + 1);
+    this.entries.set(key, { coordinate, requirement, path });
+  }
+
+  /** Everything denied under `other`, which sits at `prefix` below this selection set. */
+  addAll(other: Denials, prefix: readonly string[]): void {
+    for (const denial of other.entries.values()) {
+      this.add(denial.coordinate, denial.requirement, prefix.length === 0 ? denial.path : [...prefix, ...denial.path]);
+    }
+    for (const [coordinate, requirement] of other.truncated) this.truncated.set(coordinate, requirement);
+  }
+}
+
+interface Filtered {
+  /** The selection set with every denied field removed; null when nothing is left. */
+  readonly selectionSet: SelectionSetNode | null;
+  readonly denials: Denials;
+}
+
+/**
  * Applies `@authenticated` / `@requiresScopes` the way Apollo Router does: each unauthorized
  * field is removed from the operation before planning, with an error at its response path,
- * and the rest of the operation runs. Fragments are inlined so every path is concrete.
+ * and the rest of the operation runs.
+ *
+ * Named fragments stay fragments: each is filtered once (its type condition fixes what it
+ * may select), rewritten once when it lost fields, and its denied fields are reported at
+ * every response path it is spread at. Inlining them instead would make a document whose
+ * fragments each spread the next twice exponential in time and memory.
  */
 export function authorizeOperation(
   schema: GraphQLSchema,
@@ -62,7 +127,8 @@ export function authorizeOperation(
       .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
       .map((fragment) => [fragment.name.value, fragment]),
   );
-  const errors: GraphQLError[] = [];
+  /** Each named fragment filtered once, whichever spread reaches it first. */
+  const filteredFragments = new Map<string, Filtered>();
   let changed = false;
 
   function fieldRequirement(parent: GraphQLCompositeType, field: FieldNode): AccessRequirement[] {
@@ -86,24 +152,30 @@ export function authorizeOperation(
     return found;
   }
 
-  function filter(parent: GraphQLCompositeType, selectionSet: SelectionSetNode, path: readonly string[]): SelectionSetNode | null {
+  function filterFragment(name: string): Filtered {
+    const known = filteredFragments.get(name);
+    if (known) return known;
+    const definition = fragments.get(name);
+    if (!definition) return { selectionSet: null, denials: Denials.none };
+    // A placeholder first: a (invalid) fragment cycle ends here instead of recursing forever.
+    filteredFragments.set(name, { selectionSet: definition.selectionSet, denials: Denials.none });
+    const conditionType = schema.getType(definition.typeCondition.name.value);
+    const filtered = conditionType && isCompositeType(conditionType) ? filter(conditionType, definition.selectionSet) : { selectionSet: definition.selectionSet, denials: Denials.none };
+    filteredFragments.set(name, filtered);
+    return filtered;
+  }
+
+  function filter(parent: GraphQLCompositeType, selectionSet: SelectionSetNode): Filtered {
     const kept: SelectionNode[] = [];
+    let denials: Denials | undefined;
+    const denied = () => (denials ??= new Denials());
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
         const responseKey = selection.alias?.value ?? selection.name.value;
-        const fieldPath = [...path, responseKey];
-        const denied = fieldRequirement(parent, selection).find((requirement) => !satisfied(requirement, viewer));
-        if (denied) {
+        const requirement = fieldRequirement(parent, selection).find((candidate) => !satisfied(candidate, viewer));
+        if (requirement) {
           changed = true;
-          const coordinate = `${parent.name}.${selection.name.value}`;
-          errors.push(
-            viewer
-              ? new GraphQLError(`Forbidden: ${coordinate} ${describe(denied)}`, { path: fieldPath, extensions: { code: 'FORBIDDEN' } })
-              : new GraphQLError(`Unauthenticated: ${coordinate} ${describe(denied)}`, {
-                  path: fieldPath,
-                  extensions: { code: 'UNAUTHENTICATED' },
-                }),
-          );
+          denied().add(`${parent.name}.${selection.name.value}`, requirement, [responseKey]);
           continue;
         }
         if (!selection.selectionSet) {
@@ -116,48 +188,76 @@ export function authorizeOperation(
           kept.push(selection);
           continue;
         }
-        const childSelections = filter(childType, selection.selectionSet, fieldPath);
-        if (childSelections) kept.push(childSelections === selection.selectionSet ? selection : { ...selection, selectionSet: childSelections });
+        const child = filter(childType, selection.selectionSet);
+        if (!child.denials.empty || child.denials.truncated.size > 0) denied().addAll(child.denials, [responseKey]);
+        if (child.selectionSet) kept.push(child.selectionSet === selection.selectionSet ? selection : { ...selection, selectionSet: child.selectionSet });
         else changed = true;
         continue;
       }
-      const fragment: { typeName?: string; selectionSet: SelectionSetNode; node: SelectionNode } =
-        selection.kind === Kind.INLINE_FRAGMENT
-          ? { typeName: selection.typeCondition?.name.value, selectionSet: selection.selectionSet, node: selection }
-          : (() => {
-              const definition = fragments.get(selection.name.value);
-              if (!definition) return { selectionSet: { kind: Kind.SELECTION_SET, selections: [] }, node: selection };
-              return { typeName: definition.typeCondition.name.value, selectionSet: definition.selectionSet, node: selection };
-            })();
-      const conditionType = fragment.typeName ? schema.getType(fragment.typeName) : parent;
-      const scope = conditionType && isCompositeType(conditionType) ? conditionType : parent;
-      const inner = filter(scope, fragment.selectionSet, path);
-      if (!inner) {
+      let inner: Filtered;
+      if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const conditionType = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+        inner = filter(conditionType && isCompositeType(conditionType) ? conditionType : parent, selection.selectionSet);
+      } else {
+        inner = filterFragment(selection.name.value);
+      }
+      if (!inner.denials.empty || inner.denials.truncated.size > 0) denied().addAll(inner.denials, []);
+      if (!inner.selectionSet) {
         changed = true;
         continue;
       }
-      if (selection.kind === Kind.INLINE_FRAGMENT && inner === selection.selectionSet) {
-        kept.push(selection);
-        continue;
-      }
-      // Named spreads become inline fragments, keeping their type condition and directives.
-      const inline: InlineFragmentNode = {
-        kind: Kind.INLINE_FRAGMENT,
-        typeCondition: fragment.typeName ? { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: fragment.typeName } } : undefined,
-        directives: selection.directives,
-        selectionSet: inner,
-      };
-      kept.push(inline);
+      // A named spread stays as it is: its fragment definition is the one rewritten.
+      kept.push(selection.kind === Kind.INLINE_FRAGMENT && inner.selectionSet !== selection.selectionSet ? { ...selection, selectionSet: inner.selectionSet } : selection);
     }
-    if (kept.length === 0) return null;
+    const result = denials ?? Denials.none;
+    if (kept.length === 0) return { selectionSet: null, denials: result };
     const unchanged = kept.length === selectionSet.selections.length && kept.every((node, index) => node === selectionSet.selections[index]);
-    return unchanged ? selectionSet : { ...selectionSet, selections: kept };
+    return { selectionSet: unchanged ? selectionSet : { ...selectionSet, selections: kept }, denials: result };
   }
 
-  const filtered = filter(rootType, operation.selectionSet, []);
+  const filtered = filter(rootType, operation.selectionSet);
   if (!changed) return { document, errors: [], empty: false };
-  if (!filtered) return { document, errors, empty: true };
-  const rewritten: OperationDefinitionNode = { ...operation, selectionSet: filtered };
-  return { document: { kind: Kind.DOCUMENT, definitions: [rewritten] }, errors, empty: false, operation: rewritten };
+  const errors = errorsOf(filtered.denials, viewer);
+  if (!filtered.selectionSet) return { document, errors, empty: true };
+  const rewritten: OperationDefinitionNode = { ...operation, selectionSet: filtered.selectionSet };
+  const definitions: DefinitionNode[] = [rewritten];
+  for (const name of spreadsReachableFrom(rewritten.selectionSet, (fragment) => filteredFragments.get(fragment)?.selectionSet ?? null)) {
+    const definition = fragments.get(name) as FragmentDefinitionNode;
+    const selectionSet = filteredFragments.get(name)?.selectionSet as SelectionSetNode;
+    definitions.push(selectionSet === definition.selectionSet ? definition : { ...definition, selectionSet });
+  }
+  return { document: { kind: Kind.DOCUMENT, definitions }, errors, empty: false, operation: rewritten };
 }
 
+/** The names of the fragments a selection set uses, directly or through other fragments, each once. */
+function spreadsReachableFrom(root: SelectionSetNode, fragment: (name: string) => SelectionSetNode | null): string[] {
+  const found = new Set<string>();
+  const pending: SelectionSetNode[] = [root];
+  for (let selectionSet = pending.pop(); selectionSet; selectionSet = pending.pop()) {
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        const name = selection.name.value;
+        const spread = found.has(name) ? null : fragment(name);
+        if (spread) {
+          found.add(name);
+          pending.push(spread);
+        }
+      } else if (selection.selectionSet) {
+        pending.push(selection.selectionSet);
+      }
+    }
+  }
+  return [...found];
+}
+
+function errorsOf(denials: Denials, viewer: Viewer | null): GraphQLError[] {
+  const error = (coordinate: string, requirement: AccessRequirement, path: readonly string[] | undefined, suffix: string) =>
+    viewer
+      ? new GraphQLError(`Forbidden: ${coordinate} ${describe(requirement)}${suffix}`, { path, extensions: { code: 'FORBIDDEN' } })
+      : new GraphQLError(`Unauthenticated: ${coordinate} ${describe(requirement)}${suffix}`, { path, extensions: { code: 'UNAUTHENTICATED' } });
+  const errors = [...denials.values()].map((denial) => error(denial.coordinate, denial.requirement, denial.path, ''));
+  for (const [coordinate, requirement] of denials.truncated) {
+    errors.push(error(coordinate, requirement, undefined, ` (also at more response paths than the ${MAX_PATHS_PER_COORDINATE} reported)`));
+  }
+  return errors;
+}

@@ -8,12 +8,16 @@ export interface TokenVerifierOptions {
   readonly audience: string;
   /** Least time between two JWKS fetches; an unknown `kid` refetches once this has passed. */
   readonly refreshCooldownMs: number;
+  /** Whether a session (a token's `sid`) was revoked; asked on every use, remembered tokens too. */
+  readonly isRevoked?: (sessionId: string) => boolean;
 }
 
 /** The verified caller and when their token stops being valid. */
 export interface Session {
   readonly viewer: Viewer;
   readonly expiresAt: number;
+  /** The login the token belongs to (`sid`); null for tokens issued without one. */
+  readonly sessionId: string | null;
 }
 
 export type TokenVerifier = (token: string) => Promise<Session>;
@@ -50,10 +54,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     timeoutDuration: 5_000,
   });
   const verified = new Map<string, { session: Session; until: number }>();
+  // A map lookup in memory (see RevokedSessions): a revoked token stops at once, cached or not.
+  const unlessRevoked = (session: Session): Session => {
+    if (session.sessionId !== null && options.isRevoked?.(session.sessionId)) throw unauthenticated('the session has ended (signed out)');
+    return session;
+  };
   return async (token) => {
     const now = Date.now();
     const known = verified.get(token);
-    if (known && known.until > now) return known.session;
+    if (known && known.until > now) return unlessRevoked(known.session);
     let session: Session;
     try {
       const { payload } = await jwtVerify(token, keys, {
@@ -68,13 +77,14 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       session = {
         viewer: { userId: payload.sub as string, role, scopes: scope.split(' ').filter(Boolean) },
         expiresAt: (payload.exp as number) * 1000,
+        sessionId: typeof payload.sid === 'string' ? payload.sid : null,
       };
     } catch (error) {
       throw unauthenticated(reasonOf(error));
     }
     if (verified.size >= VERIFIED_TOKENS) verified.clear();
     verified.set(token, { session, until: Math.min(session.expiresAt, now + VERIFIED_TOKEN_TTL_MS) });
-    return session;
+    return unlessRevoked(session);
   };
 }
 

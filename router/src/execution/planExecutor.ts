@@ -2,6 +2,7 @@ import type { FetchNode, PlanNode, QueryPlan, QueryPlanSelectionNode } from '@ap
 import type { GraphQLSchema } from 'graphql';
 import { isAbstractType } from 'graphql';
 import type { RequestDeadline } from './requestDeadline';
+import { ownValue, setOwnValue } from './ownProperties';
 import type { ResponseError, ResponsePath } from './responseError';
 import type { SubgraphClient, SubgraphError } from './subgraphClient';
 
@@ -10,8 +11,8 @@ type JsonObject = Record<string, unknown>;
 /** What one request brings to plan execution. */
 export interface ExecutionRequest {
   readonly variables: Readonly<Record<string, unknown>>;
-  /** Signed identity and content headers (`subgraphHeaders`), made once per request for all its calls. */
-  readonly headers: Readonly<Record<string, string>>;
+  /** Signed identity and content headers (`signedHeaders`) for one call: the signature covers its subgraph and body. */
+  readonly headers: (serviceName: string, body: string) => Readonly<Record<string, string>>;
   /** The client request's deadline: calls get what is left of it; none is sent after it. */
   readonly deadline?: RequestDeadline;
 }
@@ -45,12 +46,15 @@ export function isExecutablePlan(node: PlanNode | undefined): boolean {
   }
 }
 
-/** Merges a subgraph's answer into what earlier fetches produced for the same object. */
+/**
+ * Merges a subgraph's answer into what earlier fetches produced for the same object. Keys are
+ * response keys (client aliases such as `__proto__` or `constructor`), so only own properties
+ * are read and written.
+ */
 function mergeInto(target: JsonObject, source: JsonObject): void {
   for (const key of Object.keys(source)) {
-    if (key === '__proto__') continue;
     const incoming = source[key];
-    const existing = target[key];
+    const existing = ownValue(target, key);
     if (existing !== null && typeof existing === 'object' && incoming !== null && typeof incoming === 'object') {
       if (Array.isArray(existing) && Array.isArray(incoming)) {
         const length = Math.min(existing.length, incoming.length);
@@ -64,7 +68,7 @@ function mergeInto(target: JsonObject, source: JsonObject): void {
         mergeInto(existing as JsonObject, incoming as JsonObject);
       }
     } else if (existing === undefined || existing === null) {
-      target[key] = incoming;
+      setOwnValue(target, key, incoming);
     }
   }
 }
@@ -98,7 +102,7 @@ function collectAt(
     value.forEach((item, index) => collectAt(item, path, step, paths ? [...at, index] : at, objects, paths));
     return;
   }
-  collectAt((value as JsonObject)[element], path, step + 1, paths ? [...at, element] : at, objects, paths);
+  collectAt(ownValue(value as JsonObject, element), path, step + 1, paths ? [...at, element] : at, objects, paths);
 }
 
 function typeMatches(schema: GraphQLSchema, typename: unknown, condition: string): boolean {
@@ -115,18 +119,22 @@ function representationOf(schema: GraphQLSchema, source: JsonObject, selections:
   for (const selection of selections) {
     if (selection.kind === 'Field') {
       const name = selection.alias ?? selection.name;
-      const value = source[name];
+      const value = ownValue(source, name);
       if (value === undefined) return null;
       if (selection.selections && value !== null) {
         if (Array.isArray(value)) {
-          result[name] = value.map((item: unknown) =>
-            item !== null && typeof item === 'object' ? representationOf(schema, item as JsonObject, selection.selections ?? []) : item,
+          setOwnValue(
+            result,
+            name,
+            value.map((item: unknown) =>
+              item !== null && typeof item === 'object' ? representationOf(schema, item as JsonObject, selection.selections ?? []) : item,
+            ),
           );
         } else {
-          result[name] = representationOf(schema, value as JsonObject, selection.selections);
+          setOwnValue(result, name, representationOf(schema, value as JsonObject, selection.selections));
         }
       } else {
-        result[name] = value;
+        setOwnValue(result, name, value);
       }
     } else if (!selection.typeCondition || typeMatches(schema, source.__typename, selection.typeCondition)) {
       const inner = representationOf(schema, source, selection.selections);
@@ -137,11 +145,12 @@ function representationOf(schema: GraphQLSchema, source: JsonObject, selections:
 }
 
 function downstreamError(error: SubgraphError, serviceName: string, path: ResponsePath | undefined): ResponseError {
-  const code = error.extensions?.code;
+  // A subgraph's stack trace (a subgraph in debug mode) names its files: never passed to clients.
+  const { code, stacktrace: _dropped, ...extensions } = error.extensions ?? {};
   return {
     message: error.message || `Error while fetching subquery from service "${serviceName}"`,
     ...(path ? { path } : {}),
-    extensions: { ...error.extensions, code: typeof code === 'string' ? code : 'DOWNSTREAM_SERVICE_ERROR', serviceName },
+    extensions: { ...extensions, code: typeof code === 'string' ? code : 'DOWNSTREAM_SERVICE_ERROR', serviceName },
   };
 }
 
@@ -194,8 +203,8 @@ export class PlanExecution {
   private variablesFor(fetch: FetchNode): JsonObject {
     const variables: JsonObject = {};
     for (const name of fetch.variableUsages ?? []) {
-      const value = this.request.variables[name];
-      if (value !== undefined) variables[name] = value;
+      const value = ownValue(this.request.variables, name);
+      if (value !== undefined) setOwnValue(variables, name, value);
     }
     return variables;
   }
@@ -291,6 +300,6 @@ export class PlanExecution {
     }
     const operationName = fetch.operationName === undefined ? '' : `,"operationName":${JSON.stringify(fetch.operationName)}`;
     const body = `{"query":${JSON.stringify(fetch.operation)},"variables":${variablesJson}${operationName}}`;
-    return this.runtime.client.send(fetch.serviceName, url, body, this.request.headers, this.request.deadline);
+    return this.runtime.client.send(fetch.serviceName, url, body, this.request.headers(fetch.serviceName, body), this.request.deadline);
   }
 }

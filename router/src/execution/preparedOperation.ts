@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { Viewer } from '@booking/runtime';
 import type { QueryPlan } from '@apollo/query-planner';
 import {
   getVariableValues,
   Kind,
   parse,
+  print,
   validate,
   type DocumentNode,
   type FragmentDefinitionNode,
@@ -11,10 +13,19 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { authorizeOperation } from '../auth/operationAuthorizer';
+import { ByteBoundedCache } from '../byteBoundedCache';
 import type { SupergraphState } from '../liveSupergraph';
 import { isExecutablePlan } from './planExecutor';
 import { responseErrorOf, type ResponseError } from './responseError';
 import { ResultShaper } from './resultShaper';
+
+function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
+  return Object.fromEntries(
+    document.definitions
+      .filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION)
+      .map((fragment) => [fragment.name.value, fragment]),
+  );
+}
 
 /** What the router does with one operation for one kind of viewer, decided once and cached. */
 export type Executable =
@@ -51,19 +62,30 @@ function accessKeyOf(viewer: Viewer | null): string {
  */
 export class PreparedOperation {
   private readonly executables = new Map<string, Executable>();
+  private executableBytes = 0;
+  /** Told when an executable was added, so the cache can count it. */
+  onGrowth: (() => void) | undefined;
 
   private constructor(
     readonly document: DocumentNode,
     readonly operation: OperationDefinitionNode,
     readonly fragments: Readonly<Record<string, FragmentDefinitionNode>>,
     private readonly operationName: string | undefined,
+    /** The document printed without comments or extra whitespace: its digest is the cache key. */
+    readonly normalised: string,
   ) {}
+
+  /** Estimated heap retained: the document, and per kind of viewer its plan and shape. */
+  get retainedBytes(): number {
+    return 1_024 + this.normalised.length * AST_BYTES_PER_CHARACTER + this.executableBytes;
+  }
 
   /** A prepared operation, or why the gateway pipeline should answer it (it words the errors). */
   static prepare(state: SupergraphState, query: string, operationName: string | undefined): PreparedOperation | string {
     let document: DocumentNode;
     try {
-      document = parse(query);
+      // Without locations the document does not hold on to the query text (comments and all).
+      document = parse(query, { noLocation: true });
     } catch {
       return 'syntax error';
     }
@@ -72,12 +94,7 @@ export class PreparedOperation {
     const operation = operationName ? operations.find((candidate) => candidate.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
     if (!operation) return 'operation not found';
     if (operation.operation === 'subscription') return 'subscription';
-    const fragments = Object.fromEntries(
-      document.definitions
-        .filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION)
-        .map((fragment) => [fragment.name.value, fragment]),
-    );
-    return new PreparedOperation(document, operation, fragments, operationName);
+    return new PreparedOperation(document, operation, fragmentsOf(document), operationName, print(document));
   }
 
   /** Coerced variables (defaults applied), or undefined when they are wrong (the gateway words that). */
@@ -93,6 +110,8 @@ export class PreparedOperation {
     if (!executable) {
       executable = this.build(state, viewer);
       this.executables.set(key, executable);
+      this.executableBytes += 256 + (executable.kind === 'run' ? JSON.stringify(executable.plan).length * PLAN_BYTES_PER_CHARACTER + this.normalised.length * AST_BYTES_PER_CHARACTER : 0);
+      this.onGrowth?.();
     }
     return executable;
   }
@@ -103,7 +122,8 @@ export class PreparedOperation {
     const accessErrors = authorized.errors.map(responseErrorOf);
     if (authorized.empty) return { kind: 'denied', errors: accessErrors };
     const operation = authorized.operation ?? this.operation;
-    const fragments = authorized.operation ? {} : this.fragments;
+    // A rewritten operation comes with its own (rewritten) fragments.
+    const fragments = authorized.operation ? fragmentsOf(authorized.document) : this.fragments;
     const rootType = schema.getRootType(operation.operation) as GraphQLObjectType | undefined;
     if (!rootType) return { kind: 'gateway', reason: 'no root type' };
     let plan: QueryPlan;
@@ -120,23 +140,65 @@ export class PreparedOperation {
   }
 }
 
-/** Prepared operations of one supergraph, bounded (a flood of distinct operations evicts the oldest). */
+/** A cached text: the key of its prepared operation, or why the gateway should answer it. */
+type TextEntry = { readonly documentKey: string } | string;
+
+/**
+ * Prepared operations of one supergraph, bounded by the bytes they retain (a flood of
+ * distinct operations evicts the least recently used). They are keyed by a digest of the
+ * normalised document, so texts differing only in comments or whitespace share one; a
+ * digest of each text seen leads to it without parsing again. No query text is kept.
+ */
 export class PreparedOperations {
-  private readonly entries = new Map<string, PreparedOperation | string>();
+  private readonly cache: ByteBoundedCache<PreparedOperation | TextEntry>;
 
   constructor(
     readonly state: SupergraphState,
-    private readonly capacity = 2_000,
-  ) {}
+    maxBytes: number,
+  ) {
+    this.cache = new ByteBoundedCache(maxBytes);
+  }
+
+  /** Estimated bytes the cached operations retain. */
+  get bytes(): number {
+    return this.cache.bytes;
+  }
 
   get(query: string, operationName: string | undefined): PreparedOperation | string {
-    const key = operationName ? `${operationName}\n${query}` : query;
-    let entry = this.entries.get(key);
-    if (entry === undefined) {
-      entry = PreparedOperation.prepare(this.state, query, operationName);
-      if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as string);
-      this.entries.set(key, entry);
+    const textKey = `t:${digest(query, operationName)}`;
+    const seen = this.cache.get(textKey) as TextEntry | undefined;
+    if (typeof seen === 'string') return seen;
+    if (seen) {
+      const known = this.cache.get(seen.documentKey) as PreparedOperation | undefined;
+      if (known) return known;
     }
-    return entry;
+    const prepared = PreparedOperation.prepare(this.state, query, operationName);
+    if (typeof prepared === 'string') {
+      this.cache.set(textKey, prepared, TEXT_ENTRY_BYTES);
+      return prepared;
+    }
+    const documentKey = `d:${digest(prepared.normalised, operationName)}`;
+    let operation = this.cache.get(documentKey) as PreparedOperation | undefined;
+    if (!operation) {
+      operation = prepared;
+      const stored = operation;
+      stored.onGrowth = () => this.cache.resize(documentKey, stored.retainedBytes);
+      this.cache.set(documentKey, stored, stored.retainedBytes);
+    }
+    this.cache.set(textKey, { documentKey }, TEXT_ENTRY_BYTES);
+    return operation;
   }
+}
+
+/** Heap per character of a printed document, parsed (measured: about 18), and of a plan's JSON. */
+const AST_BYTES_PER_CHARACTER = 24;
+const PLAN_BYTES_PER_CHARACTER = 4;
+/** A text's digest, its entry and the map's own overhead. */
+const TEXT_ENTRY_BYTES = 512;
+
+function digest(text: string, operationName: string | undefined): string {
+  return createHash('sha256')
+    .update(JSON.stringify(operationName ?? null))
+    .update(text)
+    .digest('base64');
 }

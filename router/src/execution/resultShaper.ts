@@ -16,6 +16,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
+import { isInheritedKey, ownValue, setOwnValue } from './ownProperties';
 import type { ResponseError, ResponsePath } from './responseError';
 
 /** Thrown while compiling an operation the shaper cannot serve; the gateway then serves it. */
@@ -29,6 +30,8 @@ interface Condition {
 
 interface ShapedField {
   readonly responseName: string;
+  /** `__proto__`, `constructor`…: read and written as own properties only (see ownProperties). */
+  readonly inheritedKey: boolean;
   readonly parentType: string;
   readonly isTypename: boolean;
   readonly type: GraphQLOutputType;
@@ -41,6 +44,10 @@ type JsonObject = Record<string, unknown>;
 /**
  * The response shape of one selection, per possible runtime type, compiled once per operation:
  * at request time shaping is a walk over precomputed field lists, no AST in sight.
+ *
+ * Shapes are shared: the same selection sets at the same depth compile to one shape (see
+ * ShapeCompiler.shape), so a fragment spread under many fields or aliases is compiled once,
+ * and the compiled shapes stay linear in the size of the document.
  */
 class SelectionShape {
   readonly byType = new Map<string, readonly ShapedField[]>();
@@ -57,7 +64,11 @@ class SelectionShape {
 
   private collect(type: GraphQLObjectType, depth: number): ShapedField[] {
     const grouped = new Map<string, { fieldName: string; sets: SelectionSetNode[]; conditions: readonly Condition[]; conditionsKey: string }>();
-    const visit = (selectionSet: SelectionSetNode, inherited: readonly Condition[], seenFragments: Set<string>) => {
+    // A fragment reached again under the same conditions adds nothing new (graphql-js's
+    // collectFields skips it too); visiting it again would be exponential in a document
+    // whose fragments each spread the next twice.
+    const visitedFragments = new Set<string>();
+    const visit = (selectionSet: SelectionSetNode, inherited: readonly Condition[]) => {
       for (const selection of selectionSet.selections) {
         const own = this.compiler.conditions(selection.directives);
         if (own === 'skip') continue;
@@ -75,19 +86,21 @@ class SelectionShape {
           }
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {
           if (!selection.typeCondition || this.compiler.applies(selection.typeCondition.name.value, type)) {
-            visit(selection.selectionSet, conditions, seenFragments);
+            visit(selection.selectionSet, conditions);
           }
         } else {
           const name = selection.name.value;
-          const fragment = this.compiler.fragments[name];
-          if (!fragment || seenFragments.has(name)) continue;
+          const fragment = Object.hasOwn(this.compiler.fragments, name) ? this.compiler.fragments[name] : undefined;
+          const visitKey = `${name} ${JSON.stringify(conditions)}`;
+          if (!fragment || visitedFragments.has(visitKey)) continue;
           if (this.compiler.applies(fragment.typeCondition.name.value, type)) {
-            visit(fragment.selectionSet, conditions, new Set([...seenFragments, name]));
+            visitedFragments.add(visitKey);
+            visit(fragment.selectionSet, conditions);
           }
         }
       }
     };
-    for (const selectionSet of this.selectionSets) visit(selectionSet, [], new Set());
+    for (const selectionSet of this.selectionSets) visit(selectionSet, []);
 
     const fields = type.getFields();
     return [...grouped].map(([responseName, entry]) => {
@@ -100,18 +113,42 @@ class SelectionShape {
       let child: SelectionShape | null = null;
       if (!isTypename && entry.sets.length > 0) {
         const possible = isAbstractType(named) ? this.compiler.schema.getPossibleTypes(named) : isObjectType(named) ? [named] : [];
-        child = new SelectionShape(this.compiler, entry.sets, possible, depth + 1);
+        child = this.compiler.shape(entry.sets, possible, depth + 1);
       }
-      return { responseName, parentType: type.name, isTypename, type: fieldType, child, conditions: entry.conditions };
+      return { responseName, inheritedKey: isInheritedKey(responseName), parentType: type.name, isTypename, type: fieldType, child, conditions: entry.conditions };
     });
   }
 }
 
 class ShapeCompiler {
+  private readonly shapes = new Map<string, SelectionShape>();
+  private readonly setIds = new WeakMap<SelectionSetNode, number>();
+  private nextSetId = 0;
+
   constructor(
     readonly schema: GraphQLSchema,
     readonly fragments: Readonly<Record<string, FragmentDefinitionNode>>,
   ) {}
+
+  /** The shape of these selection sets, compiled once per operation whichever field asks. */
+  shape(selectionSets: readonly SelectionSetNode[], possibleTypes: readonly GraphQLObjectType[], depth: number): SelectionShape {
+    const key = `${depth}:${selectionSets.map((set) => this.idOf(set)).join(',')}:${possibleTypes.map((type) => type.name).join(',')}`;
+    let shape = this.shapes.get(key);
+    if (!shape) {
+      shape = new SelectionShape(this, selectionSets, possibleTypes, depth);
+      this.shapes.set(key, shape);
+    }
+    return shape;
+  }
+
+  private idOf(selectionSet: SelectionSetNode): number {
+    let id = this.setIds.get(selectionSet);
+    if (id === undefined) {
+      id = this.nextSetId++;
+      this.setIds.set(selectionSet, id);
+    }
+    return id;
+  }
 
   applies(condition: string, type: GraphQLObjectType): boolean {
     if (condition === type.name) return true;
@@ -171,7 +208,7 @@ export class ResultShaper {
     selectionSet: SelectionSetNode,
     fragments: Readonly<Record<string, FragmentDefinitionNode>>,
   ) {
-    this.root = new SelectionShape(new ShapeCompiler(schema, fragments), [selectionSet], [rootType], 0);
+    this.root = new ShapeCompiler(schema, fragments).shape([selectionSet], [rootType], 0);
   }
 
   shape(input: JsonObject, variables: Readonly<Record<string, unknown>>): { data: JsonObject | null; errors: ResponseError[] } {
@@ -179,6 +216,11 @@ export class ResultShaper {
     const data = run.object(this.root, this.rootType, input, []);
     return { data: data ?? null, errors: run.errors };
   }
+}
+
+function put(output: JsonObject, field: ShapedField, value: unknown): void {
+  if (field.inheritedKey) setOwnValue(output, field.responseName, value);
+  else output[field.responseName] = value;
 }
 
 /** `undefined` from these methods means "null because of an error already reported". */
@@ -200,17 +242,18 @@ class ShapingRun {
     for (const field of fields) {
       if (field.conditions.length > 0 && !this.keeps(field.conditions)) continue;
       if (field.isTypename) {
-        output[field.responseName] = type.name;
+        put(output, field, type.name);
         continue;
       }
       path.push(field.responseName);
-      const value = this.complete(field, field.type, field.child, input[field.responseName] ?? null, path);
+      const received = field.inheritedKey ? ownValue(input, field.responseName) : input[field.responseName];
+      const value = this.complete(field, field.type, field.child, received ?? null, path);
       path.pop();
       if (value === undefined) {
         if (field.type instanceof GraphQLNonNull) return undefined;
-        output[field.responseName] = null;
+        put(output, field, null);
       } else {
-        output[field.responseName] = value;
+        put(output, field, value);
       }
     }
     return output;

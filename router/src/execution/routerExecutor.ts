@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { signViewerHeaders, type Logger, type Viewer } from '@booking/runtime';
+import { routerCallSigner, type Logger, type Viewer } from '@booking/runtime';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { SupergraphState } from '../liveSupergraph';
 import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
 import type { ResponseError } from './responseError';
-import { subgraphHeaders, type SubgraphClient } from './subgraphClient';
+import { signedHeaders, type SubgraphClient } from './subgraphClient';
 
 export interface RouterExecutorOptions {
   readonly current: () => SupergraphState;
@@ -16,6 +16,8 @@ export interface RouterExecutorOptions {
   readonly logger: Logger;
   /** ROUTER_REQUEST_TIMEOUT_MS: the most one request may take across all its subgraph calls. */
   readonly requestTimeoutMs: number;
+  /** Byte budget of the prepared operations (OPERATION_CACHE_MAX_BYTES). */
+  readonly preparedOperationBytes: number;
 }
 
 interface GraphQLRequestBody {
@@ -32,6 +34,7 @@ function isPlainRequest(body: unknown): body is GraphQLRequestBody {
   if (candidate.operationName != null && typeof candidate.operationName !== 'string') return false;
   if (candidate.variables != null && (typeof candidate.variables !== 'object' || Array.isArray(candidate.variables))) return false;
   // Persisted queries are Apollo Server's business.
+  if (candidate.extensions != null && (typeof candidate.extensions !== 'object' || Array.isArray(candidate.extensions))) return false;
   return !(candidate.extensions && 'persistedQuery' in candidate.extensions);
 }
 
@@ -72,7 +75,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
   const reported = new WeakSet<object>();
   let prepared: PreparedOperations | undefined;
   const preparedFor = (state: SupergraphState) => {
-    if (prepared?.state !== state) prepared = new PreparedOperations(state);
+    if (prepared?.state !== state) prepared = new PreparedOperations(state, options.preparedOperationBytes);
     return prepared;
   };
 
@@ -108,7 +111,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
       try {
         const execution = new PlanExecution(
           { client: options.client, subgraphUrls: state.subgraphUrls, supergraphSchema: state.planner.supergraphSchema },
-          { variables: rawVariables, headers: subgraphHeaders(signViewerHeaders(options.signingSecret, viewer)), deadline },
+          { variables: rawVariables, headers: signedHeaders(routerCallSigner(options.signingSecret, viewer)), deadline },
           variables,
         );
         await execution.run(executable.plan.node);

@@ -1,7 +1,9 @@
 import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
 import { Agent, fetch as undiciFetch, request, errors as undiciErrors } from 'undici';
+import type { RouterCallSigner } from '@booking/runtime';
 import type { ResponseError } from './responseError';
 import { requestTimeoutError, type RequestDeadline } from './requestDeadline';
+import { subgraphRefusal } from './subgraphRefusal';
 
 /** What a subgraph answered: its GraphQL response, or why there is none. */
 export type SubgraphAnswer =
@@ -25,9 +27,9 @@ interface GraphQLBody {
  */
 export const DEADLINE_HEADER = 'x-router-request-deadline';
 
-/** One request's subgraph headers, built once and sent with every call it makes. */
-export function subgraphHeaders(identity: Readonly<Record<string, string>>): Record<string, string> {
-  return { ...identity, 'content-type': 'application/json', accept: 'application/json' };
+/** A subgraph call's headers: its own signature (over the subgraph's name and the body) and the JSON content type. */
+export function signedHeaders(signer: RouterCallSigner): (serviceName: string, body: string) => Record<string, string> {
+  return (serviceName, body) => ({ ...signer.request(serviceName, body), 'content-type': 'application/json', accept: 'application/json' });
 }
 
 function failure(serviceName: string, code: string, message: string, extra: Record<string, unknown> = {}): SubgraphAnswer {
@@ -75,7 +77,7 @@ export class SubgraphClient {
   }
 
   /**
-   * `headers` must carry the JSON content type (see `subgraphHeaders`); they are sent as given.
+   * `headers` must carry the JSON content type (see `signedHeaders`); they are sent as given.
    * With a `deadline`, the call waits at most what is left of it and is cut when it passes.
    */
   async send(
@@ -120,7 +122,9 @@ export class SubgraphClient {
     if (statusCode >= 200 && statusCode < 300 && isGraphQL) {
       return { kind: 'response', data: parsed?.data ?? null, errors: parsed?.errors ?? [] };
     }
-    // A non-2xx answer counts as a failure of the whole fetch, with its status.
+    const refusal = subgraphRefusal(statusCode, parsed);
+    if (refusal) return { kind: 'response', data: null, errors: refusal };
+    // Any other non-2xx answer counts as a failure of the whole fetch, with its status.
     return failure(serviceName, 'SUBGRAPH_HTTP_ERROR', `Subgraph "${serviceName}" answered HTTP ${statusCode}`, { status: statusCode });
   }
 

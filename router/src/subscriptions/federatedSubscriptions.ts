@@ -5,10 +5,9 @@ import { boundedIterator, type BoundedIterator, type Logger, type Viewer } from 
 import { execute, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFieldResolver, type GraphQLFormattedError } from 'graphql';
 import type { RouterContext } from '../routerContext';
 import type { SupergraphPlanner } from '../supergraphPlanner';
+import { SUBSCRIBER_BUFFER, slowSubscriberError } from './backpressure';
+import { SubscriptionQuota, type SubscriptionLimits } from './subscriptionQuota';
 import type { UpstreamConnections } from './upstreamConnections';
-
-/** Most enriched events one subscriber may have waiting; past it the oldest are dropped. */
-const SUBSCRIBER_BUFFER = 64;
 
 /** The name the plan's first fetch runs under: it answers with the upstream event. */
 const EVENT_SOURCE = '__subscription_event__';
@@ -19,6 +18,8 @@ export interface SubscriptionRequest {
   readonly operationName?: string;
   readonly variables: Record<string, unknown>;
   readonly viewer: Viewer | null;
+  /** The client's address (see clientAddressOf): anonymous subscriptions count against it. */
+  readonly clientAddress: string;
 }
 
 type Result = ExecutionResult;
@@ -34,8 +35,31 @@ function shareKey(request: SubscriptionRequest): string {
   return JSON.stringify([viewer, request.source, request.operationName ?? null, request.variables]);
 }
 
+/** A subgraph's error as the router passes it on: with a code, whatever the subgraph sent. */
 function asError(error: GraphQLFormattedError): GraphQLError {
-  return new GraphQLError(error.message, { path: error.path, extensions: error.extensions });
+  return new GraphQLError(error.message, { path: error.path, extensions: { code: 'INTERNAL_SERVER_ERROR', ...error.extensions } });
+}
+
+/** Every error of an event carries `extensions.code`, as on every other path. */
+function withCodes(result: Result): Result {
+  if (!result.errors?.some((error) => typeof error.extensions?.code !== 'string')) return result;
+  return {
+    ...result,
+    errors: result.errors.map((error) =>
+      typeof error.extensions?.code === 'string'
+        ? error
+        : new GraphQLError(error.message, {
+            nodes: error.nodes,
+            path: error.path,
+            originalError: error.originalError,
+            extensions: { ...error.extensions, code: 'INTERNAL_SERVER_ERROR' },
+          }),
+    ),
+  };
+}
+
+function isFormattedErrorList(value: unknown): value is readonly GraphQLFormattedError[] {
+  return Array.isArray(value) && value.length > 0 && value.every((item) => item && typeof item === 'object' && typeof item.message === 'string');
 }
 
 /**
@@ -47,6 +71,7 @@ function asError(error: GraphQLFormattedError): GraphQLError {
 export class FederatedSubscriptions {
   private readonly streams = new Set<BoundedIterator<Result>>();
   private readonly shared = new Map<string, SharedSubscription>();
+  private readonly quota: SubscriptionQuota;
 
   constructor(
     private readonly planner: () => SupergraphPlanner,
@@ -54,9 +79,10 @@ export class FederatedSubscriptions {
     private readonly subgraphUrls: () => Readonly<Record<string, string>>,
     private readonly upstream: UpstreamConnections,
     private readonly logger: Logger,
-    /** Most subscriptions this router process serves at once, over every transport. */
-    private readonly maxOpen: number = 10_000,
-  ) {}
+    limits: SubscriptionLimits,
+  ) {
+    this.quota = new SubscriptionQuota(limits);
+  }
 
   get openSubscriptions(): number {
     return this.streams.size;
@@ -69,28 +95,48 @@ export class FederatedSubscriptions {
 
   /** Ends every open stream with a coded error (e.g. the schema they were planned on changed). */
   endAll(message: string, code: string): void {
-    for (const stream of [...this.streams]) {
-      stream.push({ errors: [new GraphQLError(message, { extensions: { code } })] });
-      stream.end();
-    }
+    for (const stream of [...this.streams]) stream.end({ errors: [new GraphQLError(message, { extensions: { code } })] });
   }
 
-  subscribe(request: SubscriptionRequest): AsyncIterableIterator<Result> {
-    if (this.streams.size >= this.maxOpen) {
-      throw new GraphQLError(`This router serves at most ${this.maxOpen} subscriptions at once; try again later`, {
-        extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
-      });
-    }
+  /**
+   * Opens one subscriber's stream, or says (a coded error) why not: over a cap, or it cannot be
+   * planned. A stream whose consumer falls more than SUBSCRIBER_BUFFER events behind ends with
+   * SLOW_CONSUMER rather than lose events silently, and `onSlow` tells the transport at once.
+   */
+  subscribe(request: SubscriptionRequest, onSlow?: () => void): AsyncIterableIterator<Result> | GraphQLError {
+    const slot = this.quota.take(request.viewer, request.clientAddress);
+    if (slot instanceof GraphQLError) return slot;
     const key = shareKey(request);
-    const shared = this.shared.get(key) ?? this.open(key, request);
-    const stream: BoundedIterator<Result> = boundedIterator<Result>(SUBSCRIBER_BUFFER, () => {
-      this.streams.delete(stream);
-      shared.subscribers.delete(stream);
-      // The last subscriber gone: end the upstream at once, not at the next event.
-      if (shared.subscribers.size === 0) shared.close();
-    });
+    let shared = this.shared.get(key);
+    if (!shared) {
+      try {
+        shared = this.open(key, request);
+      } catch (error) {
+        slot.release();
+        if (error instanceof GraphQLError && typeof error.extensions.code === 'string') return error;
+        this.logger.error({ err: error }, 'subscription could not be opened');
+        return new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      }
+    }
+    const owner = shared;
+    const stream: BoundedIterator<Result> = boundedIterator<Result>(
+      SUBSCRIBER_BUFFER,
+      () => {
+        slot.release();
+        this.streams.delete(stream);
+        owner.subscribers.delete(stream);
+        // The last subscriber gone: end the upstream at once, not at the next event.
+        if (owner.subscribers.size === 0) owner.close();
+      },
+      {
+        onOverflow: () => {
+          stream.end({ errors: [slowSubscriberError(SUBSCRIBER_BUFFER)] });
+          onSlow?.();
+        },
+      },
+    );
     this.streams.add(stream);
-    shared.subscribers.add(stream);
+    owner.subscribers.add(stream);
     return stream.iterator;
   }
 
@@ -100,13 +146,13 @@ export class FederatedSubscriptions {
    */
   private open(key: string, request: SubscriptionRequest): SharedSubscription {
     const planner = this.planner();
-    const plan = planner.plan(request.document, request.operationName, request.source);
+    const plan = planner.plan(request.document, request.operationName);
     const url = this.subgraphUrls()[plan.primary.serviceName];
     if (!url) throw new GraphQLError(`No URL for subgraph "${plan.primary.serviceName}"`, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-    const connection = this.upstream.acquire(url, request.viewer);
+    const connection = this.upstream.acquire(plan.primary.serviceName, url, request.viewer);
     const subscribers = new Set<BoundedIterator<Result>>();
     const broadcast = (result: Result) => subscribers.forEach((subscriber) => subscriber.push(result));
-    const endAll = () => [...subscribers].forEach((subscriber) => subscriber.end());
+    const endAll = (last?: Result) => [...subscribers].forEach((subscriber) => subscriber.end(last));
     let chain = Promise.resolve();
     let closed = false;
     const variables = Object.fromEntries(
@@ -118,23 +164,27 @@ export class FederatedSubscriptions {
         next: (event) => {
           // One event at a time, in upstream order.
           chain = chain
-            .then(async () => broadcast(await this.complete(planner, plan, event.data ?? null, event.errors, request)))
-            .catch((error: unknown) => this.logger.error({ err: error }, 'subscription event could not be completed'));
+            .then(async () => broadcast(withCodes(await this.complete(planner, plan, event.data ?? null, event.errors, request))))
+            .catch((error: unknown) => {
+              // Never dropped silently: subscribers learn an event went missing.
+              this.logger.error({ err: error }, 'subscription event could not be completed');
+              broadcast({ errors: [new GraphQLError('Internal server error: an event could not be completed', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] });
+            });
         },
         error: (error) => {
-          chain = chain.then(() => {
-            broadcast({
-              errors: [
+          // A list of errors is the subgraph refusing the subscription (its codes pass through);
+          // anything else is the upstream socket failing.
+          const errors = isFormattedErrorList(error)
+            ? error.map((refused) => asError({ ...refused, extensions: { ...refused.extensions, serviceName: plan.primary.serviceName } }))
+            : [
                 new GraphQLError(`Upstream subscription failed: ${describe(error)}`, {
                   extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: plan.primary.serviceName },
                 }),
-              ],
-            });
-            endAll();
-          });
+              ];
+          chain = chain.then(() => endAll({ errors }));
         },
         complete: () => {
-          chain = chain.then(endAll);
+          chain = chain.then(() => endAll());
         },
       },
     );

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson, type Logger } from '@booking/runtime';
-import type { ExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
+import { sendJson, type Logger, type RevokedSessions } from '@booking/runtime';
+import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { AccessRequirements } from '../auth/accessRequirements';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { FederatedSubscriptions } from './federatedSubscriptions';
-import { DEFAULT_MAX_BACKLOG_BYTES, SLOW_CONSUMER_ERROR, tooFarBehind } from './backpressure';
+import { DEFAULT_MAX_BACKLOG_BYTES, SLOW_CONSUMER_CLOSE_GRACE_MS, SLOW_CONSUMER_ERROR, SUBSCRIBER_BUFFER, slowSubscriberError, tooFarBehind } from './backpressure';
+import { clientAddressOf } from './clientAddress';
 import { isSubscriptionPayload, prepareSubscription } from './subscriptionRequest';
 
 export interface HttpSubscriptionOptions {
@@ -16,6 +17,8 @@ export interface HttpSubscriptionOptions {
   /** Multipart heartbeat interval (Apollo's spec: every 5 s). */
   readonly heartbeatMs?: number;
   readonly maxBacklogBytes?: number;
+  /** Revoked sessions (logout): a stream opened with a token of one ends at once. */
+  readonly revokedSessions?: Pick<RevokedSessions, 'onRevoked'> | null;
 }
 
 type Transport = 'multipart' | 'sse';
@@ -27,18 +30,44 @@ function transportOf(request: IncomingMessage): Transport | undefined {
   return undefined;
 }
 
+/** An error as sent: message, where, and its code (never internals such as `http`). */
+function formatted(error: GraphQLError): GraphQLFormattedError {
+  const { http: _http, ...extensions } = error.extensions;
+  return { ...error.toJSON(), extensions };
+}
+
+/** Refused before the stream starts: a coded HTTP response, whatever the reason. */
+const STATUS_OF_CODE: Readonly<Record<string, number>> = {
+  UNAUTHENTICATED: 401,
+  TOO_MANY_SUBSCRIPTIONS: 429,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+/**
+ * A subscription refused before its stream starts. Multipart clients (Apollo Client) get a JSON
+ * response with the status HTTP operations would get; graphql-sse clients get the errors as the
+ * stream's one event, as graphql-sse's own server sends them, except a bad token: 401, as
+ * everywhere.
+ */
+function refuse(response: ServerResponse, transport: Transport, status: number, errors: readonly GraphQLError[]): void {
+  const body = { errors: errors.map(formatted) };
+  if (transport === 'sse' && status !== 401) {
+    response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    response.end(`event: next\ndata: ${JSON.stringify(body)}\n\nevent: complete\ndata:\n\n`);
+    return;
+  }
+  sendJson(response, status, body);
+}
+
 function withRemovedFields(result: ExecutionResult, removed: readonly GraphQLError[]): ExecutionResult {
   if (removed.length === 0) return result;
   return { ...result, errors: [...removed, ...(result.errors ?? [])] };
 }
 
 /**
- * Subscriptions over plain HTTP on the router's /graphql:
- * - Apollo Client's multipart protocol (`Accept: multipart/mixed;subscriptionSpec=1.0`): each
- *   event a `{"payload": …}` part, `{}` heartbeats, `{"payload":null,"errors":[…]}` on a fatal
- *   error, closed by `--graphql--`;
- * - graphql-sse's distinct-connection mode (`Accept: text/event-stream`): `next` events, then `complete`.
- * A client closing its connection ends the upstream subscription at once.
+ * Subscriptions over plain HTTP on the router's /graphql: Apollo Client's multipart protocol
+ * and graphql-sse's distinct-connection mode (see the framings below). Every error on these
+ * streams, before or during them, carries `extensions.code`.
  */
 export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) {
   return async (request: IncomingMessage, response: ServerResponse, body: unknown): Promise<boolean> => {
@@ -48,8 +77,12 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
     try {
       session = await sessionFromAuthorization(request.headers.authorization, options.verifyToken);
     } catch (error) {
-      const graphqlError = error as GraphQLError;
-      sendJson(response, 401, { errors: [graphqlError.toJSON()] });
+      if (error instanceof GraphQLError && typeof error.extensions.code === 'string') {
+        refuse(response, transport, STATUS_OF_CODE[error.extensions.code] ?? 401, [error]);
+      } else {
+        options.logger.error({ err: error }, 'token verification failed');
+        refuse(response, transport, 500, [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+      }
       return true;
     }
     const viewer = session?.viewer ?? null;
@@ -57,112 +90,168 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
     const prepared = prepareSubscription(apiSchema, requirements, body, viewer);
     if (prepared.kind === 'not-a-subscription') return false;
     if (prepared.kind === 'rejected') {
-      sendJson(response, 200, { errors: prepared.errors.map((error) => error.toJSON()) });
+      // As for HTTP operations: a malformed request is 400; fields it may not see, 200.
+      refuse(response, transport, prepared.reason === 'malformed' ? 400 : 200, prepared.errors);
       return true;
     }
-    let iterator: AsyncIterableIterator<ExecutionResult>;
-    try {
-      iterator = options.subscriptions.subscribe({
+    // Bound once the stream is written: the subscriber's queue overflowing cuts the client off at once.
+    const slow: { cutOff?: () => void } = {};
+    const iterator = options.subscriptions.subscribe(
+      {
         document: prepared.document,
-        source: body.query,
+        source: prepared.source,
         operationName: prepared.operationName,
         variables: prepared.variables,
         viewer,
-      });
-    } catch (error) {
-      sendJson(response, 200, { errors: [(error as GraphQLError).toJSON?.() ?? { message: String(error) }] });
+        clientAddress: clientAddressOf(request.socket.remoteAddress),
+      },
+      () => slow.cutOff?.(),
+    );
+    if (iterator instanceof GraphQLError) {
+      refuse(response, transport, STATUS_OF_CODE[String(iterator.extensions.code)] ?? 400, [iterator]);
       return true;
     }
-    const stop = () => void iterator.return?.();
-    response.once('close', stop);
-    // The stream lives no longer than the token that opened it.
-    let expired = false;
-    const expiry = session
-      ? setTimeout(() => {
-          expired = true;
-          stop();
-        }, Math.max(0, session.expiresAt - Date.now()))
-      : undefined;
-    let slow = false;
-    const maxBacklog = options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES;
-    const guarded = guardBacklog(response, iterator, maxBacklog, () => (slow = true));
-    const ended = () => (expired ? TOKEN_EXPIRED : slow ? SLOW_CONSUMER_ERROR : undefined);
-    if (transport === 'multipart') await streamMultipart(response, guarded, prepared.authorizationErrors, options.heartbeatMs ?? 5_000, ended);
-    else await streamSse(response, guarded, prepared.authorizationErrors, ended);
-    clearTimeout(expiry);
+    const framing = transport === 'multipart' ? multipartFraming(options.heartbeatMs ?? 5_000) : SSE_FRAMING;
+    const sessionId = session?.sessionId;
+    await writeStream(response, framing, iterator, prepared.authorizationErrors, {
+      expiresAt: session?.expiresAt,
+      maxBacklogBytes: options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES,
+      logger: options.logger,
+      onSlow: (cutOff) => (slow.cutOff = cutOff),
+      watchSession: sessionId && options.revokedSessions ? (end) => options.revokedSessions?.onRevoked(sessionId, end) : undefined,
+    });
     return true;
   };
 }
 
+const INTERNAL_ERROR = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+
 const TOKEN_EXPIRED = { message: 'Unauthenticated: the access token has expired', extensions: { code: 'UNAUTHENTICATED' } };
 
-/** Why the server ended a stream, if it was not the client or the upstream. */
-type EndReason = () => typeof TOKEN_EXPIRED | typeof SLOW_CONSUMER_ERROR | undefined;
+/** The stream's token was revoked (logout): it ends with this. */
+const SESSION_ENDED = { message: 'Unauthenticated: the session has ended (signed out)', extensions: { code: 'UNAUTHENTICATED' } };
 
-/** Ends the stream when the client leaves more than `limit` bytes unread. */
-async function* guardBacklog(
+/** How each transport frames a stream. */
+interface Framing {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly opening: string;
+  event(result: ExecutionResult): string;
+  /** The server ends the stream with this error (token expired, session ended, client too slow, a failure). */
+  fatal(error: GraphQLFormattedError): string;
+  readonly closing: string;
+  readonly keepAlive: string;
+  readonly keepAliveMs: number;
+}
+
+const part = (json: unknown) => `\r\n--graphql\r\ncontent-type: application/json\r\n\r\n${JSON.stringify(json)}`;
+
+/**
+ * Apollo Client's multipart protocol (`Accept: multipart/mixed;subscriptionSpec=1.0`): each event
+ * a `{"payload": …}` part, `{}` heartbeats, `{"payload":null,"errors":[…]}` on a fatal error,
+ * closed by `--graphql--`.
+ */
+const multipartFraming = (heartbeatMs: number): Framing => ({
+  headers: { 'content-type': 'multipart/mixed;boundary="graphql";subscriptionSpec=1.0', 'cache-control': 'no-cache' },
+  opening: '',
+  event: (result) => part({ payload: result }),
+  fatal: (error) => part({ payload: null, errors: [error] }),
+  closing: '\r\n--graphql--\r\n',
+  keepAlive: part({}),
+  keepAliveMs: heartbeatMs,
+});
+
+/** graphql-sse's distinct-connection mode (`Accept: text/event-stream`): `next` events, then `complete`. */
+const SSE_FRAMING: Framing = {
+  headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' },
+  opening: ':\n\n',
+  event: (result) => `event: next\ndata: ${JSON.stringify(result)}\n\n`,
+  fatal: (error) => `event: next\ndata: ${JSON.stringify({ errors: [error] })}\n\n`,
+  closing: 'event: complete\ndata:\n\n',
+  keepAlive: ':\n\n',
+  keepAliveMs: 12_000,
+};
+
+interface StreamOptions {
+  /** When the token that opened the stream expires (the stream ends then). */
+  readonly expiresAt?: number;
+  readonly maxBacklogBytes: number;
+  readonly logger: Logger;
+  /** Receives the function that cuts a slow client off, for the subscriber's queue to call. */
+  onSlow(cutOff: () => void): void;
+  /** Calls `end` when the stream's session is revoked; returns how to stop watching. */
+  readonly watchSession?: (end: () => void) => (() => void) | undefined;
+}
+
+/**
+ * Writes one subscription's stream. It writes no faster than the client reads (it waits for
+ * the socket to drain), so a client that stops reading leaves events in the subscriber's
+ * bounded queue; when that overflows, or more than `maxBacklogBytes` are unsent, the client is
+ * cut off: a SLOW_CONSUMER error goes last (behind what the client has not read), and if the
+ * client has not taken it within SLOW_CONSUMER_CLOSE_GRACE_MS the connection is destroyed.
+ * A client closing its connection ends the upstream subscription at once.
+ */
+async function writeStream(
   response: ServerResponse,
+  framing: Framing,
   iterator: AsyncIterableIterator<ExecutionResult>,
-  limit: number,
-  onSlow: () => void,
-): AsyncGenerator<ExecutionResult> {
+  removed: readonly GraphQLError[],
+  options: StreamOptions,
+): Promise<void> {
+  response.writeHead(200, framing.headers);
+  // Clients wait for the headers; without a flush they would arrive with the first event.
+  response.flushHeaders();
+  if (framing.opening) response.write(framing.opening);
+  let finished = false;
+  let unwatchSession: (() => void) | undefined;
+  const finish = (error?: GraphQLFormattedError, slow = false) => {
+    if (finished) return;
+    finished = true;
+    clearInterval(keepAlive);
+    clearTimeout(expiry);
+    unwatchSession?.();
+    void iterator.return?.();
+    if (response.destroyed || response.writableEnded) return;
+    if (error) response.write(framing.fatal(error));
+    response.end(framing.closing);
+    if (slow) {
+      const destroy = setTimeout(() => response.destroy(), SLOW_CONSUMER_CLOSE_GRACE_MS);
+      destroy.unref();
+      response.once('finish', () => clearTimeout(destroy));
+    }
+  };
+  const keepAlive = setInterval(() => response.write(framing.keepAlive), framing.keepAliveMs);
+  const expiry = options.expiresAt === undefined ? undefined : setTimeout(() => finish(TOKEN_EXPIRED), Math.max(0, options.expiresAt - Date.now()));
+  options.onSlow(() => finish(slowSubscriberError(SUBSCRIBER_BUFFER).toJSON(), true));
+  unwatchSession = options.watchSession?.(() => finish(SESSION_ENDED));
+  response.once('close', () => finish());
   try {
     for (;;) {
       const next = await iterator.next();
-      if (next.done) return;
+      if (next.done || finished) break;
+      const flushed = response.write(framing.event(withRemovedFields(next.value, removed)));
       // A response hands its bytes to the socket at once; the backlog piles up in the socket.
-      if (tooFarBehind(response.writableLength + (response.socket?.writableLength ?? 0), limit)) {
-        onSlow();
-        return;
+      if (tooFarBehind(response.writableLength + (response.socket?.writableLength ?? 0), options.maxBacklogBytes)) {
+        finish(SLOW_CONSUMER_ERROR, true);
+        break;
       }
-      yield next.value;
+      if (!flushed) await drained(response);
     }
+  } catch (error) {
+    options.logger.error({ err: error }, 'subscription stream failed');
+    finish(INTERNAL_ERROR);
   } finally {
-    await iterator.return?.();
+    finish();
   }
 }
 
-async function streamMultipart(
-  response: ServerResponse,
-  iterator: AsyncIterable<ExecutionResult>,
-  removed: readonly GraphQLError[],
-  heartbeatMs: number,
-  endReason: EndReason,
-): Promise<void> {
-  response.writeHead(200, { 'content-type': 'multipart/mixed;boundary="graphql";subscriptionSpec=1.0', 'cache-control': 'no-cache' });
-  // Clients wait for the headers; without a flush they would arrive with the first part.
-  response.flushHeaders();
-  const part = (json: unknown) => response.write(`\r\n--graphql\r\ncontent-type: application/json\r\n\r\n${JSON.stringify(json)}`);
-  const heartbeat = setInterval(() => part({}), heartbeatMs);
-  try {
-    for await (const result of iterator) part({ payload: withRemovedFields(result, removed) });
-  } catch (error) {
-    part({ payload: null, errors: [{ message: (error as Error).message, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-  } finally {
-    clearInterval(heartbeat);
-    const reason = endReason();
-    if (reason && !response.writableEnded) part({ payload: null, errors: [reason] });
-    if (!response.writableEnded) response.end('\r\n--graphql--\r\n');
-  }
-}
-
-async function streamSse(
-  response: ServerResponse,
-  iterator: AsyncIterable<ExecutionResult>,
-  removed: readonly GraphQLError[],
-  endReason: EndReason,
-): Promise<void> {
-  response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  response.write(':\n\n');
-  const keepAlive = setInterval(() => response.write(':\n\n'), 12_000);
-  try {
-    for await (const result of iterator) response.write(`event: next\ndata: ${JSON.stringify(withRemovedFields(result, removed))}\n\n`);
-  } catch (error) {
-    response.write(`event: next\ndata: ${JSON.stringify({ errors: [{ message: (error as Error).message }] })}\n\n`);
-  } finally {
-    clearInterval(keepAlive);
-    const reason = endReason();
-    if (reason && !response.writableEnded) response.write(`event: next\ndata: ${JSON.stringify({ errors: [reason] })}\n\n`);
-    if (!response.writableEnded) response.end('event: complete\ndata:\n\n');
-  }
+/** Resolves once the response can take more, or is gone. */
+function drained(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const events = ['drain', 'finish', 'close'] as const;
+    const done = () => {
+      events.forEach((event) => response.off(event, done));
+      resolve();
+    };
+    events.forEach((event) => response.once(event, done));
+  });
 }

@@ -1,5 +1,5 @@
 import type { Viewer } from '@booking/runtime';
-import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { getOperationAST, getVariableValues, GraphQLError, parse, print, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { AccessRequirements } from '../auth/accessRequirements';
 import { authorizeOperation } from '../auth/operationAuthorizer';
 
@@ -9,19 +9,54 @@ export interface SubscriptionPayload {
   readonly variables?: Record<string, unknown> | null;
 }
 
+/** Why a subscription was refused before it started; transports map it to a status. */
+export type RejectionKind = 'malformed' | 'unauthorized';
+
 export type PreparedSubscription =
   | {
       readonly kind: 'subscription';
       readonly document: DocumentNode;
+      /** The document's text: the client's own, or the authorized rewrite printed (plans and sharing are keyed by it). */
+      readonly source: string;
       readonly operationName?: string;
+      /** Coerced against the operation's variable definitions (defaults applied). */
       readonly variables: Record<string, unknown>;
       /** Fields removed by authorization, reported with every event. */
       readonly authorizationErrors: readonly GraphQLError[];
     }
-  | { readonly kind: 'rejected'; readonly errors: readonly GraphQLError[] }
+  | { readonly kind: 'rejected'; readonly reason: RejectionKind; readonly errors: readonly GraphQLError[] }
   | { readonly kind: 'not-a-subscription' };
 
-/** Parse, validate against the API schema, and authorize: the same for every transport. */
+/** graphql-js leaves these errors without a code; every error we send carries one. */
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  if (typeof error.extensions.code === 'string') return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: { ...error.extensions, code },
+  });
+}
+
+const malformed = (errors: readonly GraphQLError[], code: string): PreparedSubscription => ({
+  kind: 'rejected',
+  reason: 'malformed',
+  errors: errors.map((error) => withCode(error, code)),
+});
+
+function operationOf(document: DocumentNode, operationName: string | undefined): OperationDefinitionNode | GraphQLError {
+  const operation = getOperationAST(document, operationName);
+  if (operation) return operation;
+  const message = operationName ? `Unknown operation named "${operationName}"` : 'Must provide operation name if query contains multiple operations';
+  return new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } });
+}
+
+/**
+ * Parse, validate against the API schema, coerce variables and authorize: the same for every
+ * transport, and every error it returns carries `extensions.code`.
+ */
 export function prepareSubscription(
   apiSchema: GraphQLSchema,
   requirements: AccessRequirements,
@@ -32,20 +67,24 @@ export function prepareSubscription(
   try {
     document = parse(payload.query);
   } catch (error) {
-    return { kind: 'rejected', errors: [error as GraphQLError] };
+    return malformed([error as GraphQLError], 'GRAPHQL_PARSE_FAILED');
   }
   const operationName = payload.operationName ?? undefined;
-  const operation = getOperationAST(document, operationName);
-  if (operation?.operation !== 'subscription') return { kind: 'not-a-subscription' };
+  const operation = operationOf(document, operationName);
+  if (operation instanceof GraphQLError) return { kind: 'rejected', reason: 'malformed', errors: [operation] };
+  if (operation.operation !== 'subscription') return { kind: 'not-a-subscription' };
   const errors = validate(apiSchema, document);
-  if (errors.length > 0) return { kind: 'rejected', errors };
+  if (errors.length > 0) return malformed(errors, 'GRAPHQL_VALIDATION_FAILED');
+  const coerced = getVariableValues(apiSchema, operation.variableDefinitions ?? [], payload.variables ?? {});
+  if (coerced.errors) return malformed(coerced.errors, 'BAD_USER_INPUT');
   const authorized = authorizeOperation(apiSchema, requirements, document, operationName, viewer);
-  if (authorized.empty) return { kind: 'rejected', errors: authorized.errors };
+  if (authorized.empty) return { kind: 'rejected', reason: 'unauthorized', errors: authorized.errors };
   return {
     kind: 'subscription',
     document: authorized.document,
+    source: authorized.document === document ? payload.query : print(authorized.document),
     operationName,
-    variables: payload.variables ?? {},
+    variables: coerced.coerced,
     authorizationErrors: authorized.errors,
   };
 }

@@ -1,13 +1,14 @@
-import type { Server } from 'node:http';
-import type { Logger, Viewer } from '@booking/runtime';
-import { GraphQLError, print, type ExecutionArgs, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Logger, RevokedSessions, Viewer } from '@booking/runtime';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { FormattedExecutionResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { AccessRequirements } from '../auth/accessRequirements';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { FederatedSubscriptions } from './federatedSubscriptions';
-import { SLOW_CONSUMER_CLOSE_CODE, tooFarBehind } from './backpressure';
+import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_CLOSE_GRACE_MS, tooFarBehind } from './backpressure';
+import { clientAddressOf } from './clientAddress';
 import { prepareSubscription } from './subscriptionRequest';
 
 export interface RouterSubscriptionOptions {
@@ -15,16 +16,29 @@ export interface RouterSubscriptionOptions {
   /** The schema and access rules in force now (they change on a supergraph reload). */
   readonly current: () => { apiSchema: GraphQLSchema; requirements: AccessRequirements };
   readonly verifyToken: TokenVerifier;
+  /** Revoked sessions (logout): a socket opened with a token of one is closed at once. */
+  readonly revokedSessions?: Pick<RevokedSessions, 'onRevoked'> | null;
   readonly subscriptions: FederatedSubscriptions;
   readonly logger: Logger;
   readonly maxPerConnection: number;
+  /** Open WebSockets, in all and from one client address. */
+  readonly maxConnections: number;
+  readonly maxConnectionsPerAddress: number;
   readonly maxBacklogBytes: number;
 }
 
-interface OperationContext {
+interface Connection {
   readonly viewer: Viewer | null;
+  readonly address: string;
+  /** Ids of this socket's subscriptions that were admitted and have not ended. */
+  readonly open: Set<string>;
+}
+
+interface OperationContext {
   /** Fields removed by authorization, reported with every event of the operation. */
   readonly authorizationErrors: readonly GraphQLError[];
+  /** Opened (admitted) in onSubscribe, so that a refusal is an `error` message, never a close. */
+  readonly stream: AsyncIterableIterator<ExecutionResult>;
 }
 
 function bearer(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
@@ -32,16 +46,59 @@ function bearer(params: Readonly<Record<string, unknown>> | undefined): string |
   return typeof value === 'string' ? value : undefined;
 }
 
+const tooManyConnections = (message: string) =>
+  JSON.stringify({ errors: [{ message: `${message}; try again later`, extensions: { code: 'TOO_MANY_CONNECTIONS' } }] });
+
 /**
  * graphql-ws on the router's /graphql. connection_init may carry `authorization: Bearer …`;
  * a bad token closes the socket with 4403. Each subscribe is validated against the API
- * schema, authorized like HTTP operations, then executed federated.
+ * schema, authorized like HTTP operations, admitted against the caps, then executed
+ * federated; any refusal is an `error` message for that subscription and the socket stays
+ * open. Only subscriptions that were admitted hold one of the connection's slots.
  */
 export function attachRouterSubscriptions(options: RouterSubscriptionOptions): { close(): Promise<void> } {
-  const sockets = new WebSocketServer({ server: options.server, path: '/graphql' });
-  const viewers = new WeakMap<object, Viewer | null>();
-  const operations = new WeakMap<object, Set<string>>();
-  const disposable = useServer<Record<string, unknown>>(
+  const perAddress = new Map<string, number>();
+  let total = 0;
+  const sockets = new WebSocketServer({
+    server: options.server,
+    path: '/graphql',
+    // Checked here and counted on 'connection', which ws emits in the same synchronous run.
+    verifyClient: (info: { req: IncomingMessage }, done: (verified: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => {
+      const address = clientAddressOf(info.req.socket.remoteAddress);
+      const json = { 'Content-Type': 'application/json; charset=utf-8', 'Retry-After': '10' };
+      if ((perAddress.get(address) ?? 0) >= options.maxConnectionsPerAddress) {
+        return done(false, 429, tooManyConnections(`At most ${options.maxConnectionsPerAddress} subscription connections per client address`), json);
+      }
+      if (total >= options.maxConnections) return done(false, 503, tooManyConnections('This router holds all the subscription connections it may'), json);
+      done(true);
+    },
+  });
+  sockets.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    const address = clientAddressOf(request.socket.remoteAddress);
+    total += 1;
+    perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+    socket.once('close', () => {
+      total -= 1;
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left === 0) perAddress.delete(address);
+      else perAddress.set(address, left);
+    });
+  });
+
+  /**
+   * The client is not reading: its events wait in the router. Send 1013 (graphql-ws clients
+   * reconnect and resubscribe on it); the frame queues behind what the client has not read,
+   * so if the client still reads nothing the socket is destroyed after a grace (1006 for it).
+   */
+  const cutOff = (socket: WebSocket) => {
+    if (socket.readyState !== socket.OPEN) return;
+    options.logger.info({ unsentBytes: socket.bufferedAmount }, 'closing a subscription socket whose client is too far behind');
+    socket.close(SLOW_CONSUMER_CLOSE_CODE, 'Slow consumer: too far behind');
+    setTimeout(() => socket.terminate(), SLOW_CONSUMER_CLOSE_GRACE_MS).unref();
+  };
+
+  const connections = new WeakMap<object, Connection>();
+  const disposable = useServer<Record<string, unknown>, { socket: WebSocket; request: IncomingMessage }>(
     {
       connectionInitWaitTimeout: 3_000,
       onConnect: async (ctx) => {
@@ -52,32 +109,36 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
           options.logger.info({ reason: (error as Error).message }, 'refused a subscription connection');
           return false;
         }
-        viewers.set(ctx, session?.viewer ?? null);
-        operations.set(ctx, new Set());
+        connections.set(ctx, { viewer: session?.viewer ?? null, address: clientAddressOf(ctx.extra.request.socket.remoteAddress), open: new Set() });
         if (session) {
           // The socket lives no longer than the token that opened it.
           const socket = ctx.extra.socket;
           const expiry = setTimeout(() => socket.close(4403, 'Forbidden: the access token has expired'), Math.max(0, session.expiresAt - Date.now()));
-          socket.once('close', () => clearTimeout(expiry));
+          const unwatch = session.sessionId
+            ? options.revokedSessions?.onRevoked(session.sessionId, () => socket.close(4403, 'Forbidden: the session has ended (signed out)'))
+            : undefined;
+          socket.once('close', () => {
+            clearTimeout(expiry);
+            unwatch?.();
+          });
         }
         return true;
       },
       onComplete: (ctx, id) => {
-        operations.get(ctx)?.delete(id);
+        connections.get(ctx)?.open.delete(id);
       },
       onSubscribe: (ctx, id, payload) => {
-        const open = operations.get(ctx);
-        if (open && open.size >= options.maxPerConnection) {
+        const connection = connections.get(ctx);
+        if (!connection) return [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
+        if (connection.open.size >= options.maxPerConnection) {
           return [
-            new GraphQLError(`A connection may hold at most ${options.maxPerConnection} subscriptions`, {
+            new GraphQLError(`A connection may hold at most ${options.maxPerConnection} subscriptions; complete one first`, {
               extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
             }),
           ];
         }
-        open?.add(id);
-        const viewer = viewers.get(ctx) ?? null;
         const { apiSchema, requirements } = options.current();
-        const prepared = prepareSubscription(apiSchema, requirements, payload, viewer);
+        const prepared = prepareSubscription(apiSchema, requirements, payload, connection.viewer);
         if (prepared.kind === 'rejected') return [...prepared.errors];
         if (prepared.kind === 'not-a-subscription') {
           return [
@@ -86,7 +147,21 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
             }),
           ];
         }
-        const contextValue: OperationContext = { viewer, authorizationErrors: prepared.authorizationErrors };
+        const socket = ctx.extra.socket;
+        const stream = options.subscriptions.subscribe(
+          {
+            document: prepared.document,
+            source: prepared.source,
+            operationName: prepared.operationName,
+            variables: prepared.variables,
+            viewer: connection.viewer,
+            clientAddress: connection.address,
+          },
+          () => cutOff(socket),
+        );
+        if (stream instanceof GraphQLError) return [stream];
+        connection.open.add(id);
+        const contextValue: OperationContext = { authorizationErrors: prepared.authorizationErrors, stream };
         const args: ExecutionArgs = {
           schema: apiSchema,
           document: prepared.document,
@@ -96,22 +171,11 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
         };
         return args;
       },
-      subscribe: (args) => {
-        const context = args.contextValue as OperationContext;
-        return options.subscriptions.subscribe({
-          document: args.document,
-          source: print(args.document),
-          operationName: args.operationName ?? undefined,
-          variables: (args.variableValues ?? {}) as Record<string, unknown>,
-          viewer: context.viewer,
-        });
-      },
+      subscribe: (args) => (args.contextValue as OperationContext).stream,
       onNext: (ctx, _id, _payload, args, result) => {
         const socket = ctx.extra.socket;
         if (tooFarBehind(socket.bufferedAmount, options.maxBacklogBytes)) {
-          socket.close(SLOW_CONSUMER_CLOSE_CODE, 'Slow consumer: too far behind');
-          // The close frame queues behind the backlog; drop the connection if it cannot get through.
-          setTimeout(() => socket.terminate(), 1_000).unref();
+          cutOff(socket);
           return undefined;
         }
         const removed = (args.contextValue as OperationContext).authorizationErrors;

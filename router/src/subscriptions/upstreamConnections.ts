@@ -1,4 +1,4 @@
-import { signViewerHeaders, type Viewer } from '@booking/runtime';
+import { routerCallSigner, type Viewer } from '@booking/runtime';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
@@ -17,15 +17,16 @@ export class UpstreamConnections {
 
   constructor(private readonly signingSecret: string) {}
 
-  acquire(url: string, viewer: Viewer | null): { client: Client; release(): void } {
+  acquire(serviceName: string, url: string, viewer: Viewer | null): { client: Client; release(): void } {
     const key = `${url}\n${viewer?.userId ?? ''}\n${viewer?.role ?? ''}\n${viewer?.scopes.join(' ') ?? ''}`;
     let pooled = this.pool.get(key);
     if (!pooled) {
+      const signer = routerCallSigner(this.signingSecret, viewer);
       const client = createClient({
         url: url.replace(/^http/, 'ws'),
         webSocketImpl: WebSocket,
-        // Signed when the socket opens (and again on a reconnect), so the timestamp is fresh.
-        connectionParams: () => signViewerHeaders(this.signingSecret, viewer),
+        // Signed for this subgraph each time the socket opens (a reconnect too): fresh timestamp and nonce.
+        connectionParams: () => signer.connectionInit(serviceName),
         lazy: true,
         lazyCloseTimeout: 0,
         retryAttempts: 0,

@@ -25,3 +25,5 @@ export { User, Role } from './entities/User';
 export { JWKS_PATH } from './auth/accountsServices';
 export { ROLE_SCOPES } from './auth/scopes';
 export { PasswordHasher } from './auth/PasswordHasher';
+export { PrivateKeyVault, parseEncryptionKey, ENCRYPTION_KEY_VARIABLE } from './auth/PrivateKeyVault';
+export { authVariableNames, readAuthConfig } from './auth/authConfig';

@@ -1,8 +1,10 @@
-import { signViewerHeaders } from '@booking/runtime';
+import { routerCallSigner } from '@booking/runtime';
 import {
   committedSdl,
   fetchEntities,
   graphqlRequest,
+  graphqlRequestBody,
+  postGraphQL,
   servedSdl,
   startSubgraph,
   TEST_SIGNING_SECRET,
@@ -130,16 +132,17 @@ describe('accounts subgraph (real PostgreSQL)', () => {
     expect(unsigned).toMatchObject({ status: 403, errors: [{ extensions: { code: 'FORBIDDEN' } }] });
     expect(unsigned.errors?.[0]?.message).toContain('missing router signature');
 
-    const forged = signViewerHeaders('not-the-router-secret-but-long-enough', { userId: 'x', role: 'ADMIN', scopes: ['admin'] });
-    const wrongSecret = await graphqlRequest(accounts.graphqlUrl, '{ __typename }', {}, forged);
+    const body = graphqlRequestBody('{ __typename }', {});
+    const forged = routerCallSigner('not-the-router-secret-but-long-enough', { userId: 'x', role: 'ADMIN', scopes: ['admin'] }).request('accounts', body);
+    const wrongSecret = await postGraphQL(accounts.graphqlUrl, body, forged);
     expect(wrongSecret.status).toBe(403);
     expect(wrongSecret.errors?.[0]?.message).toContain('invalid router signature');
 
-    const stale = signViewerHeaders(TEST_SIGNING_SECRET, null, Date.now() - 5 * 60_000);
-    expect((await graphqlRequest(accounts.graphqlUrl, '{ __typename }', {}, stale)).status).toBe(403);
+    const stale = routerCallSigner(TEST_SIGNING_SECRET, null, () => Date.now() - 5 * 60_000).request('accounts', body);
+    expect((await postGraphQL(accounts.graphqlUrl, body, stale)).status).toBe(403);
 
-    const tampered = { ...signViewerHeaders(TEST_SIGNING_SECRET, { userId: 'a', role: 'GUEST', scopes: [] }), 'x-booking-viewer-scopes': 'admin' };
-    expect((await graphqlRequest(accounts.graphqlUrl, '{ __typename }', {}, tampered)).status).toBe(403);
+    const tampered = { ...routerCallSigner(TEST_SIGNING_SECRET, { userId: 'a', role: 'GUEST', scopes: [] }).request('accounts', body), 'x-booking-viewer-scopes': 'admin' };
+    expect((await postGraphQL(accounts.graphqlUrl, body, tampered)).status).toBe(403);
   });
 
   it('reports liveness and readiness', async () => {

@@ -44,8 +44,13 @@ describe('billing subgraph (real PostgreSQL)', () => {
       { id: BOOKING, invoice: { status: 'OPEN', amount: { amount: 28500 } } },
       { id: withoutInvoice, invoice: null },
     ]);
-    const stranger = await fetchEntities(billing, [{ __typename: 'Booking', id: BOOKING }], '... on Booking { invoice { id } }', viewerWith('GUEST'));
-    expect(stranger).toEqual([{ invoice: null }]);
+    const stranger = await billing.query(
+      `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Booking { invoice { id } } } }`,
+      { representations: [{ __typename: 'Booking', id: BOOKING }] },
+      viewerWith('GUEST'),
+    );
+    expect(stranger.data).toEqual({ _entities: [{ invoice: null }] });
+    expect(stranger.errors?.[0]).toMatchObject({ path: ['_entities', 0, 'invoice'], extensions: { code: 'FORBIDDEN' } });
     const invoice = await billing.query<{ invoice: null }>(`{ invoice(id: "6b0a4b4e-0000-4000-8000-000000000000") { id } }`, {}, ADMIN);
     expect(invoice.data).toEqual({ invoice: null });
   });

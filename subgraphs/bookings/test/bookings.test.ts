@@ -172,7 +172,7 @@ describe('bookings subgraph (real PostgreSQL)', () => {
     );
     expect(users).toEqual([{ bookings: ids.map((id) => ({ id, status: 'HELD' })) }]);
 
-    const byId = await fetchEntities(bookings, [{ __typename: 'Booking', id: ids[0] }], '... on Booking { id listing { id } }');
+    const byId = await fetchEntities(bookings, [{ __typename: 'Booking', id: ids[0] }], '... on Booking { id listing { id } }', viewerWith('GUEST', guestId));
     expect(byId).toEqual([{ id: ids[0], listing: { id: listingId } }]);
   });
 
@@ -189,6 +189,7 @@ describe('bookings subgraph (real PostgreSQL)', () => {
 
     const asOther = await bookings.query<Result>(query, { id }, viewerWith('GUEST'));
     expect(asOther.data).toEqual({ booking: null, bookings: { edges: [] } });
+    expect(asOther.errors).toEqual([expect.objectContaining({ path: ['booking'], extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })]);
 
     const asAdmin = await bookings.query<Result>(query, { id }, viewerWith('ADMIN'));
     expect(asAdmin.data?.booking).toEqual({ id });

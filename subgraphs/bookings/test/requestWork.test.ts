@@ -1,4 +1,4 @@
-import { signViewerHeaders } from '@booking/runtime';
+import { routerCallSigner } from '@booking/runtime';
 import { insertBookingRows, startSubgraph, TEST_SIGNING_SECRET, viewerWith, waitFor, type RunningSubgraph } from '@booking/testkit';
 import { Client } from 'pg';
 
@@ -49,10 +49,11 @@ describe('bookings bounds the work of one request', () => {
     it('stops resolving fields as soon as the connection closes, and answers the next request', async () => {
       const work = bookings.server.work;
       const caller = new AbortController();
+      const body = JSON.stringify({ query: nestedBookings(20) });
       const call = fetch(bookings.graphqlUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...signViewerHeaders(TEST_SIGNING_SECRET, guest) },
-        body: JSON.stringify({ query: nestedBookings(20) }),
+        headers: { 'content-type': 'application/json', ...routerCallSigner(TEST_SIGNING_SECRET, guest).request('bookings', body) },
+        body,
         signal: caller.signal,
       }).catch((error: unknown) => error);
       await waitFor(() => work.fieldsResolved > 20_000, 30_000);

@@ -1,4 +1,4 @@
-import { signViewerHeaders } from '@booking/runtime';
+import { routerCallSigner } from '@booking/runtime';
 import { connectSubscriptions, startSubgraph, TEST_SIGNING_SECRET, viewerWith, waitFor, type RunningSubgraph } from '@booking/testkit';
 
 const GUEST = '0e7c5f8a-6666-4666-8666-000000000001';
@@ -39,7 +39,7 @@ describe('bookings subscriptions over graphql-ws (real Redis pub/sub)', () => {
     return response.data.createBooking.id;
   }
 
-  const asRouter = (viewer: ReturnType<typeof viewerWith> | null) => connectSubscriptions(bookings.graphqlUrl, signViewerHeaders(TEST_SIGNING_SECRET, viewer));
+  const asRouter = (viewer: ReturnType<typeof viewerWith> | null) => connectSubscriptions(bookings.graphqlUrl, routerCallSigner(TEST_SIGNING_SECRET, viewer).connectionInit('bookings'));
 
   it('tells the guest and the host about every change of the booking, after it commits', async () => {
     const id = await newBooking();

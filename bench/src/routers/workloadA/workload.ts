@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { dropDatabases, ensureDatabases, findFreePort, startEmbeddedPostgres, startRedisServer } from '@booking/infra';
 import { delegateEnforcedSecurityFeatures } from '@booking/router/dist/liveSupergraph';
-import { signViewerHeaders } from '@booking/runtime';
+import { routerCallSigner } from '@booking/runtime';
 import { Teardown, type BenchOperation, type WorkloadOptions, type WorkloadSetup } from '../harness';
 import { NOVEL_MARKER } from '../operations';
 import { startPinned, startReplayProxyProcess } from '../processes';
@@ -100,6 +100,8 @@ export async function setUpWorkloadA(options: WorkloadOptions): Promise<Workload
     teardown.add(() => dropDatabases(admin, names));
 
     const secret = randomBytes(32).toString('hex');
+    // Production profile: accounts needs a key to encrypt its signing keys at rest (fresh databases).
+    const signingKeyEncryptionKey = randomBytes(32).toString('hex');
     const ports = Object.fromEntries(await Promise.all(SUBGRAPHS.map(async (name) => [name, await findFreePort()] as const))) as Record<Subgraph, number>;
     const subgraphUrl = (name: Subgraph) => `http://127.0.0.1:${ports[name]}/graphql`;
     for (const name of SUBGRAPHS) {
@@ -117,6 +119,7 @@ export async function setUpWorkloadA(options: WorkloadOptions): Promise<Workload
           SEED_DEMO: 'true',
           LOG_LEVEL: 'warn',
           NODE_ENV: 'production',
+          SIGNING_KEY_ENCRYPTION_KEY: signingKeyEncryptionKey,
           ACCESS_TOKEN_TTL_SECONDS: '14400',
         },
       });
@@ -132,13 +135,14 @@ export async function setUpWorkloadA(options: WorkloadOptions): Promise<Workload
     log(`query plans of the workload's statements: ${explainPath}`);
 
     // Sign in first to learn who the bench viewer is; the proxy signs the peers' requests as them.
+    const loginBody = JSON.stringify({
+      query: 'mutation($input: LoginInput!) { login(input: $input) { accessToken } }',
+      variables: { input: { email: seeded.adminEmail, password: seeded.adminPassword } },
+    });
     const login = await fetch(subgraphUrl('accounts'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...signViewerHeaders(secret, null) },
-      body: JSON.stringify({
-        query: 'mutation($input: LoginInput!) { login(input: $input) { accessToken } }',
-        variables: { input: { email: seeded.adminEmail, password: seeded.adminPassword } },
-      }),
+      headers: { 'content-type': 'application/json', ...routerCallSigner(secret, null).request('accounts', loginBody) },
+      body: loginBody,
     });
     const token = ((await login.json()) as { data?: { login?: { accessToken?: string } } }).data?.login?.accessToken;
     if (!token) throw new Error('the bench admin could not sign in');

@@ -29,6 +29,12 @@ export function subgraphConfigSpec(name: SubgraphName) {
       () => false,
     ),
     logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
+    debugStacktraces: variable(
+      'GRAPHQL_DEBUG_STACKTRACES',
+      'put stack traces (with file paths) in GraphQL error responses (local debugging only)',
+      parse.boolean,
+      () => false,
+    ),
     redisUrl: variable<string | null>(
       'REDIS_URL',
       'Redis for event streams (and live updates); without it events stay in the outbox',

@@ -3,8 +3,8 @@ import type { GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
 import type { ValidationError } from 'class-validator';
 import type { Logger } from '../logger';
-import { PG_QUERY_CANCELED, postgresErrorCode } from '../orm/postgresErrors';
 import { DomainError } from './domainErrors';
+import { PG_CHARACTER_NOT_IN_REPERTOIRE, PG_QUERY_CANCELED, postgresErrorCode } from '../orm/postgresErrors';
 
 /** Codes whose messages are meant for clients; anything else is masked and logged. */
 const CLIENT_CODES = new Set([
@@ -53,6 +53,17 @@ export function createFormatError(logger: Logger) {
         locations: formatted.locations,
         path: formatted.path,
         extensions: { code: 'STATEMENT_TIMEOUT' },
+      };
+    }
+    if (postgresErrorCode(original) === PG_CHARACTER_NOT_IN_REPERTOIRE) {
+      // A second line behind refuseUnstorableText (input the plugin cannot see, e.g. built by a
+      // resolver): the client's text, not a bug, so a warning and BAD_USER_INPUT.
+      logger.warn({ path: formatted.path }, 'text the database cannot store reached a query');
+      return {
+        message: 'Invalid input: text contains a character the database cannot store (U+0000)',
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: 'BAD_USER_INPUT' },
       };
     }
     const code = typeof formatted.extensions?.code === 'string' ? formatted.extensions.code : 'INTERNAL_SERVER_ERROR';

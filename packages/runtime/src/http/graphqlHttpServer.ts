@@ -2,14 +2,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Logger } from '../logger';
+import { isJsonRequestBody } from './mediaType';
 
 /** A plain route beside /graphql (health, readiness, later metrics and JWKS). */
 export type Route = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
 
 export interface GraphQLHttpServerOptions<Context extends BaseContext> {
   readonly apollo: ApolloServer<Context>;
-  /** `signal` aborts when the client closes the connection before its answer is sent. */
-  readonly context: (request: IncomingMessage, signal: AbortSignal) => Promise<Context>;
+  /**
+   * `body` is the request body exactly as received (router signatures cover its digest);
+   * `signal` aborts when the client closes the connection before its answer is sent.
+   */
+  readonly context: (request: IncomingMessage, body: Buffer, signal: AbortSignal) => Promise<Context>;
   readonly routes?: Readonly<Record<string, Route>>;
   readonly logger: Logger;
   /** Largest accepted request body; bigger ones get 413 before any parsing. */
@@ -21,6 +25,22 @@ export interface GraphQLHttpServerOptions<Context extends BaseContext> {
    * subscriptions); returns false to let Apollo Server handle it.
    */
   readonly intercept?: (request: IncomingMessage, response: ServerResponse, body: unknown) => Promise<boolean>;
+  /**
+   * Runs on every /graphql request (any method) before its body is read, and so before any
+   * executor: the router's request pipeline (CSRF prevention...). A refusal is answered as is.
+   */
+  readonly admit?: (request: IncomingMessage) => HttpRefusal | undefined;
+}
+
+/** A request refused before GraphQL execution: its HTTP status and a coded GraphQL error. */
+export interface HttpRefusal {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+export function sendRefusal(response: ServerResponse, refusal: HttpRefusal): void {
+  sendJson(response, refusal.status, graphqlError(refusal.message, refusal.code));
 }
 
 export interface GraphQLHttpServer {
@@ -31,6 +51,12 @@ export interface GraphQLHttpServer {
 }
 
 const GRAPHQL_PATH = '/graphql';
+
+const UNSUPPORTED_BODY: HttpRefusal = {
+  status: 415,
+  code: 'BAD_REQUEST',
+  message: 'A GraphQL POST body must be JSON: send content-type application/json (in UTF-8)',
+};
 
 export function createGraphQLHttpServer<Context extends BaseContext>(
   options: GraphQLHttpServerOptions<Context>,
@@ -55,6 +81,13 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
       sendJson(response, 404, { error: `No route for ${url.pathname}; GraphQL is served at ${GRAPHQL_PATH}` });
       return;
     }
+    const refusal = options.admit?.(request);
+    if (refusal) {
+      // The body is never read, so this connection cannot carry another request.
+      if (request.method !== 'GET') response.setHeader('connection', 'close');
+      sendRefusal(response, refusal);
+      return;
+    }
     const declaredLength = Number(request.headers['content-length'] ?? 0);
     const body = declaredLength > maxBodyBytes ? ({ kind: 'tooLarge' } as const) : await readBody(request, maxBodyBytes);
     if (body.kind === 'tooLarge') {
@@ -64,16 +97,18 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
       return;
     }
     let parsedBody: unknown = undefined;
-    const contentType = request.headers['content-type'] ?? '';
-    if (request.method === 'POST' && contentType.includes('application/json')) {
+    if (request.method === 'POST') {
+      // By media type, never by substring: `text/plain; charset=application/json` is text/plain.
+      if (!isJsonRequestBody(request.headers['content-type'])) {
+        sendRefusal(response, UNSUPPORTED_BODY);
+        return;
+      }
       try {
         parsedBody = body.text.length > 0 ? JSON.parse(body.text) : undefined;
       } catch {
         sendJson(response, 400, graphqlError('Request body is not valid JSON', 'BAD_REQUEST'));
         return;
       }
-    } else if (request.method === 'POST') {
-      parsedBody = body.text;
     }
     if (request.method === 'POST' && options.intercept && (await options.intercept(request, response, parsedBody))) return;
     const headers = new HeaderMap();
@@ -83,7 +118,7 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
     const clientLeft = abortWhenClientLeaves(response);
     const result = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body: parsedBody },
-      context: () => options.context(request, clientLeft),
+      context: () => options.context(request, body.bytes, clientLeft),
     });
     // Nobody is waiting for it: nothing is serialised or written.
     if (clientLeft.aborted) return;
@@ -141,7 +176,7 @@ function abortWhenClientLeaves(response: ServerResponse): AbortSignal {
   return controller.signal;
 }
 
-type Body = { kind: 'ok'; text: string } | { kind: 'tooLarge' };
+type Body = { kind: 'ok'; text: string; bytes: Buffer } | { kind: 'tooLarge' };
 
 async function readBody(request: IncomingMessage, limit: number): Promise<Body> {
   const chunks: Buffer[] = [];
@@ -152,7 +187,8 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Body> 
     if (size > limit) return { kind: 'tooLarge' };
     chunks.push(buffer);
   }
-  return { kind: 'ok', text: Buffer.concat(chunks).toString('utf8') };
+  const bytes = Buffer.concat(chunks);
+  return { kind: 'ok', text: bytes.toString('utf8'), bytes };
 }
 
 export function sendJson(response: ServerResponse, status: number, payload: unknown): void {

@@ -3,14 +3,16 @@ import { parse, subscribe, validate, type ExecutionArgs, type GraphQLError, type
 import type { FormattedExecutionResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { unsignedViewer, verifyViewerHeaders } from '../auth/routerSignature';
+import { unsignedViewer, type RouterCallVerifier } from '../auth/routerSignature';
 import type { Viewer } from '../auth/viewer';
+import { unstorableTextError, unstorableTextIn } from '../graphql/storableText';
 import type { Logger } from '../logger';
 
 export interface SubscriptionServerOptions<Context> {
   readonly server: Server;
   readonly schema: GraphQLSchema;
-  readonly signingSecret: string | null;
+  /** This instance's check of router signatures (null: no ROUTER_SIGNING_SECRET). */
+  readonly signatures: RouterCallVerifier | null;
   readonly allowUnsigned: boolean;
   readonly logger: Logger;
   /** A fresh context per subscription operation. */
@@ -43,8 +45,8 @@ export function attachSubscriptionServer<Context>(options: SubscriptionServerOpt
       connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs ?? 3_000,
       onConnect: (ctx) => {
         const lookup = headerLookup(ctx.connectionParams);
-        if (options.signingSecret) {
-          const check = verifyViewerHeaders(options.signingSecret, lookup);
+        if (options.signatures) {
+          const check = options.signatures.connectionInit(lookup);
           if (check.ok) {
             viewers.set(ctx, check.viewer);
             return true;
@@ -62,6 +64,8 @@ export function attachSubscriptionServer<Context>(options: SubscriptionServerOpt
         const document = parse(payload.query);
         const errors = validate(options.schema, document);
         if (errors.length > 0) return errors;
+        const unstorable = unstorableTextIn(document, payload.variables);
+        if (unstorable) return [unstorableTextError(unstorable)];
         return { schema: options.schema, document, variableValues: payload.variables, operationName: payload.operationName } as ExecutionArgs;
       },
       subscribe: (args) => subscribe(args),

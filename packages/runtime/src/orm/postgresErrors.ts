@@ -3,6 +3,8 @@ export const PG_UNIQUE_VIOLATION = '23505';
 export const PG_EXCLUSION_VIOLATION = '23P01';
 /** statement_timeout (or a cancel request) stopped the statement. */
 export const PG_QUERY_CANCELED = '57014';
+/** "invalid byte sequence for encoding UTF8: 0x00": text holding U+0000, which `text` cannot store. */
+export const PG_CHARACTER_NOT_IN_REPERTOIRE = '22021';
 
 /**
  * MikroORM wraps driver errors (and does not map 23P01 at all), so look for the SQLSTATE on

@@ -10,18 +10,21 @@ export interface IssuedAccessToken {
   readonly expiresAt: Date;
 }
 
-/** Short-lived JWTs: `sub` is the user id, `scope` the role's scopes (space-separated). */
+/**
+ * Short-lived JWTs: `sub` is the user id, `scope` the role's scopes (space-separated), `sid` the
+ * session (login) they belong to, which the router refuses once the session is revoked.
+ */
 export class AccessTokens {
   constructor(
     private readonly keyRing: KeyRing,
     private readonly config: AuthConfig,
   ) {}
 
-  async issue(user: User, now: Date = new Date()): Promise<IssuedAccessToken> {
+  async issue(user: User, sessionId: string, now: Date = new Date()): Promise<IssuedAccessToken> {
     const key = await this.keyRing.activeKey();
     const issuedAt = Math.floor(now.getTime() / 1000);
     const expiresAt = issuedAt + this.config.accessTokenTtlSeconds;
-    const token = await new SignJWT({ role: user.role, scope: ROLE_SCOPES[user.role].join(' ') })
+    const token = await new SignJWT({ role: user.role, scope: ROLE_SCOPES[user.role].join(' '), sid: sessionId })
       .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: 'at+jwt' })
       .setSubject(user.id)
       .setIssuer(this.config.issuer)

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { DomainError } from '@booking/runtime';
+import { DomainError, type SessionRevoker } from '@booking/runtime';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { RefreshToken } from '../entities/RefreshToken';
@@ -11,7 +11,11 @@ import type { PasswordHasher } from './PasswordHasher';
 
 export class AuthenticationFailed extends DomainError {
   readonly code = 'UNAUTHENTICATED';
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The session this failure revoked (a reused refresh token), whose access tokens must stop too. */
+    readonly revokedSession?: string,
+  ) {
     super(message);
   }
 }
@@ -44,7 +48,13 @@ function sha256(text: string): string {
 export class AuthService {
   constructor(
     private readonly em: EntityManager,
-    private readonly dependencies: { hasher: PasswordHasher; accessTokens: AccessTokens; config: AuthConfig },
+    private readonly dependencies: {
+      hasher: PasswordHasher;
+      accessTokens: AccessTokens;
+      config: AuthConfig;
+      /** Tells the routers a session ended, so its access tokens stop working at once (null: no Redis). */
+      revocations: SessionRevoker | null;
+    },
   ) {}
 
   async register(registration: Registration): Promise<Session> {
@@ -68,7 +78,7 @@ export class AuthService {
       if (!token) return new AuthenticationFailed('Unknown refresh token');
       if (token.revokedAt) {
         await this.revokeFamily(tx, token.familyId, now);
-        return new AuthenticationFailed('Refresh token was already used; every session of this login is revoked');
+        return new AuthenticationFailed('Refresh token was already used; every session of this login is revoked', token.familyId);
       }
       if (token.expiresAt.getTime() <= now.getTime()) return new AuthenticationFailed('Refresh token expired');
       const user = await tx.findOneOrFail(User, { id: token.userId });
@@ -77,14 +87,28 @@ export class AuthService {
       token.replacedBy = session.refreshTokenId;
       return session;
     });
-    if (outcome instanceof AuthenticationFailed) throw outcome;
+    if (outcome instanceof AuthenticationFailed) {
+      const stolen = outcome.revokedSession;
+      if (stolen) await this.revokeAccess(stolen, now);
+      throw outcome;
+    }
     return outcome;
   }
 
-  /** Ends the login the token belongs to (all of its rotations). Unknown tokens are ignored. */
+  /**
+   * Ends the login the token belongs to (all of its rotations and its access tokens). Unknown
+   * tokens are ignored. Repeating it is harmless, so a client retries if the revocation failed.
+   */
   async logout(presented: string, now: Date = new Date()): Promise<void> {
     const token = await this.em.findOne(RefreshToken, { tokenHash: sha256(presented) });
-    if (token) await this.revokeFamily(this.em, token.familyId, now);
+    if (!token) return;
+    await this.revokeFamily(this.em, token.familyId, now);
+    await this.revokeAccess(token.familyId, now);
+  }
+
+  /** Until the newest access token of the session has expired, the routers refuse all of them. */
+  private async revokeAccess(sessionId: string, now: Date): Promise<void> {
+    await this.dependencies.revocations?.revoke(sessionId, this.dependencies.config.accessTokenTtlSeconds * 1000, now.getTime());
   }
 
   private async revokeFamily(em: EntityManager, familyId: string, now: Date): Promise<void> {
@@ -104,7 +128,7 @@ export class AuthService {
       createdAt: now,
     });
     await em.flush();
-    const access = await this.dependencies.accessTokens.issue(user, now);
+    const access = await this.dependencies.accessTokens.issue(user, familyId, now);
     return {
       user,
       refreshTokenId,

@@ -1,4 +1,5 @@
-import { parse, readConfig, variable, type ConfigOf, type Env } from '@booking/runtime';
+import { ConfigError, parse, readConfig, variable, variableNames, type ConfigOf, type Env } from '@booking/runtime';
+import { ENCRYPTION_KEY_VARIABLE, parseEncryptionKey } from './PrivateKeyVault';
 
 export const authConfigSpec = {
   issuer: variable('JWT_ISSUER', '`iss` of access tokens', parse.text, () => 'booking-supergraph/accounts'),
@@ -26,10 +27,24 @@ export const authConfigSpec = {
     },
     () => 30_000,
   ),
+  signingKeyEncryptionKey: variable<Buffer | null>(
+    ENCRYPTION_KEY_VARIABLE,
+    'AES-256 key (64 hex characters) that encrypts the signing private keys in the database; required when NODE_ENV=production',
+    parseEncryptionKey,
+    () => null,
+  ),
 };
+
+/** The variables accounts reads beyond every subgraph's own (for the deployment checks). */
+export const authVariableNames = (): string[] => variableNames(authConfigSpec);
 
 export type AuthConfig = ConfigOf<typeof authConfigSpec>;
 
+/** The production profile is NODE_ENV=production (the container image sets it). */
 export function readAuthConfig(env: Env): AuthConfig {
-  return readConfig(authConfigSpec, env);
+  const config = readConfig(authConfigSpec, env);
+  if (env.NODE_ENV === 'production' && !config.signingKeyEncryptionKey) {
+    throw new ConfigError([`${ENCRYPTION_KEY_VARIABLE} is required when NODE_ENV=production (signing private keys are never stored in clear there)`]);
+  }
+  return config;
 }

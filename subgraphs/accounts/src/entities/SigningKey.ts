@@ -13,8 +13,9 @@ export class SigningKey {
   @Property({ type: 'json' })
   publicJwk!: JWK;
 
-  @Property({ type: 'json' })
-  privateJwk!: JWK;
+  /** Sealed by PrivateKeyVault (AES-256-GCM); the plain JWK only where no encryption key is set. */
+  @Property({ type: 'text' })
+  privateKey!: string;
 
   @Property({ type: 'datetime' })
   createdAt: Date = new Date();

@@ -1,4 +1,4 @@
-import { demoId } from '@booking/runtime';
+import { demoId, insertMissing } from '@booking/runtime';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { PasswordHasher } from '../auth/PasswordHasher';
 import { Role, User } from '../entities/User';
@@ -15,9 +15,11 @@ export const DEMO_USERS = [
 /** Every demo account signs in with this password (`npm start` prints it). */
 export const DEMO_PASSWORD = 'demo-password';
 
+/** Adds the demo users that are missing; an existing one (renamed, new password) is left alone. */
 export async function seedDemo(em: EntityManager): Promise<void> {
   const passwordHash = await new PasswordHasher().hash(DEMO_PASSWORD);
-  await em.upsertMany(
+  await insertMissing(
+    em,
     User,
     DEMO_USERS.map((user, index) => ({
       id: demoId('user', user.name),

@@ -1,9 +1,10 @@
-import { hasScope, Money, MoneyInput, type Viewer } from '@booking/runtime';
+import { Money, MoneyInput, visibleEntity, type Viewer } from '@booking/runtime';
 import { IsUUID, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { Arg, Ctx, Directive, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { BookingReference } from '../entities/BookingReference';
 import { Invoice } from '../entities/Invoice';
 import type { BillingContext } from '../loaders';
+import { maySeeInvoice } from '../services/invoiceAccess';
 import { InvoiceService } from '../services/InvoiceService';
 import { PaymentService } from '../services/PaymentService';
 import { InvoiceLine } from '../entities/InvoiceLine';
@@ -73,17 +74,15 @@ class LedgerBalance {
   credits!: Money;
 }
 
-/** Guests see their own invoices, hosts those of bookings on their listings, admins all. */
+/** Null when there is none, FORBIDDEN when it is not the viewer's (see maySeeInvoice). */
 function visible(invoice: Invoice | null, viewer: Viewer | null): Invoice | null {
-  if (!invoice || !viewer) return null;
-  const involved = invoice.guestId === viewer.userId || invoice.hostId === viewer.userId;
-  return involved || hasScope(viewer, 'admin') ? invoice : null;
+  return visibleEntity('invoice', invoice, (found) => maySeeInvoice(viewer, found));
 }
 
 @Resolver(() => Invoice)
 export class InvoiceResolver {
   @Directive('@authenticated')
-  @Query(() => Invoice, { nullable: true, description: 'An invoice by id; null when there is none or it is not yours.' })
+  @Query(() => Invoice, { nullable: true, description: 'An invoice by id; null when there is none, FORBIDDEN when it is not yours.' })
   async invoice(@Arg('id', () => ID) id: string, @Ctx() context: BillingContext): Promise<Invoice | null> {
     return visible(await context.loaders.invoiceById.load(id), context.viewer);
   }

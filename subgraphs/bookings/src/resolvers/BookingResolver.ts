@@ -1,10 +1,11 @@
-import { ConnectionArgs, connectionType, Forbidden, hasScope, LEGACY_LIST_LIMIT, Money, truncatedList, type Viewer } from '@booking/runtime';
+import { ConnectionArgs, connectionType, Forbidden, hasScope, LEGACY_LIST_LIMIT, Money, truncatedList, visibleEntity, type Viewer } from '@booking/runtime';
 import { responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
 import { IsUUID, Length, Min } from 'class-validator';
 import { Arg, Args, Ctx, Directive, Field, FieldResolver, ID, Info, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Booking } from '../entities/Booking';
 import { ListingReference, UserReference } from '../entities/references';
 import type { BookingsContext } from '../loaders';
+import { maySeeBooking } from '../services/bookingAccess';
 import { BookingService } from '../services/BookingService';
 
 const BookingConnection = connectionType('Booking', Booking);
@@ -13,12 +14,6 @@ const BookingConnection = connectionType('Booking', Booking);
 function signedIn(viewer: Viewer | null): Viewer {
   if (!viewer) throw new Forbidden('sign in first');
   return viewer;
-}
-
-/** Guests see their bookings, hosts the bookings of their listings, admins all. */
-function canSee(viewer: Viewer | null, booking: Booking): boolean {
-  if (!viewer) return false;
-  return viewer.userId === booking.guestId || viewer.userId === booking.hostId || hasScope(viewer, 'admin');
 }
 
 @InputType()
@@ -60,10 +55,10 @@ class Quote {
 @Resolver(() => Booking)
 export class BookingResolver {
   @Directive('@authenticated')
-  @Query(() => Booking, { nullable: true, description: 'A booking by id; null when there is none or it is not yours.' })
+  @Query(() => Booking, { nullable: true, description: 'A booking by id; null when there is none, FORBIDDEN when it is not yours.' })
   async booking(@Arg('id', () => ID) id: string, @Ctx() context: BookingsContext): Promise<Booking | null> {
     const booking = await context.loaders.bookingById.load(id);
-    return booking && canSee(context.viewer, booking) ? booking : null;
+    return visibleEntity('booking', booking, (found) => maySeeBooking(context.viewer, found));
   }
 
   @Directive('@authenticated')

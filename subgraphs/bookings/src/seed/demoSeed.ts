@@ -1,4 +1,4 @@
-import { demoId } from '@booking/runtime';
+import { demoId, insertMissing } from '@booking/runtime';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Booking, BookingStatus } from '../entities/Booking';
 
@@ -14,8 +14,13 @@ const DEMO_CLEANING_FEE = 3000;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * Adds the demo bookings that are missing. An existing one is never rewritten: it may have moved
+ * on (paid, completed, cancelled) through the service, with its events, since the last start.
+ */
 export async function seedDemo(em: EntityManager): Promise<void> {
-  await em.upsertMany(
+  await insertMissing(
+    em,
     Booking,
     DEMO_BOOKINGS.map((booking, index) => {
       const startsAt = new Date(`${booking.from}T15:00:00Z`);
@@ -34,6 +39,7 @@ export async function seedDemo(em: EntityManager): Promise<void> {
         // The demo hold lasts until the day before its stay.
         holdExpiresAt: booking.status === BookingStatus.HELD ? new Date(startsAt.getTime() - DAY_MS) : null,
         createdAt: new Date(Date.UTC(2026, 0, 3, 0, index)),
+        updatedAt: new Date(Date.UTC(2026, 0, 3, 0, index)),
       };
     }),
   );

@@ -1,4 +1,4 @@
-import { demoId } from '@booking/runtime';
+import { demoId, insertMissing } from '@booking/runtime';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Listing } from '../entities/Listing';
 import { announceListing } from '../services/ListingService';
@@ -12,26 +12,28 @@ export const DEMO_LISTINGS = [
   { name: 'kyoto-tea-tour', title: 'Morning tea ceremony tour', city: 'Kyoto', capacity: 8, price: 6000, host: 'omar' },
 ] as const;
 
+/** Adds the demo listings that are missing; an existing one (edited, unpublished) is left alone. */
 export async function seedDemo(em: EntityManager): Promise<void> {
   await em.transactional(async (tx) => {
-    const listings = await tx.upsertMany(
-    Listing,
-    DEMO_LISTINGS.map((listing, index) => ({
-      id: demoId('listing', listing.name),
-      title: listing.title,
-      description: `${listing.title}. Demo listing hosted by ${listing.host}.`,
-      city: listing.city,
-      capacity: listing.capacity,
-      priceAmount: listing.price,
-      priceCurrency: 'EUR',
-      cleaningFeeAmount: 3000,
-      country: { Lisbon: 'PT', Berlin: 'DE', Kyoto: 'JP' }[listing.city],
-      published: true,
-      hostId: demoId('user', listing.host),
-      createdAt: new Date(Date.UTC(2026, 0, 2, 0, index)),
-    })),
-  );
-    // bookings learns prices and hosts from these events, as it does for every listing change.
-    for (const listing of listings) await announceListing(tx, listing);
+    const inserted = await insertMissing(
+      tx,
+      Listing,
+      DEMO_LISTINGS.map((listing, index) => ({
+        id: demoId('listing', listing.name),
+        title: listing.title,
+        description: `${listing.title}. Demo listing hosted by ${listing.host}.`,
+        city: listing.city,
+        capacity: listing.capacity,
+        priceAmount: listing.price,
+        priceCurrency: 'EUR',
+        cleaningFeeAmount: 3000,
+        country: { Lisbon: 'PT', Berlin: 'DE', Kyoto: 'JP' }[listing.city],
+        published: true,
+        hostId: demoId('user', listing.host),
+        createdAt: new Date(Date.UTC(2026, 0, 2, 0, index)),
+      })),
+    );
+    // bookings learns prices and hosts of new listings from these events, as for any new listing.
+    for (const listing of await tx.find(Listing, { id: { $in: inserted } })) await announceListing(tx, listing);
   });
 }

@@ -1,0 +1,173 @@
+import { Redis } from 'ioredis';
+import type { Logger } from '../logger';
+
+/**
+ * Revoked sessions (logins: an access token's `sid` claim), shared through Redis. accounts
+ * writes `<prefix>revoked:sid:<session id>` with the time the revocation may be forgotten (every
+ * access token of the session has expired by then) as value and TTL, and publishes it on
+ * `<prefix>revoked`. Every router keeps the set in memory, so checking a token costs a map
+ * lookup, never a Redis round trip per request.
+ */
+function keyPrefixOf(prefix: string): string {
+  return `${prefix}revoked:sid:`;
+}
+
+function channelOf(prefix: string): string {
+  return `${prefix}revoked`;
+}
+
+/** accounts' side: records a revocation and tells every router at once. */
+export class SessionRevoker {
+  private constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  static connect(url: string, prefix: string): SessionRevoker {
+    const redis = new Redis(url, { maxRetriesPerRequest: 2 });
+    redis.on('error', () => undefined);
+    return new SessionRevoker(redis, prefix);
+  }
+
+  /** Revokes `sessionId` for `lifetimeMs` (the longest an access token of it may still live). */
+  async revoke(sessionId: string, lifetimeMs: number, now: number = Date.now()): Promise<void> {
+    const until = now + lifetimeMs;
+    const results = await this.redis
+      .multi()
+      .set(`${keyPrefixOf(this.prefix)}${sessionId}`, String(until), 'PX', lifetimeMs)
+      .publish(channelOf(this.prefix), `${sessionId} ${until}`)
+      .exec();
+    const failed = results?.find(([error]) => error !== null)?.[0];
+    if (!results || failed) throw failed ?? new Error('the session revocation was not recorded');
+  }
+
+  close(): void {
+    this.redis.disconnect();
+  }
+}
+
+/**
+ * The router's in-memory copy of revoked sessions: loaded with SCAN once subscribed to the
+ * channel (so nothing published in between is missed), kept current by the channel, and loaded
+ * again after every reconnect (what was published while disconnected is in the keys). Between a
+ * lost connection and its reconnect the router works from the last known set.
+ */
+export class RevokedSessions {
+  /** session id → when its revocation may be forgotten (epoch ms). */
+  private readonly revoked = new Map<string, number>();
+  /** session id → what to do when it is revoked (close its open subscription sockets). */
+  private readonly watchers = new Map<string, Set<() => void>>();
+  private readonly pruning: NodeJS.Timeout;
+
+  private constructor(
+    private readonly subscriber: Redis,
+    private readonly reader: Redis,
+    private readonly prefix: string,
+    private readonly logger: Logger,
+  ) {
+    this.pruning = setInterval(() => this.prune(Date.now()), 60_000);
+    this.pruning.unref();
+  }
+
+  /** Resolves once subscribed and loaded; rejects if Redis cannot be reached within `timeoutMs`. */
+  static async connect(url: string, prefix: string, logger: Logger, timeoutMs = 10_000): Promise<RevokedSessions> {
+    const subscriber = new Redis(url, { maxRetriesPerRequest: null });
+    const reader = new Redis(url, { maxRetriesPerRequest: 2 });
+    const sessions = new RevokedSessions(subscriber, reader, prefix, logger);
+    reader.on('error', () => undefined);
+    subscriber.on('error', (error: Error) => logger.warn({ err: error }, 'revoked-session channel: Redis connection problem'));
+    subscriber.on('message', (_channel: string, message: string) => sessions.record(message));
+    // 'ready' comes on the first connection and after every reconnect (ioredis resubscribes).
+    const loaded = new Promise<void>((resolve, reject) => {
+      subscriber.on('ready', () => {
+        subscriber.subscribe(channelOf(prefix)).then(() => sessions.load()).then(resolve, (error: unknown) => {
+          logger.error({ err: error }, 'revoked sessions could not be loaded');
+          reject(error);
+        });
+      });
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`revoked sessions: Redis not reachable within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([loaded, timeout]);
+    } catch (error) {
+      sessions.close();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    return sessions;
+  }
+
+  /** Whether the session was revoked (and its tokens may still be unexpired). */
+  has(sessionId: string, now: number = Date.now()): boolean {
+    const until = this.revoked.get(sessionId);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.revoked.delete(sessionId);
+    return false;
+  }
+
+  /** Calls `listener` once if `sessionId` is revoked from now on; returns the unsubscribe. */
+  onRevoked(sessionId: string, listener: () => void): () => void {
+    let listeners = this.watchers.get(sessionId);
+    if (!listeners) this.watchers.set(sessionId, (listeners = new Set()));
+    const watching = listeners;
+    watching.add(listener);
+    return () => {
+      watching.delete(listener);
+      if (watching.size === 0 && this.watchers.get(sessionId) === watching) this.watchers.delete(sessionId);
+    };
+  }
+
+  get size(): number {
+    return this.revoked.size;
+  }
+
+  close(): void {
+    clearInterval(this.pruning);
+    this.subscriber.disconnect();
+    this.reader.disconnect();
+  }
+
+  private record(message: string): void {
+    const [sessionId, until] = message.split(' ');
+    const expiresAt = Number(until);
+    if (!sessionId || !Number.isFinite(expiresAt)) {
+      this.logger.warn({ message }, 'ignored a malformed session revocation');
+      return;
+    }
+    this.add(sessionId, expiresAt);
+  }
+
+  private add(sessionId: string, until: number): void {
+    const known = this.revoked.get(sessionId);
+    this.revoked.set(sessionId, Math.max(known ?? 0, until));
+    const listeners = known === undefined ? this.watchers.get(sessionId) : undefined;
+    if (listeners) {
+      this.watchers.delete(sessionId);
+      for (const listener of listeners) listener();
+    }
+  }
+
+  private async load(): Promise<void> {
+    const keyPrefix = keyPrefixOf(this.prefix);
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.reader.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length === 0) continue;
+      const values = await this.reader.mget(...keys);
+      keys.forEach((key, index) => {
+        const until = Number(values[index]);
+        if (Number.isFinite(until)) this.add(key.slice(keyPrefix.length), until);
+      });
+    } while (cursor !== '0');
+  }
+
+  private prune(now: number): void {
+    for (const [sessionId, until] of this.revoked) if (until <= now) this.revoked.delete(sessionId);
+  }
+}

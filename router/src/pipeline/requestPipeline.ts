@@ -1,0 +1,21 @@
+import type { IncomingMessage } from 'node:http';
+import type { HttpRefusal } from '@booking/runtime';
+
+/**
+ * One named stage of the router's request pipeline: it sees a /graphql request (its method
+ * and headers; the body is not read yet) and either lets it through or refuses it. Every
+ * transport that executes operations over HTTP (our executor, the gateway, multipart and SSE
+ * subscriptions) passes through the same stages, before any of them runs.
+ */
+export type RequestStage = (request: IncomingMessage) => HttpRefusal | undefined;
+
+/** The stages in order; the first refusal wins. */
+export function requestPipeline(stages: readonly RequestStage[]): RequestStage {
+  return (request) => {
+    for (const stage of stages) {
+      const refusal = stage(request);
+      if (refusal) return refusal;
+    }
+    return undefined;
+  };
+}
