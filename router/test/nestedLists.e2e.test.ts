@@ -63,11 +63,13 @@ describe('nested unpaginated lists (issue 9, item 2)', () => {
     const result = await measure(stack, nestedBookings(depth), alice);
     process.stdout.write(`nested lists depth ${depth}: ${result.ms} ms, heap +${result.heapGrowthMb} MB, errors ${JSON.stringify(result.body.errors?.map((error) => error.extensions?.code))}\n`);
     expect(result.status).toBe(200);
-    expect(result.ms).toBeLessThan(10_000);
+    // Generous: the whole stack shares this jest worker (graphql-js in development mode) with
+    // another worker's tests; before the fix it was 22.8 s at depth 16 and minutes to a crash at 20.
+    expect(result.ms).toBeLessThan(20_000);
     // Peak heap of the whole process (router, four subgraphs, garbage not yet collected).
     expect(result.heapGrowthMb).toBeLessThan(600);
     expect(result.body.errors).toEqual([
-      expect.objectContaining({ extensions: expect.objectContaining({ code: 'SUBGRAPH_WORK_LIMIT', limit: 100_000, serviceName: 'bookings' }) }),
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'SUBGRAPH_WORK_LIMIT', limit: 50_000, serviceName: 'bookings' }) }),
     ]);
     expect(stack.subgraphs.bookings.server.work.requestsOverBudget).toBeGreaterThan(0);
 

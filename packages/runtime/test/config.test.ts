@@ -12,6 +12,8 @@ describe('configuration fails fast, naming the variable', () => {
       seedDemo: false,
       logLevel: 'info',
       debugStacktraces: false,
+      maxResolvedFields: 50_000,
+      statementTimeoutMs: 5_000,
       routerSigningSecret: SECRET,
       allowUnsignedRequests: false,
       redisUrl: null,

@@ -78,7 +78,7 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
     allowUnsignedRequests: false,
     redisUrl: testRedisUrl(),
     eventKeyPrefix: options.eventKeyPrefix ?? testKeyPrefix(name),
-    maxResolvedFields: 100_000,
+    maxResolvedFields: 50_000,
     statementTimeoutMs: 5_000,
     ...options.config,
   };

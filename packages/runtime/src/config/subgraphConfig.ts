@@ -45,7 +45,7 @@ export function subgraphConfigSpec(name: SubgraphName) {
       'SUBGRAPH_MAX_RESOLVED_FIELDS',
       'most fields one request may resolve on this subgraph (beyond: SUBGRAPH_WORK_LIMIT)',
       parse.positiveInt,
-      () => 100_000,
+      () => 50_000,
     ),
     statementTimeoutMs: variable(
       'DATABASE_STATEMENT_TIMEOUT_MS',
