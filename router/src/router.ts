@@ -94,6 +94,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     audience: config.jwtAudience,
     refreshCooldownMs: config.jwksRefreshCooldownMs,
     isRevoked: revokedSessions ? (sessionId) => revokedSessions.has(sessionId) : undefined,
+    isUserRevoked: revokedSessions ? (userId) => revokedSessions.hasUser(userId) : undefined,
   });
   const apollo = new ApolloServer<RouterContext>({
     gateway: new AuthorizingGateway(gateway, () => supergraph.current.requirements),

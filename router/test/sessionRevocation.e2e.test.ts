@@ -106,7 +106,7 @@ describe('access tokens of a signed-out session (real routers, accounts, Postgre
     await Promise.all([socket.dispose(), again.dispose()]);
     let text = '';
     for await (const chunk of stream) text += String(chunk);
-    expect(text).toContain('"payload":null,"errors":[{"message":"Unauthenticated: the session has ended (signed out)","extensions":{"code":"UNAUTHENTICATED"}}]');
+    expect(text).toContain('"payload":null,"errors":[{"message":"Unauthenticated: the session has ended (signed out or account deleted)","extensions":{"code":"UNAUTHENTICATED"}}]');
     process.stdout.write(`revocation seen by router A after ${onA.afterMs} ms, router B after ${onB.afterMs} ms\n`);
   });
 

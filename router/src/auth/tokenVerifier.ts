@@ -10,6 +10,8 @@ export interface TokenVerifierOptions {
   readonly refreshCooldownMs: number;
   /** Whether a session (a token's `sid`) was revoked; asked on every use, remembered tokens too. */
   readonly isRevoked?: (sessionId: string) => boolean;
+  /** Whether a user (a token's `sub`) was revoked: a deleted account; asked on every use too. */
+  readonly isUserRevoked?: (userId: string) => boolean;
 }
 
 /** The verified caller and when their token stops being valid. */
@@ -57,6 +59,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   // A map lookup in memory (see RevokedSessions): a revoked token stops at once, cached or not.
   const unlessRevoked = (session: Session): Session => {
     if (session.sessionId !== null && options.isRevoked?.(session.sessionId)) throw unauthenticated('the session has ended (signed out)');
+    if (options.isUserRevoked?.(session.viewer.userId)) throw unauthenticated('the account no longer exists (deleted)');
     return session;
   };
   return async (token) => {

@@ -18,7 +18,7 @@ export interface HttpSubscriptionOptions {
   readonly heartbeatMs?: number;
   readonly maxBacklogBytes?: number;
   /** Revoked sessions (logout): a stream opened with a token of one ends at once. */
-  readonly revokedSessions?: Pick<RevokedSessions, 'onRevoked'> | null;
+  readonly revokedSessions?: Pick<RevokedSessions, 'onAccessRevoked'> | null;
 }
 
 type Transport = 'multipart' | 'sse';
@@ -112,13 +112,13 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
       return true;
     }
     const framing = transport === 'multipart' ? multipartFraming(options.heartbeatMs ?? 5_000) : SSE_FRAMING;
-    const sessionId = session?.sessionId;
     await writeStream(response, framing, iterator, prepared.authorizationErrors, {
       expiresAt: session?.expiresAt,
       maxBacklogBytes: options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES,
       logger: options.logger,
       onSlow: (cutOff) => (slow.cutOff = cutOff),
-      watchSession: sessionId && options.revokedSessions ? (end) => options.revokedSessions?.onRevoked(sessionId, end) : undefined,
+      watchSession:
+        session && options.revokedSessions ? (end) => options.revokedSessions?.onAccessRevoked(session.sessionId, session.viewer.userId, end) : undefined,
     });
     return true;
   };
@@ -129,7 +129,7 @@ const INTERNAL_ERROR = { message: 'Internal server error', extensions: { code: '
 const TOKEN_EXPIRED = { message: 'Unauthenticated: the access token has expired', extensions: { code: 'UNAUTHENTICATED' } };
 
 /** The stream's token was revoked (logout): it ends with this. */
-const SESSION_ENDED = { message: 'Unauthenticated: the session has ended (signed out)', extensions: { code: 'UNAUTHENTICATED' } };
+const SESSION_ENDED = { message: 'Unauthenticated: the session has ended (signed out or account deleted)', extensions: { code: 'UNAUTHENTICATED' } };
 
 /** How each transport frames a stream. */
 interface Framing {

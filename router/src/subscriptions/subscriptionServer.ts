@@ -17,7 +17,7 @@ export interface RouterSubscriptionOptions {
   readonly current: () => { apiSchema: GraphQLSchema; requirements: AccessRequirements };
   readonly verifyToken: TokenVerifier;
   /** Revoked sessions (logout): a socket opened with a token of one is closed at once. */
-  readonly revokedSessions?: Pick<RevokedSessions, 'onRevoked'> | null;
+  readonly revokedSessions?: Pick<RevokedSessions, 'onAccessRevoked'> | null;
   readonly subscriptions: FederatedSubscriptions;
   readonly logger: Logger;
   readonly maxPerConnection: number;
@@ -114,9 +114,9 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
           // The socket lives no longer than the token that opened it.
           const socket = ctx.extra.socket;
           const expiry = setTimeout(() => socket.close(4403, 'Forbidden: the access token has expired'), Math.max(0, session.expiresAt - Date.now()));
-          const unwatch = session.sessionId
-            ? options.revokedSessions?.onRevoked(session.sessionId, () => socket.close(4403, 'Forbidden: the session has ended (signed out)'))
-            : undefined;
+          const unwatch = options.revokedSessions?.onAccessRevoked(session.sessionId, session.viewer.userId, () =>
+            socket.close(4403, 'Forbidden: the session has ended (signed out or account deleted)'),
+          );
           socket.once('close', () => {
             clearTimeout(expiry);
             unwatch?.();

@@ -2,14 +2,18 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../logger';
 
 /**
- * Revoked sessions (logins: an access token's `sid` claim), shared through Redis. accounts
- * writes `<prefix>revoked:sid:<session id>` with the time the revocation may be forgotten (every
- * access token of the session has expired by then) as value and TTL, and publishes it on
- * `<prefix>revoked`. Every router keeps the set in memory, so checking a token costs a map
- * lookup, never a Redis round trip per request.
+ * Revoked sessions (logins: an access token's `sid` claim) and revoked users (deleted accounts:
+ * its `sub` claim), shared through Redis. accounts writes `<prefix>revoked:sid:<session id>` or
+ * `<prefix>revoked:user:<user id>` with the time the revocation may be forgotten (every access
+ * token issued before it has expired by then) as value and TTL, and publishes `<kind>:<id> <until>`
+ * on `<prefix>revoked`. Every router keeps both sets in memory, so checking a token costs two map
+ * lookups, never a Redis round trip per request.
  */
+export type RevocationKind = 'sid' | 'user';
+const ENTRY = /^(sid|user):./;
+
 function keyPrefixOf(prefix: string): string {
-  return `${prefix}revoked:sid:`;
+  return `${prefix}revoked:`;
 }
 
 function channelOf(prefix: string): string {
@@ -30,12 +34,22 @@ export class SessionRevoker {
   }
 
   /** Revokes `sessionId` for `lifetimeMs` (the longest an access token of it may still live). */
-  async revoke(sessionId: string, lifetimeMs: number, now: number = Date.now()): Promise<void> {
+  revoke(sessionId: string, lifetimeMs: number, now: number = Date.now()): Promise<void> {
+    return this.record('sid', sessionId, lifetimeMs, now);
+  }
+
+  /** Revokes every access token of `userId` (a deleted account), whatever its session. */
+  revokeUser(userId: string, lifetimeMs: number, now: number = Date.now()): Promise<void> {
+    return this.record('user', userId, lifetimeMs, now);
+  }
+
+  private async record(kind: RevocationKind, id: string, lifetimeMs: number, now: number): Promise<void> {
     const until = now + lifetimeMs;
+    const entry = `${kind}:${id}`;
     const results = await this.redis
       .multi()
-      .set(`${keyPrefixOf(this.prefix)}${sessionId}`, String(until), 'PX', lifetimeMs)
-      .publish(channelOf(this.prefix), `${sessionId} ${until}`)
+      .set(`${keyPrefixOf(this.prefix)}${entry}`, String(until), 'PX', lifetimeMs)
+      .publish(channelOf(this.prefix), `${entry} ${until}`)
       .exec();
     const failed = results?.find(([error]) => error !== null)?.[0];
     if (!results || failed) throw failed ?? new Error('the session revocation was not recorded');
@@ -53,9 +67,9 @@ export class SessionRevoker {
  * lost connection and its reconnect the router works from the last known set.
  */
 export class RevokedSessions {
-  /** session id → when its revocation may be forgotten (epoch ms). */
+  /** `sid:<session id>` / `user:<user id>` → when its revocation may be forgotten (epoch ms). */
   private readonly revoked = new Map<string, number>();
-  /** session id → what to do when it is revoked (close its open subscription sockets). */
+  /** `sid:<session id>` / `user:<user id>` → what to do when it is revoked (close its sockets). */
   private readonly watchers = new Map<string, Set<() => void>>();
   private readonly pruning: NodeJS.Timeout;
 
@@ -103,22 +117,61 @@ export class RevokedSessions {
 
   /** Whether the session was revoked (and its tokens may still be unexpired). */
   has(sessionId: string, now: number = Date.now()): boolean {
-    const until = this.revoked.get(sessionId);
-    if (until === undefined) return false;
-    if (until > now) return true;
-    this.revoked.delete(sessionId);
-    return false;
+    return this.holds(`sid:${sessionId}`, now);
+  }
+
+  /** Whether the user was revoked (deleted), so none of their access tokens may be used. */
+  hasUser(userId: string, now: number = Date.now()): boolean {
+    return this.holds(`user:${userId}`, now);
   }
 
   /** Calls `listener` once if `sessionId` is revoked from now on; returns the unsubscribe. */
   onRevoked(sessionId: string, listener: () => void): () => void {
-    let listeners = this.watchers.get(sessionId);
-    if (!listeners) this.watchers.set(sessionId, (listeners = new Set()));
+    return this.watch(`sid:${sessionId}`, listener);
+  }
+
+  /** Calls `listener` once if `userId` is revoked (deleted) from now on; returns the unsubscribe. */
+  onUserRevoked(userId: string, listener: () => void): () => void {
+    return this.watch(`user:${userId}`, listener);
+  }
+
+  /**
+   * Calls `listener` once when the token's session (`sid`, if any) or its user (`sub`) is revoked
+   * from now on, whichever comes first; returns the unsubscribe.
+   */
+  onAccessRevoked(sessionId: string | null, userId: string, listener: () => void): () => void {
+    let fired = false;
+    const once = () => {
+      if (fired) return;
+      fired = true;
+      unwatch();
+      listener();
+    };
+    const unwatchSession = sessionId ? this.onRevoked(sessionId, once) : undefined;
+    const unwatchUser = this.onUserRevoked(userId, once);
+    const unwatch = () => {
+      unwatchSession?.();
+      unwatchUser();
+    };
+    return unwatch;
+  }
+
+  private holds(entry: string, now: number): boolean {
+    const until = this.revoked.get(entry);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.revoked.delete(entry);
+    return false;
+  }
+
+  private watch(entry: string, listener: () => void): () => void {
+    let listeners = this.watchers.get(entry);
+    if (!listeners) this.watchers.set(entry, (listeners = new Set()));
     const watching = listeners;
     watching.add(listener);
     return () => {
       watching.delete(listener);
-      if (watching.size === 0 && this.watchers.get(sessionId) === watching) this.watchers.delete(sessionId);
+      if (watching.size === 0 && this.watchers.get(entry) === watching) this.watchers.delete(entry);
     };
   }
 
@@ -133,13 +186,13 @@ export class RevokedSessions {
   }
 
   private record(message: string): void {
-    const [sessionId, until] = message.split(' ');
+    const [entry, until] = message.split(' ');
     const expiresAt = Number(until);
-    if (!sessionId || !Number.isFinite(expiresAt)) {
+    if (!entry || !ENTRY.test(entry) || !Number.isFinite(expiresAt)) {
       this.logger.warn({ message }, 'ignored a malformed session revocation');
       return;
     }
-    this.add(sessionId, expiresAt);
+    this.add(entry, expiresAt);
   }
 
   private add(sessionId: string, until: number): void {
@@ -162,7 +215,8 @@ export class RevokedSessions {
       const values = await this.reader.mget(...keys);
       keys.forEach((key, index) => {
         const until = Number(values[index]);
-        if (Number.isFinite(until)) this.add(key.slice(keyPrefix.length), until);
+        const entry = key.slice(keyPrefix.length);
+        if (ENTRY.test(entry) && Number.isFinite(until)) this.add(entry, until);
       });
     } while (cursor !== '0');
   }
