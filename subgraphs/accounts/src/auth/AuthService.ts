@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { DomainError, type SessionRevoker } from '@booking/runtime';
+import { DomainError, type SessionRevoker, type Viewer } from '@booking/runtime';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { RefreshToken } from '../entities/RefreshToken';
@@ -64,7 +64,7 @@ export class AuthService {
   }
 
   async login(email: string, password: string): Promise<Session> {
-    const user = await this.em.findOne(User, { email: email.trim().toLowerCase() });
+    const user = await this.em.findOne(User, { email: email.trim().toLowerCase(), deletedAt: null });
     const valid = await this.dependencies.hasher.verify(user?.passwordHash, password);
     if (!user || !valid) throw new AuthenticationFailed('Invalid email or password');
     return this.startSession(user, randomUUID());
@@ -76,12 +76,14 @@ export class AuthService {
       // The row lock makes two concurrent uses of one token count as a reuse, not two rotations.
       const token = await tx.findOne(RefreshToken, { tokenHash: sha256(presented) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!token) return new AuthenticationFailed('Unknown refresh token');
+      const user = await tx.findOneOrFail(User, { id: token.userId });
+      // Checked before reuse: a deleted account's tokens were all revoked by the deletion.
+      if (user.deletedAt) return new AuthenticationFailed('The account was deleted');
       if (token.revokedAt) {
         await this.revokeFamily(tx, token.familyId, now);
         return new AuthenticationFailed('Refresh token was already used; every session of this login is revoked', token.familyId);
       }
       if (token.expiresAt.getTime() <= now.getTime()) return new AuthenticationFailed('Refresh token expired');
-      const user = await tx.findOneOrFail(User, { id: token.userId });
       const session = await this.startSession(user, token.familyId, tx, now);
       token.revokedAt = now;
       token.replacedBy = session.refreshTokenId;
@@ -104,6 +106,32 @@ export class AuthService {
     if (!token) return;
     await this.revokeFamily(this.em, token.familyId, now);
     await this.revokeAccess(token.familyId, now);
+  }
+
+  /**
+   * The signed-in user deletes their own account; the password is asked again, so a token
+   * left on a shared computer cannot delete the account.
+   */
+  async deleteAccount(viewer: Viewer | null, password: string, now: Date = new Date()): Promise<User> {
+    if (!viewer) throw new AuthenticationFailed('Sign in first');
+    const user = await this.em.findOne(User, { id: viewer.userId, deletedAt: null });
+    if (!user || !(await this.dependencies.hasher.verify(user.passwordHash, password))) throw new AuthenticationFailed('Invalid password');
+    return this.deleteUser(viewer, user.id, now);
+  }
+
+  /**
+   * Deletes (anonymises) the account, ends every one of its logins and, through Redis, makes every
+   * router refuse all of its access tokens at once: an identity that no longer exists can write
+   * nothing anywhere. Repeating it repeats the revocations, so a client retries if one failed.
+   */
+  async deleteUser(viewer: Viewer | null, userId: string, now: Date = new Date()): Promise<User> {
+    const user = await this.em.transactional(async (tx) => {
+      const deleted = await new UserService(tx).delete(viewer, userId, now);
+      await tx.nativeUpdate(RefreshToken, { userId, revokedAt: null }, { revokedAt: now });
+      return deleted;
+    });
+    await this.dependencies.revocations?.revokeUser(userId, this.dependencies.config.accessTokenTtlSeconds * 1000, now.getTime());
+    return user;
   }
 
   /** Until the newest access token of the session has expired, the routers refuse all of them. */

@@ -32,6 +32,14 @@ export class User {
   @Property({ type: 'datetime' })
   createdAt: Date = new Date();
 
+  /**
+   * Set when the account was deleted. The row stays, anonymised (see UserService.delete), because
+   * bookings and invoices in other subgraphs keep referring to this id.
+   */
+  @Field(() => Date, { nullable: true, description: 'When the account was deleted (its personal data is erased); null while it exists.' })
+  @Property({ type: 'datetime', nullable: true })
+  deletedAt?: Date | null;
+
   /** argon2id; never exposed through GraphQL. */
   @Property({ type: 'text', nullable: true, hidden: true })
   passwordHash?: string | null;

@@ -1,5 +1,5 @@
 import { IsEmail, IsIn, Length } from 'class-validator';
-import { Arg, Ctx, Field, InputType, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Directive, Field, InputType, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
 import { AuthService, type Session } from '../auth/AuthService';
 import { Role, User } from '../entities/User';
 import type { AccountsContext } from '../loaders';
@@ -76,6 +76,16 @@ export class AuthResolver {
   async logout(@Arg('refreshToken', () => String) refreshToken: string, @Ctx() context: AccountsContext): Promise<boolean> {
     await new AuthService(context.em, context.services).logout(refreshToken);
     return true;
+  }
+
+  @Directive('@authenticated')
+  @Mutation(() => User, {
+    description:
+      'Deletes the signed-in account (the password is asked again): personal data is erased, every session ends and ' +
+      'its access tokens are refused at once. UNAUTHENTICATED for a wrong password.',
+  })
+  deleteAccount(@Arg('password', () => String) password: string, @Ctx() context: AccountsContext): Promise<User> {
+    return new AuthService(context.em, context.services).deleteAccount(context.viewer, password);
   }
 
   @Query(() => User, { nullable: true, description: 'The signed-in user; null when anonymous.' })
