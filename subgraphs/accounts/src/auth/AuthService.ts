@@ -36,6 +36,9 @@ export interface Registration {
   role: Role;
 }
 
+/** Extra time a deleted user's revocation is kept past the access-token lifetime (see deleteUser). */
+const DELETION_REVOCATION_MARGIN_MS = 60_000;
+
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
@@ -130,7 +133,10 @@ export class AuthService {
       await tx.nativeUpdate(RefreshToken, { userId, revokedAt: null }, { revokedAt: now });
       return deleted;
     });
-    await this.dependencies.revocations?.revokeUser(userId, this.dependencies.config.accessTokenTtlSeconds * 1000, now.getTime());
+    // Timed from after the commit, with a margin: a login or refresh that read the user just before
+    // the deletion committed may still sign a token a moment later (after its password check).
+    const lifetimeMs = this.dependencies.config.accessTokenTtlSeconds * 1000 + DELETION_REVOCATION_MARGIN_MS;
+    await this.dependencies.revocations?.revokeUser(userId, lifetimeMs, Math.max(Date.now(), now.getTime()));
     return user;
   }
 
