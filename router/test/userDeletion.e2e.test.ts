@@ -5,6 +5,7 @@
  * it cannot sign in or refresh, and other users are untouched.
  */
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import {
   adminThroughRouter,
   connectSubscriptions,
@@ -115,6 +116,13 @@ describe('access tokens of a deleted user (real routers, accounts, bookings, Pos
     expect((await ask(stack.routerUrl, guest.accessToken)).data?.viewer?.id).toBe(guest.userId);
     expect((await ask(routerB, guest.accessToken)).data?.viewer?.id).toBe(guest.userId);
     const { socket, watching } = await openSocket(guest.accessToken);
+    const streamed = httpRequest(routerB, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'multipart/mixed;subscriptionSpec=1.0', authorization: `Bearer ${guest.accessToken}` },
+    });
+    streamed.end(JSON.stringify({ query: 'subscription { myBookings { id } }' }));
+    const stream = await new Promise<IncomingMessage>((resolve) => streamed.once('response', resolve));
+    expect(stream.statusCode).toBe(200);
 
     // Not an admin: refused, and nothing changes.
     const byGuest = await ask<{ deleteUser: { id: string } }>(stack.routerUrl, other.accessToken, 'mutation($id: ID!) { deleteUser(id: $id) { id } }', {
@@ -141,6 +149,10 @@ describe('access tokens of a deleted user (real routers, accounts, bookings, Pos
     expect((await socket.closed).code).toBe(4403);
     await watching.ended;
     await socket.dispose();
+    // The multipart stream on the other router ends with UNAUTHENTICATED.
+    let text = '';
+    for await (const chunk of stream) text += String(chunk);
+    expect(text).toContain('"extensions":{"code":"UNAUTHENTICATED"}');
 
     const login = await stack.query('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', {
       input: { email: guest.email, password: PASSWORD },
