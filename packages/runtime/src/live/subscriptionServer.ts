@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { parse, subscribe, validate, type ExecutionArgs, type GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, subscribe, validate, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { FormattedExecutionResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -29,6 +29,22 @@ function headerLookup(params: Readonly<Record<string, unknown>> | undefined) {
     const value = params?.[name];
     return typeof value === 'string' ? value : undefined;
   };
+}
+
+/**
+ * A stream whose source ends with an error (a SlowConsumer, or any failure) ends with one last
+ * result carrying that error, then completes. graphql-ws would otherwise take the thrown error
+ * as the socket failing and close it (4500) — and that socket is the router's pooled upstream,
+ * shared by other subscriptions of the same identity. The error is formatted like any other
+ * (a DomainError keeps its code; anything else is masked and logged).
+ */
+async function* endingWithErrorResult(results: AsyncIterable<ExecutionResult>): AsyncGenerator<ExecutionResult> {
+  try {
+    yield* results;
+  } catch (error) {
+    const cause = error instanceof Error ? error : new Error(String(error));
+    yield { errors: [error instanceof GraphQLError ? error : new GraphQLError(cause.message, { originalError: cause })] };
+  }
 }
 
 /**
@@ -68,7 +84,10 @@ export function attachSubscriptionServer<Context>(options: SubscriptionServerOpt
         if (unstorable) return [unstorableTextError(unstorable)];
         return { schema: options.schema, document, variableValues: payload.variables, operationName: payload.operationName } as ExecutionArgs;
       },
-      subscribe: (args) => subscribe(args),
+      subscribe: async (args) => {
+        const result = await subscribe(args);
+        return Symbol.asyncIterator in result ? endingWithErrorResult(result) : result;
+      },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!result.errors) return undefined;
         const errors = (result.errors as readonly GraphQLError[]).map((error) => options.formatError(error.toJSON(), error));
