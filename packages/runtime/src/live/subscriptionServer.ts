@@ -36,15 +36,29 @@ function headerLookup(params: Readonly<Record<string, unknown>> | undefined) {
  * result carrying that error, then completes. graphql-ws would otherwise take the thrown error
  * as the socket failing and close it (4500) — and that socket is the router's pooled upstream,
  * shared by other subscriptions of the same identity. The error is formatted like any other
- * (a DomainError keeps its code; anything else is masked and logged).
+ * (a DomainError keeps its code; anything else is masked and logged). Hand-written rather than
+ * an async generator: a generator's return() would wait for the pending next() (the next
+ * event), and a client leaving must release the source at once.
  */
-async function* endingWithErrorResult(results: AsyncIterable<ExecutionResult>): AsyncGenerator<ExecutionResult> {
-  try {
-    yield* results;
-  } catch (error) {
-    const cause = error instanceof Error ? error : new Error(String(error));
-    yield { errors: [error instanceof GraphQLError ? error : new GraphQLError(cause.message, { originalError: cause })] };
-  }
+function endingWithErrorResult(results: AsyncGenerator<ExecutionResult>): AsyncGenerator<ExecutionResult> {
+  let failed = false;
+  const done = (): IteratorResult<ExecutionResult> => ({ value: undefined, done: true });
+  const stream: AsyncGenerator<ExecutionResult> = {
+    next: async () => {
+      if (failed) return done();
+      try {
+        return await results.next();
+      } catch (error) {
+        failed = true;
+        const cause = error instanceof Error ? error : new Error(String(error));
+        return { value: { errors: [error instanceof GraphQLError ? error : new GraphQLError(cause.message, { originalError: cause })] }, done: false };
+      }
+    },
+    return: (value) => results.return(value),
+    throw: (error) => results.throw(error),
+    [Symbol.asyncIterator]: () => stream,
+  };
+  return stream;
 }
 
 /**
@@ -90,7 +104,11 @@ export function attachSubscriptionServer<Context>(options: SubscriptionServerOpt
       },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!result.errors) return undefined;
-        const errors = (result.errors as readonly GraphQLError[]).map((error) => options.formatError(error.toJSON(), error));
+        // An error that ended the stream (endingWithErrorResult) has no path, so the mapping would
+        // not look through to its cause; give it the cause (a DomainError keeps its code).
+        const errors = (result.errors as readonly GraphQLError[]).map((error) =>
+          options.formatError(error.toJSON(), error.path === undefined && error.originalError ? error.originalError : error),
+        );
         const formatted: FormattedExecutionResult = { data: result.data, errors };
         return formatted;
       },
