@@ -1,17 +1,19 @@
 import { boundedIterator, inMemoryPubSubEngine, LiveUpdates, SlowConsumer, SUBSCRIBER_BUFFER } from '@booking/runtime';
 
 describe('bounded subscription buffers', () => {
-  it('keeps at most `capacity` values for a consumer that does not read, dropping the oldest', async () => {
-    const stream = boundedIterator<number>(3, () => undefined);
+  it('never drops a value silently: past `capacity`, onOverflow runs and the value is refused', async () => {
+    let overflowed = 0;
+    const stream = boundedIterator<number>(3, () => undefined, { onOverflow: () => (overflowed += 1) });
     for (let value = 1; value <= 10_000; value += 1) stream.push(value);
+    expect(overflowed).toBe(9_997);
     expect(stream.dropped).toBe(9_997);
     const read = [await stream.iterator.next(), await stream.iterator.next(), await stream.iterator.next()].map((r) => r.value);
-    expect(read).toEqual([9_998, 9_999, 10_000]);
+    expect(read).toEqual([1, 2, 3]);
   });
 
   it('releases at once on return(), even while a read is waiting, and only once', async () => {
     let released = 0;
-    const stream = boundedIterator<number>(3, () => (released += 1));
+    const stream = boundedIterator<number>(3, () => (released += 1), { onOverflow: () => stream.end() });
     const pending = stream.iterator.next();
     await stream.iterator.return?.();
     await stream.iterator.return?.();
@@ -23,7 +25,7 @@ describe('bounded subscription buffers', () => {
 
   it('delivers what is queued, then a last value, when the producer ends it (a final error is never lost)', async () => {
     let released = 0;
-    const stream = boundedIterator<string>(3, () => (released += 1));
+    const stream = boundedIterator<string>(3, () => (released += 1), { onOverflow: () => stream.end() });
     stream.push('a');
     stream.push('b');
     stream.end('last');
@@ -73,7 +75,7 @@ describe('bounded subscription buffers', () => {
   });
 
   it('fail() rejects a read that is already waiting', async () => {
-    const stream = boundedIterator<string>(2, () => undefined);
+    const stream = boundedIterator<string>(2, () => undefined, { onOverflow: () => stream.end() });
     const pending = stream.iterator.next();
     stream.fail(new Error('behind'));
     await expect(pending).rejects.toThrow('behind');

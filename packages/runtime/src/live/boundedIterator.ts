@@ -1,8 +1,8 @@
 /**
  * A push-driven async iterator with a bounded queue. When a slow consumer lets `capacity`
- * values pile up, what happens to the next one is the owner's choice: by default the oldest is
- * dropped (counted in `dropped`), or `onOverflow` runs instead and ends the stream with a value
- * (or an error, `fail`) that says why, so nothing is lost silently. With `latestPer`, a value
+ * values pile up, the next one is not queued: `onOverflow` runs and ends the stream with a value
+ * (`end`) or an error (`fail`) that says why. There is deliberately no "drop the oldest": a
+ * value is never lost silently. With `latestPer`, a value
  * replaces a queued one of the same key (for values that only say "this thing changed", the
  * newest says all the older one did), so the queue holds distinct things and overflows only
  * when that many distinct things are waiting. `return()` (a client leaving) runs `onEnd` at
@@ -20,7 +20,7 @@ export interface BoundedIterator<T> {
   /** Like `end`, but after the queued values the consumer's next read rejects with `error`. */
   fail(error: Error): void;
   readonly ended: boolean;
-  /** Values dropped because the consumer fell behind. */
+  /** Values refused at a full queue (each ran `onOverflow`). */
   readonly dropped: number;
   /** Queued values replaced by a newer one of the same key (`latestPer`): nothing is lost. */
   readonly coalesced: number;
@@ -28,10 +28,10 @@ export interface BoundedIterator<T> {
 
 export interface BoundedIteratorOptions<T> {
   /**
-   * Runs when a value arrives at a full queue, instead of dropping the oldest; that value is
-   * not queued, and the callback is expected to `end` (or `fail`) the stream saying why.
+   * Runs when a value arrives at a full queue; that value is not queued, and the callback is
+   * expected to `end` (or `fail`) the stream saying why.
    */
-  readonly onOverflow?: () => void;
+  readonly onOverflow: () => void;
   /**
    * The key of what a value is about; a queued value of the same key is replaced by the newer
    * one (which moves to the back, the order of latest change). Only for values where the newest
@@ -40,7 +40,7 @@ export interface BoundedIteratorOptions<T> {
   readonly latestPer?: (value: T) => string | undefined;
 }
 
-export function boundedIterator<T>(capacity: number, onEnd: () => void, options: BoundedIteratorOptions<T> = {}): BoundedIterator<T> {
+export function boundedIterator<T>(capacity: number, onEnd: () => void, options: BoundedIteratorOptions<T>): BoundedIterator<T> {
   const queue: T[] = [];
   let waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: Error) => void } | undefined;
   let ended = false;
@@ -128,11 +128,8 @@ export function boundedIterator<T>(capacity: number, onEnd: () => void, options:
       if (ended || deliver(value) || replaceSameKey(value)) return;
       if (queue.length >= capacity) {
         dropped += 1;
-        if (options.onOverflow) {
-          options.onOverflow();
-          return;
-        }
-        queue.shift();
+        options.onOverflow();
+        return;
       }
       queue.push(value);
     },
