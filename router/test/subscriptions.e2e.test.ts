@@ -815,6 +815,52 @@ describe('subscriptions through the router (graphql-ws)', () => {
     }
   });
 
+  it('passes a subgraph’s SLOW_CONSUMER (a myBookings subscriber more than 64 distinct bookings behind) to the client coded, keeping the pooled upstream socket and its other subscription', async () => {
+    const ids: string[] = [];
+    for (let n = 0; n < 70; n += 1) ids.push(await book());
+    const bookings = stack.subgraphs.bookings.server;
+    const connection = as(guest);
+    try {
+      const mine = connection.subscribe<{ myBookings: { id: string; status: string } }>('subscription { myBookings { id status } }');
+      const watched = connection.subscribe<{ bookingUpdated: { id: string } }>('subscription($id: ID!) { bookingUpdated(id: $id) { id } }', { id: ids[0] });
+      await waitFor(() => stack.router.subscriptions.openSubscriptions === 2 && bookings.live.activeSubscriptions() === 2);
+      const sockets = stack.router.upstream.openSockets;
+      // Every read of a booking waits while 70 signals for distinct bookings reach the subgraph,
+      // so its queue for this subscriber overflows deterministically.
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      const holder = bookings.database.em.fork().transactional(async (em) => {
+        await em.execute('lock table bookings in access exclusive mode');
+        locked();
+        await released;
+      });
+      await isLocked;
+      const probe = bookings.live.subscribe<{ eventId: string }>('MY_BOOKINGS', guest.userId, { latestPer: () => 'newest' });
+      try {
+        for (const [n, bookingId] of ids.entries()) await bookings.live.publish({ topic: 'MY_BOOKINGS', id: guest.userId, payload: { bookingId, eventId: `slow-${n}` } });
+        for (;;) if ((await probe.next()).value?.eventId === `slow-${ids.length - 1}`) break;
+      } finally {
+        await probe.return?.();
+        release();
+        await holder;
+      }
+      // Never a silent gap: the stream ends, with the reason (before the fix it stayed open, short of events).
+      const outcome = await Promise.race([mine.ended, new Promise<'still open'>((resolve) => setTimeout(() => resolve('still open'), 15_000).unref())]);
+      expect(outcome).toEqual({});
+      const last = mine.results[mine.results.length - 1];
+      expect(last?.errors?.[0]).toMatchObject({ extensions: { code: 'SLOW_CONSUMER' }, message: expect.stringMatching(/subscribe again/) });
+      expect(mine.results.slice(0, -1).every((result) => result.data?.myBookings && !result.errors)).toBe(true);
+      // The upstream socket the router pools for this identity stays, with the other subscription.
+      expect(stack.router.upstream.openSockets).toBe(sockets);
+      await bookings.live.publish({ topic: 'BOOKING_UPDATED', id: ids[0] as string, payload: { bookingId: ids[0], eventId: 'after-slow' } });
+      expect((await watched.nth(1)).data).toEqual({ bookingUpdated: { id: ids[0] } });
+    } finally {
+      await connection.dispose();
+    }
+  });
+
   it('never shares an upstream subscription between identities', async () => {
     const id = await book();
     const asGuest = as(guest);

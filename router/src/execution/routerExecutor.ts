@@ -122,8 +122,6 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         // Never retried through the gateway: a mutation may already have run.
         options.logger.error({ err: error }, 'query plan execution failed');
         payload = serialise(null, [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], []);
-      } finally {
-        deadline.dispose();
       }
     }
     response.writeHead(200, { 'content-type': contentTypeFor(request), 'content-length': Buffer.byteLength(payload) });

@@ -99,15 +99,13 @@ export class SubgraphClient {
         dispatcher: this.agent,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
-        signal: deadline?.signal,
       });
       statusCode = response.statusCode;
       text = await response.body.text();
     } catch (error) {
-      if (deadline && (deadline.signal.aborted || deadline.remainingMs() <= 0)) {
-        return { kind: 'failed', error: requestTimeoutError(serviceName, true) };
-      }
       if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+        // The call's timeout was what was left of the request's deadline: the request timed out.
+        if (timeoutMs < this.timeoutMs) return { kind: 'failed', error: requestTimeoutError(serviceName, true) };
         return failure(serviceName, 'SUBGRAPH_TIMEOUT', `Subgraph "${serviceName}" did not answer in time`);
       }
       return failure(serviceName, 'SUBGRAPH_UNAVAILABLE', `Subgraph "${serviceName}" is unavailable: ${causeOf(error)}`);

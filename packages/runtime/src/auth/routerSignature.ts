@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { NonceMemory } from './nonceMemory';
 import type { Viewer } from './viewer';
 
@@ -42,8 +42,9 @@ function hmac(secret: string, text: string): string {
   return createHmac('sha256', secret).update(text).digest('hex');
 }
 
+/** One-shot digest: no Hash object per subgraph call (the router signs every call). */
 function bodyDigest(body: string | Uint8Array): string {
-  return createHash('sha256').update(body).digest('hex');
+  return hash('sha256', body, 'hex');
 }
 
 /** Signs the calls of one viewer: `request` per HTTP call (after its body is final), `connectionInit` per socket. */

@@ -19,6 +19,24 @@ const CLIENT_CODES = new Set([
   'FORBIDDEN',
 ]);
 
+/**
+ * PostgreSQL refusals that are not bugs: the caller's input or the request's own cost. They are
+ * answered with a code and logged as warnings, never masked as INTERNAL_SERVER_ERROR.
+ */
+const DATABASE_REFUSALS: Readonly<Record<string, { readonly code: string; readonly message: string; readonly log: string }>> = {
+  [PG_QUERY_CANCELED]: {
+    code: 'STATEMENT_TIMEOUT',
+    message: 'A database statement took longer than this subgraph allows (DATABASE_STATEMENT_TIMEOUT_MS) and was canceled',
+    log: 'a database statement was canceled (statement_timeout)',
+  },
+  // A second line behind refuseUnstorableText (input the plugin cannot see, e.g. built by a resolver).
+  [PG_CHARACTER_NOT_IN_REPERTOIRE]: {
+    code: 'BAD_USER_INPUT',
+    message: 'Invalid input: text contains a character the database cannot store (U+0000)',
+    log: 'text the database cannot store reached a query',
+  },
+};
+
 function describeValidation(errors: readonly ValidationError[], parent = ''): { field: string; message: string }[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
@@ -46,25 +64,10 @@ export function createFormatError(logger: Logger) {
         extensions: { code: 'BAD_USER_INPUT', fields: problems },
       };
     }
-    if (postgresErrorCode(original) === PG_QUERY_CANCELED) {
-      logger.warn({ path: formatted.path }, 'a database statement was canceled (statement_timeout)');
-      return {
-        message: 'A database statement took longer than this subgraph allows (DATABASE_STATEMENT_TIMEOUT_MS) and was canceled',
-        locations: formatted.locations,
-        path: formatted.path,
-        extensions: { code: 'STATEMENT_TIMEOUT' },
-      };
-    }
-    if (postgresErrorCode(original) === PG_CHARACTER_NOT_IN_REPERTOIRE) {
-      // A second line behind refuseUnstorableText (input the plugin cannot see, e.g. built by a
-      // resolver): the client's text, not a bug, so a warning and BAD_USER_INPUT.
-      logger.warn({ path: formatted.path }, 'text the database cannot store reached a query');
-      return {
-        message: 'Invalid input: text contains a character the database cannot store (U+0000)',
-        locations: formatted.locations,
-        path: formatted.path,
-        extensions: { code: 'BAD_USER_INPUT' },
-      };
+    const clientFacing = DATABASE_REFUSALS[postgresErrorCode(original) ?? ''];
+    if (clientFacing) {
+      logger.warn({ path: formatted.path }, clientFacing.log);
+      return { message: clientFacing.message, locations: formatted.locations, path: formatted.path, extensions: { code: clientFacing.code } };
     }
     const code = typeof formatted.extensions?.code === 'string' ? formatted.extensions.code : 'INTERNAL_SERVER_ERROR';
     if (CLIENT_CODES.has(code)) return formatted;

@@ -1,4 +1,5 @@
 import type { PubSubEngine } from 'graphql-subscriptions';
+import { DomainError } from '../errors/domainErrors';
 import { boundedIterator } from './boundedIterator';
 
 /** A change a subscription is told about: `topic` names the kind, `id` the thing. */
@@ -8,14 +9,38 @@ export interface LiveUpdate {
   readonly payload: Record<string, unknown>;
 }
 
-/** Most updates a slow subscriber may have queued; past it the oldest are dropped. */
+/** Most updates (of distinct things, with `latestPer`) a slow subscriber may have queued. */
 export const SUBSCRIBER_BUFFER = 64;
+
+/** A subscription whose consumer fell behind was ended rather than lose an update. */
+export class SlowConsumer extends DomainError {
+  readonly code = 'SLOW_CONSUMER';
+  constructor(buffer: number) {
+    super(
+      `The subscriber fell more than ${buffer} updates behind this stream, which was ended rather than drop one; subscribe again and refetch what you show`,
+    );
+  }
+}
+
+export interface SubscribeOptions<T> {
+  /**
+   * What an update is about (e.g. its booking id) when an update only says "this changed" and
+   * its resolver reads the current state: a newer update replaces a queued one of the same key,
+   * losing nothing. Leave it out for updates that carry facts of their own (every one counts).
+   */
+  readonly latestPer?: (payload: T) => string;
+}
 
 /**
  * Live updates over a pub/sub engine (graphql-redis-subscriptions' RedisPubSub across
  * instances, graphql-subscriptions' in-memory PubSub in one process). Each subscription is a
- * bounded queue: updates only say "this changed", so when a slow subscriber's queue is full
- * the oldest are dropped (it will read the current state anyway) and memory stays bounded.
+ * bounded queue, so memory stays bounded, and nothing is dropped silently: updates of the same
+ * key (`latestPer`) coalesce into the newest (which reads the current state anyway), and when
+ * more than SUBSCRIBER_BUFFER distinct updates wait for a slow subscriber, its stream ends with
+ * a SlowConsumer error (the subgraph's subscription server turns it into a last coded result, so
+ * the router's pooled socket and its other subscriptions are untouched). Dropping the oldest
+ * was not enough: `myBookings` carries signals for different bookings on one topic, and a
+ * dropped signal for one booking is never replaced by another booking's.
  * `return()` unsubscribes at once, without waiting for a next update.
  */
 export class LiveUpdates {
@@ -38,13 +63,17 @@ export class LiveUpdates {
     return this.active;
   }
 
-  subscribe<T = Record<string, unknown>>(topic: string, id: string): AsyncIterableIterator<T> {
+  subscribe<T = Record<string, unknown>>(topic: string, id: string, options: SubscribeOptions<T> = {}): AsyncIterableIterator<T> {
     this.active += 1;
     let subscription: Promise<number> | undefined;
-    const stream = boundedIterator<T>(SUBSCRIBER_BUFFER, () => {
-      this.active -= 1;
-      void subscription?.then((subscriptionId) => this.engine.unsubscribe(subscriptionId), () => undefined);
-    });
+    const stream = boundedIterator<T>(
+      SUBSCRIBER_BUFFER,
+      () => {
+        this.active -= 1;
+        void subscription?.then((subscriptionId) => this.engine.unsubscribe(subscriptionId), () => undefined);
+      },
+      { latestPer: options.latestPer, onOverflow: () => stream.fail(new SlowConsumer(SUBSCRIBER_BUFFER)) },
+    );
     subscription = this.engine.subscribe(this.channel(topic, id), (payload: T) => stream.push(payload), {});
     return stream.iterator;
   }

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { parse, subscribe, validate, type ExecutionArgs, type GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, subscribe, validate, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { FormattedExecutionResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -29,6 +29,36 @@ function headerLookup(params: Readonly<Record<string, unknown>> | undefined) {
     const value = params?.[name];
     return typeof value === 'string' ? value : undefined;
   };
+}
+
+/**
+ * A stream whose source ends with an error (a SlowConsumer, or any failure) ends with one last
+ * result carrying that error, then completes. graphql-ws would otherwise take the thrown error
+ * as the socket failing and close it (4500) — and that socket is the router's pooled upstream,
+ * shared by other subscriptions of the same identity. The error is formatted like any other
+ * (a DomainError keeps its code; anything else is masked and logged). Hand-written rather than
+ * an async generator: a generator's return() would wait for the pending next() (the next
+ * event), and a client leaving must release the source at once.
+ */
+function endingWithErrorResult(results: AsyncGenerator<ExecutionResult>): AsyncGenerator<ExecutionResult> {
+  let failed = false;
+  const done = (): IteratorResult<ExecutionResult> => ({ value: undefined, done: true });
+  const stream: AsyncGenerator<ExecutionResult> = {
+    next: async () => {
+      if (failed) return done();
+      try {
+        return await results.next();
+      } catch (error) {
+        failed = true;
+        const cause = error instanceof Error ? error : new Error(String(error));
+        return { value: { errors: [error instanceof GraphQLError ? error : new GraphQLError(cause.message, { originalError: cause })] }, done: false };
+      }
+    },
+    return: (value) => results.return(value),
+    throw: (error) => results.throw(error),
+    [Symbol.asyncIterator]: () => stream,
+  };
+  return stream;
 }
 
 /**
@@ -68,10 +98,17 @@ export function attachSubscriptionServer<Context>(options: SubscriptionServerOpt
         if (unstorable) return [unstorableTextError(unstorable)];
         return { schema: options.schema, document, variableValues: payload.variables, operationName: payload.operationName } as ExecutionArgs;
       },
-      subscribe: (args) => subscribe(args),
+      subscribe: async (args) => {
+        const result = await subscribe(args);
+        return Symbol.asyncIterator in result ? endingWithErrorResult(result) : result;
+      },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!result.errors) return undefined;
-        const errors = (result.errors as readonly GraphQLError[]).map((error) => options.formatError(error.toJSON(), error));
+        // An error that ended the stream (endingWithErrorResult) has no path, so the mapping would
+        // not look through to its cause; give it the cause (a DomainError keeps its code).
+        const errors = (result.errors as readonly GraphQLError[]).map((error) =>
+          options.formatError(error.toJSON(), error.path === undefined && error.originalError ? error.originalError : error),
+        );
         const formatted: FormattedExecutionResult = { data: result.data, errors };
         return formatted;
       },

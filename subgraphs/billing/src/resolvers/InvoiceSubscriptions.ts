@@ -6,6 +6,11 @@ import type { BillingContext } from '../loaders';
 
 const invoiceAsOfEvent = new EventScopedCache<Invoice>();
 
+interface Signal {
+  invoiceId: string;
+  eventId: string;
+}
+
 @Resolver(() => Invoice)
 export class InvoiceSubscriptions {
   @Directive('@authenticated')
@@ -16,11 +21,13 @@ export class InvoiceSubscriptions {
       const viewer = context.viewer;
       const involved = viewer !== null && invoice !== null && (invoice.guestId === viewer.userId || invoice.hostId === viewer.userId);
       if (!invoice || (!involved && !hasScope(viewer, 'admin'))) throw new Forbidden('not an invoice you may watch');
-      return context.live.subscribe(INVOICE_UPDATED, args.id);
+      // A signal only says "it changed" (the resolver reads the invoice), so a slow subscriber
+      // keeps the newest per invoice: lossless (see LiveUpdates).
+      return context.live.subscribe(INVOICE_UPDATED, args.id, { latestPer: (signal: Signal) => signal.invoiceId });
     },
   })
   invoiceUpdated(
-    @Root() signal: { invoiceId: string; eventId: string },
+    @Root() signal: Signal,
     @Arg('id', () => ID) _id: string,
     @Ctx() context: BillingContext,
   ): Promise<Invoice> {

@@ -9,6 +9,13 @@ interface Signal {
   eventId: string;
 }
 
+/**
+ * A signal only says "this booking changed" and the resolver reads its current state, so a
+ * slow subscriber's queue keeps the newest signal per booking (lossless); more distinct
+ * bookings waiting than the buffer ends the stream with SLOW_CONSUMER (see LiveUpdates).
+ */
+const latestPerBooking = { latestPer: (signal: Signal) => signal.bookingId };
+
 /** The booking as of one event, read once per event for all its subscribers here. */
 const bookingAsOfEvent = new EventScopedCache<Booking>();
 
@@ -32,7 +39,7 @@ export class BookingSubscriptions {
       const booking = await context.loaders.bookingById.load(args.id);
       // Checked once, at subscribe time: who may see a booking never changes.
       if (!booking || !mayWatch(context.viewer, booking)) throw new Forbidden('not a booking you may watch');
-      return context.live.subscribe(BOOKING_UPDATED, args.id);
+      return context.live.subscribe(BOOKING_UPDATED, args.id, latestPerBooking);
     },
   })
   bookingUpdated(@Root() signal: Signal, @Arg('id', () => ID) _id: string, @Ctx() context: BookingsContext): Promise<Booking> {
@@ -44,7 +51,7 @@ export class BookingSubscriptions {
     description: 'Each of your bookings (as guest or host) as it changes.',
     subscribe: ({ context }: SubscribeResolverData<unknown, Record<string, never>, BookingsContext>) => {
       if (!context.viewer) throw new Forbidden('sign in first');
-      return context.live.subscribe(MY_BOOKINGS, context.viewer.userId);
+      return context.live.subscribe(MY_BOOKINGS, context.viewer.userId, latestPerBooking);
     },
   })
   myBookings(@Root() signal: Signal, @Ctx() context: BookingsContext): Promise<Booking> {

@@ -21,6 +21,9 @@ export class AvailabilityChange {
 export class AvailabilitySubscriptions {
   @Subscription(() => AvailabilityChange, {
     description: 'Ranges of this listing as they are booked or freed (public: no guest data).',
+    // Each change is a fact of its own (this range taken, that one freed), not "read the current
+    // state", so none may replace another: a subscriber that falls SUBSCRIBER_BUFFER behind is
+    // ended with SLOW_CONSUMER (see LiveUpdates) rather than miss one.
     subscribe: ({ args, context }: SubscribeResolverData<unknown, { listingId: string }, CatalogContext>) =>
       context.live.subscribe(AVAILABILITY_CHANGED, args.listingId),
   })
