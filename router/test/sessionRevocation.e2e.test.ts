@@ -7,13 +7,15 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import {
   connectSubscriptions,
   graphqlRequest,
+  registerThroughRouter,
   startStack,
+  TEST_PASSWORD as PASSWORD,
+  untilRefused,
   type GraphQLResponse,
   type Stack,
 } from '@booking/testkit';
 
 const VIEWER = '{ viewer { id } }';
-const PASSWORD = 'correct horse battery staple';
 
 describe('access tokens of a signed-out session (real routers, accounts, PostgreSQL, Redis)', () => {
   let stack: Stack;
@@ -21,29 +23,10 @@ describe('access tokens of a signed-out session (real routers, accounts, Postgre
   /** Another router process's worth of router on the same subgraphs and Redis. */
   const anotherRouter = async (): Promise<string> => (await stack.startRouter()).url;
 
-  async function signUp(): Promise<{ userId: string; email: string; accessToken: string; refreshToken: string }> {
-    const email = `out-${randomUUID()}@example.com`;
-    const response = await stack.query<{ register: { accessToken: string; refreshToken: string; user: { id: string } } }>(
-      'mutation($input: RegisterInput!) { register(input: $input) { accessToken refreshToken user { id } } }',
-      { input: { email, password: PASSWORD, displayName: 'Out', role: 'GUEST' } },
-    );
-    if (!response.data) throw new Error(JSON.stringify(response.errors));
-    const { accessToken, refreshToken, user } = response.data.register;
-    return { userId: user.id, email, accessToken, refreshToken };
-  }
+  const signUp = () => registerThroughRouter(stack, `out-${randomUUID()}@example.com`);
 
   const ask = (url: string, token: string, query = VIEWER): Promise<GraphQLResponse<{ viewer: { id: string } | null }>> =>
     graphqlRequest(url, query, {}, { authorization: `Bearer ${token}` });
-
-  /** Polls with a deadline: the revocation travels by Redis pub/sub, a moment after logout answers. */
-  async function refusedWithin(read: () => Promise<GraphQLResponse>, timeoutMs: number): Promise<{ answer: GraphQLResponse; afterMs: number }> {
-    const started = Date.now();
-    for (;;) {
-      const answer = await read();
-      if (answer.status === 401 || Date.now() - started > timeoutMs) return { answer, afterMs: Date.now() - started };
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
 
   const expectUnauthenticated = (answer: GraphQLResponse) => {
     expect(answer.status).toBe(401);
@@ -87,9 +70,9 @@ describe('access tokens of a signed-out session (real routers, accounts, Postgre
     const logout = await stack.query<{ logout: boolean }>('mutation($t: String!) { logout(refreshToken: $t) }', { t: session.refreshToken });
     expect(logout.data?.logout).toBe(true);
 
-    const onA = await refusedWithin(() => ask(stack.routerUrl, session.accessToken), 5_000);
+    const onA = await untilRefused(() => ask(stack.routerUrl, session.accessToken), 5_000);
     expectUnauthenticated(onA.answer);
-    const onB = await refusedWithin(() => ask(routerB, session.accessToken), 5_000);
+    const onB = await untilRefused(() => ask(routerB, session.accessToken), 5_000);
     expectUnauthenticated(onB.answer);
     // The gateway path (GET) and a mutation are refused alike.
     const get = await fetch(`${stack.routerUrl}?query=${encodeURIComponent(VIEWER)}`, {
@@ -125,7 +108,7 @@ describe('access tokens of a signed-out session (real routers, accounts, Postgre
     );
     const otherToken = second.data?.login.accessToken as string;
     await stack.query('mutation($t: String!) { logout(refreshToken: $t) }', { t: session.refreshToken });
-    expectUnauthenticated((await refusedWithin(() => ask(stack.routerUrl, session.accessToken), 5_000)).answer);
+    expectUnauthenticated((await untilRefused(() => ask(stack.routerUrl, session.accessToken), 5_000)).answer);
     expect((await ask(stack.routerUrl, otherToken)).data?.viewer?.id).toBe(session.userId);
   });
 
@@ -137,7 +120,7 @@ describe('access tokens of a signed-out session (real routers, accounts, Postgre
     expect((await ask(stack.routerUrl, newer)).data?.viewer?.id).toBe(session.userId);
     const replayed = await stack.query(REFRESH, { t: session.refreshToken });
     expect(replayed.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    expectUnauthenticated((await refusedWithin(() => ask(stack.routerUrl, newer), 5_000)).answer);
+    expectUnauthenticated((await untilRefused(() => ask(stack.routerUrl, newer), 5_000)).answer);
     expectUnauthenticated(await ask(stack.routerUrl, session.accessToken));
   });
 });

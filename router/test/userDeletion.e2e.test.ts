@@ -10,7 +10,10 @@ import {
   adminThroughRouter,
   connectSubscriptions,
   graphqlRequest,
+  registerThroughRouter,
   startStack,
+  TEST_PASSWORD as PASSWORD,
+  untilRefused,
   waitUntilBookable,
   type GraphQLResponse,
   type Stack,
@@ -18,7 +21,6 @@ import {
 } from '@booking/testkit';
 
 const VIEWER = '{ viewer { id } }';
-const PASSWORD = 'correct horse battery staple';
 
 describe('access tokens of a deleted user (real routers, accounts, bookings, PostgreSQL, Redis)', () => {
   let stack: Stack;
@@ -26,23 +28,7 @@ describe('access tokens of a deleted user (real routers, accounts, bookings, Pos
   let host: TestSession;
   let listingId: string;
 
-  interface Person {
-    userId: string;
-    email: string;
-    accessToken: string;
-    refreshToken: string;
-  }
-
-  async function signUp(role: 'GUEST' | 'HOST' = 'GUEST'): Promise<Person> {
-    const email = `gone-${randomUUID()}@example.com`;
-    const response = await stack.query<{ register: { accessToken: string; refreshToken: string; user: { id: string } } }>(
-      'mutation($input: RegisterInput!) { register(input: $input) { accessToken refreshToken user { id } } }',
-      { input: { email, password: PASSWORD, displayName: 'Soon gone', role } },
-    );
-    if (!response.data) throw new Error(JSON.stringify(response.errors));
-    const { accessToken, refreshToken, user } = response.data.register;
-    return { userId: user.id, email, accessToken, refreshToken };
-  }
+  const signUp = (role: 'GUEST' | 'HOST' = 'GUEST') => registerThroughRouter(stack, `gone-${randomUUID()}@example.com`, role);
 
   const ask = <Data = { viewer: { id: string } | null }>(
     url: string,
@@ -51,14 +37,7 @@ describe('access tokens of a deleted user (real routers, accounts, bookings, Pos
     variables: Record<string, unknown> = {},
   ): Promise<GraphQLResponse<Data>> => graphqlRequest<Data>(url, query, variables, { authorization: `Bearer ${token}` });
 
-  async function refusedWithin(read: () => Promise<GraphQLResponse>, timeoutMs: number): Promise<GraphQLResponse> {
-    const started = Date.now();
-    for (;;) {
-      const answer = await read();
-      if (answer.status === 401 || Date.now() - started > timeoutMs) return answer;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
+  const refusedWithin = async (read: () => Promise<GraphQLResponse>, timeoutMs: number) => (await untilRefused(read, timeoutMs)).answer;
 
   const expectDeleted = (answer: GraphQLResponse) => {
     expect(answer.status).toBe(401);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PasswordHasher, Role, ROLE_SCOPES } from '@booking/accounts';
 import type { Viewer } from '@booking/runtime';
+import type { GraphQLResponse } from './graphqlClient';
 import type { Stack } from './stack';
 
 export type RoleName = keyof typeof Role;
@@ -15,16 +16,42 @@ export interface TestSession {
   readonly accessToken: string;
 }
 
-const PASSWORD = 'correct horse battery staple';
+/** The password of every account the test kit registers. */
+export const TEST_PASSWORD = 'correct horse battery staple';
+const PASSWORD = TEST_PASSWORD;
+
+/** A signed-up user's whole login: what a frontend keeps after `register`. */
+export interface RegisteredSession extends TestSession {
+  readonly email: string;
+  readonly refreshToken: string;
+}
 
 /** Signs up through the router, as a frontend would. */
-export async function registerThroughRouter(stack: Stack, email: string, role: 'GUEST' | 'HOST' = 'GUEST'): Promise<TestSession> {
-  const response = await stack.query<{ register: { accessToken: string; user: { id: string } } }>(
-    `mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }`,
+export async function registerThroughRouter(stack: Stack, email: string, role: 'GUEST' | 'HOST' = 'GUEST'): Promise<RegisteredSession> {
+  const response = await stack.query<{ register: { accessToken: string; refreshToken: string; user: { id: string } } }>(
+    `mutation($input: RegisterInput!) { register(input: $input) { accessToken refreshToken user { id } } }`,
     { input: { email, password: PASSWORD, displayName: email.split('@')[0], role } },
   );
   if (!response.data) throw new Error(`register failed: ${JSON.stringify(response.errors)}`);
-  return { userId: response.data.register.user.id, accessToken: response.data.register.accessToken };
+  const { accessToken, refreshToken, user } = response.data.register;
+  return { userId: user.id, email, accessToken, refreshToken };
+}
+
+/**
+ * Asks until the answer is HTTP 401 or the deadline passes, and says how long it took: a
+ * revocation (logout, account deletion) reaches routers by Redis pub/sub, a moment after the
+ * mutation answered.
+ */
+export async function untilRefused(
+  read: () => Promise<GraphQLResponse>,
+  timeoutMs: number,
+): Promise<{ readonly answer: GraphQLResponse; readonly afterMs: number }> {
+  const started = Date.now();
+  for (;;) {
+    const answer = await read();
+    if (answer.status === 401 || Date.now() - started > timeoutMs) return { answer, afterMs: Date.now() - started };
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /** Admins are appointed, not registered: one is written to accounts' database, then signs in. */
