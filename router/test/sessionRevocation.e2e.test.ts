@@ -3,10 +3,10 @@
  * router (they learn of it through Redis), on HTTP and on subscriptions, cached or not.
  */
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
 import {
   connectSubscriptions,
   graphqlRequest,
+  openMultipartSubscription,
   registerThroughRouter,
   startStack,
   TEST_PASSWORD as PASSWORD,
@@ -59,12 +59,7 @@ describe('access tokens of a signed-out session (real routers, accounts, Postgre
     });
 
     // And a multipart (HTTP) subscription stream.
-    const streamed = httpRequest(stack.routerUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'multipart/mixed;subscriptionSpec=1.0', authorization: `Bearer ${session.accessToken}` },
-    });
-    streamed.end(JSON.stringify({ query: 'subscription { myBookings { id } }' }));
-    const stream = await new Promise<IncomingMessage>((resolve) => streamed.once('response', resolve));
+    const stream = await openMultipartSubscription(stack.routerUrl, 'subscription { myBookings { id } }', session.accessToken);
     expect(stream.statusCode).toBe(200);
 
     const logout = await stack.query<{ logout: boolean }>('mutation($t: String!) { logout(refreshToken: $t) }', { t: session.refreshToken });

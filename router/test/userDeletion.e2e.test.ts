@@ -5,11 +5,11 @@
  * it cannot sign in or refresh, and other users are untouched.
  */
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
 import {
   adminThroughRouter,
   connectSubscriptions,
   graphqlRequest,
+  openMultipartSubscription,
   registerThroughRouter,
   startStack,
   TEST_PASSWORD as PASSWORD,
@@ -95,12 +95,7 @@ describe('access tokens of a deleted user (real routers, accounts, bookings, Pos
     expect((await ask(stack.routerUrl, guest.accessToken)).data?.viewer?.id).toBe(guest.userId);
     expect((await ask(routerB, guest.accessToken)).data?.viewer?.id).toBe(guest.userId);
     const { socket, watching } = await openSocket(guest.accessToken);
-    const streamed = httpRequest(routerB, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'multipart/mixed;subscriptionSpec=1.0', authorization: `Bearer ${guest.accessToken}` },
-    });
-    streamed.end(JSON.stringify({ query: 'subscription { myBookings { id } }' }));
-    const stream = await new Promise<IncomingMessage>((resolve) => streamed.once('response', resolve));
+    const stream = await openMultipartSubscription(routerB, 'subscription { myBookings { id } }', guest.accessToken);
     expect(stream.statusCode).toBe(200);
 
     // Not an admin: refused, and nothing changes.

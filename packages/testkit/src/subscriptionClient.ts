@@ -1,3 +1,4 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 
 type ExecutionResult<Data> = FormattedExecutionResult<Data, unknown>;
@@ -96,4 +97,20 @@ function fromAddress(localAddress: string): unknown {
       super(address, protocols, { localAddress });
     }
   };
+}
+
+/**
+ * A multipart HTTP subscription as Apollo Client opens it, with the raw response for tests that
+ * read how the stream ends (the router's final error part, `--graphql--`).
+ */
+export function openMultipartSubscription(url: string, query: string, accessToken: string): Promise<IncomingMessage> {
+  const request = httpRequest(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'multipart/mixed;subscriptionSpec=1.0', authorization: `Bearer ${accessToken}` },
+  });
+  request.end(JSON.stringify({ query }));
+  return new Promise<IncomingMessage>((resolve, reject) => {
+    request.once('response', resolve);
+    request.once('error', reject);
+  });
 }
