@@ -1,0 +1,125 @@
+import type { HttpRefusal, Logger } from '@booking/runtime';
+import type Redis from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
+
+/** Each kind of request spends its own budget: a burst of reads cannot starve writes, or the reverse. */
+export type RateBudget = 'query' | 'mutation' | 'subscription';
+
+export interface RateLimitSettings {
+  readonly windowSeconds: number;
+  /** Cost units per caller and window: an operation spends its estimated cost (at least 1). */
+  readonly points: Readonly<Record<RateBudget, number>>;
+  /** What to do when Redis does not answer: let requests through (logged), or refuse them. */
+  readonly whenRedisFails: 'open' | 'closed';
+  /** Longest wait for Redis before the failure policy applies. */
+  readonly redisTimeoutMs: number;
+  /** The deployment's key prefix, shared by every router instance. */
+  readonly keyPrefix: string;
+}
+
+/** Headers telling the client its budget (draft-ietf-httpapi-ratelimit-headers field names). */
+export type RateHeaders = Readonly<Record<string, string>>;
+
+export type RateDecision =
+  | { readonly allowed: true; readonly headers: RateHeaders }
+  | { readonly allowed: false; readonly refusal: HttpRefusal; readonly headers: RateHeaders };
+
+const UNLIMITED: RateDecision = { allowed: true, headers: {} };
+
+/** How often a Redis failure is logged again while it lasts. */
+const FAILURE_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * The rate-limit stage: a fixed window per caller (user id when signed in, client address
+ * otherwise) and budget, counted in Redis so every router instance shares it
+ * (rate-limiter-flexible's atomic INCRBY+PEXPIRE script). An operation spends its estimated
+ * cost, so one expensive operation spends what many cheap ones would; one dearer than the
+ * whole budget spends the whole budget (it runs at most once per window, instead of never).
+ * Redis slow or down: the configured policy within `redisTimeoutMs`, never a hang.
+ */
+export class RateLimits {
+  private readonly limiters: Record<RateBudget, RLWrapperTimeouts>;
+  private lastFailureLog = 0;
+
+  constructor(
+    redis: Redis,
+    private readonly settings: RateLimitSettings,
+    private readonly logger: Logger,
+  ) {
+    const limiter = (budget: RateBudget) =>
+      new RLWrapperTimeouts({
+        limiter: new RateLimiterRedis({
+          storeClient: redis,
+          keyPrefix: `${settings.keyPrefix}ratelimit:${budget}`,
+          points: settings.points[budget],
+          duration: settings.windowSeconds,
+          rejectIfRedisNotReady: true,
+        }),
+        timeoutMs: settings.redisTimeoutMs,
+      });
+    this.limiters = { query: limiter('query'), mutation: limiter('mutation'), subscription: limiter('subscription') };
+  }
+
+  async consume(budget: RateBudget, caller: string, cost: number): Promise<RateDecision> {
+    const limit = this.settings.points[budget];
+    const points = Math.min(limit, Math.max(1, Math.ceil(cost)));
+    try {
+      const spent = await this.limiters[budget].consume(caller, points);
+      return { allowed: true, headers: this.headers(budget, spent) };
+    } catch (outcome) {
+      if (outcome instanceof RateLimiterRes) {
+        // A refused operation spends nothing: what it was charged goes back, so a cheaper one
+        // that fits what is left still runs (the counter's script charges before it compares).
+        const refunded = await this.refund(budget, caller, points);
+        const remaining = refunded ?? outcome;
+        const headers = { ...this.headers(budget, remaining), 'retry-after': String(Math.max(1, Math.ceil(outcome.msBeforeNext / 1000))) };
+        return {
+          allowed: false,
+          headers,
+          refusal: {
+            status: 429,
+            code: 'RATE_LIMITED',
+            message: `Rate limit exceeded: ${limit} ${budget} cost units per ${this.settings.windowSeconds} s; this operation costs ${points}. Retry after ${headers['retry-after']} s.`,
+          },
+        };
+      }
+      return this.redisFailed(outcome);
+    }
+  }
+
+  private async refund(budget: RateBudget, caller: string, points: number): Promise<RateLimiterRes | undefined> {
+    try {
+      return await this.limiters[budget].reward(caller, points);
+    } catch {
+      return undefined; // the window ends anyway; the caller waits a little longer
+    }
+  }
+
+  private headers(budget: RateBudget, spent: RateLimiterRes): RateHeaders {
+    return {
+      'ratelimit-policy': `${this.settings.points[budget]};w=${this.settings.windowSeconds}`,
+      'ratelimit-limit': String(this.settings.points[budget]),
+      'ratelimit-remaining': String(Math.max(0, spent.remainingPoints)),
+      'ratelimit-reset': String(Math.max(0, Math.ceil(spent.msBeforeNext / 1000))),
+    };
+  }
+
+  private redisFailed(error: unknown): RateDecision {
+    const now = Date.now();
+    if (now - this.lastFailureLog >= FAILURE_LOG_INTERVAL_MS) {
+      this.lastFailureLog = now;
+      this.logger.error(
+        { err: error, policy: this.settings.whenRedisFails },
+        this.settings.whenRedisFails === 'open'
+          ? 'rate limiting is off: Redis does not answer, requests pass unlimited (RATE_LIMIT_WHEN_REDIS_FAILS=open)'
+          : 'requests are refused: Redis does not answer and RATE_LIMIT_WHEN_REDIS_FAILS=closed',
+      );
+    }
+    if (this.settings.whenRedisFails === 'open') return UNLIMITED;
+    return {
+      allowed: false,
+      headers: { 'retry-after': '1' },
+      refusal: { status: 503, code: 'SERVICE_UNAVAILABLE', message: 'The rate limiter is unavailable, so requests are refused for now; retry shortly.' },
+    };
+  }
+}

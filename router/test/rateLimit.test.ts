@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '@booking/runtime';
+import { connectRedis, dropKeys, findFreePort, testKeyPrefix } from '@booking/testkit';
+import { Redis } from 'ioredis';
+import { startRedisServer, type RunningRedis } from '../../infra/local/redisServer';
+import { RateLimits, type RateLimitSettings } from '../src/pipeline/rateLimit';
+
+const logger = createLogger('rate-limit-test', 'silent');
+
+function settings(keyPrefix: string, overrides: Partial<RateLimitSettings> = {}): RateLimitSettings {
+  return {
+    windowSeconds: 2,
+    points: { query: 10, mutation: 3, subscription: 2 },
+    whenRedisFails: 'open',
+    redisTimeoutMs: 200,
+    keyPrefix,
+    ...overrides,
+  };
+}
+
+describe('RateLimits on a real Redis', () => {
+  const clients: Redis[] = [];
+  const prefix = testKeyPrefix('ratelimit');
+  afterAll(async () => {
+    const cleaner = connectRedis();
+    await dropKeys(cleaner, prefix);
+    cleaner.disconnect();
+    for (const client of clients) client.disconnect();
+  });
+  const client = async () => {
+    const created = connectRedis();
+    clients.push(created);
+    await created.ping();
+    return created;
+  };
+
+  it('shares one budget between two router instances, refuses the next with 429 and headers, and allows again after the window', async () => {
+    const first = new RateLimits(await client(), settings(prefix), logger);
+    const second = new RateLimits(await client(), settings(prefix), logger);
+    const outcomes = [];
+    for (let i = 0; i < 10; i += 1) outcomes.push(await (i % 2 === 0 ? first : second).consume('query', 'user:a', 1));
+    expect(outcomes.every((outcome) => outcome.allowed)).toBe(true);
+    expect(outcomes[9]?.headers).toMatchObject({ 'ratelimit-limit': '10', 'ratelimit-remaining': '0', 'ratelimit-policy': '10;w=2' });
+    const refused = await second.consume('query', 'user:a', 1);
+    expect(refused.allowed).toBe(false);
+    if (refused.allowed) return;
+    expect(refused.refusal).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(refused.headers['ratelimit-remaining']).toBe('0');
+    // Another caller, and another budget of the same caller, are untouched.
+    expect((await first.consume('query', 'user:b', 1)).allowed).toBe(true);
+    expect((await first.consume('mutation', 'user:a', 1)).allowed).toBe(true);
+    // After the window the caller is allowed again.
+    const deadline = Date.now() + 5_000;
+    let again = await first.consume('query', 'user:a', 1);
+    while (!again.allowed && Date.now() < deadline) {
+      await new Promise((wait) => setTimeout(wait, 100));
+      again = await first.consume('query', 'user:a', 1);
+    }
+    expect(again.allowed).toBe(true);
+  });
+
+  it('spends the estimated cost, so a cheap operation passes where an expensive one does not', async () => {
+    const limits = new RateLimits(await client(), settings(prefix), logger);
+    expect((await limits.consume('query', 'user:c', 6)).allowed).toBe(true);
+    expect((await limits.consume('query', 'user:c', 6)).allowed).toBe(false);
+    expect((await limits.consume('query', 'user:c', 4)).allowed).toBe(true);
+    // Dearer than the whole budget: it spends the budget (once per window) rather than never running.
+    expect((await limits.consume('query', 'user:d', 1_000)).allowed).toBe(true);
+    expect((await limits.consume('query', 'user:d', 1)).allowed).toBe(false);
+  });
+});
+
+describe('RateLimits when Redis fails', () => {
+  let redis: RunningRedis;
+  let dir: string;
+  const clients: Redis[] = [];
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ratelimit-redis-'));
+    redis = await startRedisServer({ port: await findFreePort(), dir, appendOnly: false });
+  });
+  afterAll(async () => {
+    for (const client of clients) client.disconnect();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const client = async () => {
+    const created = new Redis(redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, disconnectTimeout: 50 });
+    clients.push(created);
+    await new Promise((ready) => created.once('ready', ready));
+    return created;
+  };
+
+  it('answers by its policy within its timeout when Redis hangs, never waits for it', async () => {
+    const open = new RateLimits(await client(), settings('hang:', { whenRedisFails: 'open' }), logger);
+    const closed = new RateLimits(await client(), settings('hang:', { whenRedisFails: 'closed' }), logger);
+    expect((await open.consume('query', 'x', 1)).allowed).toBe(true);
+    expect((await closed.consume('query', 'x', 1)).allowed).toBe(true);
+    const admin = await client();
+    // Redis holds every client's commands for 1.5 s: connected, but not answering.
+    const sleeping = admin.call('CLIENT', 'PAUSE', '1500', 'ALL');
+    await new Promise((wait) => setTimeout(wait, 50));
+    const started = Date.now();
+    const [whenOpen, whenClosed] = await Promise.all([open.consume('query', 'x', 1), closed.consume('query', 'x', 1)]);
+    expect(Date.now() - started).toBeLessThan(1_400);
+    expect(whenOpen).toEqual({ allowed: true, headers: {} });
+    expect(whenClosed).toMatchObject({ allowed: false, refusal: { status: 503, code: 'SERVICE_UNAVAILABLE' } });
+    await sleeping;
+  });
+
+  it('answers by its policy at once when Redis is gone', async () => {
+    const open = new RateLimits(await client(), settings('gone:', { whenRedisFails: 'open' }), logger);
+    const closed = new RateLimits(await client(), settings('gone:', { whenRedisFails: 'closed' }), logger);
+    await redis.stop();
+    await new Promise((wait) => setTimeout(wait, 100));
+    expect(await open.consume('query', 'y', 1)).toEqual({ allowed: true, headers: {} });
+    expect(await closed.consume('query', 'y', 1)).toMatchObject({ allowed: false, refusal: { status: 503 } });
+  });
+});
