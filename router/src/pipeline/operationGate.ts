@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { getOperationAST, parse, validate, type DocumentNode, type GraphQLSchema, type OperationTypeNode } from 'graphql';
+import { ByteBoundedCache } from '../byteBoundedCache';
+import type { CostDirectives } from './costDirectives';
+import { exceededLexicalLimit, type LexicalLimits } from './lexicalLimits';
+import { OperationCostEstimator, type CostSettings } from './operationCost';
+import { exceededLimits, measureOperation, type OperationLimits } from './operationLimits';
+import type { StageRefusal } from './stageRefusal';
+import type { TrustedDocuments } from './trustedDocuments';
+
+export interface GateSettings {
+  readonly lexical: LexicalLimits;
+  readonly operation: OperationLimits;
+  readonly cost: CostSettings & {
+    /** MAX_OPERATION_COST: an estimate above it is refused; Infinity switches demand control off. */
+    readonly maxCost: number;
+  };
+}
+
+/** What the gate knows of one operation text (and operation name), decided once and cached. */
+export type GateVerdict =
+  | { readonly kind: 'refused'; readonly refusal: StageRefusal }
+  /**
+   * Not a document the gate can judge (a syntax or validation error, an unknown operation
+   * name): the executor words the error as clients expect; nothing of it can run.
+   */
+  | { readonly kind: 'unjudged'; readonly listed: boolean }
+  | {
+      readonly kind: 'admitted';
+      readonly operationType: OperationTypeNode;
+      /** Whether the text is in the trusted documents (true when no safelist is used). */
+      readonly listed: boolean;
+      /** The cost estimate: a number when variables cannot change it, else per request. */
+      readonly cost: number | OperationCostEstimator;
+    };
+
+export interface GateSchema {
+  readonly apiSchema: GraphQLSchema;
+  readonly costs: CostDirectives;
+}
+
+/**
+ * The operation stage of the request pipeline, before any executor: lexical limits on the
+ * text (before it is parsed), operation limits on the document (before it is validated: a
+ * fragment bomb must not reach graphql-js' validation), validation, then the cost estimate.
+ * Its verdict is cached per text, so a repeated operation costs one digest and one lookup; a
+ * refused one is refused from the cache without parsing again.
+ */
+export class OperationGate {
+  private readonly verdicts: ByteBoundedCache<GateVerdict>;
+
+  constructor(
+    readonly schema: GateSchema,
+    private readonly settings: GateSettings,
+    private readonly trusted: TrustedDocuments | null,
+    maxBytes: number,
+  ) {
+    this.verdicts = new ByteBoundedCache(maxBytes);
+  }
+
+  judge(query: string, operationName: string | undefined): GateVerdict {
+    const key = createHash('sha256')
+      .update(query)
+      .update('\0')
+      .update(operationName ?? '')
+      .digest('base64');
+    const known = this.verdicts.get(key);
+    if (known) return known;
+    const verdict = this.decide(query, operationName);
+    // An admitted verdict whose cost depends on variables keeps its document (in the estimator).
+    const bytes = verdict.kind === 'admitted' && typeof verdict.cost !== 'number' ? 512 + query.length * 24 : 512;
+    this.verdicts.set(key, verdict, bytes);
+    return verdict;
+  }
+
+  /** The estimated cost of an admitted operation for these variables. */
+  static costOf(verdict: Extract<GateVerdict, { kind: 'admitted' }>, variables: Readonly<Record<string, unknown>>): number {
+    return typeof verdict.cost === 'number' ? verdict.cost : verdict.cost.estimate(variables).cost;
+  }
+
+  private decide(query: string, operationName: string | undefined): GateVerdict {
+    const lexical = exceededLexicalLimit(query, this.settings.lexical);
+    if (lexical) return refused(lexical.code, lexical.message, { limit: lexical.limit });
+    let document: DocumentNode;
+    try {
+      document = parse(query, { noLocation: true });
+    } catch {
+      return { kind: 'unjudged', listed: this.listed(query, undefined) };
+    }
+    const operation = getOperationAST(document, operationName);
+    if (!operation) return { kind: 'unjudged', listed: this.listed(query, document) };
+    const exceeded = exceededLimits(measureOperation(this.schema.apiSchema, document, operation), this.settings.operation);
+    const first = exceeded[0];
+    if (first) {
+      return refused(first.code, exceeded.map((limit) => limit.message).join(' '), {
+        limit: first.limit,
+        measured: first.measured,
+        ...(exceeded.length > 1 ? { exceeded: exceeded.map(({ code, limit, measured }) => ({ code, limit, measured })) } : {}),
+      });
+    }
+    const listed = this.listed(query, document);
+    if (validate(this.schema.apiSchema, document).length > 0) return { kind: 'unjudged', listed };
+    const estimator = new OperationCostEstimator(this.schema.apiSchema, this.schema.costs, this.settings.cost, document, operation);
+    const estimate = estimator.estimate({});
+    const cost = estimate.dependsOnVariables ? estimator : estimate.cost;
+    // A cost that variables cannot lower is refused now; one that depends on them, per request.
+    if (!estimate.dependsOnVariables && estimate.cost > this.settings.cost.maxCost) return tooExpensive(estimate.cost, this.settings.cost.maxCost);
+    return { kind: 'admitted', operationType: operation.operation, listed, cost };
+  }
+
+  private listed(query: string, document: DocumentNode | undefined): boolean {
+    return this.trusted ? this.trusted.lists(query, () => document) : true;
+  }
+}
+
+function refused(code: string, message: string, extensions: Record<string, unknown>): GateVerdict {
+  return { kind: 'refused', refusal: { status: 400, code, message, extensions } };
+}
+
+export function tooExpensive(cost: number, maxCost: number): GateVerdict & { kind: 'refused' } {
+  return {
+    kind: 'refused',
+    refusal: {
+      status: 400,
+      code: 'COST_ESTIMATED_TOO_EXPENSIVE',
+      message: `The operation's estimated cost (${Number.isSafeInteger(cost) ? cost : 'more than 2^53'}) is above the limit (${maxCost}): ask for fewer items or fewer fields.`,
+      extensions: { cost: { estimated: Number.isFinite(cost) ? cost : null, max: maxCost } },
+    },
+  };
+}
