@@ -10,6 +10,8 @@ import {
   type VariableSpec,
 } from '@booking/runtime';
 
+import { DEFAULT_CORS_ORIGINS, parseOriginPatterns } from './pipeline/cors';
+
 const DEFAULT_SUPERGRAPH = resolve(__dirname, '..', '..', 'schema', 'supergraph.graphql');
 
 /** `<SUBGRAPH>_URL` overrides the routing URL composed into the supergraph for that subgraph. */
@@ -28,6 +30,20 @@ const subgraphUrlSpecs = Object.fromEntries(
     ),
   ]),
 ) as Record<SubgraphName, VariableSpec<string | null>>;
+
+/** A limit: a positive whole number, or `off` (no limit). */
+function limit(raw: string): number {
+  if (/^off$/i.test(raw)) return Infinity;
+  return parse.positiveInt(raw);
+}
+
+function oneOf<T extends string>(...values: readonly T[]) {
+  return (raw: string): T => {
+    const found = values.find((value) => value === raw);
+    if (found === undefined) throw new Error(`must be one of ${values.join(', ')}, got "${raw}"`);
+    return found;
+  };
+}
 
 export const routerConfigSpec = {
   port: variable('PORT', 'TCP port of the router', parse.port, () => 4000),
@@ -123,6 +139,46 @@ export const routerConfigSpec = {
     parse.positiveInt,
     () => 64 * 1024 * 1024,
   ),
+  // Protection (the request pipeline's stages; README "Protecting the router").
+  profile: variable<'production' | 'development'>(
+    'NODE_ENV',
+    '"production" turns on the production posture: introspection off, subgraph error details masked, rate limiting on',
+    (raw) => (raw === 'production' ? 'production' : 'development'),
+    () => 'development',
+  ),
+  introspection: variable<boolean | null>('INTROSPECTION', 'allow schema introspection (default: on, off when NODE_ENV=production)', parse.boolean, () => null),
+  maxOperationTokens: variable('MAX_OPERATION_TOKENS', 'most lexical tokens in an operation text, counted before parsing (or off)', limit, () => 15_000),
+  maxOperationNesting: variable('MAX_OPERATION_NESTING', 'deepest bracket nesting in an operation text, checked before parsing (or off)', limit, () => 500),
+  maxOperationDepth: variable('MAX_OPERATION_DEPTH', 'deepest field nesting of an operation, fragments included (or off)', limit, () => 20),
+  maxOperationAliases: variable('MAX_OPERATION_ALIASES', 'most aliased fields in an operation, each use of a fragment counted (or off)', limit, () => 30),
+  maxRootFields: variable('MAX_ROOT_FIELDS', 'most root fields in an operation (or off)', limit, () => 20),
+  maxOperationHeight: variable('MAX_OPERATION_HEIGHT', 'most distinct fields (Type.field) in an operation (or off)', limit, () => 200),
+  maxDirectivesPerField: variable('MAX_DIRECTIVES_PER_FIELD', 'most directives on one field (or off)', limit, () => 10),
+  maxOperationCost: variable('MAX_OPERATION_COST', 'highest estimated cost (@cost/@listSize) an operation may have (or off)', limit, () => 10_000),
+  defaultListSize: variable('DEMAND_CONTROL_LIST_SIZE', 'size assumed for a list field without @listSize when estimating cost', parse.positiveInt, () => 10),
+  rateLimit: variable<boolean | null>('RATE_LIMIT', 'rate limiting in Redis (default: on when NODE_ENV=production; needs REDIS_URL)', parse.boolean, () => null),
+  rateLimitWindowSeconds: variable('RATE_LIMIT_WINDOW_SECONDS', 'length of a rate-limit window', parse.positiveInt, () => 60),
+  rateLimitQueryPoints: variable('RATE_LIMIT_QUERY_POINTS', 'cost units of queries one caller may spend per window', parse.positiveInt, () => 50_000),
+  rateLimitMutationPoints: variable('RATE_LIMIT_MUTATION_POINTS', 'cost units of mutations one caller may spend per window', parse.positiveInt, () => 2_000),
+  rateLimitSubscriptionPoints: variable('RATE_LIMIT_SUBSCRIPTION_POINTS', 'cost units of new subscriptions one caller may start per window', parse.positiveInt, () => 1_000),
+  rateLimitWhenRedisFails: variable('RATE_LIMIT_WHEN_REDIS_FAILS', '"open" lets requests through when Redis does not answer (logged), "closed" refuses them (503)', oneOf('open', 'closed'), () => 'open' as const),
+  rateLimitRedisTimeoutMs: variable('RATE_LIMIT_REDIS_TIMEOUT_MS', 'longest wait for Redis before RATE_LIMIT_WHEN_REDIS_FAILS applies', parse.positiveInt, () => 250),
+  trustedProxyHops: variable(
+    'TRUSTED_PROXY_HOPS',
+    'proxies in front of the router whose X-Forwarded-For entries are believed (0: the socket peer is the client)',
+    (raw) => {
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 0) throw new Error('must be a whole number of proxies');
+      return value;
+    },
+    () => 0,
+  ),
+  persistedQueries: variable('PERSISTED_QUERIES', 'off | apq | safelist | safelist-log', oneOf('off', 'apq', 'safelist', 'safelist-log'), () => 'apq' as const),
+  persistedQueriesManifest: variable<string | null>('PERSISTED_QUERIES_MANIFEST', "the trusted documents (Apollo's persisted query manifest) for safelist modes", parse.text, () => null),
+  apqTtlSeconds: variable('APQ_TTL_SECONDS', 'how long Redis keeps an automatic persisted query', parse.positiveInt, () => 86_400),
+  corsOrigins: variable('CORS_ORIGINS', 'origins browsers may call from, comma-separated: exact origins, http://host:* for any port, or *', parseOriginPatterns, () => parseOriginPatterns(DEFAULT_CORS_ORIGINS)),
+  corsAllowCredentials: variable('CORS_ALLOW_CREDENTIALS', 'let browsers send cookies and HTTP auth cross-origin', parse.boolean, () => false),
+  corsMaxAgeSeconds: variable('CORS_MAX_AGE_SECONDS', 'how long browsers may reuse a preflight answer', parse.positiveInt, () => 600),
   logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
   redisUrl: variable<string | null>(
     'REDIS_URL',
