@@ -6,7 +6,7 @@ const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
 /** A built service's entry point (`npx tsc -b` first): `router`, or a subgraph's name. */
 export function serviceScript(service: string): string {
-  return service === 'router' ? resolve(REPO_ROOT, 'router', 'dist', 'main.js') : resolve(REPO_ROOT, 'subgraphs', service, 'dist', 'main.js');
+  return service === 'router' ? resolve(REPO_ROOT, 'router', 'dist', 'main.js') : resolve(REPO_ROOT, 'subgraphs', service, 'dist', 'src', 'main.js');
 }
 
 /** One pino line as a service writes it to stdout. */
