@@ -111,6 +111,9 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     // A subgraph's stack trace never reaches clients through the gateway either.
     formatError: config.debugStacktraces ? undefined : withoutStacktrace,
     plugins: [requestLogPlugin()],
+    // runService owns SIGTERM/SIGINT (drain, then close everything in order). Apollo Server's own
+    // handler would stop it and re-raise the signal, killing the process mid-drain.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
 
@@ -224,6 +227,12 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     },
     async close() {
       readiness.drain();
+      if (config.shutdownDrainMs > 0) {
+        // Still serving: a load balancer polling /ready takes this instance out of rotation
+        // before its listener closes, so no client meets a refused connection.
+        logger.info({ drainMs: config.shutdownDrainMs }, 'draining: /ready answers 503 until shutdown');
+        await new Promise((resolveDrain) => setTimeout(resolveDrain, config.shutdownDrainMs));
+      }
       supergraph.stop();
       await subscriptionServer.close();
       await upstream.closeAll();

@@ -290,6 +290,29 @@ describe("README's first example", () => {
   });
 });
 
+describe('/ready while shutting down', () => {
+  test('answers 503 "draining" during SHUTDOWN_DRAIN_MS while queries are still served, then the router exits cleanly', async () => {
+    const draining = await startRouterProcess({ SHUTDOWN_DRAIN_MS: '10000' });
+    try {
+      const readyUrl = draining.url.replace(/\/graphql$/, '/ready');
+      expect((await fetch(readyUrl)).status).toBe(200);
+      const exited = new Promise<number | null>((resolveExit) => draining.process.child.once('exit', (code) => resolveExit(code)));
+      draining.process.child.kill('SIGTERM');
+      await draining.process.waitForLine((line) => line.msg === 'draining: /ready answers 503 until shutdown');
+      const ready = await fetch(readyUrl);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ status: 'draining' });
+      const answer = await graphqlRequest(draining.url, '{ listings(city: "Kyoto") { edges { node { title } } } }').catch((error: unknown) => {
+        throw new Error(`${String(error)}: ${draining.process.output()}`);
+      });
+      expect(answer.errors).toBeUndefined();
+      expect(await exited).toBe(0);
+    } finally {
+      await draining.process.stop();
+    }
+  });
+});
+
 describe('/ready with a subgraph down', () => {
   test('stays 200: one subgraph down must not take every router (and so the whole API) out of service', async () => {
     await stack.subgraphs.catalog.stop();
