@@ -252,8 +252,8 @@ describe('request log', () => {
 });
 
 describe('LOG_LEVEL=warn', () => {
-  test('silences the per-request lines but keeps the request id and the warnings', async () => {
-    const quiet = await startRouterProcess({ LOG_LEVEL: 'warn' });
+  test('silences the per-request lines but keeps the request id and the warnings (here from the gateway path)', async () => {
+    const quiet = await startRouterProcess({ LOG_LEVEL: 'warn', ROUTER_EXECUTOR: 'gateway' });
     try {
       const ok = await fetch(quiet.url, {
         method: 'POST',
@@ -263,7 +263,8 @@ describe('LOG_LEVEL=warn', () => {
       expect(ok.headers.get('x-request-id')).toBe('quiet-0001');
       await graphqlRequest(quiet.url, 'query QuietNul { searchListings(city: "Lis\\u0000bon") { edges { node { id } } } }', undefined, { 'x-request-id': 'quiet-0002' });
       // Lines are written in order: once the warning is out, any line of the first request would be too.
-      await quiet.process.waitForLine((line) => line.requestId === 'quiet-0002' && line.level === LOG_LEVELS.warn);
+      const warning = await quiet.process.waitForLine((line) => line.requestId === 'quiet-0002' && line.level === LOG_LEVELS.warn);
+      expect(warning).toMatchObject({ subgraph: 'catalog', status: 400, operationName: 'QuietNul', operationType: 'query' });
       expect(quiet.process.lines.filter((line) => line.level < LOG_LEVELS.warn && line.level > 0)).toEqual([]);
     } finally {
       await quiet.process.stop();

@@ -103,15 +103,19 @@ export class RequestLogRecord implements SubgraphCallLog {
    * `aborted` means the client left before its answer was complete.
    */
   finish(status: number | undefined, aborted = false): void {
-    const line = this.fields();
-    const durationMs = Math.round((performance.now() - this.startedAt) * 10) / 10;
     const failed = aborted || (status !== undefined && status >= 400) || this.errorCodes !== undefined;
-    const outcome = aborted ? 'aborted' : failed ? 'error' : 'ok';
-    if (this.streaming) {
-      this.logger.info({ ...line, status, outcome, errorCodes: this.errorCodes, events: this.events, durationMs }, 'subscription ended');
-    } else {
-      this.logger.info({ ...line, status, outcome, errorCodes: this.errorCodes, durationMs }, 'request');
-    }
+    // One object, written once (pino leaves the undefined fields out).
+    this.logger.info(
+      {
+        ...this.fields(),
+        status,
+        outcome: aborted ? 'aborted' : failed ? 'error' : 'ok',
+        errorCodes: this.errorCodes,
+        events: this.streaming ? this.events : undefined,
+        durationMs: Math.round((performance.now() - this.startedAt) * 10) / 10,
+      },
+      this.streaming ? 'subscription ended' : 'request',
+    );
   }
 
   private fields() {
