@@ -157,8 +157,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const server = createGraphQLHttpServer({
     apollo,
     logger,
-    // The request log first: every /graphql request is logged, refused ones included.
-    admit: requestPipeline([requestLog.stage, csrfPrevention()]),
+    // The request log in front: every /graphql request is logged, refused ones included.
+    admit: requestLog.around(requestPipeline([csrfPrevention()])),
     intercept: async (request, response, body) => {
       const malformed = graphqlRequestShape(body);
       if (malformed) {

@@ -158,7 +158,7 @@ describe('request log', () => {
     const refused = await fetch(routerUrl, { method: 'POST', headers: { 'content-type': 'text/plain', 'x-request-id': 'test-csrf-0001' }, body: '{}' });
     expect(refused.status).toBe(400);
     expect(refused.headers.get('x-request-id')).toBe('test-csrf-0001');
-    expect(await router.waitForLine(requestLine('test-csrf-0001'))).toMatchObject({ status: 400, outcome: 'error', operationName: null });
+    expect(await router.waitForLine(requestLine('test-csrf-0001'))).toMatchObject({ status: 400, outcome: 'error', errorCodes: ['BAD_REQUEST'], operationName: null });
   });
 
   test('never logs variables, passwords, tokens or the Authorization header', async () => {

@@ -131,7 +131,7 @@ export class RequestLogRecord implements SubgraphCallLog {
 }
 
 /**
- * The request-log stage of the router's pipeline (first, so even refused requests are logged):
+ * The request-log stage of the router's pipeline (in front of the others, so even refused requests are logged):
  * it gives every /graphql request an id (the caller's `x-request-id` if well formed, else a new
  * one), returns it in the `x-request-id` response header, and writes one info line when the
  * response is done. Transports add what only they know through `of(request)`; graphql-ws
@@ -147,11 +147,19 @@ export class RequestLog {
     this.perRequestLines = logger.isLevelEnabled('info');
   }
 
-  readonly stage: RequestStage = (request, response) => {
-    const record = this.start(request, response);
-    if (this.perRequestLines) response.once('close', () => record.finish(response.statusCode, !response.writableFinished));
-    return undefined;
-  };
+  /**
+   * The request pipeline with this stage in front: every request gets its record before any
+   * other stage runs, and a refusal's code (CSRF...) goes in its line.
+   */
+  around(pipeline: RequestStage): RequestStage {
+    return (request, response) => {
+      const record = this.start(request, response);
+      if (this.perRequestLines) response.once('close', () => record.finish(response.statusCode, !response.writableFinished));
+      const refusal = pipeline(request, response);
+      if (refusal) record.errors([{ extensions: { code: refusal.code } }]);
+      return refusal;
+    };
+  }
 
   /** The request's record; a request that bypassed the stage gets one that is never written. */
   of(request: IncomingMessage): RequestLogRecord {
