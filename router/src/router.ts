@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { createGraphQLHttpServer, createLogger, RevokedSessions, sendJson, sendRefusal, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
-import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { RouterConfig } from './config';
 import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergraph';
 import { AuthorizingGateway } from './auth/authorizingGateway';
@@ -178,7 +178,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
         };
       } catch (error) {
         // A refused token ends the request before Apollo Server's plugins see it.
-        record.errors([error as GraphQLError]);
+        record.errors([error instanceof GraphQLError ? error : { extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
         throw error;
       }
     },
