@@ -154,6 +154,10 @@ describe('request log', () => {
       errorCodes: ['UNAUTHENTICATED'],
     });
 
+    const badToken = await post({ query: 'query WithBadToken { __typename }' }, { 'x-request-id': 'test-token-0001', authorization: 'Bearer not-a-token' });
+    expect(badToken.status).toBe(401);
+    expect(await router.waitForLine(requestLine('test-token-0001'))).toMatchObject({ status: 401, outcome: 'error', errorCodes: ['UNAUTHENTICATED'] });
+
     // Refused before any executor (CSRF): still one line, with its status.
     const refused = await fetch(routerUrl, { method: 'POST', headers: { 'content-type': 'text/plain', 'x-request-id': 'test-csrf-0001' }, body: '{}' });
     expect(refused.status).toBe(400);
