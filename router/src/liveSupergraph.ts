@@ -1,12 +1,15 @@
 import { unwatchFile, watchFile, readFileSync } from 'node:fs';
 import type { Logger } from '@booking/runtime';
 import { readAccessRequirements, type AccessRequirements } from './auth/accessRequirements';
+import { readCostDirectives, type CostDirectives } from './pipeline/costDirectives';
 import { SupergraphPlanner } from './supergraphPlanner';
 
 /** Everything derived from one supergraph SDL, replaced together on a reload. */
 export interface SupergraphState {
   readonly sdl: string;
   readonly requirements: AccessRequirements;
+  /** `@cost` and `@listSize`, for demand control. */
+  readonly costs: CostDirectives;
   readonly planner: SupergraphPlanner;
   /** Subgraph name → URL, resolved once per schema rather than per request. */
   readonly subgraphUrls: Readonly<Record<string, string>>;
@@ -35,6 +38,7 @@ export function supergraphState(sdl: string, resolveUrls: UrlResolver): Supergra
   return {
     sdl,
     requirements: readAccessRequirements(sdl),
+    costs: readCostDirectives(sdl),
     planner: new SupergraphPlanner(delegateEnforcedSecurityFeatures(sdl)),
     subgraphUrls: resolveUrls(sdl),
   };

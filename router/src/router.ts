@@ -7,13 +7,17 @@ import type { RouterConfig } from './config';
 import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergraph';
 import { AuthorizingGateway } from './auth/authorizingGateway';
 import { boundedDocumentStore } from './boundedDocumentStore';
-import { createTokenVerifier, viewerFromAuthorization } from './auth/tokenVerifier';
+import { createTokenVerifier, sessionFromAuthorization, viewerFromAuthorization } from './auth/tokenVerifier';
 import type { RouterContext } from './routerContext';
 import { createRouterExecutor } from './execution/routerExecutor';
 import { SubgraphClient } from './execution/subgraphClient';
 import { SubgraphDataSource } from './subgraphDataSource';
 import { csrfPrevention } from './pipeline/csrfPrevention';
-import { graphqlRequestShape } from './pipeline/graphqlRequestShape';
+import { corsStage } from './pipeline/cors';
+import { clientAddress } from './pipeline/callerIdentity';
+import { graphqlRequestFromSearch, graphqlRequestShape, type GraphQLRequestBody } from './pipeline/graphqlRequestShape';
+import { createProtection } from './pipeline/protection';
+import { sendStageRefusal } from './pipeline/stageRefusal';
 import { requestPipeline } from './pipeline/requestPipeline';
 import { RequestLog } from './pipeline/requestLog';
 import { requestLogPlugin } from './pipeline/requestLogPlugin';
@@ -101,9 +105,12 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   });
   const requestLog = new RequestLog(logger);
   const readiness = new RouterReadiness(() => supergraph.current, revokedSessions ? () => revokedSessions.current : null);
+  const protection = await createProtection(config, () => supergraph.current, logger);
   const apollo = new ApolloServer<RouterContext>({
     gateway: new AuthorizingGateway(gateway, () => supergraph.current.requirements),
-    introspection: true,
+    introspection: config.introspection ?? config.profile !== 'production',
+    // Persisted queries are resolved by the request pipeline, before any executor.
+    persistedQueries: false,
     documentStore: boundedDocumentStore(Math.floor(config.operationCacheMaxBytes / 4)),
     logger,
     // Stack traces name our files and paths: only with GRAPHQL_DEBUG_STACKTRACES=true.
@@ -158,15 +165,53 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     apollo,
     logger,
     // The request log in front: every /graphql request is logged, refused ones included.
-    admit: requestLog.around(requestPipeline([csrfPrevention()])),
+    admit: requestLog.around(
+      requestPipeline([
+        corsStage({ origins: config.corsOrigins, allowCredentials: config.corsAllowCredentials, maxAgeSeconds: config.corsMaxAgeSeconds }),
+        csrfPrevention(),
+      ]),
+    ),
     intercept: async (request, response, body) => {
-      const malformed = graphqlRequestShape(body);
-      if (malformed) {
-        requestLog.of(request).errors([{ extensions: { code: malformed.code } }]);
-        sendRefusal(response, malformed);
+      const record = requestLog.of(request);
+      let graphqlRequest: GraphQLRequestBody;
+      if (request.method === 'GET') {
+        const fromSearch = graphqlRequestFromSearch(new URL(request.url ?? '/', 'http://localhost').searchParams);
+        // No operation, or a browser asking for a page: Apollo Server's landing page.
+        if (fromSearch === undefined || /\btext\/html\b/i.test(request.headers.accept ?? '')) return false;
+        if ('status' in fromSearch) {
+          record.errors([{ extensions: { code: fromSearch.code } }]);
+          sendRefusal(response, fromSearch);
+          return true;
+        }
+        graphqlRequest = fromSearch;
+      } else {
+        const malformed = graphqlRequestShape(body);
+        if (malformed) {
+          record.errors([{ extensions: { code: malformed.code } }]);
+          sendRefusal(response, malformed);
+          return true;
+        }
+        graphqlRequest = body as GraphQLRequestBody;
+      }
+      let viewer = null;
+      try {
+        viewer = (await sessionFromAuthorization(request.headers.authorization, verifyToken))?.viewer ?? null;
+      } catch {
+        // A refused token: the executor answers it (401); its budget is its address's.
+      }
+      const admission = await protection.pipeline.admit(graphqlRequest, request.method === 'GET' ? 'GET' : 'POST', {
+        viewer,
+        address: clientAddress(request, config.trustedProxyHops),
+      });
+      if (admission.kind === 'refused') {
+        record.errors([{ extensions: { code: admission.refusal.code } }]);
+        sendStageRefusal(response, admission.refusal);
         return true;
       }
-      return (await httpSubscriptions(request, response, body)) || (executor !== undefined && (await executor(request, response, body)));
+      for (const [name, value] of Object.entries(admission.headers)) response.setHeader(name, value);
+      const admitted = admission.request;
+      if ((await httpSubscriptions(request, response, admitted)) || (executor !== undefined && (await executor(request, response, admitted)))) return true;
+      return { body: admitted };
     },
     context: async (request) => {
       const record = requestLog.of(request);
@@ -201,6 +246,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     maxConnectionsPerAddress: config.maxSubscriptionConnectionsPerAddress,
     revokedSessions,
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
+    admitOperation: (payload, viewer, upgrade) => protection.pipeline.admit(payload, 'WS', { viewer, address: clientAddress(upgrade, config.trustedProxyHops) }),
   });
 
   if (config.watchSupergraph) {
@@ -240,6 +286,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       await apollo.stop();
       await subgraphClient.close();
       revokedSessions?.close();
+      protection.close();
     },
   };
 }

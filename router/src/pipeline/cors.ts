@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { CSRF_PREVENTION_REQUEST_HEADERS } from './csrfPrevention';
+import type { RequestStage } from './requestPipeline';
 
 /**
  * Origins as an operator writes them in CORS_ORIGINS: an exact origin
@@ -133,5 +134,21 @@ export function corsPolicy(settings: CorsSettings) {
         ...preflightVary,
       },
     };
+  };
+}
+
+/**
+ * The CORS stage of the request pipeline: an allowed origin's request gets its headers, and a
+ * preflight is answered here (204), before CSRF prevention and before any body is read.
+ */
+export function corsStage(settings: CorsSettings): RequestStage {
+  const policy = corsPolicy(settings);
+  return (request, response) => {
+    const outcome = policy(request);
+    for (const [name, value] of Object.entries(outcome.headers)) response.setHeader(name, value);
+    if (outcome.kind !== 'preflight') return undefined;
+    response.writeHead(204, { 'content-length': '0' });
+    response.end();
+    return 'answered';
   };
 }

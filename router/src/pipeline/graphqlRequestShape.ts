@@ -38,3 +38,36 @@ export function graphqlRequestShape(body: unknown): HttpRefusal | undefined {
   }
   return undefined;
 }
+
+/**
+ * A GET request's GraphQL parameters (`query`, `operationName`, and `variables` and
+ * `extensions` as JSON), or undefined when it carries none (a browser opening the landing page).
+ */
+export function graphqlRequestFromSearch(search: URLSearchParams): GraphQLRequestBody | HttpRefusal | undefined {
+  const query = search.get('query');
+  const rawVariables = search.get('variables');
+  const rawExtensions = search.get('extensions');
+  if (query === null && rawExtensions === null) return undefined;
+  type Parsed = { readonly value: Record<string, unknown> | undefined } | { readonly refusal: HttpRefusal };
+  const json = (field: 'variables' | 'extensions', raw: string | null): Parsed => {
+    if (raw === null || raw === '') return { value: undefined };
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return { refusal: refused(`\`${field}\` in a GET request must be JSON.`) };
+    }
+    return isRecord(value) ? { value } : { refusal: refused(`\`${field}\` in a GET request must be a JSON object.`) };
+  };
+  const variables = json('variables', rawVariables);
+  if ('refusal' in variables) return variables.refusal;
+  const extensions = json('extensions', rawExtensions);
+  if ('refusal' in extensions) return extensions.refusal;
+  // Absent fields are null, never undefined: Apollo Server refuses an undefined one in a body.
+  return {
+    ...(query !== null ? { query } : {}),
+    operationName: search.get('operationName'),
+    variables: variables.value ?? null,
+    extensions: extensions.value ?? null,
+  };
+}

@@ -156,7 +156,7 @@ export class RequestLog {
       const record = this.start(request, response);
       if (this.perRequestLines) response.once('close', () => record.finish(response.statusCode, !response.writableFinished));
       const refusal = pipeline(request, response);
-      if (refusal) record.errors([{ extensions: { code: refusal.code } }]);
+      if (refusal && refusal !== 'answered') record.errors([{ extensions: { code: refusal.code } }]);
       return refusal;
     };
   }

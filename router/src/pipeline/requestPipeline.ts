@@ -8,14 +8,17 @@ import type { HttpRefusal } from '@booking/runtime';
  * transport that executes operations over HTTP (our executor, the gateway, multipart and SSE
  * subscriptions) passes through the same stages, before any of them runs.
  */
-export type RequestStage = (request: IncomingMessage, response: ServerResponse) => HttpRefusal | undefined;
+export type RequestStage = (request: IncomingMessage, response: ServerResponse) => StageOutcome;
+
+/** Let through (undefined), refused (answered by the server), or answered by the stage itself ('answered'). */
+export type StageOutcome = HttpRefusal | 'answered' | undefined;
 
 /** The stages in order; the first refusal wins. */
 export function requestPipeline(stages: readonly RequestStage[]): RequestStage {
   return (request, response) => {
     for (const stage of stages) {
-      const refusal = stage(request, response);
-      if (refusal) return refusal;
+      const outcome = stage(request, response);
+      if (outcome) return outcome;
     }
     return undefined;
   };

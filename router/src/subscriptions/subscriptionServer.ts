@@ -11,6 +11,7 @@ import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_CLOSE_GRACE_MS, tooFarBehind } 
 import { clientAddressOf } from './clientAddress';
 import { prepareSubscription } from './subscriptionRequest';
 import { REQUEST_ID_HEADER, type RequestLog, type RequestLogRecord } from '../pipeline/requestLog';
+import type { Admission, OperationRequest } from '../pipeline/operationPipeline';
 
 export interface RouterSubscriptionOptions {
   readonly server: Server;
@@ -28,6 +29,8 @@ export interface RouterSubscriptionOptions {
   readonly maxConnections: number;
   readonly maxConnectionsPerAddress: number;
   readonly maxBacklogBytes: number;
+  /** The request pipeline's operation stages (persisted queries, limits, cost, rate limit), as for HTTP. */
+  readonly admitOperation: (payload: OperationRequest, viewer: Viewer | null, upgrade: IncomingMessage) => Promise<Admission>;
 }
 
 interface Connection {
@@ -143,7 +146,7 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
         open?.delete(id);
         if (record) options.requestLog.finishSubscription(record);
       },
-      onSubscribe: (ctx, id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const record = options.requestLog.forSubscription(ctx.extra.request, id);
         const refused = (errors: readonly GraphQLError[]) => {
           options.requestLog.refusedSubscription(record, errors);
@@ -158,8 +161,13 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
             }),
           ]);
         }
+        const admission = await options.admitOperation(payload, connection.viewer, ctx.extra.request);
+        if (admission.kind === 'refused') {
+          const { refusal } = admission;
+          return refused([new GraphQLError(refusal.message, { extensions: { code: refusal.code, ...refusal.extensions, ...(refusal.headers ? { headers: refusal.headers } : {}) } })]);
+        }
         const { apiSchema, requirements } = options.current();
-        const prepared = prepareSubscription(apiSchema, requirements, payload, connection.viewer);
+        const prepared = prepareSubscription(apiSchema, requirements, admission.request, connection.viewer);
         if (prepared.kind === 'rejected') return refused(prepared.errors);
         if (prepared.kind === 'not-a-subscription') {
           return refused([

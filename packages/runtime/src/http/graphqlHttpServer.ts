@@ -21,16 +21,19 @@ export interface GraphQLHttpServerOptions<Context extends BaseContext> {
   /** How long shutdown waits for in-flight requests before cutting connections. */
   readonly shutdownGraceMs?: number;
   /**
-   * Sees every parsed POST to /graphql first and may answer it itself (streaming
-   * subscriptions); returns false to let Apollo Server handle it.
+   * Sees every POST to /graphql (its parsed body) and every GET (`body` undefined; the request
+   * URL holds its parameters) first: it answers the request itself (true), leaves it to Apollo
+   * Server as is (false), or hands Apollo Server a request of its own (a persisted query
+   * resolved, say), which Apollo Server then runs as a JSON POST.
    */
-  readonly intercept?: (request: IncomingMessage, response: ServerResponse, body: unknown) => Promise<boolean>;
+  readonly intercept?: (request: IncomingMessage, response: ServerResponse, body: unknown) => Promise<boolean | { readonly body: unknown }>;
   /**
    * Runs on every /graphql request (any method) before its body is read, and so before any
-   * executor: the router's request pipeline (request log, CSRF prevention...). It may set
-   * response headers; a refusal is answered as is.
+   * executor: the router's request pipeline (request log, CORS, CSRF prevention...). It may set
+   * response headers; a refusal is answered as is; 'answered' means a stage wrote the whole
+   * response itself (a CORS preflight).
    */
-  readonly admit?: (request: IncomingMessage, response: ServerResponse) => HttpRefusal | undefined;
+  readonly admit?: (request: IncomingMessage, response: ServerResponse) => HttpRefusal | 'answered' | undefined;
 }
 
 /** A request refused before GraphQL execution: its HTTP status and a coded GraphQL error. */
@@ -75,6 +78,8 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
+    // No response of ours is to be sniffed into another type (JSON rendered as HTML, say).
+    response.setHeader('x-content-type-options', 'nosniff');
     if (closing) response.setHeader('connection', 'close');
     const route = options.routes?.[url.pathname];
     if (route) return route(request, response);
@@ -83,6 +88,7 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
       return;
     }
     const refusal = options.admit?.(request, response);
+    if (refusal === 'answered') return;
     if (refusal) {
       // The body is never read, so this connection cannot carry another request.
       if (request.method !== 'GET') response.setHeader('connection', 'close');
@@ -111,14 +117,21 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
         return;
       }
     }
-    if (request.method === 'POST' && options.intercept && (await options.intercept(request, response, parsedBody))) return;
+    const intercepted = (request.method === 'POST' || request.method === 'GET') && options.intercept ? await options.intercept(request, response, parsedBody) : false;
+    if (intercepted === true) return;
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
+    let httpGraphQLRequest = { method: request.method ?? 'GET', headers, search: url.search, body: parsedBody };
+    if (intercepted !== false) {
+      // The interceptor's own request (checked by its stages, CSRF included) as a JSON POST.
+      headers.set('content-type', 'application/json');
+      httpGraphQLRequest = { method: 'POST', headers, search: '', body: intercepted.body };
+    }
     const clientLeft = abortWhenClientLeaves(response);
     const result = await options.apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body: parsedBody },
+      httpGraphQLRequest,
       context: () => options.context(request, body.bytes, clientLeft),
     });
     // Nobody is waiting for it: nothing is serialised or written.

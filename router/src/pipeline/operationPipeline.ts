@@ -1,0 +1,115 @@
+import type { Logger, Viewer } from '@booking/runtime';
+import { callerKey } from './callerIdentity';
+import { OperationGate, tooExpensive } from './operationGate';
+import type { PersistedQueries } from './persistedQueries';
+import type { RateBudget, RateLimits } from './rateLimit';
+import type { StageRefusal } from './stageRefusal';
+
+/** A GraphQL request as any transport received it (POST body, GET parameters, graphql-ws payload). */
+export interface OperationRequest {
+  readonly query?: string | null;
+  readonly operationName?: string | null;
+  readonly variables?: Record<string, unknown> | null;
+  readonly extensions?: Record<string, unknown> | null;
+}
+
+/** How it came: GET may only read; a WebSocket only subscribes (its transport checks that). */
+export type RequestMethod = 'GET' | 'POST' | 'WS';
+
+export interface Caller {
+  /** The verified viewer, or null: anonymous, or a token the executor will refuse (401). */
+  readonly viewer: Viewer | null;
+  /** The client address (TRUSTED_PROXY_HOPS applied). */
+  readonly address: string;
+}
+
+export type Admission =
+  | { readonly kind: 'refused'; readonly refusal: StageRefusal }
+  | {
+      readonly kind: 'admitted';
+      /** The request with the text to run (a persisted query resolved, its extension removed). */
+      readonly request: OperationRequest & { readonly query: string };
+      /** Response headers the stages add (RateLimit-*). */
+      readonly headers: Readonly<Record<string, string>>;
+      /** The estimated cost, when the gate could estimate one. */
+      readonly cost: number | undefined;
+    };
+
+export interface OperationPipelineOptions {
+  readonly gate: () => OperationGate;
+  readonly persistedQueries: PersistedQueries;
+  readonly rateLimits: RateLimits | null;
+  readonly maxCost: number;
+  readonly logger: Logger;
+}
+
+const GET_MUTATION: StageRefusal = {
+  status: 405,
+  code: 'BAD_REQUEST',
+  message: 'Can only perform a mutation operation from a POST request.',
+  headers: { allow: 'POST' },
+};
+
+function withoutExtensions(request: OperationRequest): OperationRequest {
+  const { extensions: _replaced, ...rest } = request;
+  return rest;
+}
+
+function withoutPersistedQuery(extensions: OperationRequest['extensions']): Record<string, unknown> | undefined {
+  if (!extensions || !('persistedQuery' in extensions)) return extensions ?? undefined;
+  const { persistedQuery: _resolved, ...rest } = extensions;
+  return Object.keys(rest).length > 0 ? rest : undefined;
+}
+
+/**
+ * The operation stages every transport runs before anything executes: persisted-query
+ * resolution → the gate (limits, validation, cost; cached per text) → the safelist → the
+ * per-request cost → the rate limit. A refusal here never reaches an executor or a subgraph.
+ * What the gate cannot judge (a syntax or validation error) goes on, so the executor words the
+ * error as clients expect; it runs nothing.
+ */
+export class OperationPipeline {
+  private readonly reportedUnlisted = new Set<string>();
+
+  constructor(private readonly options: OperationPipelineOptions) {}
+
+  async admit(request: OperationRequest, method: RequestMethod, caller: Caller): Promise<Admission> {
+    const resolved = await this.options.persistedQueries.resolve(request);
+    if (resolved.kind === 'refused') return resolved;
+    const operationName = request.operationName ?? undefined;
+    const gate = this.options.gate();
+    const verdict = gate.judge(resolved.query, operationName);
+    if (verdict.kind === 'refused') return verdict;
+    const listed = resolved.listed === true || (resolved.listed === 'unchecked' && verdict.listed);
+    if (!listed) {
+      const refusal = this.unlisted(operationName);
+      if (refusal) return { kind: 'refused', refusal };
+    }
+    const extensions = withoutPersistedQuery(request.extensions);
+    // Absent, not undefined: Apollo Server refuses `extensions: undefined` in a body.
+    const admitted = extensions === request.extensions ? { ...request, query: resolved.query } : { ...withoutExtensions(request), query: resolved.query, ...(extensions ? { extensions } : {}) };
+    if (verdict.kind === 'unjudged') return { kind: 'admitted', request: admitted, headers: {}, cost: undefined };
+    if (method === 'GET' && verdict.operationType === 'mutation') return { kind: 'refused', refusal: GET_MUTATION };
+    const cost = OperationGate.costOf(verdict, request.variables ?? {});
+    if (cost > this.options.maxCost) return tooExpensive(cost, this.options.maxCost);
+    if (resolved.registerAs) await this.options.persistedQueries.register(resolved.registerAs, resolved.query);
+    if (!this.options.rateLimits) return { kind: 'admitted', request: admitted, headers: {}, cost };
+    const budget: RateBudget = verdict.operationType;
+    const decision = await this.options.rateLimits.consume(budget, callerKey(caller.viewer, caller.address), cost);
+    if (!decision.allowed) return { kind: 'refused', refusal: { ...decision.refusal, headers: decision.headers } };
+    return { kind: 'admitted', request: admitted, headers: decision.headers, cost };
+  }
+
+  /** safelist: refused; safelist-log: allowed, and logged once per operation name. */
+  private unlisted(operationName: string | undefined): StageRefusal | undefined {
+    if (this.options.persistedQueries.mode === 'safelist') {
+      return { status: 400, code: 'PERSISTED_QUERY_NOT_IN_LIST', message: 'This operation is not in the persisted query list.' };
+    }
+    const name = operationName ?? '(anonymous)';
+    if (!this.reportedUnlisted.has(name) && this.reportedUnlisted.size < 10_000) {
+      this.reportedUnlisted.add(name);
+      this.options.logger.warn({ operationName: name }, 'operation not in the persisted query list (PERSISTED_QUERIES=safelist-log lets it run)');
+    }
+    return undefined;
+  }
+}
