@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { graphqlRequest, registerThroughRouter, startStack, waitUntilBookable, type GraphQLResponse, type Stack, type TestSession } from '@booking/testkit';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const CREATE = 'mutation($input: CreateBookingInput!) { createBooking(input: $input) { id status } }';
+
+/**
+ * What a client may send as a booking: stays in the past, and values a custom scalar cannot
+ * read, are refused with BAD_USER_INPUT by both executors (ours and ROUTER_EXECUTOR=gateway).
+ */
+describe('booking input through the router', () => {
+  let stack: Stack;
+  let urls: { readonly executor: string; readonly url: string }[];
+  let guest: TestSession;
+  let listingId: string;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    urls = [
+      { executor: 'router', url: stack.routerUrl },
+      { executor: 'gateway', url: (await stack.startRouter({ ROUTER_EXECUTOR: 'gateway' })).url },
+    ];
+    const host = await registerThroughRouter(stack, 'input-host@e2e.example', 'HOST');
+    guest = await registerThroughRouter(stack, 'input-guest@e2e.example');
+    const created = await stack.query<{ createListing: { id: string } }>(
+      'mutation($input: CreateListingInput!) { createListing(input: $input) { id } }',
+      { input: { title: 'Input loft', city: 'Porto', capacity: 3, pricePerNight: { amount: 12000, currency: 'EUR' } } },
+      host.accessToken,
+    );
+    listingId = created.data?.createListing.id as string;
+    await waitUntilBookable(stack, listingId, guest);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const asGuest = (url: string, query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse> =>
+    graphqlRequest(url, query, variables, { authorization: `Bearer ${guest.accessToken}` });
+
+  const codesAndFields = (response: GraphQLResponse) => response.errors?.map((error) => [error.extensions?.code, error.extensions?.field]);
+
+  describe('stays in the past', () => {
+    const todayUtc = () => new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS);
+    // The rule turns on the UTC day: never let a case straddle midnight between test and server.
+    beforeEach(async () => {
+      const untilMidnight = DAY_MS - (Date.now() % DAY_MS);
+      if (untilMidnight < 10_000) await new Promise((resolve) => setTimeout(resolve, untilMidnight + 10_000));
+      else if (Date.now() % DAY_MS < 10_000) await new Promise((resolve) => setTimeout(resolve, 10_000));
+    }, 30_000);
+
+    it.each([
+      ['a stay in 2020', () => '2020-03-01T15:00:00Z', () => '2020-03-04T11:00:00Z', 'startsAt'],
+      ['a stay that began yesterday (UTC) and ends tomorrow', () => new Date(todayUtc().getTime() - DAY_MS / 2).toISOString(), () => new Date(Date.now() + DAY_MS).toISOString(), 'startsAt'],
+      ['a stay today that is already over', () => todayUtc().toISOString(), () => new Date(Math.max(todayUtc().getTime() + 1000, Date.now() - 1000)).toISOString(), 'endsAt'],
+    ])('refuses %s with BAD_USER_INPUT, holding nothing and invoicing nothing', async (_name, startsAt, endsAt, field) => {
+      for (const { executor, url } of urls) {
+        const refused = await asGuest(url, CREATE, { input: { listingId, startsAt: startsAt(), endsAt: endsAt(), idempotencyKey: randomUUID() } });
+        expect({ executor, data: refused.data ?? null, errors: codesAndFields(refused) }).toEqual({ executor, data: null, errors: [['BAD_USER_INPUT', field]] });
+        expect(refused.errors?.[0]?.message).toMatch(new RegExp(`^${field}: is in the past`));
+      }
+      // Nothing was held: the guest has no booking at all.
+      const mine = await stack.query<{ bookings: { edges: unknown[] } }>('{ bookings(first: 10) { edges { node { id } } } }', {}, guest.accessToken);
+      expect(mine.data?.bookings.edges).toEqual([]);
+    });
+
+    it('refuses a quote for a past stay the same way', async () => {
+      for (const { executor, url } of urls) {
+        const refused = await asGuest(url, `query($l: ID!) { quote(listingId: $l, startsAt: "2020-03-01T15:00:00Z", endsAt: "2020-03-04T11:00:00Z") { nights } }`, { l: listingId });
+        expect({ executor, errors: codesAndFields(refused) }).toEqual({ executor, errors: [['BAD_USER_INPUT', 'startsAt']] });
+      }
+    });
+
+    it('accepts a stay that starts earlier today (a late arrival) and ends in the future', async () => {
+      const startsAt = todayUtc().toISOString();
+      const endsAt = new Date(todayUtc().getTime() + 2 * DAY_MS).toISOString();
+      const held = await asGuest(stack.routerUrl, CREATE, { input: { listingId, startsAt, endsAt, idempotencyKey: randomUUID() } });
+      expect(held.errors).toBeUndefined();
+      expect(held.data).toMatchObject({ createBooking: { status: 'HELD' } });
+    });
+  });
+});
