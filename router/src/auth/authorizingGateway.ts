@@ -63,7 +63,7 @@ export class AuthorizingGateway implements GatewayInterface {
         source,
         queryHash: createHash('sha256').update(source).digest('hex'),
       });
-      return { ...result, errors: [...outcome.errors, ...(result.errors ?? [])] };
+      return { ...result, errors: [...outcome.denials.errorsIn(result.data), ...(result.errors ?? [])] };
     };
   }
 }

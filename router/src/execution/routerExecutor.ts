@@ -5,7 +5,7 @@ import type { SupergraphState } from '../liveSupergraph';
 import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
-import type { ResponseError } from './responseError';
+import { responseErrorOf, type ResponseError } from './responseError';
 import { signedHeaders, type SubgraphClient } from './subgraphClient';
 
 export interface RouterExecutorOptions {
@@ -117,7 +117,8 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         await execution.run(executable.plan.node);
         const shaped = executable.shaper.shape(execution.data, variables);
         // Like the gateway: shaping problems are reported only when no fetch failed.
-        payload = serialise(shaped.data, [...executable.accessErrors, ...execution.errors], execution.errors.length === 0 ? shaped.errors : []);
+        const accessErrors = executable.denials.empty ? [] : executable.denials.errorsIn(shaped.data).map(responseErrorOf);
+        payload = serialise(shaped.data, [...accessErrors, ...execution.errors], execution.errors.length === 0 ? shaped.errors : []);
       } catch (error) {
         // Never retried through the gateway: a mutation may already have run.
         options.logger.error({ err: error }, 'query plan execution failed');

@@ -1,7 +1,7 @@
 import type { Viewer } from '@booking/runtime';
 import { getOperationAST, getVariableValues, GraphQLError, parse, print, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { AccessRequirements } from '../auth/accessRequirements';
-import { authorizeOperation } from '../auth/operationAuthorizer';
+import { authorizeOperation, type DeniedFields } from '../auth/operationAuthorizer';
 
 export interface SubscriptionPayload {
   readonly query: string;
@@ -21,8 +21,8 @@ export type PreparedSubscription =
       readonly operationName?: string;
       /** Coerced against the operation's variable definitions (defaults applied). */
       readonly variables: Record<string, unknown>;
-      /** Fields removed by authorization, reported with every event. */
-      readonly authorizationErrors: readonly GraphQLError[];
+      /** Fields removed by authorization, reported with every event at the paths of its items. */
+      readonly denials: DeniedFields;
     }
   | { readonly kind: 'rejected'; readonly reason: RejectionKind; readonly errors: readonly GraphQLError[] }
   | { readonly kind: 'not-a-subscription' };
@@ -85,7 +85,7 @@ export function prepareSubscription(
     source: authorized.document === document ? payload.query : print(authorized.document),
     operationName,
     variables: coerced.coerced,
-    authorizationErrors: authorized.errors,
+    denials: authorized.denials,
   };
 }
 

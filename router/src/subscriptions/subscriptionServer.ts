@@ -5,6 +5,7 @@ import type { FormattedExecutionResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AccessRequirements } from '../auth/accessRequirements';
+import type { DeniedFields } from '../auth/operationAuthorizer';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { FederatedSubscriptions } from './federatedSubscriptions';
 import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_CLOSE_GRACE_MS, tooFarBehind } from './backpressure';
@@ -36,7 +37,7 @@ interface Connection {
 
 interface OperationContext {
   /** Fields removed by authorization, reported with every event of the operation. */
-  readonly authorizationErrors: readonly GraphQLError[];
+  readonly denials: DeniedFields;
   /** Opened (admitted) in onSubscribe, so that a refusal is an `error` message, never a close. */
   readonly stream: AsyncIterableIterator<ExecutionResult>;
 }
@@ -161,7 +162,7 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
         );
         if (stream instanceof GraphQLError) return [stream];
         connection.open.add(id);
-        const contextValue: OperationContext = { authorizationErrors: prepared.authorizationErrors, stream };
+        const contextValue: OperationContext = { denials: prepared.denials, stream };
         const args: ExecutionArgs = {
           schema: apiSchema,
           document: prepared.document,
@@ -178,8 +179,9 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
           cutOff(socket);
           return undefined;
         }
-        const removed = (args.contextValue as OperationContext).authorizationErrors;
-        if (removed.length === 0) return undefined;
+        const { denials } = args.contextValue as OperationContext;
+        if (denials.empty) return undefined;
+        const removed = denials.errorsIn(result.data);
         const formatted: FormattedExecutionResult = {
           data: result.data,
           errors: [...removed, ...((result.errors ?? []) as readonly (GraphQLError | GraphQLFormattedError)[])].map((error) =>
