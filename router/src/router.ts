@@ -15,6 +15,7 @@ import { SubgraphDataSource } from './subgraphDataSource';
 import { csrfPrevention } from './pipeline/csrfPrevention';
 import { graphqlRequestShape } from './pipeline/graphqlRequestShape';
 import { requestPipeline } from './pipeline/requestPipeline';
+import { withDomainCode } from './scalarInputChecks';
 import { FederatedSubscriptions } from './subscriptions/federatedSubscriptions';
 import { createHttpSubscriptionHandler } from './subscriptions/httpSubscriptions';
 import { attachRouterSubscriptions } from './subscriptions/subscriptionServer';
@@ -103,8 +104,12 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     logger,
     // Stack traces name our files and paths: only with GRAPHQL_DEBUG_STACKTRACES=true.
     includeStacktraceInErrorResponses: config.debugStacktraces,
-    // A subgraph's stack trace never reaches clients through the gateway either.
-    formatError: config.debugStacktraces ? undefined : withoutStacktrace,
+    // A value a custom scalar refused is BAD_USER_INPUT, a literal too (Apollo would say
+    // GRAPHQL_VALIDATION_FAILED); a subgraph's stack trace never reaches clients through the gateway either.
+    formatError: (formatted, error) => {
+      const coded = withDomainCode(formatted, error);
+      return config.debugStacktraces ? coded : withoutStacktrace(coded);
+    },
   });
   await apollo.start();
 

@@ -78,4 +78,69 @@ describe('booking input through the router', () => {
       expect(held.data).toMatchObject({ createBooking: { status: 'HELD' } });
     });
   });
+
+  describe('values a custom scalar cannot read', () => {
+    /** Each way a date reaches the router, with the words the error must contain. */
+    const cases: { name: string; query: () => string; variables?: () => Record<string, unknown>; mentions: RegExp[] }[] = [
+      {
+        name: 'a variable of an input object (createBooking)',
+        query: () => CREATE,
+        variables: () => ({ input: { listingId, startsAt: 'not-a-date', endsAt: '2033-05-03T11:00:00Z', idempotencyKey: randomUUID() } }),
+        mentions: [/Variable "\$input" got invalid value "not-a-date" at "input\.startsAt"/, /DateTimeISO/],
+      },
+      {
+        name: 'a variable of the scalar itself (createBooking)',
+        query: () => `mutation($s: DateTimeISO!) { createBooking(input: { listingId: "${listingId}", startsAt: $s, endsAt: "2033-05-03T11:00:00Z", idempotencyKey: "scalar-variable" }) { id } }`,
+        variables: () => ({ s: '2033-02-30T15:00:00Z' }),
+        mentions: [/Variable "\$s" got invalid value "2033-02-30T15:00:00Z"/, /DateTimeISO/],
+      },
+      {
+        name: 'an inline literal (createBooking)',
+        query: () => `mutation { createBooking(input: { listingId: "${listingId}", startsAt: "nope", endsAt: "2033-05-03T11:00:00Z", idempotencyKey: "scalar-literal" }) { id } }`,
+        mentions: [/Expected value of type "DateTimeISO!", found "nope"/],
+      },
+      {
+        name: 'an inline literal of another type (quote)',
+        query: () => `{ quote(listingId: "${listingId}", startsAt: 20330501, endsAt: "2033-05-03T11:00:00Z") { nights } }`,
+        mentions: [/Expected value of type "DateTimeISO!", found 20330501/],
+      },
+      {
+        name: 'a nullable variable of another subgraph (catalog searchListings)',
+        query: () => 'query($s: DateTimeISO) { searchListings(city: "Porto", startsAt: $s, endsAt: "2033-05-03T11:00:00Z") { edges { node { id } } } }',
+        variables: () => ({ s: '01/05/2033' }),
+        mentions: [/Variable "\$s" got invalid value "01\/05\/2033"/],
+      },
+      {
+        name: 'an inline literal of another subgraph (catalog searchListings)',
+        query: () => '{ searchListings(city: "Porto", startsAt: "2033-05-01", endsAt: "2033-05-03T11:00:00Z") { edges { node { id } } } }',
+        mentions: [/Expected value of type "DateTimeISO", found "2033-05-01"/],
+      },
+    ];
+
+    it.each(cases.map((entry) => [entry.name, entry] as const))('refuses %s with BAD_USER_INPUT before any subgraph is called', async (_name, entry) => {
+      for (const { executor, url } of urls) {
+        const refused = await asGuest(url, entry.query(), entry.variables?.());
+        const errors = refused.errors ?? [];
+        expect({ executor, status: refused.status, data: refused.data, codes: errors.map((error) => error.extensions?.code) }).toEqual({
+          executor,
+          status: 400,
+          data: undefined,
+          codes: ['BAD_USER_INPUT'],
+        });
+        // The router refused it: no subgraph answered (a subgraph's error would name itself).
+        expect(errors[0]?.extensions?.serviceName).toBeUndefined();
+        for (const mention of entry.mentions) expect(errors[0]?.message).toMatch(mention);
+        expect(errors[0]?.message).toMatch(/DateTimeISO takes a value such as "2027-03-01T15:00:00Z"/);
+      }
+    });
+
+    it('passes a valid value on exactly as the client wrote it', async () => {
+      const startsAt = '2033-07-01T17:00:00+02:00';
+      for (const { url } of urls) {
+        const quoted = await asGuest(url, `query($s: DateTimeISO!) { quote(listingId: "${listingId}", startsAt: $s, endsAt: "2033-07-03T11:00:00Z") { nights } }`, { s: startsAt });
+        expect(quoted.errors).toBeUndefined();
+        expect(quoted.data).toEqual({ quote: { nights: 2 } });
+      }
+    });
+  });
 });

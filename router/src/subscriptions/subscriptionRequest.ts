@@ -2,6 +2,7 @@ import type { Viewer } from '@booking/runtime';
 import { getOperationAST, getVariableValues, GraphQLError, parse, print, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { AccessRequirements } from '../auth/accessRequirements';
 import { authorizeOperation, type DeniedFields } from '../auth/operationAuthorizer';
+import { domainCodeOf } from '../scalarInputChecks';
 
 export interface SubscriptionPayload {
   readonly query: string;
@@ -28,8 +29,10 @@ export type PreparedSubscription =
   | { readonly kind: 'not-a-subscription' };
 
 /** graphql-js leaves these errors without a code; every error we send carries one. */
-function withCode(error: GraphQLError, code: string): GraphQLError {
+function withCode(error: GraphQLError, stageCode: string): GraphQLError {
   if (typeof error.extensions.code === 'string') return error;
+  // A value a custom scalar refused is the client's input (BAD_USER_INPUT), whichever stage found it.
+  const code = domainCodeOf(error) ?? stageCode;
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,
