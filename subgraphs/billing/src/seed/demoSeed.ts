@@ -1,4 +1,4 @@
-import { demoId } from '@booking/runtime';
+import { demoId, demoStayStart } from '@booking/runtime';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Invoice, InvoiceStatus } from '../entities/Invoice';
 import { Payment, PaymentStatus } from '../entities/Payment';
@@ -7,10 +7,10 @@ import { InvoiceService } from '../services/InvoiceService';
 
 /** Nights × the demo listing's nightly price, plus its 30.00 cleaning fee (catalog's seed). */
 export const DEMO_INVOICES = [
-  { booking: 'alice-alfama', guest: 'alice', host: 'hana', listing: 'alfama-loft', nights: 3, nightly: 9500, starts: '2026-12-10', status: InvoiceStatus.PAID },
-  { booking: 'bruno-kreuzberg', guest: 'bruno', host: 'omar', listing: 'kreuzberg-flat', nights: 5, nightly: 12000, starts: '2026-12-20', status: InvoiceStatus.OPEN },
-  { booking: 'chen-machiya', guest: 'chen', host: 'hana', listing: 'kyoto-machiya', nights: 4, nightly: 21000, starts: '2027-01-05', status: InvoiceStatus.PAID },
-  { booking: 'alice-tea', guest: 'alice', host: 'omar', listing: 'kyoto-tea-tour', nights: 1, nightly: 6000, starts: '2027-01-07', status: InvoiceStatus.VOID },
+  { booking: 'alice-alfama', guest: 'alice', host: 'hana', listing: 'alfama-loft', nights: 3, nightly: 9500, daysAhead: 14, status: InvoiceStatus.PAID },
+  { booking: 'bruno-kreuzberg', guest: 'bruno', host: 'omar', listing: 'kreuzberg-flat', nights: 5, nightly: 12000, daysAhead: 24, status: InvoiceStatus.OPEN },
+  { booking: 'chen-machiya', guest: 'chen', host: 'hana', listing: 'kyoto-machiya', nights: 4, nightly: 21000, daysAhead: 40, status: InvoiceStatus.PAID },
+  { booking: 'alice-tea', guest: 'alice', host: 'omar', listing: 'kyoto-tea-tour', nights: 1, nightly: 6000, daysAhead: 42, status: InvoiceStatus.VOID },
 ] as const;
 
 /**
@@ -18,7 +18,7 @@ export const DEMO_INVOICES = [
  * except that one seeded before it carried its host gets the host (and listing) it lacks, so the
  * demo hosts see the invoices of their listings as booking.held would have told billing.
  */
-export async function seedDemo(em: EntityManager): Promise<void> {
+export async function seedDemo(em: EntityManager, seededAt: Date = new Date()): Promise<void> {
   for (const demo of DEMO_INVOICES) {
     const id = demoId('invoice', demo.booking);
     const hostId = demoId('user', demo.host);
@@ -39,7 +39,7 @@ export async function seedDemo(em: EntityManager): Promise<void> {
         { description: 'Nights', quantity: demo.nights, unitMinor: demo.nightly },
         { description: 'Cleaning fee', quantity: 1, unitMinor: 3000 },
       ],
-      stayStartsAt: new Date(`${demo.starts}T15:00:00Z`),
+      stayStartsAt: demoStayStart(demo.daysAhead, seededAt),
     });
     if (demo.status === InvoiceStatus.OPEN) continue;
     await em.fork().transactional(async (tx) => {
