@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { graphqlRequest, registerThroughRouter, startStack, waitUntilBookable, type GraphQLResponse, type Stack, type TestSession } from '@booking/testkit';
+import { adminThroughRouter, graphqlRequest, registerThroughRouter, startStack, waitUntilBookable, type GraphQLResponse, type Stack, type TestSession } from '@booking/testkit';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CREATE = 'mutation($input: CreateBookingInput!) { createBooking(input: $input) { id status } }';
@@ -12,6 +12,8 @@ describe('booking input through the router', () => {
   let stack: Stack;
   let urls: { readonly executor: string; readonly url: string }[];
   let guest: TestSession;
+  let host: TestSession;
+  let admin: TestSession;
   let listingId: string;
 
   beforeAll(async () => {
@@ -20,7 +22,8 @@ describe('booking input through the router', () => {
       { executor: 'router', url: stack.routerUrl },
       { executor: 'gateway', url: (await stack.startRouter({ ROUTER_EXECUTOR: 'gateway' })).url },
     ];
-    const host = await registerThroughRouter(stack, 'input-host@e2e.example', 'HOST');
+    host = await registerThroughRouter(stack, 'input-host@e2e.example', 'HOST');
+    admin = await adminThroughRouter(stack);
     guest = await registerThroughRouter(stack, 'input-guest@e2e.example');
     const created = await stack.query<{ createListing: { id: string } }>(
       'mutation($input: CreateListingInput!) { createListing(input: $input) { id } }',
@@ -131,6 +134,7 @@ describe('booking input through the router', () => {
         expect(errors[0]?.extensions?.serviceName).toBeUndefined();
         for (const mention of entry.mentions) expect(errors[0]?.message).toMatch(mention);
         expect(errors[0]?.message).toMatch(/DateTimeISO takes a value such as "2027-03-01T15:00:00Z"/);
+        expect(errors[0]?.extensions?.scalar).toBe('DateTimeISO');
       }
     });
 
@@ -140,6 +144,24 @@ describe('booking input through the router', () => {
         const quoted = await asGuest(url, `query($s: DateTimeISO!) { quote(listingId: "${listingId}", startsAt: $s, endsAt: "2033-07-03T11:00:00Z") { nights } }`, { s: startsAt });
         expect(quoted.errors).toBeUndefined();
         expect(quoted.data).toEqual({ quote: { nights: 2 } });
+      }
+    });
+  });
+
+  describe('ids that are not UUIDs', () => {
+    // An ID is any string to GraphQL; one that is not a UUID names nothing, as an unknown one.
+    const cases = [
+      ['cancelBooking', () => guest, 'mutation { cancelBooking(id: "nope") { id } }', 'NOT_FOUND'],
+      ['completeBooking', () => admin, 'mutation { completeBooking(id: "nope") { id } }', 'NOT_FOUND'],
+      ['quote', () => guest, '{ quote(listingId: "nope", startsAt: "2033-05-01T15:00:00Z", endsAt: "2033-05-03T11:00:00Z") { nights } }', 'LISTING_UNAVAILABLE'],
+      ['publishListing', () => host, 'mutation { publishListing(id: "nope") { id } }', 'BAD_USER_INPUT'],
+      ['deleteUser', () => admin, 'mutation { deleteUser(id: "nope") { id } }', 'NOT_FOUND'],
+    ] as const;
+
+    it.each(cases)('%s answers as for an unknown id, not INTERNAL_SERVER_ERROR', async (_name, session, query, code) => {
+      for (const { executor, url } of urls) {
+        const answer = await graphqlRequest(url, query, {}, { authorization: `Bearer ${session().accessToken}` });
+        expect({ executor, codes: answer.errors?.map((error) => error.extensions?.code) }).toEqual({ executor, codes: [code] });
       }
     });
   });

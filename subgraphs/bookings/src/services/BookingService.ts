@@ -7,6 +7,7 @@ import {
   hasScope,
   IdempotencyKeyReused,
   InvalidInput,
+  isUuid,
   NotFound,
   PG_EXCLUSION_VIOLATION,
   PG_UNIQUE_VIOLATION,
@@ -208,6 +209,8 @@ export class BookingService {
     now: Date,
     authorize?: (booking: Booking) => BookingStatusChangedV1['cancelledBy'],
   ): Promise<Booking> {
+    // An id that is not a UUID names no booking (PostgreSQL would refuse to compare it).
+    if (!isUuid(id)) throw new NotFound('booking', id);
     return this.em.transactional(async (tx) => {
       const booking = await tx.findOne(Booking, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!booking) throw new NotFound('booking', id);
@@ -233,7 +236,7 @@ export class BookingService {
   }
 
   private async bookableListing(em: EntityManager, request: StayRequest): Promise<ListingSnapshot> {
-    const listing = await em.findOne(ListingSnapshot, { listingId: request.listingId });
+    const listing = isUuid(request.listingId) ? await em.findOne(ListingSnapshot, { listingId: request.listingId }) : null;
     if (!listing || !listing.published) throw new ListingUnavailable(request.listingId);
     if (request.guests > listing.capacity) throw new InvalidInput('guests', `this listing takes at most ${listing.capacity} guests`);
     return listing;
