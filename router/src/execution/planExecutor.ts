@@ -5,6 +5,7 @@ import type { RequestDeadline } from './requestDeadline';
 import { ownValue, setOwnValue } from './ownProperties';
 import type { ResponseError, ResponsePath } from './responseError';
 import type { SubgraphClient, SubgraphError } from './subgraphClient';
+import type { SubgraphCallLog } from '../pipeline/requestLog';
 
 type JsonObject = Record<string, unknown>;
 
@@ -15,6 +16,8 @@ export interface ExecutionRequest {
   readonly headers: (serviceName: string, body: string) => Readonly<Record<string, string>>;
   /** The client request's deadline: calls get what is left of it; none is sent after it. */
   readonly deadline?: RequestDeadline;
+  /** The request's log: a subgraph's 4xx answer is a warning naming the request. */
+  readonly log?: SubgraphCallLog;
 }
 
 export interface PlanRuntime {
@@ -319,6 +322,6 @@ export class PlanExecution {
     }
     const operationName = fetch.operationName === undefined ? '' : `,"operationName":${JSON.stringify(fetch.operationName)}`;
     const body = `{"query":${JSON.stringify(fetch.operation)},"variables":${variablesJson}${operationName}}`;
-    return this.runtime.client.send(fetch.serviceName, url, body, this.request.headers(fetch.serviceName, body), this.request.deadline);
+    return this.runtime.client.send(fetch.serviceName, url, body, this.request.headers(fetch.serviceName, body), this.request.deadline, this.request.log);
   }
 }

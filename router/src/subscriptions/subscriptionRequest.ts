@@ -20,6 +20,8 @@ export type PreparedSubscription =
       /** The document's text: the client's own, or the authorized rewrite printed (plans and sharing are keyed by it). */
       readonly source: string;
       readonly operationName?: string;
+      /** The operation's name in the document (an anonymous one has none): what the request log shows. */
+      readonly definedName?: string;
       /** Coerced against the operation's variable definitions (defaults applied). */
       readonly variables: Record<string, unknown>;
       /** Fields removed by authorization, reported with every event at the paths of its items. */
@@ -87,6 +89,7 @@ export function prepareSubscription(
     document: authorized.document,
     source: authorized.document === document ? payload.query : print(authorized.document),
     operationName,
+    definedName: operation.name?.value,
     variables: coerced.coerced,
     denials: authorized.denials,
   };

@@ -103,7 +103,7 @@ export class InvoiceResolver {
     description: 'Pays an OPEN invoice by card (its guest). The same idempotencyKey never charges twice; PAYMENT_DECLINED on a decline.',
   })
   payInvoice(@Arg('input', () => PayInvoiceInput) input: PayInvoiceInput, @Ctx() context: BillingContext) {
-    return new PaymentService(context.em, context.services.payments).pay(input.invoiceId, context.viewer, input.idempotencyKey, input.card);
+    return new PaymentService(context.em, context.services.payments, context.services.logger).pay(input.invoiceId, context.viewer, input.idempotencyKey, input.card);
   }
 
   @Directive('@requiresScopes(scopes: [["admin"]])')
