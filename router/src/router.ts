@@ -19,6 +19,7 @@ import { graphqlRequestFromSearch, graphqlRequestShape, type GraphQLRequestBody 
 import { createProtection } from './pipeline/protection';
 import { sendStageRefusal } from './pipeline/stageRefusal';
 import { requestPipeline } from './pipeline/requestPipeline';
+import { withDomainCode } from './scalarInputChecks';
 import { RequestLog } from './pipeline/requestLog';
 import { requestLogPlugin } from './pipeline/requestLogPlugin';
 import { RouterReadiness } from './readiness';
@@ -115,8 +116,12 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     logger,
     // Stack traces name our files and paths: only with GRAPHQL_DEBUG_STACKTRACES=true.
     includeStacktraceInErrorResponses: config.debugStacktraces,
-    // A subgraph's stack trace never reaches clients through the gateway either.
-    formatError: config.debugStacktraces ? undefined : withoutStacktrace,
+    // A value a custom scalar refused is BAD_USER_INPUT, a literal too (Apollo would say
+    // GRAPHQL_VALIDATION_FAILED); a subgraph's stack trace never reaches clients through the gateway either.
+    formatError: (formatted, error) => {
+      const coded = withDomainCode(formatted, error);
+      return config.debugStacktraces ? coded : withoutStacktrace(coded);
+    },
     plugins: [requestLogPlugin()],
     // runService owns SIGTERM/SIGINT (drain, then close everything in order). Apollo Server's own
     // handler would stop it and re-raise the signal, killing the process mid-drain.

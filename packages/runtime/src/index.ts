@@ -12,6 +12,7 @@ export * from './errors/formatError';
 export * from './graphql/connection';
 export * from './graphql/money';
 export * from './graphql/storableText';
+export * from './graphql/customScalars';
 export * from './http/graphqlHttpServer';
 export * from './http/mediaType';
 export * from './orm/database';

@@ -5,7 +5,7 @@ import type { SupergraphState } from '../liveSupergraph';
 import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
-import type { ResponseError } from './responseError';
+import { responseErrorOf, type ResponseError } from './responseError';
 import type { RequestLog } from '../pipeline/requestLog';
 import { signedHeaders, type SubgraphClient } from './subgraphClient';
 
@@ -123,7 +123,8 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         await execution.run(executable.plan.node);
         const shaped = executable.shaper.shape(execution.data, variables);
         // Like the gateway: shaping problems are reported only when no fetch failed.
-        const errors = [...executable.accessErrors, ...execution.errors];
+        const accessErrors = executable.denials.empty ? [] : executable.denials.errorsIn(shaped.data).map(responseErrorOf);
+        const errors = [...accessErrors, ...execution.errors];
         const valueCompletion = execution.errors.length === 0 ? shaped.errors : [];
         record.errors(errors);
         record.errors(valueCompletion);

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson, type Logger, type RevokedSessions } from '@booking/runtime';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { AccessRequirements } from '../auth/accessRequirements';
+import type { DeniedFields } from '../auth/operationAuthorizer';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { FederatedSubscriptions } from './federatedSubscriptions';
 import { DEFAULT_MAX_BACKLOG_BYTES, SLOW_CONSUMER_CLOSE_GRACE_MS, SLOW_CONSUMER_ERROR, SUBSCRIBER_BUFFER, slowSubscriberError, tooFarBehind } from './backpressure';
@@ -63,9 +64,9 @@ function refuse(response: ServerResponse, transport: Transport, status: number, 
   sendJson(response, status, body);
 }
 
-function withRemovedFields(result: ExecutionResult, removed: readonly GraphQLError[]): ExecutionResult {
-  if (removed.length === 0) return result;
-  return { ...result, errors: [...removed, ...(result.errors ?? [])] };
+function withRemovedFields(result: ExecutionResult, denials: DeniedFields): ExecutionResult {
+  if (denials.empty) return result;
+  return { ...result, errors: [...denials.errorsIn(result.data), ...(result.errors ?? [])] };
 }
 
 /**
@@ -119,7 +120,7 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
       return true;
     }
     const framing = transport === 'multipart' ? multipartFraming(options.heartbeatMs ?? 5_000) : SSE_FRAMING;
-    await writeStream(response, framing, iterator, prepared.authorizationErrors, {
+    await writeStream(response, framing, iterator, prepared.denials, {
       expiresAt: session?.expiresAt,
       maxBacklogBytes: options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES,
       logger: options.logger,
@@ -206,7 +207,7 @@ async function writeStream(
   response: ServerResponse,
   framing: Framing,
   iterator: AsyncIterableIterator<ExecutionResult>,
-  removed: readonly GraphQLError[],
+  denials: DeniedFields,
   options: StreamOptions,
 ): Promise<void> {
   response.writeHead(200, framing.headers);
@@ -244,7 +245,7 @@ async function writeStream(
     for (;;) {
       const next = await iterator.next();
       if (next.done || finished) break;
-      const result = withRemovedFields(next.value, removed);
+      const result = withRemovedFields(next.value, denials);
       options.record.event(result.errors);
       const flushed = response.write(framing.event(result));
       // A response hands its bytes to the socket at once; the backlog piles up in the socket.

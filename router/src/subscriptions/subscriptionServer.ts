@@ -5,6 +5,7 @@ import type { FormattedExecutionResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AccessRequirements } from '../auth/accessRequirements';
+import type { DeniedFields } from '../auth/operationAuthorizer';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { FederatedSubscriptions } from './federatedSubscriptions';
 import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_CLOSE_GRACE_MS, tooFarBehind } from './backpressure';
@@ -42,7 +43,7 @@ interface Connection {
 
 interface OperationContext {
   /** Fields removed by authorization, reported with every event of the operation. */
-  readonly authorizationErrors: readonly GraphQLError[];
+  readonly denials: DeniedFields;
   /** Opened (admitted) in onSubscribe, so that a refusal is an `error` message, never a close. */
   readonly stream: AsyncIterableIterator<ExecutionResult>;
   readonly record: RequestLogRecord;
@@ -193,7 +194,7 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
         if (stream instanceof GraphQLError) return refused([stream]);
         connection.open.set(id, record);
         record.streamStarted('ws');
-        const contextValue: OperationContext = { authorizationErrors: prepared.authorizationErrors, stream, record };
+        const contextValue: OperationContext = { denials: prepared.denials, stream, record };
         const args: ExecutionArgs = {
           schema: apiSchema,
           document: prepared.document,
@@ -211,8 +212,9 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
           cutOff(socket);
           return undefined;
         }
-        const removed = (args.contextValue as OperationContext).authorizationErrors;
-        if (removed.length === 0) return undefined;
+        const { denials } = args.contextValue as OperationContext;
+        if (denials.empty) return undefined;
+        const removed = denials.errorsIn(result.data);
         const formatted: FormattedExecutionResult = {
           data: result.data,
           errors: [...removed, ...((result.errors ?? []) as readonly (GraphQLError | GraphQLFormattedError)[])].map((error) =>

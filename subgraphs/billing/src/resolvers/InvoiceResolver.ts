@@ -144,7 +144,7 @@ export class InvoiceResolver {
 @Resolver(() => BookingReference)
 export class BookingInvoiceResolver {
   @Directive('@authenticated')
-  @FieldResolver(() => Invoice, { nullable: true, description: 'The invoice for this booking, once issued; guest and admins only.' })
+  @FieldResolver(() => Invoice, { nullable: true, description: 'The invoice for this booking, once issued; its guest, the listing’s host and admins (FORBIDDEN for anyone else).' })
   async invoice(@Root() booking: BookingReference, @Ctx() context: BillingContext): Promise<Invoice | null> {
     return visible(await context.loaders.invoiceByBookingId.load(booking.id), context.viewer);
   }
