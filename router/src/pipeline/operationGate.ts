@@ -124,7 +124,7 @@ export function tooExpensive(cost: number, maxCost: number): GateVerdict & { kin
       status: 400,
       code: 'COST_ESTIMATED_TOO_EXPENSIVE',
       message: `The operation's estimated cost (${Number.isSafeInteger(cost) ? cost : 'more than 2^53'}) is above the limit (${maxCost}): ask for fewer items or fewer fields.`,
-      extensions: { cost: { estimated: Number.isFinite(cost) ? cost : null, max: maxCost } },
+      extensions: { limit: maxCost, measured: Number.isFinite(cost) ? cost : null, cost: { estimated: Number.isFinite(cost) ? cost : null, max: maxCost } },
     },
   };
 }

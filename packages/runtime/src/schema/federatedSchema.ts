@@ -22,6 +22,8 @@ const FEDERATION_DIRECTIVES = [
   'requiresScopes',
   'policy',
   'composeDirective',
+  'cost',
+  'listSize',
 ] as const;
 
 export type ReferenceResolvers<Context> = Record<

@@ -30,6 +30,7 @@ export class UserResolver {
   }
 
   @Directive('@requiresScopes(scopes: [["admin"]])')
+  @Directive('@listSize(slicingArguments: ["first"], sizedFields: ["edges"], requireOneSlicingArgument: false)')
   @Query(() => UserConnection, { description: 'All users, oldest first (admins only).' })
   users(@Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() context: AccountsContext) {
     return new UserService(context.em).list(args);

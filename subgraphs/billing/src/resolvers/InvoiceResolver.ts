@@ -107,6 +107,7 @@ export class InvoiceResolver {
   }
 
   @Directive('@requiresScopes(scopes: [["admin"]])')
+  @Directive('@listSize(assumedSize: 20)')
   @Query(() => [LedgerBalance], { description: 'Debits and credits per ledger account (admins). Debits always equal credits.' })
   async ledgerTrialBalance(@Ctx() context: BillingContext): Promise<LedgerBalance[]> {
     return (await trialBalance(context.em)).map((row) =>
@@ -114,6 +115,7 @@ export class InvoiceResolver {
     );
   }
 
+  @Directive('@listSize(assumedSize: 5)')
   @FieldResolver(() => [InvoiceLine])
   async lines(@Root() invoice: Invoice, @Ctx() context: BillingContext): Promise<InvoiceLine[]> {
     const lines = await context.loaders.linesByInvoiceId.load(invoice.id);

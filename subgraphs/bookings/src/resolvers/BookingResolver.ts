@@ -62,6 +62,7 @@ export class BookingResolver {
   }
 
   @Directive('@authenticated')
+  @Directive('@listSize(slicingArguments: ["first"], sizedFields: ["edges"], requireOneSlicingArgument: false)')
   @Query(() => BookingConnection, { description: 'Your bookings as guest or host, oldest first (admins: everyone’s).' })
   bookings(@Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() context: BookingsContext) {
     const viewer = signedIn(context.viewer);
@@ -154,6 +155,7 @@ function mayListGuestBookings(viewer: Viewer | null, user: UserReference): void 
 @Resolver(() => ListingReference)
 export class ListingBookingsResolver {
   @Directive('@authenticated')
+  @Directive(`@listSize(assumedSize: ${LEGACY_LIST_LIMIT})`)
   @FieldResolver(() => [Booking], {
     description: `Bookings of this listing you may see (its host and admins: all), oldest first; at most ${LEGACY_LIST_LIMIT}.`,
     deprecationReason: `Unpaginated: at most ${LEGACY_LIST_LIMIT} items (LIST_TRUNCATED beyond). Use bookingsConnection(first:, after:).`,
@@ -165,6 +167,7 @@ export class ListingBookingsResolver {
   }
 
   @Directive('@authenticated')
+  @Directive('@listSize(slicingArguments: ["first"], sizedFields: ["edges"], requireOneSlicingArgument: false)')
   @FieldResolver(() => BookingConnection, {
     description: 'A page of the bookings of this listing you may see (its host and admins: all), oldest first.',
   })
@@ -177,6 +180,7 @@ export class ListingBookingsResolver {
 @Resolver(() => UserReference)
 export class UserBookingsResolver {
   @Directive('@authenticated')
+  @Directive(`@listSize(assumedSize: ${LEGACY_LIST_LIMIT})`)
   @FieldResolver(() => [Booking], {
     nullable: true,
     description: `Bookings this user made as a guest, oldest first; only for the user and admins; at most ${LEGACY_LIST_LIMIT}.`,
@@ -189,6 +193,7 @@ export class UserBookingsResolver {
   }
 
   @Directive('@authenticated')
+  @Directive('@listSize(slicingArguments: ["first"], sizedFields: ["edges"], requireOneSlicingArgument: false)')
   @FieldResolver(() => BookingConnection, {
     nullable: true,
     description: 'A page of the bookings this user made as a guest, oldest first; only for the user and admins.',

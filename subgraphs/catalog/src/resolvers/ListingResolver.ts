@@ -116,6 +116,7 @@ export class ListingResolver {
     return context.loaders.listingById.load(id);
   }
 
+  @Directive('@listSize(slicingArguments: ["first"], sizedFields: ["edges"], requireOneSlicingArgument: false)')
   @Query(() => ListingConnection, { description: 'Listings, oldest first, optionally in one city.' })
   listings(@Args(() => ListingsArgs) args: ListingsArgs, @Ctx() context: CatalogContext) {
     return new ListingService(context.em).list(args);

@@ -55,11 +55,15 @@ class SearchListingsArgs extends ConnectionArgs {
 
 @Resolver()
 export class SearchResolver {
+  @Directive('@listSize(slicingArguments: ["first"], sizedFields: ["edges"], requireOneSlicingArgument: false)')
+  // A search is a range query over availability (GiST), dearer than a page of listings.
+  @Directive('@cost(weight: 5)')
   @Query(() => SearchConnection, { description: 'Published listings that fit a stay: place, dates (free for all of them), guests, price, category.' })
   searchListings(@Args(() => SearchListingsArgs) args: SearchListingsArgs, @Ctx() context: CatalogContext) {
     return searchListings(context.em, { ...args, categorySlug: args.category });
   }
 
+  @Directive('@listSize(assumedSize: 20)')
   @Query(() => [Category])
   categories(@Ctx() context: CatalogContext): Promise<Category[]> {
     return context.em.find(Category, {}, { orderBy: { name: 'asc' } });
