@@ -1,4 +1,4 @@
-import { graphqlRequest, registerThroughRouter, startStack, type Stack, type TestSession } from '@booking/testkit';
+import { graphqlRequest, OPERATION_LIMITS_OFF, registerThroughRouter, startStack, type Stack, type TestSession } from '@booking/testkit';
 import { PlanExecution } from '../src/execution/planExecutor';
 
 /**
@@ -15,7 +15,9 @@ describe('fragment bomb', () => {
   let listingIds: string[];
 
   beforeAll(async () => {
-    stack = await startStack();
+    // The router's depth limit refuses a bomb first (protection.e2e); what is tested here is that
+    // authorization and shaping stay linear where a deployment switches the limits off.
+    stack = await startStack({ routerEnv: OPERATION_LIMITS_OFF });
     gatewayUrl = (await stack.startRouter({ ROUTER_EXECUTOR: 'gateway' })).url;
     const host = await registerThroughRouter(stack, 'bomb-host@e2e.example', 'HOST');
     guest = await registerThroughRouter(stack, 'bomb-guest@e2e.example');

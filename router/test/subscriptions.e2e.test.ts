@@ -15,6 +15,7 @@ import {
   connectRedis,
   connectSubscriptions,
   eventually,
+  OPERATION_LIMITS_OFF,
   registerThroughRouter,
   startStack,
   waitUntilBookable,
@@ -314,7 +315,7 @@ describe('subscriptions through the router (graphql-ws)', () => {
     );
     const id = created.data!.createListing.id;
     await waitUntilBookable(stack, id, guest);
-    // About 480 KB an event: loopback socket buffers grow to tens of MB, and the client must
+    // 96 aliases (past MAX_OPERATION_ALIASES: its routers have the limits off) make about 480 KB an event: loopback socket buffers grow to tens of MB, and the client must
     // stop reading for less than graphql-ws's keep-alive (12 s unanswered pings) to be tested here.
     const query = `subscription { myBookings { id listing { ${Array.from({ length: 96 }, (_, n) => `d${n}: description`).join(' ')} } } }`;
     bulky = { id, query, made: 0 };
@@ -375,7 +376,7 @@ describe('subscriptions through the router (graphql-ws)', () => {
 
   it('cuts off an HTTP client whose unsent bytes pass MAX_SUBSCRIBER_BACKLOG_BYTES, with a SLOW_CONSUMER part', async () => {
     const { query } = await bulkyListing();
-    const { router: strict, url } = await routerWith({ MAX_SUBSCRIBER_BACKLOG_BYTES: String(64 * 1024) });
+    const { router: strict, url } = await routerWith({ ...OPERATION_LIMITS_OFF, MAX_SUBSCRIBER_BACKLOG_BYTES: String(64 * 1024) });
     try {
       const response = await pausedMultipart(url, query);
       await waitFor(() => strict.subscriptions.openSubscriptions === 1);
@@ -394,7 +395,7 @@ describe('subscriptions through the router (graphql-ws)', () => {
 
   it('ends the stream of a multipart client that stops reading with a SLOW_CONSUMER part once it is 64 events behind (default limits)', async () => {
     const { query } = await bulkyListing();
-    const { router: plain, url } = await routerWith({});
+    const { router: plain, url } = await routerWith(OPERATION_LIMITS_OFF);
     try {
       const response = await pausedMultipart(url, query);
       await waitFor(() => plain.subscriptions.openSubscriptions === 1);
@@ -427,7 +428,7 @@ describe('subscriptions through the router (graphql-ws)', () => {
 
   it('closes a WebSocket client that stops reading with 1013 once it is 64 events behind, and sends it nothing after', async () => {
     const { query } = await bulkyListing();
-    const { router: plain, url } = await routerWith({});
+    const { router: plain, url } = await routerWith(OPERATION_LIMITS_OFF);
     try {
       const client = await pausedWebSocket(url, query);
       await waitFor(() => plain.subscriptions.openSubscriptions === 1);

@@ -9,3 +9,4 @@ export * from './redis';
 export * from './subscriptionClient';
 export * from './bookingRows';
 export * from './serviceProcess';
+export * from './routerEnv';

@@ -39,6 +39,8 @@ interface Connection {
   readonly address: string;
   /** This socket's subscriptions that were admitted and have not ended, by id, with their log. */
   readonly open: Map<string, RequestLogRecord>;
+  /** Subscribes still in the request pipeline (awaiting the rate limit): they hold a slot too. */
+  admitting: number;
 }
 
 interface OperationContext {
@@ -121,7 +123,7 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
           options.logger.info({ reason: (error as Error).message }, 'refused a subscription connection');
           return false;
         }
-        connections.set(ctx, { viewer: session?.viewer ?? null, address: clientAddressOf(ctx.extra.request.socket.remoteAddress), open: new Map() });
+        connections.set(ctx, { viewer: session?.viewer ?? null, address: clientAddressOf(ctx.extra.request.socket.remoteAddress), open: new Map(), admitting: 0 });
         if (session) {
           // The socket lives no longer than the token that opened it.
           const socket = ctx.extra.socket;
@@ -155,14 +157,21 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
         };
         const connection = connections.get(ctx);
         if (!connection) return refused([new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
-        if (connection.open.size >= options.maxPerConnection) {
+        if (connection.open.size + connection.admitting >= options.maxPerConnection) {
           return refused([
             new GraphQLError(`A connection may hold at most ${options.maxPerConnection} subscriptions; complete one first`, {
               extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
             }),
           ]);
         }
-        const admission = await options.admitOperation(payload, connection.viewer, ctx.extra.request);
+        // The slot is held from now: subscribes sent together cannot all pass the cap while they wait.
+        connection.admitting += 1;
+        let admission;
+        try {
+          admission = await options.admitOperation(payload, connection.viewer, ctx.extra.request);
+        } finally {
+          connection.admitting -= 1;
+        }
         if (admission.kind === 'refused') {
           const { refusal } = admission;
           return refused([new GraphQLError(refusal.message, { extensions: { code: refusal.code, ...refusal.extensions, ...(refusal.headers ? { headers: refusal.headers } : {}) } })]);
