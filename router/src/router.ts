@@ -206,7 +206,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       await server.close();
       await apollo.stop();
       await subgraphClient.close();
-      revokedSessions?.close();
+      await revokedSessions?.close();
     },
   };
 }

@@ -4,7 +4,7 @@ import { appendFileSync, copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRouter, readRouterConfig } from '@booking/router';
-import { SUBGRAPH_NAMES } from '@booking/runtime';
+import { closeRedis, SUBGRAPH_NAMES } from '@booking/runtime';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client/core';
 import { createClient as createSseClient, NetworkError } from 'graphql-sse';
 import WebSocket from 'ws';
@@ -904,7 +904,7 @@ describe('subscriptions through the router (graphql-ws)', () => {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     } finally {
-      redis.disconnect();
+      await closeRedis(redis);
       await Promise.all(clients.map((client) => client.dispose()));
     }
   });

@@ -26,6 +26,7 @@ export * from './live/eventScopedCache';
 export * from './live/liveUpdates';
 export * from './live/livePubSubEngines';
 export * from './logger';
+export * from './redis/closeRedis';
 export * from './subgraphServer';
 export * from './work';
 export * from './graphql/entityReference';

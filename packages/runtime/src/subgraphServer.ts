@@ -281,7 +281,7 @@ async function startEventPlumbing<Loaders, Services>(
     async stop() {
       await relay?.stop();
       await Promise.all(consumers.map((consumer) => consumer.stop()));
-      for (const streams of connections) streams.close();
+      await Promise.all(connections.map((streams) => streams.close()));
     },
   };
 }

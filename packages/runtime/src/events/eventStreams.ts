@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { closeRedis } from '../redis/closeRedis';
 
 /** One stream entry: its id and its fields as a flat [name, value, ...] list. */
 export type StreamEntry = [id: string, fields: string[]];
@@ -22,8 +23,8 @@ export interface EventStreams {
   pending(key: string, group: string, minIdleMs: number, count: number): Promise<PendingEntry[]>;
   claim(key: string, group: string, consumer: string, minIdleMs: number, id: string): Promise<StreamEntry[]>;
   ack(key: string, group: string, id: string): Promise<void>;
-  /** Ends blocking reads at once and releases the connection. */
-  close(): void;
+  /** Ends blocking reads at once and releases the connection; resolves once it is released. Idempotent. */
+  close(): Promise<void>;
 }
 
 export class RedisEventStreams implements EventStreams {
@@ -72,7 +73,7 @@ export class RedisEventStreams implements EventStreams {
     await this.redis.xack(key, group, id);
   }
 
-  close(): void {
-    this.redis.disconnect();
+  close(): Promise<void> {
+    return closeRedis(this.redis);
   }
 }

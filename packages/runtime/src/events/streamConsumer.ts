@@ -69,8 +69,9 @@ export class StreamConsumer {
     this.running = false;
     this.pause.wake();
     // Ends a blocking read at once instead of waiting out its timeout.
-    this.options.streams.close();
+    const closed = this.options.streams.close();
     await this.loop;
+    await closed;
   }
 
   private ensureGroup(): Promise<void> {
