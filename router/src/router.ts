@@ -129,6 +129,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     subscriptions,
     logger,
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
+    slowConsumerCloseGraceMs: config.slowConsumerCloseGraceMs,
     revokedSessions,
   });
   const executor =
@@ -175,6 +176,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     maxConnectionsPerAddress: config.maxSubscriptionConnectionsPerAddress,
     revokedSessions,
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
+    keepAliveMs: config.subscriptionKeepAliveMs,
+    slowConsumerCloseGraceMs: config.slowConsumerCloseGraceMs,
   });
 
   if (config.watchSupergraph) {

@@ -287,7 +287,12 @@ describe('subscriptions through the router (graphql-ws)', () => {
     expect(code).toBe(4408);
   });
 
-  /** A router of its own on the stack's subgraphs, with the given settings. */
+  /**
+   * A router of its own on the stack's subgraphs, with the given settings. Its clock-driven
+   * drops are set out of reach: a paused client cannot answer pings, and on a loaded machine
+   * producing the events that overflow its queue, or reading tens of MB back, can take longer than
+   * the default keep-alive (12 s) or grace (5 s). These tests are about the cut-off, not the clocks.
+   */
   async function routerWith(env: Record<string, string>) {
     const router = await createRouter(
       readRouterConfig({
@@ -295,6 +300,8 @@ describe('subscriptions through the router (graphql-ws)', () => {
         LOG_LEVEL: 'silent',
         ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
         SUPERGRAPH_WATCH: 'false',
+        SUBSCRIPTION_KEEPALIVE_MS: '600000',
+        SLOW_CONSUMER_CLOSE_GRACE_MS: '600000',
         ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.subgraphs[name].graphqlUrl])),
         ...env,
       }),
@@ -314,8 +321,7 @@ describe('subscriptions through the router (graphql-ws)', () => {
     );
     const id = created.data!.createListing.id;
     await waitUntilBookable(stack, id, guest);
-    // About 480 KB an event: loopback socket buffers grow to tens of MB, and the client must
-    // stop reading for less than graphql-ws's keep-alive (12 s unanswered pings) to be tested here.
+    // About 480 KB an event: loopback socket buffers grow to tens of MB, so a few events fill them.
     const query = `subscription { myBookings { id listing { ${Array.from({ length: 96 }, (_, n) => `d${n}: description`).join(' ')} } } }`;
     bulky = { id, query, made: 0 };
     return bulky;
@@ -449,6 +455,26 @@ describe('subscriptions through the router (graphql-ws)', () => {
       await plain.close();
     }
   }, 120_000);
+
+  it('drops a WebSocket client that answers no ping by the next one (SUBSCRIPTION_KEEPALIVE_MS), without a close frame', async () => {
+    const { router: pinging, url } = await routerWith({ SUBSCRIPTION_KEEPALIVE_MS: '200' });
+    // A client whose pongs never come (autoPong off), as one that is gone or stopped reading.
+    const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws', { autoPong: false });
+    try {
+      const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+      let pings = 0;
+      socket.on('ping', () => (pings += 1));
+      await new Promise<void>((resolve) => socket.once('open', () => resolve()));
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${guest.accessToken}` } }));
+      // Well before the default keep-alive would even send its first ping (12 s).
+      const outcome = await Promise.race([closed, new Promise<'still open'>((resolve) => setTimeout(() => resolve('still open'), 10_000).unref())]);
+      expect(outcome).toBe(1006);
+      expect(pings).toBeGreaterThanOrEqual(1);
+    } finally {
+      socket.terminate();
+      await pinging.close();
+    }
+  });
 
   it('limits subscriptions per connection', async () => {
     const id = await book();
