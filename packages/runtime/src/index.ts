@@ -9,6 +9,7 @@ export * from './config/subgraphConfig';
 export * from './errors/domainErrors';
 export * from './events';
 export * from './errors/formatError';
+export * from './health/readiness';
 export * from './graphql/connection';
 export * from './graphql/money';
 export * from './graphql/storableText';
