@@ -268,7 +268,7 @@ describe('docker-compose.yml', () => {
     problems.push(...envProblems('docker-compose.yml router', routerRules, env));
     problems.push(...routerUrlProblems('docker-compose.yml router', env));
     problems.push(...commandProblems('docker-compose.yml router', routerRules, composeService('router').command));
-    problems.push(...composeHealthcheckProblems('router', '/health', ROUTER_PORT));
+    problems.push(...composeHealthcheckProblems('router', '/ready', ROUTER_PORT));
     problems.push(...dependsOnProblems('router', ['redis', ...subgraphs.map(({ name }) => name)]));
     const published = composeService('router').ports ?? [];
     if (!published.includes(`${ROUTER_PORT}:${ROUTER_PORT}`)) {
@@ -454,8 +454,7 @@ function workloadProblems(rules: ServiceRules, problems: string[]): Env {
   const containerPort = container.ports?.[0]?.containerPort;
   if (containerPort !== rules.port) problems.push(`${where} containerPort is ${containerPort}, expected ${rules.port}`);
   problems.push(...commandProblems(where, rules, container.command));
-  const readyPath = rules === routerRules ? '/health' : '/ready'; // the router has no /ready
-  problems.push(...probeProblems(`${where} readinessProbe`, container.readinessProbe, readyPath, container, rules.port));
+  problems.push(...probeProblems(`${where} readinessProbe`, container.readinessProbe, '/ready', container, rules.port));
   problems.push(...probeProblems(`${where} livenessProbe`, container.livenessProbe, '/health', container, rules.port));
   for (const kind of ['requests', 'limits'] as const) {
     const resources = container.resources?.[kind] ?? {};

@@ -13,6 +13,7 @@ export * from './health/readiness';
 export * from './graphql/connection';
 export * from './graphql/money';
 export * from './graphql/storableText';
+export * from './graphql/customScalars';
 export * from './http/graphqlHttpServer';
 export * from './http/mediaType';
 export * from './orm/database';
