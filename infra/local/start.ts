@@ -182,8 +182,14 @@ async function main(): Promise<void> {
       redisUrl = redis.url;
     }
 
+    // The services get the Redis chosen above or none: a REDIS_URL from the shell must not
+    // reach them when EVENT_TRANSPORT=memory, and the launcher's EVENT_TRANSPORT (auto|memory)
+    // is not theirs (redis|memory).
+    const inherited: NodeJS.ProcessEnv = { ...process.env };
+    delete inherited.REDIS_URL;
+    delete inherited.EVENT_TRANSPORT;
     const baseEnv: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...inherited,
       ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
       LOG_LEVEL: config.logLevel,
       HOST: '127.0.0.1',
@@ -194,6 +200,8 @@ async function main(): Promise<void> {
     const subgraphEnv = (name: SubgraphName): NodeJS.ProcessEnv => ({
       ...baseEnv,
       ...(name === 'accounts' ? { SIGNING_KEY_ENCRYPTION_KEY: signingKeyEncryptionKey } : {}),
+      // Without Redis the subgraphs run in this process (below), sharing in-memory streams.
+      EVENT_TRANSPORT: redisUrl ? 'redis' : 'memory',
       PORT: String(ports[`${name}Port`]),
       [`${name.toUpperCase()}_DATABASE_URL`]: databases.urls[name],
       SEED_DEMO: String(config.seedDemo),

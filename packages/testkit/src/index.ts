@@ -9,3 +9,4 @@ export * from './redis';
 export * from './subscriptionClient';
 export * from './bookingRows';
 export * from './leftoverProcesses';
+export * from './serviceProcess';
