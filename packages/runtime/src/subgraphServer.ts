@@ -221,7 +221,7 @@ export async function createSubgraphServer<Loaders, Services>(
       await http.close();
       await apollo.stop();
       await events.stop();
-      transport.close();
+      await transport.close();
       await pubSub.close();
       await attachment.close?.();
       await database.close(true);

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { closeRedis } from '../redis/closeRedis';
 import { RedisEventStreams, type EventStreams } from './eventStreams';
 import { InMemoryEventStreams, type InMemoryStreamStore } from './inMemoryEventStreams';
 
@@ -13,7 +14,7 @@ export interface EventTransport {
   openStreams(): EventStreams;
   /** Resolves to null while the transport answers, else to why it does not. */
   unreachable(): Promise<string | null>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** How long one readiness PING may take before Redis counts as unreachable. */
@@ -55,9 +56,7 @@ export function redisEventTransport(url: string): EventTransport {
         return `${description} did not answer PING (${(error as Error).message})`;
       }
     },
-    close() {
-      probe.disconnect();
-    },
+    close: () => closeRedis(probe),
   };
 }
 
@@ -67,7 +66,7 @@ export function inMemoryEventTransport(store: InMemoryStreamStore): EventTranspo
     description: 'in-memory streams (this process only)',
     openStreams: () => new InMemoryEventStreams(store),
     unreachable: async () => null,
-    close: () => undefined,
+    close: async () => undefined,
   };
 }
 
