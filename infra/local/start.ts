@@ -95,6 +95,14 @@ function subgraphSpecs() {
   ) as Record<string, VariableSpec<number | string | null>>;
 }
 
+/**
+ * How long a service may take to become ready on its first start. Generous: on a busy machine
+ * migrations, demo data and the router's first schema load take a while, and the launcher
+ * says every 10 s what it is still waiting for and, at the deadline, why.
+ */
+const SUBGRAPH_READY_DEADLINE_MS = 120_000;
+const ROUTER_READY_DEADLINE_MS = 60_000;
+
 const log = (name: string, line: string) => process.stdout.write(`${name.padEnd(9)}| ${line}\n`);
 
 async function resolveDatabaseUrls(
@@ -262,10 +270,14 @@ async function main(): Promise<void> {
         'launcher',
         `waiting for ${SUBGRAPH_NAMES.join(', ')} to apply their migrations${config.seedDemo ? ', insert the demo data' : ''} and answer /ready…`,
       );
-      await untilAll((line) => log('launcher', line), subgraphs.map((service) => ({ name: service.name, ready: () => service.waitUntilReady(60_000) })), 60_000);
+      await untilAll(
+        (line) => log('launcher', line),
+        subgraphs.map((service) => ({ name: service.name, ready: () => service.waitUntilReady(SUBGRAPH_READY_DEADLINE_MS) })),
+        SUBGRAPH_READY_DEADLINE_MS,
+      );
       const router = supervised('router', resolve(REPO_ROOT, 'router', 'dist', 'main.js'), routerEnv, `http://127.0.0.1:${config.routerPort}/health`);
       log('launcher', 'waiting for the router to load the supergraph and answer /health…');
-      await untilAll((line) => log('launcher', line), [{ name: 'router', ready: () => router.waitUntilReady(30_000) }], 30_000);
+      await untilAll((line) => log('launcher', line), [{ name: 'router', ready: () => router.waitUntilReady(ROUTER_READY_DEADLINE_MS) }], ROUTER_READY_DEADLINE_MS);
       // A failed first start stops the stack (above); from here on a death is restarted.
       for (const service of services) service.supervise();
     } else {
