@@ -21,7 +21,8 @@ import { groupAlive, signalGroup } from '../local/processGroups';
  * every process the launcher reported starting; should jest itself be killed, this process's
  * reaper stops the launchers, which stop their children.
  */
-const LAUNCHER = resolve(__dirname, '..', 'dist', 'local', 'start.js');
+const REPO_ROOT = resolve(__dirname, '..', '..');
+const LAUNCHER = resolve(REPO_ROOT, 'infra', 'dist', 'local', 'start.js');
 const prefix = `t_launch_${randomBytes(3).toString('hex')}_`;
 /** Past the launcher's own deadlines (120 s for the subgraphs, 60 s for the router), which say why. */
 const READY_DEADLINE_MS = 200_000;
@@ -38,8 +39,10 @@ interface Launched {
 /** Every launcher a test started (each in its own process group, as a terminal runs it). */
 const running: Launched[] = [];
 
-function spawnLauncher(env: Record<string, string>): Launched {
-  const child = spawn(process.execPath, [LAUNCHER], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+/** The built launcher, or with `command` what `npm start` runs, in a process group of its own as a terminal would. */
+function spawnLauncher(env: Record<string, string>, command: readonly string[] = [process.execPath, LAUNCHER]): Launched {
+  const [file, ...args] = command as [string, ...string[]];
+  const child = spawn(file, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const pid = child.pid as number;
   // Should this test process be killed, its reaper stops the launcher (which stops its children).
   groupReaper().watch(pid, { graceMs: STOP_DEADLINE_MS });
@@ -468,6 +471,15 @@ describe('npm start (the local launcher)', () => {
     } finally {
       blocker.close();
     }
+  }, TEST_TIMEOUT_MS);
+
+  it('npm start says that it is building and how long the build took, then runs the launcher', async () => {
+    // The build is `tsc -b`: next to nothing to do after the suite's own build. A malformed
+    // variable then stops the launcher before it starts anything.
+    const refused = spawnLauncher({ ROUTER_PORT: 'four thousand' }, ['npm', 'start', '--silent']);
+    await expect(exitOf(refused, READY_DEADLINE_MS)).resolves.toBe(1);
+    expect(refused.output()).toMatch(/^launcher \| building \(tsc -b\)…\nlauncher \| built in [\d.]+ s\n/m);
+    expect(refused.output()).toContain('ROUTER_PORT must be a TCP port');
   }, TEST_TIMEOUT_MS);
 
   it('stops with a message naming a malformed variable', async () => {
