@@ -50,6 +50,8 @@ export function startChildService(options: {
     // A process group of its own: a terminal's Ctrl-C (SIGINT to the foreground group) then
     // reaches only the launcher, which stops the services in order and before the databases.
     detached: true,
+    // (On Windows, where `detached` means a console of its own: not a window per service.)
+    windowsHide: true,
   });
   const pid = child.pid;
   // Should this process die without stopping it, the reaper does.

@@ -65,6 +65,7 @@ export async function startEmbeddedPostgres(options: {
       env: { ...process.env, LC_MESSAGES: 'C' },
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true,
+      windowsHide: true,
     },
   );
   const pid = server.pid;

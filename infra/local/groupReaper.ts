@@ -38,7 +38,7 @@ function startReaper(): GroupReaper {
     return NO_REAPER;
   }
   // Its own group, so killing this process's group does not take the reaper with it.
-  const reaper: ChildProcess = spawn(process.execPath, [script], { detached: true, stdio: ['pipe', 'ignore', 'inherit'] });
+  const reaper: ChildProcess = spawn(process.execPath, [script], { detached: true, windowsHide: true, stdio: ['pipe', 'ignore', 'inherit'] });
   const pipe = reaper.stdin;
   if (!pipe) return NO_REAPER;
   // Neither keeps this process alive: the pipe closing when it exits is the whole point.
