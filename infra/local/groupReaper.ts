@@ -45,6 +45,7 @@ function startReaper(): GroupReaper {
   reaper.unref();
   (pipe as unknown as { unref(): void }).unref();
   pipe.on('error', () => undefined);
+  reaper.on('error', (error) => process.stderr.write(`warning: the reaper did not start (${error.message}): processes started here are not stopped should this process be killed\n`));
   const send = (line: string) => {
     if (!pipe.destroyed) pipe.write(`${line}\n`);
   };
