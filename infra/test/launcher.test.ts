@@ -97,7 +97,13 @@ async function stopLeftovers(): Promise<void> {
       started.child.kill('SIGTERM');
       await exitOf(started).catch(() => signalGroup(pid, 'SIGKILL'));
     }
-    for (const child of childPids(started.output())) if (groupAlive(child)) signalGroup(child, 'SIGKILL');
+    for (const child of childPids(started.output())) {
+      signalGroup(child, 'SIGKILL');
+      // A child that is not the leader of a group of its own (a launcher that did not detach it).
+      if (isAlive(child)) process.kill(child, 'SIGKILL');
+    }
+    // And anything still in the launcher's own group.
+    signalGroup(pid, 'SIGKILL');
   }
 }
 
