@@ -225,8 +225,14 @@ async function main(): Promise<void> {
       redisUrl = redis.url;
     }
 
+    // The services get the Redis chosen above or none: a REDIS_URL from the shell must not
+    // reach them when EVENT_TRANSPORT=memory, and the launcher's EVENT_TRANSPORT (auto|memory)
+    // is not theirs (redis|memory).
+    const inherited: NodeJS.ProcessEnv = { ...process.env };
+    delete inherited.REDIS_URL;
+    delete inherited.EVENT_TRANSPORT;
     const baseEnv: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...inherited,
       ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
       LOG_LEVEL: config.logLevel,
       HOST: '127.0.0.1',
@@ -237,6 +243,8 @@ async function main(): Promise<void> {
     const subgraphEnv = (name: SubgraphName): NodeJS.ProcessEnv => ({
       ...baseEnv,
       ...(name === 'accounts' ? { SIGNING_KEY_ENCRYPTION_KEY: signingKeyEncryptionKey } : {}),
+      // Without Redis the subgraphs run in this process (below), sharing in-memory streams.
+      EVENT_TRANSPORT: redisUrl ? 'redis' : 'memory',
       PORT: String(ports[`${name}Port`]),
       [`${name.toUpperCase()}_DATABASE_URL`]: databases.urls[name],
       SEED_DEMO: String(config.seedDemo),
@@ -275,8 +283,8 @@ async function main(): Promise<void> {
         subgraphs.map((service) => ({ name: service.name, ready: () => service.waitUntilReady(SUBGRAPH_READY_DEADLINE_MS) })),
         SUBGRAPH_READY_DEADLINE_MS,
       );
-      const router = supervised('router', resolve(REPO_ROOT, 'router', 'dist', 'main.js'), routerEnv, `http://127.0.0.1:${config.routerPort}/health`);
-      log('launcher', 'waiting for the router to load the supergraph and answer /health…');
+      const router = supervised('router', resolve(REPO_ROOT, 'router', 'dist', 'main.js'), routerEnv, `http://127.0.0.1:${config.routerPort}/ready`);
+      log('launcher', 'waiting for the router to load the supergraph and answer /ready…');
       await untilAll((line) => log('launcher', line), [{ name: 'router', ready: () => router.waitUntilReady(ROUTER_READY_DEADLINE_MS) }], ROUTER_READY_DEADLINE_MS);
       // A failed first start stops the stack (above); from here on a death is restarted.
       for (const service of services) service.supervise();

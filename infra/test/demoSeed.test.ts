@@ -4,7 +4,7 @@
  * unpublished, a user renamed, an invoice voided — is kept as it is, and no event is written for it.
  */
 import { startSubgraph, type RunningSubgraph } from '@booking/testkit';
-import { demoId, type SubgraphName } from '@booking/runtime';
+import { demoId, demoStayStart, type SubgraphName } from '@booking/runtime';
 
 interface Case {
   readonly subgraph: SubgraphName;
@@ -67,5 +67,46 @@ describe('demo seed keeps what exists', () => {
     const [row] = await sql().execute(read, [id]);
     expect(row).toEqual(changed);
     expect(await outboxCount()).toBe(eventsBefore);
+  });
+});
+
+/**
+ * Issue 16: the demo stays had fixed dates, which age into the past (a HELD demo booking would
+ * expire at the first start, and stays would lie where no guest could book them any more).
+ * They start a fixed number of days after the seeding day, the same in bookings and billing.
+ */
+describe('demo stays lie ahead of the day they are seeded', () => {
+  const running: RunningSubgraph[] = [];
+  afterAll(async () => {
+    for (const subgraph of running) await subgraph.dispose();
+  });
+
+  it('in bookings (an open hold) and in billing (the same stay start)', async () => {
+    const before = new Date();
+    const [bookings, billing] = await Promise.all([startSubgraph('bookings', { seedDemo: true }), startSubgraph('billing', { seedDemo: true })]);
+    running.push(bookings, billing);
+    const after = new Date();
+    const rows = (await bookings.server.database.em.fork().execute('select id, status, starts_at, hold_expires_at from bookings')) as {
+      id: string;
+      status: string;
+      starts_at: Date;
+      hold_expires_at: Date | null;
+    }[];
+    const invoices = (await billing.server.database.em.fork().execute('select booking_id, stay_starts_at from invoices')) as { booking_id: string; stay_starts_at: Date }[];
+    const expected = [
+      ['alice-alfama', 14],
+      ['bruno-kreuzberg', 24],
+      ['chen-machiya', 40],
+      ['alice-tea', 42],
+    ] as const;
+    for (const [name, daysAhead] of expected) {
+      const row = rows.find((candidate) => candidate.id === demoId('booking', name));
+      // Seeded on the day the subgraph started (either side of a midnight it may have crossed).
+      const starts = new Date(row?.starts_at ?? 0).getTime();
+      expect([demoStayStart(daysAhead, before).getTime(), demoStayStart(daysAhead, after).getTime()]).toContain(starts);
+      expect(new Date(invoices.find((invoice) => invoice.booking_id === demoId('booking', name))?.stay_starts_at ?? 0).getTime()).toBe(starts);
+      if (row?.status === 'HELD') expect(new Date(row.hold_expires_at ?? 0).getTime()).toBeGreaterThan(after.getTime());
+    }
+    expect(rows.some((row) => row.status === 'HELD')).toBe(true);
   });
 });

@@ -124,6 +124,16 @@ export const routerConfigSpec = {
     () => 64 * 1024 * 1024,
   ),
   logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
+  shutdownDrainMs: variable(
+    'SHUTDOWN_DRAIN_MS',
+    'on SIGTERM, how long the router keeps serving with /ready answering 503 before it stops accepting (time for a load balancer to take it out of rotation)',
+    (raw) => {
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 0) throw new Error('must be a whole number of milliseconds');
+      return value;
+    },
+    () => 0,
+  ),
   redisUrl: variable<string | null>(
     'REDIS_URL',
     'Redis where accounts records revoked sessions (logout): their access tokens are refused at once; without it they work until they expire',

@@ -54,6 +54,15 @@ export class LiveSupergraph {
     private readonly logger: Logger,
   ) {
     this.current = supergraphState(initialSdl, resolveUrls);
+    this.warnAboutUncheckedScalars();
+  }
+
+  /** A custom scalar without a check reaches the subgraphs unread: say so at each load. */
+  private warnAboutUncheckedScalars(): void {
+    const unchecked = this.current.planner.uncheckedScalars;
+    if (unchecked.length > 0) {
+      this.logger.warn({ scalars: unchecked }, 'custom scalars without an input check in CUSTOM_SCALARS (@booking/runtime): their values go to subgraphs unchecked');
+    }
   }
 
   watch(path: string, onChange: (next: SupergraphState, previous: SupergraphState) => void, intervalMs = 500): void {
@@ -77,6 +86,7 @@ export class LiveSupergraph {
       const previous = this.current;
       this.current = next;
       this.logger.info({ path }, 'supergraph reloaded');
+      this.warnAboutUncheckedScalars();
       onChange(next, previous);
     });
   }

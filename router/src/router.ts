@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { createGraphQLHttpServer, createLogger, RevokedSessions, sendJson, sendRefusal, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { RouterConfig } from './config';
 import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergraph';
 import { AuthorizingGateway } from './auth/authorizingGateway';
@@ -15,6 +15,10 @@ import { SubgraphDataSource } from './subgraphDataSource';
 import { csrfPrevention } from './pipeline/csrfPrevention';
 import { graphqlRequestShape } from './pipeline/graphqlRequestShape';
 import { requestPipeline } from './pipeline/requestPipeline';
+import { withDomainCode } from './scalarInputChecks';
+import { RequestLog } from './pipeline/requestLog';
+import { requestLogPlugin } from './pipeline/requestLogPlugin';
+import { RouterReadiness } from './readiness';
 import { FederatedSubscriptions } from './subscriptions/federatedSubscriptions';
 import { createHttpSubscriptionHandler } from './subscriptions/httpSubscriptions';
 import { attachRouterSubscriptions } from './subscriptions/subscriptionServer';
@@ -96,6 +100,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     isRevoked: revokedSessions ? (sessionId) => revokedSessions.has(sessionId) : undefined,
     isUserRevoked: revokedSessions ? (userId) => revokedSessions.hasUser(userId) : undefined,
   });
+  const requestLog = new RequestLog(logger);
+  const readiness = new RouterReadiness(() => supergraph.current, revokedSessions ? () => revokedSessions.current : null);
   const apollo = new ApolloServer<RouterContext>({
     gateway: new AuthorizingGateway(gateway, () => supergraph.current.requirements),
     introspection: true,
@@ -103,8 +109,16 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     logger,
     // Stack traces name our files and paths: only with GRAPHQL_DEBUG_STACKTRACES=true.
     includeStacktraceInErrorResponses: config.debugStacktraces,
-    // A subgraph's stack trace never reaches clients through the gateway either.
-    formatError: config.debugStacktraces ? undefined : withoutStacktrace,
+    // A value a custom scalar refused is BAD_USER_INPUT, a literal too (Apollo would say
+    // GRAPHQL_VALIDATION_FAILED); a subgraph's stack trace never reaches clients through the gateway either.
+    formatError: (formatted, error) => {
+      const coded = withDomainCode(formatted, error);
+      return config.debugStacktraces ? coded : withoutStacktrace(coded);
+    },
+    plugins: [requestLogPlugin()],
+    // runService owns SIGTERM/SIGINT (drain, then close everything in order). Apollo Server's own
+    // handler would stop it and re-raise the signal, killing the process mid-drain.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
 
@@ -128,6 +142,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     verifyToken,
     subscriptions,
     logger,
+    requestLog,
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
     revokedSessions,
   });
@@ -139,6 +154,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
           client: subgraphClient,
           signingSecret: config.routerSigningSecret,
           logger,
+          requestLog,
           requestTimeoutMs: config.requestTimeoutMs,
           preparedOperationBytes: Math.floor(config.operationCacheMaxBytes / 2),
         })
@@ -146,21 +162,35 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const server = createGraphQLHttpServer({
     apollo,
     logger,
-    admit: requestPipeline([csrfPrevention()]),
+    // The request log in front: every /graphql request is logged, refused ones included.
+    admit: requestLog.around(requestPipeline([csrfPrevention()])),
     intercept: async (request, response, body) => {
       const malformed = graphqlRequestShape(body);
       if (malformed) {
+        requestLog.of(request).errors([{ extensions: { code: malformed.code } }]);
         sendRefusal(response, malformed);
         return true;
       }
       return (await httpSubscriptions(request, response, body)) || (executor !== undefined && (await executor(request, response, body)));
     },
-    context: async (request) => ({
-      viewer: await viewerFromAuthorization(request.headers.authorization, verifyToken),
-      deadline: Date.now() + config.requestTimeoutMs,
-    }),
+    context: async (request) => {
+      const record = requestLog.of(request);
+      try {
+        return {
+          viewer: await viewerFromAuthorization(request.headers.authorization, verifyToken),
+          deadline: Date.now() + config.requestTimeoutMs,
+          requestLog: record,
+        };
+      } catch (error) {
+        // A refused token ends the request before Apollo Server's plugins see it.
+        record.errors([error instanceof GraphQLError ? error : { extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+        throw error;
+      }
+    },
     routes: {
+      // Alive, whatever else: a liveness probe restarts the process only when this fails.
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: 'router' }),
+      '/ready': readiness.route,
     },
   });
 
@@ -170,6 +200,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     verifyToken,
     subscriptions,
     logger,
+    requestLog,
     maxPerConnection: config.maxSubscriptionsPerConnection,
     maxConnections: config.maxSubscriptionConnections,
     maxConnectionsPerAddress: config.maxSubscriptionConnectionsPerAddress,
@@ -200,6 +231,13 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       return url;
     },
     async close() {
+      readiness.drain();
+      if (config.shutdownDrainMs > 0) {
+        // Still serving: a load balancer polling /ready takes this instance out of rotation
+        // before its listener closes, so no client meets a refused connection.
+        logger.info({ drainMs: config.shutdownDrainMs }, 'draining: /ready answers 503 until shutdown');
+        await new Promise((resolveDrain) => setTimeout(resolveDrain, config.shutdownDrainMs));
+      }
       supergraph.stop();
       await subscriptionServer.close();
       await upstream.closeAll();

@@ -1,8 +1,11 @@
 import type { Viewer } from '@booking/runtime';
+import type { RequestLogRecord } from './pipeline/requestLog';
 
 /** Per-request context of the router: who is asking, as verified from the bearer token. */
 export interface RouterContext {
   readonly viewer: Viewer | null;
   /** When the client's request must be answered (epoch ms); subscriptions' events have none. */
   readonly deadline?: number;
+  /** The request's log line (operation, error codes, subgraph 4xx warnings). */
+  readonly requestLog?: Pick<RequestLogRecord, 'operation' | 'errors' | 'subgraphRefused'>;
 }

@@ -53,6 +53,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   }
 
   override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse, context?: RouterContext): never {
+    if (response && response.status >= 400 && response.status < 500) context?.requestLog?.subgraphRefused(this.serviceName, response.status);
     if (error instanceof GraphQLError) throw error;
     if (context?.deadline !== undefined && Date.now() >= context.deadline) throw requestTimedOut(this.serviceName, true);
     if (response && !response.ok) {

@@ -4,6 +4,7 @@ import { operationFromDocument, Supergraph, type Schema } from '@apollo/federati
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
 import { GraphQLError, print, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { ByteBoundedCache } from './byteBoundedCache';
+import { checkScalarInputs } from './scalarInputChecks';
 
 /** Subscription plans kept, by their estimated heap (their JSON, about twice over). */
 const SUBSCRIPTION_PLAN_CACHE_BYTES = 8 * 1024 * 1024;
@@ -25,6 +26,8 @@ export class SupergraphPlanner {
   readonly supergraphSchema: GraphQLSchema;
   readonly apiSchema: Schema;
   readonly apiGraphQLSchema: GraphQLSchema;
+  /** Custom scalars of the API schema whose input the router cannot check (see checkScalarInputs). */
+  readonly uncheckedScalars: readonly string[];
   private readonly planner: QueryPlanner;
   private readonly cache = new ByteBoundedCache<QueryPlan>(SUBSCRIPTION_PLAN_CACHE_BYTES);
 
@@ -33,6 +36,7 @@ export class SupergraphPlanner {
     this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
     this.apiSchema = supergraph.apiSchema();
     this.apiGraphQLSchema = this.apiSchema.toGraphQLJSSchema();
+    this.uncheckedScalars = checkScalarInputs(this.apiGraphQLSchema);
     this.planner = new QueryPlanner(supergraph);
   }
 

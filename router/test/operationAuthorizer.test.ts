@@ -53,4 +53,32 @@ describe('authorizeOperation', () => {
     expect(print(outcome.document)).toBe(print(parse('{ node { id } }')));
     expect(outcome.errors.map((error) => error.path)).toEqual([['node', 'secret']]);
   });
+
+  describe('errorsIn: the removed fields placed in a response', () => {
+    const outcome = () => authorizeOperation(schema, requirements, parse('{ node { id secret a { secret } } }'), undefined, null);
+
+    it('reports a field under every item of a list, at its index, and none under null parents', () => {
+      const listSchema = buildSchema(`${sdl} extend type Query { nodes: [Node] }`);
+      const listed = authorizeOperation(listSchema, readAccessRequirements(sdl), parse('{ nodes { id a { secret } } }'), undefined, null);
+      const errors = listed.denials.errorsIn({ nodes: [{ id: '1', a: {} }, null, { id: '3', a: null }, { id: '4', a: {} }] });
+      expect(errors.map((error) => error.path?.join('.'))).toEqual(['nodes.0.a.secret', 'nodes.3.a.secret']);
+    });
+
+    it('completes the path from the document where the data stops at a removed parent', () => {
+      expect(outcome().denials.errorsIn({ node: { id: '1' } }).map((error) => error.path?.join('.'))).toEqual(['node.secret', 'node.a.secret']);
+    });
+
+    it('without data (nothing ran) reports the document paths', () => {
+      expect(outcome().denials.errorsIn(null).map((error) => error.path?.join('.'))).toEqual(['node.secret', 'node.a.secret']);
+    });
+
+    it(`stops at ${MAX_PATHS_PER_COORDINATE} paths per field and says so once`, () => {
+      const listSchema = buildSchema(`${sdl} extend type Query { nodes: [Node] }`);
+      const listed = authorizeOperation(listSchema, readAccessRequirements(sdl), parse('{ nodes { id secret } }'), undefined, null);
+      const errors = listed.denials.errorsIn({ nodes: Array.from({ length: 150 }, (_, index) => ({ id: String(index) })) });
+      expect(errors).toHaveLength(MAX_PATHS_PER_COORDINATE + 1);
+      expect(errors[MAX_PATHS_PER_COORDINATE - 1]?.path).toEqual(['nodes', MAX_PATHS_PER_COORDINATE - 1, 'secret']);
+      expect(errors[MAX_PATHS_PER_COORDINATE]?.path).toBeUndefined();
+    });
+  });
 });

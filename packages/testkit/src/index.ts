@@ -8,3 +8,4 @@ export * from './sessions';
 export * from './redis';
 export * from './subscriptionClient';
 export * from './bookingRows';
+export * from './serviceProcess';

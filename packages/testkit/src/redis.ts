@@ -25,3 +25,6 @@ export async function dropKeys(redis: Redis, prefix: string): Promise<void> {
     cursor = next;
   } while (cursor !== '0');
 }
+
+/** A redis-server of a test's own (to stop and start again), as `npm start` runs one. */
+export { startRedisServer, type RunningRedis } from '../../../infra/local/redisServer';

@@ -77,6 +77,7 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
     routerSigningSecret: TEST_SIGNING_SECRET,
     allowUnsignedRequests: false,
     redisUrl: testRedisUrl(),
+    eventTransport: 'redis',
     eventKeyPrefix: options.eventKeyPrefix ?? testKeyPrefix(name),
     maxResolvedFields: 50_000,
     statementTimeoutMs: 5_000,

@@ -5,6 +5,7 @@ import { GraphQLError, print } from 'graphql';
 import type { RouterContext } from '../routerContext';
 import type { AccessRequirements } from './accessRequirements';
 import { authorizeOperation } from './operationAuthorizer';
+import { checkScalarInputs } from '../scalarInputChecks';
 
 /**
  * Wraps the gateway's executor so each operation is authorized before it is planned. A
@@ -22,8 +23,12 @@ export class AuthorizingGateway implements GatewayInterface {
     return { executor: loaded.executor && this.authorizing(loaded.executor) };
   }
 
+  /** Apollo Server validates against this schema: its custom scalars check input as the planner's do. */
   onSchemaLoadOrUpdate(callback: Parameters<GatewayInterface['onSchemaLoadOrUpdate']>[0]): () => void {
-    return this.gateway.onSchemaLoadOrUpdate(callback);
+    return this.gateway.onSchemaLoadOrUpdate((schemaContext) => {
+      checkScalarInputs(schemaContext.apiSchema);
+      callback(schemaContext);
+    });
   }
 
   stop(): Promise<void> {
@@ -63,7 +68,7 @@ export class AuthorizingGateway implements GatewayInterface {
         source,
         queryHash: createHash('sha256').update(source).digest('hex'),
       });
-      return { ...result, errors: [...outcome.errors, ...(result.errors ?? [])] };
+      return { ...result, errors: [...outcome.denials.errorsIn(result.data), ...(result.errors ?? [])] };
     };
   }
 }

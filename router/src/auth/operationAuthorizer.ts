@@ -21,7 +21,10 @@ import type { AccessRequirement, AccessRequirements } from './accessRequirements
 export interface AuthorizedOperation {
   /** The operation with every field the viewer may not see removed; the input itself when none was. */
   readonly document: DocumentNode;
+  /** One error per removed field at its path in the document, list indices unknown (see `denials`). */
   readonly errors: readonly GraphQLError[];
+  /** The removed fields: `denials.errorsIn(data)` places their errors in a response's data. */
+  readonly denials: DeniedFields;
   /** True when nothing of the operation is left to execute. */
   readonly empty: boolean;
   /** The rewritten operation, when it was rewritten. */
@@ -120,7 +123,7 @@ export function authorizeOperation(
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((op) => op.name?.value === operationName) : operations[0];
   const rootType = operation ? schema.getRootType(operation.operation) : undefined;
-  if (!operation || !rootType || requirements.size === 0) return { document, errors: [], empty: false };
+  if (!operation || !rootType || requirements.size === 0) return { document, errors: [], denials: DeniedFields.none, empty: false };
 
   const fragments = new Map(
     document.definitions
@@ -216,9 +219,10 @@ export function authorizeOperation(
   }
 
   const filtered = filter(rootType, operation.selectionSet);
-  if (!changed) return { document, errors: [], empty: false };
-  const errors = errorsOf(filtered.denials, viewer);
-  if (!filtered.selectionSet) return { document, errors, empty: true };
+  if (!changed) return { document, errors: [], denials: DeniedFields.none, empty: false };
+  const denials = new DeniedFields([...filtered.denials.values()], filtered.denials.truncated, viewer !== null);
+  const errors = denials.errorsIn(null);
+  if (!filtered.selectionSet) return { document, errors, denials, empty: true };
   const rewritten: OperationDefinitionNode = { ...operation, selectionSet: filtered.selectionSet };
   const definitions: DefinitionNode[] = [rewritten];
   for (const name of spreadsReachableFrom(rewritten.selectionSet, (fragment) => filteredFragments.get(fragment)?.selectionSet ?? null)) {
@@ -226,7 +230,7 @@ export function authorizeOperation(
     const selectionSet = filteredFragments.get(name)?.selectionSet as SelectionSetNode;
     definitions.push(selectionSet === definition.selectionSet ? definition : { ...definition, selectionSet });
   }
-  return { document: { kind: Kind.DOCUMENT, definitions }, errors, empty: false, operation: rewritten };
+  return { document: { kind: Kind.DOCUMENT, definitions }, errors, denials, empty: false, operation: rewritten };
 }
 
 /** The names of the fragments a selection set uses, directly or through other fragments, each once. */
@@ -250,14 +254,82 @@ function spreadsReachableFrom(root: SelectionSetNode, fragment: (name: string) =
   return [...found];
 }
 
-function errorsOf(denials: Denials, viewer: Viewer | null): GraphQLError[] {
-  const error = (coordinate: string, requirement: AccessRequirement, path: readonly string[] | undefined, suffix: string) =>
-    viewer
+type ResponsePath = (string | number)[];
+
+/**
+ * The fields removed from one operation for one kind of viewer, and the errors that report
+ * them. The document gives each removed field's path without list indices; a response gives
+ * the items: `errorsIn(data)` reports the field once for every item it was removed from
+ * (`listings.edges.0.node.bookings`, `listings.edges.1.node.bookings`…), as the GraphQL spec
+ * places errors, at most MAX_PATHS_PER_COORDINATE paths per field plus one error without a
+ * path saying more were left out. Under a null parent or an empty list nothing was removed, so
+ * nothing is reported there. Where the data stops before the field because its parent was
+ * removed too (it had nothing else selected), the rest of the path is the document's.
+ */
+export class DeniedFields {
+  static readonly none = new DeniedFields([], new Map(), false);
+
+  constructor(
+    private readonly denials: readonly Denial[],
+    /** Coordinates the document already reaches at more paths than reported. */
+    private readonly truncated: ReadonlyMap<string, AccessRequirement>,
+    private readonly signedIn: boolean,
+  ) {}
+
+  get empty(): boolean {
+    return this.denials.length === 0 && this.truncated.size === 0;
+  }
+
+  /** The errors for a response with this data; with no data (nothing ran), at the document's paths. */
+  errorsIn(data: unknown): GraphQLError[] {
+    if (this.empty) return [];
+    const counts = new Map<string, number>();
+    const truncated = new Map(this.truncated);
+    const errors: GraphQLError[] = [];
+    const report = (denial: Denial, path: ResponsePath): boolean => {
+      const count = counts.get(denial.coordinate) ?? 0;
+      if (count >= MAX_PATHS_PER_COORDINATE) {
+        truncated.set(denial.coordinate, denial.requirement);
+        return false;
+      }
+      counts.set(denial.coordinate, count + 1);
+      errors.push(this.error(denial.coordinate, denial.requirement, path, ''));
+      return true;
+    };
+    for (const denial of this.denials) {
+      if (data === null || typeof data !== 'object') report(denial, [...denial.path]);
+      else placeAt(data, denial.path, 0, [], (path) => report(denial, path));
+    }
+    for (const [coordinate, requirement] of truncated) {
+      errors.push(this.error(coordinate, requirement, undefined, ` (also at more response paths than the ${MAX_PATHS_PER_COORDINATE} reported)`));
+    }
+    return errors;
+  }
+
+  private error(coordinate: string, requirement: AccessRequirement, path: ResponsePath | undefined, suffix: string): GraphQLError {
+    return this.signedIn
       ? new GraphQLError(`Forbidden: ${coordinate} ${describe(requirement)}${suffix}`, { path, extensions: { code: 'FORBIDDEN' } })
       : new GraphQLError(`Unauthenticated: ${coordinate} ${describe(requirement)}${suffix}`, { path, extensions: { code: 'UNAUTHENTICATED' } });
-  const errors = [...denials.values()].map((denial) => error(denial.coordinate, denial.requirement, denial.path, ''));
-  for (const [coordinate, requirement] of denials.truncated) {
-    errors.push(error(coordinate, requirement, undefined, ` (also at more response paths than the ${MAX_PATHS_PER_COORDINATE} reported)`));
   }
-  return errors;
+}
+
+/**
+ * Calls `report` with the response path of `path`'s last key under every item of `value` it
+ * applies to, in data order, until `report` answers false. `value` is the object (or list of
+ * them) that holds `path[step]`.
+ */
+function placeAt(value: unknown, path: readonly string[], step: number, at: ResponsePath, report: (path: ResponsePath) => boolean): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index += 1) {
+      if (!placeAt(value[index], path, step, [...at, index], report)) return false;
+    }
+    return true;
+  }
+  const key = path[step] as string;
+  if (step === path.length - 1) return report([...at, key]);
+  // Own properties only: response keys are client aliases, `__proto__` included.
+  const child = Object.prototype.hasOwnProperty.call(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+  if (child === undefined) return report([...at, ...path.slice(step)]);
+  return placeAt(child, path, step + 1, [...at, key], report);
 }

@@ -5,6 +5,7 @@ import type { RequestDeadline } from './requestDeadline';
 import { ownValue, setOwnValue } from './ownProperties';
 import type { ResponseError, ResponsePath } from './responseError';
 import type { SubgraphClient, SubgraphError } from './subgraphClient';
+import type { SubgraphCallLog } from '../pipeline/requestLog';
 
 type JsonObject = Record<string, unknown>;
 
@@ -15,6 +16,8 @@ export interface ExecutionRequest {
   readonly headers: (serviceName: string, body: string) => Readonly<Record<string, string>>;
   /** The client request's deadline: calls get what is left of it; none is sent after it. */
   readonly deadline?: RequestDeadline;
+  /** The request's log: a subgraph's 4xx answer is a warning naming the request. */
+  readonly log?: SubgraphCallLog;
 }
 
 export interface PlanRuntime {
@@ -142,6 +145,18 @@ function representationOf(schema: GraphQLSchema, source: JsonObject, selections:
     }
   }
   return result;
+}
+
+/** Representation slot → the indexes of the entities that share it, in response order. */
+function groupBySlot(entitySlots: Int32Array): Map<number, number[]> {
+  const groups = new Map<number, number[]>();
+  entitySlots.forEach((slot, index) => {
+    if (slot < 0) return;
+    const group = groups.get(slot);
+    if (group) group.push(index);
+    else groups.set(slot, [index]);
+  });
+  return groups;
 }
 
 function downstreamError(error: SubgraphError, serviceName: string, path: ResponsePath | undefined): ResponseError {
@@ -273,21 +288,28 @@ export class PlanExecution {
     });
   }
 
-  /** `_entities` errors point at a representation; the client is told the entity's own path. */
+  /**
+   * `_entities` errors point at a representation; the client is told the entity's own path,
+   * once for every entity that shared that (de-duplicated) representation: each of them failed.
+   */
   private entityErrors(serviceName: string, errors: readonly SubgraphError[], path: readonly (string | number)[], entitySlots: Int32Array): void {
     const objects: JsonObject[] = [];
     const paths: ResponsePath[] = [];
     collectAt(this.data, path, 0, [], objects, paths);
+    let entitiesOfSlot: Map<number, number[]> | undefined;
     for (const error of errors) {
       const slot = error.path?.[1];
-      let at: ResponsePath | undefined;
-      if (error.path && error.path[0] === '_entities' && typeof slot === 'number') {
-        const entityIndex = entitySlots.indexOf(slot);
-        at = entityIndex >= 0 ? [...(paths[entityIndex] ?? []), ...error.path.slice(2)] : undefined;
-      } else if (error.path) {
-        at = [...error.path];
+      if (!error.path || error.path[0] !== '_entities' || typeof slot !== 'number') {
+        this.errors.push(downstreamError(error, serviceName, error.path ? [...error.path] : undefined));
+        continue;
       }
-      this.errors.push(downstreamError(error, serviceName, at));
+      entitiesOfSlot ??= groupBySlot(entitySlots);
+      const entities = entitiesOfSlot.get(slot);
+      if (!entities) {
+        this.errors.push(downstreamError(error, serviceName, undefined));
+        continue;
+      }
+      for (const entityIndex of entities) this.errors.push(downstreamError(error, serviceName, [...(paths[entityIndex] ?? []), ...error.path.slice(2)]));
     }
   }
 
@@ -300,6 +322,6 @@ export class PlanExecution {
     }
     const operationName = fetch.operationName === undefined ? '' : `,"operationName":${JSON.stringify(fetch.operationName)}`;
     const body = `{"query":${JSON.stringify(fetch.operation)},"variables":${variablesJson}${operationName}}`;
-    return this.runtime.client.send(fetch.serviceName, url, body, this.request.headers(fetch.serviceName, body), this.request.deadline);
+    return this.runtime.client.send(fetch.serviceName, url, body, this.request.headers(fetch.serviceName, body), this.request.deadline, this.request.log);
   }
 }

@@ -12,7 +12,7 @@ import {
   type GraphQLObjectType,
   type OperationDefinitionNode,
 } from 'graphql';
-import { authorizeOperation } from '../auth/operationAuthorizer';
+import { authorizeOperation, type DeniedFields } from '../auth/operationAuthorizer';
 import { ByteBoundedCache } from '../byteBoundedCache';
 import type { SupergraphState } from '../liveSupergraph';
 import { isExecutablePlan } from './planExecutor';
@@ -35,8 +35,8 @@ export type Executable =
       readonly kind: 'run';
       readonly plan: QueryPlan;
       readonly shaper: ResultShaper;
-      /** Fields removed for this viewer, reported beside the data. */
-      readonly accessErrors: readonly ResponseError[];
+      /** Fields removed for this viewer, reported beside the data at the paths of its items. */
+      readonly denials: DeniedFields;
     };
 
 const accessKeys = new WeakMap<Viewer, string>();
@@ -136,7 +136,7 @@ export class PreparedOperation {
       // UnsupportedOperation from the shaper, or a planner refusal: the gateway words the outcome.
       return { kind: 'gateway', reason: error instanceof Error ? error.message : String(error) };
     }
-    return { kind: 'run', plan, shaper, accessErrors };
+    return { kind: 'run', plan, shaper, denials: authorized.denials };
   }
 }
 

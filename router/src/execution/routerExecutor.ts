@@ -5,7 +5,8 @@ import type { SupergraphState } from '../liveSupergraph';
 import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
-import type { ResponseError } from './responseError';
+import { responseErrorOf, type ResponseError } from './responseError';
+import type { RequestLog } from '../pipeline/requestLog';
 import { signedHeaders, type SubgraphClient } from './subgraphClient';
 
 export interface RouterExecutorOptions {
@@ -14,6 +15,8 @@ export interface RouterExecutorOptions {
   readonly client: SubgraphClient;
   readonly signingSecret: string;
   readonly logger: Logger;
+  /** Where the operation and its outcome are recorded for the request's log line. */
+  readonly requestLog: RequestLog;
   /** ROUTER_REQUEST_TIMEOUT_MS: the most one request may take across all its subgraph calls. */
   readonly requestTimeoutMs: number;
   /** Byte budget of the prepared operations (OPERATION_CACHE_MAX_BYTES). */
@@ -103,24 +106,33 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
       return false;
     }
 
+    const record = options.requestLog.of(request);
+    record.operation(operation.operation.name?.value, operation.operation.operation);
     let payload: string;
     if (executable.kind === 'denied') {
+      record.errors(executable.errors);
       payload = serialise(null, executable.errors, []);
     } else {
       const deadline = new RequestDeadline(options.requestTimeoutMs);
       try {
         const execution = new PlanExecution(
           { client: options.client, subgraphUrls: state.subgraphUrls, supergraphSchema: state.planner.supergraphSchema },
-          { variables: rawVariables, headers: signedHeaders(routerCallSigner(options.signingSecret, viewer)), deadline },
+          { variables: rawVariables, headers: signedHeaders(routerCallSigner(options.signingSecret, viewer)), deadline, log: record },
           variables,
         );
         await execution.run(executable.plan.node);
         const shaped = executable.shaper.shape(execution.data, variables);
         // Like the gateway: shaping problems are reported only when no fetch failed.
-        payload = serialise(shaped.data, [...executable.accessErrors, ...execution.errors], execution.errors.length === 0 ? shaped.errors : []);
+        const accessErrors = executable.denials.empty ? [] : executable.denials.errorsIn(shaped.data).map(responseErrorOf);
+        const errors = [...accessErrors, ...execution.errors];
+        const valueCompletion = execution.errors.length === 0 ? shaped.errors : [];
+        record.errors(errors);
+        record.errors(valueCompletion);
+        payload = serialise(shaped.data, errors, valueCompletion);
       } catch (error) {
         // Never retried through the gateway: a mutation may already have run.
-        options.logger.error({ err: error }, 'query plan execution failed');
+        options.logger.error({ err: error, requestId: record.requestId }, 'query plan execution failed');
+        record.errors([{ extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
         payload = serialise(null, [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], []);
       }
     }

@@ -5,6 +5,7 @@ import type { RouterCallSigner } from '@booking/runtime';
 import type { ResponseError } from './responseError';
 import { requestTimeoutError, type RequestDeadline } from './requestDeadline';
 import { subgraphRefusal } from './subgraphRefusal';
+import type { SubgraphCallLog } from '../pipeline/requestLog';
 
 /** What a subgraph answered: its GraphQL response, or why there is none. */
 export type SubgraphAnswer =
@@ -97,6 +98,8 @@ export class SubgraphClient {
   /**
    * `headers` must carry the JSON content type (see `signedHeaders`); they are sent as given.
    * With a `deadline`, the call waits at most what is left of it and is cut when it passes.
+   * A 4xx answer is told to `log` (a warning: a client's mistake the subgraph caught, or a
+   * router the subgraph does not trust).
    */
   async send(
     serviceName: string,
@@ -104,6 +107,7 @@ export class SubgraphClient {
     body: string,
     headers: Readonly<Record<string, string>>,
     deadline?: RequestDeadline,
+    log?: SubgraphCallLog,
   ): Promise<SubgraphAnswer> {
     let statusCode: number;
     let text: string;
@@ -138,6 +142,7 @@ export class SubgraphClient {
     if (statusCode >= 200 && statusCode < 300 && isGraphQL) {
       return { kind: 'response', data: parsed?.data ?? null, errors: parsed?.errors ?? [] };
     }
+    if (statusCode >= 400 && statusCode < 500) log?.subgraphRefused(serviceName, statusCode);
     const refusal = subgraphRefusal(statusCode, parsed);
     if (refusal) return { kind: 'response', data: null, errors: refusal };
     // Any other non-2xx answer counts as a failure of the whole fetch, with its status.

@@ -1,19 +1,20 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpRefusal } from '@booking/runtime';
 
 /**
  * One named stage of the router's request pipeline: it sees a /graphql request (its method
- * and headers; the body is not read yet) and either lets it through or refuses it. Every
+ * and headers; the body is not read yet), may set response headers, and either lets it
+ * through or refuses it. Every
  * transport that executes operations over HTTP (our executor, the gateway, multipart and SSE
  * subscriptions) passes through the same stages, before any of them runs.
  */
-export type RequestStage = (request: IncomingMessage) => HttpRefusal | undefined;
+export type RequestStage = (request: IncomingMessage, response: ServerResponse) => HttpRefusal | undefined;
 
 /** The stages in order; the first refusal wins. */
 export function requestPipeline(stages: readonly RequestStage[]): RequestStage {
-  return (request) => {
+  return (request, response) => {
     for (const stage of stages) {
-      const refusal = stage(request);
+      const refusal = stage(request, response);
       if (refusal) return refusal;
     }
     return undefined;

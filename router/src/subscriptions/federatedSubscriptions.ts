@@ -20,6 +20,8 @@ export interface SubscriptionRequest {
   readonly viewer: Viewer | null;
   /** The client's address (see clientAddressOf): anonymous subscriptions count against it. */
   readonly clientAddress: string;
+  /** The log of the request that opened it: subgraph 4xx answers while completing events are warned with it. */
+  readonly log?: RouterContext['requestLog'];
 }
 
 type Result = ExecutionResult;
@@ -226,7 +228,7 @@ export class FederatedSubscriptions {
     const eventFetch: FetchNode = { ...plan.primary, serviceName: EVENT_SOURCE };
     const queryPlan: QueryPlan = { kind: 'QueryPlan', node: plan.rest ? { kind: 'Sequence', nodes: [eventFetch, plan.rest] } : eventFetch };
     const eventSource: GraphQLDataSource = { process: async () => ({ data, errors: errors?.map(asError) }) };
-    const context: RouterContext = { viewer: request.viewer };
+    const context: RouterContext = { viewer: request.viewer, requestLog: request.log };
     // executeQueryPlan reads only the request, the context (for the data sources' identity
     // headers), the logger and metrics of a request context; this is that much of one.
     const requestContext = {

@@ -2,10 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson, type Logger, type RevokedSessions } from '@booking/runtime';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { AccessRequirements } from '../auth/accessRequirements';
+import type { DeniedFields } from '../auth/operationAuthorizer';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { FederatedSubscriptions } from './federatedSubscriptions';
 import { DEFAULT_MAX_BACKLOG_BYTES, SLOW_CONSUMER_CLOSE_GRACE_MS, SLOW_CONSUMER_ERROR, SUBSCRIBER_BUFFER, slowSubscriberError, tooFarBehind } from './backpressure';
 import { clientAddressOf } from './clientAddress';
+import type { RequestLog, RequestLogRecord } from '../pipeline/requestLog';
 import { isSubscriptionPayload, prepareSubscription } from './subscriptionRequest';
 
 export interface HttpSubscriptionOptions {
@@ -14,6 +16,8 @@ export interface HttpSubscriptionOptions {
   readonly verifyToken: TokenVerifier;
   readonly subscriptions: FederatedSubscriptions;
   readonly logger: Logger;
+  /** Each stream is logged when it starts and when it ends (with its event count). */
+  readonly requestLog: RequestLog;
   /** Multipart heartbeat interval (Apollo's spec: every 5 s). */
   readonly heartbeatMs?: number;
   readonly maxBacklogBytes?: number;
@@ -49,7 +53,8 @@ const STATUS_OF_CODE: Readonly<Record<string, number>> = {
  * stream's one event, as graphql-sse's own server sends them, except a bad token: 401, as
  * everywhere.
  */
-function refuse(response: ServerResponse, transport: Transport, status: number, errors: readonly GraphQLError[]): void {
+function refuse(response: ServerResponse, transport: Transport, status: number, errors: readonly GraphQLError[], record: RequestLogRecord): void {
+  record.errors(errors);
   const body = { errors: errors.map(formatted) };
   if (transport === 'sse' && status !== 401) {
     response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
@@ -59,9 +64,9 @@ function refuse(response: ServerResponse, transport: Transport, status: number, 
   sendJson(response, status, body);
 }
 
-function withRemovedFields(result: ExecutionResult, removed: readonly GraphQLError[]): ExecutionResult {
-  if (removed.length === 0) return result;
-  return { ...result, errors: [...removed, ...(result.errors ?? [])] };
+function withRemovedFields(result: ExecutionResult, denials: DeniedFields): ExecutionResult {
+  if (denials.empty) return result;
+  return { ...result, errors: [...denials.errorsIn(result.data), ...(result.errors ?? [])] };
 }
 
 /**
@@ -73,15 +78,16 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
   return async (request: IncomingMessage, response: ServerResponse, body: unknown): Promise<boolean> => {
     const transport = transportOf(request);
     if (!transport || !isSubscriptionPayload(body)) return false;
+    const record = options.requestLog.of(request);
     let session;
     try {
       session = await sessionFromAuthorization(request.headers.authorization, options.verifyToken);
     } catch (error) {
       if (error instanceof GraphQLError && typeof error.extensions.code === 'string') {
-        refuse(response, transport, STATUS_OF_CODE[error.extensions.code] ?? 401, [error]);
+        refuse(response, transport, STATUS_OF_CODE[error.extensions.code] ?? 401, [error], record);
       } else {
         options.logger.error({ err: error }, 'token verification failed');
-        refuse(response, transport, 500, [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+        refuse(response, transport, 500, [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })], record);
       }
       return true;
     }
@@ -91,9 +97,10 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
     if (prepared.kind === 'not-a-subscription') return false;
     if (prepared.kind === 'rejected') {
       // As for HTTP operations: a malformed request is 400; fields it may not see, 200.
-      refuse(response, transport, prepared.reason === 'malformed' ? 400 : 200, prepared.errors);
+      refuse(response, transport, prepared.reason === 'malformed' ? 400 : 200, prepared.errors, record);
       return true;
     }
+    record.operation(prepared.definedName, 'subscription');
     // Bound once the stream is written: the subscriber's queue overflowing cuts the client off at once.
     const slow: { cutOff?: () => void } = {};
     const iterator = options.subscriptions.subscribe(
@@ -104,18 +111,21 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
         variables: prepared.variables,
         viewer,
         clientAddress: clientAddressOf(request.socket.remoteAddress),
+        log: record,
       },
       () => slow.cutOff?.(),
     );
     if (iterator instanceof GraphQLError) {
-      refuse(response, transport, STATUS_OF_CODE[String(iterator.extensions.code)] ?? 400, [iterator]);
+      refuse(response, transport, STATUS_OF_CODE[String(iterator.extensions.code)] ?? 400, [iterator], record);
       return true;
     }
     const framing = transport === 'multipart' ? multipartFraming(options.heartbeatMs ?? 5_000) : SSE_FRAMING;
-    await writeStream(response, framing, iterator, prepared.authorizationErrors, {
+    await writeStream(response, framing, iterator, prepared.denials, {
       expiresAt: session?.expiresAt,
       maxBacklogBytes: options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES,
       logger: options.logger,
+      record,
+      transport,
       onSlow: (cutOff) => (slow.cutOff = cutOff),
       watchSession:
         session && options.revokedSessions ? (end) => options.revokedSessions?.onAccessRevoked(session.sessionId, session.viewer.userId, end) : undefined,
@@ -176,6 +186,9 @@ interface StreamOptions {
   readonly expiresAt?: number;
   readonly maxBacklogBytes: number;
   readonly logger: Logger;
+  /** The stream's log: a line now, its events counted, and a last line when the response closes. */
+  readonly record: RequestLogRecord;
+  readonly transport: Transport;
   /** Receives the function that cuts a slow client off, for the subscriber's queue to call. */
   onSlow(cutOff: () => void): void;
   /** Calls `end` when the stream's session is revoked; returns how to stop watching. */
@@ -194,13 +207,14 @@ async function writeStream(
   response: ServerResponse,
   framing: Framing,
   iterator: AsyncIterableIterator<ExecutionResult>,
-  removed: readonly GraphQLError[],
+  denials: DeniedFields,
   options: StreamOptions,
 ): Promise<void> {
   response.writeHead(200, framing.headers);
   // Clients wait for the headers; without a flush they would arrive with the first event.
   response.flushHeaders();
   if (framing.opening) response.write(framing.opening);
+  options.record.streamStarted(options.transport);
   let finished = false;
   let unwatchSession: (() => void) | undefined;
   const finish = (error?: GraphQLFormattedError, slow = false) => {
@@ -211,7 +225,10 @@ async function writeStream(
     unwatchSession?.();
     void iterator.return?.();
     if (response.destroyed || response.writableEnded) return;
-    if (error) response.write(framing.fatal(error));
+    if (error) {
+      options.record.errors([error]);
+      response.write(framing.fatal(error));
+    }
     response.end(framing.closing);
     if (slow) {
       const destroy = setTimeout(() => response.destroy(), SLOW_CONSUMER_CLOSE_GRACE_MS);
@@ -228,7 +245,9 @@ async function writeStream(
     for (;;) {
       const next = await iterator.next();
       if (next.done || finished) break;
-      const flushed = response.write(framing.event(withRemovedFields(next.value, removed)));
+      const result = withRemovedFields(next.value, denials);
+      options.record.event(result.errors);
+      const flushed = response.write(framing.event(result));
       // A response hands its bytes to the socket at once; the backlog piles up in the socket.
       if (tooFarBehind(response.writableLength + (response.socket?.writableLength ?? 0), options.maxBacklogBytes)) {
         finish(SLOW_CONSUMER_ERROR, true);
@@ -237,7 +256,7 @@ async function writeStream(
       if (!flushed) await drained(response);
     }
   } catch (error) {
-    options.logger.error({ err: error }, 'subscription stream failed');
+    options.logger.error({ err: error, requestId: options.record.requestId }, 'subscription stream failed');
     finish(INTERNAL_ERROR);
   } finally {
     finish();

@@ -1,7 +1,8 @@
 import type { Viewer } from '@booking/runtime';
 import { getOperationAST, getVariableValues, GraphQLError, parse, print, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { AccessRequirements } from '../auth/accessRequirements';
-import { authorizeOperation } from '../auth/operationAuthorizer';
+import { authorizeOperation, type DeniedFields } from '../auth/operationAuthorizer';
+import { domainCodeOf } from '../scalarInputChecks';
 
 export interface SubscriptionPayload {
   readonly query: string;
@@ -19,17 +20,21 @@ export type PreparedSubscription =
       /** The document's text: the client's own, or the authorized rewrite printed (plans and sharing are keyed by it). */
       readonly source: string;
       readonly operationName?: string;
+      /** The operation's name in the document (an anonymous one has none): what the request log shows. */
+      readonly definedName?: string;
       /** Coerced against the operation's variable definitions (defaults applied). */
       readonly variables: Record<string, unknown>;
-      /** Fields removed by authorization, reported with every event. */
-      readonly authorizationErrors: readonly GraphQLError[];
+      /** Fields removed by authorization, reported with every event at the paths of its items. */
+      readonly denials: DeniedFields;
     }
   | { readonly kind: 'rejected'; readonly reason: RejectionKind; readonly errors: readonly GraphQLError[] }
   | { readonly kind: 'not-a-subscription' };
 
 /** graphql-js leaves these errors without a code; every error we send carries one. */
-function withCode(error: GraphQLError, code: string): GraphQLError {
+function withCode(error: GraphQLError, stageCode: string): GraphQLError {
   if (typeof error.extensions.code === 'string') return error;
+  // A value a custom scalar refused is the client's input (BAD_USER_INPUT), whichever stage found it.
+  const code = domainCodeOf(error) ?? stageCode;
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,
@@ -84,8 +89,9 @@ export function prepareSubscription(
     document: authorized.document,
     source: authorized.document === document ? payload.query : print(authorized.document),
     operationName,
+    definedName: operation.name?.value,
     variables: coerced.coerced,
-    authorizationErrors: authorized.errors,
+    denials: authorized.denials,
   };
 }
 

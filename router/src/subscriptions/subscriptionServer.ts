@@ -5,11 +5,13 @@ import type { FormattedExecutionResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AccessRequirements } from '../auth/accessRequirements';
+import type { DeniedFields } from '../auth/operationAuthorizer';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { FederatedSubscriptions } from './federatedSubscriptions';
 import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_CLOSE_GRACE_MS, tooFarBehind } from './backpressure';
 import { clientAddressOf } from './clientAddress';
 import { prepareSubscription } from './subscriptionRequest';
+import { REQUEST_ID_HEADER, type RequestLog, type RequestLogRecord } from '../pipeline/requestLog';
 
 export interface RouterSubscriptionOptions {
   readonly server: Server;
@@ -20,6 +22,8 @@ export interface RouterSubscriptionOptions {
   readonly revokedSessions?: Pick<RevokedSessions, 'onAccessRevoked'> | null;
   readonly subscriptions: FederatedSubscriptions;
   readonly logger: Logger;
+  /** Every subscribe is logged: refused, or started and (with its event count) ended. */
+  readonly requestLog: RequestLog;
   readonly maxPerConnection: number;
   /** Open WebSockets, in all and from one client address. */
   readonly maxConnections: number;
@@ -30,15 +34,16 @@ export interface RouterSubscriptionOptions {
 interface Connection {
   readonly viewer: Viewer | null;
   readonly address: string;
-  /** Ids of this socket's subscriptions that were admitted and have not ended. */
-  readonly open: Set<string>;
+  /** This socket's subscriptions that were admitted and have not ended, by id, with their log. */
+  readonly open: Map<string, RequestLogRecord>;
 }
 
 interface OperationContext {
   /** Fields removed by authorization, reported with every event of the operation. */
-  readonly authorizationErrors: readonly GraphQLError[];
+  readonly denials: DeniedFields;
   /** Opened (admitted) in onSubscribe, so that a refusal is an `error` message, never a close. */
   readonly stream: AsyncIterableIterator<ExecutionResult>;
+  readonly record: RequestLogRecord;
 }
 
 function bearer(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
@@ -72,6 +77,10 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
       if (total >= options.maxConnections) return done(false, 503, tooManyConnections('This router holds all the subscription connections it may'), json);
       done(true);
     },
+  });
+  // The socket's request id (the client's x-request-id if well formed) goes back in the 101 response.
+  sockets.on('headers', (headers: string[], request: IncomingMessage) => {
+    headers.push(`${REQUEST_ID_HEADER}: ${options.requestLog.upgraded(request)}`);
   });
   sockets.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     const address = clientAddressOf(request.socket.remoteAddress);
@@ -109,7 +118,7 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
           options.logger.info({ reason: (error as Error).message }, 'refused a subscription connection');
           return false;
         }
-        connections.set(ctx, { viewer: session?.viewer ?? null, address: clientAddressOf(ctx.extra.request.socket.remoteAddress), open: new Set() });
+        connections.set(ctx, { viewer: session?.viewer ?? null, address: clientAddressOf(ctx.extra.request.socket.remoteAddress), open: new Map() });
         if (session) {
           // The socket lives no longer than the token that opened it.
           const socket = ctx.extra.socket;
@@ -124,29 +133,43 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
         }
         return true;
       },
+      // An admitted stream that failed: its codes go in its last line.
+      onError: (ctx, id, _payload, errors) => {
+        connections.get(ctx)?.open.get(id)?.errors(errors);
+        return undefined;
+      },
       onComplete: (ctx, id) => {
-        connections.get(ctx)?.open.delete(id);
+        const open = connections.get(ctx)?.open;
+        const record = open?.get(id);
+        open?.delete(id);
+        if (record) options.requestLog.finishSubscription(record);
       },
       onSubscribe: (ctx, id, payload) => {
+        const record = options.requestLog.forSubscription(ctx.extra.request, id);
+        const refused = (errors: readonly GraphQLError[]) => {
+          options.requestLog.refusedSubscription(record, errors);
+          return [...errors];
+        };
         const connection = connections.get(ctx);
-        if (!connection) return [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
+        if (!connection) return refused([new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
         if (connection.open.size >= options.maxPerConnection) {
-          return [
+          return refused([
             new GraphQLError(`A connection may hold at most ${options.maxPerConnection} subscriptions; complete one first`, {
               extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
             }),
-          ];
+          ]);
         }
         const { apiSchema, requirements } = options.current();
         const prepared = prepareSubscription(apiSchema, requirements, payload, connection.viewer);
-        if (prepared.kind === 'rejected') return [...prepared.errors];
+        if (prepared.kind === 'rejected') return refused(prepared.errors);
         if (prepared.kind === 'not-a-subscription') {
-          return [
+          return refused([
             new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', {
               extensions: { code: 'BAD_REQUEST' },
             }),
-          ];
+          ]);
         }
+        record.operation(prepared.definedName, 'subscription');
         const socket = ctx.extra.socket;
         const stream = options.subscriptions.subscribe(
           {
@@ -156,12 +179,14 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
             variables: prepared.variables,
             viewer: connection.viewer,
             clientAddress: connection.address,
+            log: record,
           },
           () => cutOff(socket),
         );
-        if (stream instanceof GraphQLError) return [stream];
-        connection.open.add(id);
-        const contextValue: OperationContext = { authorizationErrors: prepared.authorizationErrors, stream };
+        if (stream instanceof GraphQLError) return refused([stream]);
+        connection.open.set(id, record);
+        record.streamStarted('ws');
+        const contextValue: OperationContext = { denials: prepared.denials, stream, record };
         const args: ExecutionArgs = {
           schema: apiSchema,
           document: prepared.document,
@@ -173,13 +198,15 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
       },
       subscribe: (args) => (args.contextValue as OperationContext).stream,
       onNext: (ctx, _id, _payload, args, result) => {
+        (args.contextValue as OperationContext).record.event(result.errors);
         const socket = ctx.extra.socket;
         if (tooFarBehind(socket.bufferedAmount, options.maxBacklogBytes)) {
           cutOff(socket);
           return undefined;
         }
-        const removed = (args.contextValue as OperationContext).authorizationErrors;
-        if (removed.length === 0) return undefined;
+        const { denials } = args.contextValue as OperationContext;
+        if (denials.empty) return undefined;
+        const removed = denials.errorsIn(result.data);
         const formatted: FormattedExecutionResult = {
           data: result.data,
           errors: [...removed, ...((result.errors ?? []) as readonly (GraphQLError | GraphQLFormattedError)[])].map((error) =>

@@ -72,6 +72,8 @@ export class RevokedSessions {
   /** `sid:<session id>` / `user:<user id>` → what to do when it is revoked (close its sockets). */
   private readonly watchers = new Map<string, Set<() => void>>();
   private readonly pruning: NodeJS.Timeout;
+  /** Subscribed to the channel and loaded since the last (re)connect: the set is current. */
+  private synced = false;
 
   private constructor(
     private readonly subscriber: Redis,
@@ -91,10 +93,17 @@ export class RevokedSessions {
     reader.on('error', () => undefined);
     subscriber.on('error', (error: Error) => logger.warn({ err: error }, 'revoked-session channel: Redis connection problem'));
     subscriber.on('message', (_channel: string, message: string) => sessions.record(message));
+    subscriber.on('close', () => {
+      if (sessions.synced) logger.warn('revoked-session channel lost: working from the last known set until Redis is back');
+      sessions.synced = false;
+    });
     // 'ready' comes on the first connection and after every reconnect (ioredis resubscribes).
     const loaded = new Promise<void>((resolve, reject) => {
       subscriber.on('ready', () => {
-        subscriber.subscribe(channelOf(prefix)).then(() => sessions.load()).then(resolve, (error: unknown) => {
+        subscriber.subscribe(channelOf(prefix)).then(() => sessions.load()).then(() => {
+          sessions.synced = true;
+          resolve();
+        }, (error: unknown) => {
           logger.error({ err: error }, 'revoked sessions could not be loaded');
           reject(error);
         });
@@ -175,11 +184,20 @@ export class RevokedSessions {
     };
   }
 
+  /**
+   * Whether the set is current: subscribed to the channel and reloaded since the last connect.
+   * While false the router works from the last known set (see the router's /ready).
+   */
+  get current(): boolean {
+    return this.synced;
+  }
+
   get size(): number {
     return this.revoked.size;
   }
 
   close(): void {
+    this.synced = false; // a shutdown is no lost channel worth a warning
     clearInterval(this.pruning);
     this.subscriber.disconnect();
     this.reader.disconnect();

@@ -90,3 +90,19 @@ export class ListTruncated extends DomainError {
     });
   }
 }
+
+/**
+ * A value a custom scalar cannot read (a malformed date-time). graphql-js puts it in an error
+ * that names the variable or the literal; its code is BAD_USER_INPUT wherever it is reported,
+ * never a validation failure or a subgraph's HTTP error.
+ */
+export class InvalidScalarValue extends DomainError {
+  readonly code = 'BAD_USER_INPUT';
+  constructor(
+    readonly scalar: string,
+    reason: string,
+    example: string,
+  ) {
+    super(`${reason.replace(/\.?$/, '.')} ${scalar} takes a value such as ${example}.`, { scalar });
+  }
+}

@@ -4,7 +4,7 @@ import { ArgumentValidationError } from 'type-graphql';
 import type { ValidationError } from 'class-validator';
 import type { Logger } from '../logger';
 import { DomainError } from './domainErrors';
-import { PG_CHARACTER_NOT_IN_REPERTOIRE, PG_QUERY_CANCELED, postgresErrorCode } from '../orm/postgresErrors';
+import { PG_CHARACTER_NOT_IN_REPERTOIRE, PG_INVALID_TEXT_REPRESENTATION, PG_QUERY_CANCELED, postgresErrorCode } from '../orm/postgresErrors';
 
 /** Codes whose messages are meant for clients; anything else is masked and logged. */
 const CLIENT_CODES = new Set([
@@ -34,6 +34,12 @@ const DATABASE_REFUSALS: Readonly<Record<string, { readonly code: string; readon
     code: 'BAD_USER_INPUT',
     message: 'Invalid input: text contains a character the database cannot store (U+0000)',
     log: 'text the database cannot store reached a query',
+  },
+  // A second line behind the services' own checks (an id that is not a UUID names nothing).
+  [PG_INVALID_TEXT_REPRESENTATION]: {
+    code: 'BAD_USER_INPUT',
+    message: 'Invalid input: a value is not of the form this field takes (e.g. an id that is not a UUID)',
+    log: 'a value the column type cannot hold reached a query',
   },
 };
 

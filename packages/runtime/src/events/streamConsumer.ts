@@ -60,7 +60,12 @@ export class StreamConsumer {
   }
 
   async start(): Promise<void> {
-    await this.ensureGroup();
+    // Redis may be down while this instance starts (a rollout racing Redis' own restart). The
+    // instance then starts anyway, unready (/ready names Redis), and the loop creates the group
+    // once Redis answers (NOGROUP), instead of crash-looping into an ever longer restart backoff.
+    await this.ensureGroup().catch((error: unknown) =>
+      this.options.logger.warn({ err: error, stream: this.key }, 'event consumer cannot create its group yet; will retry'),
+    );
     this.running = true;
     this.loop = this.run();
   }

@@ -27,9 +27,10 @@ export interface GraphQLHttpServerOptions<Context extends BaseContext> {
   readonly intercept?: (request: IncomingMessage, response: ServerResponse, body: unknown) => Promise<boolean>;
   /**
    * Runs on every /graphql request (any method) before its body is read, and so before any
-   * executor: the router's request pipeline (CSRF prevention...). A refusal is answered as is.
+   * executor: the router's request pipeline (request log, CSRF prevention...). It may set
+   * response headers; a refusal is answered as is.
    */
-  readonly admit?: (request: IncomingMessage) => HttpRefusal | undefined;
+  readonly admit?: (request: IncomingMessage, response: ServerResponse) => HttpRefusal | undefined;
 }
 
 /** A request refused before GraphQL execution: its HTTP status and a coded GraphQL error. */
@@ -81,7 +82,7 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
       sendJson(response, 404, { error: `No route for ${url.pathname}; GraphQL is served at ${GRAPHQL_PATH}` });
       return;
     }
-    const refusal = options.admit?.(request);
+    const refusal = options.admit?.(request, response);
     if (refusal) {
       // The body is never read, so this connection cannot carry another request.
       if (request.method !== 'GET') response.setHeader('connection', 'close');

@@ -5,6 +5,8 @@ export const PG_EXCLUSION_VIOLATION = '23P01';
 export const PG_QUERY_CANCELED = '57014';
 /** "invalid byte sequence for encoding UTF8: 0x00": text holding U+0000, which `text` cannot store. */
 export const PG_CHARACTER_NOT_IN_REPERTOIRE = '22021';
+/** "invalid input syntax for type uuid" and the like: a value the column type cannot hold. */
+export const PG_INVALID_TEXT_REPRESENTATION = '22P02';
 
 /**
  * MikroORM wraps driver errors (and does not map 23P01 at all), so look for the SQLSTATE on

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Conflict, Forbidden, findPage, hasScope, NotFound, type Viewer, PG_UNIQUE_VIOLATION, postgresErrorCode, type ConnectionArgs, type Connection } from '@booking/runtime';
+import { Conflict, Forbidden, findPage, hasScope, isUuid, NotFound, type Viewer, PG_UNIQUE_VIOLATION, postgresErrorCode, type ConnectionArgs, type Connection } from '@booking/runtime';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Role, User } from '../entities/User';
 
@@ -42,7 +42,7 @@ export class UserService {
   async delete(viewer: Viewer | null, userId: string, now: Date = new Date()): Promise<User> {
     if (!viewer) throw new Forbidden('sign in first');
     if (viewer.userId !== userId && !hasScope(viewer, 'admin')) throw new Forbidden('only admins may delete another user');
-    const user = await this.em.findOne(User, { id: userId });
+    const user = isUuid(userId) ? await this.em.findOne(User, { id: userId }) : null;
     if (!user) throw new NotFound('User', userId);
     if (user.deletedAt) return user;
     user.deletedAt = now;

@@ -103,7 +103,7 @@ export class InvoiceResolver {
     description: 'Pays an OPEN invoice by card (its guest). The same idempotencyKey never charges twice; PAYMENT_DECLINED on a decline.',
   })
   payInvoice(@Arg('input', () => PayInvoiceInput) input: PayInvoiceInput, @Ctx() context: BillingContext) {
-    return new PaymentService(context.em, context.services.payments).pay(input.invoiceId, context.viewer, input.idempotencyKey, input.card);
+    return new PaymentService(context.em, context.services.payments, context.services.logger).pay(input.invoiceId, context.viewer, input.idempotencyKey, input.card);
   }
 
   @Directive('@requiresScopes(scopes: [["admin"]])')
@@ -144,7 +144,7 @@ export class InvoiceResolver {
 @Resolver(() => BookingReference)
 export class BookingInvoiceResolver {
   @Directive('@authenticated')
-  @FieldResolver(() => Invoice, { nullable: true, description: 'The invoice for this booking, once issued; guest and admins only.' })
+  @FieldResolver(() => Invoice, { nullable: true, description: 'The invoice for this booking, once issued; its guest, the listing’s host and admins (FORBIDDEN for anyone else).' })
   async invoice(@Root() booking: BookingReference, @Ctx() context: BillingContext): Promise<Invoice | null> {
     return visible(await context.loaders.invoiceByBookingId.load(booking.id), context.viewer);
   }

@@ -1,4 +1,4 @@
-import { demoId } from '@booking/runtime';
+import { demoId, demoStayStart } from '@booking/runtime';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Invoice, InvoiceStatus } from '../entities/Invoice';
 import { Payment, PaymentStatus } from '../entities/Payment';
@@ -7,27 +7,39 @@ import { InvoiceService } from '../services/InvoiceService';
 
 /** Nights × the demo listing's nightly price, plus its 30.00 cleaning fee (catalog's seed). */
 export const DEMO_INVOICES = [
-  { booking: 'alice-alfama', guest: 'alice', nights: 3, nightly: 9500, starts: '2026-12-10', status: InvoiceStatus.PAID },
-  { booking: 'bruno-kreuzberg', guest: 'bruno', nights: 5, nightly: 12000, starts: '2026-12-20', status: InvoiceStatus.OPEN },
-  { booking: 'chen-machiya', guest: 'chen', nights: 4, nightly: 21000, starts: '2027-01-05', status: InvoiceStatus.PAID },
-  { booking: 'alice-tea', guest: 'alice', nights: 1, nightly: 6000, starts: '2027-01-07', status: InvoiceStatus.VOID },
+  { booking: 'alice-alfama', guest: 'alice', host: 'hana', listing: 'alfama-loft', nights: 3, nightly: 9500, daysAhead: 14, status: InvoiceStatus.PAID },
+  { booking: 'bruno-kreuzberg', guest: 'bruno', host: 'omar', listing: 'kreuzberg-flat', nights: 5, nightly: 12000, daysAhead: 24, status: InvoiceStatus.OPEN },
+  { booking: 'chen-machiya', guest: 'chen', host: 'hana', listing: 'kyoto-machiya', nights: 4, nightly: 21000, daysAhead: 40, status: InvoiceStatus.PAID },
+  { booking: 'alice-tea', guest: 'alice', host: 'omar', listing: 'kyoto-tea-tour', nights: 1, nightly: 6000, daysAhead: 42, status: InvoiceStatus.VOID },
 ] as const;
 
-/** Demo invoices go through the same service as real ones (lines, ledger); existing ones are kept. */
-export async function seedDemo(em: EntityManager): Promise<void> {
+/**
+ * Demo invoices go through the same service as real ones (lines, ledger); existing ones are kept,
+ * except that one seeded before it carried its host gets the host (and listing) it lacks, so the
+ * demo hosts see the invoices of their listings as booking.held would have told billing.
+ */
+export async function seedDemo(em: EntityManager, seededAt: Date = new Date()): Promise<void> {
   for (const demo of DEMO_INVOICES) {
     const id = demoId('invoice', demo.booking);
-    if (await em.fork().findOne(Invoice, { id })) continue;
+    const hostId = demoId('user', demo.host);
+    const listingId = demoId('listing', demo.listing);
+    const existing = await em.fork().findOne(Invoice, { id });
+    if (existing) {
+      if (!existing.hostId) await em.fork().nativeUpdate(Invoice, { id, hostId: null }, { hostId, listingId });
+      continue;
+    }
     const invoice = await new InvoiceService(em.fork()).issue({
       id,
       bookingId: demoId('booking', demo.booking),
       guestId: demoId('user', demo.guest),
+      listingId,
+      hostId,
       currency: 'EUR',
       lines: [
         { description: 'Nights', quantity: demo.nights, unitMinor: demo.nightly },
         { description: 'Cleaning fee', quantity: 1, unitMinor: 3000 },
       ],
-      stayStartsAt: new Date(`${demo.starts}T15:00:00Z`),
+      stayStartsAt: demoStayStart(demo.daysAhead, seededAt),
     });
     if (demo.status === InvoiceStatus.OPEN) continue;
     await em.fork().transactional(async (tx) => {

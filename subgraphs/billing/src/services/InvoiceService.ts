@@ -74,6 +74,16 @@ export class InvoiceService {
     });
   }
 
+  /**
+   * bookings → billing: an invoice written before billing was told the host (booking.held
+   * without hostId, or a manual issueInvoice) learns it from the booking's next status event,
+   * so the host may see it from then on (maySeeInvoice).
+   */
+  async learnHost(tx: EntityManager, change: BookingStatusChangedV1): Promise<void> {
+    if (!change.hostId) return;
+    await tx.nativeUpdate(Invoice, { bookingId: change.bookingId, hostId: null }, { hostId: change.hostId, listingId: change.listingId });
+  }
+
   /** bookings → billing: an expired or cancelled booking voids or refunds its invoice. */
   async settleForBooking(tx: EntityManager, change: BookingStatusChangedV1, provider: PaymentProvider, now: Date = new Date()): Promise<void> {
     if (change.status !== 'EXPIRED' && change.status !== 'CANCELLED') return;

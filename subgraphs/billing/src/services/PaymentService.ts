@@ -7,6 +7,7 @@ import {
   NotFound,
   PG_UNIQUE_VIOLATION,
   postgresErrorCode,
+  type Logger,
   type Viewer,
 } from '@booking/runtime';
 import { LockMode } from '@mikro-orm/core';
@@ -53,6 +54,7 @@ export class PaymentService {
   constructor(
     private readonly em: EntityManager,
     private readonly provider: PaymentProvider,
+    private readonly logger: Logger,
   ) {}
 
   async pay(invoiceId: string, viewer: Viewer | null, idempotencyKey: string, card: Card): Promise<Payment> {
@@ -73,7 +75,11 @@ export class PaymentService {
       try {
         charged = await this.provider.charge({ amount: invoice.amountMinor, currency: invoice.currency, card, idempotencyKey });
       } catch (error) {
-        if (error instanceof PaymentProviderUnavailable) throw new PaymentUnavailable();
+        if (error instanceof PaymentProviderUnavailable) {
+          // Nothing was charged; the client retries with the same key.
+          this.logger.warn({ invoiceId, code: 'PAYMENT_PROVIDER_UNAVAILABLE', reason: error.message }, 'payment failed: the provider did not answer');
+          throw new PaymentUnavailable();
+        }
         throw error;
       }
       const payment = tx.create(Payment, {
@@ -103,8 +109,15 @@ export class PaymentService {
       if (postgresErrorCode(error) === PG_UNIQUE_VIOLATION) throw new InvoiceNotPayable(Object.assign(new Invoice(), { id: invoiceId, status: InvoiceStatus.PAID }));
       throw error;
     });
-    // A decline is recorded (so a retry with the key repeats it) and reported as an error.
-    if (outcome.status === PaymentStatus.DECLINED) throw new PaymentDeclined(outcome);
+    // A decline is recorded (so a retry with the key repeats it) and reported as an error. Never
+    // the card or the caller in the log: the invoice and payment ids lead to them.
+    if (outcome.status === PaymentStatus.DECLINED) {
+      this.logger.warn(
+        { invoiceId, paymentId: outcome.id, code: 'PAYMENT_DECLINED', reason: outcome.declineReason },
+        'payment failed: the card was declined',
+      );
+      throw new PaymentDeclined(outcome);
+    }
     return outcome;
   }
 }

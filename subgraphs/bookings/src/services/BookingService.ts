@@ -7,6 +7,7 @@ import {
   hasScope,
   IdempotencyKeyReused,
   InvalidInput,
+  isUuid,
   NotFound,
   PG_EXCLUSION_VIOLATION,
   PG_UNIQUE_VIOLATION,
@@ -37,7 +38,13 @@ export interface BookingRequest extends StayRequest {
   idempotencyKey: string;
 }
 
-const LONGEST_STAY_MS = 365 * 24 * 60 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+const LONGEST_STAY_MS = 365 * DAY_MS;
+
+/** 00:00 UTC of `now`'s day: the earliest a stay may start (listings carry no time zone yet). */
+export function earliestStart(now: Date): Date {
+  return new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS);
+}
 
 export class BookingConflict extends Conflict {
   constructor(listingId: string) {
@@ -52,12 +59,29 @@ export class ListingUnavailable extends DomainError {
   }
 }
 
-/** Rules of a stay that need no I/O, kept apart so unit tests can cover them. */
-export function checkBookingRequest(request: Pick<StayRequest, 'startsAt' | 'endsAt'> & { guests?: number }): void {
+/**
+ * Rules of a stay that need no I/O, kept apart so unit tests can cover them.
+ *
+ * A stay may start any time from 00:00 UTC today: a guest arriving late, or a desk taken for
+ * the rest of the afternoon, books a stay that has already begun on the clock, as marketplaces
+ * allow same-day check-in. A stay that starts on an earlier day, or that is already over, is
+ * refused: it could never be used, yet it would hold the slot and open an invoice.
+ */
+export function checkBookingRequest(
+  request: Pick<StayRequest, 'startsAt' | 'endsAt'> & { guests?: number },
+  now: Date = new Date(),
+): void {
   if (Number.isNaN(request.startsAt.getTime())) throw new InvalidInput('startsAt', 'is not a valid date-time');
   if (Number.isNaN(request.endsAt.getTime())) throw new InvalidInput('endsAt', 'is not a valid date-time');
   if (request.endsAt.getTime() <= request.startsAt.getTime()) {
     throw new InvalidInput('endsAt', 'must be after startsAt');
+  }
+  const earliest = earliestStart(now);
+  if (request.startsAt.getTime() < earliest.getTime()) {
+    throw new InvalidInput('startsAt', `is in the past: a stay may start today (UTC) or later, from ${earliest.toISOString()}`);
+  }
+  if (request.endsAt.getTime() <= now.getTime()) {
+    throw new InvalidInput('endsAt', `is in the past: the stay must end after now (${now.toISOString()})`);
   }
   if (request.endsAt.getTime() - request.startsAt.getTime() > LONGEST_STAY_MS) {
     throw new InvalidInput('endsAt', 'a booking may last at most 365 days');
@@ -96,8 +120,8 @@ export class BookingService {
   }
 
   /** What a stay would cost now; the price createBooking will charge for the same request. */
-  async quote(request: StayRequest): Promise<BookingPriceV1> {
-    checkBookingRequest(request);
+  async quote(request: StayRequest, now: Date = new Date()): Promise<BookingPriceV1> {
+    checkBookingRequest(request, now);
     const listing = await this.bookableListing(this.em, request);
     return priceStay(listing, request.startsAt, request.endsAt);
   }
@@ -107,7 +131,7 @@ export class BookingService {
    * (guest, idempotencyKey) index makes retries return the first booking.
    */
   async create(request: BookingRequest, now: Date = new Date()): Promise<Booking> {
-    checkBookingRequest(request);
+    checkBookingRequest(request, now);
     const hash = requestHash(request);
     const existing = await this.findByKey(request.guestId, request.idempotencyKey);
     if (existing) return this.replay(existing, hash);
@@ -185,6 +209,8 @@ export class BookingService {
     now: Date,
     authorize?: (booking: Booking) => BookingStatusChangedV1['cancelledBy'],
   ): Promise<Booking> {
+    // An id that is not a UUID names no booking (PostgreSQL would refuse to compare it).
+    if (!isUuid(id)) throw new NotFound('booking', id);
     return this.em.transactional(async (tx) => {
       const booking = await tx.findOne(Booking, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!booking) throw new NotFound('booking', id);
@@ -210,7 +236,7 @@ export class BookingService {
   }
 
   private async bookableListing(em: EntityManager, request: StayRequest): Promise<ListingSnapshot> {
-    const listing = await em.findOne(ListingSnapshot, { listingId: request.listingId });
+    const listing = isUuid(request.listingId) ? await em.findOne(ListingSnapshot, { listingId: request.listingId }) : null;
     if (!listing || !listing.published) throw new ListingUnavailable(request.listingId);
     if (request.guests > listing.capacity) throw new InvalidInput('guests', `this listing takes at most ${listing.capacity} guests`);
     return listing;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { findPage, Forbidden, hasScope, InvalidInput, recordEvent, type Connection, type ConnectionArgs, type Viewer } from '@booking/runtime';
+import { findPage, Forbidden, hasScope, InvalidInput, isUuid, recordEvent, type Connection, type ConnectionArgs, type Viewer } from '@booking/runtime';
 import { LockMode, raw, type FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Category } from '../entities/Category';
@@ -72,6 +72,8 @@ export class ListingService {
 
   /** Only its host or an admin changes a listing; every change is announced to bookings. */
   async update(id: string, viewer: Viewer | null, changes: ListingChanges & { published?: boolean }): Promise<Listing> {
+    // An id that is not a UUID names no listing (PostgreSQL would refuse to compare it).
+    if (!isUuid(id)) throw new ListingNotFound();
     return this.em.transactional(async (tx) => {
       const listing = await tx.findOne(Listing, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!listing) throw new ListingNotFound();

@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '@booking/runtime';
+import type { RequestStage } from './requestPipeline';
+
+/** The header a request id comes in (from a proxy or the client) and goes back out in. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/**
+ * An incoming id is kept only when it could not carry anything into a log line but an id:
+ * 1–128 visible ASCII letters, digits and `-_.:` (UUIDs, ULIDs, AWS and Heroku ids all fit).
+ */
+const WELL_FORMED_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's id when it is well formed, else a fresh UUID. */
+export function requestIdOf(header: string | string[] | undefined): string {
+  return typeof header === 'string' && WELL_FORMED_REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+/** How the operation came: a POST or GET, a multipart or SSE stream, or a graphql-ws socket. */
+export type Transport = 'POST' | 'GET' | 'multipart' | 'sse' | 'ws';
+
+export type OperationType = 'query' | 'mutation' | 'subscription';
+
+/** What execution tells the log about a subgraph call (see SubgraphClient and SubgraphDataSource). */
+export interface SubgraphCallLog {
+  /** A subgraph answered with a 4xx status: logged at warn at once, with this request's id and operation. */
+  subgraphRefused(serviceName: string, status: number): void;
+}
+
+/** An error as any transport holds it: all the log reads is its code. */
+interface CodedError {
+  readonly extensions?: Readonly<Record<string, unknown>>;
+}
+
+/** Client-chosen names are capped, so a log line stays a line. */
+const MAX_OPERATION_NAME = 128;
+
+/**
+ * One request's log line, filled in by whichever transport runs it and written once, when the
+ * request ends (or, for a subscription, once when it starts and once when it ends). It holds
+ * only what is safe to log: ids, names, codes, counts, times; never variables, tokens, headers
+ * or response data. Errors are read as the transport already holds them (codes only), so
+ * nothing is serialised again.
+ */
+export class RequestLogRecord implements SubgraphCallLog {
+  private operationName: string | null = null;
+  private operationType: OperationType | null = null;
+  private errorCodes: string[] | undefined;
+  private events = 0;
+  private streaming = false;
+  private readonly startedAt = performance.now();
+
+  constructor(
+    private readonly logger: Logger,
+    readonly requestId: string,
+    private transport: Transport,
+    private readonly clientAddress: string | undefined,
+    /** A graphql-ws subscription's id on its socket. */
+    private readonly subscriptionId?: string,
+  ) {}
+
+  /** The operation as resolved from the document (never the raw body's `operationName`). */
+  operation(name: string | null | undefined, type: OperationType): void {
+    this.operationName = name ? (name.length > MAX_OPERATION_NAME ? `${name.slice(0, MAX_OPERATION_NAME)}…` : name) : null;
+    this.operationType = type;
+  }
+
+  /** Errors that went (or go) to the client; their distinct codes are logged. */
+  errors(errors: readonly CodedError[] | undefined): void {
+    if (!errors) return;
+    for (const error of errors) {
+      const code = error.extensions?.code;
+      const name = typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
+      if (!this.errorCodes) this.errorCodes = [name];
+      else if (!this.errorCodes.includes(name)) this.errorCodes.push(name);
+    }
+  }
+
+  /** One subscription event went to the client (its errors, if any, are recorded too). */
+  event(errors: readonly CodedError[] | undefined): void {
+    this.events += 1;
+    if (errors) this.errors(errors);
+  }
+
+  /** A subscription stream opens: one line now, and the request's last line says how it ended. */
+  streamStarted(transport: Transport): void {
+    this.transport = transport;
+    this.streaming = true;
+    this.logger.info(this.fields(), 'subscription started');
+  }
+
+  subgraphRefused(serviceName: string, status: number): void {
+    this.logger.warn(
+      { requestId: this.requestId, operationName: this.operationName, operationType: this.operationType, subgraph: serviceName, status },
+      `subgraph ${serviceName} answered HTTP ${status}`,
+    );
+  }
+
+  /**
+   * The request's line. `status` is the HTTP status (absent for a graphql-ws subscription);
+   * `aborted` means the client left before its answer was complete.
+   */
+  finish(status: number | undefined, aborted = false): void {
+    const failed = aborted || (status !== undefined && status >= 400) || this.errorCodes !== undefined;
+    // One object, written once (pino leaves the undefined fields out).
+    this.logger.info(
+      {
+        ...this.fields(),
+        status,
+        outcome: aborted ? 'aborted' : failed ? 'error' : 'ok',
+        errorCodes: this.errorCodes,
+        events: this.streaming ? this.events : undefined,
+        durationMs: Math.round((performance.now() - this.startedAt) * 10) / 10,
+      },
+      this.streaming ? 'subscription ended' : 'request',
+    );
+  }
+
+  private fields() {
+    return {
+      requestId: this.requestId,
+      subscriptionId: this.subscriptionId,
+      transport: this.transport,
+      clientAddress: this.clientAddress,
+      operationName: this.operationName,
+      operationType: this.operationType,
+    };
+  }
+}
+
+/**
+ * The request-log stage of the router's pipeline (in front of the others, so even refused requests are logged):
+ * it gives every /graphql request an id (the caller's `x-request-id` if well formed, else a new
+ * one), returns it in the `x-request-id` response header, and writes one info line when the
+ * response is done. Transports add what only they know through `of(request)`; graphql-ws
+ * subscriptions, which have no response of their own, get theirs from `forSubscription`.
+ * At LOG_LEVEL=warn or above the id is still assigned and returned, and warnings (subgraph
+ * 4xx) still name it, but no per-request line is written.
+ */
+export class RequestLog {
+  private readonly records = new WeakMap<IncomingMessage, RequestLogRecord>();
+  private readonly perRequestLines: boolean;
+
+  constructor(private readonly logger: Logger) {
+    this.perRequestLines = logger.isLevelEnabled('info');
+  }
+
+  /**
+   * The request pipeline with this stage in front: every request gets its record before any
+   * other stage runs, and a refusal's code (CSRF...) goes in its line.
+   */
+  around(pipeline: RequestStage): RequestStage {
+    return (request, response) => {
+      const record = this.start(request, response);
+      if (this.perRequestLines) response.once('close', () => record.finish(response.statusCode, !response.writableFinished));
+      const refusal = pipeline(request, response);
+      if (refusal) record.errors([{ extensions: { code: refusal.code } }]);
+      return refusal;
+    };
+  }
+
+  /** The request's record; a request that bypassed the stage gets one that is never written. */
+  of(request: IncomingMessage): RequestLogRecord {
+    return this.records.get(request) ?? new RequestLogRecord(this.logger, requestIdOf(request.headers[REQUEST_ID_HEADER]), transportOf(request), request.socket.remoteAddress);
+  }
+
+  /** The record of one graphql-ws subscription on a socket opened by `upgrade` (whose id it shares). */
+  forSubscription(upgrade: IncomingMessage, subscriptionId: string): RequestLogRecord {
+    return new RequestLogRecord(this.logger, this.of(upgrade).requestId, 'ws', upgrade.socket.remoteAddress, subscriptionId);
+  }
+
+  /** Ends a graphql-ws subscription's record (a socket has no HTTP status). */
+  finishSubscription(record: RequestLogRecord): void {
+    if (this.perRequestLines) record.finish(undefined);
+  }
+
+  /** A graphql-ws subscription was refused before it started: one line with the codes. */
+  refusedSubscription(record: RequestLogRecord, errors: readonly CodedError[]): void {
+    record.errors(errors);
+    if (this.perRequestLines) record.finish(undefined);
+  }
+
+  /** A WebSocket upgrade: the socket's id, returned in the 101 response's headers. */
+  upgraded(upgrade: IncomingMessage): string {
+    const record = new RequestLogRecord(this.logger, requestIdOf(upgrade.headers[REQUEST_ID_HEADER]), 'ws', upgrade.socket.remoteAddress);
+    this.records.set(upgrade, record);
+    return record.requestId;
+  }
+
+  private start(request: IncomingMessage, response: ServerResponse): RequestLogRecord {
+    const record = new RequestLogRecord(this.logger, requestIdOf(request.headers[REQUEST_ID_HEADER]), transportOf(request), request.socket.remoteAddress);
+    this.records.set(request, record);
+    response.setHeader(REQUEST_ID_HEADER, record.requestId);
+    return record;
+  }
+}
+
+function transportOf(request: IncomingMessage): Transport {
+  return request.method === 'GET' ? 'GET' : 'POST';
+}
