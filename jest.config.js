@@ -5,7 +5,7 @@
 const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }];
 
 module.exports = {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/packages/testkit/src/testEnvironment.js',
   testMatch: ['<rootDir>/**/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.data/'],
   transform: { '^.+\\.ts$': tsJest },

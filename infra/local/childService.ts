@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { groupReaper } from './groupReaper';
+import { probe } from './httpProbe';
+import { signalGroup } from './processGroups';
 
 /** How a child ended: its exit code, or the signal that killed it. */
 export interface ChildExit {
@@ -21,11 +24,19 @@ export interface ChildService {
   readonly exited: Promise<ChildExit>;
   /** Its last stderr lines, oldest first. */
   lastStderrLines(): string[];
-  /** Resolves once `url` answers 200, rejects if the process exits or the deadline passes. */
+  /**
+   * Resolves once `url` answers 2xx; rejects if the process exits, or when the deadline passes
+   * with the last attempt's error (connection refused, the HTTP status and body, …).
+   */
   waitUntilReady(url: string, deadlineMs: number): Promise<void>;
-  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+  /** SIGTERM to its process group, then SIGKILL if it has not exited after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
 }
+
+/** Long enough for a service to finish its requests and close its connections. */
+const STOP_GRACE_MS = 5_000;
+/** One readiness attempt; a loaded machine may take a while to answer. */
+const PROBE_TIMEOUT_MS = 2_000;
 
 export function startChildService(options: {
   name: string;
@@ -36,10 +47,19 @@ export function startChildService(options: {
   const child = spawn(process.execPath, ['--enable-source-maps', options.script], {
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own: a terminal's Ctrl-C (SIGINT to the foreground group) then
+    // reaches only the launcher, which stops the services in order and before the databases.
+    detached: true,
+    // (On Windows, where `detached` means a console of its own: not a window per service.)
+    windowsHide: true,
   });
+  const pid = child.pid;
+  // Should this process die without stopping it, the reaper does.
+  if (pid !== undefined) groupReaper().watch(pid, { graceMs: STOP_GRACE_MS });
   let exitState: ChildExit | undefined;
   const exited = new Promise<ChildExit>((resolve) =>
     child.once('exit', (code, signal) => {
+      if (pid !== undefined) groupReaper().release(pid);
       exitState = { code, signal };
       resolve(exitState);
     }),
@@ -60,24 +80,33 @@ export function startChildService(options: {
     lastStderrLines: () => [...stderrTail],
     async waitUntilReady(url, deadlineMs) {
       const deadline = Date.now() + deadlineMs;
+      let lastError = 'no attempt finished';
       while (Date.now() < deadline) {
         if (exitState) throw new Error(`${options.name} exited before it was ready (${describeExit(exitState)})`);
         try {
-          const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-          if (response.ok) return;
-        } catch {
-          // not listening yet
+          await probe(url, Math.max(1, Math.min(PROBE_TIMEOUT_MS, deadline - Date.now())));
+          return;
+        } catch (error) {
+          // Not listening yet, or not ready: kept to say why should the deadline pass.
+          lastError = describeProbeError(error);
         }
         await new Promise((resolve) => setTimeout(resolve, 150));
       }
-      throw new Error(`${options.name} was not ready at ${url} within ${deadlineMs} ms`);
+      throw new Error(`${options.name} was not ready at ${url} within ${deadlineMs} ms; last attempt: ${lastError}`);
     },
-    async stop(graceMs = 10_000) {
-      if (exitState) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    async stop(graceMs = STOP_GRACE_MS) {
+      if (exitState || pid === undefined) return;
+      signalGroup(pid, 'SIGTERM');
+      const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
     },
   };
+}
+
+/** The error and, for connection failures, its code (ECONNREFUSED…), never just "fetch failed". */
+function describeProbeError(error: unknown): string {
+  const { message, code } = error as { message?: unknown; code?: unknown };
+  const text = typeof message === 'string' ? message : String(error);
+  return typeof code === 'string' && !text.includes(code) ? `${code}: ${text}` : text;
 }

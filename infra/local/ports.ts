@@ -53,3 +53,22 @@ function kernelChosenPort(): Promise<number> {
     });
   });
 }
+
+/**
+ * The unprivileged ports of the WHATWG Fetch "bad ports" list, which `fetch` (Node's and
+ * undici's) refuses with "bad port" before connecting. Nothing of ours that talks to our own
+ * services may use fetch; tests put services on these ports to prove it.
+ */
+export const FETCH_BLOCKED_PORTS: readonly number[] = [
+  1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+];
+
+/** A free port that fetch refuses (see FETCH_BLOCKED_PORTS), never the same one twice. */
+export async function findFreeFetchBlockedPort(): Promise<number> {
+  for (const port of FETCH_BLOCKED_PORTS) {
+    if (handedOut.has(port) || !(await isPortFree(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`none of the ports fetch refuses is free: ${FETCH_BLOCKED_PORTS.join(', ')}`);
+}

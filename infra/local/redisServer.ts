@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
+import { groupReaper } from './groupReaper';
 
 export interface RunningRedis {
   readonly url: string;
@@ -38,10 +39,19 @@ export async function startRedisServer(options: { port: number; dir: string; app
   mkdirSync(options.dir, { recursive: true });
   const args = ['--bind', '127.0.0.1', '--port', String(options.port), '--dir', options.dir, '--save', ''];
   args.push(...(options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
-  const child = spawn(binary, args, { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // The server is ours alone: when this process ends, however it ends short of SIGKILL, so
-  // does the server, instead of living on as an orphan holding its port.
+  // Its own process group, out of reach of a terminal's Ctrl-C: it is stopped after the
+  // services that use it, not with them.
+  const child = spawn(binary, args, { stdio: 'ignore', detached: true });
+  const pid = child.pid;
+  // The server is ours alone: when this process ends, however it ends (the reaper covers
+  // SIGKILL), so does the server, instead of living on as an orphan holding its port.
+  if (pid !== undefined) groupReaper().watch(pid, { stage: 1 });
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      if (pid !== undefined) groupReaper().release(pid);
+      resolve();
+    }),
+  );
   const killWithParent = () => child.kill('SIGTERM');
   process.once('exit', killWithParent);
   const stop = async () => {

@@ -4,6 +4,11 @@
  * data, the four subgraphs and the router as child processes; Ctrl-C stops all of it. A child
  * that dies is restarted with backoff (see SupervisedService); only one that keeps dying stops
  * the stack.
+ *
+ * Every child runs in a process group of its own, so a terminal's Ctrl-C reaches this process
+ * only, and the stack stops in order: the router, then the subgraphs, then Redis and
+ * PostgreSQL, so no service loses its database while it is still shutting down. Should this
+ * process be killed outright, the reaper (groupReaper.ts) stops the children instead.
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -22,6 +27,7 @@ import { persistedEncryptionKey } from './encryptionKey';
 import { startEmbeddedPostgres, type RunningPostgres } from './embeddedPostgres';
 import { startInProcessStack } from './inProcessStack';
 import { isPortFree } from './ports';
+import { secondsSince, step, untilAll } from './progress';
 import { redisServerOnPath, startRedisServer, type RunningRedis } from './redisServer';
 import { DEFAULT_RESTART_POLICY, SupervisedService } from './supervisor';
 
@@ -89,6 +95,14 @@ function subgraphSpecs() {
   ) as Record<string, VariableSpec<number | string | null>>;
 }
 
+/**
+ * How long a service may take to become ready on its first start. Generous: on a busy machine
+ * migrations, demo data and the router's first schema load take a while, and the launcher
+ * says every 10 s what it is still waiting for and, at the deadline, why.
+ */
+const SUBGRAPH_READY_DEADLINE_MS = 120_000;
+const ROUTER_READY_DEADLINE_MS = 60_000;
+
 const log = (name: string, line: string) => process.stdout.write(`${name.padEnd(9)}| ${line}\n`);
 
 async function resolveDatabaseUrls(
@@ -102,17 +116,28 @@ async function resolveDatabaseUrls(
   let postgres: RunningPostgres | undefined;
   let adminUrl = config.adminDatabaseUrl;
   if (!adminUrl) {
-    log('launcher', `starting embedded PostgreSQL on 127.0.0.1:${config.embeddedPostgresPort} (data in ${config.dataDir})`);
-    postgres = await startEmbeddedPostgres({
-      dataDir: resolve(config.dataDir, 'postgres'),
-      port: config.embeddedPostgresPort,
-      log: (line) => {
-        if (/error|fatal|panic/i.test(line)) log('postgres', line);
-      },
-    });
+    postgres = await step(
+      (line) => log('launcher', line),
+      `starting embedded PostgreSQL on 127.0.0.1:${config.embeddedPostgresPort} (data in ${config.dataDir})`,
+      () =>
+        startEmbeddedPostgres({
+          dataDir: resolve(config.dataDir, 'postgres'),
+          port: config.embeddedPostgresPort,
+          log: (line) => {
+            if (/error|fatal|panic|initialising/i.test(line)) log('postgres', line);
+          },
+        }),
+      (started, seconds) => `PostgreSQL ready in ${seconds} s (pid ${started.pid})`,
+    );
     adminUrl = postgres.adminUrl;
   }
-  const created = await ensureDatabases(adminUrl, SUBGRAPH_NAMES.map((name) => `${config.databasePrefix}${name}`));
+  const names = SUBGRAPH_NAMES.map((name) => `${config.databasePrefix}${name}`);
+  const created = await step(
+    (line) => log('launcher', line),
+    `creating the databases that do not exist yet (${names.join(', ')})`,
+    () => ensureDatabases(adminUrl, names),
+    (_, seconds) => `databases present in ${seconds} s`,
+  );
   const urls = Object.fromEntries(
     SUBGRAPH_NAMES.map((name) => [name, explicit[name] ?? (created[`${config.databasePrefix}${name}`] as string)]),
   ) as Record<SubgraphName, string>;
@@ -151,16 +176,30 @@ async function main(): Promise<void> {
   const stopAll = async (exitCode: number, reason?: string) => {
     if (stopping) return;
     stopping = true;
+    const stopStartedAt = Date.now();
     log('launcher', reason ? `stopping: ${reason}` : 'stopping…');
-    for (const service of [...services].reverse()) await service.stop();
+    for (const service of services) service.expectExit();
+    // Clients first (the router), then what it calls (the subgraphs, together), then what they
+    // use: no service sees its database or Redis go away while it is still shutting down.
+    const stopped = async (which: SupervisedService[]) => {
+      await Promise.all(which.map((service) => service.stop()));
+      if (which.length > 0) log('launcher', `${which.map((service) => service.name).join(', ')} stopped`);
+    };
+    await stopped(services.filter((service) => service.name === 'router'));
+    await stopped(services.filter((service) => service.name !== 'router'));
     await inProcess?.stop();
-    if (redis) await redis.stop();
-    if (postgres) await postgres.stop();
-    log('launcher', 'stopped');
+    await Promise.all([redis?.stop(), postgres?.stop()]);
+    if (redis || postgres) log('launcher', `${[redis && 'Redis', postgres && 'PostgreSQL'].filter(Boolean).join(' and ')} stopped`);
+    log('launcher', `stopped in ${secondsSince(stopStartedAt)} s`);
     process.exit(exitCode);
   };
-  process.once('SIGINT', () => void stopAll(0));
-  process.once('SIGTERM', () => void stopAll(0));
+  // A terminal's Ctrl-C, a `kill`, a closed terminal. Only the first counts: npm may pass the
+  // signal on as well, and the default action of a second one would kill this process midway.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) log('launcher', `${signal} received again; still stopping`);
+    else void stopAll(0, `${signal} received`);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
   try {
     // A leftover process on one of our ports would answer our readiness probes and mask a failure.
@@ -177,13 +216,23 @@ async function main(): Promise<void> {
     postgres = databases.postgres;
     let redisUrl = config.eventTransport === 'memory' ? null : config.redisUrl;
     if (!redisUrl && config.eventTransport === 'auto' && redisServerOnPath()) {
-      log('launcher', `starting redis-server on 127.0.0.1:${config.embeddedRedisPort} (append-only, data in ${config.dataDir})`);
-      redis = await startRedisServer({ port: config.embeddedRedisPort, dir: resolve(config.dataDir, 'redis'), appendOnly: true });
+      redis = await step(
+        (line) => log('launcher', line),
+        `starting redis-server on 127.0.0.1:${config.embeddedRedisPort} (append-only, data in ${config.dataDir})`,
+        () => startRedisServer({ port: config.embeddedRedisPort, dir: resolve(config.dataDir, 'redis'), appendOnly: true }),
+        (started, seconds) => `Redis ready in ${seconds} s (pid ${started.process.pid})`,
+      );
       redisUrl = redis.url;
     }
 
+    // The services get the Redis chosen above or none: a REDIS_URL from the shell must not
+    // reach them when EVENT_TRANSPORT=memory, and the launcher's EVENT_TRANSPORT (auto|memory)
+    // is not theirs (redis|memory).
+    const inherited: NodeJS.ProcessEnv = { ...process.env };
+    delete inherited.REDIS_URL;
+    delete inherited.EVENT_TRANSPORT;
     const baseEnv: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...inherited,
       ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
       LOG_LEVEL: config.logLevel,
       HOST: '127.0.0.1',
@@ -194,6 +243,8 @@ async function main(): Promise<void> {
     const subgraphEnv = (name: SubgraphName): NodeJS.ProcessEnv => ({
       ...baseEnv,
       ...(name === 'accounts' ? { SIGNING_KEY_ENCRYPTION_KEY: signingKeyEncryptionKey } : {}),
+      // Without Redis the subgraphs run in this process (below), sharing in-memory streams.
+      EVENT_TRANSPORT: redisUrl ? 'redis' : 'memory',
       PORT: String(ports[`${name}Port`]),
       [`${name.toUpperCase()}_DATABASE_URL`]: databases.urls[name],
       SEED_DEMO: String(config.seedDemo),
@@ -220,24 +271,32 @@ async function main(): Promise<void> {
         services.push(service);
         return service;
       };
-      await Promise.all(
-        SUBGRAPH_NAMES.map((name) =>
-          supervised(
-            name,
-            resolve(REPO_ROOT, 'subgraphs', name, 'dist', 'src', 'main.js'),
-            subgraphEnv(name),
-            `http://127.0.0.1:${ports[`${name}Port`]}/ready`,
-          ).waitUntilReady(60_000),
-        ),
+      const subgraphs = SUBGRAPH_NAMES.map((name) =>
+        supervised(name, resolve(REPO_ROOT, 'subgraphs', name, 'dist', 'src', 'main.js'), subgraphEnv(name), `http://127.0.0.1:${ports[`${name}Port`]}/ready`),
       );
-      const router = supervised('router', resolve(REPO_ROOT, 'router', 'dist', 'main.js'), routerEnv, `http://127.0.0.1:${config.routerPort}/health`);
-      await router.waitUntilReady(30_000);
+      log(
+        'launcher',
+        `waiting for ${SUBGRAPH_NAMES.join(', ')} to apply their migrations${config.seedDemo ? ', insert the demo data' : ''} and answer /ready…`,
+      );
+      await untilAll(
+        (line) => log('launcher', line),
+        subgraphs.map((service) => ({ name: service.name, ready: () => service.waitUntilReady(SUBGRAPH_READY_DEADLINE_MS) })),
+        SUBGRAPH_READY_DEADLINE_MS,
+      );
+      const router = supervised('router', resolve(REPO_ROOT, 'router', 'dist', 'main.js'), routerEnv, `http://127.0.0.1:${config.routerPort}/ready`);
+      log('launcher', 'waiting for the router to load the supergraph and answer /ready…');
+      await untilAll((line) => log('launcher', line), [{ name: 'router', ready: () => router.waitUntilReady(ROUTER_READY_DEADLINE_MS) }], ROUTER_READY_DEADLINE_MS);
       // A failed first start stops the stack (above); from here on a death is restarted.
       for (const service of services) service.supervise();
     } else {
       log('launcher', '*** WARNING: no Redis (no REDIS_URL, no redis-server on PATH, or EVENT_TRANSPORT=memory) ***');
       log('launcher', '*** running every service in this one process with in-memory event streams; events in flight are lost on exit ***');
-      inProcess = await startInProcessStack({ subgraphEnv, routerEnv });
+      inProcess = await step(
+        (line) => log('launcher', line),
+        'starting the subgraphs (migrations, demo data) and the router in this process',
+        () => startInProcessStack({ subgraphEnv, routerEnv }),
+        (_, seconds) => `every service ready in ${seconds} s`,
+      );
     }
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
     process.stdout.write(
@@ -252,6 +311,8 @@ async function main(): Promise<void> {
         '  Ctrl-C stops everything; a service that dies is restarted.\n\n',
     );
   } catch (error) {
+    // Stopping midway makes the start fail (a service exits before it is ready): not news.
+    if (stopping) return;
     if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
     else process.stderr.write(`launcher: ${(error as Error).message}\n`);
     await stopAll(1);

@@ -56,9 +56,17 @@ export class SupervisedService {
     this.watch(this.current);
   }
 
-  async stop(): Promise<void> {
+  /**
+   * From now on an exit is expected, not a crash to restart: the stack is stopping, and this
+   * service may exit before its turn (its dependencies going away).
+   */
+  expectExit(): void {
     this.stopping = true;
     clearTimeout(this.restartTimer);
+  }
+
+  async stop(): Promise<void> {
+    this.expectExit();
     await this.current.stop();
   }
 

@@ -24,8 +24,13 @@ import { readSupergraphConfig } from '@booking/schema';
 
 const ROOT = resolve(__dirname, '..', '..');
 const ROUTER_PORT = 4000;
-/** Read by nothing yet: reserved for the coming event bus, so compose may already set it. */
-const RESERVED_SUBGRAPH_VARIABLES = ['REDIS_URL'];
+/**
+ * Events, live updates and revoked sessions: every service that reads it must get it, and the
+ * same one (a router on another Redis would never hear of a logout). The subgraphs require it
+ * outside a one-process stack (EVENT_TRANSPORT=memory), which a deployment never is.
+ */
+const REDIS_URL = 'REDIS_URL';
+const REDIS_PORT = 6379;
 
 type Env = Record<string, string>;
 
@@ -80,10 +85,13 @@ function subgraphRules(name: SubgraphName): ServiceRules {
     port: SUBGRAPH_PORTS[name],
     mainFile: `subgraphs/${name}/dist/src/main.js`,
     sourceFile: `subgraphs/${name}/src/main.ts`,
-    allowed: [...variableNames(spec), ...(own?.names() ?? []), ...RESERVED_SUBGRAPH_VARIABLES],
-    required: Object.values(spec)
-      .filter((variable) => variable.fallback === undefined)
-      .map((variable) => variable.name),
+    allowed: [...variableNames(spec), ...(own?.names() ?? [])],
+    required: [
+      ...Object.values(spec)
+        .filter((variable) => variable.fallback === undefined)
+        .map((variable) => variable.name),
+      REDIS_URL,
+    ],
     valueProblems: (env) => [
       ...configProblems(() => readSubgraphConfig(name, env)),
       ...(own ? configProblems(() => own.read({ ...IMAGE_ENV, ...env })) : []),
@@ -114,6 +122,10 @@ function envProblems(where: string, rules: ServiceRules, env: Env): string[] {
   for (const name of rules.required) {
     if (env[name] === undefined) problems.push(`${where} does not set ${name}, which ${rules.name} requires`);
   }
+  if (rules.allowed.includes(REDIS_URL) && !rules.required.includes(REDIS_URL) && env[REDIS_URL] === undefined) {
+    problems.push(`${where} does not set ${REDIS_URL}, which ${rules.name} reads (without it, it runs without Redis)`);
+  }
+  if (env.EVENT_TRANSPORT === 'memory') problems.push(`${where} sets EVENT_TRANSPORT=memory, which keeps events in one process`);
   if (env.PORT !== String(rules.port)) problems.push(`${where} sets PORT=${env.PORT}, expected ${rules.port}`);
   problems.push(...rules.valueProblems(env).map((problem) => `${where}: ${problem}`));
   return problems;
@@ -148,10 +160,37 @@ function databaseUrlProblems(where: string, urls: ReadonlyMap<SubgraphName, stri
   return problems;
 }
 
+/** Every service that reads REDIS_URL has the same one, on `host`:6379. */
+function sharedRedisProblems(where: string, urls: ReadonlyMap<string, string | undefined>, host: string): string[] {
+  const problems: string[] = [];
+  const distinct = new Set([...urls.values()].filter((url): url is string => url !== undefined));
+  if (distinct.size > 1) problems.push(`${where}: the services use ${distinct.size} different ${REDIS_URL}s; they must share one Redis`);
+  for (const [service, raw] of urls) {
+    if (!raw || !URL.canParse(raw)) continue; // missing or malformed: reported by envProblems
+    const url = new URL(raw);
+    if (url.hostname !== host || Number(url.port || REDIS_PORT) !== REDIS_PORT) {
+      problems.push(`${where} ${service} connects to Redis at ${url.host}, expected ${host}:${REDIS_PORT}`);
+    }
+  }
+  return problems;
+}
+
+/** The services whose config reads REDIS_URL (all five today), found from the code. */
+const redisReaders = allRules.filter((rules) => rules.allowed.includes(REDIS_URL));
+
+/** The subgraphs whose migrations create btree_gist, which only a superuser may do first. */
+const btreeGistSubgraphs = subgraphs
+  .map(({ name }) => name)
+  .filter((name) => {
+    const dir = resolve(ROOT, 'subgraphs', name, 'migrations');
+    return readdirSync(dir).some((file) => /create extension if not exists btree_gist/i.test(readFileSync(resolve(dir, file), 'utf8')));
+  });
+
 // ---------- docker-compose.yml and the postgres init script ----------
 
 interface ComposeService {
   command?: string[];
+  volumes?: string[];
   environment?: Record<string, unknown>;
   ports?: string[];
   depends_on?: Record<string, { condition?: string }>;
@@ -161,6 +200,7 @@ interface ComposeService {
 // `merge` resolves the `<<: *service` keys, as docker compose does.
 const compose = parse(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, ComposeService | undefined>;
+  volumes?: Record<string, unknown>;
 };
 
 function composeService(name: string): ComposeService {
@@ -218,7 +258,7 @@ describe('docker-compose.yml', () => {
     problems.push(...envProblems(`docker-compose.yml ${name}`, rules, composeEnv(name, problems)));
     problems.push(...commandProblems(`docker-compose.yml ${name}`, rules, composeService(name).command));
     problems.push(...composeHealthcheckProblems(name, '/ready', port));
-    problems.push(...dependsOnProblems(name, ['postgres']));
+    problems.push(...dependsOnProblems(name, ['postgres', 'redis']));
     expect(problems).toEqual([]);
   });
 
@@ -229,7 +269,7 @@ describe('docker-compose.yml', () => {
     problems.push(...routerUrlProblems('docker-compose.yml router', env));
     problems.push(...commandProblems('docker-compose.yml router', routerRules, composeService('router').command));
     problems.push(...composeHealthcheckProblems('router', '/ready', ROUTER_PORT));
-    problems.push(...dependsOnProblems('router', subgraphs.map(({ name }) => name)));
+    problems.push(...dependsOnProblems('router', ['redis', ...subgraphs.map(({ name }) => name)]));
     const published = composeService('router').ports ?? [];
     if (!published.includes(`${ROUTER_PORT}:${ROUTER_PORT}`)) {
       problems.push(`docker-compose.yml router publishes ${JSON.stringify(published)}, expected "${ROUTER_PORT}:${ROUTER_PORT}"`);
@@ -272,9 +312,38 @@ describe('docker-compose.yml', () => {
     expect(problems).toEqual([]);
   });
 
-  test('postgres-init.sql creates btree_gist inside the bookings database', () => {
-    // The bookings migration cannot create it as the database owner; the superuser must first.
-    expect(initSql).toMatch(/\\connect bookings\s*\n(?:.*\n)*?create extension if not exists btree_gist;/i);
+  test('every service that reads REDIS_URL gets the one compose Redis', () => {
+    const problems: string[] = [];
+    const urls = new Map(redisReaders.map((rules) => [rules.name, composeEnv(rules.name, problems)[REDIS_URL]]));
+    problems.push(...sharedRedisProblems('docker-compose.yml', urls, 'redis'));
+    expect(problems).toEqual([]);
+  });
+
+  test('redis persists: append-only, on a named volume', () => {
+    const redis = composeService('redis');
+    const problems: string[] = [];
+    const command = redis.command?.join(' ') ?? '';
+    if (!/--appendonly yes/.test(command)) problems.push(`docker-compose.yml redis should run redis-server --appendonly yes, got "${command}"`);
+    const data = (redis.volumes ?? []).find((volume) => volume.split(':')[1] === '/data');
+    const volume = data?.split(':')[0];
+    if (!volume || volume.startsWith('.') || volume.startsWith('/')) {
+      problems.push(`docker-compose.yml redis should keep /data on a named volume, got ${JSON.stringify(redis.volumes)}`);
+    } else if (!compose.volumes || !(volume in compose.volumes)) {
+      problems.push(`docker-compose.yml redis uses volume ${volume}, which the top-level volumes do not declare`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('postgres-init.sql creates btree_gist in each database whose migrations need it', () => {
+    // A migration cannot create it as the database owner; the superuser must first.
+    expect(btreeGistSubgraphs).toEqual(expect.arrayContaining(['bookings', 'catalog']));
+    const sections = new Map(
+      initSql.split(/^\\connect /m).slice(1).map((section) => [section.split(/\s/, 1)[0], section] as const),
+    );
+    const missing = btreeGistSubgraphs.filter(
+      (name) => !/create extension if not exists btree_gist;/i.test(sections.get(name) ?? ''),
+    );
+    expect(missing).toEqual([]);
   });
 });
 
@@ -282,11 +351,15 @@ describe('docker-compose.yml', () => {
 
 interface Probe {
   httpGet?: { path?: string; port?: number | string };
+  exec?: { command?: string[] };
+  tcpSocket?: { port?: number | string };
 }
 
 interface Container {
   name: string;
   command?: string[];
+  args?: string[];
+  volumeMounts?: { name: string; mountPath: string }[];
   ports?: { name?: string; containerPort: number }[];
   env?: {
     name: string;
@@ -308,6 +381,10 @@ interface K8sObject {
     selector?: { matchLabels?: Record<string, string> } & Record<string, unknown>;
     template?: { metadata?: { labels?: Record<string, string> }; spec: { containers: Container[] } };
     ports?: { port: number; targetPort?: number | string }[];
+    clusterIP?: string;
+    serviceName?: string;
+    replicas?: number;
+    volumeClaimTemplates?: { metadata: { name: string }; spec?: { resources?: { requests?: { storage?: string } } } }[];
   };
 }
 
@@ -416,6 +493,63 @@ describe('infra/k8s', () => {
       if (object.kind !== 'Namespace' && object.metadata.namespace !== 'booking') {
         problems.push(`infra/k8s/${file}: ${object.kind} ${object.metadata.name} is in namespace ${object.metadata.namespace}`);
       }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('every service that reads REDIS_URL gets the one cluster Redis, whose password it carries', () => {
+    const problems: string[] = [];
+    const urls = new Map(redisReaders.map((rules) => [rules.name, workloadProblems(rules, [])[REDIS_URL]]));
+    for (const [name, url] of urls) if (url === undefined) problems.push(`Deployment ${name} does not set ${REDIS_URL}`);
+    problems.push(...sharedRedisProblems('infra/k8s', urls, 'redis'));
+    const password = objectData('Secret', 'redis')?.REDIS_PASSWORD;
+    for (const [name, raw] of urls) {
+      if (raw && URL.canParse(raw) && decodeURIComponent(new URL(raw).password) !== password) {
+        problems.push(`Deployment ${name} ${REDIS_URL} does not carry the redis Secret's REDIS_PASSWORD (which the server requires)`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('redis is a StatefulSet that persists (append-only, on a volume claim) behind a Service on 6379', () => {
+    const problems: string[] = [];
+    const statefulSet = findObject('StatefulSet', 'redis');
+    const container = statefulSet?.spec?.template?.spec.containers.find((candidate) => candidate.name === 'redis');
+    if (!statefulSet || !container) {
+      expect(['infra/k8s has no StatefulSet redis with a container named redis']).toEqual([]);
+      return;
+    }
+    const args = [...(container.command ?? []), ...(container.args ?? [])].join(' ');
+    if (!/--appendonly yes/.test(args)) problems.push(`StatefulSet redis should run with --appendonly yes, got "${args}"`);
+    if (!/--maxmemory-policy noeviction/.test(args)) problems.push('StatefulSet redis must never evict (--maxmemory-policy noeviction): streams hold events');
+    const dataDir = /--dir (\S+)/.exec(args)?.[1] ?? '/data';
+    const claims = (statefulSet.spec?.volumeClaimTemplates ?? []).map((claim) => claim.metadata.name);
+    const mount = container.volumeMounts?.find((candidate) => candidate.mountPath === dataDir);
+    if (!mount || !claims.includes(mount.name)) {
+      problems.push(`StatefulSet redis should mount a volumeClaimTemplate at its data directory ${dataDir}, got ${JSON.stringify(container.volumeMounts)} / ${JSON.stringify(claims)}`);
+    }
+    if (statefulSet.spec?.replicas !== 1) problems.push('StatefulSet redis should run one replica: the services take a single REDIS_URL');
+    if (/--requirepass/.test(args) && !container.env?.some((variable) => variable.valueFrom?.secretKeyRef?.name === 'redis')) {
+      problems.push('StatefulSet redis should take its password from the redis Secret');
+    }
+    if (!container.readinessProbe?.exec && !container.readinessProbe?.tcpSocket) problems.push('StatefulSet redis needs a readinessProbe');
+    if (!container.livenessProbe) problems.push('StatefulSet redis needs a livenessProbe');
+    for (const kind of ['requests', 'limits'] as const) {
+      const resources = container.resources?.[kind] ?? {};
+      if (!resources.cpu || !resources.memory) problems.push(`StatefulSet redis needs resources.${kind} for cpu and memory`);
+    }
+    const governing = statefulSet.spec?.serviceName;
+    if (!governing || findObject('Service', governing)?.spec?.clusterIP !== 'None') {
+      problems.push(`StatefulSet redis serviceName ${governing} should name a headless Service`);
+    }
+    const service = findObject('Service', 'redis');
+    const labels = statefulSet.spec?.template?.metadata?.labels ?? {};
+    if (!service) problems.push('infra/k8s has no Service redis for the services to connect to');
+    else {
+      if (Object.entries(service.spec?.selector ?? {}).some(([key, value]) => labels[key] !== value)) {
+        problems.push('Service redis does not select the redis pods');
+      }
+      if (service.spec?.ports?.[0]?.port !== REDIS_PORT) problems.push(`Service redis port is ${service.spec?.ports?.[0]?.port}, expected ${REDIS_PORT}`);
     }
     expect(problems).toEqual([]);
   });

@@ -9,6 +9,7 @@ import {
   type SubgraphName,
   type VariableSpec,
 } from '@booking/runtime';
+import { DEFAULT_SLOW_CONSUMER_CLOSE_GRACE_MS, DEFAULT_SUBSCRIPTION_KEEPALIVE_MS } from './subscriptions/backpressure';
 
 import { DEFAULT_CORS_ORIGINS, parseOriginPatterns } from './pipeline/cors';
 
@@ -132,6 +133,18 @@ export const routerConfigSpec = {
     'unsent bytes an HTTP subscription client may let pile up before it is cut off',
     parse.positiveInt,
     () => 4 * 1024 * 1024,
+  ),
+  subscriptionKeepAliveMs: variable(
+    'SUBSCRIPTION_KEEPALIVE_MS',
+    'how often the router pings a subscription WebSocket; one that has not answered a ping by the next is dropped',
+    parse.positiveInt,
+    () => DEFAULT_SUBSCRIPTION_KEEPALIVE_MS,
+  ),
+  slowConsumerCloseGraceMs: variable(
+    'SLOW_CONSUMER_CLOSE_GRACE_MS',
+    'how long a subscription client cut off as too slow has to read up to the reason before its connection is destroyed',
+    parse.positiveInt,
+    () => DEFAULT_SLOW_CONSUMER_CLOSE_GRACE_MS,
   ),
   operationCacheMaxBytes: variable(
     'OPERATION_CACHE_MAX_BYTES',

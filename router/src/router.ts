@@ -151,6 +151,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     logger,
     requestLog,
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
+    slowConsumerCloseGraceMs: config.slowConsumerCloseGraceMs,
     revokedSessions,
   });
   const executor =
@@ -251,6 +252,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     maxConnectionsPerAddress: config.maxSubscriptionConnectionsPerAddress,
     revokedSessions,
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
+    keepAliveMs: config.subscriptionKeepAliveMs,
+    slowConsumerCloseGraceMs: config.slowConsumerCloseGraceMs,
     admitOperation: (payload, viewer, upgrade) => protection.pipeline.admit(payload, 'WS', { viewer, address: clientAddress(upgrade, config.trustedProxyHops) }),
   });
 
@@ -290,8 +293,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       await server.close();
       await apollo.stop();
       await subgraphClient.close();
-      revokedSessions?.close();
-      protection.close();
+      await revokedSessions?.close();
+      await protection.close();
     },
   };
 }

@@ -4,7 +4,7 @@ import { appendFileSync, copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRouter, readRouterConfig } from '@booking/router';
-import { SUBGRAPH_NAMES } from '@booking/runtime';
+import { closeRedis, SUBGRAPH_NAMES } from '@booking/runtime';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client/core';
 import { createClient as createSseClient, NetworkError } from 'graphql-sse';
 import WebSocket from 'ws';
@@ -288,7 +288,12 @@ describe('subscriptions through the router (graphql-ws)', () => {
     expect(code).toBe(4408);
   });
 
-  /** A router of its own on the stack's subgraphs, with the given settings. */
+  /**
+   * A router of its own on the stack's subgraphs, with the given settings. Its clock-driven
+   * drops are set out of reach: a paused client cannot answer pings, and on a loaded machine
+   * producing the events that overflow its queue, or reading tens of MB back, can take longer than
+   * the default keep-alive (12 s) or grace (5 s). These tests are about the cut-off, not the clocks.
+   */
   async function routerWith(env: Record<string, string>) {
     const router = await createRouter(
       readRouterConfig({
@@ -296,6 +301,8 @@ describe('subscriptions through the router (graphql-ws)', () => {
         LOG_LEVEL: 'silent',
         ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
         SUPERGRAPH_WATCH: 'false',
+        SUBSCRIPTION_KEEPALIVE_MS: '600000',
+        SLOW_CONSUMER_CLOSE_GRACE_MS: '600000',
         ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.subgraphs[name].graphqlUrl])),
         ...env,
       }),
@@ -315,8 +322,8 @@ describe('subscriptions through the router (graphql-ws)', () => {
     );
     const id = created.data!.createListing.id;
     await waitUntilBookable(stack, id, guest);
-    // 96 aliases (past MAX_OPERATION_ALIASES: its routers have the limits off) make about 480 KB an event: loopback socket buffers grow to tens of MB, and the client must
-    // stop reading for less than graphql-ws's keep-alive (12 s unanswered pings) to be tested here.
+    // 96 aliases (past MAX_OPERATION_ALIASES: its routers have the limits off) make about 480 KB an event:
+    // loopback socket buffers grow to tens of MB, so a few events fill them.
     const query = `subscription { myBookings { id listing { ${Array.from({ length: 96 }, (_, n) => `d${n}: description`).join(' ')} } } }`;
     bulky = { id, query, made: 0 };
     return bulky;
@@ -379,7 +386,7 @@ describe('subscriptions through the router (graphql-ws)', () => {
     const { router: strict, url } = await routerWith({ ...OPERATION_LIMITS_OFF, MAX_SUBSCRIBER_BACKLOG_BYTES: String(64 * 1024) });
     try {
       const response = await pausedMultipart(url, query);
-      await waitFor(() => strict.subscriptions.openSubscriptions === 1);
+      await waitFor(() => strict.subscriptions.openSubscriptions === 1, 30_000);
       await produceEventsUntil(() => strict.subscriptions.openSubscriptions === 0);
       expect(strict.subscriptions.openSubscriptions).toBe(0);
       response.resume();
@@ -391,19 +398,19 @@ describe('subscriptions through the router (graphql-ws)', () => {
     } finally {
       await strict.close();
     }
-  }, 120_000);
+  }, 300_000);
 
   it('ends the stream of a multipart client that stops reading with a SLOW_CONSUMER part once it is 64 events behind (default limits)', async () => {
     const { query } = await bulkyListing();
     const { router: plain, url } = await routerWith(OPERATION_LIMITS_OFF);
     try {
       const response = await pausedMultipart(url, query);
-      await waitFor(() => plain.subscriptions.openSubscriptions === 1);
+      await waitFor(() => plain.subscriptions.openSubscriptions === 1, 30_000);
       let cutOff = false;
       const producing = produceEventsUntil(() => cutOff);
       // The router writes no faster than the client reads: events wait in the subscriber's
       // queue, and when it overflows the stream ends, never dropping events silently.
-      await waitFor(() => plain.subscriptions.openSubscriptions === 0, 90_000);
+      await waitFor(() => plain.subscriptions.openSubscriptions === 0, 240_000);
       cutOff = true;
       response.resume();
       let text = '';
@@ -424,22 +431,22 @@ describe('subscriptions through the router (graphql-ws)', () => {
     } finally {
       await plain.close();
     }
-  }, 120_000);
+  }, 300_000);
 
   it('closes a WebSocket client that stops reading with 1013 once it is 64 events behind, and sends it nothing after', async () => {
     const { query } = await bulkyListing();
     const { router: plain, url } = await routerWith(OPERATION_LIMITS_OFF);
     try {
       const client = await pausedWebSocket(url, query);
-      await waitFor(() => plain.subscriptions.openSubscriptions === 1);
+      await waitFor(() => plain.subscriptions.openSubscriptions === 1, 30_000);
       client.socket.pause();
       let cutOff = false;
       const producing = produceEventsUntil(() => cutOff);
       // graphql-ws waits for each send, so events wait in the subscriber's queue; when it
       // overflows the router closes the socket with 1013 (the frame queues behind the backlog).
-      await waitFor(() => plain.subscriptions.openSubscriptions === 0, 90_000);
+      await waitFor(() => plain.subscriptions.openSubscriptions === 0, 240_000);
       cutOff = true;
-      // Reading again within the grace, the client gets what was sent and then the close frame.
+      // Reading again, the client gets what was sent and then the close frame.
       client.socket.resume();
       expect(await client.closed).toEqual({ code: 1013, reason: 'Slow consumer: too far behind' });
       const events = client.messages.filter((message) => message.type === 'next');
@@ -449,7 +456,27 @@ describe('subscriptions through the router (graphql-ws)', () => {
     } finally {
       await plain.close();
     }
-  }, 120_000);
+  }, 300_000);
+
+  it('drops a WebSocket client that answers no ping by the next one (SUBSCRIPTION_KEEPALIVE_MS), without a close frame', async () => {
+    const { router: pinging, url } = await routerWith({ SUBSCRIPTION_KEEPALIVE_MS: '200' });
+    // A client whose pongs never come (autoPong off), as one that is gone or stopped reading.
+    const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws', { autoPong: false });
+    try {
+      const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+      let pings = 0;
+      socket.on('ping', () => (pings += 1));
+      await new Promise<void>((resolve) => socket.once('open', () => resolve()));
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${guest.accessToken}` } }));
+      // Well before the default keep-alive would even send its first ping (12 s).
+      const outcome = await Promise.race([closed, new Promise<'still open'>((resolve) => setTimeout(() => resolve('still open'), 10_000).unref())]);
+      expect(outcome).toBe(1006);
+      expect(pings).toBeGreaterThanOrEqual(1);
+    } finally {
+      socket.terminate();
+      await pinging.close();
+    }
+  });
 
   it('limits subscriptions per connection', async () => {
     const id = await book();
@@ -905,7 +932,7 @@ describe('subscriptions through the router (graphql-ws)', () => {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     } finally {
-      redis.disconnect();
+      await closeRedis(redis);
       await Promise.all(clients.map((client) => client.dispose()));
     }
   });

@@ -10,19 +10,21 @@ import type { EventEnvelope, StreamName } from './events/contracts';
 import { inMemoryPubSubEngine, redisPubSubEngine } from './live/livePubSubEngines';
 import { LiveUpdates, type LiveUpdate } from './live/liveUpdates';
 import { attachSubscriptionServer } from './live/subscriptionServer';
-import { RedisEventStreams, type EventStreams } from './events/eventStreams';
-import { InMemoryEventStreams, type InMemoryStreamStore } from './events/inMemoryEventStreams';
+import type { EventStreams } from './events/eventStreams';
+import { inMemoryEventTransport, redisEventTransport, type EventTransport } from './events/eventTransport';
+import { InMemoryStreamStore } from './events/inMemoryEventStreams';
 import { OutboxRelay } from './events/outboxRelay';
 import { StreamConsumer, type EventHandler } from './events/streamConsumer';
 import { RouterCallVerifier, unsignedViewer } from './auth/routerSignature';
 import type { Viewer } from './auth/viewer';
-import type { Env } from './config/env';
-import type { SubgraphConfig, SubgraphName } from './config/subgraphConfig';
+import { ConfigError, type Env } from './config/env';
+import { eventTransportProblems, type SubgraphConfig, type SubgraphName } from './config/subgraphConfig';
 import { createFormatError } from './errors/formatError';
 import { refuseUnstorableText } from './graphql/storableText';
 import { createGraphQLHttpServer, sendJson, type Route } from './http/graphqlHttpServer';
+import { readinessRoute } from './health/readiness';
 import { createLogger, type Logger } from './logger';
-import { isDatabaseReachable, migrateToLatest, openDatabase, type Database } from './orm/database';
+import { databaseUnreachable, migrateToLatest, openDatabase, type Database } from './orm/database';
 import { buildFederatedSchema, type FederatedSchemaOptions } from './schema/federatedSchema';
 import { countResolvedFields } from './work/countResolvedFields';
 import { createWorkStats, RequestWork, type WorkStats } from './work/requestWork';
@@ -96,6 +98,9 @@ export async function createSubgraphServer<Loaders, Services>(
   extras: SubgraphExtras = {},
 ): Promise<SubgraphServer> {
   const logger = createLogger(definition.name, config.logLevel);
+  // Before anything connects: a subgraph without its event transport must not start at all.
+  const transportProblems = eventTransportProblems(config);
+  if (transportProblems.length > 0) throw new ConfigError(transportProblems);
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     entities: definition.entities,
@@ -114,6 +119,7 @@ export async function createSubgraphServer<Loaders, Services>(
   let pubSub: { engine: PubSubEngine; close(): Promise<void> };
   let live: LiveUpdates;
   let events: { stop(): Promise<void> };
+  let transport: EventTransport;
   try {
     const applied = await migrateToLatest(database, config.databaseUrl);
     if (applied.length > 0) logger.info({ applied }, 'applied migrations');
@@ -141,7 +147,10 @@ export async function createSubgraphServer<Loaders, Services>(
         liveUpdates.publish(update).catch((error: unknown) => logger.warn({ err: error, topic: update.topic }, 'live update not published'));
       }
     };
-    events = await startEventPlumbing(definition, database, config, logger, extras.eventStore, announce);
+    transport = openEventTransport(config, extras, logger);
+    const opened = transport;
+    started.push(async () => opened.close());
+    events = await startEventPlumbing(definition, database, config, logger, transport, announce);
   } catch (error) {
     await stopStarted();
     throw error;
@@ -173,10 +182,11 @@ export async function createSubgraphServer<Loaders, Services>(
     routes: {
       ...attachment.routes,
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: definition.name }),
-      '/ready': async (_request, response) => {
-        const ready = await isDatabaseReachable(database);
-        sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable', service: definition.name });
-      },
+      // Every subgraph needs its event transport, accounts included (live updates, revoked sessions).
+      '/ready': readinessRoute(definition.name, [
+        { name: 'database', problem: () => databaseUnreachable(database) },
+        { name: 'event transport', problem: () => transport.unreachable() },
+      ]),
     },
   });
 
@@ -211,6 +221,7 @@ export async function createSubgraphServer<Loaders, Services>(
       await http.close();
       await apollo.stop();
       await events.stop();
+      await transport.close();
       await pubSub.close();
       await attachment.close?.();
       await database.close(true);
@@ -220,10 +231,24 @@ export async function createSubgraphServer<Loaders, Services>(
 
 /** Process-wide things a launcher may hand to every subgraph it runs in one process. */
 export interface SubgraphExtras {
-  /** The in-process event transport, used only when there is no REDIS_URL. */
+  /** The in-process event transport shared by the stack's subgraphs (EVENT_TRANSPORT=memory only). */
   readonly eventStore?: InMemoryStreamStore;
   /** The in-process live-update engine, shared likewise. */
   readonly livePubSub?: PubSubEngine;
+}
+
+/**
+ * Redis when REDIS_URL is set; otherwise (EVENT_TRANSPORT=memory, checked by the caller) the
+ * launcher's shared in-process store, or one of this process's own when run alone.
+ */
+function openEventTransport(config: SubgraphConfig, extras: SubgraphExtras, logger: Logger): EventTransport {
+  if (config.redisUrl) return redisEventTransport(config.redisUrl);
+  logger.warn(
+    extras.eventStore
+      ? 'EVENT_TRANSPORT=memory: events travel between the services of this one process only (in-memory streams, lost on exit)'
+      : 'EVENT_TRANSPORT=memory: events stay in this process; no other service receives them (in-memory streams, lost on exit)',
+  );
+  return inMemoryEventTransport(extras.eventStore ?? new InMemoryStreamStore());
 }
 
 /** The outbox relay and stream consumers of one subgraph instance. */
@@ -232,20 +257,14 @@ async function startEventPlumbing<Loaders, Services>(
   database: Database,
   config: SubgraphConfig,
   logger: Logger,
-  eventStore: InMemoryStreamStore | undefined,
+  transport: EventTransport,
   announce: (event: EventEnvelope) => void,
 ): Promise<{ stop(): Promise<void> }> {
   const wantsEvents = definition.publishesEvents || (definition.consumes?.length ?? 0) > 0;
   if (!wantsEvents) return { stop: async () => undefined };
-  const redisUrl = config.redisUrl;
-  if (!redisUrl && !eventStore) {
-    logger.warn('REDIS_URL is not set: events stay in the outbox and nothing is consumed until it is');
-    return { stop: async () => undefined };
-  }
-  if (!redisUrl) logger.warn('no REDIS_URL: events travel in this process only (in-memory streams, lost on exit)');
   const connections: EventStreams[] = [];
   const connect = (): EventStreams => {
-    const streams = redisUrl ? RedisEventStreams.connect(redisUrl) : new InMemoryEventStreams(eventStore as InMemoryStreamStore);
+    const streams = transport.openStreams();
     connections.push(streams);
     return streams;
   };
@@ -281,7 +300,7 @@ async function startEventPlumbing<Loaders, Services>(
     async stop() {
       await relay?.stop();
       await Promise.all(consumers.map((consumer) => consumer.stop()));
-      for (const streams of connections) streams.close();
+      await Promise.all(connections.map((streams) => streams.close()));
     },
   };
 }

@@ -2,10 +2,12 @@ import { ConfigError, readSubgraphConfig, subgraphConfigSpec, variableNames } fr
 import { readRouterConfig } from '@booking/router';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123';
+const REDIS = 'redis://redis:6379';
 
 describe('configuration fails fast, naming the variable', () => {
   it('reads a subgraph config with defaults', () => {
-    expect(readSubgraphConfig('bookings', { BOOKINGS_DATABASE_URL: 'postgres://u@h:5432/bookings', ROUTER_SIGNING_SECRET: SECRET })).toEqual({
+    const env = { BOOKINGS_DATABASE_URL: 'postgres://u@h:5432/bookings', ROUTER_SIGNING_SECRET: SECRET, REDIS_URL: REDIS };
+    expect(readSubgraphConfig('bookings', env)).toEqual({
       port: 4003,
       host: '127.0.0.1',
       databaseUrl: 'postgres://u@h:5432/bookings',
@@ -16,18 +18,30 @@ describe('configuration fails fast, naming the variable', () => {
       statementTimeoutMs: 5_000,
       routerSigningSecret: SECRET,
       allowUnsignedRequests: false,
-      redisUrl: null,
+      redisUrl: REDIS,
+      eventTransport: 'redis',
       eventKeyPrefix: '',
     });
   });
 
   it('insists on the router signing secret unless unsigned calls are explicitly allowed', () => {
-    const base = { BOOKINGS_DATABASE_URL: 'postgres://u@h:5432/bookings' };
+    const base = { BOOKINGS_DATABASE_URL: 'postgres://u@h:5432/bookings', REDIS_URL: REDIS };
     expect(() => readSubgraphConfig('bookings', base)).toThrow(/ROUTER_SIGNING_SECRET is required/);
     expect(() => readSubgraphConfig('bookings', { ...base, ROUTER_SIGNING_SECRET: 'short' })).toThrow(
       /ROUTER_SIGNING_SECRET must be at least 32 characters/,
     );
     expect(readSubgraphConfig('bookings', { ...base, ALLOW_UNSIGNED_REQUESTS: 'true' }).allowUnsignedRequests).toBe(true);
+  });
+
+  it('insists on REDIS_URL unless EVENT_TRANSPORT=memory asks for the one-process transport', () => {
+    const base = { CATALOG_DATABASE_URL: 'postgres://u@h:5432/catalog', ROUTER_SIGNING_SECRET: SECRET };
+    expect(() => readSubgraphConfig('catalog', base)).toThrow(/REDIS_URL is required/);
+    expect(() => readSubgraphConfig('catalog', { ...base, EVENT_TRANSPORT: 'redis' })).toThrow(/REDIS_URL is required/);
+    expect(readSubgraphConfig('catalog', { ...base, EVENT_TRANSPORT: 'memory' })).toMatchObject({ eventTransport: 'memory', redisUrl: null });
+    expect(() => readSubgraphConfig('catalog', { ...base, EVENT_TRANSPORT: 'memory', REDIS_URL: REDIS })).toThrow(/exclude each other/);
+    expect(() => readSubgraphConfig('catalog', { ...base, EVENT_TRANSPORT: 'auto', REDIS_URL: REDIS })).toThrow(
+      /EVENT_TRANSPORT must be redis or memory, got "auto"/,
+    );
   });
 
   it('lists every bad or missing variable at once', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Entity, PrimaryKey } from '@mikro-orm/core';
 import type { Redis } from 'ioredis';
 import {
+  closeRedis,
   createLogger,
   InMemoryEventStreams,
   InMemoryStreamStore,
@@ -47,7 +48,7 @@ interface Transport {
   /** A fresh connection (consumers need their own: they block). */
   connect(url?: string): EventStreams;
   entries(key: string): Promise<StreamEntry[]>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 function redisTransport(): Transport {
@@ -55,7 +56,7 @@ function redisTransport(): Transport {
   return {
     connect: (url) => new RedisEventStreams(connectRedis(url)),
     entries: (key) => redis.xrange(key, '-', '+') as Promise<StreamEntry[]>,
-    close: () => redis.disconnect(),
+    close: () => closeRedis(redis),
   };
 }
 
@@ -64,7 +65,7 @@ function memoryTransport(): Transport {
   return {
     connect: () => new InMemoryEventStreams(store),
     entries: async (key) => store.stream(key).entries,
-    close: () => undefined,
+    close: async () => undefined,
   };
 }
 
@@ -99,8 +100,8 @@ describe.each([
   });
 
   afterAll(async () => {
-    transport?.close();
-    redis?.disconnect();
+    await transport?.close();
+    if (redis) await closeRedis(redis);
     await database?.close(true);
     await testDatabase?.drop();
   });
@@ -111,7 +112,7 @@ describe.each([
     started.start();
     cleanups.push(async () => {
       await started.stop();
-      streams.close();
+      await streams.close();
     });
     return started;
   }
@@ -173,7 +174,7 @@ describe.each([
     const [fields] = (await transport.entries(streamKey(prefix, 'billing'))).map(([, f]) => f);
     const duplicate = transport.connect();
     await duplicate.append(streamKey(prefix, 'billing'), [fields as string[]]);
-    duplicate.close();
+    await duplicate.close();
     await record(2);
     relayed.notify();
     await waitFor(() => applied.length === 2);
@@ -181,7 +182,7 @@ describe.each([
     expect(applied).toEqual(['inv-1', 'inv-2']);
     const inspector = transport.connect();
     expect(await inspector.pending(streamKey(prefix, 'billing'), 'probe', 0, 100)).toEqual([]);
-    inspector.close();
+    await inspector.close();
   });
 
   it('retries a failing handler with backoff, then moves a poison event to the dead-letter stream without blocking the rest', async () => {

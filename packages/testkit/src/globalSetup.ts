@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../../infra/local/embeddedPostgres';
 import { startRedisServer, type RunningRedis } from '../../../infra/local/redisServer';
+import { markTestRun } from './leftoverProcesses';
 import { findFreePort } from './ports';
 
 declare global {
@@ -14,6 +15,8 @@ declare global {
  * else start the embedded one. Each test file then creates databases of its own in it.
  */
 export default async function globalSetup(): Promise<void> {
+  // Before anything is started, so that all of it carries the mark globalTeardown looks for.
+  markTestRun();
   await setUpRedis();
   if (process.env.DATABASE_URL) {
     process.env.TEST_ADMIN_DATABASE_URL = process.env.DATABASE_URL;

@@ -8,5 +8,6 @@ export * from './sessions';
 export * from './redis';
 export * from './subscriptionClient';
 export * from './bookingRows';
+export * from './leftoverProcesses';
 export * from './serviceProcess';
 export * from './routerEnv';

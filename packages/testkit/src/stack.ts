@@ -77,6 +77,7 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
     routerSigningSecret: TEST_SIGNING_SECRET,
     allowUnsignedRequests: false,
     redisUrl: testRedisUrl(),
+    eventTransport: 'redis',
     eventKeyPrefix: options.eventKeyPrefix ?? testKeyPrefix(name),
     maxResolvedFields: 50_000,
     statementTimeoutMs: 5_000,
@@ -184,9 +185,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }),
     );
     routers.push(router);
-    return { router, url: `${await router.listen()}/graphql` };
+    try {
+      return { router, url: `${await router.listen()}/graphql` };
+    } catch (error) {
+      routers.splice(routers.indexOf(router), 1);
+      await router.close();
+      throw error;
+    }
   };
-  const { router, url: routerUrl } = await startRouter();
+  let first: Awaited<ReturnType<typeof startRouter>>;
+  try {
+    first = await startRouter();
+  } catch (error) {
+    // The caller gets no stack to stop: stop what was started for it.
+    await Promise.all(running.map((subgraph) => subgraph.dispose()));
+    throw error;
+  }
+  const { router, url: routerUrl } = first;
   return {
     routerUrl,
     eventKeyPrefix,

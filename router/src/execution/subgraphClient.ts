@@ -1,5 +1,6 @@
 import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
-import { Agent, fetch as undiciFetch, request, errors as undiciErrors } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { RouterCallSigner } from '@booking/runtime';
 import type { ResponseError } from './responseError';
 import { requestTimeoutError, type RequestDeadline } from './requestDeadline';
@@ -44,6 +45,17 @@ function causeOf(error: unknown): string {
   return typeof withCause.message === 'string' ? withCause.message : String(error);
 }
 
+/** Statuses whose Response must have no body (the Response constructor throws otherwise). */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
+function headersOf(raw: IncomingHttpHeaders): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, one);
+  }
+  return headers;
+}
+
 /**
  * The router's one keep-alive connection pool to its subgraphs. Its own executor calls them
  * with undici's `request` (no WHATWG Request/Response/Headers objects per call), a deadline for
@@ -58,14 +70,20 @@ export class SubgraphClient {
     const headers = { ...(init?.headers as Record<string, string> | undefined) };
     const deadline = Number(headers[DEADLINE_HEADER] ?? Number.POSITIVE_INFINITY);
     delete headers[DEADLINE_HEADER];
-    const response = await undiciFetch(url, {
-      method: init?.method,
+    // undici's `request`, not `fetch`: fetch refuses a port on the WHATWG "bad ports" list
+    // (6000, 6665–6669, 10080, …) with "bad port" before connecting, and a subgraph may well
+    // listen on one. The answer is read whole (subgraph answers are JSON documents) and handed
+    // to the gateway as the WHATWG Response it expects.
+    const response = await request(url, {
+      method: (init?.method ?? 'POST') as Dispatcher.HttpMethod,
       headers,
       body: init?.body,
       dispatcher: this.agent,
       signal: AbortSignal.timeout(Math.max(1, Math.min(this.timeoutMs, deadline - Date.now()))),
     });
-    return response as unknown as FetcherResponse;
+    const body = await response.body.text();
+    const status = response.statusCode;
+    return new Response(NULL_BODY_STATUSES.has(status) ? null : body, { status, headers: headersOf(response.headers) }) as unknown as FetcherResponse;
   };
 
   constructor(private readonly timeoutMs: number) {

@@ -1,4 +1,4 @@
-import type { Logger } from '@booking/runtime';
+import { closeRedis, type Logger } from '@booking/runtime';
 import { Redis } from 'ioredis';
 import type { RouterConfig } from '../config';
 import type { SupergraphState } from '../liveSupergraph';
@@ -11,7 +11,7 @@ import { TrustedDocuments } from './trustedDocuments';
 export interface Protection {
   readonly pipeline: OperationPipeline;
   readonly rateLimited: boolean;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** How long startup waits for Redis before the rate limiter starts on its failure policy. */
@@ -82,6 +82,8 @@ export async function createProtection(config: RouterConfig, current: () => Supe
   return {
     pipeline: new OperationPipeline({ gate: gateFor, persistedQueries, rateLimits, maxCost: config.maxOperationCost, logger }),
     rateLimited: rateLimits !== null,
-    close: () => redis?.disconnect(),
+    close: async () => {
+      if (redis) await closeRedis(redis);
+    },
   };
 }

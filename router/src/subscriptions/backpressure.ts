@@ -16,10 +16,14 @@ export const DEFAULT_MAX_BACKLOG_BYTES = 4 * 1024 * 1024;
 export const SLOW_CONSUMER_CLOSE_CODE = 1013;
 
 /**
- * How long a slow WebSocket client gets to read up to the close frame, which queues behind
- * everything already sent; after that the socket is destroyed and the client sees 1006.
+ * How long a slow client gets, by default, to read up to the close frame or SLOW_CONSUMER part,
+ * which queues behind everything already sent; after that the connection is destroyed and the
+ * client sees a dropped connection (1006 on WebSocket). SLOW_CONSUMER_CLOSE_GRACE_MS sets it.
  */
-export const SLOW_CONSUMER_CLOSE_GRACE_MS = 5_000;
+export const DEFAULT_SLOW_CONSUMER_CLOSE_GRACE_MS = 5_000;
+
+/** graphql-ws's keep-alive by default: a ping every 12 s, and a socket that has not answered by the next one is dropped. */
+export const DEFAULT_SUBSCRIPTION_KEEPALIVE_MS = 12_000;
 
 export function tooFarBehind(unsentBytes: number, limitBytes: number): boolean {
   return unsentBytes > limitBytes;

@@ -5,7 +5,7 @@ import type { AccessRequirements } from '../auth/accessRequirements';
 import type { DeniedFields } from '../auth/operationAuthorizer';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { FederatedSubscriptions } from './federatedSubscriptions';
-import { DEFAULT_MAX_BACKLOG_BYTES, SLOW_CONSUMER_CLOSE_GRACE_MS, SLOW_CONSUMER_ERROR, SUBSCRIBER_BUFFER, slowSubscriberError, tooFarBehind } from './backpressure';
+import { DEFAULT_MAX_BACKLOG_BYTES, DEFAULT_SLOW_CONSUMER_CLOSE_GRACE_MS, SLOW_CONSUMER_ERROR, SUBSCRIBER_BUFFER, slowSubscriberError, tooFarBehind } from './backpressure';
 import { clientAddressOf } from './clientAddress';
 import type { RequestLog, RequestLogRecord } from '../pipeline/requestLog';
 import { isSubscriptionPayload, prepareSubscription } from './subscriptionRequest';
@@ -21,6 +21,8 @@ export interface HttpSubscriptionOptions {
   /** Multipart heartbeat interval (Apollo's spec: every 5 s). */
   readonly heartbeatMs?: number;
   readonly maxBacklogBytes?: number;
+  /** How long a client cut off as too slow has to read up to the SLOW_CONSUMER part. */
+  readonly slowConsumerCloseGraceMs?: number;
   /** Revoked sessions (logout): a stream opened with a token of one ends at once. */
   readonly revokedSessions?: Pick<RevokedSessions, 'onAccessRevoked'> | null;
 }
@@ -123,6 +125,7 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
     await writeStream(response, framing, iterator, prepared.denials, {
       expiresAt: session?.expiresAt,
       maxBacklogBytes: options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES,
+      slowConsumerCloseGraceMs: options.slowConsumerCloseGraceMs ?? DEFAULT_SLOW_CONSUMER_CLOSE_GRACE_MS,
       logger: options.logger,
       record,
       transport,
@@ -185,6 +188,7 @@ interface StreamOptions {
   /** When the token that opened the stream expires (the stream ends then). */
   readonly expiresAt?: number;
   readonly maxBacklogBytes: number;
+  readonly slowConsumerCloseGraceMs: number;
   readonly logger: Logger;
   /** The stream's log: a line now, its events counted, and a last line when the response closes. */
   readonly record: RequestLogRecord;
@@ -200,7 +204,7 @@ interface StreamOptions {
  * the socket to drain), so a client that stops reading leaves events in the subscriber's
  * bounded queue; when that overflows, or more than `maxBacklogBytes` are unsent, the client is
  * cut off: a SLOW_CONSUMER error goes last (behind what the client has not read), and if the
- * client has not taken it within SLOW_CONSUMER_CLOSE_GRACE_MS the connection is destroyed.
+ * client has not taken it within `slowConsumerCloseGraceMs` the connection is destroyed.
  * A client closing its connection ends the upstream subscription at once.
  */
 async function writeStream(
@@ -231,7 +235,7 @@ async function writeStream(
     }
     response.end(framing.closing);
     if (slow) {
-      const destroy = setTimeout(() => response.destroy(), SLOW_CONSUMER_CLOSE_GRACE_MS);
+      const destroy = setTimeout(() => response.destroy(), options.slowConsumerCloseGraceMs);
       destroy.unref();
       response.once('finish', () => clearTimeout(destroy));
     }

@@ -8,7 +8,7 @@ import type { AccessRequirements } from '../auth/accessRequirements';
 import type { DeniedFields } from '../auth/operationAuthorizer';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { FederatedSubscriptions } from './federatedSubscriptions';
-import { SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_CLOSE_GRACE_MS, tooFarBehind } from './backpressure';
+import { SLOW_CONSUMER_CLOSE_CODE, tooFarBehind } from './backpressure';
 import { clientAddressOf } from './clientAddress';
 import { prepareSubscription } from './subscriptionRequest';
 import { REQUEST_ID_HEADER, type RequestLog, type RequestLogRecord } from '../pipeline/requestLog';
@@ -30,6 +30,10 @@ export interface RouterSubscriptionOptions {
   readonly maxConnections: number;
   readonly maxConnectionsPerAddress: number;
   readonly maxBacklogBytes: number;
+  /** Ping interval; a socket that has not answered one ping by the next is dropped. */
+  readonly keepAliveMs: number;
+  /** How long a socket closed as too slow has to read up to the close frame before it is destroyed. */
+  readonly slowConsumerCloseGraceMs: number;
   /** The request pipeline's operation stages (persisted queries, limits, cost, rate limit), as for HTTP. */
   readonly admitOperation: (payload: OperationRequest, viewer: Viewer | null, upgrade: IncomingMessage) => Promise<Admission>;
 }
@@ -108,7 +112,7 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
     if (socket.readyState !== socket.OPEN) return;
     options.logger.info({ unsentBytes: socket.bufferedAmount }, 'closing a subscription socket whose client is too far behind');
     socket.close(SLOW_CONSUMER_CLOSE_CODE, 'Slow consumer: too far behind');
-    setTimeout(() => socket.terminate(), SLOW_CONSUMER_CLOSE_GRACE_MS).unref();
+    setTimeout(() => socket.terminate(), options.slowConsumerCloseGraceMs).unref();
   };
 
   const connections = new WeakMap<object, Connection>();
@@ -234,6 +238,7 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
       },
     },
     sockets,
+    options.keepAliveMs,
   );
   return {
     async close() {

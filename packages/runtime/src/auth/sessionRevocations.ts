@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger';
+import { closeRedis } from '../redis/closeRedis';
 
 /**
  * Revoked sessions (logins: an access token's `sid` claim) and revoked users (deleted accounts:
@@ -55,8 +56,8 @@ export class SessionRevoker {
     if (!results || failed) throw failed ?? new Error('the session revocation was not recorded');
   }
 
-  close(): void {
-    this.redis.disconnect();
+  close(): Promise<void> {
+    return closeRedis(this.redis);
   }
 }
 
@@ -116,7 +117,7 @@ export class RevokedSessions {
     try {
       await Promise.race([loaded, timeout]);
     } catch (error) {
-      sessions.close();
+      await sessions.close();
       throw error;
     } finally {
       clearTimeout(timer);
@@ -196,11 +197,10 @@ export class RevokedSessions {
     return this.revoked.size;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.synced = false; // a shutdown is no lost channel worth a warning
     clearInterval(this.pruning);
-    this.subscriber.disconnect();
-    this.reader.disconnect();
+    await Promise.all([closeRedis(this.subscriber), closeRedis(this.reader)]);
   }
 
   private record(message: string): void {

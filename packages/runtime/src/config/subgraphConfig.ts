@@ -37,9 +37,15 @@ export function subgraphConfigSpec(name: SubgraphName) {
     ),
     redisUrl: variable<string | null>(
       'REDIS_URL',
-      'Redis for event streams (and live updates); without it events stay in the outbox',
+      'Redis for event streams, live updates and revoked sessions (required unless EVENT_TRANSPORT=memory)',
       parse.redisUrl,
       () => null,
+    ),
+    eventTransport: variable<EventTransportKind>(
+      'EVENT_TRANSPORT',
+      '"redis" (REDIS_URL), or "memory" for every service in one process (npm start without Redis, tests)',
+      parseEventTransport,
+      () => 'redis',
     ),
     maxResolvedFields: variable(
       'SUBGRAPH_MAX_RESOLVED_FIELDS',
@@ -59,12 +65,38 @@ export function subgraphConfigSpec(name: SubgraphName) {
 
 export type SubgraphConfig = ConfigOf<ReturnType<typeof subgraphConfigSpec>>;
 
+/**
+ * Where events travel. `redis` is the only one that reaches other processes; `memory` exists
+ * for a stack run in one process, and must be asked for by name: a subgraph that silently ran
+ * without its transport would commit events that nobody ever receives while reporting ready.
+ */
+export type EventTransportKind = 'redis' | 'memory';
+
+function parseEventTransport(raw: string): EventTransportKind {
+  if (raw !== 'redis' && raw !== 'memory') throw new Error(`must be redis or memory, got "${raw}"`);
+  return raw;
+}
+
+/** Cross-variable rules of the event transport; [] when the pair is consistent. */
+export function eventTransportProblems(config: Pick<SubgraphConfig, 'eventTransport' | 'redisUrl'>): string[] {
+  if (config.eventTransport === 'redis' && !config.redisUrl) {
+    return [
+      'REDIS_URL is required: events (outbox relay, consumers), live updates and revoked sessions travel through Redis ' +
+        '(EVENT_TRANSPORT=memory runs without it, for every service in one process only)',
+    ];
+  }
+  if (config.eventTransport === 'memory' && config.redisUrl) {
+    return ['EVENT_TRANSPORT=memory and REDIS_URL exclude each other: unset one (memory keeps events in this process only)'];
+  }
+  return [];
+}
+
 export function readSubgraphConfig(name: SubgraphName, env: Env = process.env): SubgraphConfig {
   const config = readConfig(subgraphConfigSpec(name), env);
+  const problems = eventTransportProblems(config);
   if (!config.routerSigningSecret && !config.allowUnsignedRequests) {
-    throw new ConfigError([
-      'ROUTER_SIGNING_SECRET is required (or ALLOW_UNSIGNED_REQUESTS=true for local debugging only)',
-    ]);
+    problems.push('ROUTER_SIGNING_SECRET is required (or ALLOW_UNSIGNED_REQUESTS=true for local debugging only)');
   }
+  if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { closeRedis } from '../redis/closeRedis';
 
 /** One stream entry: its id and its fields as a flat [name, value, ...] list. */
 export type StreamEntry = [id: string, fields: string[]];
@@ -22,12 +23,29 @@ export interface EventStreams {
   pending(key: string, group: string, minIdleMs: number, count: number): Promise<PendingEntry[]>;
   claim(key: string, group: string, consumer: string, minIdleMs: number, id: string): Promise<StreamEntry[]>;
   ack(key: string, group: string, id: string): Promise<void>;
-  /** Ends blocking reads at once and releases the connection. */
-  close(): void;
+  /** Ends blocking reads at once and releases the connection; resolves once it is released. Idempotent. */
+  close(): Promise<void>;
 }
 
 export class RedisEventStreams implements EventStreams {
-  constructor(private readonly redis: Redis) {}
+  private readonly closed: Promise<never>;
+  private endPending: (error: Error) => void = () => undefined;
+
+  constructor(private readonly redis: Redis) {
+    this.closed = new Promise<never>((_, reject) => {
+      this.endPending = reject;
+    });
+    this.closed.catch(() => undefined); // only ever observed through `command`
+  }
+
+  /**
+   * Every command settles once `close()` is called. ioredis' `disconnect()` while it waits to
+   * reconnect (Redis down) cancels the reconnect but leaves the queued commands pending forever,
+   * so a consumer's read would never end and its subgraph could not shut down during an outage.
+   */
+  private command<T>(pending: Promise<T>): Promise<T> {
+    return Promise.race([pending, this.closed]);
+  }
 
   static connect(url: string): RedisEventStreams {
     const redis = new Redis(url, { maxRetriesPerRequest: 2 });
@@ -38,7 +56,7 @@ export class RedisEventStreams implements EventStreams {
   async append(key: string, entries: readonly string[][]): Promise<void> {
     const pipeline = this.redis.multi();
     for (const fields of entries) pipeline.xadd(key, '*', ...fields);
-    const results = await pipeline.exec();
+    const results = await this.command(pipeline.exec());
     const failed = results?.find(([error]) => error);
     if (!results || failed) throw failed?.[0] ?? new Error('Redis did not run the XADD batch');
   }
@@ -46,33 +64,34 @@ export class RedisEventStreams implements EventStreams {
   async ensureGroup(key: string, group: string): Promise<void> {
     try {
       // From the beginning: events published before the group existed are consumed too.
-      await this.redis.xgroup('CREATE', key, group, '0', 'MKSTREAM');
+      await this.command(this.redis.xgroup('CREATE', key, group, '0', 'MKSTREAM'));
     } catch (error) {
       if (!String((error as Error).message).includes('BUSYGROUP')) throw error;
     }
   }
 
   async readGroup(key: string, group: string, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]> {
-    const response = (await this.redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, '>')) as
+    const response = (await this.command(this.redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, '>'))) as
       | [string, StreamEntry[]][]
       | null;
     return (response ?? []).flatMap(([, entries]) => entries);
   }
 
   async pending(key: string, group: string, minIdleMs: number, count: number): Promise<PendingEntry[]> {
-    const rows = (await this.redis.xpending(key, group, 'IDLE', minIdleMs, '-', '+', count)) as [string, string, number, number][];
+    const rows = (await this.command(this.redis.xpending(key, group, 'IDLE', minIdleMs, '-', '+', count))) as [string, string, number, number][];
     return rows.map(([id, , idleMs, deliveries]) => ({ id, idleMs, deliveries }));
   }
 
   async claim(key: string, group: string, consumer: string, minIdleMs: number, id: string): Promise<StreamEntry[]> {
-    return ((await this.redis.xclaim(key, group, consumer, minIdleMs, id)) as StreamEntry[]).filter(([, fields]) => fields);
+    return ((await this.command(this.redis.xclaim(key, group, consumer, minIdleMs, id))) as StreamEntry[]).filter(([, fields]) => fields);
   }
 
   async ack(key: string, group: string, id: string): Promise<void> {
-    await this.redis.xack(key, group, id);
+    await this.command(this.redis.xack(key, group, id));
   }
 
-  close(): void {
-    this.redis.disconnect();
+  close(): Promise<void> {
+    this.endPending(new Error('event streams closed'));
+    return closeRedis(this.redis);
   }
 }

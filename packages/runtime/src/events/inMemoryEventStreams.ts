@@ -103,7 +103,7 @@ export class InMemoryEventStreams implements EventStreams {
     this.store.stream(key).groups.get(groupName)?.pending.delete(id);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.signal.closed = true;
     this.signal.wake?.();
   }

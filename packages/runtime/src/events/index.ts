@@ -5,3 +5,4 @@ export * from './inMemoryEventStreams';
 export * from './outbox';
 export * from './outboxRelay';
 export * from './streamConsumer';
+export * from './eventTransport';

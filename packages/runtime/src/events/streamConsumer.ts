@@ -60,7 +60,12 @@ export class StreamConsumer {
   }
 
   async start(): Promise<void> {
-    await this.ensureGroup();
+    // Redis may be down while this instance starts (a rollout racing Redis' own restart). The
+    // instance then starts anyway, unready (/ready names Redis), and the loop creates the group
+    // once Redis answers (NOGROUP), instead of crash-looping into an ever longer restart backoff.
+    await this.ensureGroup().catch((error: unknown) =>
+      this.options.logger.warn({ err: error, stream: this.key }, 'event consumer cannot create its group yet; will retry'),
+    );
     this.running = true;
     this.loop = this.run();
   }
@@ -69,8 +74,9 @@ export class StreamConsumer {
     this.running = false;
     this.pause.wake();
     // Ends a blocking read at once instead of waiting out its timeout.
-    this.options.streams.close();
+    const closed = this.options.streams.close();
     await this.loop;
+    await closed;
   }
 
   private ensureGroup(): Promise<void> {

@@ -1,6 +1,7 @@
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { PubSub, type PubSubEngine } from 'graphql-subscriptions';
 import { Redis } from 'ioredis';
+import { closeRedis } from '../redis/closeRedis';
 
 /** Redis pub/sub (one publisher and one subscriber connection per process): live across instances. */
 export function redisPubSubEngine(url: string): { engine: PubSubEngine; close(): Promise<void> } {
@@ -12,8 +13,7 @@ export function redisPubSubEngine(url: string): { engine: PubSubEngine; close():
   return {
     engine,
     async close() {
-      publisher.disconnect();
-      subscriber.disconnect();
+      await Promise.all([closeRedis(publisher), closeRedis(subscriber)]);
     },
   };
 }

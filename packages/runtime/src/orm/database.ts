@@ -84,11 +84,12 @@ export async function migrateToLatest(database: Database, databaseUrl: string): 
   }
 }
 
-export async function isDatabaseReachable(database: Database): Promise<boolean> {
+/** Resolves to null while the database answers a query, else to why it does not (for /ready). */
+export async function databaseUnreachable(database: Database): Promise<string | null> {
   try {
     await database.em.getConnection().execute('select 1');
-    return true;
-  } catch {
-    return false;
+    return null;
+  } catch (error) {
+    return `unreachable (${(error as Error).message})`;
   }
 }

@@ -48,7 +48,9 @@ export class RequestWork {
     readonly signal: AbortSignal,
     private readonly stats: WorkStats,
   ) {
-    if (!signal.aborted) signal.addEventListener('abort', () => (stats.requestsAborted += 1), { once: true });
+    // Not on the shared never-aborting signal of subscriptions: it would keep one listener per
+    // subscription ever opened (a leak, and Node's MaxListenersExceededWarning past ten).
+    if (signal !== NEVER_ABORTED && !signal.aborted) signal.addEventListener('abort', () => (stats.requestsAborted += 1), { once: true });
   }
 
   /** Subscriptions run one small execution per event for as long as the client stays. */

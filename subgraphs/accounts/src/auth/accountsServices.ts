@@ -48,7 +48,7 @@ export async function attachAccountsServices(runtime: SubgraphRuntime): Promise<
     },
     async close() {
       clearInterval(rotation);
-      revocations?.close();
+      await revocations?.close();
     },
   };
 }

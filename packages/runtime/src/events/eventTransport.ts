@@ -1,0 +1,77 @@
+import { Redis } from 'ioredis';
+import { closeRedis } from '../redis/closeRedis';
+import { RedisEventStreams, type EventStreams } from './eventStreams';
+import { InMemoryEventStreams, type InMemoryStreamStore } from './inMemoryEventStreams';
+
+/**
+ * Where one subgraph instance's events travel, and whether it can reach it right now. Each
+ * loop (the outbox relay, every consumer) opens streams of its own: a blocking read holds its
+ * connection, so it cannot be shared with anything else.
+ */
+export interface EventTransport {
+  /** For logs and /ready: where events go, never with a password in it. */
+  readonly description: string;
+  openStreams(): EventStreams;
+  /** Resolves to null while the transport answers, else to why it does not. */
+  unreachable(): Promise<string | null>;
+  close(): Promise<void>;
+}
+
+/** How long one readiness PING may take before Redis counts as unreachable. */
+const PROBE_TIMEOUT_MS = 1_000;
+
+/**
+ * Redis Streams. Readiness has a connection of its own that never queues commands while
+ * disconnected: a PING then fails at once instead of waiting for a reconnect, so /ready
+ * answers within its probe's timeout and says why.
+ */
+export function redisEventTransport(url: string): EventTransport {
+  const description = describeRedis(url);
+  let lastError: Error | undefined;
+  const probe = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: PROBE_TIMEOUT_MS,
+    connectTimeout: PROBE_TIMEOUT_MS * 2,
+    // Keeps trying every 1 s at most, so a returning Redis is seen ready within about a second.
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+  });
+  probe.on('error', (error: Error) => {
+    lastError = error;
+  });
+  probe.on('ready', () => {
+    lastError = undefined;
+  });
+  return {
+    description,
+    openStreams: () => RedisEventStreams.connect(url),
+    async unreachable() {
+      if (probe.status !== 'ready') {
+        return `${description} unreachable (connection ${probe.status}${lastError ? `: ${lastError.message}` : ''})`;
+      }
+      try {
+        const answer = await probe.ping();
+        return answer === 'PONG' ? null : `${description} answered PING with "${answer}"`;
+      } catch (error) {
+        return `${description} did not answer PING (${(error as Error).message})`;
+      }
+    },
+    close: () => closeRedis(probe),
+  };
+}
+
+/** One process only: every subgraph of an in-process stack shares `store`. Always reachable. */
+export function inMemoryEventTransport(store: InMemoryStreamStore): EventTransport {
+  return {
+    description: 'in-memory streams (this process only)',
+    openStreams: () => new InMemoryEventStreams(store),
+    unreachable: async () => null,
+    close: async () => undefined,
+  };
+}
+
+function describeRedis(url: string): string {
+  const parsed = new URL(url);
+  const tls = parsed.protocol === 'rediss:' ? ' (TLS)' : '';
+  return `Redis${tls} at ${parsed.hostname}:${parsed.port || '6379'}`;
+}
