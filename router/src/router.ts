@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { createGraphQLHttpServer, createLogger, RevokedSessions, sendJson, sendRefusal, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
+import { createGraphQLHttpServer, createLogger, RevokedSessions, sendJson, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { RouterConfig } from './config';
 import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergraph';
 import { AuthorizingGateway } from './auth/authorizingGateway';
 import { boundedDocumentStore } from './boundedDocumentStore';
-import { createTokenVerifier, sessionFromAuthorization, viewerFromAuthorization } from './auth/tokenVerifier';
+import { createTokenVerifier, viewerFromAuthorization } from './auth/tokenVerifier';
 import type { RouterContext } from './routerContext';
 import { createRouterExecutor } from './execution/routerExecutor';
 import { SubgraphClient } from './execution/subgraphClient';
@@ -15,9 +15,8 @@ import { SubgraphDataSource } from './subgraphDataSource';
 import { csrfPrevention } from './pipeline/csrfPrevention';
 import { corsStage } from './pipeline/cors';
 import { clientAddress } from './pipeline/callerIdentity';
-import { graphqlRequestFromSearch, graphqlRequestShape, type GraphQLRequestBody } from './pipeline/graphqlRequestShape';
+import { httpOperationIntake } from './pipeline/httpOperationIntake';
 import { createProtection } from './pipeline/protection';
-import { sendStageRefusal } from './pipeline/stageRefusal';
 import { requestPipeline } from './pipeline/requestPipeline';
 import { withDomainCode } from './scalarInputChecks';
 import { RequestLog } from './pipeline/requestLog';
@@ -177,48 +176,13 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
         csrfPrevention(),
       ]),
     ),
-    intercept: async (request, response, body) => {
-      const record = requestLog.of(request);
-      let graphqlRequest: GraphQLRequestBody;
-      if (request.method === 'GET') {
-        const fromSearch = graphqlRequestFromSearch(new URL(request.url ?? '/', 'http://localhost').searchParams);
-        // No operation, or a browser asking for a page: Apollo Server's landing page.
-        if (fromSearch === undefined || /\btext\/html\b/i.test(request.headers.accept ?? '')) return false;
-        if ('status' in fromSearch) {
-          record.errors([{ extensions: { code: fromSearch.code } }]);
-          sendRefusal(response, fromSearch);
-          return true;
-        }
-        graphqlRequest = fromSearch;
-      } else {
-        const malformed = graphqlRequestShape(body);
-        if (malformed) {
-          record.errors([{ extensions: { code: malformed.code } }]);
-          sendRefusal(response, malformed);
-          return true;
-        }
-        graphqlRequest = body as GraphQLRequestBody;
-      }
-      let viewer = null;
-      try {
-        viewer = (await sessionFromAuthorization(request.headers.authorization, verifyToken))?.viewer ?? null;
-      } catch {
-        // A refused token: the executor answers it (401); its budget is its address's.
-      }
-      const admission = await protection.pipeline.admit(graphqlRequest, request.method === 'GET' ? 'GET' : 'POST', {
-        viewer,
-        address: clientAddress(request, config.trustedProxyHops),
-      });
-      if (admission.kind === 'refused') {
-        record.errors([{ extensions: { code: admission.refusal.code } }]);
-        sendStageRefusal(response, admission.refusal);
-        return true;
-      }
-      for (const [name, value] of Object.entries(admission.headers)) response.setHeader(name, value);
-      const admitted = admission.request;
-      if ((await httpSubscriptions(request, response, admitted)) || (executor !== undefined && (await executor(request, response, admitted)))) return true;
-      return { body: admitted };
-    },
+    intercept: httpOperationIntake({
+      requestLog,
+      pipeline: protection.pipeline,
+      verifyToken,
+      trustedProxyHops: config.trustedProxyHops,
+      handlers: executor ? [httpSubscriptions, executor] : [httpSubscriptions],
+    }),
     context: async (request) => {
       const record = requestLog.of(request);
       try {

@@ -60,7 +60,8 @@ async function launch(id: RouterId, options: RouterLaunch): Promise<RouterUnderT
         PORT: String(port),
         SUPERGRAPH_PATH: options.supergraphPath,
         SUPERGRAPH_WATCH: 'false',
-        LOG_LEVEL: 'warn',
+        // BENCH_OURS_LOG_LEVEL=info measures the request log lines (one per request) too.
+        LOG_LEVEL: process.env.BENCH_OURS_LOG_LEVEL ?? 'warn',
       },
     });
   } else if (id === 'apollo') {

@@ -1,0 +1,74 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendRefusal } from '@booking/runtime';
+import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
+import { clientAddress } from './callerIdentity';
+import { graphqlRequestFromSearch, graphqlRequestShape, type GraphQLRequestBody } from './graphqlRequestShape';
+import type { OperationPipeline } from './operationPipeline';
+import type { RequestLog } from './requestLog';
+import { sendStageRefusal } from './stageRefusal';
+
+/** A transport that may answer an admitted request itself (subscriptions, our executor). */
+export type OperationHandler = (request: IncomingMessage, response: ServerResponse, body: GraphQLRequestBody) => Promise<boolean>;
+
+export interface HttpOperationIntakeOptions {
+  readonly requestLog: RequestLog;
+  readonly pipeline: OperationPipeline;
+  readonly verifyToken: TokenVerifier;
+  readonly trustedProxyHops: number;
+  /** Tried in order with the admitted request; when none answers, Apollo Server runs it. */
+  readonly handlers: readonly OperationHandler[];
+}
+
+const HTML = /\btext\/html\b/i;
+
+/**
+ * Where an HTTP request enters the operation stages: its GraphQL request is read (POST body or
+ * GET parameters) and checked for shape, the caller identified (a refused token is the
+ * executor's to answer; its budget is its address's), the operation stages run, and the
+ * admitted request goes to the first transport that takes it, else to Apollo Server as is.
+ */
+export function httpOperationIntake(options: HttpOperationIntakeOptions) {
+  return async (request: IncomingMessage, response: ServerResponse, body: unknown): Promise<boolean | { readonly body: unknown }> => {
+    const record = options.requestLog.of(request);
+    let graphqlRequest: GraphQLRequestBody;
+    if (request.method === 'GET') {
+      const fromSearch = graphqlRequestFromSearch(new URL(request.url ?? '/', 'http://localhost').searchParams);
+      // No operation, or a browser asking for a page: Apollo Server's landing page.
+      if (fromSearch === undefined || HTML.test(request.headers.accept ?? '')) return false;
+      if ('status' in fromSearch) {
+        record.errors([{ extensions: { code: fromSearch.code } }]);
+        sendRefusal(response, fromSearch);
+        return true;
+      }
+      graphqlRequest = fromSearch;
+    } else {
+      const malformed = graphqlRequestShape(body);
+      if (malformed) {
+        record.errors([{ extensions: { code: malformed.code } }]);
+        sendRefusal(response, malformed);
+        return true;
+      }
+      graphqlRequest = body as GraphQLRequestBody;
+    }
+    let viewer = null;
+    try {
+      viewer = (await sessionFromAuthorization(request.headers.authorization, options.verifyToken))?.viewer ?? null;
+    } catch {
+      // A refused token: the executor answers it (401).
+    }
+    const admission = await options.pipeline.admit(graphqlRequest, request.method === 'GET' ? 'GET' : 'POST', {
+      viewer,
+      address: clientAddress(request, options.trustedProxyHops),
+    });
+    if (admission.kind === 'refused') {
+      record.errors([{ extensions: { code: admission.refusal.code } }]);
+      sendStageRefusal(response, admission.refusal);
+      return true;
+    }
+    for (const [name, value] of Object.entries(admission.headers)) response.setHeader(name, value);
+    for (const handler of options.handlers) {
+      if (await handler(request, response, admission.request)) return true;
+    }
+    return { body: admission.request };
+  };
+}
