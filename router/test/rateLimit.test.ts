@@ -65,8 +65,12 @@ describe('RateLimits on a real Redis', () => {
   it('spends the estimated cost, so a cheap operation passes where an expensive one does not', async () => {
     const limits = new RateLimits(await client(), settings(prefix), logger);
     expect((await limits.consume('query', 'user:c', 6)).allowed).toBe(true);
-    expect((await limits.consume('query', 'user:c', 6)).allowed).toBe(false);
+    const refused = await limits.consume('query', 'user:c', 6);
+    expect(refused.allowed).toBe(false);
+    // Nothing was charged for it: 4 are left, and a cheaper operation spends them.
+    expect(refused.headers['ratelimit-remaining']).toBe('4');
     expect((await limits.consume('query', 'user:c', 4)).allowed).toBe(true);
+    expect((await limits.consume('query', 'user:c', 1)).allowed).toBe(false);
     // Dearer than the whole budget: it spends the budget (once per window) rather than never running.
     expect((await limits.consume('query', 'user:d', 1_000)).allowed).toBe(true);
     expect((await limits.consume('query', 'user:d', 1)).allowed).toBe(false);

@@ -26,6 +26,22 @@ export type RateDecision =
 
 const UNLIMITED: RateDecision = { allowed: true, headers: {} };
 
+/**
+ * rate-limiter-flexible's counter script, changed to charge only what fits: an operation over
+ * what is left is refused without spending anything (so a cheaper one that fits still runs),
+ * atomically. A refund after the refusal would race the window's end and credit the next one.
+ * KEYS[1]: the caller's counter; ARGV: points wanted, window seconds, the budget.
+ */
+const CHARGE_IF_IT_FITS = `redis.call('set', KEYS[1], 0, 'EX', ARGV[2], 'NX')
+local wanted = tonumber(redis.call('get', KEYS[1])) + tonumber(ARGV[1])
+local ttl = redis.call('pttl', KEYS[1])
+if ttl == -1 then
+  redis.call('expire', KEYS[1], ARGV[2])
+  ttl = 1000 * ARGV[2]
+end
+if wanted <= tonumber(ARGV[3]) then redis.call('incrby', KEYS[1], ARGV[1]) end
+return {wanted, ttl}`;
+
 /** How often a Redis failure is logged again while it lasts. */
 const FAILURE_LOG_INTERVAL_MS = 10_000;
 
@@ -54,6 +70,7 @@ export class RateLimits {
           points: settings.points[budget],
           duration: settings.windowSeconds,
           rejectIfRedisNotReady: true,
+          customIncrTtlLuaScript: CHARGE_IF_IT_FITS,
         }),
         timeoutMs: settings.redisTimeoutMs,
       });
@@ -68,11 +85,9 @@ export class RateLimits {
       return { allowed: true, headers: this.headers(budget, spent) };
     } catch (outcome) {
       if (outcome instanceof RateLimiterRes) {
-        // A refused operation spends nothing: what it was charged goes back, so a cheaper one
-        // that fits what is left still runs (the counter's script charges before it compares).
-        const refunded = await this.refund(budget, caller, points);
-        const remaining = refunded ?? outcome;
-        const headers = { ...this.headers(budget, remaining), 'retry-after': String(Math.max(1, Math.ceil(outcome.msBeforeNext / 1000))) };
+        // Nothing was charged: what is left is the count before this operation.
+        const left = new RateLimiterRes(limit - (outcome.consumedPoints - points), outcome.msBeforeNext, outcome.consumedPoints - points);
+        const headers = { ...this.headers(budget, left), 'retry-after': String(Math.max(1, Math.ceil(outcome.msBeforeNext / 1000))) };
         return {
           allowed: false,
           headers,
@@ -84,14 +99,6 @@ export class RateLimits {
         };
       }
       return this.redisFailed(outcome);
-    }
-  }
-
-  private async refund(budget: RateBudget, caller: string, points: number): Promise<RateLimiterRes | undefined> {
-    try {
-      return await this.limiters[budget].reward(caller, points);
-    } catch {
-      return undefined; // the window ends anyway; the caller waits a little longer
     }
   }
 
