@@ -112,6 +112,10 @@ export async function setUpWorkloadB(options: WorkloadOptions): Promise<Workload
         ROUTER_SIGNING_SECRET: randomBytes(32).toString('hex'),
         // No token is ever sent in this workload, so the key set is never fetched.
         JWKS_URL: `${proxyUrl}/jwks-unused`,
+        // The Guild's supergraph declares no @listSize, so its nested query is estimated with the
+        // default list size (24,420, over the default MAX_OPERATION_COST): the estimate still
+        // runs, nothing is refused (the peers enforce no cost limit either).
+        MAX_OPERATION_COST: process.env.MAX_OPERATION_COST ?? 'off',
       },
     };
     const routers = await launchRouters(launch);
