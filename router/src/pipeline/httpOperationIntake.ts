@@ -5,7 +5,6 @@ import { clientAddress } from './callerIdentity';
 import { graphqlRequestFromSearch, graphqlRequestShape, type GraphQLRequestBody } from './graphqlRequestShape';
 import type { OperationPipeline } from './operationPipeline';
 import type { RequestLog } from './requestLog';
-import { sendStageRefusal } from './stageRefusal';
 
 /** A transport that may answer an admitted request itself (subscriptions, our executor). */
 export type OperationHandler = (request: IncomingMessage, response: ServerResponse, body: GraphQLRequestBody) => Promise<boolean>;
@@ -62,7 +61,7 @@ export function httpOperationIntake(options: HttpOperationIntakeOptions) {
     });
     if (admission.kind === 'refused') {
       record.errors([{ extensions: { code: admission.refusal.code } }]);
-      sendStageRefusal(response, admission.refusal);
+      sendRefusal(response, admission.refusal);
       return true;
     }
     for (const [name, value] of Object.entries(admission.headers)) response.setHeader(name, value);

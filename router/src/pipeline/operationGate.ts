@@ -1,3 +1,4 @@
+import type { HttpRefusal } from '@booking/runtime';
 import { createHash } from 'node:crypto';
 import { getOperationAST, parse, validate, type DocumentNode, type GraphQLSchema, type OperationTypeNode } from 'graphql';
 import { ByteBoundedCache } from '../byteBoundedCache';
@@ -5,7 +6,6 @@ import type { CostDirectives } from './costDirectives';
 import { exceededLexicalLimit, type LexicalLimits } from './lexicalLimits';
 import { OperationCostEstimator, type CostSettings } from './operationCost';
 import { exceededLimits, measureOperation, type OperationLimits } from './operationLimits';
-import type { StageRefusal } from './stageRefusal';
 import type { TrustedDocuments } from './trustedDocuments';
 
 export interface GateSettings {
@@ -19,7 +19,7 @@ export interface GateSettings {
 
 /** What the gate knows of one operation text (and operation name), decided once and cached. */
 export type GateVerdict =
-  | { readonly kind: 'refused'; readonly refusal: StageRefusal }
+  | { readonly kind: 'refused'; readonly refusal: HttpRefusal }
   /**
    * Not a document the gate can judge (a syntax or validation error, an unknown operation
    * name): the executor words the error as clients expect; nothing of it can run.

@@ -1,9 +1,8 @@
-import type { Logger, Viewer } from '@booking/runtime';
+import type { HttpRefusal, Logger, Viewer } from '@booking/runtime';
 import { callerKey } from './callerIdentity';
 import { OperationGate, tooExpensive } from './operationGate';
 import type { PersistedQueries } from './persistedQueries';
 import type { RateBudget, RateLimits } from './rateLimit';
-import type { StageRefusal } from './stageRefusal';
 
 /** A GraphQL request as any transport received it (POST body, GET parameters, graphql-ws payload). */
 export interface OperationRequest {
@@ -24,7 +23,7 @@ export interface Caller {
 }
 
 export type Admission =
-  | { readonly kind: 'refused'; readonly refusal: StageRefusal }
+  | { readonly kind: 'refused'; readonly refusal: HttpRefusal }
   | {
       readonly kind: 'admitted';
       /** The request with the text to run (a persisted query resolved, its extension removed). */
@@ -43,7 +42,7 @@ export interface OperationPipelineOptions {
   readonly logger: Logger;
 }
 
-const GET_MUTATION: StageRefusal = {
+const GET_MUTATION: HttpRefusal = {
   status: 405,
   code: 'BAD_REQUEST',
   message: 'Can only perform a mutation operation from a POST request.',
@@ -101,7 +100,7 @@ export class OperationPipeline {
   }
 
   /** safelist: refused; safelist-log: allowed, and logged once per operation name. */
-  private unlisted(operationName: string | undefined): StageRefusal | undefined {
+  private unlisted(operationName: string | undefined): HttpRefusal | undefined {
     if (this.options.persistedQueries.mode === 'safelist') {
       return { status: 400, code: 'PERSISTED_QUERY_NOT_IN_LIST', message: 'This operation is not in the persisted query list.' };
     }

@@ -1,7 +1,6 @@
-import type { Logger } from '@booking/runtime';
+import type { HttpRefusal, Logger } from '@booking/runtime';
 import type Redis from 'ioredis';
 import { ByteBoundedCache } from '../byteBoundedCache';
-import type { StageRefusal } from './stageRefusal';
 import { sha256Hex, type TrustedDocuments } from './trustedDocuments';
 
 /**
@@ -71,7 +70,7 @@ export type PersistedQueryOutcome =
       /** An APQ registration: stored once the text has validated (`register`), so garbage is never kept. */
       readonly registerAs?: string;
     }
-  | { readonly kind: 'refused'; readonly refusal: StageRefusal };
+  | { readonly kind: 'refused'; readonly refusal: HttpRefusal };
 
 /** As Apollo Server answers them: 200 (the client is expected to retry), never cached. */
 const RETRY_WITH_TEXT = { 'cache-control': 'private, no-cache, must-revalidate' };

@@ -41,10 +41,15 @@ export interface HttpRefusal {
   readonly status: number;
   readonly code: string;
   readonly message: string;
+  /** What the client needs to fix it (a limit and the measured value, say), beside the code. */
+  readonly extensions?: Readonly<Record<string, unknown>>;
+  /** Retry-After, RateLimit-*, Cache-Control. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export function sendRefusal(response: ServerResponse, refusal: HttpRefusal): void {
-  sendJson(response, refusal.status, graphqlError(refusal.message, refusal.code));
+  for (const [name, value] of Object.entries(refusal.headers ?? {})) response.setHeader(name, value);
+  sendJson(response, refusal.status, { errors: [{ message: refusal.message, extensions: { code: refusal.code, ...refusal.extensions } }] });
 }
 
 export interface GraphQLHttpServer {
