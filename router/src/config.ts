@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import {
+  ConfigError,
   parse,
   readConfig,
   SUBGRAPH_NAMES,
@@ -12,6 +13,7 @@ import {
 import { DEFAULT_SLOW_CONSUMER_CLOSE_GRACE_MS, DEFAULT_SUBSCRIPTION_KEEPALIVE_MS } from './subscriptions/backpressure';
 
 import { DEFAULT_CORS_ORIGINS, parseOriginPatterns } from './pipeline/cors';
+import type { SubgraphErrorsMode } from './pipeline/subgraphErrorPolicy';
 
 const DEFAULT_SUPERGRAPH = resolve(__dirname, '..', '..', 'schema', 'supergraph.graphql');
 
@@ -155,11 +157,17 @@ export const routerConfigSpec = {
   // Protection (the request pipeline's stages; README "Protecting the router").
   profile: variable<'production' | 'development'>(
     'NODE_ENV',
-    '"production" turns on the production posture: introspection off',
+    '"production" turns on the production posture: introspection off, subgraph errors masked, stack traces refused',
     (raw) => (raw === 'production' ? 'production' : 'development'),
     () => 'development',
   ),
   introspection: variable<boolean | null>('INTROSPECTION', 'allow schema introspection (default: on, off when NODE_ENV=production)', parse.boolean, () => null),
+  subgraphErrors: variable<SubgraphErrorsMode | null>(
+    'SUBGRAPH_ERRORS',
+    '"mask": a subgraph error without a client-facing code reaches clients as INTERNAL_SERVER_ERROR (the original is logged); "pass": as the subgraph sent it (default: mask when NODE_ENV=production, else pass)',
+    oneOf('mask', 'pass'),
+    () => null,
+  ),
   maxOperationTokens: variable('MAX_OPERATION_TOKENS', 'most lexical tokens in an operation text, counted before parsing (or off)', limit, () => 15_000),
   maxOperationNesting: variable('MAX_OPERATION_NESTING', 'deepest bracket nesting in an operation text, checked before parsing (or off)', limit, () => 500),
   maxOperationDepth: variable('MAX_OPERATION_DEPTH', 'deepest field nesting of an operation, fragments included (or off)', limit, () => 20),
@@ -223,7 +231,12 @@ export type RouterConfig = ConfigOf<typeof routerConfigSpec> & {
 };
 
 export function readRouterConfig(env: Env = process.env): RouterConfig {
-  return { ...readConfig(routerConfigSpec, env), subgraphUrls: readConfig(subgraphUrlSpecs, env) };
+  const config = { ...readConfig(routerConfigSpec, env), subgraphUrls: readConfig(subgraphUrlSpecs, env) };
+  // The production profile promises no stack traces anywhere: a stray debug switch stops the start.
+  if (config.profile === 'production' && config.debugStacktraces) {
+    throw new ConfigError(['GRAPHQL_DEBUG_STACKTRACES=true is refused when NODE_ENV=production (stack traces name files and paths)']);
+  }
+  return config;
 }
 
 export function routerVariableNames(): string[] {

@@ -20,6 +20,7 @@ import { createProtection } from './pipeline/protection';
 import { requestPipeline } from './pipeline/requestPipeline';
 import { withDomainCode } from './scalarInputChecks';
 import { RequestLog } from './pipeline/requestLog';
+import { defaultSubgraphErrorsMode, subgraphErrorPolicy } from './pipeline/subgraphErrorPolicy';
 import { requestLogPlugin } from './pipeline/requestLogPlugin';
 import { RouterReadiness } from './readiness';
 import { FederatedSubscriptions } from './subscriptions/federatedSubscriptions';
@@ -68,6 +69,9 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     logger,
   );
   const subgraphClient = new SubgraphClient(config.subgraphTimeoutMs);
+  // One policy for every executor: what clients may see of subgraphs' errors.
+  const introspectionAllowed = config.introspection ?? config.profile !== 'production';
+  const subgraphErrors = subgraphErrorPolicy(config.subgraphErrors ?? defaultSubgraphErrorsMode(config.profile));
   // One data source per subgraph, made when a supergraph first names it (reloads may add some).
   const dataSources: Record<string, SubgraphDataSource> = {};
   const dataSource = (name: string): SubgraphDataSource => {
@@ -75,7 +79,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     if (existing) return existing;
     const url = supergraph.current.subgraphUrls[name];
     if (!url) throw new Error(`No URL for subgraph "${name}"`);
-    const created = new SubgraphDataSource(name, url, subgraphClient.fetcher, config.routerSigningSecret);
+    const created = new SubgraphDataSource(name, url, subgraphClient.fetcher, config.routerSigningSecret, subgraphErrors);
     dataSources[name] = created;
     return created;
   };
@@ -108,7 +112,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const protection = await createProtection(config, () => supergraph.current, logger);
   const apollo = new ApolloServer<RouterContext>({
     gateway: new AuthorizingGateway(gateway, () => supergraph.current.requirements),
-    introspection: config.introspection ?? config.profile !== 'production',
+    introspection: introspectionAllowed,
     // Persisted queries are resolved by the request pipeline, before any executor.
     persistedQueries: false,
     documentStore: boundedDocumentStore(Math.floor(config.operationCacheMaxBytes / 4)),
@@ -141,6 +145,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       perUser: config.maxSubscriptionsPerUser,
       perAddress: config.maxSubscriptionsPerAddress,
     },
+    subgraphErrors,
   );
   const current = () => ({ apiSchema: supergraph.current.planner.apiGraphQLSchema, requirements: supergraph.current.requirements });
   const httpSubscriptions = createHttpSubscriptionHandler({
@@ -164,6 +169,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
           requestLog,
           requestTimeoutMs: config.requestTimeoutMs,
           preparedOperationBytes: Math.floor(config.operationCacheMaxBytes / 2),
+          subgraphErrors,
         })
       : undefined;
   const server = createGraphQLHttpServer({
@@ -240,7 +246,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     upstream,
     async listen() {
       const url = await server.listen(config.port, config.host);
-      logger.info({ url: `${url}/graphql` }, 'router listening');
+      // The posture in force, so an operator sees at start what NODE_ENV and its overrides chose.
+      logger.info({ url: `${url}/graphql`, profile: config.profile, introspection: introspectionAllowed, subgraphErrors: subgraphErrors.mode }, 'router listening');
       return url;
     },
     async close() {

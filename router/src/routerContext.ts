@@ -7,5 +7,5 @@ export interface RouterContext {
   /** When the client's request must be answered (epoch ms); subscriptions' events have none. */
   readonly deadline?: number;
   /** The request's log line (operation, error codes, subgraph 4xx warnings). */
-  readonly requestLog?: Pick<RequestLogRecord, 'operation' | 'errors' | 'subgraphRefused'>;
+  readonly requestLog?: Pick<RequestLogRecord, 'operation' | 'errors' | 'subgraphRefused' | 'subgraphErrorMasked'>;
 }

@@ -7,6 +7,7 @@ import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
 import { responseErrorOf, type ResponseError } from './responseError';
 import type { RequestLog } from '../pipeline/requestLog';
+import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
 import { signedHeaders, type SubgraphClient } from './subgraphClient';
 
 export interface RouterExecutorOptions {
@@ -21,6 +22,8 @@ export interface RouterExecutorOptions {
   readonly requestTimeoutMs: number;
   /** Byte budget of the prepared operations (OPERATION_CACHE_MAX_BYTES). */
   readonly preparedOperationBytes: number;
+  /** SUBGRAPH_ERRORS: what clients may see of subgraphs' errors. */
+  readonly subgraphErrors: SubgraphErrorPolicy;
 }
 
 interface GraphQLRequestBody {
@@ -116,7 +119,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
       const deadline = new RequestDeadline(options.requestTimeoutMs);
       try {
         const execution = new PlanExecution(
-          { client: options.client, subgraphUrls: state.subgraphUrls, supergraphSchema: state.planner.supergraphSchema },
+          { client: options.client, subgraphUrls: state.subgraphUrls, supergraphSchema: state.planner.supergraphSchema, subgraphErrors: options.subgraphErrors },
           { variables: rawVariables, headers: signedHeaders(routerCallSigner(options.signingSecret, viewer)), deadline, log: record },
           variables,
         );
