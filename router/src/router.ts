@@ -15,6 +15,8 @@ import { SubgraphDataSource } from './subgraphDataSource';
 import { csrfPrevention } from './pipeline/csrfPrevention';
 import { corsStage } from './pipeline/cors';
 import { clientAddress } from './pipeline/callerIdentity';
+import { asksForCost } from './pipeline/costExposure';
+import { PendingResponseExtensions, responseExtensionsPlugin } from './pipeline/responseExtensions';
 import { httpOperationIntake } from './pipeline/httpOperationIntake';
 import { createProtection } from './pipeline/protection';
 import { requestPipeline } from './pipeline/requestPipeline';
@@ -106,6 +108,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const requestLog = new RequestLog(logger);
   const readiness = new RouterReadiness(() => supergraph.current, revokedSessions ? () => revokedSessions.current : null);
   const protection = await createProtection(config, () => supergraph.current, logger);
+  const responseExtensions = new PendingResponseExtensions();
   const apollo = new ApolloServer<RouterContext>({
     gateway: new AuthorizingGateway(gateway, () => supergraph.current.requirements),
     introspection: config.introspection ?? config.profile !== 'production',
@@ -121,7 +124,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       const coded = withDomainCode(formatted, error);
       return config.debugStacktraces ? coded : withoutStacktrace(coded);
     },
-    plugins: [requestLogPlugin()],
+    plugins: [requestLogPlugin(), responseExtensionsPlugin()],
     // runService owns SIGTERM/SIGINT (drain, then close everything in order). Apollo Server's own
     // handler would stop it and re-raise the signal, killing the process mid-drain.
     stopOnTerminationSignals: false,
@@ -182,6 +185,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       verifyToken,
       trustedProxyHops: config.trustedProxyHops,
       handlers: executor ? [httpSubscriptions, executor] : [httpSubscriptions],
+      responseExtensions,
     }),
     context: async (request) => {
       const record = requestLog.of(request);
@@ -190,6 +194,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
           viewer: await viewerFromAuthorization(request.headers.authorization, verifyToken),
           deadline: Date.now() + config.requestTimeoutMs,
           requestLog: record,
+          responseExtensions: responseExtensions.of(request),
         };
       } catch (error) {
         // A refused token ends the request before Apollo Server's plugins see it.
@@ -218,7 +223,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
     keepAliveMs: config.subscriptionKeepAliveMs,
     slowConsumerCloseGraceMs: config.slowConsumerCloseGraceMs,
-    admitOperation: (payload, viewer, upgrade) => protection.pipeline.admit(payload, 'WS', { viewer, address: clientAddress(upgrade, config.trustedProxyHops) }),
+    admitOperation: (payload, viewer, upgrade) =>
+      protection.pipeline.admit(payload, 'WS', { viewer, address: clientAddress(upgrade, config.trustedProxyHops) }, { cost: asksForCost(upgrade) }),
   });
 
   if (config.watchSupergraph) {

@@ -51,6 +51,10 @@ describe('RateLimits on a real Redis', () => {
     expect(refused.headers['ratelimit-remaining']).toBe('0');
     // Another caller, and another budget of the same caller, are untouched.
     expect((await first.consume('query', 'user:b', 1)).allowed).toBe(true);
+    // What is charged is the cost rounded up, at least 1, at most the whole budget.
+    expect(await first.consume('query', 'user:c', 2.5)).toMatchObject({ allowed: true, charged: 3 });
+    expect(await first.consume('query', 'user:d', 0)).toMatchObject({ allowed: true, charged: 1 });
+    expect(await first.consume('query', 'user:e', 1_000)).toMatchObject({ allowed: true, charged: 10 });
     expect((await first.consume('mutation', 'user:a', 1)).allowed).toBe(true);
     // After the window the caller is allowed again.
     const deadline = Date.now() + 5_000;
@@ -109,7 +113,7 @@ describe('RateLimits when Redis fails', () => {
     const started = Date.now();
     const [whenOpen, whenClosed] = await Promise.all([open.consume('query', 'x', 1), closed.consume('query', 'x', 1)]);
     expect(Date.now() - started).toBeLessThan(1_400);
-    expect(whenOpen).toEqual({ allowed: true, headers: {} });
+    expect(whenOpen).toEqual({ allowed: true, headers: {}, charged: 0 });
     expect(whenClosed).toMatchObject({ allowed: false, refusal: { status: 503, code: 'SERVICE_UNAVAILABLE' } });
     await sleeping;
   });
@@ -119,7 +123,7 @@ describe('RateLimits when Redis fails', () => {
     const closed = new RateLimits(await client(), settings('gone:', { whenRedisFails: 'closed' }), logger);
     await redis.stop();
     await new Promise((wait) => setTimeout(wait, 100));
-    expect(await open.consume('query', 'y', 1)).toEqual({ allowed: true, headers: {} });
+    expect(await open.consume('query', 'y', 1)).toEqual({ allowed: true, headers: {}, charged: 0 });
     expect(await closed.consume('query', 'y', 1)).toMatchObject({ allowed: false, refusal: { status: 503 } });
   });
 });

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { getOperationAST, parse, validate, type DocumentNode, type GraphQLSchema, type OperationTypeNode } from 'graphql';
 import { ByteBoundedCache } from '../byteBoundedCache';
 import type { CostDirectives } from './costDirectives';
+import { costExtension } from './costExposure';
 import { exceededLexicalLimit, type LexicalLimits } from './lexicalLimits';
 import { OperationCostEstimator, type CostSettings } from './operationCost';
 import { exceededLimits, measureOperation, type OperationLimits } from './operationLimits';
@@ -124,7 +125,8 @@ export function tooExpensive(cost: number, maxCost: number): GateVerdict & { kin
       status: 400,
       code: 'COST_ESTIMATED_TOO_EXPENSIVE',
       message: `The operation's estimated cost (${Number.isSafeInteger(cost) ? cost : 'more than 2^53'}) is above the limit (${maxCost}): ask for fewer items or fewer fields.`,
-      extensions: { limit: maxCost, measured: Number.isFinite(cost) ? cost : null, cost: { estimated: Number.isFinite(cost) ? cost : null, max: maxCost } },
+      // `cost` has the shape `graphql-expose-cost: true` gives an answered operation.
+      extensions: { limit: maxCost, measured: Number.isFinite(cost) ? cost : null, cost: costExtension(cost, maxCost, undefined) },
     },
   };
 }

@@ -21,10 +21,11 @@ export interface RateLimitSettings {
 export type RateHeaders = Readonly<Record<string, string>>;
 
 export type RateDecision =
-  | { readonly allowed: true; readonly headers: RateHeaders }
+  /** `charged`: the units spent (0 when Redis did not answer and the policy let it through). */
+  | { readonly allowed: true; readonly headers: RateHeaders; readonly charged: number }
   | { readonly allowed: false; readonly refusal: HttpRefusal; readonly headers: RateHeaders };
 
-const UNLIMITED: RateDecision = { allowed: true, headers: {} };
+const UNLIMITED: RateDecision = { allowed: true, headers: {}, charged: 0 };
 
 /**
  * rate-limiter-flexible's counter script, changed to charge only what fits: an operation over
@@ -82,7 +83,7 @@ export class RateLimits {
     const points = Math.min(limit, Math.max(1, Math.ceil(cost)));
     try {
       const spent = await this.limiters[budget].consume(caller, points);
-      return { allowed: true, headers: this.headers(budget, spent) };
+      return { allowed: true, headers: this.headers(budget, spent), charged: points };
     } catch (outcome) {
       if (outcome instanceof RateLimiterRes) {
         // Nothing was charged: what is left is the count before this operation.

@@ -13,6 +13,7 @@ import { clientAddressOf } from './clientAddress';
 import { prepareSubscription } from './subscriptionRequest';
 import { REQUEST_ID_HEADER, type RequestLog, type RequestLogRecord } from '../pipeline/requestLog';
 import type { Admission, OperationRequest } from '../pipeline/operationPipeline';
+import { withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
 
 export interface RouterSubscriptionOptions {
   readonly server: Server;
@@ -53,6 +54,8 @@ interface OperationContext {
   /** Opened (admitted) in onSubscribe, so that a refusal is an `error` message, never a close. */
   readonly stream: AsyncIterableIterator<ExecutionResult>;
   readonly record: RequestLogRecord;
+  /** What the request stages add to `extensions` (the cost, when the upgrade asked for it): on the first event, then cleared. */
+  firstEventExtensions: ResponseExtensions | undefined;
 }
 
 function bearer(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
@@ -207,7 +210,12 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
         if (stream instanceof GraphQLError) return refused([stream]);
         connection.open.set(id, record);
         record.streamStarted('ws');
-        const contextValue: OperationContext = { denials: prepared.denials, stream, record };
+        const contextValue: OperationContext = {
+          denials: prepared.denials,
+          stream,
+          record,
+          firstEventExtensions: Object.keys(admission.extensions).length > 0 ? admission.extensions : undefined,
+        };
         const args: ExecutionArgs = {
           schema: apiSchema,
           document: prepared.document,
@@ -225,14 +233,16 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
           cutOff(socket);
           return undefined;
         }
-        const { denials } = args.contextValue as OperationContext;
-        if (denials.empty) return undefined;
-        const removed = denials.errorsIn(result.data);
+        const context = args.contextValue as OperationContext;
+        const added = context.firstEventExtensions;
+        context.firstEventExtensions = undefined;
+        if (context.denials.empty && !added) return undefined;
+        const removed = context.denials.errorsIn(result.data);
+        const errors = [...removed, ...((result.errors ?? []) as readonly (GraphQLError | GraphQLFormattedError)[])];
         const formatted: FormattedExecutionResult = {
           data: result.data,
-          errors: [...removed, ...((result.errors ?? []) as readonly (GraphQLError | GraphQLFormattedError)[])].map((error) =>
-            error instanceof GraphQLError ? error.toJSON() : error,
-          ),
+          ...(errors.length > 0 ? { errors: errors.map((error) => (error instanceof GraphQLError ? error.toJSON() : error)) } : {}),
+          ...(result.extensions || added ? { extensions: withResponseExtensions(result.extensions, added) } : {}),
         };
         return formatted;
       },
