@@ -12,6 +12,7 @@ import type { RouterContext } from './routerContext';
 import { createRouterExecutor } from './execution/routerExecutor';
 import { SubgraphClient } from './execution/subgraphClient';
 import { SubgraphDataSource } from './subgraphDataSource';
+import { landingPageHeaders } from './landingPage/apolloLandingPage';
 import { csrfPrevention } from './pipeline/csrfPrevention';
 import { corsStage } from './pipeline/cors';
 import { clientAddress } from './pipeline/callerIdentity';
@@ -173,6 +174,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     apollo,
     logger,
     // The request log in front: every /graphql request is logged, refused ones included.
+    // Only the landing page gets a CSP; every response keeps nosniff.
+    pageHeaders: landingPageHeaders,
     admit: requestLog.around(
       requestPipeline([
         corsStage({ origins: config.corsOrigins, allowCredentials: config.corsAllowCredentials, maxAgeSeconds: config.corsMaxAgeSeconds }),
