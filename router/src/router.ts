@@ -16,7 +16,6 @@ import { landingPageHeaders } from './landingPage/apolloLandingPage';
 import { csrfPrevention } from './pipeline/csrfPrevention';
 import { corsStage } from './pipeline/cors';
 import { clientAddress } from './pipeline/callerIdentity';
-import { asksForCost } from './pipeline/costExposure';
 import { PendingResponseExtensions, responseExtensionsPlugin } from './pipeline/responseExtensions';
 import { httpOperationIntake } from './pipeline/httpOperationIntake';
 import { createProtection } from './pipeline/protection';
@@ -226,8 +225,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
     keepAliveMs: config.subscriptionKeepAliveMs,
     slowConsumerCloseGraceMs: config.slowConsumerCloseGraceMs,
-    admitOperation: (payload, viewer, upgrade) =>
-      protection.pipeline.admit(payload, 'WS', { viewer, address: clientAddress(upgrade, config.trustedProxyHops) }, { cost: asksForCost(upgrade) }),
+    admitOperation: (payload, viewer, upgrade, asked) => protection.pipeline.admit(payload, 'WS', { viewer, address: clientAddress(upgrade, config.trustedProxyHops) }, asked),
   });
 
   if (config.watchSupergraph) {

@@ -23,10 +23,14 @@ export interface CostExtension {
   readonly charged?: number;
 }
 
-/** Whether the request asks for `extensions.cost` (`graphql-expose-cost: true`, any case). */
-export function asksForCost(request: IncomingMessage): boolean {
-  const value = request.headers[EXPOSE_COST_HEADER];
+/** Whether a header (or graphql-ws connection parameter) value asks for the cost: `true`, any case. */
+export function asksForCostBy(value: unknown): boolean {
   return typeof value === 'string' && value.trim().toLowerCase() === 'true';
+}
+
+/** Whether the request asks for `extensions.cost` (`graphql-expose-cost: true`). */
+export function asksForCost(request: IncomingMessage): boolean {
+  return asksForCostBy(request.headers[EXPOSE_COST_HEADER]);
 }
 
 export function costExtension(estimated: number, maxCost: number, charged: number | undefined): CostExtension {

@@ -12,8 +12,8 @@ import { SLOW_CONSUMER_CLOSE_CODE, tooFarBehind } from './backpressure';
 import { clientAddressOf } from './clientAddress';
 import { prepareSubscription } from './subscriptionRequest';
 import { REQUEST_ID_HEADER, type RequestLog, type RequestLogRecord } from '../pipeline/requestLog';
-import type { Admission, OperationRequest } from '../pipeline/operationPipeline';
-import { withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
+import type { Admission, Disclosure, OperationRequest } from '../pipeline/operationPipeline';
+import { asksForCost, asksForCostBy, EXPOSE_COST_HEADER, withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
 
 export interface RouterSubscriptionOptions {
   readonly server: Server;
@@ -36,7 +36,7 @@ export interface RouterSubscriptionOptions {
   /** How long a socket closed as too slow has to read up to the close frame before it is destroyed. */
   readonly slowConsumerCloseGraceMs: number;
   /** The request pipeline's operation stages (persisted queries, limits, cost, rate limit), as for HTTP. */
-  readonly admitOperation: (payload: OperationRequest, viewer: Viewer | null, upgrade: IncomingMessage) => Promise<Admission>;
+  readonly admitOperation: (payload: OperationRequest, viewer: Viewer | null, upgrade: IncomingMessage, asked: Disclosure) => Promise<Admission>;
 }
 
 interface Connection {
@@ -46,6 +46,12 @@ interface Connection {
   readonly open: Map<string, RequestLogRecord>;
   /** Subscribes still in the request pipeline (awaiting the rate limit): they hold a slot too. */
   admitting: number;
+  /**
+   * What the client asked to be told, for every subscription of the socket: the upgrade's
+   * `graphql-expose-cost` header, or the same key in connection_init's payload (browsers cannot
+   * set headers on a WebSocket).
+   */
+  readonly asked: Disclosure;
 }
 
 interface OperationContext {
@@ -130,7 +136,13 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
           options.logger.info({ reason: (error as Error).message }, 'refused a subscription connection');
           return false;
         }
-        connections.set(ctx, { viewer: session?.viewer ?? null, address: clientAddressOf(ctx.extra.request.socket.remoteAddress), open: new Map(), admitting: 0 });
+        connections.set(ctx, {
+          viewer: session?.viewer ?? null,
+          address: clientAddressOf(ctx.extra.request.socket.remoteAddress),
+          open: new Map(),
+          admitting: 0,
+          asked: { cost: asksForCost(ctx.extra.request) || asksForCostBy(ctx.connectionParams?.[EXPOSE_COST_HEADER]) },
+        });
         if (session) {
           // The socket lives no longer than the token that opened it.
           const socket = ctx.extra.socket;
@@ -175,7 +187,7 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
         connection.admitting += 1;
         let admission;
         try {
-          admission = await options.admitOperation(payload, connection.viewer, ctx.extra.request);
+          admission = await options.admitOperation(payload, connection.viewer, ctx.extra.request, connection.asked);
         } finally {
           connection.admitting -= 1;
         }
