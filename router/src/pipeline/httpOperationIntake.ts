@@ -4,10 +4,14 @@ import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerif
 import { clientAddress } from './callerIdentity';
 import { graphqlRequestFromSearch, graphqlRequestShape, type GraphQLRequestBody } from './graphqlRequestShape';
 import type { OperationPipeline } from './operationPipeline';
+import type { OperationText } from './operationText';
 import type { RequestLog } from './requestLog';
 
-/** A transport that may answer an admitted request itself (subscriptions, our executor). */
-export type OperationHandler = (request: IncomingMessage, response: ServerResponse, body: GraphQLRequestBody) => Promise<boolean>;
+/**
+ * A transport that may answer an admitted request itself (subscriptions, our executor); `text`
+ * is the admitted text's cache key and, on its first sight, its validated document.
+ */
+export type OperationHandler = (request: IncomingMessage, response: ServerResponse, body: GraphQLRequestBody, text: OperationText) => Promise<boolean>;
 
 export interface HttpOperationIntakeOptions {
   readonly requestLog: RequestLog;
@@ -66,7 +70,7 @@ export function httpOperationIntake(options: HttpOperationIntakeOptions) {
     }
     for (const [name, value] of Object.entries(admission.headers)) response.setHeader(name, value);
     for (const handler of options.handlers) {
-      if (await handler(request, response, admission.request)) return true;
+      if (await handler(request, response, admission.request, admission.text)) return true;
     }
     return { body: admission.request };
   };

@@ -1,6 +1,7 @@
 import type { HttpRefusal, Logger, Viewer } from '@booking/runtime';
 import { callerKey } from './callerIdentity';
 import { OperationGate, tooExpensive } from './operationGate';
+import type { OperationText } from './operationText';
 import type { PersistedQueries } from './persistedQueries';
 import type { RateBudget, RateLimits } from './rateLimit';
 
@@ -32,6 +33,8 @@ export type Admission =
       readonly headers: Readonly<Record<string, string>>;
       /** The estimated cost, when the gate could estimate one. */
       readonly cost: number | undefined;
+      /** The text's cache key (and its document when the gate parsed it), for the executor. */
+      readonly text: OperationText;
     };
 
 export interface OperationPipelineOptions {
@@ -77,7 +80,7 @@ export class OperationPipeline {
     if (resolved.kind === 'refused') return resolved;
     const operationName = request.operationName ?? undefined;
     const gate = this.options.gate();
-    const verdict = gate.judge(resolved.query, operationName);
+    const { verdict, text } = gate.judgeText(resolved.query, operationName);
     if (verdict.kind === 'refused') return verdict;
     const listed = resolved.listed === true || (resolved.listed === 'unchecked' && verdict.listed);
     if (!listed) {
@@ -87,16 +90,16 @@ export class OperationPipeline {
     const extensions = withoutPersistedQuery(request.extensions);
     // Absent, not undefined: Apollo Server refuses `extensions: undefined` in a body.
     const admitted = extensions === request.extensions ? { ...request, query: resolved.query } : { ...withoutExtensions(request), query: resolved.query, ...(extensions ? { extensions } : {}) };
-    if (verdict.kind === 'unjudged') return { kind: 'admitted', request: admitted, headers: {}, cost: undefined };
+    if (verdict.kind === 'unjudged') return { kind: 'admitted', request: admitted, headers: {}, cost: undefined, text };
     if (method === 'GET' && verdict.operationType === 'mutation') return { kind: 'refused', refusal: GET_MUTATION };
     const cost = OperationGate.costOf(verdict, request.variables ?? {});
     if (cost > this.options.maxCost) return tooExpensive(cost, this.options.maxCost);
     if (resolved.registerAs) await this.options.persistedQueries.register(resolved.registerAs, resolved.query);
-    if (!this.options.rateLimits) return { kind: 'admitted', request: admitted, headers: {}, cost };
+    if (!this.options.rateLimits) return { kind: 'admitted', request: admitted, headers: {}, cost, text };
     const budget: RateBudget = verdict.operationType;
     const decision = await this.options.rateLimits.consume(budget, callerKey(caller.viewer, caller.address), cost);
     if (!decision.allowed) return { kind: 'refused', refusal: { ...decision.refusal, headers: decision.headers } };
-    return { kind: 'admitted', request: admitted, headers: decision.headers, cost };
+    return { kind: 'admitted', request: admitted, headers: decision.headers, cost, text };
   }
 
   /** safelist: refused; safelist-log: allowed, and logged once per operation name. */
