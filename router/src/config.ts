@@ -176,6 +176,16 @@ export const routerConfigSpec = {
   rateLimitSubscriptionPoints: variable('RATE_LIMIT_SUBSCRIPTION_POINTS', 'cost units of new subscriptions one caller may start per window', parse.positiveInt, () => 1_000),
   rateLimitWhenRedisFails: variable('RATE_LIMIT_WHEN_REDIS_FAILS', '"open" lets requests through when Redis does not answer (logged), "closed" refuses them (503)', oneOf('open', 'closed'), () => 'open' as const),
   rateLimitRedisTimeoutMs: variable('RATE_LIMIT_REDIS_TIMEOUT_MS', 'longest wait for Redis before RATE_LIMIT_WHEN_REDIS_FAILS applies', parse.positiveInt, () => 250),
+  rateLimitPrefetchPercent: variable(
+    'RATE_LIMIT_PREFETCH_PERCENT',
+    "share of a caller's budget (0 to 10 %) a router takes from Redis ahead of use, so a busy caller is one Redis round trip per that share, not per request (0: every request counted in Redis)",
+    (raw) => {
+      const value = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 10) throw new Error('must be a percentage from 0 to 10');
+      return value;
+    },
+    () => 1,
+  ),
   trustedProxyHops: variable(
     'TRUSTED_PROXY_HOPS',
     'proxies in front of the router whose X-Forwarded-For entries are believed (0: the socket peer is the client)',
