@@ -1,10 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createLogger } from '@booking/runtime';
 import { connectRedis, dropKeys, findFreePort, testKeyPrefix } from '@booking/testkit';
 import { Redis } from 'ioredis';
 import { startRedisServer, type RunningRedis } from '../../infra/local/redisServer';
+import { readRouterConfig } from '../src/config';
+import { supergraphState } from '../src/liveSupergraph';
+import { createProtection } from '../src/pipeline/protection';
 import { RateLimits, type RateLimitSettings } from '../src/pipeline/rateLimit';
 
 const logger = createLogger('rate-limit-test', 'silent');
@@ -185,5 +188,26 @@ describe('RateLimits when Redis fails', () => {
     await new Promise((wait) => setTimeout(wait, 100));
     expect(await open.consume('query', 'y', 1)).toEqual({ allowed: true, headers: {} });
     expect(await closed.consume('query', 'y', 1)).toMatchObject({ allowed: false, refusal: { status: 503 } });
+  });
+});
+
+describe('whether rate limits are on', () => {
+  const state = supergraphState(readFileSync(resolve(__dirname, '..', '..', 'schema', 'supergraph.graphql'), 'utf8'), () => ({}));
+  const base = { ROUTER_SIGNING_SECRET: 'x'.repeat(64), LOG_LEVEL: 'silent' };
+  const rateLimited = async (env: Record<string, string>) => {
+    const protection = await createProtection(readRouterConfig({ ...base, ...env }), () => state, logger);
+    await protection.close();
+    return protection.rateLimited;
+  };
+
+  it('turns them on in the production profile wherever there is a Redis, and only when asked elsewhere', async () => {
+    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    expect(await rateLimited({ NODE_ENV: 'production', REDIS_URL: redisUrl })).toBe(true);
+    expect(await rateLimited({ NODE_ENV: 'production' })).toBe(false);
+    expect(await rateLimited({ NODE_ENV: 'production', REDIS_URL: redisUrl, RATE_LIMIT: 'false' })).toBe(false);
+    expect(await rateLimited({ REDIS_URL: redisUrl })).toBe(false);
+    expect(await rateLimited({ REDIS_URL: redisUrl, RATE_LIMIT: 'true' })).toBe(true);
+    await expect(rateLimited({ RATE_LIMIT: 'true' })).rejects.toThrow(/RATE_LIMIT needs REDIS_URL/);
+    expect(() => readRouterConfig({ ...base, RATE_LIMIT_PREFETCH_PERCENT: '11' })).toThrow(/RATE_LIMIT_PREFETCH_PERCENT/);
   });
 });
