@@ -7,6 +7,7 @@ import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
 import { responseErrorOf, type ResponseError } from './responseError';
 import { withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
+import type { OperationText } from '../pipeline/operationText';
 import type { RequestLog } from '../pipeline/requestLog';
 import { signedHeaders, type SubgraphClient } from './subgraphClient';
 
@@ -83,10 +84,10 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     return prepared;
   };
 
-  return async (request: IncomingMessage, response: ServerResponse, body: unknown, added: ResponseExtensions = {}): Promise<boolean> => {
+  return async (request: IncomingMessage, response: ServerResponse, body: unknown, added: ResponseExtensions = {}, text?: OperationText): Promise<boolean> => {
     if (!isPlainRequest(body)) return false;
     const state = options.current();
-    const operation = preparedFor(state).get(body.query, body.operationName ?? undefined);
+    const operation = preparedFor(state).get(body.query, body.operationName ?? undefined, text);
     if (typeof operation === 'string') return false;
     const rawVariables = body.variables ?? {};
     const variables = operation.coerceVariables(state, rawVariables);

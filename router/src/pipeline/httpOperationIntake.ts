@@ -5,14 +5,22 @@ import { clientAddress } from './callerIdentity';
 import { asksForCost, type ResponseExtensions } from './costExposure';
 import { graphqlRequestFromSearch, graphqlRequestShape, type GraphQLRequestBody } from './graphqlRequestShape';
 import type { OperationPipeline } from './operationPipeline';
+import type { OperationText } from './operationText';
 import type { RequestLog } from './requestLog';
 import type { PendingResponseExtensions } from './responseExtensions';
 
 /**
  * A transport that may answer an admitted request itself (subscriptions, our executor); it adds
  * `extensions` (what the client asked the stages for) to its response, or its first part.
+ * `text` is the admitted text's cache key and, on its first sight, its validated document.
  */
-export type OperationHandler = (request: IncomingMessage, response: ServerResponse, body: GraphQLRequestBody, extensions: ResponseExtensions) => Promise<boolean>;
+export type OperationHandler = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  body: GraphQLRequestBody,
+  extensions: ResponseExtensions,
+  text: OperationText,
+) => Promise<boolean>;
 
 export interface HttpOperationIntakeOptions {
   readonly requestLog: RequestLog;
@@ -75,7 +83,7 @@ export function httpOperationIntake(options: HttpOperationIntakeOptions) {
     }
     for (const [name, value] of Object.entries(admission.headers)) response.setHeader(name, value);
     for (const handler of options.handlers) {
-      if (await handler(request, response, admission.request, admission.extensions)) return true;
+      if (await handler(request, response, admission.request, admission.extensions, admission.text)) return true;
     }
     options.responseExtensions.set(request, admission.extensions);
     return { body: admission.request };

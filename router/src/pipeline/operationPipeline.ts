@@ -2,6 +2,7 @@ import type { HttpRefusal, Logger, Viewer } from '@booking/runtime';
 import { callerKey } from './callerIdentity';
 import { costExtension, type ResponseExtensions } from './costExposure';
 import { OperationGate, tooExpensive } from './operationGate';
+import type { OperationText } from './operationText';
 import type { PersistedQueries } from './persistedQueries';
 import type { RateBudget, RateLimits } from './rateLimit';
 
@@ -35,6 +36,8 @@ export type Admission =
       readonly cost: number | undefined;
       /** What the response's `extensions` get from these stages (the cost, when asked for). */
       readonly extensions: ResponseExtensions;
+      /** The text's cache key (and its document when the gate parsed it), for the executor. */
+      readonly text: OperationText;
     };
 
 /** What the client asked the stages to tell it in the response. */
@@ -89,7 +92,7 @@ export class OperationPipeline {
     if (resolved.kind === 'refused') return resolved;
     const operationName = request.operationName ?? undefined;
     const gate = this.options.gate();
-    const verdict = gate.judge(resolved.query, operationName);
+    const { verdict, text } = gate.judgeText(resolved.query, operationName);
     if (verdict.kind === 'refused') return verdict;
     const listed = resolved.listed === true || (resolved.listed === 'unchecked' && verdict.listed);
     if (!listed) {
@@ -100,16 +103,16 @@ export class OperationPipeline {
     // Absent, not undefined: Apollo Server refuses `extensions: undefined` in a body.
     const admitted = extensions === request.extensions ? { ...request, query: resolved.query } : { ...withoutExtensions(request), query: resolved.query, ...(extensions ? { extensions } : {}) };
     // Not estimated (a syntax or validation error): there is no cost to tell.
-    if (verdict.kind === 'unjudged') return { kind: 'admitted', request: admitted, headers: {}, cost: undefined, extensions: NO_EXTENSIONS };
+    if (verdict.kind === 'unjudged') return { kind: 'admitted', request: admitted, headers: {}, cost: undefined, extensions: NO_EXTENSIONS, text };
     if (method === 'GET' && verdict.operationType === 'mutation') return { kind: 'refused', refusal: GET_MUTATION };
     const cost = OperationGate.costOf(verdict, request.variables ?? {});
     if (cost > this.options.maxCost) return tooExpensive(cost, this.options.maxCost);
     if (resolved.registerAs) await this.options.persistedQueries.register(resolved.registerAs, resolved.query);
-    if (!this.options.rateLimits) return { kind: 'admitted', request: admitted, headers: {}, cost, extensions: this.disclosed(asked, cost, undefined) };
+    if (!this.options.rateLimits) return { kind: 'admitted', request: admitted, headers: {}, cost, extensions: this.disclosed(asked, cost, undefined), text };
     const budget: RateBudget = verdict.operationType;
     const decision = await this.options.rateLimits.consume(budget, callerKey(caller.viewer, caller.address), cost);
     if (!decision.allowed) return { kind: 'refused', refusal: { ...decision.refusal, headers: decision.headers } };
-    return { kind: 'admitted', request: admitted, headers: decision.headers, cost, extensions: this.disclosed(asked, cost, decision.charged) };
+    return { kind: 'admitted', request: admitted, headers: decision.headers, cost, extensions: this.disclosed(asked, cost, decision.charged), text };
   }
 
   /** Built only when asked for: a request without the header pays nothing for it. */
