@@ -157,7 +157,7 @@ export const routerConfigSpec = {
   // Protection (the request pipeline's stages; README "Protecting the router").
   profile: variable<'production' | 'development'>(
     'NODE_ENV',
-    '"production" turns on the production posture: introspection off, subgraph errors masked, stack traces refused',
+    '"production" turns on the production posture: introspection off, subgraph errors masked, stack traces refused, rate limits on (with REDIS_URL)',
     (raw) => (raw === 'production' ? 'production' : 'development'),
     () => 'development',
   ),
@@ -177,13 +177,23 @@ export const routerConfigSpec = {
   maxDirectivesPerField: variable('MAX_DIRECTIVES_PER_FIELD', 'most directives on one field (or off)', limit, () => 10),
   maxOperationCost: variable('MAX_OPERATION_COST', 'highest estimated cost (@cost/@listSize) an operation may have (or off)', limit, () => 10_000),
   defaultListSize: variable('DEMAND_CONTROL_LIST_SIZE', 'size assumed for a list field without @listSize when estimating cost', parse.positiveInt, () => 10),
-  rateLimit: variable<boolean | null>('RATE_LIMIT', 'rate limiting in Redis (off by default; needs REDIS_URL)', parse.boolean, () => null),
+  rateLimit: variable<boolean | null>('RATE_LIMIT', 'rate limiting in Redis (needs REDIS_URL; default: on when NODE_ENV=production and REDIS_URL is set)', parse.boolean, () => null),
   rateLimitWindowSeconds: variable('RATE_LIMIT_WINDOW_SECONDS', 'length of a rate-limit window', parse.positiveInt, () => 60),
   rateLimitQueryPoints: variable('RATE_LIMIT_QUERY_POINTS', 'cost units of queries one caller may spend per window', parse.positiveInt, () => 50_000),
   rateLimitMutationPoints: variable('RATE_LIMIT_MUTATION_POINTS', 'cost units of mutations one caller may spend per window', parse.positiveInt, () => 2_000),
   rateLimitSubscriptionPoints: variable('RATE_LIMIT_SUBSCRIPTION_POINTS', 'cost units of new subscriptions one caller may start per window', parse.positiveInt, () => 1_000),
   rateLimitWhenRedisFails: variable('RATE_LIMIT_WHEN_REDIS_FAILS', '"open" lets requests through when Redis does not answer (logged), "closed" refuses them (503)', oneOf('open', 'closed'), () => 'open' as const),
   rateLimitRedisTimeoutMs: variable('RATE_LIMIT_REDIS_TIMEOUT_MS', 'longest wait for Redis before RATE_LIMIT_WHEN_REDIS_FAILS applies', parse.positiveInt, () => 250),
+  rateLimitPrefetchPercent: variable(
+    'RATE_LIMIT_PREFETCH_PERCENT',
+    "share of a caller's budget (0 to 10 %) a router takes from Redis ahead of use, so a busy caller is one Redis round trip per that share, not per request (0: every request counted in Redis)",
+    (raw) => {
+      const value = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 10) throw new Error('must be a percentage from 0 to 10');
+      return value;
+    },
+    () => 1,
+  ),
   trustedProxyHops: variable(
     'TRUSTED_PROXY_HOPS',
     'proxies in front of the router whose X-Forwarded-For entries are believed (0: the socket peer is the client)',

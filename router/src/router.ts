@@ -12,9 +12,11 @@ import type { RouterContext } from './routerContext';
 import { createRouterExecutor } from './execution/routerExecutor';
 import { SubgraphClient } from './execution/subgraphClient';
 import { SubgraphDataSource } from './subgraphDataSource';
+import { landingPageHeaders } from './landingPage/apolloLandingPage';
 import { csrfPrevention } from './pipeline/csrfPrevention';
 import { corsStage } from './pipeline/cors';
 import { clientAddress } from './pipeline/callerIdentity';
+import { PendingResponseExtensions, responseExtensionsPlugin } from './pipeline/responseExtensions';
 import { httpOperationIntake } from './pipeline/httpOperationIntake';
 import { createProtection } from './pipeline/protection';
 import { requestPipeline } from './pipeline/requestPipeline';
@@ -110,6 +112,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const requestLog = new RequestLog(logger);
   const readiness = new RouterReadiness(() => supergraph.current, revokedSessions ? () => revokedSessions.current : null);
   const protection = await createProtection(config, () => supergraph.current, logger);
+  const responseExtensions = new PendingResponseExtensions();
   const apollo = new ApolloServer<RouterContext>({
     gateway: new AuthorizingGateway(gateway, () => supergraph.current.requirements),
     introspection: introspectionAllowed,
@@ -125,7 +128,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       const coded = withDomainCode(formatted, error);
       return config.debugStacktraces ? coded : withoutStacktrace(coded);
     },
-    plugins: [requestLogPlugin()],
+    plugins: [requestLogPlugin(), responseExtensionsPlugin()],
     // runService owns SIGTERM/SIGINT (drain, then close everything in order). Apollo Server's own
     // handler would stop it and re-raise the signal, killing the process mid-drain.
     stopOnTerminationSignals: false,
@@ -176,6 +179,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     apollo,
     logger,
     // The request log in front: every /graphql request is logged, refused ones included.
+    // Only the landing page gets a CSP; every response keeps nosniff.
+    pageHeaders: landingPageHeaders,
     admit: requestLog.around(
       requestPipeline([
         corsStage({ origins: config.corsOrigins, allowCredentials: config.corsAllowCredentials, maxAgeSeconds: config.corsMaxAgeSeconds }),
@@ -188,6 +193,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       verifyToken,
       trustedProxyHops: config.trustedProxyHops,
       handlers: executor ? [httpSubscriptions, executor] : [httpSubscriptions],
+      responseExtensions,
     }),
     context: async (request) => {
       const record = requestLog.of(request);
@@ -196,6 +202,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
           viewer: await viewerFromAuthorization(request.headers.authorization, verifyToken),
           deadline: Date.now() + config.requestTimeoutMs,
           requestLog: record,
+          responseExtensions: responseExtensions.of(request),
         };
       } catch (error) {
         // A refused token ends the request before Apollo Server's plugins see it.
@@ -224,7 +231,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
     keepAliveMs: config.subscriptionKeepAliveMs,
     slowConsumerCloseGraceMs: config.slowConsumerCloseGraceMs,
-    admitOperation: (payload, viewer, upgrade) => protection.pipeline.admit(payload, 'WS', { viewer, address: clientAddress(upgrade, config.trustedProxyHops) }),
+    admitOperation: (payload, viewer, upgrade, asked) => protection.pipeline.admit(payload, 'WS', { viewer, address: clientAddress(upgrade, config.trustedProxyHops) }, asked),
   });
 
   if (config.watchSupergraph) {

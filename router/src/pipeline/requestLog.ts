@@ -5,6 +5,9 @@ import type { Logger } from '@booking/runtime';
 import type { RequestStage } from './requestPipeline';
 import type { MaskedSubgraphErrorLog } from './subgraphErrorPolicy';
 
+/** The most of a masked subgraph error's message the warning keeps. */
+const MASKED_MESSAGE_CHARACTERS = 500;
+
 /** The header a request id comes in (from a proxy or the client) and goes back out in. */
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -113,7 +116,9 @@ export class RequestLogRecord implements SubgraphCallLog {
         subgraph: serviceName,
         code: original.code,
         path: original.path,
-        originalMessage: original.message,
+        // What on-call needs to find the fault; a subgraph's message may quote input, so it is
+        // cut short (variables themselves are never logged).
+        originalMessage: typeof original.message === 'string' ? original.message.slice(0, MASKED_MESSAGE_CHARACTERS) : original.message,
       },
       `subgraph ${serviceName} error masked`,
     );
