@@ -5,7 +5,9 @@ import type { RouterCallSigner } from '@booking/runtime';
 import type { ResponseError } from './responseError';
 import { requestTimeoutError, type RequestDeadline } from './requestDeadline';
 import { subgraphRefusal } from './subgraphRefusal';
+import { performance } from 'node:perf_hooks';
 import type { SubgraphCallLog } from '../pipeline/requestLog';
+import type { RouterMetrics } from '../observability/routerMetrics';
 
 /** What a subgraph answered: its GraphQL response, or why there is none. */
 export type SubgraphAnswer =
@@ -86,7 +88,11 @@ export class SubgraphClient {
     return new Response(NULL_BODY_STATUSES.has(status) ? null : body, { status, headers: headersOf(response.headers) }) as unknown as FetcherResponse;
   };
 
-  constructor(private readonly timeoutMs: number) {
+  constructor(
+    private readonly timeoutMs: number,
+    /** Where the executor's subgraph calls are timed and their errors counted (the gateway's: SubgraphDataSource). */
+    private readonly metrics?: RouterMetrics,
+  ) {
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       connections: 128,
@@ -108,6 +114,30 @@ export class SubgraphClient {
     headers: Readonly<Record<string, string>>,
     deadline?: RequestDeadline,
     log?: SubgraphCallLog,
+  ): Promise<SubgraphAnswer> {
+    if (!this.metrics) return this.call(serviceName, url, body, headers, deadline, log);
+    const startedAt = performance.now();
+    const answer = await this.call(serviceName, url, body, headers, deadline, log);
+    const seconds = (performance.now() - startedAt) / 1_000;
+    if (answer.kind === 'failed') {
+      this.metrics.subgraphFetched(serviceName, seconds, 'failed');
+      this.metrics.subgraphError(serviceName, answer.error.extensions.code);
+    } else if (answer.errors.length > 0) {
+      this.metrics.subgraphFetched(serviceName, seconds, 'errors');
+      for (const error of answer.errors) this.metrics.subgraphError(serviceName, error.extensions?.code);
+    } else {
+      this.metrics.subgraphFetched(serviceName, seconds, 'ok');
+    }
+    return answer;
+  }
+
+  private async call(
+    serviceName: string,
+    url: string,
+    body: string,
+    headers: Readonly<Record<string, string>>,
+    deadline: RequestDeadline | undefined,
+    log: SubgraphCallLog | undefined,
   ): Promise<SubgraphAnswer> {
     let statusCode: number;
     let text: string;

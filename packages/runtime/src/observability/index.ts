@@ -1,0 +1,6 @@
+export * from './boundedLabel';
+export * from './databasePoolMetrics';
+export * from './eventBacklogMetrics';
+export * from './metrics';
+export * from './scrapeReading';
+export * from './subgraphRequestMetrics';
