@@ -18,7 +18,7 @@
 import { execSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { CASES, wrongness, type RefusalCase } from './refusals/cases';
 import { drive, percentile } from './refusals/drive';
@@ -116,12 +116,23 @@ function failures(results: readonly RunResult[]): string[] {
   return reasons;
 }
 
-function toMarkdown(report: { when: string; commit: string; machine: string; settings: Record<string, number | string>; results: readonly RunResult[]; failures: readonly string[] }): string {
+interface Report {
+  readonly when: string;
+  readonly commit: string;
+  readonly machine: string;
+  /** The machine's 1-minute load average before and after: other work on the cores skews latency, not CPU per request. */
+  readonly loadAverage: { readonly before: number; readonly after: number };
+  readonly settings: Readonly<Record<string, number | string>>;
+  readonly results: readonly RunResult[];
+  readonly failures: readonly string[];
+}
+
+function toMarkdown(report: Report): string {
   const caseTitle = (id: string) => CASES.find((candidate) => candidate.id === id)?.title ?? id;
   const lines = [
     `# Refusing hostile requests (${report.when})`,
     '',
-    `Commit ${report.commit}, ${report.machine}. Our router alone on core ${ROUTER_CORE} (taskset), \`NODE_ENV=production\`, default limits;`,
+    `Commit ${report.commit}, ${report.machine}, load average ${report.loadAverage.before} before and ${report.loadAverage.after} after. Our router alone on core ${ROUTER_CORE} (taskset), \`NODE_ENV=production\`, default limits;`,
     `the four subgraphs (PostgreSQL, demo data), a counting pass-through proxy in front of them and this load generator on core ${LOAD_CORE}.`,
     `Per case: ${report.settings.warmup} warm-up requests, then ${report.settings.requests} requests per run. Latency is the client's, first byte sent to last byte read;`,
     '"first time" sends a text the router has never seen (the operation gate\'s cache misses: what an attacker varying the text costs), "repeated" one text again and again (its cached verdict).',
@@ -165,6 +176,7 @@ async function main(): Promise<void> {
   spawnSync('taskset', ['-a', '-p', '-c', String(LOAD_CORE), String(process.pid)], { stdio: 'ignore' });
   mkdirSync(RESULTS, { recursive: true });
   const cpuProfileDir = profile ? resolve(RESULTS, 'tmp', `profile-refusals-${Date.now()}`) : undefined;
+  const loadBefore = round(loadavg()[0] ?? 0, 2);
   log('starting the subgraphs, the counting proxy and the router…');
   const stack = await startRefusalStack({ routerCore: ROUTER_CORE, serviceCore: LOAD_CORE, cpuProfileDir });
   const results: RunResult[] = [];
@@ -196,10 +208,11 @@ async function main(): Promise<void> {
   } catch {
     // not a git checkout
   }
-  const report = {
+  const report: Report = {
     when: new Date().toISOString(),
     commit,
     machine: `${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}`,
+    loadAverage: { before: loadBefore, after: round(loadavg()[0] ?? 0, 2) },
     settings: { requests, warmup, connections: connectionCounts.join(','), p99BudgetMs: P99_BUDGET_MS },
     results,
     failures: failures(results),
