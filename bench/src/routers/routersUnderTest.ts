@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { processTree } from './procStats';
 import { findFreePort } from '@booking/infra';
+import { OPERATION_LIMITS_OFF } from '@booking/router/dist/config';
 import { graphqlAnswers, startPinned, type BenchProcess } from './processes';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
@@ -76,12 +77,7 @@ function variantEnv(id: OurVariant, options: RouterLaunch): NodeJS.ProcessEnv {
   if (id === 'ours') return {};
   if (id === 'ours-off') {
     return {
-      MAX_OPERATION_DEPTH: 'off',
-      MAX_OPERATION_ALIASES: 'off',
-      MAX_ROOT_FIELDS: 'off',
-      MAX_OPERATION_HEIGHT: 'off',
-      MAX_DIRECTIVES_PER_FIELD: 'off',
-      MAX_OPERATION_COST: 'off',
+      ...OPERATION_LIMITS_OFF,
       PERSISTED_QUERIES: 'off',
       RATE_LIMIT: 'false',
     };
