@@ -69,8 +69,22 @@ function configProblems(read: () => unknown): string[] {
   }
 }
 
+/** The variables the Dockerfile's last stage (the image every service runs) sets with ENV. */
+function dockerImageEnv(): Env {
+  const dockerfile = readFileSync(resolve(ROOT, 'infra', 'docker', 'Dockerfile'), 'utf8');
+  const runtimeStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const env: Env = {};
+  for (const match of runtimeStage.matchAll(/^ENV\s+((?:.*\\\n)*.*)$/gm)) {
+    for (const pair of (match[1] ?? '').replace(/\\\n/g, ' ').trim().split(/\s+/)) {
+      const [name = '', ...value] = pair.split('=');
+      env[name] = value.join('=');
+    }
+  }
+  return env;
+}
+
 /** The image sets NODE_ENV=production, so manifests are checked in the production profile. */
-const IMAGE_ENV: Env = { NODE_ENV: 'production' };
+const IMAGE_ENV: Env = dockerImageEnv();
 
 /** Variables one subgraph reads beyond every subgraph's own, and their parser. */
 const OWN_CONFIG: Partial<Record<SubgraphName, { names: () => string[]; read: (env: Env) => unknown }>> = {
@@ -93,7 +107,7 @@ function subgraphRules(name: SubgraphName): ServiceRules {
       REDIS_URL,
     ],
     valueProblems: (env) => [
-      ...configProblems(() => readSubgraphConfig(name, env)),
+      ...configProblems(() => readSubgraphConfig(name, { ...IMAGE_ENV, ...env })),
       ...(own ? configProblems(() => own.read({ ...IMAGE_ENV, ...env })) : []),
     ],
   };
@@ -108,7 +122,7 @@ const routerRules: ServiceRules = {
   required: Object.values(routerConfigSpec)
     .filter((variable) => variable.fallback === undefined)
     .map((variable) => variable.name),
-  valueProblems: (env) => configProblems(() => readRouterConfig(env)),
+  valueProblems: (env) => configProblems(() => readRouterConfig({ ...IMAGE_ENV, ...env })),
 };
 
 const allRules = [...subgraphs.map((subgraph) => subgraphRules(subgraph.name)), routerRules];
@@ -189,6 +203,8 @@ const btreeGistSubgraphs = subgraphs
 // ---------- docker-compose.yml and the postgres init script ----------
 
 interface ComposeService {
+  build?: { context?: string; dockerfile?: string };
+  image?: string;
   command?: string[];
   volumes?: string[];
   environment?: Record<string, unknown>;
@@ -357,6 +373,7 @@ interface Probe {
 
 interface Container {
   name: string;
+  image?: string;
   command?: string[];
   args?: string[];
   volumeMounts?: { name: string; mountPath: string }[];
@@ -563,6 +580,62 @@ describe('infra/k8s', () => {
       subgraphs.map(({ name }) => [name, workloadProblems(subgraphRules(name), [])[databaseUrlVariable(name)]]),
     );
     problems.push(...databaseUrlProblems('infra/k8s', urls));
+    expect(problems).toEqual([]);
+  });
+});
+
+// ---------- the production profile ----------
+
+/**
+ * What NODE_ENV=production promises (README "Production posture"), as each service's config
+ * reads its environment in the image: the production profile, no stack traces, subgraph errors
+ * masked, and introspection off except where `introspectionAllowed` says (compose, for Apollo
+ * Sandbox on a developer's machine).
+ */
+function postureProblems(where: string, rules: ServiceRules, containerEnv: Env, introspectionAllowed: boolean): string[] {
+  const env = { ...IMAGE_ENV, ...containerEnv };
+  const problems: string[] = [];
+  try {
+    if (rules === routerRules) {
+      const config = readRouterConfig(env);
+      if (config.profile !== 'production') problems.push(`${where} runs the router with NODE_ENV=${env.NODE_ENV}, not production`);
+      if (config.subgraphErrors === 'pass') problems.push(`${where} passes subgraph error details to clients (SUBGRAPH_ERRORS=pass)`);
+      if (config.introspection === true && !introspectionAllowed) problems.push(`${where} allows introspection (INTROSPECTION=true)`);
+    } else {
+      const config = readSubgraphConfig(rules.name as SubgraphName, env);
+      if (config.profile !== 'production') problems.push(`${where} runs ${rules.name} with NODE_ENV=${env.NODE_ENV}, not production`);
+    }
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // Invalid values are reported by the service's own test above.
+  }
+  return problems;
+}
+
+describe('the production profile', () => {
+  test('the image sets NODE_ENV=production', () => {
+    expect(IMAGE_ENV.NODE_ENV).toBe('production');
+  });
+
+  test('every compose service of ours runs the image in the production profile (introspection kept for local use)', () => {
+    const problems: string[] = [];
+    for (const rules of allRules) {
+      const where = `docker-compose.yml ${rules.name}`;
+      const service = composeService(rules.name);
+      if (service.build?.dockerfile !== 'infra/docker/Dockerfile') problems.push(`${where} is not built from infra/docker/Dockerfile`);
+      problems.push(...postureProblems(where, rules, composeEnv(rules.name, problems), true));
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('every Deployment runs the image in the production profile, introspection off', () => {
+    const problems: string[] = [];
+    for (const rules of allRules) {
+      const where = `Deployment ${rules.name}`;
+      const image = findObject('Deployment', rules.name)?.spec?.template?.spec.containers.find((container) => container.name === rules.name)?.image;
+      if (!image?.startsWith('booking-supergraph:')) problems.push(`${where} runs image ${image}, not booking-supergraph`);
+      problems.push(...postureProblems(where, rules, workloadProblems(rules, []), false));
+    }
     expect(problems).toEqual([]);
   });
 });

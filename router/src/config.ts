@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import {
+  ConfigError,
   parse,
   readConfig,
   SUBGRAPH_NAMES,
@@ -12,6 +13,7 @@ import {
 import { DEFAULT_SLOW_CONSUMER_CLOSE_GRACE_MS, DEFAULT_SUBSCRIPTION_KEEPALIVE_MS } from './subscriptions/backpressure';
 
 import { DEFAULT_CORS_ORIGINS, parseOriginPatterns } from './pipeline/cors';
+import type { SubgraphErrorsMode } from './pipeline/subgraphErrorPolicy';
 
 const DEFAULT_SUPERGRAPH = resolve(__dirname, '..', '..', 'schema', 'supergraph.graphql');
 
@@ -45,6 +47,20 @@ function oneOf<T extends string>(...values: readonly T[]) {
     return found;
   };
 }
+
+/**
+ * Router settings with every operation limit and the cost limit off: for measuring what the
+ * limits cost (bench) and for tests of the defences behind them (the subgraphs' work budget,
+ * the authorizer's linearity), which must hold even where a deployment switches them off.
+ */
+export const OPERATION_LIMITS_OFF: Readonly<Record<string, string>> = {
+  MAX_OPERATION_DEPTH: 'off',
+  MAX_OPERATION_ALIASES: 'off',
+  MAX_ROOT_FIELDS: 'off',
+  MAX_OPERATION_HEIGHT: 'off',
+  MAX_DIRECTIVES_PER_FIELD: 'off',
+  MAX_OPERATION_COST: 'off',
+};
 
 export const routerConfigSpec = {
   port: variable('PORT', 'TCP port of the router', parse.port, () => 4000),
@@ -155,11 +171,17 @@ export const routerConfigSpec = {
   // Protection (the request pipeline's stages; README "Protecting the router").
   profile: variable<'production' | 'development'>(
     'NODE_ENV',
-    '"production" turns on the production posture: introspection off',
+    '"production" turns on the production posture: introspection off, subgraph errors masked, stack traces refused, rate limits on (with REDIS_URL)',
     (raw) => (raw === 'production' ? 'production' : 'development'),
     () => 'development',
   ),
   introspection: variable<boolean | null>('INTROSPECTION', 'allow schema introspection (default: on, off when NODE_ENV=production)', parse.boolean, () => null),
+  subgraphErrors: variable<SubgraphErrorsMode | null>(
+    'SUBGRAPH_ERRORS',
+    '"mask": a subgraph error without a client-facing code reaches clients as INTERNAL_SERVER_ERROR (the original is logged); "pass": as the subgraph sent it (default: mask when NODE_ENV=production, else pass)',
+    oneOf('mask', 'pass'),
+    () => null,
+  ),
   maxOperationTokens: variable('MAX_OPERATION_TOKENS', 'most lexical tokens in an operation text, counted before parsing (or off)', limit, () => 15_000),
   maxOperationNesting: variable('MAX_OPERATION_NESTING', 'deepest bracket nesting in an operation text, checked before parsing (or off)', limit, () => 500),
   maxOperationDepth: variable('MAX_OPERATION_DEPTH', 'deepest field nesting of an operation, fragments included (or off)', limit, () => 20),
@@ -169,13 +191,23 @@ export const routerConfigSpec = {
   maxDirectivesPerField: variable('MAX_DIRECTIVES_PER_FIELD', 'most directives on one field (or off)', limit, () => 10),
   maxOperationCost: variable('MAX_OPERATION_COST', 'highest estimated cost (@cost/@listSize) an operation may have (or off)', limit, () => 10_000),
   defaultListSize: variable('DEMAND_CONTROL_LIST_SIZE', 'size assumed for a list field without @listSize when estimating cost', parse.positiveInt, () => 10),
-  rateLimit: variable<boolean | null>('RATE_LIMIT', 'rate limiting in Redis (off by default; needs REDIS_URL)', parse.boolean, () => null),
+  rateLimit: variable<boolean | null>('RATE_LIMIT', 'rate limiting in Redis (needs REDIS_URL; default: on when NODE_ENV=production and REDIS_URL is set)', parse.boolean, () => null),
   rateLimitWindowSeconds: variable('RATE_LIMIT_WINDOW_SECONDS', 'length of a rate-limit window', parse.positiveInt, () => 60),
   rateLimitQueryPoints: variable('RATE_LIMIT_QUERY_POINTS', 'cost units of queries one caller may spend per window', parse.positiveInt, () => 50_000),
   rateLimitMutationPoints: variable('RATE_LIMIT_MUTATION_POINTS', 'cost units of mutations one caller may spend per window', parse.positiveInt, () => 2_000),
   rateLimitSubscriptionPoints: variable('RATE_LIMIT_SUBSCRIPTION_POINTS', 'cost units of new subscriptions one caller may start per window', parse.positiveInt, () => 1_000),
   rateLimitWhenRedisFails: variable('RATE_LIMIT_WHEN_REDIS_FAILS', '"open" lets requests through when Redis does not answer (logged), "closed" refuses them (503)', oneOf('open', 'closed'), () => 'open' as const),
   rateLimitRedisTimeoutMs: variable('RATE_LIMIT_REDIS_TIMEOUT_MS', 'longest wait for Redis before RATE_LIMIT_WHEN_REDIS_FAILS applies', parse.positiveInt, () => 250),
+  rateLimitPrefetchPercent: variable(
+    'RATE_LIMIT_PREFETCH_PERCENT',
+    "share of a caller's budget (0 to 10 %) a router takes from Redis ahead of use, so a busy caller is one Redis round trip per that share, not per request (0: every request counted in Redis)",
+    (raw) => {
+      const value = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 10) throw new Error('must be a percentage from 0 to 10');
+      return value;
+    },
+    () => 1,
+  ),
   trustedProxyHops: variable(
     'TRUSTED_PROXY_HOPS',
     'proxies in front of the router whose X-Forwarded-For entries are believed (0: the socket peer is the client)',
@@ -223,7 +255,12 @@ export type RouterConfig = ConfigOf<typeof routerConfigSpec> & {
 };
 
 export function readRouterConfig(env: Env = process.env): RouterConfig {
-  return { ...readConfig(routerConfigSpec, env), subgraphUrls: readConfig(subgraphUrlSpecs, env) };
+  const config = { ...readConfig(routerConfigSpec, env), subgraphUrls: readConfig(subgraphUrlSpecs, env) };
+  // The production profile promises no stack traces anywhere: a stray debug switch stops the start.
+  if (config.profile === 'production' && config.debugStacktraces) {
+    throw new ConfigError(['GRAPHQL_DEBUG_STACKTRACES=true is refused when NODE_ENV=production (stack traces name files and paths)']);
+  }
+  return config;
 }
 
 export function routerVariableNames(): string[] {

@@ -12,14 +12,17 @@ import type { RouterContext } from './routerContext';
 import { createRouterExecutor } from './execution/routerExecutor';
 import { SubgraphClient } from './execution/subgraphClient';
 import { SubgraphDataSource } from './subgraphDataSource';
+import { landingPageHeaders } from './landingPage/apolloLandingPage';
 import { csrfPrevention } from './pipeline/csrfPrevention';
 import { corsStage } from './pipeline/cors';
 import { clientAddress } from './pipeline/callerIdentity';
+import { PendingResponseExtensions, responseExtensionsPlugin } from './pipeline/responseExtensions';
 import { httpOperationIntake } from './pipeline/httpOperationIntake';
 import { createProtection } from './pipeline/protection';
 import { requestPipeline } from './pipeline/requestPipeline';
 import { withDomainCode } from './scalarInputChecks';
 import { RequestLog } from './pipeline/requestLog';
+import { defaultSubgraphErrorsMode, subgraphErrorPolicy } from './pipeline/subgraphErrorPolicy';
 import { requestLogPlugin } from './pipeline/requestLogPlugin';
 import { RouterReadiness } from './readiness';
 import { FederatedSubscriptions } from './subscriptions/federatedSubscriptions';
@@ -68,6 +71,9 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     logger,
   );
   const subgraphClient = new SubgraphClient(config.subgraphTimeoutMs);
+  // One policy for every executor: what clients may see of subgraphs' errors.
+  const introspectionAllowed = config.introspection ?? config.profile !== 'production';
+  const subgraphErrors = subgraphErrorPolicy(config.subgraphErrors ?? defaultSubgraphErrorsMode(config.profile));
   // One data source per subgraph, made when a supergraph first names it (reloads may add some).
   const dataSources: Record<string, SubgraphDataSource> = {};
   const dataSource = (name: string): SubgraphDataSource => {
@@ -75,7 +81,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     if (existing) return existing;
     const url = supergraph.current.subgraphUrls[name];
     if (!url) throw new Error(`No URL for subgraph "${name}"`);
-    const created = new SubgraphDataSource(name, url, subgraphClient.fetcher, config.routerSigningSecret);
+    const created = new SubgraphDataSource(name, url, subgraphClient.fetcher, config.routerSigningSecret, subgraphErrors);
     dataSources[name] = created;
     return created;
   };
@@ -106,9 +112,10 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const requestLog = new RequestLog(logger);
   const readiness = new RouterReadiness(() => supergraph.current, revokedSessions ? () => revokedSessions.current : null);
   const protection = await createProtection(config, () => supergraph.current, logger);
+  const responseExtensions = new PendingResponseExtensions();
   const apollo = new ApolloServer<RouterContext>({
     gateway: new AuthorizingGateway(gateway, () => supergraph.current.requirements),
-    introspection: config.introspection ?? config.profile !== 'production',
+    introspection: introspectionAllowed,
     // Persisted queries are resolved by the request pipeline, before any executor.
     persistedQueries: false,
     documentStore: boundedDocumentStore(Math.floor(config.operationCacheMaxBytes / 4)),
@@ -121,7 +128,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       const coded = withDomainCode(formatted, error);
       return config.debugStacktraces ? coded : withoutStacktrace(coded);
     },
-    plugins: [requestLogPlugin()],
+    plugins: [requestLogPlugin(), responseExtensionsPlugin()],
     // runService owns SIGTERM/SIGINT (drain, then close everything in order). Apollo Server's own
     // handler would stop it and re-raise the signal, killing the process mid-drain.
     stopOnTerminationSignals: false,
@@ -141,6 +148,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       perUser: config.maxSubscriptionsPerUser,
       perAddress: config.maxSubscriptionsPerAddress,
     },
+    subgraphErrors,
   );
   const current = () => ({ apiSchema: supergraph.current.planner.apiGraphQLSchema, requirements: supergraph.current.requirements });
   const httpSubscriptions = createHttpSubscriptionHandler({
@@ -164,12 +172,15 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
           requestLog,
           requestTimeoutMs: config.requestTimeoutMs,
           preparedOperationBytes: Math.floor(config.operationCacheMaxBytes / 2),
+          subgraphErrors,
         })
       : undefined;
   const server = createGraphQLHttpServer({
     apollo,
     logger,
     // The request log in front: every /graphql request is logged, refused ones included.
+    // Only the landing page gets a CSP; every response keeps nosniff.
+    pageHeaders: landingPageHeaders,
     admit: requestLog.around(
       requestPipeline([
         corsStage({ origins: config.corsOrigins, allowCredentials: config.corsAllowCredentials, maxAgeSeconds: config.corsMaxAgeSeconds }),
@@ -182,6 +193,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       verifyToken,
       trustedProxyHops: config.trustedProxyHops,
       handlers: executor ? [httpSubscriptions, executor] : [httpSubscriptions],
+      responseExtensions,
     }),
     context: async (request) => {
       const record = requestLog.of(request);
@@ -190,6 +202,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
           viewer: await viewerFromAuthorization(request.headers.authorization, verifyToken),
           deadline: Date.now() + config.requestTimeoutMs,
           requestLog: record,
+          responseExtensions: responseExtensions.of(request),
         };
       } catch (error) {
         // A refused token ends the request before Apollo Server's plugins see it.
@@ -218,7 +231,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
     keepAliveMs: config.subscriptionKeepAliveMs,
     slowConsumerCloseGraceMs: config.slowConsumerCloseGraceMs,
-    admitOperation: (payload, viewer, upgrade) => protection.pipeline.admit(payload, 'WS', { viewer, address: clientAddress(upgrade, config.trustedProxyHops) }),
+    admitOperation: (payload, viewer, upgrade, asked) => protection.pipeline.admit(payload, 'WS', { viewer, address: clientAddress(upgrade, config.trustedProxyHops) }, asked),
   });
 
   if (config.watchSupergraph) {
@@ -240,7 +253,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     upstream,
     async listen() {
       const url = await server.listen(config.port, config.host);
-      logger.info({ url: `${url}/graphql` }, 'router listening');
+      // The posture in force, so an operator sees at start what NODE_ENV and its overrides chose.
+      logger.info({ url: `${url}/graphql`, profile: config.profile, introspection: introspectionAllowed, subgraphErrors: subgraphErrors.mode }, 'router listening');
       return url;
     },
     async close() {

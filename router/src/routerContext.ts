@@ -1,4 +1,5 @@
 import type { Viewer } from '@booking/runtime';
+import type { ResponseExtensions } from './pipeline/costExposure';
 import type { RequestLogRecord } from './pipeline/requestLog';
 
 /** Per-request context of the router: who is asking, as verified from the bearer token. */
@@ -7,5 +8,7 @@ export interface RouterContext {
   /** When the client's request must be answered (epoch ms); subscriptions' events have none. */
   readonly deadline?: number;
   /** The request's log line (operation, error codes, subgraph 4xx warnings). */
-  readonly requestLog?: Pick<RequestLogRecord, 'operation' | 'errors' | 'subgraphRefused'>;
+  readonly requestLog?: Pick<RequestLogRecord, 'operation' | 'errors' | 'subgraphRefused' | 'subgraphErrorMasked'>;
+  /** What the request stages add to the response's `extensions` (`extensions.cost` when asked for). */
+  readonly responseExtensions?: ResponseExtensions;
 }

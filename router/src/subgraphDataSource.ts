@@ -6,10 +6,21 @@ import { GraphQLError } from 'graphql';
 import { DEADLINE_HEADER } from './execution/subgraphClient';
 import { requestTimeoutError } from './execution/requestDeadline';
 import { subgraphRefusal } from './execution/subgraphRefusal';
+import type { SubgraphErrorPolicy, SubgraphErrorValue } from './pipeline/subgraphErrorPolicy';
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+
+/** A subgraph's coded refusal (HTTP 400), held until the error policy has seen it with the request's log. */
+class SubgraphRefused extends GraphQLError {
+  constructor(readonly refused: SubgraphErrorValue) {
+    super(refused.message ?? 'refused');
+  }
+}
 
 /**
  * A failed subgraph call becomes an error that names the subgraph and carries a code, while
- * the gateway still serves the fields other subgraphs returned.
+ * the gateway still serves the fields other subgraphs returned. A subgraph's own errors pass
+ * the subgraph error policy (SUBGRAPH_ERRORS) here, for every @apollo/gateway execution:
+ * ROUTER_EXECUTOR=gateway, what our executor leaves to the gateway, subscriptions' entity fetches.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   constructor(
@@ -17,6 +28,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     url: string,
     fetcher: Fetcher,
     signingSecret: string,
+    private readonly errorPolicy: SubgraphErrorPolicy,
   ) {
     super({ url, fetcher: signingFetcher(serviceName, signingSecret, fetcher) });
   }
@@ -38,15 +50,19 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     request.http?.headers.set(ROUTER_HEADERS.scopes, viewer?.scopes.join(' ') ?? '');
   }
 
-  /** A subgraph's coded refusal (HTTP 400) is passed on with its code; the gateway keeps one error per fetch. */
+  override didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<RouterContext>['didReceiveResponse']>>[0]): GatewayGraphQLResponse {
+    if (!response.errors || response.errors.length === 0) return response;
+    return { ...response, errors: this.errorPolicy.apply(this.serviceName, response.errors, context.requestLog) };
+  }
+
+  /**
+   * A subgraph's coded refusal (HTTP 400) is passed on with its code (when the error policy lets
+   * it: see didEncounterError); the gateway keeps one error per fetch.
+   */
   override async errorFromResponse(response: FetcherResponse): Promise<GraphQLError> {
     const body = await this.parseBody(response).catch(() => undefined);
     const first = subgraphRefusal(response.status, body)?.[0];
-    if (first) {
-      return new GraphQLError(first.message ?? `Subgraph "${this.serviceName}" refused the request`, {
-        extensions: { ...first.extensions, serviceName: this.serviceName },
-      });
-    }
+    if (first) return new SubgraphRefused(first);
     return new GraphQLError(`Subgraph "${this.serviceName}" answered HTTP ${response.status}`, {
       extensions: { code: 'SUBGRAPH_HTTP_ERROR', serviceName: this.serviceName, status: response.status },
     });
@@ -54,6 +70,12 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
 
   override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse, context?: RouterContext): never {
     if (response && response.status >= 400 && response.status < 500) context?.requestLog?.subgraphRefused(this.serviceName, response.status);
+    if (error instanceof SubgraphRefused) {
+      const [shown = error.refused] = this.errorPolicy.apply(this.serviceName, [error.refused], context?.requestLog);
+      throw new GraphQLError(shown.message ?? `Subgraph "${this.serviceName}" refused the request`, {
+        extensions: { ...shown.extensions, serviceName: this.serviceName },
+      });
+    }
     if (error instanceof GraphQLError) throw error;
     if (context?.deadline !== undefined && Date.now() >= context.deadline) throw requestTimedOut(this.serviceName, true);
     if (response && !response.ok) {

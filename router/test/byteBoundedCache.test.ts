@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ByteBoundedCache } from '../src/byteBoundedCache';
 import { PreparedOperation, PreparedOperations } from '../src/execution/preparedOperation';
+import { buildSchema, parse } from 'graphql';
 import { supergraphState } from '../src/liveSupergraph';
+import { OperationGate } from '../src/pipeline/operationGate';
+import { operationTextKey } from '../src/pipeline/operationText';
 
 describe('ByteBoundedCache', () => {
   it('counts the bytes of what it holds (keys included) and evicts the least recently used past its budget', () => {
@@ -40,6 +43,36 @@ describe('PreparedOperations', () => {
     expect(operations.bytes).toBeLessThan(20_000);
     expect((first as PreparedOperation).document.loc).toBeUndefined();
     expect(operations.get('{ listings(first: 1) {', undefined)).toBe('syntax error');
+  });
+
+  it("prepares a text the gate parsed and validated on this request from the gate's document, under the gate's key", () => {
+    const operations = new PreparedOperations(state, 1024 * 1024);
+    const gate = new OperationGate(
+      { apiSchema: state.planner.apiGraphQLSchema, costs: state.costs },
+      {
+        lexical: { maxTokens: 15_000, maxNesting: 500 },
+        operation: { maxDepth: 20, maxAliases: 30, maxRootFields: 20, maxHeight: 200, maxDirectivesPerField: 10 },
+        cost: { defaultListSize: 10, maxCost: 10_000 },
+      },
+      null,
+      1024 * 1024,
+    );
+    const query = '{ listings(first: 2) { edges { node { id title } } } }';
+    const first = gate.judgeText(query, undefined);
+    expect(first.verdict.kind).toBe('admitted');
+    expect(first.text.key).toBe(operationTextKey(query, undefined));
+    const document = first.text.validated?.document;
+    expect(document).toBeDefined();
+    const prepared = operations.get(query, undefined, first.text);
+    expect((prepared as PreparedOperation).document).toBe(document);
+    // Seen again: the gate hands over only the key, and the executor finds it by that key.
+    const again = gate.judgeText(query, undefined);
+    expect(again.text).toEqual({ key: first.text.key });
+    expect(operations.get(query, undefined, again.text)).toBe(prepared);
+    // A document validated against another schema (a supergraph swapped meanwhile) is parsed again.
+    const other = new PreparedOperations(state, 1024 * 1024);
+    const foreign = { key: 'elsewhere', validated: { document: parse('{ nothing }'), schema: buildSchema('type Query { nothing: Int }') } };
+    expect((other.get(query, undefined, foreign) as PreparedOperation).document).not.toBe(foreign.validated.document);
   });
 
   it('stays within its byte budget under a flood of distinct operations, counting their plans', () => {

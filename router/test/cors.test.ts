@@ -25,6 +25,13 @@ describe('CORS policy', () => {
     expect(outcome.headers['access-control-allow-credentials']).toBeUndefined();
   });
 
+  it('lets a browser ask for the cost (graphql-expose-cost)', () => {
+    const outcome = cors(
+      request('OPTIONS', { origin: 'http://localhost:5173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, graphql-expose-cost' }),
+    );
+    expect(outcome.headers['access-control-allow-headers']?.split(', ')).toContain('graphql-expose-cost');
+  });
+
   it('gives another origin, a foreign header or method no CORS header at all', () => {
     for (const outcome of [
       cors(request('OPTIONS', { origin: 'https://evil.example', 'access-control-request-method': 'POST' })),

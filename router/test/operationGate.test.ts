@@ -39,7 +39,7 @@ describe('OperationGate', () => {
   it('refuses an operation estimated too expensive, unless its cost depends on variables (judged per request)', () => {
     const gate = new OperationGate(schema, settings, null, 1_000_000);
     expect(gate.judge('{ a: listings(first: 600) { id } b: listings(first: 600) { id } }', undefined)).toMatchObject({
-      refusal: { code: 'COST_ESTIMATED_TOO_EXPENSIVE', extensions: { cost: { estimated: 1_200, max: 1_000 } } },
+      refusal: { code: 'COST_ESTIMATED_TOO_EXPENSIVE', extensions: { cost: { estimated: 1_200, limit: 1_000 } } },
     });
     const verdict = gate.judge('query ($n: Int) { listings(first: $n) { id } }', undefined);
     if (verdict.kind !== 'admitted') throw new Error(`admitted expected, got ${verdict.kind}`);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SUBGRAPH_NAMES, type SubgraphName } from '@booking/runtime';
@@ -11,7 +11,11 @@ import { buildManifest } from '../src/pipeline/trustedDocuments';
 interface RawAnswer {
   readonly status: number;
   readonly headers: Headers;
-  readonly body: { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: Record<string, unknown> & { code?: string } }[] };
+  readonly body: {
+    data?: Record<string, unknown> | null;
+    errors?: { message: string; extensions?: Record<string, unknown> & { code?: string } }[];
+    extensions?: Record<string, unknown>;
+  };
 }
 
 async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<RawAnswer> {
@@ -25,7 +29,7 @@ async function send(url: string, init: { method?: string; headers?: Record<strin
   return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as RawAnswer['body']) : {} };
 }
 
-/** A byte-for-byte forward to one subgraph that counts the requests it passes. */
+/** A byte-for-byte forward to one subgraph that counts the requests it passes (and WebSocket upgrades it refuses). */
 async function countingForward(target: string): Promise<{ url: string; calls: () => number; close: () => Promise<void> }> {
   const upstream = new URL(target);
   let calls = 0;
@@ -40,6 +44,12 @@ async function countingForward(target: string): Promise<{ url: string; calls: ()
     );
     forwarded.on('error', () => outgoing.destroy());
     incoming.pipe(forwarded);
+  });
+  // A subscription's upstream is a WebSocket to the subgraph: counted, and not passed on
+  // (the subscriptions these tests send are refused before any upstream, or run elsewhere).
+  server.on('upgrade', (_incoming, socket: Socket) => {
+    calls += 1;
+    socket.destroy();
   });
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
   const { port } = server.address() as AddressInfo;
@@ -250,6 +260,129 @@ describe('protecting the router', () => {
     } finally {
       await connection.dispose();
     }
+  });
+
+  describe('extensions.cost when the request asks for it (graphql-expose-cost: true)', () => {
+    const asks = { 'graphql-expose-cost': 'true' };
+
+    it('tells the estimate and the limit over POST and GET, and nothing to a request that does not ask', async () => {
+      const posted = await send(routerUrl, { headers: asks, body: { query: LISTINGS } });
+      expect(posted.status).toBe(200);
+      expect(posted.body.data?.listings).toBeDefined();
+      // listings(first: 2) { edges { node } }: 1 + 2 × 2 = 5 units; no rate limit here, so nothing charged.
+      expect(posted.body.extensions).toEqual({ cost: { estimated: 5, limit: 5000 } });
+      const got = await send(`${routerUrl}?${new URLSearchParams({ query: LISTINGS })}`, { method: 'GET', headers: { ...asks, 'apollo-require-preflight': 'true' } });
+      expect(got.body.data?.listings).toBeDefined();
+      expect(got.body.extensions).toEqual({ cost: { estimated: 5, limit: 5000 } });
+      expect((await send(routerUrl, { body: { query: LISTINGS } })).body.extensions).toBeUndefined();
+      expect((await send(routerUrl, { headers: { 'graphql-expose-cost': 'false' }, body: { query: LISTINGS } })).body.extensions).toBeUndefined();
+    });
+
+    it('is per request when a variable sizes a list, on the @apollo/gateway path too, with a null limit when demand control is off', async () => {
+      const gatewayUrl = (await stack.startRouter({ ROUTER_EXECUTOR: 'gateway', MAX_OPERATION_COST: 'off' })).url;
+      const query = 'query Sized($n: Int) { listings(first: $n) { edges { node { id } } } }';
+      for (const [n, estimated] of [
+        [3, 7],
+        [1, 3],
+      ]) {
+        const answer = await send(gatewayUrl, { headers: asks, body: { query, variables: { n } } });
+        expect(answer.body.data?.listings).toBeDefined();
+        expect(answer.body.extensions).toEqual({ cost: { estimated, limit: null } });
+      }
+    });
+  });
+
+  describe('subscriptions over multipart HTTP and SSE pass the same stages as WebSocket', () => {
+    const SUBSCRIBE = 'subscription { availabilityChanged(listingId: "00000000-0000-0000-0000-000000000000") { listingId } }';
+    const transports: [string, string][] = [
+      ['multipart', 'multipart/mixed;subscriptionSpec=1.0'],
+      ['SSE', 'text/event-stream'],
+    ];
+    const rateLimited = { RATE_LIMIT: 'true', RATE_LIMIT_SUBSCRIPTION_POINTS: '1', RATE_LIMIT_WINDOW_SECONDS: '60', TRUSTED_PROXY_HOPS: '1' };
+    // One router behind the counting forwards, one on the subgraphs themselves: one budget in Redis.
+    let limitedUrl = '';
+    let spenderUrl = '';
+    beforeAll(async () => {
+      limitedUrl = (
+        await stack.startRouter({ ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, forwards[name]?.url ?? ''])), ...rateLimited })
+      ).url;
+      spenderUrl = (await stack.startRouter(rateLimited)).url;
+    });
+
+    it.each(transports)('%s: over a limit, refused with its code before any subgraph subscription', async (_transport, accept) => {
+      const aliasesOf = Array.from({ length: 31 }, (_, i) => `a${i}: availabilityChanged(listingId: "x") { listingId }`).join(' ');
+      const before = subgraphCalls();
+      const refused = await send(routerUrl, { headers: { accept }, body: { query: `subscription { ${aliasesOf} }` } });
+      expect([refused.status, refused.body.errors?.[0]?.extensions?.code]).toEqual([400, 'MAX_ROOT_FIELDS_LIMIT']);
+      expect(refused.body.errors?.[0]?.extensions).toMatchObject({ limit: 20, measured: 31 });
+      expect(subgraphCalls()).toBe(before);
+    });
+
+    it.each(transports)('%s: a new subscription spends the subscription budget; over it, 429 with headers and no subgraph subscription', async (transport, accept) => {
+      const caller = transport === 'SSE' ? '198.51.100.22' : '198.51.100.21';
+      // The caller's one subscription of the window, started on the other router (its stream runs).
+      const leaving = new AbortController();
+      const started = await fetch(spenderUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept, 'x-forwarded-for': caller },
+        body: JSON.stringify({ query: SUBSCRIBE }),
+        signal: leaving.signal,
+      });
+      expect([started.status, started.headers.get('ratelimit-remaining')]).toEqual([200, '0']);
+      leaving.abort();
+      const before = subgraphCalls();
+      const refused = await send(limitedUrl, { headers: { accept, 'x-forwarded-for': caller }, body: { query: SUBSCRIBE } });
+      expect([refused.status, refused.body.errors?.[0]?.extensions?.code]).toEqual([429, 'RATE_LIMITED']);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect([refused.headers.get('ratelimit-limit'), refused.headers.get('ratelimit-remaining')]).toEqual(['1', '0']);
+      expect(subgraphCalls()).toBe(before);
+      // The control: a caller with budget left does open a subgraph subscription, and the count sees it.
+      const control = new AbortController();
+      const allowed = await fetch(limitedUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept, 'x-forwarded-for': `${caller}0` },
+        body: JSON.stringify({ query: SUBSCRIBE }),
+        signal: control.signal,
+      });
+      expect(allowed.status).toBe(200);
+      const deadline = Date.now() + 5_000;
+      while (subgraphCalls() === before && Date.now() < deadline) await new Promise((wait) => setTimeout(wait, 20));
+      control.abort();
+      expect(subgraphCalls()).toBeGreaterThan(before);
+    });
+
+    it('tells what the rate limit charged, when asked', async () => {
+      const answer = await send(spenderUrl, { headers: { 'graphql-expose-cost': 'true', 'x-forwarded-for': '198.51.100.23' }, body: { query: LISTINGS } });
+      expect(answer.body.extensions).toMatchObject({ cost: { estimated: 5, charged: 5 } });
+      expect(Number(answer.headers.get('ratelimit-limit')) - Number(answer.headers.get('ratelimit-remaining'))).toBe(5);
+    });
+  });
+
+  describe('the landing page', () => {
+    it('carries a Content-Security-Policy that allows its inline code by hash and its scripts by origin; GraphQL answers carry none', async () => {
+      const page = await fetch(routerUrl, { headers: { accept: 'text/html' }, signal: AbortSignal.timeout(30_000) });
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      const directives = new Map(
+        (page.headers.get('content-security-policy') ?? '').split(';').map((directive) => {
+          const [name = '', ...sources] = directive.trim().split(/\s+/);
+          return [name, sources] as const;
+        }),
+      );
+      expect(directives.get('default-src')).toEqual(["'none'"]);
+      expect(directives.get('frame-ancestors')).toEqual(["'none'"]);
+      const scriptSources = directives.get('script-src') ?? [];
+      expect(scriptSources).not.toContain("'unsafe-inline'");
+      const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)].map(([, attributes = '', code = '']) => ({ src: /\bsrc="([^"]+)"/.exec(attributes)?.[1], code }));
+      const inline = scripts.filter((script) => script.src === undefined);
+      expect(inline.length).toBeGreaterThan(0);
+      for (const { code } of inline) expect(scriptSources).toContain(`'sha256-${createHash('sha256').update(code).digest('base64')}'`);
+      for (const { src } of scripts) if (src !== undefined) expect(scriptSources).toContain(new URL(src).origin);
+      expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+      const answer = await send(routerUrl, { body: { query: LISTINGS } });
+      expect(answer.headers.get('content-security-policy')).toBeNull();
+      expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+    });
   });
 });
 

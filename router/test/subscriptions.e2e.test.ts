@@ -195,6 +195,50 @@ describe('subscriptions through the router (graphql-ws)', () => {
     await waitFor(() => watchedSubscriptions() === 0, 1_000);
   });
 
+  it('puts extensions.cost on the first event when the client asks (graphql-expose-cost), over multipart, SSE and graphql-ws', async () => {
+    const id = await book();
+    const query = 'subscription($id: ID!) { bookingUpdated(id: $id) { status } }';
+    const asks = { authorization: `Bearer ${guest.accessToken}`, 'graphql-expose-cost': 'true' };
+    const controller = new AbortController();
+    const open = (accept: string) =>
+      fetch(stack.routerUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept, ...asks },
+        body: JSON.stringify({ query, variables: { id } }),
+        signal: controller.signal,
+      });
+    const readUntil = async (response: Response, text: string) => {
+      const reader = response.body!.getReader();
+      let received = '';
+      while (!received.includes(text)) {
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        received += Buffer.from(chunk.value).toString('utf8');
+      }
+      return received;
+    };
+    const before = stack.router.subscriptions.openSubscriptions;
+    // Over WebSocket a browser cannot set headers: the same key goes in connection_init's payload.
+    const connection = connectSubscriptions(stack.routerUrl, asks);
+    try {
+      const overWs = connection.subscribe<{ bookingUpdated: { status: string } }>(query, { id });
+      const [multipart, sse] = await Promise.all([open('multipart/mixed;subscriptionSpec=1.0'), open('text/event-stream')]);
+      await waitFor(() => stack.router.subscriptions.openSubscriptions === before + 3 && watchedSubscriptions() === 1);
+      await cancel(id);
+      // bookingUpdated is a Booking (1); status an enum (0). The stack's MAX_OPERATION_COST is the default.
+      const cost = { estimated: 1, limit: 10_000 };
+      expect(await readUntil(multipart, 'CANCELLED')).toContain(
+        `content-type: application/json\r\n\r\n${JSON.stringify({ payload: { data: { bookingUpdated: { status: 'CANCELLED' } }, extensions: { cost } } })}`,
+      );
+      expect(await readUntil(sse, 'CANCELLED')).toContain(`event: next\ndata: ${JSON.stringify({ data: { bookingUpdated: { status: 'CANCELLED' } }, extensions: { cost } })}\n\n`);
+      expect(await overWs.nth(1)).toEqual({ data: { bookingUpdated: { status: 'CANCELLED' } }, extensions: { cost } });
+    } finally {
+      controller.abort();
+      await connection.dispose();
+    }
+    await waitFor(() => watchedSubscriptions() === 0, 2_000);
+  });
+
   it('streams availability (public) and invoices (their guest) from catalog and billing', async () => {
     const publicViewer = as();
     const guestViewer = as(guest);

@@ -6,10 +6,11 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { findFreePort, startRedisServer } from '@booking/infra';
 import type { LoadResult, LoadSpec } from './loadWorker';
 import { requestBody, SLOTS_PER_RUN, type Operation } from './operations';
 import type { RecordedRequest } from './replayProxy';
-import type { RouterId, RouterUnderTest } from './routersUnderTest';
+import { profiledVariant, type RouterId, type RouterUnderTest } from './routersUnderTest';
 
 export type TargetId = RouterId | 'floor';
 
@@ -52,6 +53,17 @@ export class Teardown {
   async run(): Promise<void> {
     for (const step of this.steps.splice(0).reverse()) await step();
   }
+}
+
+/**
+ * The Redis a workload uses: REDIS_URL when set, else a redis-server of its own (stopped by
+ * the teardown), so the benchmark runs on a machine with nothing started.
+ */
+export async function workloadRedis(teardown: Teardown, dataDir: string): Promise<string> {
+  if (process.env.REDIS_URL) return process.env.REDIS_URL;
+  const redis = await startRedisServer({ port: await findFreePort(), dir: dataDir, appendOnly: false });
+  teardown.add(() => redis.stop());
+  return redis.url;
 }
 
 export interface HarnessOptions {
@@ -158,7 +170,8 @@ const subgraphRequestsOf = new Map<string, RecordedRequest[]>();
 async function verifiedTargets(setup: WorkloadSetup, operation: BenchOperation, log: (line: string) => void) {
   const targets: Target[] = [];
   const skipped = new Map<TargetId, string>();
-  const reference = setup.routers.find((router) => router.id === 'apollo') as RouterUnderTest;
+  // The plain gateway's answer is the reference; without it in the run, the first router's.
+  const reference = (setup.routers.find((router) => router.id === 'apollo') ?? setup.routers[0]) as RouterUnderTest;
   if (operation.body.kind !== 'fixed') {
     for (const router of setup.routers) {
       const { status, text } = await post(router.url, requestBody(freshBody(operation.body), 0), operation.headers);
@@ -279,9 +292,9 @@ export async function runWorkload(setup: WorkloadSetup, options: HarnessOptions,
         await settle(options.loadCore, log);
         const result = await runLoad(loadSpec(target, operation, options, options.seconds, options.warmupSeconds), options.loadCore);
         results.get(target.id)?.push(result);
-        if (target.id === 'ours') oursWindows.set(operation.id, [...(oursWindows.get(operation.id) ?? []), result.windowUs]);
+        if (target.id === profiledVariant()) oursWindows.set(operation.id, [...(oursWindows.get(operation.id) ?? []), result.windowUs]);
         log(
-          `    round ${round + 1} ${target.id.padEnd(6)} ${result.rps.toFixed(0).padStart(6)} rps  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms` +
+          `    round ${round + 1} ${target.id.padEnd(8)} ${result.rps.toFixed(0).padStart(6)} rps  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms` +
             `  cpu ${result.cpuMsPerRequest?.toFixed(3) ?? '-'} ms/req  wrong ${result.wrong}  non2xx ${result.non2xx}`,
         );
       }

@@ -25,6 +25,10 @@ export interface Ratio {
   /** Our p50 minus the floor's, where there is a floor. */
   readonly p50OverFloorMs: number | null;
   readonly cpuPerRequestApolloOverOurs: number | null;
+  /** What the protection stages cost: RPS with them on over RPS with them off (1 = free). */
+  readonly rpsProtectedOverUnprotected: number | null;
+  /** CPU per request with the protection stages on over with them off. */
+  readonly cpuProtectedOverUnprotected: number | null;
 }
 
 function measured(operation: OperationSummary, target: string): TargetSummary | undefined {
@@ -39,6 +43,8 @@ export function ratiosOf(operations: readonly OperationSummary[]): Ratio[] {
     const apollo = measured(operation, 'apollo');
     const hive = measured(operation, 'hive');
     const floor = measured(operation, 'floor');
+    const off = measured(operation, 'ours-off');
+    const on = measured(operation, 'ours-on');
     return {
       operation: operation.id,
       rpsOursOverApollo: ratio(ours?.rps, apollo?.rps),
@@ -47,6 +53,8 @@ export function ratiosOf(operations: readonly OperationSummary[]): Ratio[] {
       p99OursOverHive: ratio(ours?.p99Ms, hive?.p99Ms),
       p50OverFloorMs: ours && floor ? ours.p50Ms - floor.p50Ms : null,
       cpuPerRequestApolloOverOurs: ratio(apollo?.cpuMsPerRequest, ours?.cpuMsPerRequest),
+      rpsProtectedOverUnprotected: ratio(on?.rps, off?.rps),
+      cpuProtectedOverUnprotected: ratio(on?.cpuMsPerRequest, off?.cpuMsPerRequest),
     };
   });
 }
@@ -102,6 +110,12 @@ export function toMarkdown(report: WorkloadReport): string {
     lines.push(
       `| ${entry.operation} | ${fixed(entry.rpsOursOverApollo, 2)} | ${fixed(entry.rpsOursOverHive, 2)} | ${fixed(entry.p99OursOverApollo, 2)} | ${fixed(entry.p99OursOverHive, 2)} | ${fixed(entry.cpuPerRequestApolloOverOurs, 2)} | ${fixed(entry.p50OverFloorMs, 2)} |`,
     );
+  }
+  if (report.ratios.some((entry) => entry.rpsProtectedOverUnprotected !== null)) {
+    lines.push('', '| operation | RPS protection on ÷ off | CPU/request protection on ÷ off |', '|---|---:|---:|');
+    for (const entry of report.ratios) {
+      lines.push(`| ${entry.operation} | ${fixed(entry.rpsProtectedOverUnprotected, 3)} | ${fixed(entry.cpuProtectedOverUnprotected, 3)} |`);
+    }
   }
   lines.push('', 'Operations:', ...report.operations.map((operation) => `- \`${operation.id}\`: ${operation.title}`), '');
   return lines.join('\n');

@@ -1,22 +1,29 @@
 /**
- * The three routers the benchmark compares, all single-process, all pinned to the router core,
- * all serving the same supergraph file: ours, plain @apollo/gateway on @apollo/server, and
- * Hive Gateway.
+ * The routers the benchmark compares, all single-process, all pinned to the router core, all
+ * serving the same supergraph file: ours, plain @apollo/gateway on @apollo/server, and Hive
+ * Gateway. Our router also comes in two variants for measuring what the protection stages cost
+ * (issue 10): every stage off, and every stage on with a rate limit that never trips.
+ * BENCH_ROUTERS picks the targets (default: ours,apollo,hive).
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { processTree } from './procStats';
 import { findFreePort } from '@booking/infra';
+import { OPERATION_LIMITS_OFF } from '@booking/router/dist/config';
 import { graphqlAnswers, startPinned, type BenchProcess } from './processes';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 const BENCH = resolve(ROOT, 'bench');
 
-export type RouterId = 'ours' | 'apollo' | 'hive';
+export type OurVariant = 'ours' | 'ours-off' | 'ours-on';
+export type RouterId = OurVariant | 'apollo' | 'hive';
+const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'apollo', 'hive'];
 
 export const ROUTER_LABELS: Record<RouterId | 'floor', string> = {
   floor: 'floor (straight at the subgraph)',
   ours: 'booking-supergraph router',
+  'ours-off': 'booking-supergraph router, protection stages off',
+  'ours-on': 'booking-supergraph router, protection stages on (rate limit never trips)',
   apollo: '@apollo/gateway + @apollo/server',
   hive: 'Hive Gateway',
 };
@@ -36,6 +43,55 @@ export interface RouterLaunch {
   readonly oursEnv: NodeJS.ProcessEnv;
   /** Directory for our router's CPU profile, when profiling. */
   readonly cpuProfileDir?: string;
+  /** The Redis the `ours-on` variant counts its rate limit and stores APQ in. */
+  readonly redisUrl?: string;
+}
+
+export const isOurs = (id: string): id is OurVariant => id === 'ours' || id.startsWith('ours-');
+
+/** The variant BENCH_CPU_PROFILE profiles: BENCH_PROFILE_TARGET, or the first of ours measured. */
+export function profiledVariant(): OurVariant | undefined {
+  const wanted = process.env.BENCH_PROFILE_TARGET;
+  if (wanted && isOurs(wanted)) return wanted;
+  return benchRouters().find(isOurs);
+}
+
+export function benchRouters(): RouterId[] {
+  const names = (process.env.BENCH_ROUTERS ?? 'ours,apollo,hive').split(',').map((name) => name.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!ROUTER_IDS.includes(name as RouterId)) throw new Error(`BENCH_ROUTERS: unknown router "${name}" (known: ${ROUTER_IDS.join(', ')})`);
+  }
+  return names as RouterId[];
+}
+
+/** A budget no bench run spends in a window (and a cost limit no bench operation reaches). */
+const GENEROUS = '100000000';
+
+/**
+ * What each of our variants changes over the production defaults. `ours-on` keeps the limits at
+ * their defaults but the cost limit generous (workload B's supergraph declares no @listSize and
+ * estimates over the default), turns APQ on and counts every request in a Redis rate limit whose
+ * budget never runs out, so the round trip is paid and nothing is refused.
+ */
+function variantEnv(id: OurVariant, options: RouterLaunch): NodeJS.ProcessEnv {
+  if (id === 'ours') return {};
+  if (id === 'ours-off') {
+    return {
+      ...OPERATION_LIMITS_OFF,
+      PERSISTED_QUERIES: 'off',
+      RATE_LIMIT: 'false',
+    };
+  }
+  if (!options.redisUrl) throw new Error('the ours-on variant needs a Redis (REDIS_URL, or the workload starts one)');
+  return {
+    REDIS_URL: options.redisUrl,
+    MAX_OPERATION_COST: GENEROUS,
+    PERSISTED_QUERIES: 'apq',
+    RATE_LIMIT: 'true',
+    RATE_LIMIT_QUERY_POINTS: GENEROUS,
+    RATE_LIMIT_MUTATION_POINTS: GENEROUS,
+    RATE_LIMIT_SUBSCRIPTION_POINTS: GENEROUS,
+  };
 }
 
 /** Subgraph URL overrides in our environment would bypass the shared supergraph file. */
@@ -47,16 +103,18 @@ async function launch(id: RouterId, options: RouterLaunch): Promise<RouterUnderT
   const port = await findFreePort();
   const env = { ...withoutSubgraphOverrides(process.env), NODE_ENV: 'production' };
   let process_: BenchProcess;
-  if (id === 'ours') {
-    const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
-    if (options.cpuProfileDir) mkdirSync(options.cpuProfileDir, { recursive: true });
+  if (isOurs(id)) {
+    const profiled = options.cpuProfileDir && profiledVariant() === id;
+    const profile = profiled ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+    if (profiled && options.cpuProfileDir) mkdirSync(options.cpuProfileDir, { recursive: true });
     process_ = startPinned({
-      name: 'ours',
+      name: id,
       core: options.core,
       nodeArgs: [...profile, resolve(ROOT, 'router', 'dist', 'main.js')],
       env: {
         ...env,
         ...options.oursEnv,
+        ...variantEnv(id, options),
         PORT: String(port),
         SUPERGRAPH_PATH: options.supergraphPath,
         SUPERGRAPH_WATCH: 'false',
@@ -102,7 +160,7 @@ async function launch(id: RouterId, options: RouterLaunch): Promise<RouterUnderT
 export async function launchRouters(options: RouterLaunch): Promise<RouterUnderTest[]> {
   const routers: RouterUnderTest[] = [];
   try {
-    for (const id of ['ours', 'apollo', 'hive'] as const) routers.push(await launch(id, options));
+    for (const id of benchRouters()) routers.push(await launch(id, options));
     return routers;
   } catch (error) {
     await Promise.all(routers.map((router) => router.stop()));

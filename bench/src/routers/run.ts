@@ -6,7 +6,9 @@
  * BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (32), BENCH_CPU_PROFILE (1 to
  * profile our router; the profile is summarised into the results folder), BENCH_OPERATIONS (only
  * these operation ids), BENCH_LABEL (suffix of the result files, for a variant such as
- * ROUTER_EXECUTOR=gateway, which our router is started with when set).
+ * ROUTER_EXECUTOR=gateway, which our router is started with when set), BENCH_ROUTERS (the targets,
+ * default ours,apollo,hive; also ours-off and ours-on, our router with every protection stage off
+ * and on, for what the stages cost in one run), BENCH_PROFILE_TARGET (which of ours to profile).
  * Everything binds to 127.0.0.1; each load run is bounded in time.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';

@@ -13,6 +13,7 @@ describe('configuration fails fast, naming the variable', () => {
       databaseUrl: 'postgres://u@h:5432/bookings',
       seedDemo: false,
       logLevel: 'info',
+      profile: 'development',
       debugStacktraces: false,
       maxResolvedFields: 50_000,
       statementTimeoutMs: 5_000,
@@ -70,5 +71,23 @@ describe('configuration fails fast, naming the variable', () => {
     expect(() => readRouterConfig({ BILLING_URL: 'billing:4004', ROUTER_SIGNING_SECRET: SECRET })).toThrow(
       /BILLING_URL must be an http\(s\) URL/,
     );
+  });
+
+  it('the production profile refuses stack traces, on subgraphs and the router', () => {
+    const subgraph = { BOOKINGS_DATABASE_URL: 'postgres://u@h:5432/bookings', ROUTER_SIGNING_SECRET: SECRET, REDIS_URL: REDIS };
+    expect(readSubgraphConfig('bookings', { ...subgraph, NODE_ENV: 'production' }).profile).toBe('production');
+    expect(readSubgraphConfig('bookings', { ...subgraph, GRAPHQL_DEBUG_STACKTRACES: 'true' }).debugStacktraces).toBe(true);
+    expect(() => readSubgraphConfig('bookings', { ...subgraph, NODE_ENV: 'production', GRAPHQL_DEBUG_STACKTRACES: 'true' })).toThrow(
+      /GRAPHQL_DEBUG_STACKTRACES=true is refused when NODE_ENV=production/,
+    );
+    expect(() => readRouterConfig({ ROUTER_SIGNING_SECRET: SECRET, NODE_ENV: 'production', GRAPHQL_DEBUG_STACKTRACES: 'true' })).toThrow(
+      /GRAPHQL_DEBUG_STACKTRACES=true is refused when NODE_ENV=production/,
+    );
+  });
+
+  it('SUBGRAPH_ERRORS takes mask or pass; unset, the router decides by profile', () => {
+    expect(readRouterConfig({ ROUTER_SIGNING_SECRET: SECRET }).subgraphErrors).toBeNull();
+    expect(readRouterConfig({ ROUTER_SIGNING_SECRET: SECRET, SUBGRAPH_ERRORS: 'pass' }).subgraphErrors).toBe('pass');
+    expect(() => readRouterConfig({ ROUTER_SIGNING_SECRET: SECRET, SUBGRAPH_ERRORS: 'hide' })).toThrow(/SUBGRAPH_ERRORS must be one of mask, pass/);
   });
 });

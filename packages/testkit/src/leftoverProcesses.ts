@@ -67,6 +67,9 @@ export function processesMarked(mark: string, variable: string = TEST_RUN_VARIAB
     if (spared.has(pid) || !isRunning(pid)) continue;
     if (!readProc(pid, 'environ')?.split('\0').includes(entry)) continue;
     const command = (readProc(pid, 'cmdline') ?? '').split('\0').join(' ').trim();
+    // This process's own reaper (infra/local/groupReaper.ts) ends when this process does: with
+    // jest in band (one test file) it is still rightly waiting here, and is no leftover.
+    if (statusOf(pid)?.parent === process.pid && /reaperProcess\.js$/.test(command)) continue;
     found.push({ pid, command });
   }
   return found;

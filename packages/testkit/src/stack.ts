@@ -73,6 +73,7 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
     databaseUrl: database.url,
     seedDemo: options.seedDemo ?? false,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    profile: 'development',
     debugStacktraces: false,
     routerSigningSecret: TEST_SIGNING_SECRET,
     allowUnsignedRequests: false,

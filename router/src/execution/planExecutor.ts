@@ -4,8 +4,9 @@ import { isAbstractType } from 'graphql';
 import type { RequestDeadline } from './requestDeadline';
 import { ownValue, setOwnValue } from './ownProperties';
 import type { ResponseError, ResponsePath } from './responseError';
-import type { SubgraphClient, SubgraphError } from './subgraphClient';
+import type { SubgraphAnswer, SubgraphClient, SubgraphError } from './subgraphClient';
 import type { SubgraphCallLog } from '../pipeline/requestLog';
+import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
 
 type JsonObject = Record<string, unknown>;
 
@@ -25,6 +26,8 @@ export interface PlanRuntime {
   readonly subgraphUrls: Readonly<Record<string, string>>;
   /** The supergraph schema: entity type conditions in `requires` are checked against it. */
   readonly supergraphSchema: GraphQLSchema;
+  /** SUBGRAPH_ERRORS: what clients may see of each subgraph answer's errors. */
+  readonly subgraphErrors: SubgraphErrorPolicy;
 }
 
 /**
@@ -313,8 +316,12 @@ export class PlanExecution {
     }
   }
 
-  /** The request body is assembled around the already serialised representations, not re-serialised. */
-  private send(fetch: FetchNode, url: string, variables: JsonObject, representations?: readonly string[]) {
+  /**
+   * The request body is assembled around the already serialised representations, not
+   * re-serialised. The answer's errors pass the subgraph error policy here, once per fetch,
+   * before anything reads them.
+   */
+  private async send(fetch: FetchNode, url: string, variables: JsonObject, representations?: readonly string[]): Promise<SubgraphAnswer> {
     let variablesJson = JSON.stringify(variables);
     if (representations) {
       const list = `"representations":[${representations.join(',')}]`;
@@ -322,6 +329,8 @@ export class PlanExecution {
     }
     const operationName = fetch.operationName === undefined ? '' : `,"operationName":${JSON.stringify(fetch.operationName)}`;
     const body = `{"query":${JSON.stringify(fetch.operation)},"variables":${variablesJson}${operationName}}`;
-    return this.runtime.client.send(fetch.serviceName, url, body, this.request.headers(fetch.serviceName, body), this.request.deadline, this.request.log);
+    const answer = await this.runtime.client.send(fetch.serviceName, url, body, this.request.headers(fetch.serviceName, body), this.request.deadline, this.request.log);
+    if (answer.kind === 'failed' || answer.errors.length === 0) return answer;
+    return { ...answer, errors: this.runtime.subgraphErrors.apply(fetch.serviceName, answer.errors, this.request.log) };
   }
 }

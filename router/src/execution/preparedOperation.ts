@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Viewer } from '@booking/runtime';
 import type { QueryPlan } from '@apollo/query-planner';
 import {
@@ -15,6 +14,7 @@ import {
 import { authorizeOperation, type DeniedFields } from '../auth/operationAuthorizer';
 import { ByteBoundedCache } from '../byteBoundedCache';
 import type { SupergraphState } from '../liveSupergraph';
+import { operationTextKey, type OperationText } from '../pipeline/operationText';
 import { isExecutablePlan } from './planExecutor';
 import { responseErrorOf, type ResponseError } from './responseError';
 import { ResultShaper } from './resultShaper';
@@ -81,15 +81,20 @@ export class PreparedOperation {
   }
 
   /** A prepared operation, or why the gateway pipeline should answer it (it words the errors). */
-  static prepare(state: SupergraphState, query: string, operationName: string | undefined): PreparedOperation | string {
+  static prepare(state: SupergraphState, query: string, operationName: string | undefined, validated?: OperationText['validated']): PreparedOperation | string {
     let document: DocumentNode;
-    try {
-      // Without locations the document does not hold on to the query text (comments and all).
-      document = parse(query, { noLocation: true });
-    } catch {
-      return 'syntax error';
+    if (validated && validated.schema === state.planner.apiGraphQLSchema) {
+      // The gate parsed and validated this text against this very schema on this request.
+      document = validated.document;
+    } else {
+      try {
+        // Without locations the document does not hold on to the query text (comments and all).
+        document = parse(query, { noLocation: true });
+      } catch {
+        return 'syntax error';
+      }
+      if (validate(state.planner.apiGraphQLSchema, document).length > 0) return 'invalid';
     }
-    if (validate(state.planner.apiGraphQLSchema, document).length > 0) return 'invalid';
     const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
     const operation = operationName ? operations.find((candidate) => candidate.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
     if (!operation) return 'operation not found';
@@ -164,20 +169,21 @@ export class PreparedOperations {
     return this.cache.bytes;
   }
 
-  get(query: string, operationName: string | undefined): PreparedOperation | string {
-    const textKey = `t:${digest(query, operationName)}`;
+  /** `text`: the key (and maybe the document) the request pipeline already has for this text. */
+  get(query: string, operationName: string | undefined, text?: OperationText): PreparedOperation | string {
+    const textKey = `t:${text?.key ?? operationTextKey(query, operationName)}`;
     const seen = this.cache.get(textKey) as TextEntry | undefined;
     if (typeof seen === 'string') return seen;
     if (seen) {
       const known = this.cache.get(seen.documentKey) as PreparedOperation | undefined;
       if (known) return known;
     }
-    const prepared = PreparedOperation.prepare(this.state, query, operationName);
+    const prepared = PreparedOperation.prepare(this.state, query, operationName, text?.validated);
     if (typeof prepared === 'string') {
       this.cache.set(textKey, prepared, TEXT_ENTRY_BYTES);
       return prepared;
     }
-    const documentKey = `d:${digest(prepared.normalised, operationName)}`;
+    const documentKey = `d:${operationTextKey(prepared.normalised, operationName)}`;
     let operation = this.cache.get(documentKey) as PreparedOperation | undefined;
     if (!operation) {
       operation = prepared;
@@ -196,9 +202,3 @@ const PLAN_BYTES_PER_CHARACTER = 4;
 /** A text's digest, its entry and the map's own overhead. */
 const TEXT_ENTRY_BYTES = 512;
 
-function digest(text: string, operationName: string | undefined): string {
-  return createHash('sha256')
-    .update(JSON.stringify(operationName ?? null))
-    .update(text)
-    .digest('base64');
-}

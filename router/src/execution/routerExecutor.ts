@@ -6,7 +6,10 @@ import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
 import { responseErrorOf, type ResponseError } from './responseError';
+import { withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
+import type { OperationText } from '../pipeline/operationText';
 import type { RequestLog } from '../pipeline/requestLog';
+import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
 import { signedHeaders, type SubgraphClient } from './subgraphClient';
 
 export interface RouterExecutorOptions {
@@ -21,6 +24,8 @@ export interface RouterExecutorOptions {
   readonly requestTimeoutMs: number;
   /** Byte budget of the prepared operations (OPERATION_CACHE_MAX_BYTES). */
   readonly preparedOperationBytes: number;
+  /** SUBGRAPH_ERRORS: what clients may see of subgraphs' errors. */
+  readonly subgraphErrors: SubgraphErrorPolicy;
 }
 
 interface GraphQLRequestBody {
@@ -41,9 +46,9 @@ function isPlainRequest(body: unknown): body is GraphQLRequestBody {
   return !(candidate.extensions && 'persistedQuery' in candidate.extensions);
 }
 
-/** The response body: errors (fetch and access) first, then data, then value-completion problems. */
-function serialise(data: unknown, errors: readonly ResponseError[], valueCompletion: readonly ResponseError[]): string {
-  const extensions = valueCompletion.length > 0 ? { valueCompletion } : undefined;
+/** The response body: errors (fetch and access) first, then data, then value-completion problems and what the stages add. */
+function serialise(data: unknown, errors: readonly ResponseError[], valueCompletion: readonly ResponseError[], added: ResponseExtensions): string {
+  const extensions = withResponseExtensions(valueCompletion.length > 0 ? { valueCompletion } : undefined, added);
   return JSON.stringify(errors.length > 0 ? { errors, data, extensions } : { data, extensions });
 }
 
@@ -82,10 +87,10 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     return prepared;
   };
 
-  return async (request: IncomingMessage, response: ServerResponse, body: unknown): Promise<boolean> => {
+  return async (request: IncomingMessage, response: ServerResponse, body: unknown, added: ResponseExtensions = {}, text?: OperationText): Promise<boolean> => {
     if (!isPlainRequest(body)) return false;
     const state = options.current();
-    const operation = preparedFor(state).get(body.query, body.operationName ?? undefined);
+    const operation = preparedFor(state).get(body.query, body.operationName ?? undefined, text);
     if (typeof operation === 'string') return false;
     const rawVariables = body.variables ?? {};
     const variables = operation.coerceVariables(state, rawVariables);
@@ -111,12 +116,12 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     let payload: string;
     if (executable.kind === 'denied') {
       record.errors(executable.errors);
-      payload = serialise(null, executable.errors, []);
+      payload = serialise(null, executable.errors, [], added);
     } else {
       const deadline = new RequestDeadline(options.requestTimeoutMs);
       try {
         const execution = new PlanExecution(
-          { client: options.client, subgraphUrls: state.subgraphUrls, supergraphSchema: state.planner.supergraphSchema },
+          { client: options.client, subgraphUrls: state.subgraphUrls, supergraphSchema: state.planner.supergraphSchema, subgraphErrors: options.subgraphErrors },
           { variables: rawVariables, headers: signedHeaders(routerCallSigner(options.signingSecret, viewer)), deadline, log: record },
           variables,
         );
@@ -128,12 +133,12 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         const valueCompletion = execution.errors.length === 0 ? shaped.errors : [];
         record.errors(errors);
         record.errors(valueCompletion);
-        payload = serialise(shaped.data, errors, valueCompletion);
+        payload = serialise(shaped.data, errors, valueCompletion, added);
       } catch (error) {
         // Never retried through the gateway: a mutation may already have run.
         options.logger.error({ err: error, requestId: record.requestId }, 'query plan execution failed');
         record.errors([{ extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
-        payload = serialise(null, [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], []);
+        payload = serialise(null, [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], [], added);
       }
     }
     response.writeHead(200, { 'content-type': contentTypeFor(request), 'content-length': Buffer.byteLength(payload) });

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { EXPOSE_COST_HEADER } from './costExposure';
 import { CSRF_PREVENTION_REQUEST_HEADERS } from './csrfPrevention';
 import type { RequestStage } from './requestPipeline';
 
@@ -37,6 +38,8 @@ export const ALLOWED_REQUEST_HEADERS = [
   'traceparent',
   'tracestate',
   'accept',
+  // Asks for extensions.cost (costExposure.ts).
+  EXPOSE_COST_HEADER,
 ];
 
 /** Response headers a cross-origin script may read (others are hidden from it by the browser). */

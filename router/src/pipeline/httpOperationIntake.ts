@@ -2,12 +2,25 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendRefusal } from '@booking/runtime';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import { clientAddress } from './callerIdentity';
+import { asksForCost, type ResponseExtensions } from './costExposure';
 import { graphqlRequestFromSearch, graphqlRequestShape, type GraphQLRequestBody } from './graphqlRequestShape';
 import type { OperationPipeline } from './operationPipeline';
+import type { OperationText } from './operationText';
 import type { RequestLog } from './requestLog';
+import type { PendingResponseExtensions } from './responseExtensions';
 
-/** A transport that may answer an admitted request itself (subscriptions, our executor). */
-export type OperationHandler = (request: IncomingMessage, response: ServerResponse, body: GraphQLRequestBody) => Promise<boolean>;
+/**
+ * A transport that may answer an admitted request itself (subscriptions, our executor); it adds
+ * `extensions` (what the client asked the stages for) to its response, or its first part.
+ * `text` is the admitted text's cache key and, on its first sight, its validated document.
+ */
+export type OperationHandler = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  body: GraphQLRequestBody,
+  extensions: ResponseExtensions,
+  text: OperationText,
+) => Promise<boolean>;
 
 export interface HttpOperationIntakeOptions {
   readonly requestLog: RequestLog;
@@ -16,6 +29,8 @@ export interface HttpOperationIntakeOptions {
   readonly trustedProxyHops: number;
   /** Tried in order with the admitted request; when none answers, Apollo Server runs it. */
   readonly handlers: readonly OperationHandler[];
+  /** Where Apollo Server's path finds the extensions the stages add to its response. */
+  readonly responseExtensions: PendingResponseExtensions;
 }
 
 const HTML = /\btext\/html\b/i;
@@ -55,10 +70,12 @@ export function httpOperationIntake(options: HttpOperationIntakeOptions) {
     } catch {
       // A refused token: the executor answers it (401).
     }
-    const admission = await options.pipeline.admit(graphqlRequest, request.method === 'GET' ? 'GET' : 'POST', {
-      viewer,
-      address: clientAddress(request, options.trustedProxyHops),
-    });
+    const admission = await options.pipeline.admit(
+      graphqlRequest,
+      request.method === 'GET' ? 'GET' : 'POST',
+      { viewer, address: clientAddress(request, options.trustedProxyHops) },
+      { cost: asksForCost(request) },
+    );
     if (admission.kind === 'refused') {
       record.errors([{ extensions: { code: admission.refusal.code } }]);
       sendRefusal(response, admission.refusal);
@@ -66,8 +83,9 @@ export function httpOperationIntake(options: HttpOperationIntakeOptions) {
     }
     for (const [name, value] of Object.entries(admission.headers)) response.setHeader(name, value);
     for (const handler of options.handlers) {
-      if (await handler(request, response, admission.request)) return true;
+      if (await handler(request, response, admission.request, admission.extensions, admission.text)) return true;
     }
+    options.responseExtensions.set(request, admission.extensions);
     return { body: admission.request };
   };
 }

@@ -1,11 +1,12 @@
 import type { HttpRefusal } from '@booking/runtime';
-import { createHash } from 'node:crypto';
 import { getOperationAST, parse, validate, type DocumentNode, type GraphQLSchema, type OperationTypeNode } from 'graphql';
 import { ByteBoundedCache } from '../byteBoundedCache';
 import type { CostDirectives } from './costDirectives';
+import { costExtension } from './costExposure';
 import { exceededLexicalLimit, type LexicalLimits } from './lexicalLimits';
 import { OperationCostEstimator, type CostSettings } from './operationCost';
 import { exceededLimits, measureOperation, type OperationLimits } from './operationLimits';
+import { operationTextKey, type OperationText } from './operationText';
 import type { TrustedDocuments } from './trustedDocuments';
 
 export interface GateSettings {
@@ -44,7 +45,8 @@ export interface GateSchema {
  * text (before it is parsed), operation limits on the document (before it is validated: a
  * fragment bomb must not reach graphql-js' validation), validation, then the cost estimate.
  * Its verdict is cached per text, so a repeated operation costs one digest and one lookup; a
- * refused one is refused from the cache without parsing again.
+ * refused one is refused from the cache without parsing again. The document of an admitted
+ * text seen for the first time goes on to the executor with the request (parsed once).
  */
 export class OperationGate {
   private readonly verdicts: ByteBoundedCache<GateVerdict>;
@@ -59,18 +61,22 @@ export class OperationGate {
   }
 
   judge(query: string, operationName: string | undefined): GateVerdict {
-    const key = createHash('sha256')
-      .update(query)
-      .update('\0')
-      .update(operationName ?? '')
-      .digest('base64');
+    return this.judgeText(query, operationName).verdict;
+  }
+
+  /**
+   * The verdict, and the text as the later stages may reuse it: its cache key, and on the
+   * first sight of an admitted text the document the gate parsed and validated.
+   */
+  judgeText(query: string, operationName: string | undefined): { readonly verdict: GateVerdict; readonly text: OperationText } {
+    const key = operationTextKey(query, operationName);
     const known = this.verdicts.get(key);
-    if (known) return known;
-    const verdict = this.decide(query, operationName);
+    if (known) return { verdict: known, text: { key } };
+    const { verdict, document } = this.decide(query, operationName);
     // An admitted verdict whose cost depends on variables keeps its document (in the estimator).
     const bytes = verdict.kind === 'admitted' && typeof verdict.cost !== 'number' ? 512 + query.length * 24 : 512;
     this.verdicts.set(key, verdict, bytes);
-    return verdict;
+    return { verdict, text: document ? { key, validated: { document, schema: this.schema.apiSchema } } : { key } };
   }
 
   /** The estimated cost of an admitted operation for these variables. */
@@ -78,34 +84,36 @@ export class OperationGate {
     return typeof verdict.cost === 'number' ? verdict.cost : verdict.cost.estimate(variables).cost;
   }
 
-  private decide(query: string, operationName: string | undefined): GateVerdict {
+  private decide(query: string, operationName: string | undefined): { verdict: GateVerdict; document?: DocumentNode } {
     const lexical = exceededLexicalLimit(query, this.settings.lexical);
-    if (lexical) return refused(lexical.code, lexical.message, { limit: lexical.limit });
+    if (lexical) return { verdict: refused(lexical.code, lexical.message, { limit: lexical.limit }) };
     let document: DocumentNode;
     try {
       document = parse(query, { noLocation: true });
     } catch {
-      return { kind: 'unjudged', listed: this.listed(query, undefined) };
+      return { verdict: { kind: 'unjudged', listed: this.listed(query, undefined) } };
     }
     const operation = getOperationAST(document, operationName);
-    if (!operation) return { kind: 'unjudged', listed: this.listed(query, document) };
+    if (!operation) return { verdict: { kind: 'unjudged', listed: this.listed(query, document) } };
     const exceeded = exceededLimits(measureOperation(this.schema.apiSchema, document, operation), this.settings.operation);
     const first = exceeded[0];
     if (first) {
-      return refused(first.code, exceeded.map((limit) => limit.message).join(' '), {
-        limit: first.limit,
-        measured: first.measured,
-        ...(exceeded.length > 1 ? { exceeded: exceeded.map(({ code, limit, measured }) => ({ code, limit, measured })) } : {}),
-      });
+      return {
+        verdict: refused(first.code, exceeded.map((limit) => limit.message).join(' '), {
+          limit: first.limit,
+          measured: first.measured,
+          ...(exceeded.length > 1 ? { exceeded: exceeded.map(({ code, limit, measured }) => ({ code, limit, measured })) } : {}),
+        }),
+      };
     }
     const listed = this.listed(query, document);
-    if (validate(this.schema.apiSchema, document).length > 0) return { kind: 'unjudged', listed };
+    if (validate(this.schema.apiSchema, document).length > 0) return { verdict: { kind: 'unjudged', listed } };
     const estimator = new OperationCostEstimator(this.schema.apiSchema, this.schema.costs, this.settings.cost, document, operation);
     const estimate = estimator.estimate({});
     const cost = estimate.dependsOnVariables ? estimator : estimate.cost;
     // A cost that variables cannot lower is refused now; one that depends on them, per request.
-    if (!estimate.dependsOnVariables && estimate.cost > this.settings.cost.maxCost) return tooExpensive(estimate.cost, this.settings.cost.maxCost);
-    return { kind: 'admitted', operationType: operation.operation, listed, cost };
+    if (!estimate.dependsOnVariables && estimate.cost > this.settings.cost.maxCost) return { verdict: tooExpensive(estimate.cost, this.settings.cost.maxCost) };
+    return { verdict: { kind: 'admitted', operationType: operation.operation, listed, cost }, document };
   }
 
   private listed(query: string, document: DocumentNode | undefined): boolean {
@@ -124,7 +132,8 @@ export function tooExpensive(cost: number, maxCost: number): GateVerdict & { kin
       status: 400,
       code: 'COST_ESTIMATED_TOO_EXPENSIVE',
       message: `The operation's estimated cost (${Number.isSafeInteger(cost) ? cost : 'more than 2^53'}) is above the limit (${maxCost}): ask for fewer items or fewer fields.`,
-      extensions: { limit: maxCost, measured: Number.isFinite(cost) ? cost : null, cost: { estimated: Number.isFinite(cost) ? cost : null, max: maxCost } },
+      // `cost` has the shape `graphql-expose-cost: true` gives an answered operation.
+      extensions: { limit: maxCost, measured: Number.isFinite(cost) ? cost : null, cost: costExtension(cost, maxCost, undefined) },
     },
   };
 }

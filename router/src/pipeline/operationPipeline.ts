@@ -1,6 +1,8 @@
 import type { HttpRefusal, Logger, Viewer } from '@booking/runtime';
 import { callerKey } from './callerIdentity';
+import { costExtension, type ResponseExtensions } from './costExposure';
 import { OperationGate, tooExpensive } from './operationGate';
+import type { OperationText } from './operationText';
 import type { PersistedQueries } from './persistedQueries';
 import type { RateBudget, RateLimits } from './rateLimit';
 
@@ -32,7 +34,20 @@ export type Admission =
       readonly headers: Readonly<Record<string, string>>;
       /** The estimated cost, when the gate could estimate one. */
       readonly cost: number | undefined;
+      /** What the response's `extensions` get from these stages (the cost, when asked for). */
+      readonly extensions: ResponseExtensions;
+      /** The text's cache key (and its document when the gate parsed it), for the executor. */
+      readonly text: OperationText;
     };
+
+/** What the client asked the stages to tell it in the response. */
+export interface Disclosure {
+  /** `graphql-expose-cost: true`: `extensions.cost` on the response. */
+  readonly cost: boolean;
+}
+
+const NOTHING_ASKED: Disclosure = { cost: false };
+const NO_EXTENSIONS: ResponseExtensions = {};
 
 export interface OperationPipelineOptions {
   readonly gate: () => OperationGate;
@@ -72,12 +87,12 @@ export class OperationPipeline {
 
   constructor(private readonly options: OperationPipelineOptions) {}
 
-  async admit(request: OperationRequest, method: RequestMethod, caller: Caller): Promise<Admission> {
+  async admit(request: OperationRequest, method: RequestMethod, caller: Caller, asked: Disclosure = NOTHING_ASKED): Promise<Admission> {
     const resolved = await this.options.persistedQueries.resolve(request);
     if (resolved.kind === 'refused') return resolved;
     const operationName = request.operationName ?? undefined;
     const gate = this.options.gate();
-    const verdict = gate.judge(resolved.query, operationName);
+    const { verdict, text } = gate.judgeText(resolved.query, operationName);
     if (verdict.kind === 'refused') return verdict;
     const listed = resolved.listed === true || (resolved.listed === 'unchecked' && verdict.listed);
     if (!listed) {
@@ -87,16 +102,22 @@ export class OperationPipeline {
     const extensions = withoutPersistedQuery(request.extensions);
     // Absent, not undefined: Apollo Server refuses `extensions: undefined` in a body.
     const admitted = extensions === request.extensions ? { ...request, query: resolved.query } : { ...withoutExtensions(request), query: resolved.query, ...(extensions ? { extensions } : {}) };
-    if (verdict.kind === 'unjudged') return { kind: 'admitted', request: admitted, headers: {}, cost: undefined };
+    // Not estimated (a syntax or validation error): there is no cost to tell.
+    if (verdict.kind === 'unjudged') return { kind: 'admitted', request: admitted, headers: {}, cost: undefined, extensions: NO_EXTENSIONS, text };
     if (method === 'GET' && verdict.operationType === 'mutation') return { kind: 'refused', refusal: GET_MUTATION };
     const cost = OperationGate.costOf(verdict, request.variables ?? {});
     if (cost > this.options.maxCost) return tooExpensive(cost, this.options.maxCost);
     if (resolved.registerAs) await this.options.persistedQueries.register(resolved.registerAs, resolved.query);
-    if (!this.options.rateLimits) return { kind: 'admitted', request: admitted, headers: {}, cost };
+    if (!this.options.rateLimits) return { kind: 'admitted', request: admitted, headers: {}, cost, extensions: this.disclosed(asked, cost, undefined), text };
     const budget: RateBudget = verdict.operationType;
     const decision = await this.options.rateLimits.consume(budget, callerKey(caller.viewer, caller.address), cost);
     if (!decision.allowed) return { kind: 'refused', refusal: { ...decision.refusal, headers: decision.headers } };
-    return { kind: 'admitted', request: admitted, headers: decision.headers, cost };
+    return { kind: 'admitted', request: admitted, headers: decision.headers, cost, extensions: this.disclosed(asked, cost, decision.charged), text };
+  }
+
+  /** Built only when asked for: a request without the header pays nothing for it. */
+  private disclosed(asked: Disclosure, cost: number, charged: number | undefined): ResponseExtensions {
+    return asked.cost ? { cost: costExtension(cost, this.options.maxCost, charged) } : NO_EXTENSIONS;
   }
 
   /** safelist: refused; safelist-log: allowed, and logged once per operation name. */

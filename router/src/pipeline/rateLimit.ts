@@ -15,16 +15,39 @@ export interface RateLimitSettings {
   readonly redisTimeoutMs: number;
   /** The deployment's key prefix, shared by every router instance. */
   readonly keyPrefix: string;
+  /**
+   * Share of a caller's budget (0 to 0.1) an instance takes from Redis ahead of use and spends
+   * locally, so that a busy caller costs one Redis round trip per that much of its budget
+   * instead of one per request. 0: every request is counted in Redis.
+   */
+  readonly prefetchFraction: number;
 }
 
 /** Headers telling the client its budget (draft-ietf-httpapi-ratelimit-headers field names). */
 export type RateHeaders = Readonly<Record<string, string>>;
 
 export type RateDecision =
-  | { readonly allowed: true; readonly headers: RateHeaders }
+  /** `charged`: the units spent (0 when Redis did not answer and the policy let it through). */
+  | { readonly allowed: true; readonly headers: RateHeaders; readonly charged: number }
   | { readonly allowed: false; readonly refusal: HttpRefusal; readonly headers: RateHeaders };
 
-const UNLIMITED: RateDecision = { allowed: true, headers: {} };
+const UNLIMITED: RateDecision = { allowed: true, headers: {}, charged: 0 };
+
+/**
+ * Points of one caller's budget this instance has charged in Redis and not yet spent, until
+ * the window ends. `exact`: an advance did not fit this window, so it is counted per request
+ * to its end (the last points of a budget are never held by one instance).
+ */
+interface Prefetched {
+  points: number;
+  readonly windowEndsAt: number;
+  /** What Redis had left for the caller when this was taken (for RateLimit-Remaining). */
+  readonly leftInRedis: number;
+  readonly exact: boolean;
+}
+
+/** Callers whose prefetched points are kept at most; the least recently refilled go first. */
+const MAX_PREFETCHED_CALLERS = 100_000;
 
 /**
  * rate-limiter-flexible's counter script, changed to charge only what fits: an operation over
@@ -48,13 +71,22 @@ const FAILURE_LOG_INTERVAL_MS = 10_000;
 /**
  * The rate-limit stage: a fixed window per caller (user id when signed in, client address
  * otherwise) and budget, counted in Redis so every router instance shares it
- * (rate-limiter-flexible's atomic INCRBY+PEXPIRE script). An operation spends its estimated
- * cost, so one expensive operation spends what many cheap ones would; one dearer than the
- * whole budget spends the whole budget (it runs at most once per window, instead of never).
- * Redis slow or down: the configured policy within `redisTimeoutMs`, never a hang.
+ * (rate-limiter-flexible's fixed window, with a script that charges only what fits). An
+ * operation spends its estimated cost, so one expensive operation spends what many cheap ones
+ * would; one dearer than the whole budget spends the whole budget (it runs at most once per
+ * window, instead of never). Redis slow or down: the configured policy within
+ * `redisTimeoutMs`, never a hang.
+ *
+ * A busy caller is not a Redis round trip per request: the instance charges a small advance
+ * (`prefetchFraction` of the budget) with the operation and spends it locally. The advance is
+ * charged in Redis before it is spent, so callers never get past their budget, whatever the
+ * number of instances; the price is that a caller spread over k instances may be refused up to
+ * k advances early in a window, as the advances other instances hold are not theirs to spend.
+ * Once an advance does not fit, the caller is counted exactly to the window's end.
  */
 export class RateLimits {
   private readonly limiters: Record<RateBudget, RLWrapperTimeouts>;
+  private readonly prefetched = new Map<string, Prefetched>();
   private lastFailureLog = 0;
 
   constructor(
@@ -80,34 +112,84 @@ export class RateLimits {
   async consume(budget: RateBudget, caller: string, cost: number): Promise<RateDecision> {
     const limit = this.settings.points[budget];
     const points = Math.min(limit, Math.max(1, Math.ceil(cost)));
+    const key = `${budget}\0${caller}`;
+    const now = Date.now();
+    let held = this.prefetched.get(key);
+    if (held && held.windowEndsAt <= now) held = undefined;
+    if (held && held.points >= points) {
+      held.points -= points;
+      return { allowed: true, headers: this.headers(budget, held.leftInRedis + held.points, held.windowEndsAt - now), charged: points };
+    }
+    // What is held goes towards this operation; Redis is asked for the rest, and an advance.
+    const needed = points - (held?.points ?? 0);
+    const advance = held?.exact ? 0 : Math.floor(limit * this.settings.prefetchFraction);
     try {
-      const spent = await this.limiters[budget].consume(caller, points);
-      return { allowed: true, headers: this.headers(budget, spent) };
+      const charged = await this.charge(budget, caller, needed, advance);
+      this.hold(key, { points: charged.advance, windowEndsAt: now + charged.spent.msBeforeNext, leftInRedis: charged.spent.remainingPoints, exact: charged.exact });
+      return { allowed: true, headers: this.headers(budget, charged.spent.remainingPoints + charged.advance, charged.spent.msBeforeNext), charged: points };
     } catch (outcome) {
       if (outcome instanceof RateLimiterRes) {
-        // Nothing was charged: what is left is the count before this operation.
-        const left = new RateLimiterRes(limit - (outcome.consumedPoints - points), outcome.msBeforeNext, outcome.consumedPoints - points);
-        const headers = { ...this.headers(budget, left), 'retry-after': String(Math.max(1, Math.ceil(outcome.msBeforeNext / 1000))) };
-        return {
-          allowed: false,
-          headers,
-          refusal: {
-            status: 429,
-            code: 'RATE_LIMITED',
-            message: `Rate limit exceeded: ${limit} ${budget} cost units per ${this.settings.windowSeconds} s; this operation costs ${points}. Retry after ${headers['retry-after']} s.`,
-          },
-        };
+        // Over what is left: no advance is asked again for this caller in this window.
+        if (advance > 0) this.hold(key, { points: held?.points ?? 0, windowEndsAt: now + outcome.msBeforeNext, leftInRedis: 0, exact: true });
+        return this.refused(budget, points, needed, outcome);
       }
       return this.redisFailed(outcome);
     }
   }
 
-  private headers(budget: RateBudget, spent: RateLimiterRes): RateHeaders {
+  /** Charges `needed` and, when it fits too, `advance`; an advance that does not fit is dropped. */
+  private async charge(budget: RateBudget, caller: string, needed: number, advance: number) {
+    const limiter = this.limiters[budget];
+    if (advance > 0) {
+      try {
+        return { spent: await limiter.consume(caller, needed + advance), advance, exact: false };
+      } catch (outcome) {
+        if (!(outcome instanceof RateLimiterRes)) throw outcome;
+      }
+    }
+    return { spent: await limiter.consume(caller, needed), advance: 0, exact: advance > 0 };
+  }
+
+  private hold(key: string, prefetched: Prefetched): void {
+    // Refilled entries move to the end: the front is what was refilled longest ago.
+    this.prefetched.delete(key);
+    if (this.prefetched.size >= MAX_PREFETCHED_CALLERS) this.forgetOldest(prefetched.windowEndsAt);
+    this.prefetched.set(key, prefetched);
+  }
+
+  /** Drops ended windows and, if that is not enough, the least recently refilled tenth. */
+  private forgetOldest(now: number): void {
+    for (const [key, entry] of this.prefetched) if (entry.windowEndsAt <= now) this.prefetched.delete(key);
+    let excess = this.prefetched.size - Math.floor(MAX_PREFETCHED_CALLERS * 0.9);
+    for (const key of this.prefetched.keys()) {
+      if (excess-- <= 0) break;
+      this.prefetched.delete(key);
+    }
+  }
+
+  private refused(budget: RateBudget, points: number, needed: number, outcome: RateLimiterRes): RateDecision {
+    const limit = this.settings.points[budget];
+    // Nothing was charged: what is left is the count before this operation, and what is held.
+    const left = limit - (outcome.consumedPoints - needed) + (points - needed);
+    const retryAfter = String(Math.max(1, Math.ceil(outcome.msBeforeNext / 1000)));
+    const headers = { ...this.headers(budget, left, outcome.msBeforeNext), 'retry-after': retryAfter };
+    return {
+      allowed: false,
+      headers,
+      refusal: {
+        status: 429,
+        code: 'RATE_LIMITED',
+        message: `Rate limit exceeded: ${limit} ${budget} cost units per ${this.settings.windowSeconds} s; this operation costs ${points}. Retry after ${retryAfter} s.`,
+      },
+    };
+  }
+
+  private headers(budget: RateBudget, remaining: number, msBeforeReset: number): RateHeaders {
     return {
       'ratelimit-policy': `${this.settings.points[budget]};w=${this.settings.windowSeconds}`,
       'ratelimit-limit': String(this.settings.points[budget]),
-      'ratelimit-remaining': String(Math.max(0, spent.remainingPoints)),
-      'ratelimit-reset': String(Math.max(0, Math.ceil(spent.msBeforeNext / 1000))),
+      'ratelimit-remaining': String(Math.max(0, remaining)),
+      'ratelimit-reset': String(Math.max(0, Math.ceil(msBeforeReset / 1000))),
     };
   }
 

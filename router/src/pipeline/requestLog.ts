@@ -3,6 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '@booking/runtime';
 import type { RequestStage } from './requestPipeline';
+import type { MaskedSubgraphErrorLog } from './subgraphErrorPolicy';
+
+/** The most of a masked subgraph error's message the warning keeps. */
+const MASKED_MESSAGE_CHARACTERS = 500;
 
 /** The header a request id comes in (from a proxy or the client) and goes back out in. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -24,7 +28,7 @@ export type Transport = 'POST' | 'GET' | 'multipart' | 'sse' | 'ws';
 export type OperationType = 'query' | 'mutation' | 'subscription';
 
 /** What execution tells the log about a subgraph call (see SubgraphClient and SubgraphDataSource). */
-export interface SubgraphCallLog {
+export interface SubgraphCallLog extends MaskedSubgraphErrorLog {
   /** A subgraph answered with a 4xx status: logged at warn at once, with this request's id and operation. */
   subgraphRefused(serviceName: string, status: number): void;
 }
@@ -95,6 +99,28 @@ export class RequestLogRecord implements SubgraphCallLog {
     this.logger.warn(
       { requestId: this.requestId, operationName: this.operationName, operationType: this.operationType, subgraph: serviceName, status },
       `subgraph ${serviceName} answered HTTP ${status}`,
+    );
+  }
+
+  /**
+   * SUBGRAPH_ERRORS=mask hid a subgraph error from the client: its original (message, code,
+   * path) is a warning naming the request, the only place it is kept.
+   */
+  subgraphErrorMasked(serviceName: string, original: { readonly message: unknown; readonly code: unknown; readonly path: unknown }): void {
+    this.logger.warn(
+      {
+        requestId: this.requestId,
+        subscriptionId: this.subscriptionId,
+        operationName: this.operationName,
+        operationType: this.operationType,
+        subgraph: serviceName,
+        code: original.code,
+        path: original.path,
+        // What on-call needs to find the fault; a subgraph's message may quote input, so it is
+        // cut short (variables themselves are never logged).
+        originalMessage: typeof original.message === 'string' ? original.message.slice(0, MASKED_MESSAGE_CHARACTERS) : original.message,
+      },
+      `subgraph ${serviceName} error masked`,
     );
   }
 

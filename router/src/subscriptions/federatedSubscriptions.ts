@@ -8,6 +8,7 @@ import type { SupergraphPlanner } from '../supergraphPlanner';
 import { SUBSCRIBER_BUFFER, slowSubscriberError } from './backpressure';
 import { SubscriptionQuota, type SubscriptionLimits } from './subscriptionQuota';
 import type { UpstreamConnections } from './upstreamConnections';
+import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
 
 /** The name the plan's first fetch runs under: it answers with the upstream event. */
 const EVENT_SOURCE = '__subscription_event__';
@@ -82,6 +83,8 @@ export class FederatedSubscriptions {
     private readonly upstream: UpstreamConnections,
     private readonly logger: Logger,
     limits: SubscriptionLimits,
+    /** SUBGRAPH_ERRORS for the upstream subscription's events and refusals (entity fetches: the data sources). */
+    private readonly errorPolicy: SubgraphErrorPolicy,
   ) {
     this.quota = new SubscriptionQuota(limits);
   }
@@ -164,9 +167,10 @@ export class FederatedSubscriptions {
       { query: plan.primary.operation, variables, operationName: plan.primary.operationName },
       {
         next: (event) => {
+          const errors = event.errors?.length ? this.errorPolicy.apply(plan.primary.serviceName, event.errors, request.log) : undefined;
           // One event at a time, in upstream order.
           chain = chain
-            .then(async () => broadcast(withCodes(await this.complete(planner, plan, event.data ?? null, event.errors, request))))
+            .then(async () => broadcast(withCodes(await this.complete(planner, plan, event.data ?? null, errors, request))))
             .catch((error: unknown) => {
               // Never dropped silently: subscribers learn an event went missing.
               this.logger.error({ err: error }, 'subscription event could not be completed');
@@ -177,7 +181,9 @@ export class FederatedSubscriptions {
           // A list of errors is the subgraph refusing the subscription (its codes pass through);
           // anything else is the upstream socket failing.
           const errors = isFormattedErrorList(error)
-            ? error.map((refused) => asError({ ...refused, extensions: { ...refused.extensions, serviceName: plan.primary.serviceName } }))
+            ? this.errorPolicy
+                .apply(plan.primary.serviceName, error, request.log)
+                .map((refused) => asError({ ...refused, extensions: { ...refused.extensions, serviceName: plan.primary.serviceName } }))
             : [
                 new GraphQLError(`Upstream subscription failed: ${describe(error)}`, {
                   extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: plan.primary.serviceName },

@@ -7,6 +7,7 @@ import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerif
 import type { FederatedSubscriptions } from './federatedSubscriptions';
 import { DEFAULT_MAX_BACKLOG_BYTES, DEFAULT_SLOW_CONSUMER_CLOSE_GRACE_MS, SLOW_CONSUMER_ERROR, SUBSCRIBER_BUFFER, slowSubscriberError, tooFarBehind } from './backpressure';
 import { clientAddressOf } from './clientAddress';
+import { withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
 import type { RequestLog, RequestLogRecord } from '../pipeline/requestLog';
 import { isSubscriptionPayload, prepareSubscription } from './subscriptionRequest';
 
@@ -77,7 +78,7 @@ function withRemovedFields(result: ExecutionResult, denials: DeniedFields): Exec
  * streams, before or during them, carries `extensions.code`.
  */
 export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) {
-  return async (request: IncomingMessage, response: ServerResponse, body: unknown): Promise<boolean> => {
+  return async (request: IncomingMessage, response: ServerResponse, body: unknown, extensions: ResponseExtensions = {}): Promise<boolean> => {
     const transport = transportOf(request);
     if (!transport || !isSubscriptionPayload(body)) return false;
     const record = options.requestLog.of(request);
@@ -129,6 +130,7 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
       logger: options.logger,
       record,
       transport,
+      extensions,
       onSlow: (cutOff) => (slow.cutOff = cutOff),
       watchSession:
         session && options.revokedSessions ? (end) => options.revokedSessions?.onAccessRevoked(session.sessionId, session.viewer.userId, end) : undefined,
@@ -193,6 +195,8 @@ interface StreamOptions {
   /** The stream's log: a line now, its events counted, and a last line when the response closes. */
   readonly record: RequestLogRecord;
   readonly transport: Transport;
+  /** What the request stages add to `extensions` (the cost, when asked for): on the first event. */
+  readonly extensions: ResponseExtensions;
   /** Receives the function that cuts a slow client off, for the subscriber's queue to call. */
   onSlow(cutOff: () => void): void;
   /** Calls `end` when the stream's session is revoked; returns how to stop watching. */
@@ -245,11 +249,14 @@ async function writeStream(
   options.onSlow(() => finish(slowSubscriberError(SUBSCRIBER_BUFFER).toJSON(), true));
   unwatchSession = options.watchSession?.(() => finish(SESSION_ENDED));
   response.once('close', () => finish());
+  let firstEvent = true;
   try {
     for (;;) {
       const next = await iterator.next();
       if (next.done || finished) break;
-      const result = withRemovedFields(next.value, denials);
+      const shaped = withRemovedFields(next.value, denials);
+      const result = firstEvent ? { ...shaped, extensions: withResponseExtensions(shaped.extensions, options.extensions) } : shaped;
+      firstEvent = false;
       options.record.event(result.errors);
       const flushed = response.write(framing.event(result));
       // A response hands its bytes to the socket at once; the backlog piles up in the socket.

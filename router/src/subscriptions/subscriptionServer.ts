@@ -12,7 +12,8 @@ import { SLOW_CONSUMER_CLOSE_CODE, tooFarBehind } from './backpressure';
 import { clientAddressOf } from './clientAddress';
 import { prepareSubscription } from './subscriptionRequest';
 import { REQUEST_ID_HEADER, type RequestLog, type RequestLogRecord } from '../pipeline/requestLog';
-import type { Admission, OperationRequest } from '../pipeline/operationPipeline';
+import type { Admission, Disclosure, OperationRequest } from '../pipeline/operationPipeline';
+import { asksForCost, asksForCostBy, EXPOSE_COST_HEADER, withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
 
 export interface RouterSubscriptionOptions {
   readonly server: Server;
@@ -35,7 +36,7 @@ export interface RouterSubscriptionOptions {
   /** How long a socket closed as too slow has to read up to the close frame before it is destroyed. */
   readonly slowConsumerCloseGraceMs: number;
   /** The request pipeline's operation stages (persisted queries, limits, cost, rate limit), as for HTTP. */
-  readonly admitOperation: (payload: OperationRequest, viewer: Viewer | null, upgrade: IncomingMessage) => Promise<Admission>;
+  readonly admitOperation: (payload: OperationRequest, viewer: Viewer | null, upgrade: IncomingMessage, asked: Disclosure) => Promise<Admission>;
 }
 
 interface Connection {
@@ -45,6 +46,12 @@ interface Connection {
   readonly open: Map<string, RequestLogRecord>;
   /** Subscribes still in the request pipeline (awaiting the rate limit): they hold a slot too. */
   admitting: number;
+  /**
+   * What the client asked to be told, for every subscription of the socket: the upgrade's
+   * `graphql-expose-cost` header, or the same key in connection_init's payload (browsers cannot
+   * set headers on a WebSocket).
+   */
+  readonly asked: Disclosure;
 }
 
 interface OperationContext {
@@ -53,6 +60,8 @@ interface OperationContext {
   /** Opened (admitted) in onSubscribe, so that a refusal is an `error` message, never a close. */
   readonly stream: AsyncIterableIterator<ExecutionResult>;
   readonly record: RequestLogRecord;
+  /** What the request stages add to `extensions` (the cost, when the upgrade asked for it): on the first event, then cleared. */
+  firstEventExtensions: ResponseExtensions | undefined;
 }
 
 function bearer(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
@@ -127,7 +136,13 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
           options.logger.info({ reason: (error as Error).message }, 'refused a subscription connection');
           return false;
         }
-        connections.set(ctx, { viewer: session?.viewer ?? null, address: clientAddressOf(ctx.extra.request.socket.remoteAddress), open: new Map(), admitting: 0 });
+        connections.set(ctx, {
+          viewer: session?.viewer ?? null,
+          address: clientAddressOf(ctx.extra.request.socket.remoteAddress),
+          open: new Map(),
+          admitting: 0,
+          asked: { cost: asksForCost(ctx.extra.request) || asksForCostBy(ctx.connectionParams?.[EXPOSE_COST_HEADER]) },
+        });
         if (session) {
           // The socket lives no longer than the token that opened it.
           const socket = ctx.extra.socket;
@@ -172,7 +187,7 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
         connection.admitting += 1;
         let admission;
         try {
-          admission = await options.admitOperation(payload, connection.viewer, ctx.extra.request);
+          admission = await options.admitOperation(payload, connection.viewer, ctx.extra.request, connection.asked);
         } finally {
           connection.admitting -= 1;
         }
@@ -207,7 +222,12 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
         if (stream instanceof GraphQLError) return refused([stream]);
         connection.open.set(id, record);
         record.streamStarted('ws');
-        const contextValue: OperationContext = { denials: prepared.denials, stream, record };
+        const contextValue: OperationContext = {
+          denials: prepared.denials,
+          stream,
+          record,
+          firstEventExtensions: Object.keys(admission.extensions).length > 0 ? admission.extensions : undefined,
+        };
         const args: ExecutionArgs = {
           schema: apiSchema,
           document: prepared.document,
@@ -225,14 +245,16 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
           cutOff(socket);
           return undefined;
         }
-        const { denials } = args.contextValue as OperationContext;
-        if (denials.empty) return undefined;
-        const removed = denials.errorsIn(result.data);
+        const context = args.contextValue as OperationContext;
+        const added = context.firstEventExtensions;
+        context.firstEventExtensions = undefined;
+        if (context.denials.empty && !added) return undefined;
+        const removed = context.denials.errorsIn(result.data);
+        const errors = [...removed, ...((result.errors ?? []) as readonly (GraphQLError | GraphQLFormattedError)[])];
         const formatted: FormattedExecutionResult = {
           data: result.data,
-          errors: [...removed, ...((result.errors ?? []) as readonly (GraphQLError | GraphQLFormattedError)[])].map((error) =>
-            error instanceof GraphQLError ? error.toJSON() : error,
-          ),
+          ...(errors.length > 0 ? { errors: errors.map((error) => (error instanceof GraphQLError ? error.toJSON() : error)) } : {}),
+          ...(result.extensions || added ? { extensions: withResponseExtensions(result.extensions, added) } : {}),
         };
         return formatted;
       },

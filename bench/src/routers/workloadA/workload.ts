@@ -7,10 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { dropDatabases, ensureDatabases, findFreePort, startEmbeddedPostgres, startRedisServer } from '@booking/infra';
+import { dropDatabases, ensureDatabases, findFreePort, startEmbeddedPostgres } from '@booking/infra';
 import { delegateEnforcedSecurityFeatures } from '@booking/router/dist/liveSupergraph';
 import { routerCallSigner } from '@booking/runtime';
-import { Teardown, type BenchOperation, type WorkloadOptions, type WorkloadSetup } from '../harness';
+import { Teardown, workloadRedis, type BenchOperation, type WorkloadOptions, type WorkloadSetup } from '../harness';
 import { NOVEL_MARKER } from '../operations';
 import { startPinned, startReplayProxyProcess } from '../processes';
 import { launchRouters, ROOT } from '../routersUnderTest';
@@ -87,12 +87,7 @@ export async function setUpWorkloadA(options: WorkloadOptions): Promise<Workload
       teardown.add(() => postgres.stop());
       adminUrl = postgres.adminUrl;
     }
-    let redisUrl = process.env.REDIS_URL;
-    if (!redisUrl) {
-      const redis = await startRedisServer({ port: await findFreePort(), dir: resolve(ROOT, '.data', 'bench-redis'), appendOnly: false });
-      teardown.add(() => redis.stop());
-      redisUrl = redis.url;
-    }
+    const redisUrl = await workloadRedis(teardown, resolve(ROOT, '.data', 'bench-redis'));
     const prefix = `bench_${randomBytes(3).toString('hex')}_`;
     const names = SUBGRAPHS.map((name) => `${prefix}${name}`);
     const databases = await ensureDatabases(adminUrl, names);
@@ -163,6 +158,7 @@ export async function setUpWorkloadA(options: WorkloadOptions): Promise<Workload
       supergraphPath,
       core: options.routerCore,
       cpuProfileDir: options.cpuProfileDir,
+      redisUrl,
       oursEnv: { ROUTER_SIGNING_SECRET: secret, JWKS_URL: `http://127.0.0.1:${ports.accounts}/.well-known/jwks.json` },
     });
     teardown.add(async () => {

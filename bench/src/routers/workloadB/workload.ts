@@ -6,10 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { composeServices } from '@apollo/composition';
-import { Teardown, type BenchOperation, type WorkloadOptions, type WorkloadSetup } from '../harness';
+import { Teardown, workloadRedis, type BenchOperation, type WorkloadOptions, type WorkloadSetup } from '../harness';
 import { findFreePort } from '@booking/infra';
 import { graphqlAnswers, startPinned, startReplayProxyProcess } from '../processes';
-import { launchRouters, type RouterLaunch } from '../routersUnderTest';
+import { benchRouters, launchRouters, ROOT, type RouterLaunch } from '../routersUnderTest';
 import { GUILD_SUBGRAPH_NAMES, GUILD_SUBGRAPHS } from './subgraphs';
 
 /** The benchmark's query, as its k6 script sends it. */
@@ -108,6 +108,8 @@ export async function setUpWorkloadB(options: WorkloadOptions): Promise<Workload
       supergraphPath,
       core: options.routerCore,
       cpuProfileDir: options.cpuProfileDir,
+      // Only the variant with the rate limit and APQ on needs one.
+      redisUrl: benchRouters().includes('ours-on') ? await workloadRedis(teardown, resolve(ROOT, '.data', 'bench-redis')) : undefined,
       oursEnv: {
         ROUTER_SIGNING_SECRET: randomBytes(32).toString('hex'),
         // No token is ever sent in this workload, so the key set is never fetched.

@@ -29,6 +29,12 @@ export function subgraphConfigSpec(name: SubgraphName) {
       () => false,
     ),
     logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
+    profile: variable<'production' | 'development'>(
+      'NODE_ENV',
+      '"production" turns on the production posture (no stack traces: GRAPHQL_DEBUG_STACKTRACES=true is refused)',
+      (raw) => (raw === 'production' ? 'production' : 'development'),
+      () => 'development',
+    ),
     debugStacktraces: variable(
       'GRAPHQL_DEBUG_STACKTRACES',
       'put stack traces (with file paths) in GraphQL error responses (local debugging only)',
@@ -96,6 +102,10 @@ export function readSubgraphConfig(name: SubgraphName, env: Env = process.env): 
   const problems = eventTransportProblems(config);
   if (!config.routerSigningSecret && !config.allowUnsignedRequests) {
     problems.push('ROUTER_SIGNING_SECRET is required (or ALLOW_UNSIGNED_REQUESTS=true for local debugging only)');
+  }
+  // The production profile promises no stack traces anywhere: a stray debug switch stops the start.
+  if (config.profile === 'production' && config.debugStacktraces) {
+    problems.push('GRAPHQL_DEBUG_STACKTRACES=true is refused when NODE_ENV=production (stack traces name files and paths)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

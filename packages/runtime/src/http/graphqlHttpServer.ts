@@ -34,6 +34,11 @@ export interface GraphQLHttpServerOptions<Context extends BaseContext> {
    * response itself (a CORS preflight).
    */
   readonly admit?: (request: IncomingMessage, response: ServerResponse) => HttpRefusal | 'answered' | undefined;
+  /**
+   * Headers for an HTML page Apollo Server renders (its landing page), from the page itself: a
+   * Content-Security-Policy that allows what that page holds. GraphQL responses never get them.
+   */
+  readonly pageHeaders?: (html: string) => Readonly<Record<string, string>>;
 }
 
 /** A request refused before GraphQL execution: its HTTP status and a coded GraphQL error. */
@@ -60,6 +65,8 @@ export interface GraphQLHttpServer {
 }
 
 const GRAPHQL_PATH = '/graphql';
+
+const HTML_PAGE = /^\s*text\/html\b/i;
 
 const UNSUPPORTED_BODY: HttpRefusal = {
   status: 415,
@@ -144,6 +151,9 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
     for (const [name, value] of result.headers) response.setHeader(name, value);
     response.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') {
+      if (options.pageHeaders && HTML_PAGE.test(result.headers.get('content-type') ?? '')) {
+        for (const [name, value] of Object.entries(options.pageHeaders(result.body.string))) response.setHeader(name, value);
+      }
       response.end(result.body.string);
       return;
     }
