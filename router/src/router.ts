@@ -81,6 +81,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     if (existing) return existing;
     const url = supergraph.current.subgraphUrls[name];
     if (!url) throw new Error(`No URL for subgraph "${name}"`);
+    subgraphClient.nameService(url, name);
     const created = new SubgraphDataSource(name, url, subgraphClient.fetcher, config.routerSigningSecret, subgraphErrors);
     dataSources[name] = created;
     return created;
