@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SUBGRAPH_NAMES, type SubgraphName } from '@booking/runtime';
 import {
+  connectSubscriptions,
   eventually,
   findFreePort,
   killServiceProcesses,
@@ -212,6 +213,39 @@ test('every log line of one request carries its trace id and its span id', async
   // Every line that names this request names the same trace.
   const lines = router.lines.filter((logged) => logged.requestId === requestId);
   expect(lines.every((logged) => logged.trace_id === traceId)).toBe(true);
+});
+
+test('a subscription: the upstream subscription is a span, and each event\'s completion a span linked to it', async () => {
+  const connection = connectSubscriptions(routerUrl, { authorization: `Bearer ${guest.accessToken}` });
+  try {
+    const watched = connection.subscribe<{ availabilityChanged: { listingId: string; available: boolean } }>(
+      'subscription WatchAvailability($l: ID!) { availabilityChanged(listingId: $l) { listingId available } }',
+      { l: listingId },
+    );
+    // Each hold changes the listing's availability; holds go on until the open stream sees one.
+    for (let day = 80; watched.results.length === 0 && day < 100; day += 2) {
+      await call('mutation($input: CreateBookingInput!) { createBooking(input: $input) { id } }', {
+        input: { listingId, startsAt: isoDaysFromNow(day), endsAt: isoDaysFromNow(day + 1, 11), guests: 1, idempotencyKey: randomUUID() },
+      });
+      await watched.nth(1, 1_000).catch(() => undefined);
+    }
+    expect((await watched.nth(1)).data?.availabilityChanged).toEqual({ listingId, available: false });
+    watched.complete();
+  } finally {
+    await connection.dispose();
+  }
+  const upstream = (spans: readonly ReceivedSpan[]) =>
+    spans.find((span) => span.service === 'router' && span.name === 'subscribe catalog' && span.attributes['graphql.operation.name'] === 'WatchAvailability');
+  const eventOf = (spans: readonly ReceivedSpan[], opened: ReceivedSpan) =>
+    spans.find((span) => span.name === 'subscription event' && span.links.some((link) => link.spanId === opened.spanId));
+  await receiver.waitFor((spans) => {
+    const opened = upstream(spans);
+    return opened !== undefined && eventOf(spans, opened) !== undefined;
+  });
+  const opened = upstream(receiver.spans)!;
+  expect(opened).toMatchObject({ kind: SPAN_KIND.client, attributes: expect.objectContaining({ 'subgraph.name': 'catalog', 'graphql.operation.type': 'subscription' }) });
+  // An event starts a trace of its own (a subscription may outlive any trace), linked to the upstream.
+  expect(eventOf(receiver.spans, opened)).toMatchObject({ parentSpanId: '', kind: SPAN_KIND.internal });
 });
 
 function ancestorIs(span: ReceivedSpan, ancestor: ReceivedSpan, parentOf: (span: ReceivedSpan) => ReceivedSpan | undefined): boolean {

@@ -3,7 +3,7 @@ import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interf
 import type { FetchNode, QueryPlan } from '@apollo/query-planner';
 import { boundedIterator, type BoundedIterator, type Logger, type Viewer } from '@booking/runtime';
 import { UpstreamSubscriptionSpan } from './subscriptionSpans';
-import { execute, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFieldResolver, type GraphQLFormattedError } from 'graphql';
+import { execute, getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFieldResolver, type GraphQLFormattedError } from 'graphql';
 import type { RouterContext } from '../routerContext';
 import type { SupergraphPlanner } from '../supergraphPlanner';
 import { SUBSCRIBER_BUFFER, slowSubscriberError } from './backpressure';
@@ -156,7 +156,7 @@ export class FederatedSubscriptions {
     const url = this.subgraphUrls()[plan.primary.serviceName];
     if (!url) throw new GraphQLError(`No URL for subgraph "${plan.primary.serviceName}"`, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     const connection = this.upstream.acquire(plan.primary.serviceName, url, request.viewer);
-    const span = new UpstreamSubscriptionSpan(plan.primary.serviceName, request.operationName);
+    const span = new UpstreamSubscriptionSpan(plan.primary.serviceName, getOperationAST(request.document, request.operationName)?.name?.value);
     const subscribers = new Set<BoundedIterator<Result>>();
     const broadcast = (result: Result) => subscribers.forEach((subscriber) => subscriber.push(result));
     const endAll = (last?: Result) => [...subscribers].forEach((subscriber) => subscriber.end(last));
