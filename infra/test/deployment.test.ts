@@ -396,7 +396,7 @@ interface K8sObject {
   stringData?: Record<string, string>;
   spec?: {
     selector?: { matchLabels?: Record<string, string> } & Record<string, unknown>;
-    template?: { metadata?: { labels?: Record<string, string> }; spec: { containers: Container[] } };
+    template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: { containers: Container[] } };
     ports?: { port: number; targetPort?: number | string }[];
     clusterIP?: string;
     serviceName?: string;
@@ -476,6 +476,13 @@ function workloadProblems(rules: ServiceRules, problems: string[]): Env {
   for (const kind of ['requests', 'limits'] as const) {
     const resources = container.resources?.[kind] ?? {};
     if (!resources.cpu || !resources.memory) problems.push(`${where} needs resources.${kind} for cpu and memory`);
+  }
+
+  // Prometheus' pod discovery finds every service by these annotations (README "Metrics").
+  const annotations = template?.metadata?.annotations ?? {};
+  const scrape = { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(rules.port), 'prometheus.io/path': '/metrics' };
+  for (const [name, value] of Object.entries(scrape)) {
+    if (annotations[name] !== value) problems.push(`${where} pod annotation ${name} is ${JSON.stringify(annotations[name])}, expected "${value}"`);
   }
 
   const labels = template?.metadata?.labels ?? {};

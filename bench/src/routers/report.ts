@@ -105,11 +105,14 @@ export function toMarkdown(report: WorkloadReport): string {
       );
     }
   }
-  lines.push('', '| operation | RPS ours ÷ apollo | RPS ours ÷ hive | p99 ours ÷ apollo | p99 ours ÷ hive | CPU/request apollo ÷ ours | our p50 − floor p50 (ms) |', '|---|---:|---:|---:|---:|---:|---:|');
-  for (const entry of report.ratios) {
-    lines.push(
-      `| ${entry.operation} | ${fixed(entry.rpsOursOverApollo, 2)} | ${fixed(entry.rpsOursOverHive, 2)} | ${fixed(entry.p99OursOverApollo, 2)} | ${fixed(entry.p99OursOverHive, 2)} | ${fixed(entry.cpuPerRequestApolloOverOurs, 2)} | ${fixed(entry.p50OverFloorMs, 2)} |`,
-    );
+  const comparedWithPeers = report.ratios.some((entry) => entry.rpsOursOverApollo !== null || entry.rpsOursOverHive !== null || entry.p50OverFloorMs !== null);
+  if (comparedWithPeers) {
+    lines.push('', '| operation | RPS ours ÷ apollo | RPS ours ÷ hive | p99 ours ÷ apollo | p99 ours ÷ hive | CPU/request apollo ÷ ours | our p50 − floor p50 (ms) |', '|---|---:|---:|---:|---:|---:|---:|');
+    for (const entry of report.ratios) {
+      lines.push(
+        `| ${entry.operation} | ${fixed(entry.rpsOursOverApollo, 2)} | ${fixed(entry.rpsOursOverHive, 2)} | ${fixed(entry.p99OursOverApollo, 2)} | ${fixed(entry.p99OursOverHive, 2)} | ${fixed(entry.cpuPerRequestApolloOverOurs, 2)} | ${fixed(entry.p50OverFloorMs, 2)} |`,
+      );
+    }
   }
   if (report.ratios.some((entry) => entry.rpsProtectedOverUnprotected !== null)) {
     lines.push('', '| operation | RPS protection on ÷ off | CPU/request protection on ÷ off |', '|---|---:|---:|');

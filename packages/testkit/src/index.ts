@@ -11,4 +11,5 @@ export * from './bookingRows';
 export * from './leftoverProcesses';
 export * from './serviceProcess';
 export * from './routerEnv';
+export * from './prometheus';
 export * from './otlpReceiver';

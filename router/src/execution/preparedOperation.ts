@@ -16,6 +16,7 @@ import { ByteBoundedCache } from '../byteBoundedCache';
 import type { SupergraphState } from '../liveSupergraph';
 import { operationTextKey, type OperationText } from '../pipeline/operationText';
 import { isExecutablePlan } from './planExecutor';
+import type { CacheLookups } from '../observability/routerMetrics';
 import { responseErrorOf, type ResponseError } from './responseError';
 import { ResultShaper } from './resultShaper';
 
@@ -109,10 +110,13 @@ export class PreparedOperation {
     return coerced.errors ? undefined : coerced.coerced;
   }
 
-  executableFor(state: SupergraphState, viewer: Viewer | null): Executable {
+  /** `lookups`: counts whether the plan for this kind of viewer was there (query_plan). */
+  executableFor(state: SupergraphState, viewer: Viewer | null, lookups?: CacheLookups): Executable {
     const key = accessKeyOf(viewer);
     let executable = this.executables.get(key);
-    if (!executable) {
+    if (executable) lookups?.hit();
+    else {
+      lookups?.miss();
       executable = this.build(state, viewer);
       this.executables.set(key, executable);
       this.executableBytes += 256 + (executable.kind === 'run' ? JSON.stringify(executable.plan).length * PLAN_BYTES_PER_CHARACTER + this.normalised.length * AST_BYTES_PER_CHARACTER : 0);
@@ -161,6 +165,8 @@ export class PreparedOperations {
   constructor(
     readonly state: SupergraphState,
     maxBytes: number,
+    /** Counts lookups that found the operation prepared (prepared_operation). */
+    private readonly lookups?: CacheLookups,
   ) {
     this.cache = new ByteBoundedCache(maxBytes);
   }
@@ -174,11 +180,18 @@ export class PreparedOperations {
   get(query: string, operationName: string | undefined, text?: OperationText): PreparedOperation | string {
     const textKey = `t:${text?.key ?? operationTextKey(query, operationName)}`;
     const seen = this.cache.get(textKey) as TextEntry | undefined;
-    if (typeof seen === 'string') return seen;
+    if (typeof seen === 'string') {
+      this.lookups?.hit();
+      return seen;
+    }
     if (seen) {
       const known = this.cache.get(seen.documentKey) as PreparedOperation | undefined;
-      if (known) return known;
+      if (known) {
+        this.lookups?.hit();
+        return known;
+      }
     }
+    this.lookups?.miss();
     const prepared = PreparedOperation.prepare(this.state, query, operationName, text?.validated);
     if (typeof prepared === 'string') {
       this.cache.set(textKey, prepared, TEXT_ENTRY_BYTES);

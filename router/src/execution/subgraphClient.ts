@@ -5,8 +5,10 @@ import type { RouterCallSigner } from '@booking/runtime';
 import type { ResponseError } from './responseError';
 import { requestTimeoutError, type RequestDeadline } from './requestDeadline';
 import { subgraphRefusal } from './subgraphRefusal';
+import { performance } from 'node:perf_hooks';
 import { SubgraphSpan } from './subgraphSpan';
 import type { SubgraphCallLog } from '../pipeline/requestLog';
+import type { RouterMetrics } from '../observability/routerMetrics';
 
 /** What a subgraph answered: its GraphQL response, or why there is none. */
 export type SubgraphAnswer =
@@ -107,7 +109,11 @@ export class SubgraphClient {
     this.serviceNames.set(url, serviceName);
   }
 
-  constructor(private readonly timeoutMs: number) {
+  constructor(
+    private readonly timeoutMs: number,
+    /** Where the executor's subgraph calls are timed and their errors counted (the gateway's: SubgraphDataSource). */
+    private readonly metrics?: RouterMetrics,
+  ) {
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       connections: 128,
@@ -131,6 +137,32 @@ export class SubgraphClient {
     log?: SubgraphCallLog,
     /** How many entities an entity fetch asks for (for its span). */
     entityCount?: number,
+  ): Promise<SubgraphAnswer> {
+    if (!this.metrics) return this.traced(serviceName, url, body, headers, deadline, log, entityCount);
+    const startedAt = performance.now();
+    const answer = await this.traced(serviceName, url, body, headers, deadline, log, entityCount);
+    const seconds = (performance.now() - startedAt) / 1_000;
+    if (answer.kind === 'failed') {
+      this.metrics.subgraphFetched(serviceName, seconds, 'failed');
+      this.metrics.subgraphError(serviceName, answer.error.extensions.code);
+    } else if (answer.errors.length > 0) {
+      this.metrics.subgraphFetched(serviceName, seconds, 'errors');
+      for (const error of answer.errors) this.metrics.subgraphError(serviceName, error.extensions?.code);
+    } else {
+      this.metrics.subgraphFetched(serviceName, seconds, 'ok');
+    }
+    return answer;
+  }
+
+  /** The call in its client span (a no-op span when tracing is off or the trace is not sampled). */
+  private async traced(
+    serviceName: string,
+    url: string,
+    body: string,
+    headers: Readonly<Record<string, string>>,
+    deadline: RequestDeadline | undefined,
+    log: SubgraphCallLog | undefined,
+    entityCount: number | undefined,
   ): Promise<SubgraphAnswer> {
     const timeoutMs = deadline ? Math.min(this.timeoutMs, deadline.remainingMs()) : this.timeoutMs;
     if (timeoutMs <= 0) return { kind: 'failed', error: requestTimeoutError(serviceName, false) };

@@ -8,6 +8,7 @@ import { OperationCostEstimator, type CostSettings } from './operationCost';
 import { exceededLimits, measureOperation, type OperationLimits } from './operationLimits';
 import { operationTextKey, type OperationText } from './operationText';
 import type { TrustedDocuments } from './trustedDocuments';
+import type { CacheLookups } from '../observability/routerMetrics';
 
 export interface GateSettings {
   readonly lexical: LexicalLimits;
@@ -56,6 +57,8 @@ export class OperationGate {
     private readonly settings: GateSettings,
     private readonly trusted: TrustedDocuments | null,
     maxBytes: number,
+    /** Counts lookups that found the verdict cached (gate_verdict). */
+    private readonly lookups?: CacheLookups,
   ) {
     this.verdicts = new ByteBoundedCache(maxBytes);
   }
@@ -71,7 +74,11 @@ export class OperationGate {
   judgeText(query: string, operationName: string | undefined): { readonly verdict: GateVerdict; readonly text: OperationText } {
     const key = operationTextKey(query, operationName);
     const known = this.verdicts.get(key);
-    if (known) return { verdict: known, text: { key } };
+    if (known) {
+      this.lookups?.hit();
+      return { verdict: known, text: { key } };
+    }
+    this.lookups?.miss();
     const { verdict, document } = this.decide(query, operationName);
     // An admitted verdict whose cost depends on variables keeps its document (in the estimator).
     const bytes = verdict.kind === 'admitted' && typeof verdict.cost !== 'number' ? 512 + query.length * 24 : 512;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { trace, type Logger } from '@booking/runtime';
+import type { RouterMetrics } from '../observability/routerMetrics';
 import { describeOperation } from './requestSpan';
 import type { RequestStage } from './requestPipeline';
 import type { MaskedSubgraphErrorLog } from './subgraphErrorPolicy';
@@ -39,6 +40,16 @@ interface CodedError {
   readonly extensions?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Where a record goes when its request ends: the log line (at LOG_LEVEL=info or below) and the
+ * request metrics (always).
+ */
+interface RecordSink {
+  readonly logger: Logger;
+  readonly lines: boolean;
+  readonly metrics: RouterMetrics | undefined;
+}
+
 /** Client-chosen names are capped, so a log line stays a line. */
 const MAX_OPERATION_NAME = 128;
 
@@ -60,7 +71,7 @@ export class RequestLogRecord implements SubgraphCallLog {
   private readonly span = trace.getActiveSpan();
 
   constructor(
-    private readonly logger: Logger,
+    private readonly sink: RecordSink,
     readonly requestId: string,
     private transport: Transport,
     private readonly clientAddress: string | undefined,
@@ -86,9 +97,24 @@ export class RequestLogRecord implements SubgraphCallLog {
     }
   }
 
+  /**
+   * The request was refused before execution (a limit, the rate limit, a token, CSRF, a quota):
+   * its code goes in the line and in the refusals metric.
+   */
+  refused(code: string): void {
+    this.errors([{ extensions: { code } }]);
+    this.sink.metrics?.refused(code);
+  }
+
+  /** The subscriber was cut off for reading too slowly (SLOW_CONSUMER), whatever its transport. */
+  slowConsumer(): void {
+    this.sink.metrics?.slowConsumerClosed();
+  }
+
   /** One subscription event went to the client (its errors, if any, are recorded too). */
   event(errors: readonly CodedError[] | undefined): void {
     this.events += 1;
+    this.sink.metrics?.eventDelivered();
     if (errors) this.errors(errors);
   }
 
@@ -96,11 +122,11 @@ export class RequestLogRecord implements SubgraphCallLog {
   streamStarted(transport: Transport): void {
     this.transport = transport;
     this.streaming = true;
-    this.logger.info(this.fields(), 'subscription started');
+    if (this.sink.lines) this.sink.logger.info(this.fields(), 'subscription started');
   }
 
   subgraphRefused(serviceName: string, status: number): void {
-    this.logger.warn(
+    this.sink.logger.warn(
       { requestId: this.requestId, operationName: this.operationName, operationType: this.operationType, subgraph: serviceName, status },
       `subgraph ${serviceName} answered HTTP ${status}`,
     );
@@ -111,7 +137,7 @@ export class RequestLogRecord implements SubgraphCallLog {
    * path) is a warning naming the request, the only place it is kept.
    */
   subgraphErrorMasked(serviceName: string, original: { readonly message: unknown; readonly code: unknown; readonly path: unknown }): void {
-    this.logger.warn(
+    this.sink.logger.warn(
       {
         requestId: this.requestId,
         subscriptionId: this.subscriptionId,
@@ -134,15 +160,19 @@ export class RequestLogRecord implements SubgraphCallLog {
    */
   finish(status: number | undefined, aborted = false): void {
     const failed = aborted || (status !== undefined && status >= 400) || this.errorCodes !== undefined;
+    const outcome = aborted ? 'aborted' : failed ? 'error' : 'ok';
+    const elapsedMs = performance.now() - this.startedAt;
+    this.sink.metrics?.requestEnded(this.operationName, this.operationType ?? 'unknown', outcome, elapsedMs / 1_000, this.streaming);
+    if (!this.sink.lines) return;
     // One object, written once (pino leaves the undefined fields out).
-    this.logger.info(
+    this.sink.logger.info(
       {
         ...this.fields(),
         status,
-        outcome: aborted ? 'aborted' : failed ? 'error' : 'ok',
+        outcome,
         errorCodes: this.errorCodes,
         events: this.streaming ? this.events : undefined,
-        durationMs: Math.round((performance.now() - this.startedAt) * 10) / 10,
+        durationMs: Math.round(elapsedMs * 10) / 10,
       },
       this.streaming ? 'subscription ended' : 'request',
     );
@@ -171,10 +201,11 @@ export class RequestLogRecord implements SubgraphCallLog {
  */
 export class RequestLog {
   private readonly records = new WeakMap<IncomingMessage, RequestLogRecord>();
-  private readonly perRequestLines: boolean;
+  private readonly sink: RecordSink;
 
-  constructor(private readonly logger: Logger) {
-    this.perRequestLines = logger.isLevelEnabled('info');
+  /** `metrics`: where each ended request is counted and timed, whatever the log level. */
+  constructor(logger: Logger, metrics?: RouterMetrics) {
+    this.sink = { logger, lines: logger.isLevelEnabled('info'), metrics };
   }
 
   /**
@@ -184,43 +215,48 @@ export class RequestLog {
   around(pipeline: RequestStage): RequestStage {
     return (request, response) => {
       const record = this.start(request, response);
-      if (this.perRequestLines) response.once('close', () => record.finish(response.statusCode, !response.writableFinished));
+      if (this.sink.lines || this.sink.metrics) response.once('close', () => record.finish(response.statusCode, !response.writableFinished));
       const refusal = pipeline(request, response);
-      if (refusal && refusal !== 'answered') record.errors([{ extensions: { code: refusal.code } }]);
+      if (refusal && refusal !== 'answered') record.refused(refusal.code);
       return refusal;
     };
   }
 
   /** The request's record; a request that bypassed the stage gets one that is never written. */
   of(request: IncomingMessage): RequestLogRecord {
-    return this.records.get(request) ?? new RequestLogRecord(this.logger, requestIdOf(request.headers[REQUEST_ID_HEADER]), transportOf(request), request.socket.remoteAddress);
+    return this.records.get(request) ?? new RequestLogRecord(this.unwritten, requestIdOf(request.headers[REQUEST_ID_HEADER]), transportOf(request), request.socket.remoteAddress);
   }
 
   /** The record of one graphql-ws subscription on a socket opened by `upgrade` (whose id it shares). */
   forSubscription(upgrade: IncomingMessage, subscriptionId: string): RequestLogRecord {
-    return new RequestLogRecord(this.logger, this.of(upgrade).requestId, 'ws', upgrade.socket.remoteAddress, subscriptionId);
+    return new RequestLogRecord(this.sink, this.of(upgrade).requestId, 'ws', upgrade.socket.remoteAddress, subscriptionId);
   }
 
   /** Ends a graphql-ws subscription's record (a socket has no HTTP status). */
   finishSubscription(record: RequestLogRecord): void {
-    if (this.perRequestLines) record.finish(undefined);
+    record.finish(undefined);
   }
 
   /** A graphql-ws subscription was refused before it started: one line with the codes. */
   refusedSubscription(record: RequestLogRecord, errors: readonly CodedError[]): void {
-    record.errors(errors);
-    if (this.perRequestLines) record.finish(undefined);
+    for (const error of errors) record.refused(typeof error.extensions?.code === 'string' ? error.extensions.code : 'INTERNAL_SERVER_ERROR');
+    record.finish(undefined);
   }
 
   /** A WebSocket upgrade: the socket's id, returned in the 101 response's headers. */
   upgraded(upgrade: IncomingMessage): string {
-    const record = new RequestLogRecord(this.logger, requestIdOf(upgrade.headers[REQUEST_ID_HEADER]), 'ws', upgrade.socket.remoteAddress);
+    const record = new RequestLogRecord(this.sink, requestIdOf(upgrade.headers[REQUEST_ID_HEADER]), 'ws', upgrade.socket.remoteAddress);
     this.records.set(upgrade, record);
     return record.requestId;
   }
 
+  /** A record that is never finished (its request bypassed the stage); its warnings are still logged. */
+  private get unwritten(): RecordSink {
+    return { logger: this.sink.logger, lines: false, metrics: undefined };
+  }
+
   private start(request: IncomingMessage, response: ServerResponse): RequestLogRecord {
-    const record = new RequestLogRecord(this.logger, requestIdOf(request.headers[REQUEST_ID_HEADER]), transportOf(request), request.socket.remoteAddress);
+    const record = new RequestLogRecord(this.sink, requestIdOf(request.headers[REQUEST_ID_HEADER]), transportOf(request), request.socket.remoteAddress);
     this.records.set(request, record);
     response.setHeader(REQUEST_ID_HEADER, record.requestId);
     return record;

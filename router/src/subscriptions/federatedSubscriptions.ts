@@ -10,6 +10,7 @@ import { SUBSCRIBER_BUFFER, slowSubscriberError } from './backpressure';
 import { SubscriptionQuota, type SubscriptionLimits } from './subscriptionQuota';
 import type { UpstreamConnections } from './upstreamConnections';
 import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
+import type { RouterMetrics } from '../observability/routerMetrics';
 
 /** The name the plan's first fetch runs under: it answers with the upstream event. */
 const EVENT_SOURCE = '__subscription_event__';
@@ -86,6 +87,8 @@ export class FederatedSubscriptions {
     limits: SubscriptionLimits,
     /** SUBGRAPH_ERRORS for the upstream subscription's events and refusals (entity fetches: the data sources). */
     private readonly errorPolicy: SubgraphErrorPolicy,
+    /** Where events lost to a subscriber are counted (slow consumers: by their transports). */
+    private readonly metrics?: RouterMetrics,
   ) {
     this.quota = new SubscriptionQuota(limits);
   }
@@ -136,6 +139,8 @@ export class FederatedSubscriptions {
       },
       {
         onOverflow: () => {
+          // The event that did not fit; the stream ends behind what is queued.
+          this.metrics?.eventDropped('subscriber_buffer_full');
           stream.end({ errors: [slowSubscriberError(SUBSCRIBER_BUFFER)] });
           onSlow?.();
         },
@@ -176,6 +181,7 @@ export class FederatedSubscriptions {
             .catch((error: unknown) => {
               // Never dropped silently: subscribers learn an event went missing.
               this.logger.error({ err: error }, 'subscription event could not be completed');
+              this.metrics?.eventDropped('completion_failed', subscribers.size);
               broadcast({ errors: [new GraphQLError('Internal server error: an event could not be completed', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] });
             });
         },
