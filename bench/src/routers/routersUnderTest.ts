@@ -15,15 +15,19 @@ import { graphqlAnswers, startPinned, type BenchProcess } from './processes';
 export const ROOT = resolve(__dirname, '..', '..', '..');
 const BENCH = resolve(ROOT, 'bench');
 
-export type OurVariant = 'ours' | 'ours-off' | 'ours-on';
+export type OurVariant = 'ours' | 'ours-off' | 'ours-on' | 'ours-bare' | 'ours-metrics' | 'ours-traced-1' | 'ours-traced-100';
 export type RouterId = OurVariant | 'apollo' | 'hive';
-const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'apollo', 'hive'];
+const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'ours-bare', 'ours-metrics', 'ours-traced-1', 'ours-traced-100', 'apollo', 'hive'];
 
 export const ROUTER_LABELS: Record<RouterId | 'floor', string> = {
   floor: 'floor (straight at the subgraph)',
   ours: 'booking-supergraph router',
   'ours-off': 'booking-supergraph router, protection stages off',
   'ours-on': 'booking-supergraph router, protection stages on (rate limit never trips)',
+  'ours-bare': 'booking-supergraph router, metrics and tracing off',
+  'ours-metrics': 'booking-supergraph router, metrics on, tracing off',
+  'ours-traced-1': 'booking-supergraph router, metrics on, tracing 1 % to a local receiver',
+  'ours-traced-100': 'booking-supergraph router, metrics on, tracing 100 % to a local receiver',
   apollo: '@apollo/gateway + @apollo/server',
   hive: 'Hive Gateway',
 };
@@ -45,6 +49,8 @@ export interface RouterLaunch {
   readonly cpuProfileDir?: string;
   /** The Redis the `ours-on` variant counts its rate limit and stores APQ in. */
   readonly redisUrl?: string;
+  /** Where the traced variants' trace receiver runs (the service core). */
+  readonly serviceCore: number;
 }
 
 export const isOurs = (id: string): id is OurVariant => id === 'ours' || id.startsWith('ours-');
@@ -76,8 +82,21 @@ const GENEROUS = '1000000000000';
  * estimates over the default), turns APQ on and counts every request in a Redis rate limit whose
  * budget never runs out, so the round trip is paid and nothing is refused.
  */
-function variantEnv(id: OurVariant, options: RouterLaunch): NodeJS.ProcessEnv {
+function variantEnv(id: OurVariant, options: RouterLaunch, otlpEndpoint: string | undefined): NodeJS.ProcessEnv {
   if (id === 'ours') return {};
+  // Issue 11's variants: metrics and tracing off; metrics alone; metrics and tracing at 1 % and
+  // 100 % of requests, exported to the benchmark's receiver (otlpSink.ts) on the service core.
+  if (id === 'ours-bare') return { METRICS: 'false' };
+  if (id === 'ours-metrics') return { METRICS: 'true' };
+  if (id === 'ours-traced-1' || id === 'ours-traced-100') {
+    if (!otlpEndpoint) throw new Error(`the ${id} variant needs the trace receiver`);
+    return {
+      METRICS: 'true',
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: id === 'ours-traced-1' ? '0.01' : '1',
+    };
+  }
   if (id === 'ours-off') {
     return {
       ...OPERATION_LIMITS_OFF,
@@ -102,7 +121,7 @@ function withoutSubgraphOverrides(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !/^[A-Z]+_URL$/.test(name) || name === 'JWKS_URL'));
 }
 
-async function launch(id: RouterId, options: RouterLaunch): Promise<RouterUnderTest> {
+async function launch(id: RouterId, options: RouterLaunch, otlpEndpoint: string | undefined): Promise<RouterUnderTest> {
   const port = await findFreePort();
   const env = { ...withoutSubgraphOverrides(process.env), NODE_ENV: 'production' };
   let process_: BenchProcess;
@@ -117,7 +136,7 @@ async function launch(id: RouterId, options: RouterLaunch): Promise<RouterUnderT
       env: {
         ...env,
         ...options.oursEnv,
-        ...variantEnv(id, options),
+        ...variantEnv(id, options, otlpEndpoint),
         PORT: String(port),
         SUPERGRAPH_PATH: options.supergraphPath,
         SUPERGRAPH_WATCH: 'false',
@@ -160,13 +179,29 @@ async function launch(id: RouterId, options: RouterLaunch): Promise<RouterUnderT
   return { id, url, pids: () => processTree(process_.pid), stop: () => process_.stop() };
 }
 
+/** The trace receiver, when a traced variant is measured; stopped with the routers. */
+async function startOtlpSink(core: number): Promise<{ readonly endpoint: string; stop(): Promise<void> }> {
+  const port = await findFreePort();
+  const sink = startPinned({ name: 'otlp-sink', core, nodeArgs: [resolve(__dirname, 'otlpSink.js'), String(port)] });
+  const endpoint = `http://127.0.0.1:${port}`;
+  await sink.waitUntilReady(async () => (await fetch(`${endpoint}/stats`)).ok);
+  return { endpoint, stop: () => sink.stop() };
+}
+
 export async function launchRouters(options: RouterLaunch): Promise<RouterUnderTest[]> {
   const routers: RouterUnderTest[] = [];
+  const ids = benchRouters();
+  const sink = ids.some((id) => id.startsWith('ours-traced-')) ? await startOtlpSink(options.serviceCore) : undefined;
   try {
-    for (const id of benchRouters()) routers.push(await launch(id, options));
+    for (const id of ids) routers.push(await launch(id, options, sink?.endpoint));
+    // The receiver goes with the first router stopped (the routers are stopped together).
+    if (sink && routers[0]) {
+      const first = routers[0];
+      routers[0] = { ...first, stop: async () => Promise.all([first.stop(), sink.stop()]).then(() => undefined) };
+    }
     return routers;
   } catch (error) {
-    await Promise.all(routers.map((router) => router.stop()));
+    await Promise.all([...routers.map((router) => router.stop()), sink?.stop()]);
     throw error;
   }
 }

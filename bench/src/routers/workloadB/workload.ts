@@ -107,6 +107,7 @@ export async function setUpWorkloadB(options: WorkloadOptions): Promise<Workload
     const launch: RouterLaunch = {
       supergraphPath,
       core: options.routerCore,
+      serviceCore: options.serviceCore,
       cpuProfileDir: options.cpuProfileDir,
       // Only the variant with the rate limit and APQ on needs one.
       redisUrl: benchRouters().includes('ours-on') ? await workloadRedis(teardown, resolve(ROOT, '.data', 'bench-redis')) : undefined,
