@@ -47,8 +47,8 @@ export interface RouterLaunch {
   readonly oursEnv: NodeJS.ProcessEnv;
   /** Directory for our router's CPU profile, when profiling. */
   readonly cpuProfileDir?: string;
-  /** The Redis the `ours-on` variant counts its rate limit and stores APQ in. */
-  readonly redisUrl?: string;
+  /** The deployment's Redis, for our router (revoked sessions, APQ, rate limits). */
+  readonly redisUrl: string;
   /** Where the traced variants' trace receiver runs (the service core). */
   readonly serviceCore: number;
 }
@@ -82,7 +82,14 @@ const GENEROUS = '1000000000000';
  * estimates over the default), turns APQ on and counts every request in a Redis rate limit whose
  * budget never runs out, so the round trip is paid and nothing is refused.
  */
-function variantEnv(id: OurVariant, options: RouterLaunch, otlpEndpoint: string | undefined): NodeJS.ProcessEnv {
+/** The production profile rate-limits wherever it has a Redis: the bench's one caller would spend a real budget in seconds. */
+const NEVER_TRIPS: NodeJS.ProcessEnv = {
+  RATE_LIMIT_QUERY_POINTS: GENEROUS,
+  RATE_LIMIT_MUTATION_POINTS: GENEROUS,
+  RATE_LIMIT_SUBSCRIPTION_POINTS: GENEROUS,
+};
+
+function variantEnv(id: OurVariant, otlpEndpoint: string | undefined): NodeJS.ProcessEnv {
   if (id === 'ours') return {};
   // Issue 11's variants: metrics and tracing off; metrics alone; metrics and tracing at 1 % and
   // 100 % of requests, exported to the benchmark's receiver (otlpSink.ts) on the service core.
@@ -104,16 +111,7 @@ function variantEnv(id: OurVariant, options: RouterLaunch, otlpEndpoint: string 
       RATE_LIMIT: 'false',
     };
   }
-  if (!options.redisUrl) throw new Error('the ours-on variant needs a Redis (REDIS_URL, or the workload starts one)');
-  return {
-    REDIS_URL: options.redisUrl,
-    MAX_OPERATION_COST: GENEROUS,
-    PERSISTED_QUERIES: 'apq',
-    RATE_LIMIT: 'true',
-    RATE_LIMIT_QUERY_POINTS: GENEROUS,
-    RATE_LIMIT_MUTATION_POINTS: GENEROUS,
-    RATE_LIMIT_SUBSCRIPTION_POINTS: GENEROUS,
-  };
+  return { MAX_OPERATION_COST: GENEROUS, PERSISTED_QUERIES: 'apq', RATE_LIMIT: 'true' };
 }
 
 /** Subgraph URL overrides in our environment would bypass the shared supergraph file. */
@@ -133,10 +131,16 @@ async function launch(id: RouterId, options: RouterLaunch, otlpEndpoint: string 
       name: id,
       core: options.core,
       nodeArgs: [...profile, resolve(ROOT, 'router', 'dist', 'main.js')],
+      // Exactly this environment: no subgraph URL of the bench's own reaches it. Like a
+      // deployment it has a Redis (revoked sessions, APQ, and, in the production profile, rate
+      // limits: with budgets the bench's one caller never spends).
+      envIsComplete: true,
       env: {
         ...env,
         ...options.oursEnv,
-        ...variantEnv(id, options, otlpEndpoint),
+        REDIS_URL: options.redisUrl,
+        ...NEVER_TRIPS,
+        ...variantEnv(id, otlpEndpoint),
         PORT: String(port),
         SUPERGRAPH_PATH: options.supergraphPath,
         SUPERGRAPH_WATCH: 'false',
