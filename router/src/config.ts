@@ -169,6 +169,7 @@ export const routerConfigSpec = {
     () => 64 * 1024 * 1024,
   ),
   // Protection (the request pipeline's stages; README "Protecting the router").
+  metrics: variable('METRICS', 'record Prometheus metrics and serve them at /metrics (false: neither, for measuring what they cost)', parse.boolean, () => true),
   profile: variable<'production' | 'development'>(
     'NODE_ENV',
     '"production" turns on the production posture: introspection off, subgraph errors masked, stack traces refused, rate limits on (with REDIS_URL)',

@@ -33,8 +33,8 @@ import { UpstreamConnections } from './subscriptions/upstreamConnections';
 
 export interface Router {
   readonly logger: Logger;
-  /** Its Prometheus metrics, served at /metrics. */
-  readonly metrics: ServiceMetrics;
+  /** Its Prometheus metrics, served at /metrics; null with METRICS=false. */
+  readonly metrics: ServiceMetrics | null;
   readonly subscriptions: FederatedSubscriptions;
   readonly upstream: UpstreamConnections;
   listen(): Promise<string>;
@@ -73,8 +73,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     (sdl) => resolveSubgraphUrls(sdl, config),
     logger,
   );
-  const metrics = new ServiceMetrics('router');
-  const routerMetrics = new RouterMetrics(metrics);
+  const metrics = config.metrics ? new ServiceMetrics('router') : null;
+  const routerMetrics = metrics ? new RouterMetrics(metrics) : undefined;
   const subgraphClient = new SubgraphClient(config.subgraphTimeoutMs, routerMetrics);
   // One policy for every executor: what clients may see of subgraphs' errors.
   const introspectionAllowed = config.introspection ?? config.profile !== 'production';
@@ -86,6 +86,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     if (existing) return existing;
     const url = supergraph.current.subgraphUrls[name];
     if (!url) throw new Error(`No URL for subgraph "${name}"`);
+    subgraphClient.nameService(url, name);
     const created = new SubgraphDataSource(name, url, subgraphClient.fetcher, config.routerSigningSecret, subgraphErrors, routerMetrics);
     dataSources[name] = created;
     return created;
@@ -117,7 +118,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const requestLog = new RequestLog(logger, routerMetrics);
   const readiness = new RouterReadiness(() => supergraph.current, revokedSessions ? () => revokedSessions.current : null);
   const protection = await createProtection(config, () => supergraph.current, logger, routerMetrics);
-  routerMetrics.knowOperationNames(protection.trustedOperationNames);
+  routerMetrics?.knowOperationNames(protection.trustedOperationNames);
   const responseExtensions = new PendingResponseExtensions();
   const apollo = new ApolloServer<RouterContext>({
     gateway: new AuthorizingGateway(gateway, () => supergraph.current.requirements),
@@ -157,7 +158,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     subgraphErrors,
     routerMetrics,
   );
-  routerMetrics.countOpenSubscriptions(() => subscriptions.openSubscriptions);
+  routerMetrics?.countOpenSubscriptions(() => subscriptions.openSubscriptions);
   const current = () => ({ apiSchema: supergraph.current.planner.apiGraphQLSchema, requirements: supergraph.current.requirements });
   const httpSubscriptions = createHttpSubscriptionHandler({
     current,
@@ -226,7 +227,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: 'router' }),
       '/ready': readiness.route,
       // Open like /health: keep the router's port behind an ingress that does not route it (README "Metrics").
-      [METRICS_PATH]: metrics.route,
+      ...(metrics ? { [METRICS_PATH]: metrics.route } : {}),
     },
   });
 

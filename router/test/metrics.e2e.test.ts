@@ -173,3 +173,18 @@ withPrometheus('a real Prometheus scraping the stack', () => {
     await until('sum(router_requests_total{job="router",operation_name="WatchBooking",operation_type="subscription"})', (value) => value === 1);
   });
 });
+
+describe('METRICS=false', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ routerEnv: { METRICS: 'false' } });
+  });
+  afterAll(() => stack?.stop());
+
+  it('neither records nor serves metrics, and the router answers as before', async () => {
+    expect(stack.router.metrics).toBeNull();
+    expect((await fetch(`${baseUrlOf(stack, 'router')}/metrics`)).status).toBe(404);
+    const answer = await stack.query<{ __typename: string }>('{ __typename }');
+    expect(answer.data).toEqual({ __typename: 'Query' });
+  });
+});

@@ -12,3 +12,4 @@ export * from './leftoverProcesses';
 export * from './serviceProcess';
 export * from './routerEnv';
 export * from './prometheus';
+export * from './otlpReceiver';

@@ -1,4 +1,4 @@
-import type { Viewer } from '@booking/runtime';
+import { inSpanSync, type Viewer } from '@booking/runtime';
 import type { QueryPlan } from '@apollo/query-planner';
 import {
   getVariableValues,
@@ -90,11 +90,11 @@ export class PreparedOperation {
     } else {
       try {
         // Without locations the document does not hold on to the query text (comments and all).
-        document = parse(query, { noLocation: true });
+        document = inSpanSync('graphql.parse', () => parse(query, { noLocation: true }));
       } catch {
         return 'syntax error';
       }
-      if (validate(state.planner.apiGraphQLSchema, document).length > 0) return 'invalid';
+      if (inSpanSync('graphql.validate', () => validate(state.planner.apiGraphQLSchema, document)).length > 0) return 'invalid';
     }
     const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
     const operation = operationName ? operations.find((candidate) => candidate.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
@@ -138,7 +138,8 @@ export class PreparedOperation {
     let plan: QueryPlan;
     let shaper: ResultShaper;
     try {
-      plan = state.planner.planQuery(authorized.document, operation.name?.value ?? this.operationName);
+      // Planned once per kind of viewer (then cached): the span shows what a cache miss cost.
+      plan = inSpanSync('graphql.plan', () => state.planner.planQuery(authorized.document, operation.name?.value ?? this.operationName));
       if (plan.node?.kind === 'Subscription' || !isExecutablePlan(plan.node)) return { kind: 'gateway', reason: 'plan needs the gateway executor' };
       shaper = new ResultShaper(schema, rootType, operation.selectionSet, fragments);
     } catch (error) {

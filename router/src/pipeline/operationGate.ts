@@ -1,4 +1,4 @@
-import type { HttpRefusal } from '@booking/runtime';
+import { inSpanSync, type HttpRefusal } from '@booking/runtime';
 import { getOperationAST, parse, validate, type DocumentNode, type GraphQLSchema, type OperationTypeNode } from 'graphql';
 import { ByteBoundedCache } from '../byteBoundedCache';
 import type { CostDirectives } from './costDirectives';
@@ -96,7 +96,8 @@ export class OperationGate {
     if (lexical) return { verdict: refused(lexical.code, lexical.message, { limit: lexical.limit }) };
     let document: DocumentNode;
     try {
-      document = parse(query, { noLocation: true });
+      // A span only here, on a cache miss: a repeated operation is never parsed again.
+      document = inSpanSync('graphql.parse', () => parse(query, { noLocation: true }));
     } catch {
       return { verdict: { kind: 'unjudged', listed: this.listed(query, undefined) } };
     }
@@ -114,7 +115,7 @@ export class OperationGate {
       };
     }
     const listed = this.listed(query, document);
-    if (validate(this.schema.apiSchema, document).length > 0) return { verdict: { kind: 'unjudged', listed } };
+    if (inSpanSync('graphql.validate', () => validate(this.schema.apiSchema, document)).length > 0) return { verdict: { kind: 'unjudged', listed } };
     const estimator = new OperationCostEstimator(this.schema.apiSchema, this.schema.costs, this.settings.cost, document, operation);
     const estimate = estimator.estimate({});
     const cost = estimate.dependsOnVariables ? estimator : estimate.cost;

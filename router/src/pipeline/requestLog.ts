@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { Logger } from '@booking/runtime';
+import { trace, type Logger } from '@booking/runtime';
 import type { RouterMetrics } from '../observability/routerMetrics';
+import { describeOperation } from './requestSpan';
 import type { RequestStage } from './requestPipeline';
 import type { MaskedSubgraphErrorLog } from './subgraphErrorPolicy';
 
@@ -66,6 +67,8 @@ export class RequestLogRecord implements SubgraphCallLog {
   private events = 0;
   private streaming = false;
   private readonly startedAt = performance.now();
+  /** The request's server span (tracing on): it is named after the operation too. */
+  private readonly span = trace.getActiveSpan();
 
   constructor(
     private readonly sink: RecordSink,
@@ -80,6 +83,7 @@ export class RequestLogRecord implements SubgraphCallLog {
   operation(name: string | null | undefined, type: OperationType): void {
     this.operationName = name ? (name.length > MAX_OPERATION_NAME ? `${name.slice(0, MAX_OPERATION_NAME)}…` : name) : null;
     this.operationType = type;
+    describeOperation(this.span, this.operationName, type);
   }
 
   /** Errors that went (or go) to the client; their distinct codes are logged. */

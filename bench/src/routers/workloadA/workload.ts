@@ -157,6 +157,7 @@ export async function setUpWorkloadA(options: WorkloadOptions): Promise<Workload
     const routers = await launchRouters({
       supergraphPath,
       core: options.routerCore,
+      serviceCore: options.serviceCore,
       cpuProfileDir: options.cpuProfileDir,
       redisUrl,
       oursEnv: { ROUTER_SIGNING_SECRET: secret, JWKS_URL: `http://127.0.0.1:${ports.accounts}/.well-known/jwks.json` },
