@@ -212,6 +212,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
           viewer: await viewerFromAuthorization(request.headers.authorization, verifyToken),
           deadline: Date.now() + config.requestTimeoutMs,
           requestLog: record,
+          traceContext: record.traceContext,
           responseExtensions: responseExtensions.of(request),
         };
       } catch (error) {

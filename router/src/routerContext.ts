@@ -1,4 +1,4 @@
-import type { Viewer } from '@booking/runtime';
+import type { Context, Viewer } from '@booking/runtime';
 import type { ResponseExtensions } from './pipeline/costExposure';
 import type { RequestLogRecord } from './pipeline/requestLog';
 
@@ -8,7 +8,12 @@ export interface RouterContext {
   /** When the client's request must be answered (epoch ms); subscriptions' events have none. */
   readonly deadline?: number;
   /** The request's log line (operation, error codes, subgraph 4xx warnings). */
-  readonly requestLog?: Pick<RequestLogRecord, 'operation' | 'errors' | 'subgraphRefused' | 'subgraphErrorMasked'>;
+  readonly requestLog?: Pick<RequestLogRecord, 'operation' | 'errors' | 'subgraphRefused' | 'subgraphErrorMasked' | 'traceContext'>;
+  /**
+   * The parent of the subgraph calls' spans: the request's trace context, or a subscription
+   * event's. Passed explicitly: the router has no context manager (see requestSpan).
+   */
+  readonly traceContext?: Context;
   /** What the request stages add to the response's `extensions` (`extensions.cost` when asked for). */
   readonly responseExtensions?: ResponseExtensions;
 }

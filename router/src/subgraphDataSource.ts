@@ -1,5 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { ROUTER_HEADERS, routerCallSigner, unsignedViewer } from '@booking/runtime';
+import { injectTraceContext, ROUTER_HEADERS, routerCallSigner, unsignedViewer } from '@booking/runtime';
 import type { RouterContext } from './routerContext';
 import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
@@ -66,6 +66,13 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
       // this call to what is left (see DEADLINE_HEADER).
       if (Date.now() >= context.deadline) throw requestTimedOut(this.serviceName, false);
       request.http?.headers.set(DEADLINE_HEADER, String(context.deadline));
+    }
+    if (context.traceContext) {
+      // The shared fetcher makes this call's span a child of the request's from this header
+      // (and sends its own in its place): the router has no context manager to carry it.
+      const carrier: Record<string, string> = {};
+      injectTraceContext(carrier, context.traceContext);
+      for (const [name, value] of Object.entries(carrier)) request.http?.headers.set(name, value);
     }
     const viewer = context.viewer ?? null;
     request.http?.headers.set(ROUTER_HEADERS.userId, viewer?.userId ?? '');

@@ -1,4 +1,4 @@
-import { inSpanSync, type Viewer } from '@booking/runtime';
+import { inSpanSync, ROOT_CONTEXT, type Context, type Viewer } from '@booking/runtime';
 import type { QueryPlan } from '@apollo/query-planner';
 import {
   getVariableValues,
@@ -82,7 +82,14 @@ export class PreparedOperation {
   }
 
   /** A prepared operation, or why the gateway pipeline should answer it (it words the errors). */
-  static prepare(state: SupergraphState, query: string, operationName: string | undefined, validated?: OperationText['validated']): PreparedOperation | string {
+  static prepare(
+    state: SupergraphState,
+    query: string,
+    operationName: string | undefined,
+    validated?: OperationText['validated'],
+    /** The request's trace context: parse and validate spans are its children. */
+    trace: Context = ROOT_CONTEXT,
+  ): PreparedOperation | string {
     let document: DocumentNode;
     if (validated && validated.schema === state.planner.apiGraphQLSchema) {
       // The gate parsed and validated this text against this very schema on this request.
@@ -90,11 +97,11 @@ export class PreparedOperation {
     } else {
       try {
         // Without locations the document does not hold on to the query text (comments and all).
-        document = inSpanSync('graphql.parse', () => parse(query, { noLocation: true }));
+        document = inSpanSync('graphql.parse', () => parse(query, { noLocation: true }), trace);
       } catch {
         return 'syntax error';
       }
-      if (inSpanSync('graphql.validate', () => validate(state.planner.apiGraphQLSchema, document)).length > 0) return 'invalid';
+      if (inSpanSync('graphql.validate', () => validate(state.planner.apiGraphQLSchema, document), trace).length > 0) return 'invalid';
     }
     const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
     const operation = operationName ? operations.find((candidate) => candidate.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
@@ -111,13 +118,13 @@ export class PreparedOperation {
   }
 
   /** `lookups`: counts whether the plan for this kind of viewer was there (query_plan). */
-  executableFor(state: SupergraphState, viewer: Viewer | null, lookups?: CacheLookups): Executable {
+  executableFor(state: SupergraphState, viewer: Viewer | null, lookups?: CacheLookups, trace: Context = ROOT_CONTEXT): Executable {
     const key = accessKeyOf(viewer);
     let executable = this.executables.get(key);
     if (executable) lookups?.hit();
     else {
       lookups?.miss();
-      executable = this.build(state, viewer);
+      executable = this.build(state, viewer, trace);
       this.executables.set(key, executable);
       this.executableBytes += 256 + (executable.kind === 'run' ? JSON.stringify(executable.plan).length * PLAN_BYTES_PER_CHARACTER + this.normalised.length * AST_BYTES_PER_CHARACTER : 0);
       this.onGrowth?.();
@@ -125,7 +132,7 @@ export class PreparedOperation {
     return executable;
   }
 
-  private build(state: SupergraphState, viewer: Viewer | null): Executable {
+  private build(state: SupergraphState, viewer: Viewer | null, trace: Context): Executable {
     const schema = state.planner.apiGraphQLSchema;
     const authorized = authorizeOperation(schema, state.requirements, this.document, this.operationName, viewer);
     const accessErrors = authorized.errors.map(responseErrorOf);
@@ -139,7 +146,7 @@ export class PreparedOperation {
     let shaper: ResultShaper;
     try {
       // Planned once per kind of viewer (then cached): the span shows what a cache miss cost.
-      plan = inSpanSync('graphql.plan', () => state.planner.planQuery(authorized.document, operation.name?.value ?? this.operationName));
+      plan = inSpanSync('graphql.plan', () => state.planner.planQuery(authorized.document, operation.name?.value ?? this.operationName), trace);
       if (plan.node?.kind === 'Subscription' || !isExecutablePlan(plan.node)) return { kind: 'gateway', reason: 'plan needs the gateway executor' };
       shaper = new ResultShaper(schema, rootType, operation.selectionSet, fragments);
     } catch (error) {
@@ -177,7 +184,7 @@ export class PreparedOperations {
   }
 
   /** `text`: the key (and maybe the document) the request pipeline already has for this text. */
-  get(query: string, operationName: string | undefined, text?: OperationText): PreparedOperation | string {
+  get(query: string, operationName: string | undefined, text?: OperationText, trace: Context = ROOT_CONTEXT): PreparedOperation | string {
     const textKey = `t:${text?.key ?? operationTextKey(query, operationName)}`;
     const seen = this.cache.get(textKey) as TextEntry | undefined;
     if (typeof seen === 'string') {
@@ -192,7 +199,7 @@ export class PreparedOperations {
       }
     }
     this.lookups?.miss();
-    const prepared = PreparedOperation.prepare(this.state, query, operationName, text?.validated);
+    const prepared = PreparedOperation.prepare(this.state, query, operationName, text?.validated, trace);
     if (typeof prepared === 'string') {
       this.cache.set(textKey, prepared, TEXT_ENTRY_BYTES);
       return prepared;

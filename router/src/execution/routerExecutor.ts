@@ -95,7 +95,8 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
   return async (request: IncomingMessage, response: ServerResponse, body: unknown, added: ResponseExtensions = {}, text?: OperationText): Promise<boolean> => {
     if (!isPlainRequest(body)) return false;
     const state = options.current();
-    const operation = preparedFor(state).get(body.query, body.operationName ?? undefined, text);
+    const record = options.requestLog.of(request);
+    const operation = preparedFor(state).get(body.query, body.operationName ?? undefined, text, record.traceContext);
     if (typeof operation === 'string') return false;
     const rawVariables = body.variables ?? {};
     const variables = operation.coerceVariables(state, rawVariables);
@@ -106,7 +107,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     } catch {
       return false; // Apollo Server's pipeline answers a bad token with its 401.
     }
-    const executable = operation.executableFor(state, viewer, planLookups);
+    const executable = operation.executableFor(state, viewer, planLookups, record.traceContext);
     if (executable.kind === 'gateway') {
       // Once per operation and kind of viewer: on-call can see what runs on the slower path.
       if (!reported.has(executable)) {
@@ -116,7 +117,6 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
       return false;
     }
 
-    const record = options.requestLog.of(request);
     record.operation(operation.operation.name?.value, operation.operation.operation);
     let payload: string;
     if (executable.kind === 'denied') {
@@ -141,7 +141,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         payload = serialise(shaped.data, errors, valueCompletion, added);
       } catch (error) {
         // Never retried through the gateway: a mutation may already have run.
-        options.logger.error({ err: error, requestId: record.requestId }, 'query plan execution failed');
+        options.logger.error({ err: error, requestId: record.requestId, ...record.traceIds() }, 'query plan execution failed');
         record.errors([{ extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
         payload = serialise(null, [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], [], added);
       }

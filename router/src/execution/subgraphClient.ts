@@ -1,7 +1,7 @@
 import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
-import type { RouterCallSigner } from '@booking/runtime';
+import { contextOfTraceparent, ROOT_CONTEXT, type RouterCallSigner } from '@booking/runtime';
 import type { ResponseError } from './responseError';
 import { requestTimeoutError, type RequestDeadline } from './requestDeadline';
 import { subgraphRefusal } from './subgraphRefusal';
@@ -73,7 +73,9 @@ export class SubgraphClient {
     const given = { ...(init?.headers as Record<string, string> | undefined) };
     const deadline = Number(given[DEADLINE_HEADER] ?? Number.POSITIVE_INFINITY);
     delete given[DEADLINE_HEADER];
-    const span = new SubgraphSpan(serviceNameOf(url, this.serviceNames), url, undefined);
+    // The data source sent its request's context as the call's traceparent (see
+    // SubgraphDataSource): this call's span is its child, and replaces it with its own.
+    const span = new SubgraphSpan(serviceNameOf(url, this.serviceNames), url, undefined, contextOfTraceparent(given.traceparent));
     const headers = span.headers(given);
     // undici's `request`, not `fetch`: fetch refuses a port on the WHATWG "bad ports" list
     // (6000, 6665–6669, 10080, …) with "bad port" before connecting, and a subgraph may well
@@ -166,7 +168,7 @@ export class SubgraphClient {
   ): Promise<SubgraphAnswer> {
     const timeoutMs = deadline ? Math.min(this.timeoutMs, deadline.remainingMs()) : this.timeoutMs;
     if (timeoutMs <= 0) return { kind: 'failed', error: requestTimeoutError(serviceName, false) };
-    const span = new SubgraphSpan(serviceName, url, entityCount);
+    const span = new SubgraphSpan(serviceName, url, entityCount, log?.traceContext ?? ROOT_CONTEXT);
     const answer = await this.call(serviceName, url, body, span.headers(headers), timeoutMs, log);
     span.end(answer.status, answer.answer.kind === 'failed' ? String(answer.answer.error.extensions?.code ?? 'SUBGRAPH_FETCH_FAILED') : undefined);
     return answer.answer;

@@ -1,7 +1,8 @@
-import { context, recordFailure, SpanKind, trace, tracer, injectTraceContext, type Span } from '@booking/runtime';
+import { recordFailure, SpanKind, trace, tracer, injectTraceContext, type Context, type Span } from '@booking/runtime';
 
 /**
- * One CLIENT span per subgraph fetch, child of the request's span, named `subgraph <name>` with
+ * One CLIENT span per subgraph fetch, child of the request's span (`parent`, passed explicitly:
+ * the router has no context manager), named `subgraph <name>` with
  * the HTTP client attributes, the subgraph's name (`subgraph.name`, as Apollo Router names it)
  * and, for an entity fetch, how many entities it asked for. Its context goes out in the call's
  * `traceparent`, which the subgraph's server span continues.
@@ -9,8 +10,8 @@ import { context, recordFailure, SpanKind, trace, tracer, injectTraceContext, ty
 export class SubgraphSpan {
   private readonly span: Span;
 
-  constructor(serviceName: string, url: string, entityCount: number | undefined) {
-    this.span = tracer.startSpan(`subgraph ${serviceName}`, { kind: SpanKind.CLIENT });
+  constructor(serviceName: string, url: string, entityCount: number | undefined, private readonly parent: Context) {
+    this.span = tracer.startSpan(`subgraph ${serviceName}`, { kind: SpanKind.CLIENT }, parent);
     if (this.span.isRecording()) {
       const target = new URL(url);
       this.span.setAttributes({
@@ -32,7 +33,7 @@ export class SubgraphSpan {
   headers<H extends Readonly<Record<string, string>>>(headers: H): H {
     if (!trace.isSpanContextValid(this.span.spanContext())) return headers;
     const traced: Record<string, string> = { ...headers };
-    injectTraceContext(traced, trace.setSpan(context.active(), this.span));
+    injectTraceContext(traced, trace.setSpan(this.parent, this.span));
     return traced as H;
   }
 

@@ -73,7 +73,7 @@ export function httpOperationIntake(options: HttpOperationIntakeOptions) {
     const admission = await options.pipeline.admit(
       graphqlRequest,
       request.method === 'GET' ? 'GET' : 'POST',
-      { viewer, address: clientAddress(request, options.trustedProxyHops) },
+      { viewer, address: clientAddress(request, options.trustedProxyHops), trace: record.traceContext },
       { cost: asksForCost(request) },
     );
     if (admission.kind === 'refused') {

@@ -1,4 +1,4 @@
-import { inSpanSync, type HttpRefusal } from '@booking/runtime';
+import { inSpanSync, ROOT_CONTEXT, type Context, type HttpRefusal } from '@booking/runtime';
 import { getOperationAST, parse, validate, type DocumentNode, type GraphQLSchema, type OperationTypeNode } from 'graphql';
 import { ByteBoundedCache } from '../byteBoundedCache';
 import type { CostDirectives } from './costDirectives';
@@ -71,7 +71,7 @@ export class OperationGate {
    * The verdict, and the text as the later stages may reuse it: its cache key, and on the
    * first sight of an admitted text the document the gate parsed and validated.
    */
-  judgeText(query: string, operationName: string | undefined): { readonly verdict: GateVerdict; readonly text: OperationText } {
+  judgeText(query: string, operationName: string | undefined, trace: Context = ROOT_CONTEXT): { readonly verdict: GateVerdict; readonly text: OperationText } {
     const key = operationTextKey(query, operationName);
     const known = this.verdicts.get(key);
     if (known) {
@@ -79,7 +79,7 @@ export class OperationGate {
       return { verdict: known, text: { key } };
     }
     this.lookups?.miss();
-    const { verdict, document } = this.decide(query, operationName);
+    const { verdict, document } = this.decide(query, operationName, trace);
     // An admitted verdict whose cost depends on variables keeps its document (in the estimator).
     const bytes = verdict.kind === 'admitted' && typeof verdict.cost !== 'number' ? 512 + query.length * 24 : 512;
     this.verdicts.set(key, verdict, bytes);
@@ -91,13 +91,13 @@ export class OperationGate {
     return typeof verdict.cost === 'number' ? verdict.cost : verdict.cost.estimate(variables).cost;
   }
 
-  private decide(query: string, operationName: string | undefined): { verdict: GateVerdict; document?: DocumentNode } {
+  private decide(query: string, operationName: string | undefined, trace: Context): { verdict: GateVerdict; document?: DocumentNode } {
     const lexical = exceededLexicalLimit(query, this.settings.lexical);
     if (lexical) return { verdict: refused(lexical.code, lexical.message, { limit: lexical.limit }) };
     let document: DocumentNode;
     try {
       // A span only here, on a cache miss: a repeated operation is never parsed again.
-      document = inSpanSync('graphql.parse', () => parse(query, { noLocation: true }));
+      document = inSpanSync('graphql.parse', () => parse(query, { noLocation: true }), trace);
     } catch {
       return { verdict: { kind: 'unjudged', listed: this.listed(query, undefined) } };
     }
@@ -115,7 +115,7 @@ export class OperationGate {
       };
     }
     const listed = this.listed(query, document);
-    if (inSpanSync('graphql.validate', () => validate(this.schema.apiSchema, document)).length > 0) return { verdict: { kind: 'unjudged', listed } };
+    if (inSpanSync('graphql.validate', () => validate(this.schema.apiSchema, document), trace).length > 0) return { verdict: { kind: 'unjudged', listed } };
     const estimator = new OperationCostEstimator(this.schema.apiSchema, this.schema.costs, this.settings.cost, document, operation);
     const estimate = estimator.estimate({});
     const cost = estimate.dependsOnVariables ? estimator : estimate.cost;

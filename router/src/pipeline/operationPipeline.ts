@@ -1,4 +1,4 @@
-import type { HttpRefusal, Logger, Viewer } from '@booking/runtime';
+import type { Context, HttpRefusal, Logger, Viewer } from '@booking/runtime';
 import { callerKey } from './callerIdentity';
 import { costExtension, type ResponseExtensions } from './costExposure';
 import { OperationGate, tooExpensive } from './operationGate';
@@ -22,6 +22,8 @@ export interface Caller {
   readonly viewer: Viewer | null;
   /** The client address (TRUSTED_PROXY_HOPS applied). */
   readonly address: string;
+  /** The request's trace context (see RequestLogRecord): the gate's parse and validate spans are its children. */
+  readonly trace?: Context;
 }
 
 export type Admission =
@@ -92,7 +94,7 @@ export class OperationPipeline {
     if (resolved.kind === 'refused') return resolved;
     const operationName = request.operationName ?? undefined;
     const gate = this.options.gate();
-    const { verdict, text } = gate.judgeText(resolved.query, operationName);
+    const { verdict, text } = gate.judgeText(resolved.query, operationName, caller.trace);
     if (verdict.kind === 'refused') return verdict;
     const listed = resolved.listed === true || (resolved.listed === 'unchecked' && verdict.listed);
     if (!listed) {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { trace, type Logger } from '@booking/runtime';
+import { ROOT_CONTEXT, trace, traceLogFields, type Context, type Logger, type Span } from '@booking/runtime';
 import type { RouterMetrics } from '../observability/routerMetrics';
-import { describeOperation } from './requestSpan';
+import { describeOperation, openRequestSpan } from './requestSpan';
 import type { RequestStage } from './requestPipeline';
 import type { MaskedSubgraphErrorLog } from './subgraphErrorPolicy';
 
@@ -31,6 +31,8 @@ export type OperationType = 'query' | 'mutation' | 'subscription';
 
 /** What execution tells the log about a subgraph call (see SubgraphClient and SubgraphDataSource). */
 export interface SubgraphCallLog extends MaskedSubgraphErrorLog {
+  /** The request's trace context: its subgraph calls' spans are its children. */
+  readonly traceContext: Context;
   /** A subgraph answered with a 4xx status: logged at warn at once, with this request's id and operation. */
   subgraphRefused(serviceName: string, status: number): void;
 }
@@ -67,8 +69,12 @@ export class RequestLogRecord implements SubgraphCallLog {
   private events = 0;
   private streaming = false;
   private readonly startedAt = performance.now();
-  /** The request's server span (tracing on): it is named after the operation too. */
-  private readonly span = trace.getActiveSpan();
+  /**
+   * The parent of every span of this request (parse, validate, plan, subgraph calls), passed
+   * explicitly: the router has no context manager (see requestSpan). The root context when the
+   * request has no span (tracing off, a graphql-ws subscription).
+   */
+  readonly traceContext: Context;
 
   constructor(
     private readonly sink: RecordSink,
@@ -77,7 +83,11 @@ export class RequestLogRecord implements SubgraphCallLog {
     private readonly clientAddress: string | undefined,
     /** A graphql-ws subscription's id on its socket. */
     private readonly subscriptionId?: string,
-  ) {}
+    /** The request's server span (tracing on): it is named after the operation too. */
+    private readonly span?: Span,
+  ) {
+    this.traceContext = span ? trace.setSpan(ROOT_CONTEXT, span) : ROOT_CONTEXT;
+  }
 
   /** The operation as resolved from the document (never the raw body's `operationName`). */
   operation(name: string | null | undefined, type: OperationType): void {
@@ -127,7 +137,7 @@ export class RequestLogRecord implements SubgraphCallLog {
 
   subgraphRefused(serviceName: string, status: number): void {
     this.sink.logger.warn(
-      { requestId: this.requestId, operationName: this.operationName, operationType: this.operationType, subgraph: serviceName, status },
+      { requestId: this.requestId, operationName: this.operationName, operationType: this.operationType, subgraph: serviceName, status, ...this.traceIds() },
       `subgraph ${serviceName} answered HTTP ${status}`,
     );
   }
@@ -149,6 +159,7 @@ export class RequestLogRecord implements SubgraphCallLog {
         // What on-call needs to find the fault; a subgraph's message may quote input, so it is
         // cut short (variables themselves are never logged).
         originalMessage: typeof original.message === 'string' ? original.message.slice(0, MASKED_MESSAGE_CHARACTERS) : original.message,
+        ...this.traceIds(),
       },
       `subgraph ${serviceName} error masked`,
     );
@@ -178,6 +189,14 @@ export class RequestLogRecord implements SubgraphCallLog {
     );
   }
 
+  /**
+   * `trace_id` and `span_id` of a sampled request, for any line that names it (the logger's
+   * mixin cannot: the router has no active span).
+   */
+  traceIds(): Record<string, string> {
+    return traceLogFields(this.span);
+  }
+
   private fields() {
     return {
       requestId: this.requestId,
@@ -186,6 +205,7 @@ export class RequestLogRecord implements SubgraphCallLog {
       clientAddress: this.clientAddress,
       operationName: this.operationName,
       operationType: this.operationType,
+      ...this.traceIds(),
     };
   }
 }
@@ -256,7 +276,14 @@ export class RequestLog {
   }
 
   private start(request: IncomingMessage, response: ServerResponse): RequestLogRecord {
-    const record = new RequestLogRecord(this.sink, requestIdOf(request.headers[REQUEST_ID_HEADER]), transportOf(request), request.socket.remoteAddress);
+    const record = new RequestLogRecord(
+      this.sink,
+      requestIdOf(request.headers[REQUEST_ID_HEADER]),
+      transportOf(request),
+      request.socket.remoteAddress,
+      undefined,
+      openRequestSpan(request, response),
+    );
     this.records.set(request, record);
     response.setHeader(REQUEST_ID_HEADER, record.requestId);
     return record;

@@ -1,7 +1,7 @@
 import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { FetchNode, QueryPlan } from '@apollo/query-planner';
-import { boundedIterator, type BoundedIterator, type Logger, type Viewer } from '@booking/runtime';
+import { boundedIterator, ROOT_CONTEXT, type BoundedIterator, type Context, type Logger, type Viewer } from '@booking/runtime';
 import { UpstreamSubscriptionSpan } from './subscriptionSpans';
 import { execute, getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFieldResolver, type GraphQLFormattedError } from 'graphql';
 import type { RouterContext } from '../routerContext';
@@ -161,7 +161,7 @@ export class FederatedSubscriptions {
     const url = this.subgraphUrls()[plan.primary.serviceName];
     if (!url) throw new GraphQLError(`No URL for subgraph "${plan.primary.serviceName}"`, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     const connection = this.upstream.acquire(plan.primary.serviceName, url, request.viewer);
-    const span = new UpstreamSubscriptionSpan(plan.primary.serviceName, getOperationAST(request.document, request.operationName)?.name?.value);
+    const span = new UpstreamSubscriptionSpan(plan.primary.serviceName, getOperationAST(request.document, request.operationName)?.name?.value, request.log?.traceContext ?? ROOT_CONTEXT);
     const subscribers = new Set<BoundedIterator<Result>>();
     const broadcast = (result: Result) => subscribers.forEach((subscriber) => subscriber.push(result));
     const endAll = (last?: Result) => [...subscribers].forEach((subscriber) => subscriber.end(last));
@@ -177,7 +177,7 @@ export class FederatedSubscriptions {
           const errors = event.errors?.length ? this.errorPolicy.apply(plan.primary.serviceName, event.errors, request.log) : undefined;
           // One event at a time, in upstream order.
           chain = chain
-            .then(async () => broadcast(withCodes(await span.event(() => this.complete(planner, plan, event.data ?? null, errors, request)))))
+            .then(async () => broadcast(withCodes(await span.event((trace) => this.complete(planner, plan, event.data ?? null, errors, request, trace)))))
             .catch((error: unknown) => {
               // Never dropped silently: subscribers learn an event went missing.
               this.logger.error({ err: error }, 'subscription event could not be completed');
@@ -227,6 +227,7 @@ export class FederatedSubscriptions {
     data: Record<string, unknown> | null,
     errors: readonly GraphQLFormattedError[] | undefined,
     request: SubscriptionRequest,
+    trace: Context,
   ): Promise<Result> {
     if (!data) return { errors: (errors ?? []).map(asError) };
     if (!plan.rest) {
@@ -245,7 +246,7 @@ export class FederatedSubscriptions {
     const eventFetch: FetchNode = { ...plan.primary, serviceName: EVENT_SOURCE };
     const queryPlan: QueryPlan = { kind: 'QueryPlan', node: plan.rest ? { kind: 'Sequence', nodes: [eventFetch, plan.rest] } : eventFetch };
     const eventSource: GraphQLDataSource = { process: async () => ({ data, errors: errors?.map(asError) }) };
-    const context: RouterContext = { viewer: request.viewer, requestLog: request.log };
+    const context: RouterContext = { viewer: request.viewer, requestLog: request.log, traceContext: trace };
     // executeQueryPlan reads only the request, the context (for the data sources' identity
     // headers), the logger and metrics of a request context; this is that much of one.
     const requestContext = {

@@ -268,7 +268,7 @@ async function writeStream(
       if (!flushed) await drained(response);
     }
   } catch (error) {
-    options.logger.error({ err: error, requestId: options.record.requestId }, 'subscription stream failed');
+    options.logger.error({ err: error, requestId: options.record.requestId, ...options.record.traceIds() }, 'subscription stream failed');
     finish(INTERNAL_ERROR);
   } finally {
     finish();

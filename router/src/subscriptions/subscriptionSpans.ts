@@ -1,4 +1,4 @@
-import { context, recordFailure, SpanKind, SpanStatusCode, trace, tracer, type Span } from '@booking/runtime';
+import { recordFailure, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, tracer, type Context, type Span } from '@booking/runtime';
 
 /**
  * Spans of a federated subscription: the upstream subscription to the owning subgraph (a CLIENT
@@ -12,23 +12,27 @@ export class UpstreamSubscriptionSpan {
   /** Close, completion and failure may each try to end it; the first one does. */
   private ended = false;
 
-  constructor(serviceName: string, operationName: string | undefined) {
-    this.span = tracer.startSpan(`subscribe ${serviceName}`, { kind: SpanKind.CLIENT });
+  /** `parent`: the request that opened it (the root context over graphql-ws, which has none). */
+  constructor(serviceName: string, operationName: string | undefined, parent: Context) {
+    this.span = tracer.startSpan(`subscribe ${serviceName}`, { kind: SpanKind.CLIENT }, parent);
     if (this.span.isRecording()) {
       this.span.setAttributes({ 'subgraph.name': serviceName, 'graphql.operation.type': 'subscription' });
       if (operationName) this.span.setAttribute('graphql.operation.name', operationName);
     }
   }
 
-  /** Runs one event's completion in its own span, linked to this subscription's. */
-  async event<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one event's completion in its own span, linked to this subscription's; `work` is given
+   * that span's context, the parent of its entity fetches.
+   */
+  async event<T>(work: (trace: Context) => Promise<T>): Promise<T> {
     const link = this.span.spanContext();
     const span = tracer.startSpan(
       'subscription event',
       { kind: SpanKind.INTERNAL, root: true, links: trace.isSpanContextValid(link) ? [{ context: link }] : [] },
     );
     try {
-      return await context.with(trace.setSpan(context.active(), span), work);
+      return await work(trace.setSpan(ROOT_CONTEXT, span));
     } catch (error) {
       if (span.isRecording()) span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
       throw error;

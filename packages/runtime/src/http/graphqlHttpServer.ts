@@ -196,8 +196,9 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
 }
 
 /**
- * The HTTP instrumentation's SERVER span of this request (tracing on) gets its route, per the
- * HTTP semantic conventions: `POST /graphql`. The router renames it after the operation.
+ * The HTTP instrumentation's SERVER span of this request (a subgraph with tracing on) gets its
+ * route, per the HTTP semantic conventions: `POST /graphql`. The router has no active span (it
+ * opens its own, already named so: router/src/pipeline/requestSpan.ts).
  */
 function nameServerSpan(method: string | undefined): void {
   const span = trace.getActiveSpan();

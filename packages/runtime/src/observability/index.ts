@@ -1,6 +1,7 @@
 export * from './boundedLabel';
 export * from './databasePoolMetrics';
 export * from './eventBacklogMetrics';
+export { traceLogFields } from './logMixin';
 export * from './metrics';
 export * from './scrapeReading';
 export * from './subgraphRequestMetrics';

@@ -7,7 +7,7 @@ import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, ty
  */
 export const tracer = trace.getTracer('booking-supergraph');
 
-export { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type Span };
+export { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span };
 
 /** The W3C `traceparent` of the active context, or null when nothing is traced here. */
 export function activeTraceparent(): string | null {
@@ -55,9 +55,12 @@ export async function inSpan<T>(name: string, kind: SpanKind, work: (span: Span)
   }
 }
 
-/** The same, for synchronous work (parse, validate, plan). */
-export function inSpanSync<T>(name: string, work: (span: Span) => T): T {
-  const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL });
+/**
+ * The same, for synchronous work (parse, validate, plan). The router passes its request's
+ * context as `parent`: it runs with no context manager (see startTracing's `explicit`).
+ */
+export function inSpanSync<T>(name: string, work: (span: Span) => T, parent: Context = context.active()): T {
+  const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL }, parent);
   try {
     return work(span);
   } finally {

@@ -1,4 +1,5 @@
 import type { NodeSDK } from '@opentelemetry/sdk-node';
+import { RootContextManager } from './rootContextManager';
 import { sqlShape } from './sqlText';
 import { tracingSettings, type TracingSettings } from './tracingSettings';
 
@@ -18,27 +19,53 @@ let settings: TracingSettings | undefined;
 /** Paths that are not work (probes, scrapes): no span, so a trace backend is not flooded by them. */
 const UNTRACED_PATHS = new Set(['/health', '/ready', '/metrics']);
 
-export function startTracing(service: string, env: Readonly<Record<string, string | undefined>> = process.env): TracingSettings {
+/**
+ * How a process's spans find their parent:
+ * - `automatic` (the subgraphs): the http, undici, pg and ioredis instrumentations, and an
+ *   AsyncLocalStorage context manager that carries the active span across every await;
+ * - `explicit` (the router): neither. On Node 20 an AsyncLocalStorage installs async hooks that
+ *   run on every promise and callback of the process, sampled or not, and the instrumentations
+ *   wrap every request, response and socket: together they cost the router 40 % of its
+ *   throughput at 1 % sampling. The router opens its request span itself and hands each span's
+ *   parent to the next (see router/src/pipeline/requestSpan.ts).
+ */
+export type TracingMode = 'automatic' | 'explicit';
+
+export function startTracing(service: string, env: Readonly<Record<string, string | undefined>> = process.env, mode: TracingMode = 'automatic'): TracingSettings {
   if (settings) return settings;
   settings = tracingSettings(service, env);
   if (!settings.on) return settings;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { NodeSDK: Sdk } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  sdk = new Sdk({
+    serviceName: settings.serviceName,
+    instrumentations: mode === 'automatic' ? automaticInstrumentations() : [],
+    ...(mode === 'explicit' ? { contextManager: new RootContextManager() } : {}),
+    // Metrics are prom-client's /metrics and logs are pino's stdout: the SDK exports traces only.
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  return settings;
+}
+
+function automaticInstrumentations() {
   // Required here, not imported: with tracing off not one of these modules is loaded.
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { NodeSDK: Sdk } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
   const { UndiciInstrumentation } = require('@opentelemetry/instrumentation-undici') as typeof import('@opentelemetry/instrumentation-undici');
   const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
   const { IORedisInstrumentation } = require('@opentelemetry/instrumentation-ioredis') as typeof import('@opentelemetry/instrumentation-ioredis');
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const instrumentations = [
+  return [
     new HttpInstrumentation({
       ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has(new URL(request.url ?? '/', 'http://localhost').pathname),
       // A call with no request around it (a JWKS refresh timer, say) is not a trace of its own.
       requireParentforOutgoingSpans: true,
     }),
     new UndiciInstrumentation({
-      // The router's subgraph calls carry their own client span (subgraph name, entity count)
-      // and its traceparent: a second, anonymous HTTP span under it says nothing more.
+      // A call that carries a traceparent was given its own client span by our code: a second,
+      // anonymous HTTP span under it says nothing more.
       ignoreRequestHook: (request) => carriesTraceparent(request.headers),
       requireParentforSpans: true,
     }),
@@ -53,15 +80,6 @@ export function startTracing(service: string, env: Readonly<Record<string, strin
     }),
     new IORedisInstrumentation({ requireParentSpan: true }),
   ];
-  sdk = new Sdk({
-    serviceName: settings.serviceName,
-    instrumentations,
-    // Metrics are prom-client's /metrics and logs are pino's stdout: the SDK exports traces only.
-    metricReaders: [],
-    logRecordProcessors: [],
-  });
-  sdk.start();
-  return settings;
 }
 
 /** True once startTracing started the SDK in this process. */
