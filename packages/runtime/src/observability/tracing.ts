@@ -1,5 +1,6 @@
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 import { RootContextManager } from './rootContextManager';
+import { silenceTracers } from './silencedTracers';
 import { sqlShape } from './sqlText';
 import { tracingSettings, type TracingSettings } from './tracingSettings';
 
@@ -46,6 +47,10 @@ export function startTracing(service: string, env: Readonly<Record<string, strin
     logRecordProcessors: [],
   });
   sdk.start();
+  // The gateway nests its spans through the active context, which `explicit` does not carry:
+  // the router's own spans cover what goes through the gateway (its server span, and a
+  // `subgraph` span per fetch, parented through the fetch's traceparent).
+  if (mode === 'explicit') silenceTracers(new Set(['@apollo/gateway']));
   return settings;
 }
 
