@@ -87,6 +87,22 @@ describe('with an OTLP endpoint', () => {
   });
 });
 
+describe('the router with an OTLP endpoint', () => {
+  test('starts the SDK with no instrumentations and no context manager: nothing runs on requests it does not sample', async () => {
+    const { packages, tracerProvider, lines } = await openTelemetryLoadedBy(serviceStart('router'), {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+      OTEL_BSP_SCHEDULE_DELAY: '60000',
+    });
+    const names = packages.map((name) => name.replace(/@[^@]+$/, ''));
+    expect(names).toContain('@opentelemetry/sdk-node');
+    expect(tracerProvider).not.toBe('NoopTracerProvider');
+    for (const instrumentation of ['http', 'undici', 'pg', 'ioredis']) expect(names).not.toContain(`@opentelemetry/instrumentation-${instrumentation}`);
+    // No AsyncLocalStorage: a span is never "active" on the router, so the logger's mixin finds
+    // none (the request log record names its span itself: router/test/tracing.e2e.test.ts).
+    expect(lines.find((line) => line.msg === 'inside a span')).not.toHaveProperty('trace_id');
+  });
+});
+
 describe('tracingSettings', () => {
   test('on only when an exporter is configured, named after the service unless OTEL_SERVICE_NAME says otherwise', () => {
     expect(tracingSettings('bookings', {})).toMatchObject({ on: false });
