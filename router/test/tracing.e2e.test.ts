@@ -47,7 +47,10 @@ const urls: Partial<Record<SubgraphName, string>> = {};
 function otelEnv(): Record<string, string> {
   return {
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-    OTEL_TRACES_SAMPLER: 'always_on',
+    // The default sampler, spelled out: a trace with no parent is kept, and a caller's
+    // `traceparent` decides (flags 01 kept, 00 dropped) in the router and, through the router's
+    // own `traceparent`, in the subgraphs.
+    OTEL_TRACES_SAMPLER: 'parentbased_always_on',
     // Export at once, not every 5 s: the test waits for what arrives.
     OTEL_BSP_SCHEDULE_DELAY: '100',
   };
@@ -213,6 +216,22 @@ test('every log line of one request carries its trace id and its span id', async
   // Every line that names this request names the same trace.
   const lines = router.lines.filter((logged) => logged.requestId === requestId);
   expect(lines.every((logged) => logged.trace_id === traceId)).toBe(true);
+});
+
+test('an unsampled request exports nothing anywhere, and its subgraph calls still carry its traceparent (sampled flag off)', async () => {
+  const unsampled = randomBytes(16).toString('hex');
+  const sampled = randomBytes(16).toString('hex');
+  const query = 'query UnsampledBooking($id: ID!) { booking(id: $id) { id } }';
+  await call(query, { id: randomUUID() }, { traceparent: `00-${unsampled}-${randomBytes(8).toString('hex')}-00` });
+  // A sampled request after it: once its spans are in, the unsampled one's would be too.
+  await call(query, { id: randomUUID() }, { traceparent: clientTraceparent(sampled) });
+  await receiver.waitFor((spans) => spans.some((span) => span.traceId === sampled && span.service === 'bookings' && span.kind === SPAN_KIND.server));
+  expect(receiver.spans.filter((span) => span.traceId === unsampled)).toEqual([]);
+  // Had the router sent no traceparent, bookings would have started (and kept) a trace of its
+  // own: every subgraph server span continues a router span.
+  const subgraphServers = receiver.spans.filter((span) => span.service !== 'router' && span.kind === SPAN_KIND.server);
+  expect(subgraphServers.length).toBeGreaterThan(0);
+  expect(subgraphServers.filter((span) => span.parentSpanId === '')).toEqual([]);
 });
 
 test('a subscription: the upstream subscription is a span, and each event\'s completion a span linked to it', async () => {
