@@ -1,5 +1,5 @@
 import type { Viewer } from '@booking/runtime';
-import type { ResponseExtensions } from './pipeline/costExposure';
+import type { ResponseAdditions } from './pipeline/responseExtensions';
 import type { RequestLogRecord } from './pipeline/requestLog';
 
 /** Per-request context of the router: who is asking, as verified from the bearer token. */
@@ -9,6 +9,6 @@ export interface RouterContext {
   readonly deadline?: number;
   /** The request's log line (operation, error codes, subgraph 4xx warnings). */
   readonly requestLog?: Pick<RequestLogRecord, 'operation' | 'errors' | 'subgraphRefused' | 'subgraphErrorMasked'>;
-  /** What the request stages add to the response's `extensions` (`extensions.cost` when asked for). */
-  readonly responseExtensions?: ResponseExtensions;
+  /** What the request stages add to the response's `extensions` (the cost, the query plan: when asked for). */
+  readonly responseAdditions?: ResponseAdditions;
 }

@@ -11,3 +11,4 @@ export * from './bookingRows';
 export * from './leftoverProcesses';
 export * from './serviceProcess';
 export * from './routerEnv';
+export * from './countingForward';

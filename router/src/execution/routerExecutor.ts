@@ -7,6 +7,7 @@ import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
 import { responseErrorOf, type ResponseError } from './responseError';
 import { withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
+import { extensionsWithPlan, NOTHING_ADDED, type ResponseAdditions } from '../pipeline/responseExtensions';
 import type { OperationText } from '../pipeline/operationText';
 import type { RequestLog } from '../pipeline/requestLog';
 import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
@@ -87,7 +88,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     return prepared;
   };
 
-  return async (request: IncomingMessage, response: ServerResponse, body: unknown, added: ResponseExtensions = {}, text?: OperationText): Promise<boolean> => {
+  return async (request: IncomingMessage, response: ServerResponse, body: unknown, additions: ResponseAdditions = NOTHING_ADDED, text?: OperationText): Promise<boolean> => {
     if (!isPlainRequest(body)) return false;
     const state = options.current();
     const operation = preparedFor(state).get(body.query, body.operationName ?? undefined, text);
@@ -116,8 +117,12 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     let payload: string;
     if (executable.kind === 'denied') {
       record.errors(executable.errors);
-      payload = serialise(null, executable.errors, [], added);
+      payload = serialise(null, executable.errors, [], additions.extensions);
+    } else if (additions.queryPlan === 'dry-run') {
+      // Apollo-Expose-Query-Plan: dry-run: the plan alone, as Apollo Router answers it (no data, no errors).
+      payload = JSON.stringify({ extensions: extensionsWithPlan(additions, executable.plan) });
     } else {
+      const added = extensionsWithPlan(additions, executable.plan);
       const deadline = new RequestDeadline(options.requestTimeoutMs);
       try {
         const execution = new PlanExecution(

@@ -8,6 +8,7 @@ import type { FederatedSubscriptions } from './federatedSubscriptions';
 import { DEFAULT_MAX_BACKLOG_BYTES, DEFAULT_SLOW_CONSUMER_CLOSE_GRACE_MS, SLOW_CONSUMER_ERROR, SUBSCRIBER_BUFFER, slowSubscriberError, tooFarBehind } from './backpressure';
 import { clientAddressOf } from './clientAddress';
 import { withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
+import { NOTHING_ADDED, type ResponseAdditions } from '../pipeline/responseExtensions';
 import type { RequestLog, RequestLogRecord } from '../pipeline/requestLog';
 import { isSubscriptionPayload, prepareSubscription } from './subscriptionRequest';
 
@@ -78,7 +79,7 @@ function withRemovedFields(result: ExecutionResult, denials: DeniedFields): Exec
  * streams, before or during them, carries `extensions.code`.
  */
 export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) {
-  return async (request: IncomingMessage, response: ServerResponse, body: unknown, extensions: ResponseExtensions = {}): Promise<boolean> => {
+  return async (request: IncomingMessage, response: ServerResponse, body: unknown, additions: ResponseAdditions = NOTHING_ADDED): Promise<boolean> => {
     const transport = transportOf(request);
     if (!transport || !isSubscriptionPayload(body)) return false;
     const record = options.requestLog.of(request);
@@ -130,7 +131,7 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
       logger: options.logger,
       record,
       transport,
-      extensions,
+      extensions: additions.extensions,
       onSlow: (cutOff) => (slow.cutOff = cutOff),
       watchSession:
         session && options.revokedSessions ? (end) => options.revokedSessions?.onAccessRevoked(session.sessionId, session.viewer.userId, end) : undefined,
