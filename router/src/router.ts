@@ -165,7 +165,6 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     current,
     verifyToken,
     subscriptions,
-    logger,
     requestLog,
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
     slowConsumerCloseGraceMs: config.slowConsumerCloseGraceMs,

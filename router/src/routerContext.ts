@@ -7,8 +7,8 @@ export interface RouterContext {
   readonly viewer: Viewer | null;
   /** When the client's request must be answered (epoch ms); subscriptions' events have none. */
   readonly deadline?: number;
-  /** The request's log line (operation, error codes, subgraph 4xx warnings). */
-  readonly requestLog?: Pick<RequestLogRecord, 'operation' | 'errors' | 'subgraphRefused' | 'subgraphErrorMasked'>;
+  /** The request's log line (operation, error codes, subgraph 4xx answers, masked errors, the router's own failure). */
+  readonly requestLog?: Pick<RequestLogRecord, 'operation' | 'errors' | 'subgraphRefused' | 'subgraphErrorMasked' | 'failed'>;
   /** What the request stages add to the response's `extensions` (the cost, the query plan: when asked for). */
   readonly responseAdditions?: ResponseAdditions;
 }

@@ -140,9 +140,9 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         record.errors(valueCompletion);
         payload = serialise(shaped.data, errors, valueCompletion, added);
       } catch (error) {
-        // Never retried through the gateway: a mutation may already have run.
-        options.logger.error({ err: error, requestId: record.requestId }, 'query plan execution failed');
-        record.errors([{ extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+        // Never retried through the gateway: a mutation may already have run. The error and its
+        // stack go on the request's line (at error level), not on a line of their own.
+        record.failed(error);
         payload = serialise(null, [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], [], added);
       }
     }

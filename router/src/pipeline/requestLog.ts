@@ -5,8 +5,11 @@ import type { Logger } from '@booking/runtime';
 import type { RequestStage } from './requestPipeline';
 import type { MaskedSubgraphErrorLog } from './subgraphErrorPolicy';
 
-/** The most of a masked subgraph error's message the warning keeps. */
+/** The most of a masked subgraph error's message the request's line keeps. */
 const MASKED_MESSAGE_CHARACTERS = 500;
+
+/** The most subgraph refusals, and masked errors, one request's line lists (a list field can fail per item). */
+const MAX_DETAILS = 10;
 
 /** The header a request id comes in (from a proxy or the client) and goes back out in. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -29,7 +32,7 @@ export type OperationType = 'query' | 'mutation' | 'subscription';
 
 /** What execution tells the log about a subgraph call (see SubgraphClient and SubgraphDataSource). */
 export interface SubgraphCallLog extends MaskedSubgraphErrorLog {
-  /** A subgraph answered with a 4xx status: logged at warn at once, with this request's id and operation. */
+  /** A subgraph answered with a 4xx status: on the request's line, which then goes out at warn. */
   subgraphRefused(serviceName: string, status: number): void;
 }
 
@@ -52,6 +55,9 @@ export class RequestLogRecord implements SubgraphCallLog {
   private operationName: string | null = null;
   private operationType: OperationType | null = null;
   private errorCodes: string[] | undefined;
+  private subgraphRefusals: { subgraph: string; status: number }[] | undefined;
+  private maskedErrors: { subgraph: string; code: unknown; path: unknown; message: unknown }[] | undefined;
+  private failure: unknown;
   private events = 0;
   private streaming = false;
   private readonly startedAt = performance.now();
@@ -95,48 +101,62 @@ export class RequestLogRecord implements SubgraphCallLog {
     this.logger.info(this.fields(), 'subscription started');
   }
 
+  /** A subgraph answered with a 4xx status (the router sent it something it refused): on this request's line. */
   subgraphRefused(serviceName: string, status: number): void {
-    this.logger.warn(
-      { requestId: this.requestId, operationName: this.operationName, operationType: this.operationType, subgraph: serviceName, status },
-      `subgraph ${serviceName} answered HTTP ${status}`,
-    );
+    this.subgraphRefusals ??= [];
+    if (this.subgraphRefusals.length < MAX_DETAILS && !this.subgraphRefusals.some((known) => known.subgraph === serviceName && known.status === status)) {
+      this.subgraphRefusals.push({ subgraph: serviceName, status });
+    }
   }
 
   /**
-   * SUBGRAPH_ERRORS=mask hid a subgraph error from the client: its original (message, code,
-   * path) is a warning naming the request, the only place it is kept.
+   * SUBGRAPH_ERRORS=mask hid a subgraph error from the client (it saw INTERNAL_SERVER_ERROR):
+   * its original (code, path, message) goes on this request's line, the only place it is kept.
    */
   subgraphErrorMasked(serviceName: string, original: { readonly message: unknown; readonly code: unknown; readonly path: unknown }): void {
-    this.logger.warn(
-      {
-        requestId: this.requestId,
-        subscriptionId: this.subscriptionId,
-        operationName: this.operationName,
-        operationType: this.operationType,
-        subgraph: serviceName,
-        code: original.code,
-        path: original.path,
-        // What on-call needs to find the fault; a subgraph's message may quote input, so it is
-        // cut short (variables themselves are never logged).
-        originalMessage: typeof original.message === 'string' ? original.message.slice(0, MASKED_MESSAGE_CHARACTERS) : original.message,
-      },
-      `subgraph ${serviceName} error masked`,
-    );
+    this.maskedErrors ??= [];
+    if (this.maskedErrors.length >= MAX_DETAILS) return;
+    this.maskedErrors.push({
+      subgraph: serviceName,
+      code: original.code,
+      path: original.path,
+      // What on-call needs to find the fault; a subgraph's message may quote input, so it is
+      // cut short (variables themselves are never logged).
+      message: typeof original.message === 'string' ? original.message.slice(0, MASKED_MESSAGE_CHARACTERS) : original.message,
+    });
   }
 
   /**
-   * The request's line. `status` is the HTTP status (absent for a graphql-ws subscription);
-   * `aborted` means the client left before its answer was complete.
+   * The router itself failed while serving the request (a bug, not the client's or a
+   * subgraph's doing): the error, with its stack, goes on this request's line, and the client
+   * was told INTERNAL_SERVER_ERROR. The first failure is kept.
+   */
+  failed(error: unknown): void {
+    this.failure ??= error;
+    this.errors([{ extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+  }
+
+  /**
+   * The request's line, written once. `status` is the HTTP status (absent for a graphql-ws
+   * subscription); `aborted` means the client left before its answer was complete. Every error
+   * of the request is on it, once: the codes the client saw and, for what on-call must act on,
+   * the details (a subgraph's 4xx, a masked error's original, the router's own failure), which
+   * raise the line to warn or error so it is kept at LOG_LEVEL=warn.
    */
   finish(status: number | undefined, aborted = false): void {
+    const level = this.failure !== undefined ? 'error' : this.subgraphRefusals || this.maskedErrors ? 'warn' : 'info';
+    if (!this.logger.isLevelEnabled(level)) return;
     const failed = aborted || (status !== undefined && status >= 400) || this.errorCodes !== undefined;
     // One object, written once (pino leaves the undefined fields out).
-    this.logger.info(
+    this.logger[level](
       {
         ...this.fields(),
         status,
         outcome: aborted ? 'aborted' : failed ? 'error' : 'ok',
         errorCodes: this.errorCodes,
+        subgraphRefusals: this.subgraphRefusals,
+        maskedErrors: this.maskedErrors,
+        err: this.failure,
         events: this.streaming ? this.events : undefined,
         durationMs: Math.round((performance.now() - this.startedAt) * 10) / 10,
       },
@@ -159,19 +179,17 @@ export class RequestLogRecord implements SubgraphCallLog {
 /**
  * The request-log stage of the router's pipeline (in front of the others, so even refused requests are logged):
  * it gives every /graphql request an id (the caller's `x-request-id` if well formed, else a new
- * one), returns it in the `x-request-id` response header, and writes one info line when the
+ * one), returns it in the `x-request-id` response header, and writes one line when the
  * response is done. Transports add what only they know through `of(request)`; graphql-ws
  * subscriptions, which have no response of their own, get theirs from `forSubscription`.
- * At LOG_LEVEL=warn or above the id is still assigned and returned, and warnings (subgraph
- * 4xx) still name it, but no per-request line is written.
+ * At LOG_LEVEL=warn the id is still assigned and returned, and only the lines of requests
+ * that need on-call (a subgraph's 4xx, a masked subgraph error, the router's own failure) are
+ * written.
  */
 export class RequestLog {
   private readonly records = new WeakMap<IncomingMessage, RequestLogRecord>();
-  private readonly perRequestLines: boolean;
 
-  constructor(private readonly logger: Logger) {
-    this.perRequestLines = logger.isLevelEnabled('info');
-  }
+  constructor(private readonly logger: Logger) {}
 
   /**
    * The request pipeline with this stage in front: every request gets its record before any
@@ -180,7 +198,7 @@ export class RequestLog {
   around(pipeline: RequestStage): RequestStage {
     return (request, response) => {
       const record = this.start(request, response);
-      if (this.perRequestLines) response.once('close', () => record.finish(response.statusCode, !response.writableFinished));
+      response.once('close', () => record.finish(response.statusCode, !response.writableFinished));
       const refusal = pipeline(request, response);
       if (refusal && refusal !== 'answered') record.errors([{ extensions: { code: refusal.code } }]);
       return refusal;
@@ -199,13 +217,13 @@ export class RequestLog {
 
   /** Ends a graphql-ws subscription's record (a socket has no HTTP status). */
   finishSubscription(record: RequestLogRecord): void {
-    if (this.perRequestLines) record.finish(undefined);
+    record.finish(undefined);
   }
 
   /** A graphql-ws subscription was refused before it started: one line with the codes. */
   refusedSubscription(record: RequestLogRecord, errors: readonly CodedError[]): void {
     record.errors(errors);
-    if (this.perRequestLines) record.finish(undefined);
+    record.finish(undefined);
   }
 
   /** A WebSocket upgrade: the socket's id, returned in the 101 response's headers. */

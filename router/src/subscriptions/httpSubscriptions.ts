@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson, type Logger, type RevokedSessions } from '@booking/runtime';
+import { sendJson, type RevokedSessions } from '@booking/runtime';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { AccessRequirements } from '../auth/accessRequirements';
 import type { DeniedFields } from '../auth/operationAuthorizer';
@@ -17,7 +17,6 @@ export interface HttpSubscriptionOptions {
   readonly current: () => { apiSchema: GraphQLSchema; requirements: AccessRequirements };
   readonly verifyToken: TokenVerifier;
   readonly subscriptions: FederatedSubscriptions;
-  readonly logger: Logger;
   /** Each stream is logged when it starts and when it ends (with its event count). */
   readonly requestLog: RequestLog;
   /** Multipart heartbeat interval (Apollo's spec: every 5 s). */
@@ -90,7 +89,7 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
       if (error instanceof GraphQLError && typeof error.extensions.code === 'string') {
         refuse(response, transport, STATUS_OF_CODE[error.extensions.code] ?? 401, [error], record);
       } else {
-        options.logger.error({ err: error }, 'token verification failed');
+        record.failed(error);
         refuse(response, transport, 500, [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })], record);
       }
       return true;
@@ -128,7 +127,6 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
       expiresAt: session?.expiresAt,
       maxBacklogBytes: options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES,
       slowConsumerCloseGraceMs: options.slowConsumerCloseGraceMs ?? DEFAULT_SLOW_CONSUMER_CLOSE_GRACE_MS,
-      logger: options.logger,
       record,
       transport,
       extensions: additions.extensions,
@@ -192,7 +190,6 @@ interface StreamOptions {
   readonly expiresAt?: number;
   readonly maxBacklogBytes: number;
   readonly slowConsumerCloseGraceMs: number;
-  readonly logger: Logger;
   /** The stream's log: a line now, its events counted, and a last line when the response closes. */
   readonly record: RequestLogRecord;
   readonly transport: Transport;
@@ -268,7 +265,7 @@ async function writeStream(
       if (!flushed) await drained(response);
     }
   } catch (error) {
-    options.logger.error({ err: error, requestId: options.record.requestId }, 'subscription stream failed');
+    options.record.failed(error);
     finish(INTERNAL_ERROR);
   } finally {
     finish();
