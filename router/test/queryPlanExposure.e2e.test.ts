@@ -143,6 +143,14 @@ describe('query plans for people (Apollo-Expose-Query-Plan)', () => {
       expect(mutation.body.extensions?.apolloQueryPlan?.object.node).toMatchObject({ kind: 'Fetch', serviceName: 'accounts', operationKind: 'mutation' });
       expect(totalCalls()).toBe(before);
     }
+    // Fields an anonymous caller may not see are left out of the plan and reported, as a run reports them.
+    const PROTECTED = 'query WithBookings { listings(first: 1) { edges { node { id bookings { id } } } } }';
+    const beforeDenied = totalCalls();
+    const [ownDenied, gatewayDenied] = [await post(ownUrl, { query: PROTECTED }, DRY_RUN), await post(gatewayUrl, { query: PROTECTED }, DRY_RUN)];
+    expect(totalCalls()).toBe(beforeDenied);
+    expect(ownDenied.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(ownDenied.body.extensions?.apolloQueryPlan?.text).not.toContain('bookings');
+    expect(gatewayDenied.body).toEqual(ownDenied.body);
     // Positive control: the same request without dry-run does reach the subgraphs.
     const before = totalCalls();
     await post(ownUrl, { query: HOSTED_LISTINGS }, SHOW);

@@ -119,8 +119,12 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
       record.errors(executable.errors);
       payload = serialise(null, executable.errors, [], additions.extensions);
     } else if (additions.queryPlan === 'dry-run') {
-      // Apollo-Expose-Query-Plan: dry-run: the plan alone, as Apollo Router answers it (no data, no errors).
-      payload = JSON.stringify({ extensions: extensionsWithPlan(additions, executable.plan) });
+      // Apollo-Expose-Query-Plan: dry-run: the plan alone, as Apollo Router answers it (no data),
+      // with the fields this viewer may not see reported as a run would report them.
+      const accessErrors = executable.denials.empty ? [] : executable.denials.errorsIn(null).map(responseErrorOf);
+      record.errors(accessErrors);
+      const extensions = extensionsWithPlan(additions, executable.plan);
+      payload = JSON.stringify(accessErrors.length > 0 ? { errors: accessErrors, extensions } : { extensions });
     } else {
       const added = extensionsWithPlan(additions, executable.plan);
       const deadline = new RequestDeadline(options.requestTimeoutMs);
