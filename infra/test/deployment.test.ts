@@ -34,6 +34,24 @@ const REDIS_PORT = 6379;
 
 type Env = Record<string, string>;
 
+/**
+ * The standard OpenTelemetry variables every service's tracing reads (README "Traces"): the
+ * OpenTelemetry SDK reads them itself, not our config parsers, so they are listed here. The
+ * ones a deployment sets are checked for sense in "traces" below.
+ */
+const TRACING_VARIABLES = [
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+  'OTEL_TRACES_EXPORTER',
+  'OTEL_SERVICE_NAME',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
+  'OTEL_SDK_DISABLED',
+  'OTEL_RESOURCE_ATTRIBUTES',
+];
+
 // ---------- what the code expects ----------
 
 const supergraph = readSupergraphConfig();
@@ -99,7 +117,7 @@ function subgraphRules(name: SubgraphName): ServiceRules {
     port: SUBGRAPH_PORTS[name],
     mainFile: `subgraphs/${name}/dist/src/main.js`,
     sourceFile: `subgraphs/${name}/src/main.ts`,
-    allowed: [...variableNames(spec), ...(own?.names() ?? [])],
+    allowed: [...variableNames(spec), ...(own?.names() ?? []), ...TRACING_VARIABLES],
     required: [
       ...Object.values(spec)
         .filter((variable) => variable.fallback === undefined)
@@ -118,7 +136,7 @@ const routerRules: ServiceRules = {
   port: ROUTER_PORT,
   mainFile: 'router/dist/main.js',
   sourceFile: 'router/src/main.ts',
-  allowed: routerVariableNames(),
+  allowed: [...routerVariableNames(), ...TRACING_VARIABLES],
   required: Object.values(routerConfigSpec)
     .filter((variable) => variable.fallback === undefined)
     .map((variable) => variable.name),
@@ -363,6 +381,225 @@ describe('docker-compose.yml', () => {
   });
 });
 
+// ---------- docker-compose.yml: metrics, dashboards and traces ----------
+
+const OBSERVABILITY_DIR = resolve(ROOT, 'infra', 'observability');
+
+function readYaml<T>(path: string): T {
+  return parse(readFileSync(path, 'utf8')) as T;
+}
+
+/** The services of ours, by compose service name, with the port they serve /metrics on. */
+const ourServices = allRules.map((rules) => ({ name: rules.name, port: rules.port }));
+
+const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'];
+const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'];
+
+/**
+ * The OTEL_* settings one service gets make sense: it exports to `endpoint` (the collector's
+ * OTLP/HTTP receiver, as the default protocol is http/protobuf), names itself `serviceName`
+ * (when set), and samples with a sampler the specification defines, its ratio within [0, 1].
+ */
+function tracingProblems(where: string, serviceName: string, env: Env, endpoint: string): string[] {
+  const problems: string[] = [];
+  if (env.OTEL_SDK_DISABLED === 'true') problems.push(`${where} sets OTEL_SDK_DISABLED=true: it exports no traces`);
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT !== endpoint) {
+    problems.push(`${where} sets OTEL_EXPORTER_OTLP_ENDPOINT=${env.OTEL_EXPORTER_OTLP_ENDPOINT}, expected the collector at ${endpoint}`);
+  }
+  const protocol = env.OTEL_EXPORTER_OTLP_PROTOCOL;
+  if (protocol !== undefined && protocol !== 'http/protobuf' && protocol !== 'http/json') {
+    problems.push(`${where} sets OTEL_EXPORTER_OTLP_PROTOCOL=${protocol}; ${endpoint} is the collector's OTLP/HTTP receiver (one of ${OTLP_PROTOCOLS.join(', ')} is valid, http/* for this port)`);
+  }
+  const name = env.OTEL_SERVICE_NAME;
+  if (name !== undefined && name !== serviceName) problems.push(`${where} sets OTEL_SERVICE_NAME=${name}, expected ${serviceName}`);
+  const sampler = env.OTEL_TRACES_SAMPLER;
+  if (sampler !== undefined && !SAMPLERS.includes(sampler)) problems.push(`${where} sets OTEL_TRACES_SAMPLER=${sampler}, not one of ${SAMPLERS.join(', ')}`);
+  if (sampler?.endsWith('traceidratio')) {
+    const ratio = Number(env.OTEL_TRACES_SAMPLER_ARG);
+    if (env.OTEL_TRACES_SAMPLER_ARG === undefined || !(ratio >= 0 && ratio <= 1)) {
+      problems.push(`${where} sets OTEL_TRACES_SAMPLER_ARG=${env.OTEL_TRACES_SAMPLER_ARG}, expected a ratio in [0, 1]`);
+    }
+  }
+  return problems;
+}
+
+/** `host:port` of a receiver or exporter endpoint (`0.0.0.0:4318`, `jaeger:4317`, `http://x:4318`). */
+function hostPort(endpoint: string | undefined): { host: string; port: number } | undefined {
+  const match = /^(?:[a-z]+:\/\/)?([^:/]+):(\d+)/.exec(endpoint ?? '');
+  return match ? { host: match[1] ?? '', port: Number(match[2]) } : undefined;
+}
+
+/** The container path a compose service mounts `hostPath` (relative to the repository) at. */
+function mountOf(service: ComposeService, hostPath: string): string | undefined {
+  for (const volume of service.volumes ?? []) {
+    const [source = '', target] = volume.split(':');
+    if (resolve(ROOT, source) === resolve(ROOT, hostPath)) return target;
+  }
+  return undefined;
+}
+
+/** Host ports a compose service publishes ("3000:3000" → 3000). */
+function publishedPorts(service: ComposeService): number[] {
+  return (service.ports ?? []).map((mapping) => Number(String(mapping).split(':').slice(-2)[0]));
+}
+
+interface PrometheusConfig {
+  rule_files?: string[];
+  scrape_configs?: { job_name: string; metrics_path?: string; static_configs?: { targets?: string[] }[] }[];
+}
+
+interface CollectorConfig {
+  receivers?: Record<string, { protocols?: Record<string, { endpoint?: string } | null> } | null>;
+  processors?: Record<string, unknown>;
+  exporters?: Record<string, { endpoint?: string } | null>;
+  extensions?: Record<string, unknown>;
+  service?: { extensions?: string[]; pipelines?: Record<string, { receivers?: string[]; processors?: string[]; exporters?: string[] }> };
+}
+
+interface GrafanaDatasources {
+  datasources?: { name: string; uid: string; type: string; url?: string }[];
+}
+
+interface GrafanaProviders {
+  providers?: { name: string; type: string; options?: { path?: string } }[];
+}
+
+const prometheusConfig = readYaml<PrometheusConfig>(resolve(OBSERVABILITY_DIR, 'prometheus.yml'));
+const collectorConfig = readYaml<CollectorConfig>(resolve(OBSERVABILITY_DIR, 'otel-collector.yaml'));
+const grafanaDatasources = readYaml<GrafanaDatasources>(resolve(OBSERVABILITY_DIR, 'grafana', 'provisioning', 'datasources', 'datasources.yml'));
+const grafanaProviders = readYaml<GrafanaProviders>(resolve(OBSERVABILITY_DIR, 'grafana', 'provisioning', 'dashboards', 'dashboards.yml'));
+
+/** Jaeger all-in-one takes OTLP on these ports (gRPC, HTTP) when COLLECTOR_OTLP_ENABLED is not false. */
+const JAEGER_OTLP_PORTS = { grpc: 4317, http: 4318 } as const;
+const JAEGER_QUERY_PORT = 16686;
+const PROMETHEUS_PORT = 9090;
+
+/** The collector's OTLP/HTTP receiver port, where the services send their spans. */
+function collectorHttpPort(): number | undefined {
+  return hostPort(collectorConfig.receivers?.otlp?.protocols?.http?.endpoint ?? undefined)?.port;
+}
+
+describe('docker-compose.yml: metrics, dashboards and traces', () => {
+  const observabilityImages = ['prometheus', 'grafana', 'otel-collector', 'jaeger'];
+
+  test('the observability images are pinned to a full version', () => {
+    const problems = observabilityImages.flatMap((name) => {
+      const image = composeService(name).image ?? '';
+      return /:v?\d+\.\d+\.\d+$/.test(image) ? [] : [`docker-compose.yml ${name} runs image "${image}", expected one pinned to x.y.z`];
+    });
+    expect(problems).toEqual([]);
+  });
+
+  test('prometheus scrapes /metrics of every service on its port and loads the alert rules', () => {
+    const problems: string[] = [];
+    const prometheus = composeService('prometheus');
+    const configPath = prometheus.command?.find((arg) => arg.startsWith('--config.file='))?.slice('--config.file='.length);
+    const mounted = mountOf(prometheus, 'infra/observability/prometheus.yml');
+    if (!configPath || mounted !== configPath) problems.push(`docker-compose.yml prometheus mounts prometheus.yml at ${mounted}, but runs --config.file=${configPath}`);
+    for (const ruleFile of prometheusConfig.rule_files ?? []) {
+      // Relative rule files resolve against the config file's directory, in the container as here.
+      const target = resolve(resolve(configPath ?? '/', '..'), ruleFile);
+      if (mountOf(prometheus, `infra/observability/${ruleFile}`) !== target) problems.push(`prometheus.yml loads ${ruleFile}, which docker-compose.yml does not mount at ${target}`);
+      if (!existsSync(resolve(OBSERVABILITY_DIR, ruleFile))) problems.push(`prometheus.yml loads ${ruleFile}, which infra/observability does not have`);
+    }
+    if (!(prometheusConfig.rule_files ?? []).includes('alerts.yml')) problems.push('prometheus.yml does not load alerts.yml');
+    for (const { name, port } of ourServices) {
+      const job = prometheusConfig.scrape_configs?.find((candidate) => candidate.job_name === name);
+      const targets = job?.static_configs?.flatMap((config) => config.targets ?? []) ?? [];
+      if (!job) problems.push(`prometheus.yml has no job ${name} (the dashboard and alerts select services by job)`);
+      else if (!targets.includes(`${name}:${port}`)) problems.push(`prometheus.yml job ${name} scrapes ${JSON.stringify(targets)}, expected ${name}:${port}`);
+      else if ((job.metrics_path ?? '/metrics') !== '/metrics') problems.push(`prometheus.yml job ${name} scrapes ${job.metrics_path}, expected /metrics`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('every service exports its traces to the collector, which exports them to Jaeger', () => {
+    const problems: string[] = [];
+    const port = collectorHttpPort();
+    if (port === undefined) problems.push('otel-collector.yaml has no OTLP http receiver with an endpoint');
+    const endpoint = `http://otel-collector:${port}`;
+    for (const rules of allRules) {
+      const where = `docker-compose.yml ${rules.name}`;
+      const env = composeEnv(rules.name, problems);
+      if (env.OTEL_SERVICE_NAME === undefined) problems.push(`${where} does not set OTEL_SERVICE_NAME`);
+      problems.push(...tracingProblems(where, rules.name, env, endpoint));
+      if (!composeService(rules.name).depends_on?.['otel-collector']) problems.push(`${where} does not depend on otel-collector`);
+    }
+
+    const collector = composeService('otel-collector');
+    const configArg = collector.command?.find((arg) => arg.startsWith('--config='))?.slice('--config='.length);
+    const mounted = mountOf(collector, 'infra/observability/otel-collector.yaml');
+    if (!configArg || mounted !== configArg) problems.push(`docker-compose.yml otel-collector mounts otel-collector.yaml at ${mounted}, but runs --config=${configArg}`);
+    for (const protocol of ['grpc', 'http'] as const) {
+      const listen = hostPort(collectorConfig.receivers?.otlp?.protocols?.[protocol]?.endpoint ?? undefined);
+      // The collector's default is localhost, which other containers cannot reach.
+      if (listen?.host !== '0.0.0.0') problems.push(`otel-collector.yaml's OTLP ${protocol} receiver listens on ${listen?.host}, expected 0.0.0.0`);
+    }
+
+    const traces = collectorConfig.service?.pipelines?.traces;
+    if (!traces) problems.push('otel-collector.yaml has no traces pipeline');
+    if (!traces?.receivers?.includes('otlp')) problems.push('otel-collector.yaml: the traces pipeline does not receive from otlp');
+    if (!traces?.processors?.includes('batch')) problems.push('otel-collector.yaml: the traces pipeline does not batch');
+    for (const [kind, names, defined] of [
+      ['receiver', traces?.receivers, collectorConfig.receivers],
+      ['processor', traces?.processors, collectorConfig.processors],
+      ['exporter', traces?.exporters, collectorConfig.exporters],
+      ['extension', collectorConfig.service?.extensions, collectorConfig.extensions],
+    ] as const) {
+      for (const name of names ?? []) if (!defined || !(name in defined)) problems.push(`otel-collector.yaml uses ${kind} ${name}, which it does not define`);
+    }
+    const jaeger = composeService('jaeger');
+    if (jaeger.environment?.COLLECTOR_OTLP_ENABLED === 'false') problems.push('docker-compose.yml jaeger turns its OTLP receiver off');
+    const toJaeger = (traces?.exporters ?? []).filter((name) => {
+      const target = hostPort(collectorConfig.exporters?.[name]?.endpoint);
+      const expected = name.startsWith('otlphttp') ? JAEGER_OTLP_PORTS.http : JAEGER_OTLP_PORTS.grpc;
+      return name.startsWith('otlp') && target?.host === 'jaeger' && target.port === expected;
+    });
+    if (toJaeger.length === 0) problems.push(`otel-collector.yaml's traces pipeline exports nothing to jaeger:${JAEGER_OTLP_PORTS.grpc} (OTLP/gRPC) or :${JAEGER_OTLP_PORTS.http} (otlphttp)`);
+    if (!collector.depends_on?.jaeger) problems.push('docker-compose.yml otel-collector does not depend on jaeger');
+    expect(problems).toEqual([]);
+  });
+
+  test('grafana is provisioned with the Prometheus and Jaeger datasources and the dashboard folder', () => {
+    const problems: string[] = [];
+    const grafana = composeService('grafana');
+    if (mountOf(grafana, 'infra/observability/grafana/provisioning') !== '/etc/grafana/provisioning') {
+      problems.push('docker-compose.yml grafana does not mount infra/observability/grafana/provisioning at /etc/grafana/provisioning');
+    }
+    const dashboardsAt = mountOf(grafana, 'infra/observability/grafana/dashboards');
+    const providers = grafanaProviders.providers ?? [];
+    if (providers.length === 0 || providers.some((provider) => provider.type !== 'file' || provider.options?.path !== dashboardsAt)) {
+      problems.push(`dashboards.yml's providers read ${JSON.stringify(providers.map((provider) => provider.options?.path))}, but the dashboards are mounted at ${dashboardsAt}`);
+    }
+    const expected: Record<string, { host: string; port: number }> = {
+      prometheus: { host: 'prometheus', port: PROMETHEUS_PORT },
+      jaeger: { host: 'jaeger', port: JAEGER_QUERY_PORT },
+    };
+    for (const [type, target] of Object.entries(expected)) {
+      const source = grafanaDatasources.datasources?.find((candidate) => candidate.type === type);
+      const url = hostPort(source?.url);
+      if (!source) problems.push(`datasources.yml has no ${type} datasource`);
+      else if (url?.host !== target.host || url.port !== target.port) problems.push(`datasources.yml ${source.name} points at ${source.url}, expected http://${target.host}:${target.port}`);
+    }
+    if (!publishedPorts(grafana).includes(3000)) problems.push('docker-compose.yml grafana is not published on 3000');
+    if (!composeService('jaeger').ports?.some((mapping) => String(mapping).endsWith(`:${JAEGER_QUERY_PORT}`))) problems.push(`docker-compose.yml jaeger does not publish its UI on ${JAEGER_QUERY_PORT}`);
+    expect(problems).toEqual([]);
+  });
+
+  test('no two services publish the same host port', () => {
+    const owners = new Map<number, string>();
+    const problems: string[] = [];
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const port of publishedPorts(service ?? {})) {
+        const other = owners.get(port);
+        if (other) problems.push(`docker-compose.yml ${name} and ${other} both publish host port ${port}`);
+        owners.set(port, name);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
 // ---------- infra/k8s ----------
 
 interface Probe {
@@ -391,13 +628,13 @@ interface Container {
 
 interface K8sObject {
   kind: string;
-  metadata: { name: string; namespace?: string };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
   data?: Record<string, string>;
   stringData?: Record<string, string>;
   spec?: {
     selector?: { matchLabels?: Record<string, string> } & Record<string, unknown>;
-    template?: { metadata?: { labels?: Record<string, string> }; spec: { containers: Container[] } };
-    ports?: { port: number; targetPort?: number | string }[];
+    template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: { containers: Container[] } };
+    ports?: { name?: string; port: number; targetPort?: number | string }[];
     clusterIP?: string;
     serviceName?: string;
     replicas?: number;
@@ -476,6 +713,13 @@ function workloadProblems(rules: ServiceRules, problems: string[]): Env {
   for (const kind of ['requests', 'limits'] as const) {
     const resources = container.resources?.[kind] ?? {};
     if (!resources.cpu || !resources.memory) problems.push(`${where} needs resources.${kind} for cpu and memory`);
+  }
+
+  // Prometheus' pod discovery finds every service by these annotations (README "Metrics").
+  const annotations = template?.metadata?.annotations ?? {};
+  const scrape = { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(rules.port), 'prometheus.io/path': '/metrics' };
+  for (const [name, value] of Object.entries(scrape)) {
+    if (annotations[name] !== value) problems.push(`${where} pod annotation ${name} is ${JSON.stringify(annotations[name])}, expected "${value}"`);
   }
 
   const labels = template?.metadata?.labels ?? {};
@@ -581,6 +825,103 @@ describe('infra/k8s', () => {
     );
     problems.push(...databaseUrlProblems('infra/k8s', urls));
     expect(problems).toEqual([]);
+  });
+});
+
+// ---------- infra/k8s: traces, and the Prometheus Operator objects ----------
+
+/**
+ * The collector the ConfigMaps point the services at: a Service otel-collector in namespace
+ * observability, OTLP/HTTP on 4318 (infra/README.md "Traces in the cluster").
+ */
+const K8S_COLLECTOR_ENDPOINT = 'http://otel-collector.observability:4318';
+
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+}
+
+/** Whether a Kubernetes label selector selects an object with these labels. */
+function selects(selector: LabelSelector, labels: Record<string, string>): boolean {
+  const byLabel = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
+  const byExpression = (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+    const value = labels[key];
+    if (operator === 'In') return value !== undefined && values.includes(value);
+    if (operator === 'NotIn') return value === undefined || !values.includes(value);
+    if (operator === 'Exists') return value !== undefined;
+    return value === undefined;
+  });
+  return byLabel && byExpression;
+}
+
+interface OperatorObject {
+  kind: string;
+  apiVersion: string;
+  metadata: { name: string; namespace?: string };
+  spec?: {
+    selector?: LabelSelector;
+    namespaceSelector?: { matchNames?: string[]; any?: boolean };
+    endpoints?: { port?: string; path?: string }[];
+    groups?: unknown;
+  };
+}
+
+/** Only with the Prometheus Operator's CRDs: kept out of infra/k8s/*.yaml, which every cluster applies. */
+const OPERATOR_DIR = resolve(K8S_DIR, 'observability');
+const operatorObjects: { file: string; object: OperatorObject }[] = readdirSync(OPERATOR_DIR)
+  .filter((file) => file.endsWith('.yaml'))
+  .flatMap((file) =>
+    parseAllDocuments(readFileSync(resolve(OPERATOR_DIR, file), 'utf8')).map((document) => ({ file, object: document.toJS() as OperatorObject })),
+  );
+
+describe('infra/k8s: traces and the Prometheus Operator objects', () => {
+  test('every Deployment exports its traces to the documented collector Service, with a sampler that makes sense', () => {
+    const problems: string[] = [];
+    for (const rules of allRules) {
+      const env = workloadProblems(rules, []);
+      problems.push(...tracingProblems(`Deployment ${rules.name}`, rules.name, env, K8S_COLLECTOR_ENDPOINT));
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('the ServiceMonitor scrapes /metrics on every service’s Service, by its named port', () => {
+    const problems: string[] = [];
+    const monitors = operatorObjects.filter(({ object }) => object.kind === 'ServiceMonitor').map(({ object }) => object);
+    if (monitors.length !== 1) problems.push(`infra/k8s/observability should hold one ServiceMonitor, has ${monitors.length}`);
+    const monitor = monitors[0];
+    for (const rules of allRules) {
+      const service = findObject('Service', rules.name);
+      const labels = service?.metadata.labels ?? {};
+      if (!monitor?.spec?.selector || !selects(monitor.spec.selector, labels)) {
+        problems.push(`the ServiceMonitor does not select Service ${rules.name} (labels ${JSON.stringify(labels)})`);
+      }
+      const ports = service?.spec?.ports ?? [];
+      for (const endpoint of monitor?.spec?.endpoints ?? []) {
+        if (!ports.some((port) => port.name === endpoint.port && port.port === rules.port)) {
+          problems.push(`the ServiceMonitor scrapes port "${endpoint.port}", which Service ${rules.name} does not name for ${rules.port}`);
+        }
+        if (endpoint.path !== '/metrics') problems.push(`the ServiceMonitor scrapes ${endpoint.path}, expected /metrics`);
+      }
+    }
+    const namespaces = monitor?.spec?.namespaceSelector?.matchNames;
+    if (!namespaces?.includes('booking')) problems.push(`the ServiceMonitor looks in namespaces ${JSON.stringify(namespaces)}, expected booking`);
+    expect(problems).toEqual([]);
+  });
+
+  test('the PrometheusRule holds exactly the rules of infra/observability/alerts.yml', () => {
+    const rule = operatorObjects.find(({ object }) => object.kind === 'PrometheusRule')?.object;
+    const alerts = readYaml<{ groups: unknown }>(resolve(OBSERVABILITY_DIR, 'alerts.yml'));
+    // Regenerate with the command at the top of infra/k8s/observability/prometheusrule.yaml.
+    expect(rule?.spec?.groups).toEqual(alerts.groups);
+  });
+
+  test('both are Prometheus Operator objects in the booking namespace', () => {
+    const problems = operatorObjects.flatMap(({ file, object }) => [
+      ...(object.apiVersion === 'monitoring.coreos.com/v1' ? [] : [`infra/k8s/observability/${file}: ${object.kind} has apiVersion ${object.apiVersion}`]),
+      ...(object.metadata.namespace === 'booking' ? [] : [`infra/k8s/observability/${file}: ${object.kind} is in namespace ${object.metadata.namespace}`]),
+    ]);
+    expect(problems).toEqual([]);
+    expect(operatorObjects.map(({ object }) => object.kind).sort()).toEqual(['PrometheusRule', 'ServiceMonitor']);
   });
 });
 

@@ -48,6 +48,20 @@ function oneOf<T extends string>(...values: readonly T[]) {
   };
 }
 
+/**
+ * Router settings with every operation limit and the cost limit off: for measuring what the
+ * limits cost (bench) and for tests of the defences behind them (the subgraphs' work budget,
+ * the authorizer's linearity), which must hold even where a deployment switches them off.
+ */
+export const OPERATION_LIMITS_OFF: Readonly<Record<string, string>> = {
+  MAX_OPERATION_DEPTH: 'off',
+  MAX_OPERATION_ALIASES: 'off',
+  MAX_ROOT_FIELDS: 'off',
+  MAX_OPERATION_HEIGHT: 'off',
+  MAX_DIRECTIVES_PER_FIELD: 'off',
+  MAX_OPERATION_COST: 'off',
+};
+
 export const routerConfigSpec = {
   port: variable('PORT', 'TCP port of the router', parse.port, () => 4000),
   host: variable('HOST', 'interface to listen on', parse.text, () => '127.0.0.1'),
@@ -155,6 +169,7 @@ export const routerConfigSpec = {
     () => 64 * 1024 * 1024,
   ),
   // Protection (the request pipeline's stages; README "Protecting the router").
+  metrics: variable('METRICS', 'record Prometheus metrics and serve them at /metrics (false: neither, for measuring what they cost)', parse.boolean, () => true),
   profile: variable<'production' | 'development'>(
     'NODE_ENV',
     '"production" turns on the production posture: introspection and query plans off, subgraph errors masked, stack traces refused, rate limits on (with REDIS_URL)',

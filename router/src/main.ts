@@ -1,3 +1,4 @@
+import './tracing';
 import { runService } from '@booking/runtime';
 import { readRouterConfig } from './config';
 import { createRouter } from './router';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { createGraphQLHttpServer, createLogger, RevokedSessions, sendJson, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
+import { createGraphQLHttpServer, createLogger, METRICS_PATH, RevokedSessions, sendJson, ServiceMetrics, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { RouterConfig } from './config';
 import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergraph';
@@ -27,6 +27,7 @@ import { RequestLog } from './pipeline/requestLog';
 import { defaultSubgraphErrorsMode, subgraphErrorPolicy } from './pipeline/subgraphErrorPolicy';
 import { requestLogPlugin } from './pipeline/requestLogPlugin';
 import { RouterReadiness } from './readiness';
+import { RouterMetrics } from './observability/routerMetrics';
 import { FederatedSubscriptions } from './subscriptions/federatedSubscriptions';
 import { createHttpSubscriptionHandler } from './subscriptions/httpSubscriptions';
 import { attachRouterSubscriptions } from './subscriptions/subscriptionServer';
@@ -34,6 +35,8 @@ import { UpstreamConnections } from './subscriptions/upstreamConnections';
 
 export interface Router {
   readonly logger: Logger;
+  /** Its Prometheus metrics, served at /metrics; null with METRICS=false. */
+  readonly metrics: ServiceMetrics | null;
   readonly subscriptions: FederatedSubscriptions;
   readonly upstream: UpstreamConnections;
   listen(): Promise<string>;
@@ -72,7 +75,9 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     (sdl) => resolveSubgraphUrls(sdl, config),
     logger,
   );
-  const subgraphClient = new SubgraphClient(config.subgraphTimeoutMs);
+  const metrics = config.metrics ? new ServiceMetrics('router') : null;
+  const routerMetrics = metrics ? new RouterMetrics(metrics) : undefined;
+  const subgraphClient = new SubgraphClient(config.subgraphTimeoutMs, routerMetrics);
   // One policy for every executor: what clients may see of subgraphs' errors.
   const introspectionAllowed = config.introspection ?? config.profile !== 'production';
   // Plans show how the supergraph is split up: for people building against it, not the public.
@@ -86,7 +91,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     if (existing) return existing;
     const url = supergraph.current.subgraphUrls[name];
     if (!url) throw new Error(`No URL for subgraph "${name}"`);
-    const created = new SubgraphDataSource(name, url, subgraphClient.fetcher, config.routerSigningSecret, subgraphErrors);
+    subgraphClient.nameService(url, name);
+    const created = new SubgraphDataSource(name, url, subgraphClient.fetcher, config.routerSigningSecret, subgraphErrors, routerMetrics);
     dataSources[name] = created;
     return created;
   };
@@ -119,9 +125,10 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     isRevoked: revokedSessions ? (sessionId) => revokedSessions.has(sessionId) : undefined,
     isUserRevoked: revokedSessions ? (userId) => revokedSessions.hasUser(userId) : undefined,
   });
-  const requestLog = new RequestLog(logger);
+  const requestLog = new RequestLog(logger, routerMetrics);
   const readiness = new RouterReadiness(() => supergraph.current, revokedSessions ? () => revokedSessions.current : null);
-  const protection = await createProtection(config, () => supergraph.current, logger);
+  const protection = await createProtection(config, () => supergraph.current, logger, routerMetrics);
+  routerMetrics?.knowOperationNames(protection.trustedOperationNames);
   const responseExtensions = new PendingResponseExtensions();
   const apollo = new ApolloServer<RouterContext>({
     gateway: new AuthorizingGateway(gatewayPlans.dryRunning(gateway, () => supergraph.current.planner), () => supergraph.current.requirements),
@@ -159,7 +166,9 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       perAddress: config.maxSubscriptionsPerAddress,
     },
     subgraphErrors,
+    routerMetrics,
   );
+  routerMetrics?.countOpenSubscriptions(() => subscriptions.openSubscriptions);
   const current = () => ({ apiSchema: supergraph.current.planner.apiGraphQLSchema, requirements: supergraph.current.requirements });
   const httpSubscriptions = createHttpSubscriptionHandler({
     current,
@@ -182,6 +191,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
           requestTimeoutMs: config.requestTimeoutMs,
           preparedOperationBytes: Math.floor(config.operationCacheMaxBytes / 2),
           subgraphErrors,
+          metrics: routerMetrics,
         })
       : undefined;
   const server = createGraphQLHttpServer({
@@ -216,7 +226,9 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
         };
       } catch (error) {
         // A refused token ends the request before Apollo Server's plugins see it.
-        record.errors([error instanceof GraphQLError ? error : { extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+        const code = error instanceof GraphQLError ? error.extensions.code : undefined;
+        if (typeof code === 'string') record.refused(code);
+        else record.errors([{ extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
         throw error;
       }
     },
@@ -224,6 +236,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       // Alive, whatever else: a liveness probe restarts the process only when this fails.
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: 'router' }),
       '/ready': readiness.route,
+      // Open like /health: keep the router's port behind an ingress that does not route it (README "Metrics").
+      ...(metrics ? { [METRICS_PATH]: metrics.route } : {}),
     },
   });
 
@@ -259,6 +273,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
 
   return {
     logger,
+    metrics,
     subscriptions,
     upstream,
     async listen() {

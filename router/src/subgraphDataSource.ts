@@ -8,6 +8,8 @@ import { requestTimeoutError } from './execution/requestDeadline';
 import { subgraphRefusal } from './execution/subgraphRefusal';
 import type { SubgraphErrorPolicy, SubgraphErrorValue } from './pipeline/subgraphErrorPolicy';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { performance } from 'node:perf_hooks';
+import type { RouterMetrics } from './observability/routerMetrics';
 
 /** A subgraph's coded refusal (HTTP 400), held until the error policy has seen it with the request's log. */
 class SubgraphRefused extends GraphQLError {
@@ -29,8 +31,29 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     fetcher: Fetcher,
     signingSecret: string,
     private readonly errorPolicy: SubgraphErrorPolicy,
+    /** Where the gateway's calls to this subgraph are timed and their errors counted. */
+    private readonly metrics?: RouterMetrics,
   ) {
     super({ url, fetcher: signingFetcher(serviceName, signingSecret, fetcher) });
+  }
+
+  /**
+   * One subgraph call of @apollo/gateway, timed as the router's executor times its own
+   * (SubgraphClient.send): `errors` when the subgraph answered with GraphQL errors (counted by
+   * code in didReceiveResponse, as sent), `failed` when there was no GraphQL answer.
+   */
+  override async process(options: GraphQLDataSourceProcessOptions<RouterContext>): Promise<GatewayGraphQLResponse> {
+    if (!this.metrics) return super.process(options);
+    const startedAt = performance.now();
+    try {
+      const response = await super.process(options);
+      this.metrics.subgraphFetched(this.serviceName, (performance.now() - startedAt) / 1_000, response.errors?.length ? 'errors' : 'ok');
+      return response;
+    } catch (error) {
+      this.metrics.subgraphFetched(this.serviceName, (performance.now() - startedAt) / 1_000, 'failed');
+      this.metrics.subgraphError(this.serviceName, error instanceof GraphQLError ? error.extensions.code : undefined);
+      throw error;
+    }
   }
 
   /**
@@ -52,6 +75,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
 
   override didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<RouterContext>['didReceiveResponse']>>[0]): GatewayGraphQLResponse {
     if (!response.errors || response.errors.length === 0) return response;
+    if (this.metrics) for (const error of response.errors) this.metrics.subgraphError(this.serviceName, error.extensions?.code);
     return { ...response, errors: this.errorPolicy.apply(this.serviceName, response.errors, context.requestLog) };
   }
 

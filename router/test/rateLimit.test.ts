@@ -25,21 +25,26 @@ function settings(keyPrefix: string, overrides: Partial<RateLimitSettings> = {})
   };
 }
 
-describe('RateLimits on a real Redis', () => {
+/** Redis clients for one describe block, its keys dropped and its clients closed after it. */
+function redisClients(prefix: string): () => Promise<Redis> {
   const clients: Redis[] = [];
-  const prefix = testKeyPrefix('ratelimit');
   afterAll(async () => {
     const cleaner = connectRedis();
     await dropKeys(cleaner, prefix);
     cleaner.disconnect();
     for (const client of clients) client.disconnect();
   });
-  const client = async () => {
+  return async () => {
     const created = connectRedis();
     clients.push(created);
     await created.ping();
     return created;
   };
+}
+
+describe('RateLimits on a real Redis', () => {
+  const prefix = testKeyPrefix('ratelimit');
+  const client = redisClients(prefix);
 
   it('shares one budget between two router instances, refuses the next with 429 and headers, and allows again after the window', async () => {
     const first = new RateLimits(await client(), settings(prefix), logger);
@@ -87,20 +92,8 @@ describe('RateLimits on a real Redis', () => {
 });
 
 describe('RateLimits taking advances from Redis', () => {
-  const clients: Redis[] = [];
   const prefix = testKeyPrefix('ratelimit-prefetch');
-  afterAll(async () => {
-    const cleaner = connectRedis();
-    await dropKeys(cleaner, prefix);
-    cleaner.disconnect();
-    for (const client of clients) client.disconnect();
-  });
-  const client = async () => {
-    const created = connectRedis();
-    clients.push(created);
-    await created.ping();
-    return created;
-  };
+  const client = redisClients(prefix);
   const big = (overrides: Partial<RateLimitSettings> = {}) =>
     settings(prefix, { windowSeconds: 30, points: { query: 1_000, mutation: 1_000, subscription: 1_000 }, prefetchFraction: 0.01, ...overrides });
 

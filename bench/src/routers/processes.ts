@@ -17,12 +17,14 @@ export function startPinned(options: {
   /** Arguments to node: flags, then the script and its arguments. */
   nodeArgs: readonly string[];
   env?: NodeJS.ProcessEnv;
+  /** `env` is the whole environment, not additions to this process's. */
+  envIsComplete?: boolean;
   cwd?: string;
   /** Lines of output worth showing (errors by default). */
   show?: (line: string) => boolean;
 }): BenchProcess {
   const child = spawn('taskset', ['-a', '-c', String(options.core), process.execPath, ...options.nodeArgs], {
-    env: { ...process.env, ...options.env },
+    env: options.envIsComplete ? options.env : { ...process.env, ...options.env },
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

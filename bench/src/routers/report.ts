@@ -25,11 +25,25 @@ export interface Ratio {
   /** Our p50 minus the floor's, where there is a floor. */
   readonly p50OverFloorMs: number | null;
   readonly cpuPerRequestApolloOverOurs: number | null;
-  /** What the protection stages cost: RPS with them on over RPS with them off (1 = free). */
-  readonly rpsProtectedOverUnprotected: number | null;
-  /** CPU per request with the protection stages on over with them off. */
-  readonly cpuProtectedOverUnprotected: number | null;
+  /** What features cost: each variant of ours against its baseline, where both were measured. */
+  readonly featureCosts: readonly FeatureCost[];
 }
+
+/** A variant's RPS and CPU per request over its baseline's (RPS 1 and CPU 1: the feature is free). */
+export interface FeatureCost {
+  readonly variant: string;
+  readonly baseline: string;
+  readonly rps: number | null;
+  readonly cpu: number | null;
+}
+
+/** Which of our variants is measured against which. */
+const FEATURE_BASELINES: readonly (readonly [variant: string, baseline: string])[] = [
+  ['ours-on', 'ours-off'],
+  ['ours-metrics', 'ours-bare'],
+  ['ours-traced-1', 'ours-bare'],
+  ['ours-traced-100', 'ours-bare'],
+];
 
 function measured(operation: OperationSummary, target: string): TargetSummary | undefined {
   return operation.targets.find((summary) => summary.target === target && summary.skipped === null && summary.rounds.length > 0);
@@ -43,8 +57,6 @@ export function ratiosOf(operations: readonly OperationSummary[]): Ratio[] {
     const apollo = measured(operation, 'apollo');
     const hive = measured(operation, 'hive');
     const floor = measured(operation, 'floor');
-    const off = measured(operation, 'ours-off');
-    const on = measured(operation, 'ours-on');
     return {
       operation: operation.id,
       rpsOursOverApollo: ratio(ours?.rps, apollo?.rps),
@@ -53,8 +65,11 @@ export function ratiosOf(operations: readonly OperationSummary[]): Ratio[] {
       p99OursOverHive: ratio(ours?.p99Ms, hive?.p99Ms),
       p50OverFloorMs: ours && floor ? ours.p50Ms - floor.p50Ms : null,
       cpuPerRequestApolloOverOurs: ratio(apollo?.cpuMsPerRequest, ours?.cpuMsPerRequest),
-      rpsProtectedOverUnprotected: ratio(on?.rps, off?.rps),
-      cpuProtectedOverUnprotected: ratio(on?.cpuMsPerRequest, off?.cpuMsPerRequest),
+      featureCosts: FEATURE_BASELINES.flatMap(([variant, baseline]) => {
+        const with_ = measured(operation, variant);
+        const without = measured(operation, baseline);
+        return with_ && without ? [{ variant, baseline, rps: ratio(with_.rps, without.rps), cpu: ratio(with_.cpuMsPerRequest, without.cpuMsPerRequest) }] : [];
+      }),
     };
   });
 }
@@ -105,16 +120,21 @@ export function toMarkdown(report: WorkloadReport): string {
       );
     }
   }
-  lines.push('', '| operation | RPS ours ÷ apollo | RPS ours ÷ hive | p99 ours ÷ apollo | p99 ours ÷ hive | CPU/request apollo ÷ ours | our p50 − floor p50 (ms) |', '|---|---:|---:|---:|---:|---:|---:|');
-  for (const entry of report.ratios) {
-    lines.push(
-      `| ${entry.operation} | ${fixed(entry.rpsOursOverApollo, 2)} | ${fixed(entry.rpsOursOverHive, 2)} | ${fixed(entry.p99OursOverApollo, 2)} | ${fixed(entry.p99OursOverHive, 2)} | ${fixed(entry.cpuPerRequestApolloOverOurs, 2)} | ${fixed(entry.p50OverFloorMs, 2)} |`,
-    );
-  }
-  if (report.ratios.some((entry) => entry.rpsProtectedOverUnprotected !== null)) {
-    lines.push('', '| operation | RPS protection on ÷ off | CPU/request protection on ÷ off |', '|---|---:|---:|');
+  const comparedWithPeers = report.ratios.some((entry) => entry.rpsOursOverApollo !== null || entry.rpsOursOverHive !== null || entry.p50OverFloorMs !== null);
+  if (comparedWithPeers) {
+    lines.push('', '| operation | RPS ours ÷ apollo | RPS ours ÷ hive | p99 ours ÷ apollo | p99 ours ÷ hive | CPU/request apollo ÷ ours | our p50 − floor p50 (ms) |', '|---|---:|---:|---:|---:|---:|---:|');
     for (const entry of report.ratios) {
-      lines.push(`| ${entry.operation} | ${fixed(entry.rpsProtectedOverUnprotected, 3)} | ${fixed(entry.cpuProtectedOverUnprotected, 3)} |`);
+      lines.push(
+        `| ${entry.operation} | ${fixed(entry.rpsOursOverApollo, 2)} | ${fixed(entry.rpsOursOverHive, 2)} | ${fixed(entry.p99OursOverApollo, 2)} | ${fixed(entry.p99OursOverHive, 2)} | ${fixed(entry.cpuPerRequestApolloOverOurs, 2)} | ${fixed(entry.p50OverFloorMs, 2)} |`,
+      );
+    }
+  }
+  if (report.ratios.some((entry) => entry.featureCosts.length > 0)) {
+    lines.push('', '| operation | variant | against | RPS variant ÷ against | CPU/request variant ÷ against |', '|---|---|---|---:|---:|');
+    for (const entry of report.ratios) {
+      for (const cost of entry.featureCosts) {
+        lines.push(`| ${entry.operation} | ${cost.variant} | ${cost.baseline} | ${fixed(cost.rps, 3)} | ${fixed(cost.cpu, 3)} |`);
+      }
     }
   }
   lines.push('', 'Operations:', ...report.operations.map((operation) => `- \`${operation.id}\`: ${operation.title}`), '');

@@ -9,20 +9,25 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { processTree } from './procStats';
 import { findFreePort } from '@booking/infra';
+import { OPERATION_LIMITS_OFF } from '@booking/router/dist/config';
 import { graphqlAnswers, startPinned, type BenchProcess } from './processes';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 const BENCH = resolve(ROOT, 'bench');
 
-export type OurVariant = 'ours' | 'ours-off' | 'ours-on';
+export type OurVariant = 'ours' | 'ours-off' | 'ours-on' | 'ours-bare' | 'ours-metrics' | 'ours-traced-1' | 'ours-traced-100';
 export type RouterId = OurVariant | 'apollo' | 'hive';
-const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'apollo', 'hive'];
+const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'ours-bare', 'ours-metrics', 'ours-traced-1', 'ours-traced-100', 'apollo', 'hive'];
 
 export const ROUTER_LABELS: Record<RouterId | 'floor', string> = {
   floor: 'floor (straight at the subgraph)',
   ours: 'booking-supergraph router',
   'ours-off': 'booking-supergraph router, protection stages off',
   'ours-on': 'booking-supergraph router, protection stages on (rate limit never trips)',
+  'ours-bare': 'booking-supergraph router, metrics and tracing off',
+  'ours-metrics': 'booking-supergraph router, metrics on, tracing off',
+  'ours-traced-1': 'booking-supergraph router, metrics on, tracing 1 % to a local receiver',
+  'ours-traced-100': 'booking-supergraph router, metrics on, tracing 100 % to a local receiver',
   apollo: '@apollo/gateway + @apollo/server',
   hive: 'Hive Gateway',
 };
@@ -42,8 +47,10 @@ export interface RouterLaunch {
   readonly oursEnv: NodeJS.ProcessEnv;
   /** Directory for our router's CPU profile, when profiling. */
   readonly cpuProfileDir?: string;
-  /** The Redis the `ours-on` variant counts its rate limit and stores APQ in. */
-  readonly redisUrl?: string;
+  /** The deployment's Redis, for our router (revoked sessions, APQ, rate limits). */
+  readonly redisUrl: string;
+  /** Where the traced variants' trace receiver runs (the service core). */
+  readonly serviceCore: number;
 }
 
 export const isOurs = (id: string): id is OurVariant => id === 'ours' || id.startsWith('ours-');
@@ -63,8 +70,11 @@ export function benchRouters(): RouterId[] {
   return names as RouterId[];
 }
 
-/** A budget no bench run spends in a window (and a cost limit no bench operation reaches). */
-const GENEROUS = '100000000';
+/**
+ * A budget no bench run spends in a window (workload B's query is estimated at 24,420 units and
+ * runs 200 times a second: 3·10^8 a minute), and a cost limit no bench operation reaches.
+ */
+const GENEROUS = '1000000000000';
 
 /**
  * What each of our variants changes over the production defaults. `ours-on` keeps the limits at
@@ -72,30 +82,36 @@ const GENEROUS = '100000000';
  * estimates over the default), turns APQ on and counts every request in a Redis rate limit whose
  * budget never runs out, so the round trip is paid and nothing is refused.
  */
-function variantEnv(id: OurVariant, options: RouterLaunch): NodeJS.ProcessEnv {
+/** The production profile rate-limits wherever it has a Redis: the bench's one caller would spend a real budget in seconds. */
+const NEVER_TRIPS: NodeJS.ProcessEnv = {
+  RATE_LIMIT_QUERY_POINTS: GENEROUS,
+  RATE_LIMIT_MUTATION_POINTS: GENEROUS,
+  RATE_LIMIT_SUBSCRIPTION_POINTS: GENEROUS,
+};
+
+function variantEnv(id: OurVariant, otlpEndpoint: string | undefined): NodeJS.ProcessEnv {
   if (id === 'ours') return {};
+  // Issue 11's variants: metrics and tracing off; metrics alone; metrics and tracing at 1 % and
+  // 100 % of requests, exported to the benchmark's receiver (otlpSink.ts) on the service core.
+  if (id === 'ours-bare') return { METRICS: 'false' };
+  if (id === 'ours-metrics') return { METRICS: 'true' };
+  if (id === 'ours-traced-1' || id === 'ours-traced-100') {
+    if (!otlpEndpoint) throw new Error(`the ${id} variant needs the trace receiver`);
+    return {
+      METRICS: 'true',
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: id === 'ours-traced-1' ? '0.01' : '1',
+    };
+  }
   if (id === 'ours-off') {
     return {
-      MAX_OPERATION_DEPTH: 'off',
-      MAX_OPERATION_ALIASES: 'off',
-      MAX_ROOT_FIELDS: 'off',
-      MAX_OPERATION_HEIGHT: 'off',
-      MAX_DIRECTIVES_PER_FIELD: 'off',
-      MAX_OPERATION_COST: 'off',
+      ...OPERATION_LIMITS_OFF,
       PERSISTED_QUERIES: 'off',
       RATE_LIMIT: 'false',
     };
   }
-  if (!options.redisUrl) throw new Error('the ours-on variant needs a Redis (REDIS_URL, or the workload starts one)');
-  return {
-    REDIS_URL: options.redisUrl,
-    MAX_OPERATION_COST: GENEROUS,
-    PERSISTED_QUERIES: 'apq',
-    RATE_LIMIT: 'true',
-    RATE_LIMIT_QUERY_POINTS: GENEROUS,
-    RATE_LIMIT_MUTATION_POINTS: GENEROUS,
-    RATE_LIMIT_SUBSCRIPTION_POINTS: GENEROUS,
-  };
+  return { MAX_OPERATION_COST: GENEROUS, PERSISTED_QUERIES: 'apq', RATE_LIMIT: 'true' };
 }
 
 /** Subgraph URL overrides in our environment would bypass the shared supergraph file. */
@@ -103,7 +119,7 @@ function withoutSubgraphOverrides(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !/^[A-Z]+_URL$/.test(name) || name === 'JWKS_URL'));
 }
 
-async function launch(id: RouterId, options: RouterLaunch): Promise<RouterUnderTest> {
+async function launch(id: RouterId, options: RouterLaunch, otlpEndpoint: string | undefined): Promise<RouterUnderTest> {
   const port = await findFreePort();
   const env = { ...withoutSubgraphOverrides(process.env), NODE_ENV: 'production' };
   let process_: BenchProcess;
@@ -115,10 +131,16 @@ async function launch(id: RouterId, options: RouterLaunch): Promise<RouterUnderT
       name: id,
       core: options.core,
       nodeArgs: [...profile, resolve(ROOT, 'router', 'dist', 'main.js')],
+      // Exactly this environment: no subgraph URL of the bench's own reaches it. Like a
+      // deployment it has a Redis (revoked sessions, APQ, and, in the production profile, rate
+      // limits: with budgets the bench's one caller never spends).
+      envIsComplete: true,
       env: {
         ...env,
         ...options.oursEnv,
-        ...variantEnv(id, options),
+        REDIS_URL: options.redisUrl,
+        ...NEVER_TRIPS,
+        ...variantEnv(id, otlpEndpoint),
         PORT: String(port),
         SUPERGRAPH_PATH: options.supergraphPath,
         SUPERGRAPH_WATCH: 'false',
@@ -161,13 +183,29 @@ async function launch(id: RouterId, options: RouterLaunch): Promise<RouterUnderT
   return { id, url, pids: () => processTree(process_.pid), stop: () => process_.stop() };
 }
 
+/** The trace receiver, when a traced variant is measured; stopped with the routers. */
+async function startOtlpSink(core: number): Promise<{ readonly endpoint: string; stop(): Promise<void> }> {
+  const port = await findFreePort();
+  const sink = startPinned({ name: 'otlp-sink', core, nodeArgs: [resolve(__dirname, 'otlpSink.js'), String(port)] });
+  const endpoint = `http://127.0.0.1:${port}`;
+  await sink.waitUntilReady(async () => (await fetch(`${endpoint}/stats`)).ok);
+  return { endpoint, stop: () => sink.stop() };
+}
+
 export async function launchRouters(options: RouterLaunch): Promise<RouterUnderTest[]> {
   const routers: RouterUnderTest[] = [];
+  const ids = benchRouters();
+  const sink = ids.some((id) => id.startsWith('ours-traced-')) ? await startOtlpSink(options.serviceCore) : undefined;
   try {
-    for (const id of benchRouters()) routers.push(await launch(id, options));
+    for (const id of ids) routers.push(await launch(id, options, sink?.endpoint));
+    // The receiver goes with the first router stopped (the routers are stopped together).
+    if (sink && routers[0]) {
+      const first = routers[0];
+      routers[0] = { ...first, stop: async () => Promise.all([first.stop(), sink.stop()]).then(() => undefined) };
+    }
     return routers;
   } catch (error) {
-    await Promise.all(routers.map((router) => router.stop()));
+    await Promise.all([...routers.map((router) => router.stop()), sink?.stop()]);
     throw error;
   }
 }

@@ -7,8 +7,10 @@
  * profile our router; the profile is summarised into the results folder), BENCH_OPERATIONS (only
  * these operation ids), BENCH_LABEL (suffix of the result files, for a variant such as
  * ROUTER_EXECUTOR=gateway, which our router is started with when set), BENCH_ROUTERS (the targets,
- * default ours,apollo,hive; also ours-off and ours-on, our router with every protection stage off
- * and on, for what the stages cost in one run), BENCH_PROFILE_TARGET (which of ours to profile).
+ * default ours,apollo,hive; also variants of ours for what a feature costs in one run: ours-off /
+ * ours-on, every protection stage off / on; ours-bare / ours-metrics / ours-traced-1 /
+ * ours-traced-100, metrics and tracing off / metrics on / with tracing at 1 % / 100 % to a local
+ * receiver), BENCH_PROFILE_TARGET (which of ours to profile).
  * Everything binds to 127.0.0.1; each load run is bounded in time.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,5 @@
 import { ConfigError } from './config/env';
+import { shutdownTracing } from './observability/tracing';
 
 interface Stoppable {
   close(): Promise<void>;
@@ -25,13 +26,17 @@ export async function runService(name: string, start: () => Promise<Stoppable>):
     if (stopping) return;
     stopping = true;
     process.stderr.write(`${name}: ${signal} received, shutting down\n`);
-    service.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`${name}: shutdown failed: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
+    service
+      .close()
+      // The spans of the last requests are still in the exporter's batch: send them first.
+      .then(() => shutdownTracing().catch(() => undefined))
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`${name}: shutdown failed: ${String(error)}\n`);
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -25,6 +25,10 @@ import { createGraphQLHttpServer, sendJson, type Route } from './http/graphqlHtt
 import { readinessRoute } from './health/readiness';
 import { createLogger, type Logger } from './logger';
 import { databaseUnreachable, migrateToLatest, openDatabase, type Database } from './orm/database';
+import { registerDatabasePoolMetrics } from './observability/databasePoolMetrics';
+import { registerEventBacklogMetrics } from './observability/eventBacklogMetrics';
+import { METRICS_PATH, ServiceMetrics } from './observability/metrics';
+import { subgraphRequestMetrics } from './observability/subgraphRequestMetrics';
 import { buildFederatedSchema, type FederatedSchemaOptions } from './schema/federatedSchema';
 import { countResolvedFields } from './work/countResolvedFields';
 import { createWorkStats, RequestWork, type WorkStats } from './work/requestWork';
@@ -52,6 +56,8 @@ export interface SubgraphRuntime {
   readonly config: SubgraphConfig;
   /** The environment, for settings only one subgraph reads (validated by that subgraph). */
   readonly env: Env;
+  /** This subgraph's metrics registry (served at /metrics), for metrics of its own jobs. */
+  readonly metrics: ServiceMetrics;
 }
 
 /** Routes and background work a subgraph adds beside /graphql, and what its resolvers share. */
@@ -86,6 +92,8 @@ export interface SubgraphServer {
   readonly logger: Logger;
   /** Counters of request work (fields resolved, requests aborted or over budget). */
   readonly work: Readonly<WorkStats>;
+  /** Its Prometheus metrics, served at /metrics. */
+  readonly metrics: ServiceMetrics;
   /** Resolves to the base URL (`http://host:port`); GraphQL is at `${url}/graphql`. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -120,6 +128,7 @@ export async function createSubgraphServer<Loaders, Services>(
   let live: LiveUpdates;
   let events: { stop(): Promise<void> };
   let transport: EventTransport;
+  const metrics = new ServiceMetrics(definition.name);
   try {
     const applied = await migrateToLatest(database, config.databaseUrl);
     if (applied.length > 0) logger.info({ applied }, 'applied migrations');
@@ -129,7 +138,7 @@ export async function createSubgraphServer<Loaders, Services>(
     }
     schema = countResolvedFields(await definition.buildSchema());
     attachment = definition.attach
-      ? await definition.attach({ database, logger, config, env })
+      ? await definition.attach({ database, logger, config, env, metrics })
       : ({ services: undefined } as SubgraphAttachment<Services>);
     const attached = attachment;
     started.push(async () => attached.close?.());
@@ -151,6 +160,15 @@ export async function createSubgraphServer<Loaders, Services>(
     const opened = transport;
     started.push(async () => opened.close());
     events = await startEventPlumbing(definition, database, config, logger, transport, announce);
+    registerDatabasePoolMetrics(metrics, definition.name, database);
+    registerEventBacklogMetrics(metrics, {
+      subgraph: definition.name,
+      database,
+      transport,
+      keyPrefix: config.eventKeyPrefix,
+      publishesEvents: definition.publishesEvents ?? false,
+      consumes: (definition.consumes ?? []).map((consumed) => consumed.stream),
+    });
   } catch (error) {
     await stopStarted();
     throw error;
@@ -160,7 +178,7 @@ export async function createSubgraphServer<Loaders, Services>(
     schema,
     introspection: true,
     formatError: createFormatError(logger),
-    plugins: [refuseUnstorableText<Context>(), requestWorkPlugin<Context>()],
+    plugins: [refuseUnstorableText<Context>(), requestWorkPlugin<Context>(), subgraphRequestMetrics<Context>(metrics, definition.name)],
     logger,
     // Stack traces name our files and paths: only with GRAPHQL_DEBUG_STACKTRACES=true, never by default.
     includeStacktraceInErrorResponses: config.debugStacktraces,
@@ -182,6 +200,7 @@ export async function createSubgraphServer<Loaders, Services>(
     routes: {
       ...attachment.routes,
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: definition.name }),
+      [METRICS_PATH]: metrics.route,
       // Every subgraph needs its event transport, accounts included (live updates, revoked sessions).
       '/ready': readinessRoute(definition.name, [
         { name: 'database', problem: () => databaseUnreachable(database) },
@@ -211,6 +230,7 @@ export async function createSubgraphServer<Loaders, Services>(
     logger,
     live,
     work: workStats,
+    metrics,
     async listen() {
       const url = await http.listen(config.port, config.host);
       logger.info({ url: `${url}/graphql` }, 'subgraph listening');

@@ -162,6 +162,25 @@ describe.each([
     expect(await count(streamKey(prefix, 'billing'))).toBe(2);
   });
 
+  it("carries a row's traceparent on its message, and publishes rows without one (tracing off, older rows) as before", async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await record(1);
+    await database.em.fork().execute('update outbox_events set traceparent = ?', [traceparent]);
+    await record(2);
+    relay();
+    await waitFor(async () => (await count(streamKey(prefix, 'billing'))) === 2);
+    const entries = await transport.entries(streamKey(prefix, 'billing'));
+    const fieldOf = (fields: string[], name: string) => (fields.includes(name) ? fields[fields.indexOf(name) + 1] : undefined);
+    // No SDK runs in this process: the publish span does not record, and the row's own context travels on.
+    expect(entries.map(([, fields]) => fieldOf(fields, 'traceparent'))).toEqual([traceparent, undefined]);
+    const applied: string[] = [];
+    await consumer(async (event) => {
+      applied.push((event.payload as { invoiceId: string }).invoiceId);
+    }).start();
+    await waitFor(() => applied.length === 2);
+    expect(applied).toEqual(['inv-1', 'inv-2']);
+  });
+
   it('applies each event exactly once even when it is delivered twice', async () => {
     const applied: string[] = [];
     await consumer(async (event) => {

@@ -12,3 +12,5 @@ export * from './leftoverProcesses';
 export * from './serviceProcess';
 export * from './routerEnv';
 export * from './countingForward';
+export * from './prometheus';
+export * from './otlpReceiver';

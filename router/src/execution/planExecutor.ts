@@ -329,7 +329,7 @@ export class PlanExecution {
     }
     const operationName = fetch.operationName === undefined ? '' : `,"operationName":${JSON.stringify(fetch.operationName)}`;
     const body = `{"query":${JSON.stringify(fetch.operation)},"variables":${variablesJson}${operationName}}`;
-    const answer = await this.runtime.client.send(fetch.serviceName, url, body, this.request.headers(fetch.serviceName, body), this.request.deadline, this.request.log);
+    const answer = await this.runtime.client.send(fetch.serviceName, url, body, this.request.headers(fetch.serviceName, body), this.request.deadline, this.request.log, representations?.length);
     if (answer.kind === 'failed' || answer.errors.length === 0) return answer;
     return { ...answer, errors: this.runtime.subgraphErrors.apply(fetch.serviceName, answer.errors, this.request.log) };
   }

@@ -1,4 +1,4 @@
-import type { Viewer } from '@booking/runtime';
+import { inSpanSync, type Viewer } from '@booking/runtime';
 import type { QueryPlan } from '@apollo/query-planner';
 import {
   getVariableValues,
@@ -16,6 +16,7 @@ import { ByteBoundedCache } from '../byteBoundedCache';
 import type { SupergraphState } from '../liveSupergraph';
 import { operationTextKey, type OperationText } from '../pipeline/operationText';
 import { isExecutablePlan } from './planExecutor';
+import type { CacheLookups } from '../observability/routerMetrics';
 import { responseErrorOf, type ResponseError } from './responseError';
 import { ResultShaper } from './resultShaper';
 
@@ -89,11 +90,11 @@ export class PreparedOperation {
     } else {
       try {
         // Without locations the document does not hold on to the query text (comments and all).
-        document = parse(query, { noLocation: true });
+        document = inSpanSync('graphql.parse', () => parse(query, { noLocation: true }));
       } catch {
         return 'syntax error';
       }
-      if (validate(state.planner.apiGraphQLSchema, document).length > 0) return 'invalid';
+      if (inSpanSync('graphql.validate', () => validate(state.planner.apiGraphQLSchema, document)).length > 0) return 'invalid';
     }
     const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
     const operation = operationName ? operations.find((candidate) => candidate.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
@@ -109,10 +110,13 @@ export class PreparedOperation {
     return coerced.errors ? undefined : coerced.coerced;
   }
 
-  executableFor(state: SupergraphState, viewer: Viewer | null): Executable {
+  /** `lookups`: counts whether the plan for this kind of viewer was there (query_plan). */
+  executableFor(state: SupergraphState, viewer: Viewer | null, lookups?: CacheLookups): Executable {
     const key = accessKeyOf(viewer);
     let executable = this.executables.get(key);
-    if (!executable) {
+    if (executable) lookups?.hit();
+    else {
+      lookups?.miss();
       executable = this.build(state, viewer);
       this.executables.set(key, executable);
       this.executableBytes += 256 + (executable.kind === 'run' ? JSON.stringify(executable.plan).length * PLAN_BYTES_PER_CHARACTER + this.normalised.length * AST_BYTES_PER_CHARACTER : 0);
@@ -134,7 +138,8 @@ export class PreparedOperation {
     let plan: QueryPlan;
     let shaper: ResultShaper;
     try {
-      plan = state.planner.planQuery(authorized.document, operation.name?.value ?? this.operationName);
+      // Planned once per kind of viewer (then cached): the span shows what a cache miss cost.
+      plan = inSpanSync('graphql.plan', () => state.planner.planQuery(authorized.document, operation.name?.value ?? this.operationName));
       if (plan.node?.kind === 'Subscription' || !isExecutablePlan(plan.node)) return { kind: 'gateway', reason: 'plan needs the gateway executor' };
       shaper = new ResultShaper(schema, rootType, operation.selectionSet, fragments);
     } catch (error) {
@@ -160,6 +165,8 @@ export class PreparedOperations {
   constructor(
     readonly state: SupergraphState,
     maxBytes: number,
+    /** Counts lookups that found the operation prepared (prepared_operation). */
+    private readonly lookups?: CacheLookups,
   ) {
     this.cache = new ByteBoundedCache(maxBytes);
   }
@@ -173,11 +180,18 @@ export class PreparedOperations {
   get(query: string, operationName: string | undefined, text?: OperationText): PreparedOperation | string {
     const textKey = `t:${text?.key ?? operationTextKey(query, operationName)}`;
     const seen = this.cache.get(textKey) as TextEntry | undefined;
-    if (typeof seen === 'string') return seen;
+    if (typeof seen === 'string') {
+      this.lookups?.hit();
+      return seen;
+    }
     if (seen) {
       const known = this.cache.get(seen.documentKey) as PreparedOperation | undefined;
-      if (known) return known;
+      if (known) {
+        this.lookups?.hit();
+        return known;
+      }
     }
+    this.lookups?.miss();
     const prepared = PreparedOperation.prepare(this.state, query, operationName, text?.validated);
     if (typeof prepared === 'string') {
       this.cache.set(textKey, prepared, TEXT_ENTRY_BYTES);

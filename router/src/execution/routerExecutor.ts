@@ -10,6 +10,7 @@ import { withResponseExtensions, type ResponseExtensions } from '../pipeline/cos
 import { extensionsWithPlan, NOTHING_ADDED, type ResponseAdditions } from '../pipeline/responseExtensions';
 import type { OperationText } from '../pipeline/operationText';
 import type { RequestLog } from '../pipeline/requestLog';
+import type { RouterMetrics } from '../observability/routerMetrics';
 import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
 import { signedHeaders, type SubgraphClient } from './subgraphClient';
 
@@ -27,6 +28,8 @@ export interface RouterExecutorOptions {
   readonly preparedOperationBytes: number;
   /** SUBGRAPH_ERRORS: what clients may see of subgraphs' errors. */
   readonly subgraphErrors: SubgraphErrorPolicy;
+  /** Where the prepared-operation and plan caches' hits and misses are counted. */
+  readonly metrics?: RouterMetrics;
 }
 
 interface GraphQLRequestBody {
@@ -82,9 +85,11 @@ function contentTypeFor(request: IncomingMessage): string {
  */
 export function createRouterExecutor(options: RouterExecutorOptions) {
   const reported = new WeakSet<object>();
+  const preparedLookups = options.metrics?.cacheLookups('prepared_operation');
+  const planLookups = options.metrics?.cacheLookups('query_plan');
   let prepared: PreparedOperations | undefined;
   const preparedFor = (state: SupergraphState) => {
-    if (prepared?.state !== state) prepared = new PreparedOperations(state, options.preparedOperationBytes);
+    if (prepared?.state !== state) prepared = new PreparedOperations(state, options.preparedOperationBytes, preparedLookups);
     return prepared;
   };
 
@@ -102,7 +107,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     } catch {
       return false; // Apollo Server's pipeline answers a bad token with its 401.
     }
-    const executable = operation.executableFor(state, viewer);
+    const executable = operation.executableFor(state, viewer, planLookups);
     if (executable.kind === 'gateway') {
       // Once per operation and kind of viewer: on-call can see what runs on the slower path.
       if (!reported.has(executable)) {

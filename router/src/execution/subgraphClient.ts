@@ -5,7 +5,10 @@ import type { RouterCallSigner } from '@booking/runtime';
 import type { ResponseError } from './responseError';
 import { requestTimeoutError, type RequestDeadline } from './requestDeadline';
 import { subgraphRefusal } from './subgraphRefusal';
+import { performance } from 'node:perf_hooks';
+import { SubgraphSpan } from './subgraphSpan';
 import type { SubgraphCallLog } from '../pipeline/requestLog';
+import type { RouterMetrics } from '../observability/routerMetrics';
 
 /** What a subgraph answered: its GraphQL response, or why there is none. */
 export type SubgraphAnswer =
@@ -67,26 +70,50 @@ export class SubgraphClient {
   private readonly agent: Agent;
 
   readonly fetcher: Fetcher = async (url: string, init?: FetcherRequestInit): Promise<FetcherResponse> => {
-    const headers = { ...(init?.headers as Record<string, string> | undefined) };
-    const deadline = Number(headers[DEADLINE_HEADER] ?? Number.POSITIVE_INFINITY);
-    delete headers[DEADLINE_HEADER];
+    const given = { ...(init?.headers as Record<string, string> | undefined) };
+    const deadline = Number(given[DEADLINE_HEADER] ?? Number.POSITIVE_INFINITY);
+    delete given[DEADLINE_HEADER];
+    const span = new SubgraphSpan(serviceNameOf(url, this.serviceNames), url, undefined);
+    const headers = span.headers(given);
     // undici's `request`, not `fetch`: fetch refuses a port on the WHATWG "bad ports" list
     // (6000, 6665–6669, 10080, …) with "bad port" before connecting, and a subgraph may well
     // listen on one. The answer is read whole (subgraph answers are JSON documents) and handed
     // to the gateway as the WHATWG Response it expects.
-    const response = await request(url, {
-      method: (init?.method ?? 'POST') as Dispatcher.HttpMethod,
-      headers,
-      body: init?.body,
-      dispatcher: this.agent,
-      signal: AbortSignal.timeout(Math.max(1, Math.min(this.timeoutMs, deadline - Date.now()))),
-    });
-    const body = await response.body.text();
-    const status = response.statusCode;
-    return new Response(NULL_BODY_STATUSES.has(status) ? null : body, { status, headers: headersOf(response.headers) }) as unknown as FetcherResponse;
+    let status: number;
+    let body: string;
+    let responseHeaders: IncomingHttpHeaders;
+    try {
+      const response = await request(url, {
+        method: (init?.method ?? 'POST') as Dispatcher.HttpMethod,
+        headers,
+        body: init?.body,
+        dispatcher: this.agent,
+        signal: AbortSignal.timeout(Math.max(1, Math.min(this.timeoutMs, deadline - Date.now()))),
+      });
+      body = await response.body.text();
+      status = response.statusCode;
+      responseHeaders = response.headers;
+    } catch (error) {
+      span.end(undefined, 'SUBGRAPH_UNAVAILABLE');
+      throw error;
+    }
+    span.end(status, status >= 400 ? 'SUBGRAPH_HTTP_ERROR' : undefined);
+    return new Response(NULL_BODY_STATUSES.has(status) ? null : body, { status, headers: headersOf(responseHeaders) }) as unknown as FetcherResponse;
   };
 
-  constructor(private readonly timeoutMs: number) {
+  /** Subgraph URL → name, for the gateway's calls (its fetcher is told only the URL). */
+  private readonly serviceNames = new Map<string, string>();
+
+  /** Called for every data source, so the gateway's fetches name their subgraph in traces. */
+  nameService(url: string, serviceName: string): void {
+    this.serviceNames.set(url, serviceName);
+  }
+
+  constructor(
+    private readonly timeoutMs: number,
+    /** Where the executor's subgraph calls are timed and their errors counted (the gateway's: SubgraphDataSource). */
+    private readonly metrics?: RouterMetrics,
+  ) {
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       connections: 128,
@@ -108,11 +135,53 @@ export class SubgraphClient {
     headers: Readonly<Record<string, string>>,
     deadline?: RequestDeadline,
     log?: SubgraphCallLog,
+    /** How many entities an entity fetch asks for (for its span). */
+    entityCount?: number,
   ): Promise<SubgraphAnswer> {
-    let statusCode: number;
-    let text: string;
+    if (!this.metrics) return this.traced(serviceName, url, body, headers, deadline, log, entityCount);
+    const startedAt = performance.now();
+    const answer = await this.traced(serviceName, url, body, headers, deadline, log, entityCount);
+    const seconds = (performance.now() - startedAt) / 1_000;
+    if (answer.kind === 'failed') {
+      this.metrics.subgraphFetched(serviceName, seconds, 'failed');
+      this.metrics.subgraphError(serviceName, answer.error.extensions.code);
+    } else if (answer.errors.length > 0) {
+      this.metrics.subgraphFetched(serviceName, seconds, 'errors');
+      for (const error of answer.errors) this.metrics.subgraphError(serviceName, error.extensions?.code);
+    } else {
+      this.metrics.subgraphFetched(serviceName, seconds, 'ok');
+    }
+    return answer;
+  }
+
+  /** The call in its client span (a no-op span when tracing is off or the trace is not sampled). */
+  private async traced(
+    serviceName: string,
+    url: string,
+    body: string,
+    headers: Readonly<Record<string, string>>,
+    deadline: RequestDeadline | undefined,
+    log: SubgraphCallLog | undefined,
+    entityCount: number | undefined,
+  ): Promise<SubgraphAnswer> {
     const timeoutMs = deadline ? Math.min(this.timeoutMs, deadline.remainingMs()) : this.timeoutMs;
     if (timeoutMs <= 0) return { kind: 'failed', error: requestTimeoutError(serviceName, false) };
+    const span = new SubgraphSpan(serviceName, url, entityCount);
+    const answer = await this.call(serviceName, url, body, span.headers(headers), timeoutMs, log);
+    span.end(answer.status, answer.answer.kind === 'failed' ? String(answer.answer.error.extensions?.code ?? 'SUBGRAPH_FETCH_FAILED') : undefined);
+    return answer.answer;
+  }
+
+  private async call(
+    serviceName: string,
+    url: string,
+    body: string,
+    headers: Readonly<Record<string, string>>,
+    timeoutMs: number,
+    log: SubgraphCallLog | undefined,
+  ): Promise<{ readonly answer: SubgraphAnswer; readonly status?: number }> {
+    let statusCode: number;
+    let text: string;
     try {
       const response = await request(url, {
         method: 'POST',
@@ -127,11 +196,15 @@ export class SubgraphClient {
     } catch (error) {
       if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
         // The call's timeout was what was left of the request's deadline: the request timed out.
-        if (timeoutMs < this.timeoutMs) return { kind: 'failed', error: requestTimeoutError(serviceName, true) };
-        return failure(serviceName, 'SUBGRAPH_TIMEOUT', `Subgraph "${serviceName}" did not answer in time`);
+        if (timeoutMs < this.timeoutMs) return { answer: { kind: 'failed', error: requestTimeoutError(serviceName, true) } };
+        return { answer: failure(serviceName, 'SUBGRAPH_TIMEOUT', `Subgraph "${serviceName}" did not answer in time`) };
       }
-      return failure(serviceName, 'SUBGRAPH_UNAVAILABLE', `Subgraph "${serviceName}" is unavailable: ${causeOf(error)}`);
+      return { answer: failure(serviceName, 'SUBGRAPH_UNAVAILABLE', `Subgraph "${serviceName}" is unavailable: ${causeOf(error)}`) };
     }
+    return { answer: this.answerOf(serviceName, statusCode, text, log), status: statusCode };
+  }
+
+  private answerOf(serviceName: string, statusCode: number, text: string, log: SubgraphCallLog | undefined): SubgraphAnswer {
     let parsed: GraphQLBody | undefined;
     try {
       parsed = JSON.parse(text) as GraphQLBody;
@@ -152,4 +225,8 @@ export class SubgraphClient {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+function serviceNameOf(url: string, names: ReadonlyMap<string, string>): string {
+  return names.get(url) ?? new URL(url).host;
 }

@@ -54,7 +54,7 @@ export function httpOperationIntake(options: HttpOperationIntakeOptions) {
       // No operation, or a browser asking for a page: Apollo Server's landing page.
       if (fromSearch === undefined || HTML.test(request.headers.accept ?? '')) return false;
       if ('status' in fromSearch) {
-        record.errors([{ extensions: { code: fromSearch.code } }]);
+        record.refused(fromSearch.code);
         sendRefusal(response, fromSearch);
         return true;
       }
@@ -62,7 +62,7 @@ export function httpOperationIntake(options: HttpOperationIntakeOptions) {
     } else {
       const malformed = graphqlRequestShape(body);
       if (malformed) {
-        record.errors([{ extensions: { code: malformed.code } }]);
+        record.refused(malformed.code);
         sendRefusal(response, malformed);
         return true;
       }
@@ -81,7 +81,7 @@ export function httpOperationIntake(options: HttpOperationIntakeOptions) {
       { cost: asksForCost(request) },
     );
     if (admission.kind === 'refused') {
-      record.errors([{ extensions: { code: admission.refusal.code } }]);
+      record.refused(admission.refusal.code);
       sendRefusal(response, admission.refusal);
       return true;
     }

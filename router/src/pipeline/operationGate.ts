@@ -1,4 +1,4 @@
-import type { HttpRefusal } from '@booking/runtime';
+import { inSpanSync, type HttpRefusal } from '@booking/runtime';
 import { getOperationAST, parse, validate, type DocumentNode, type GraphQLSchema, type OperationTypeNode } from 'graphql';
 import { ByteBoundedCache } from '../byteBoundedCache';
 import type { CostDirectives } from './costDirectives';
@@ -8,6 +8,7 @@ import { OperationCostEstimator, type CostSettings } from './operationCost';
 import { exceededLimits, measureOperation, type OperationLimits } from './operationLimits';
 import { operationTextKey, type OperationText } from './operationText';
 import type { TrustedDocuments } from './trustedDocuments';
+import type { CacheLookups } from '../observability/routerMetrics';
 
 export interface GateSettings {
   readonly lexical: LexicalLimits;
@@ -56,6 +57,8 @@ export class OperationGate {
     private readonly settings: GateSettings,
     private readonly trusted: TrustedDocuments | null,
     maxBytes: number,
+    /** Counts lookups that found the verdict cached (gate_verdict). */
+    private readonly lookups?: CacheLookups,
   ) {
     this.verdicts = new ByteBoundedCache(maxBytes);
   }
@@ -71,7 +74,11 @@ export class OperationGate {
   judgeText(query: string, operationName: string | undefined): { readonly verdict: GateVerdict; readonly text: OperationText } {
     const key = operationTextKey(query, operationName);
     const known = this.verdicts.get(key);
-    if (known) return { verdict: known, text: { key } };
+    if (known) {
+      this.lookups?.hit();
+      return { verdict: known, text: { key } };
+    }
+    this.lookups?.miss();
     const { verdict, document } = this.decide(query, operationName);
     // An admitted verdict whose cost depends on variables keeps its document (in the estimator).
     const bytes = verdict.kind === 'admitted' && typeof verdict.cost !== 'number' ? 512 + query.length * 24 : 512;
@@ -89,7 +96,8 @@ export class OperationGate {
     if (lexical) return { verdict: refused(lexical.code, lexical.message, { limit: lexical.limit }) };
     let document: DocumentNode;
     try {
-      document = parse(query, { noLocation: true });
+      // A span only here, on a cache miss: a repeated operation is never parsed again.
+      document = inSpanSync('graphql.parse', () => parse(query, { noLocation: true }));
     } catch {
       return { verdict: { kind: 'unjudged', listed: this.listed(query, undefined) } };
     }
@@ -107,7 +115,7 @@ export class OperationGate {
       };
     }
     const listed = this.listed(query, document);
-    if (validate(this.schema.apiSchema, document).length > 0) return { verdict: { kind: 'unjudged', listed } };
+    if (inSpanSync('graphql.validate', () => validate(this.schema.apiSchema, document)).length > 0) return { verdict: { kind: 'unjudged', listed } };
     const estimator = new OperationCostEstimator(this.schema.apiSchema, this.schema.costs, this.settings.cost, document, operation);
     const estimate = estimator.estimate({});
     const cost = estimate.dependsOnVariables ? estimator : estimate.cost;

@@ -7,10 +7,13 @@ import { OperationPipeline } from './operationPipeline';
 import { AutomaticPersistedQueries, PersistedQueries } from './persistedQueries';
 import { RateLimits } from './rateLimit';
 import { TrustedDocuments } from './trustedDocuments';
+import type { RouterMetrics } from '../observability/routerMetrics';
 
 export interface Protection {
   readonly pipeline: OperationPipeline;
   readonly rateLimited: boolean;
+  /** The trusted documents' operation names (empty without a manifest). */
+  readonly trustedOperationNames: ReadonlySet<string>;
   close(): Promise<void>;
 }
 
@@ -22,7 +25,8 @@ const REDIS_STARTUP_WAIT_MS = 5_000;
  * supergraph (its verdicts hold for that schema only), persisted queries and rate limits in
  * the deployment's Redis when there is one.
  */
-export async function createProtection(config: RouterConfig, current: () => SupergraphState, logger: Logger): Promise<Protection> {
+export async function createProtection(config: RouterConfig, current: () => SupergraphState, logger: Logger, metrics?: RouterMetrics): Promise<Protection> {
+  const verdictLookups = metrics?.cacheLookups('gate_verdict');
   // On in the production profile wherever the deployment has a Redis (one round trip per 1 % of
   // a busy caller's budget, not per request: README "Rate limits"); elsewhere when asked for.
   const rateLimited = config.rateLimit ?? (config.profile === 'production' && config.redisUrl !== null);
@@ -77,6 +81,7 @@ export async function createProtection(config: RouterConfig, current: () => Supe
           },
           trusted,
           Math.floor(config.operationCacheMaxBytes / 8),
+          verdictLookups,
         ),
       };
     }
@@ -85,6 +90,7 @@ export async function createProtection(config: RouterConfig, current: () => Supe
   return {
     pipeline: new OperationPipeline({ gate: gateFor, persistedQueries, rateLimits, maxCost: config.maxOperationCost, logger }),
     rateLimited: rateLimits !== null,
+    trustedOperationNames: trusted?.operationNames ?? new Set(),
     close: async () => {
       if (redis) await closeRedis(redis);
     },

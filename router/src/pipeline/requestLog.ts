@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { Logger } from '@booking/runtime';
+import { trace, type Logger } from '@booking/runtime';
+import type { RouterMetrics } from '../observability/routerMetrics';
+import { describeOperation } from './requestSpan';
 import type { RequestStage } from './requestPipeline';
 import type { MaskedSubgraphErrorLog } from './subgraphErrorPolicy';
 
@@ -41,6 +43,16 @@ interface CodedError {
   readonly extensions?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Where a record goes when its request ends: the log line (at LOG_LEVEL=info or below) and the
+ * request metrics (always).
+ */
+interface RecordSink {
+  readonly logger: Logger;
+  readonly lines: boolean;
+  readonly metrics: RouterMetrics | undefined;
+}
+
 /** Client-chosen names are capped, so a log line stays a line. */
 const MAX_OPERATION_NAME = 128;
 
@@ -61,9 +73,11 @@ export class RequestLogRecord implements SubgraphCallLog {
   private events = 0;
   private streaming = false;
   private readonly startedAt = performance.now();
+  /** The request's server span (tracing on): it is named after the operation too. */
+  private readonly span = trace.getActiveSpan();
 
   constructor(
-    private readonly logger: Logger,
+    private readonly sink: RecordSink,
     readonly requestId: string,
     private transport: Transport,
     private readonly clientAddress: string | undefined,
@@ -75,6 +89,7 @@ export class RequestLogRecord implements SubgraphCallLog {
   operation(name: string | null | undefined, type: OperationType): void {
     this.operationName = name ? (name.length > MAX_OPERATION_NAME ? `${name.slice(0, MAX_OPERATION_NAME)}…` : name) : null;
     this.operationType = type;
+    describeOperation(this.span, this.operationName, type);
   }
 
   /** Errors that went (or go) to the client; their distinct codes are logged. */
@@ -88,9 +103,24 @@ export class RequestLogRecord implements SubgraphCallLog {
     }
   }
 
+  /**
+   * The request was refused before execution (a limit, the rate limit, a token, CSRF, a quota):
+   * its code goes in the line and in the refusals metric.
+   */
+  refused(code: string): void {
+    this.errors([{ extensions: { code } }]);
+    this.sink.metrics?.refused(code);
+  }
+
+  /** The subscriber was cut off for reading too slowly (SLOW_CONSUMER), whatever its transport. */
+  slowConsumer(): void {
+    this.sink.metrics?.slowConsumerClosed();
+  }
+
   /** One subscription event went to the client (its errors, if any, are recorded too). */
   event(errors: readonly CodedError[] | undefined): void {
     this.events += 1;
+    this.sink.metrics?.eventDelivered();
     if (errors) this.errors(errors);
   }
 
@@ -98,7 +128,7 @@ export class RequestLogRecord implements SubgraphCallLog {
   streamStarted(transport: Transport): void {
     this.transport = transport;
     this.streaming = true;
-    this.logger.info(this.fields(), 'subscription started');
+    if (this.sink.lines) this.sink.logger.info(this.fields(), 'subscription started');
   }
 
   /** A subgraph answered with a 4xx status (the router sent it something it refused): on this request's line. */
@@ -145,20 +175,23 @@ export class RequestLogRecord implements SubgraphCallLog {
    */
   finish(status: number | undefined, aborted = false): void {
     const level = this.failure !== undefined ? 'error' : this.subgraphRefusals || this.maskedErrors ? 'warn' : 'info';
-    if (!this.logger.isLevelEnabled(level)) return;
     const failed = aborted || (status !== undefined && status >= 400) || this.errorCodes !== undefined;
+    const outcome = aborted ? 'aborted' : failed ? 'error' : 'ok';
+    const elapsedMs = performance.now() - this.startedAt;
+    this.sink.metrics?.requestEnded(this.operationName, this.operationType ?? 'unknown', outcome, elapsedMs / 1_000, this.streaming);
+    if (level === 'info' ? !this.sink.lines : !this.sink.logger.isLevelEnabled(level)) return;
     // One object, written once (pino leaves the undefined fields out).
-    this.logger[level](
+    this.sink.logger[level](
       {
         ...this.fields(),
         status,
-        outcome: aborted ? 'aborted' : failed ? 'error' : 'ok',
+        outcome,
         errorCodes: this.errorCodes,
         subgraphRefusals: this.subgraphRefusals,
         maskedErrors: this.maskedErrors,
         err: this.failure,
         events: this.streaming ? this.events : undefined,
-        durationMs: Math.round((performance.now() - this.startedAt) * 10) / 10,
+        durationMs: Math.round(elapsedMs * 10) / 10,
       },
       this.streaming ? 'subscription ended' : 'request',
     );
@@ -188,8 +221,12 @@ export class RequestLogRecord implements SubgraphCallLog {
  */
 export class RequestLog {
   private readonly records = new WeakMap<IncomingMessage, RequestLogRecord>();
+  private readonly sink: RecordSink;
 
-  constructor(private readonly logger: Logger) {}
+  /** `metrics`: where each ended request is counted and timed, whatever the log level. */
+  constructor(logger: Logger, metrics?: RouterMetrics) {
+    this.sink = { logger, lines: logger.isLevelEnabled('info'), metrics };
+  }
 
   /**
    * The request pipeline with this stage in front: every request gets its record before any
@@ -198,21 +235,22 @@ export class RequestLog {
   around(pipeline: RequestStage): RequestStage {
     return (request, response) => {
       const record = this.start(request, response);
+      // Always: a line may be due at warn or error (its details), and metrics count every request.
       response.once('close', () => record.finish(response.statusCode, !response.writableFinished));
       const refusal = pipeline(request, response);
-      if (refusal && refusal !== 'answered') record.errors([{ extensions: { code: refusal.code } }]);
+      if (refusal && refusal !== 'answered') record.refused(refusal.code);
       return refusal;
     };
   }
 
   /** The request's record; a request that bypassed the stage gets one that is never written. */
   of(request: IncomingMessage): RequestLogRecord {
-    return this.records.get(request) ?? new RequestLogRecord(this.logger, requestIdOf(request.headers[REQUEST_ID_HEADER]), transportOf(request), request.socket.remoteAddress);
+    return this.records.get(request) ?? new RequestLogRecord(this.unwritten, requestIdOf(request.headers[REQUEST_ID_HEADER]), transportOf(request), request.socket.remoteAddress);
   }
 
   /** The record of one graphql-ws subscription on a socket opened by `upgrade` (whose id it shares). */
   forSubscription(upgrade: IncomingMessage, subscriptionId: string): RequestLogRecord {
-    return new RequestLogRecord(this.logger, this.of(upgrade).requestId, 'ws', upgrade.socket.remoteAddress, subscriptionId);
+    return new RequestLogRecord(this.sink, this.of(upgrade).requestId, 'ws', upgrade.socket.remoteAddress, subscriptionId);
   }
 
   /** Ends a graphql-ws subscription's record (a socket has no HTTP status). */
@@ -222,19 +260,24 @@ export class RequestLog {
 
   /** A graphql-ws subscription was refused before it started: one line with the codes. */
   refusedSubscription(record: RequestLogRecord, errors: readonly CodedError[]): void {
-    record.errors(errors);
+    for (const error of errors) record.refused(typeof error.extensions?.code === 'string' ? error.extensions.code : 'INTERNAL_SERVER_ERROR');
     record.finish(undefined);
   }
 
   /** A WebSocket upgrade: the socket's id, returned in the 101 response's headers. */
   upgraded(upgrade: IncomingMessage): string {
-    const record = new RequestLogRecord(this.logger, requestIdOf(upgrade.headers[REQUEST_ID_HEADER]), 'ws', upgrade.socket.remoteAddress);
+    const record = new RequestLogRecord(this.sink, requestIdOf(upgrade.headers[REQUEST_ID_HEADER]), 'ws', upgrade.socket.remoteAddress);
     this.records.set(upgrade, record);
     return record.requestId;
   }
 
+  /** A record that is never finished (its request bypassed the stage); its warnings are still logged. */
+  private get unwritten(): RecordSink {
+    return { logger: this.sink.logger, lines: false, metrics: undefined };
+  }
+
   private start(request: IncomingMessage, response: ServerResponse): RequestLogRecord {
-    const record = new RequestLogRecord(this.logger, requestIdOf(request.headers[REQUEST_ID_HEADER]), transportOf(request), request.socket.remoteAddress);
+    const record = new RequestLogRecord(this.sink, requestIdOf(request.headers[REQUEST_ID_HEADER]), transportOf(request), request.socket.remoteAddress);
     this.records.set(request, record);
     response.setHeader(REQUEST_ID_HEADER, record.requestId);
     return record;

@@ -97,6 +97,8 @@ export class TrustedDocuments {
   private readonly bodies = new Map<string, string>();
   /** sha256 of each body as graphql-js prints it, so a listed text sent reformatted still matches. */
   private readonly normalisedIds = new Set<string>();
+  /** The listed operations' names (their metrics label values: see RouterMetrics). */
+  readonly operationNames = new Set<string>();
 
   constructor(manifest: PersistedQueryManifest) {
     if (manifest.format !== 'apollo-persisted-query-manifest' || manifest.version !== 1) {
@@ -104,6 +106,7 @@ export class TrustedDocuments {
     }
     for (const operation of manifest.operations) {
       this.bodies.set(operation.id, operation.body);
+      this.operationNames.add(operation.name);
       this.normalisedIds.add(sha256Hex(print(parse(operation.body, { noLocation: true }))));
     }
   }

@@ -2,13 +2,15 @@ import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apol
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { FetchNode, QueryPlan } from '@apollo/query-planner';
 import { boundedIterator, type BoundedIterator, type Logger, type Viewer } from '@booking/runtime';
-import { execute, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFieldResolver, type GraphQLFormattedError } from 'graphql';
+import { UpstreamSubscriptionSpan } from './subscriptionSpans';
+import { execute, getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFieldResolver, type GraphQLFormattedError } from 'graphql';
 import type { RouterContext } from '../routerContext';
 import type { SupergraphPlanner } from '../supergraphPlanner';
 import { SUBSCRIBER_BUFFER, slowSubscriberError } from './backpressure';
 import { SubscriptionQuota, type SubscriptionLimits } from './subscriptionQuota';
 import type { UpstreamConnections } from './upstreamConnections';
 import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
+import type { RouterMetrics } from '../observability/routerMetrics';
 
 /** The name the plan's first fetch runs under: it answers with the upstream event. */
 const EVENT_SOURCE = '__subscription_event__';
@@ -85,6 +87,8 @@ export class FederatedSubscriptions {
     limits: SubscriptionLimits,
     /** SUBGRAPH_ERRORS for the upstream subscription's events and refusals (entity fetches: the data sources). */
     private readonly errorPolicy: SubgraphErrorPolicy,
+    /** Where events lost to a subscriber are counted (slow consumers: by their transports). */
+    private readonly metrics?: RouterMetrics,
   ) {
     this.quota = new SubscriptionQuota(limits);
   }
@@ -137,6 +141,8 @@ export class FederatedSubscriptions {
       },
       {
         onOverflow: () => {
+          // The event that did not fit; the stream ends behind what is queued.
+          this.metrics?.eventDropped('subscriber_buffer_full');
           stream.end({ errors: [slowSubscriberError(SUBSCRIBER_BUFFER)] });
           onSlow?.();
         },
@@ -157,6 +163,7 @@ export class FederatedSubscriptions {
     const url = this.subgraphUrls()[plan.primary.serviceName];
     if (!url) throw new GraphQLError(`No URL for subgraph "${plan.primary.serviceName}"`, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     const connection = this.upstream.acquire(plan.primary.serviceName, url, request.viewer);
+    const span = new UpstreamSubscriptionSpan(plan.primary.serviceName, getOperationAST(request.document, request.operationName)?.name?.value);
     const subscribers = new Set<BoundedIterator<Result>>();
     const broadcast = (result: Result) => subscribers.forEach((subscriber) => subscriber.push(result));
     const endAll = (last?: Result) => [...subscribers].forEach((subscriber) => subscriber.end(last));
@@ -172,10 +179,11 @@ export class FederatedSubscriptions {
           const errors = event.errors?.length ? this.errorPolicy.apply(plan.primary.serviceName, event.errors, request.log) : undefined;
           // One event at a time, in upstream order.
           chain = chain
-            .then(async () => broadcast(withCodes(await this.complete(planner, plan, event.data ?? null, errors, request))))
+            .then(async () => broadcast(withCodes(await span.event(() => this.complete(planner, plan, event.data ?? null, errors, request)))))
             .catch((error: unknown) => {
               // Never dropped silently: subscribers learn an event went missing.
               this.logger.error({ err: error }, 'subscription event could not be completed');
+              this.metrics?.eventDropped('completion_failed', subscribers.size);
               broadcast({ errors: [new GraphQLError('Internal server error: an event could not be completed', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] });
             });
         },
@@ -191,9 +199,11 @@ export class FederatedSubscriptions {
                   extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: plan.primary.serviceName },
                 }),
               ];
+          span.end(String(errors[0]?.extensions.code ?? 'SUBGRAPH_UNAVAILABLE'));
           chain = chain.then(() => endAll({ errors }));
         },
         complete: () => {
+          span.end();
           chain = chain.then(() => endAll());
         },
       },
@@ -203,6 +213,7 @@ export class FederatedSubscriptions {
       close: () => {
         if (closed) return;
         closed = true;
+        span.end();
         this.shared.delete(key);
         unsubscribe();
         connection.release();

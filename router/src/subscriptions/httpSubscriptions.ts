@@ -57,7 +57,7 @@ const STATUS_OF_CODE: Readonly<Record<string, number>> = {
  * everywhere.
  */
 function refuse(response: ServerResponse, transport: Transport, status: number, errors: readonly GraphQLError[], record: RequestLogRecord): void {
-  record.errors(errors);
+  for (const error of errors) record.refused(typeof error.extensions.code === 'string' ? error.extensions.code : 'INTERNAL_SERVER_ERROR');
   const body = { errors: errors.map(formatted) };
   if (transport === 'sse' && status !== 401) {
     response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
@@ -226,6 +226,7 @@ async function writeStream(
   const finish = (error?: GraphQLFormattedError, slow = false) => {
     if (finished) return;
     finished = true;
+    if (slow) options.record.slowConsumer();
     clearInterval(keepAlive);
     clearTimeout(expiry);
     unwatchSession?.();

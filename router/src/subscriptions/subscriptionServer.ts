@@ -117,11 +117,12 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
    * reconnect and resubscribe on it); the frame queues behind what the client has not read,
    * so if the client still reads nothing the socket is destroyed after a grace (1006 for it).
    */
-  const cutOff = (socket: WebSocket) => {
-    if (socket.readyState !== socket.OPEN) return;
+  const cutOff = (socket: WebSocket): boolean => {
+    if (socket.readyState !== socket.OPEN) return false;
     options.logger.info({ unsentBytes: socket.bufferedAmount }, 'closing a subscription socket whose client is too far behind');
     socket.close(SLOW_CONSUMER_CLOSE_CODE, 'Slow consumer: too far behind');
     setTimeout(() => socket.terminate(), options.slowConsumerCloseGraceMs).unref();
+    return true;
   };
 
   const connections = new WeakMap<object, Connection>();
@@ -217,7 +218,9 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
             clientAddress: connection.address,
             log: record,
           },
-          () => cutOff(socket),
+          () => {
+            if (cutOff(socket)) record.slowConsumer();
+          },
         );
         if (stream instanceof GraphQLError) return refused([stream]);
         connection.open.set(id, record);
@@ -242,7 +245,7 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
         (args.contextValue as OperationContext).record.event(result.errors);
         const socket = ctx.extra.socket;
         if (tooFarBehind(socket.bufferedAmount, options.maxBacklogBytes)) {
-          cutOff(socket);
+          if (cutOff(socket)) (args.contextValue as OperationContext).record.slowConsumer();
           return undefined;
         }
         const context = args.contextValue as OperationContext;

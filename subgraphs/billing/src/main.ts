@@ -1,3 +1,4 @@
+import './tracing';
 import { readSubgraphConfig, runService } from '@booking/runtime';
 import { createServer } from './index';
 

@@ -12,7 +12,7 @@ export interface BookingsServices {
 
 export async function attachBookingsServices(runtime: SubgraphRuntime): Promise<SubgraphAttachment<BookingsServices>> {
   const config = readConfig(bookingsConfigSpec, runtime.env);
-  const expiry = new HoldExpiryJob(runtime.database, runtime.logger, config.holdExpiryIntervalMs);
+  const expiry = new HoldExpiryJob(runtime.database, runtime.logger, config.holdExpiryIntervalMs, runtime.metrics);
   expiry.start();
   return {
     services: { holdTtlSeconds: config.holdTtlSeconds },

@@ -9,7 +9,7 @@ import { composeServices } from '@apollo/composition';
 import { Teardown, workloadRedis, type BenchOperation, type WorkloadOptions, type WorkloadSetup } from '../harness';
 import { findFreePort } from '@booking/infra';
 import { graphqlAnswers, startPinned, startReplayProxyProcess } from '../processes';
-import { benchRouters, launchRouters, ROOT, type RouterLaunch } from '../routersUnderTest';
+import { launchRouters, ROOT, type RouterLaunch } from '../routersUnderTest';
 import { GUILD_SUBGRAPH_NAMES, GUILD_SUBGRAPHS } from './subgraphs';
 
 /** The benchmark's query, as its k6 script sends it. */
@@ -107,9 +107,9 @@ export async function setUpWorkloadB(options: WorkloadOptions): Promise<Workload
     const launch: RouterLaunch = {
       supergraphPath,
       core: options.routerCore,
+      serviceCore: options.serviceCore,
       cpuProfileDir: options.cpuProfileDir,
-      // Only the variant with the rate limit and APQ on needs one.
-      redisUrl: benchRouters().includes('ours-on') ? await workloadRedis(teardown, resolve(ROOT, '.data', 'bench-redis')) : undefined,
+      redisUrl: await workloadRedis(teardown, resolve(ROOT, '.data', 'bench-redis')),
       oursEnv: {
         ROUTER_SIGNING_SECRET: randomBytes(32).toString('hex'),
         // No token is ever sent in this workload, so the key set is never fetched.

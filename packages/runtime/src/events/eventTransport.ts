@@ -14,7 +14,18 @@ export interface EventTransport {
   openStreams(): EventStreams;
   /** Resolves to null while the transport answers, else to why it does not. */
   unreachable(): Promise<string | null>;
+  /** For metrics, read when scraped: a consumer group's state on a stream (null: no such group). */
+  groupState(key: string, group: string): Promise<ConsumerGroupState | null>;
+  /** For metrics: how many entries a stream holds (0 when it does not exist). */
+  streamLength(key: string): Promise<number>;
   close(): Promise<void>;
+}
+
+export interface ConsumerGroupState {
+  /** Entries not yet delivered to the group; null when the transport cannot tell (Redis after a trim). */
+  readonly lag: number | null;
+  /** Entries delivered to the group's consumers and not yet acknowledged. */
+  readonly pending: number;
 }
 
 /** How long one readiness PING may take before Redis counts as unreachable. */
@@ -56,7 +67,29 @@ export function redisEventTransport(url: string): EventTransport {
         return `${description} did not answer PING (${(error as Error).message})`;
       }
     },
+    // On the probe connection: it never queues commands while Redis is away, so a scrape
+    // during an outage fails at once instead of waiting for a reconnect.
+    async groupState(key, group) {
+      const groups = (await probe.xinfo('GROUPS', key).catch(noSuchKey([]))) as unknown[][];
+      for (const fields of groups) {
+        const info = new Map<string, unknown>();
+        for (let index = 0; index + 1 < fields.length; index += 2) info.set(String(fields[index]), fields[index + 1]);
+        if (String(info.get('name')) !== group) continue;
+        const lag = info.get('lag');
+        return { lag: typeof lag === 'number' ? lag : null, pending: Number(info.get('pending') ?? 0) };
+      }
+      return null;
+    },
+    streamLength: (key) => probe.xlen(key),
     close: () => closeRedis(probe),
+  };
+}
+
+/** XINFO on a stream that does not exist yet is an error; for metrics it is simply empty. */
+function noSuchKey<T>(empty: T): (error: Error) => T {
+  return (error) => {
+    if (/no such key/i.test(error.message)) return empty;
+    throw error;
   };
 }
 
@@ -66,6 +99,8 @@ export function inMemoryEventTransport(store: InMemoryStreamStore): EventTranspo
     description: 'in-memory streams (this process only)',
     openStreams: () => new InMemoryEventStreams(store),
     unreachable: async () => null,
+    groupState: async (key, group) => store.groupState(key, group),
+    streamLength: async (key) => store.stream(key).entries.length,
     close: async () => undefined,
   };
 }

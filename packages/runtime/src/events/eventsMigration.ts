@@ -59,8 +59,25 @@ export class OutboxNotifyMigration extends Migration {
   }
 }
 
+/**
+ * Each outbox row keeps the W3C `traceparent` of the transaction that wrote it, so the relay
+ * and the consumers of its event continue that trace. Null for rows written with tracing off
+ * and for rows from before this column: those events are published and handled as before.
+ */
+export class OutboxTraceContextMigration extends Migration {
+  override async up(): Promise<void> {
+    // Nullable with no default: PostgreSQL adds it without rewriting the table.
+    this.addSql('alter table outbox_events add column traceparent text');
+  }
+
+  override async down(): Promise<void> {
+    this.addSql('alter table outbox_events drop column traceparent');
+  }
+}
+
 /** Every subgraph lists these, in this order. */
 export const EVENT_MIGRATIONS = [
   EVENT_TABLES_MIGRATION,
   { name: 'Migration20261122000101OutboxNotify', class: OutboxNotifyMigration },
+  { name: 'Migration20261204000102OutboxTraceContext', class: OutboxTraceContextMigration },
 ];

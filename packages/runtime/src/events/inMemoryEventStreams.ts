@@ -30,6 +30,13 @@ export class InMemoryStreamStore {
     return stream;
   }
 
+  /** What Redis' XINFO GROUPS tells of one group: entries never delivered to it, and unacknowledged ones. */
+  groupState(key: string, groupName: string): { lag: number; pending: number } | null {
+    const stream = this.stream(key);
+    const group = stream.groups.get(groupName);
+    return group ? { lag: stream.entries.length - group.next, pending: group.pending.size } : null;
+  }
+
   append(key: string, entries: readonly string[][]): void {
     const stream = this.stream(key);
     for (const fields of entries) {

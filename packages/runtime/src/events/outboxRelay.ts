@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import type { Logger } from '../logger';
+import { eventPublishSpan } from './eventSpans';
 import type { Database } from '../orm/database';
 import { streamKey, type EventEnvelope, type StreamName } from './contracts';
 import type { EventStreams } from './eventStreams';
@@ -16,6 +17,7 @@ interface OutboxRow {
   version: number;
   payload: unknown;
   occurred_at: Date | string;
+  traceparent: string | null;
 }
 
 export interface OutboxRelayOptions {
@@ -94,19 +96,33 @@ export class OutboxRelay {
       const [lock] = await tx.execute<{ locked: boolean }[]>('select pg_try_advisory_xact_lock(?) as locked', [RELAY_LOCK_KEY]);
       if (!lock?.locked) return 0;
       const rows = await tx.execute<OutboxRow[]>(
-        'select position, id, stream, type, version, payload, occurred_at from outbox_events where published_at is null order by position limit ?',
+        'select position, id, stream, type, version, payload, occurred_at, traceparent from outbox_events where published_at is null order by position limit ?',
         [batchSize],
       );
       if (rows.length === 0) return 0;
       const byStream = new Map<string, string[][]>();
+      const spans = [];
       for (const row of rows) {
         const occurredAt = row.occurred_at instanceof Date ? row.occurred_at.toISOString() : String(row.occurred_at);
         const key = streamKey(this.options.keyPrefix, row.stream);
         const fields = ['id', row.id, 'type', row.type, 'version', String(row.version), 'occurredAt', occurredAt, 'payload', JSON.stringify(row.payload)];
+        // A row written inside a trace is published in a span of that trace, whose context
+        // travels with the message for the consumers to continue.
+        const span = row.traceparent ? eventPublishSpan(row.traceparent, key, row.id, row.type) : undefined;
+        if (span) {
+          spans.push(span);
+          fields.push('traceparent', span.traceparent);
+        }
         published.push({ id: row.id, stream: row.stream, type: row.type, version: row.version, occurredAt, payload: row.payload } as EventEnvelope);
         byStream.set(key, [...(byStream.get(key) ?? []), fields]);
       }
-      for (const [key, entries] of byStream) await this.options.streams.append(key, entries);
+      try {
+        for (const [key, entries] of byStream) await this.options.streams.append(key, entries);
+      } catch (error) {
+        spans.forEach((span) => span.end(error as Error));
+        throw error;
+      }
+      spans.forEach((span) => span.end());
       await tx.execute('update outbox_events set published_at = now() where position in (?)', [rows.map((row) => row.position)]);
       return rows.length;
     });

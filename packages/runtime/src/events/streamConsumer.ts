@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from '../logger';
+import { handleInEventSpan } from './eventSpans';
 import type { Database } from '../orm/database';
 import { deadLetterKey, streamKey, type EventEnvelope, type StreamName } from './contracts';
 import type { EventStreams, StreamEntry } from './eventStreams';
@@ -26,9 +27,14 @@ export interface StreamConsumerOptions {
   readonly onApplied?: (event: EventEnvelope) => void;
 }
 
-function parseEnvelope(stream: StreamName, fields: string[]): EventEnvelope {
+function fieldMap(fields: string[]): Map<string, string> {
   const map = new Map<string, string>();
   for (let index = 0; index + 1 < fields.length; index += 2) map.set(fields[index] as string, fields[index + 1] as string);
+  return map;
+}
+
+function parseEnvelope(stream: StreamName, fields: string[]): EventEnvelope {
+  const map = fieldMap(fields);
   const id = map.get('id');
   const type = map.get('type');
   const payload = map.get('payload');
@@ -126,16 +132,10 @@ export class StreamConsumer {
       return;
     }
     try {
-      const applied = await this.options.database.em.fork().transactional(async (tx) => {
-        const inserted = await tx.execute<{ affectedRows: number }>(
-          'insert into inbox_events (consumer, event_id) values (?, ?) on conflict do nothing',
-          [this.options.group, event.id],
-          'run',
-        );
-        if (inserted.affectedRows === 0) return false;
-        await this.options.handler(event, tx);
-        return true;
-      });
+      // In the trace of the transaction that wrote the event (when it was traced), so the
+      // handler's statements and the events it records join that trace.
+      const traceparent = fieldMap(fields).get('traceparent');
+      const applied = await handleInEventSpan(traceparent, this.key, this.options.group, event, attempt, () => this.applyOnce(event));
       await this.options.streams.ack(this.key, this.options.group, messageId);
       if (applied) this.options.onApplied?.(event);
     } catch (error) {
@@ -146,6 +146,20 @@ export class StreamConsumer {
       }
       this.options.logger.warn({ err: error, eventId: event.id, type: event.type, attempt }, 'event handler failed; will retry');
     }
+  }
+
+  /** Applies the event in one transaction with its inbox row; false when it was applied before. */
+  private applyOnce(event: EventEnvelope): Promise<boolean> {
+    return this.options.database.em.fork().transactional(async (tx) => {
+      const inserted = await tx.execute<{ affectedRows: number }>(
+        'insert into inbox_events (consumer, event_id) values (?, ?) on conflict do nothing',
+        [this.options.group, event.id],
+        'run',
+      );
+      if (inserted.affectedRows === 0) return false;
+      await this.options.handler(event, tx);
+      return true;
+    });
   }
 
   private async deadLetter(messageId: string, fields: string[], error: Error, attempts: number): Promise<void> {

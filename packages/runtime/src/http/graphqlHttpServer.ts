@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Logger } from '../logger';
 import { isJsonRequestBody } from './mediaType';
+import { trace } from '../observability/spans';
 
 /** A plain route beside /graphql (health, readiness, later metrics and JWKS). */
 export type Route = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
@@ -99,6 +100,7 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
       sendJson(response, 404, { error: `No route for ${url.pathname}; GraphQL is served at ${GRAPHQL_PATH}` });
       return;
     }
+    nameServerSpan(request.method);
     const refusal = options.admit?.(request, response);
     if (refusal === 'answered') return;
     if (refusal) {
@@ -191,6 +193,17 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
       return closing;
     },
   };
+}
+
+/**
+ * The HTTP instrumentation's SERVER span of this request (tracing on) gets its route, per the
+ * HTTP semantic conventions: `POST /graphql`. The router renames it after the operation.
+ */
+function nameServerSpan(method: string | undefined): void {
+  const span = trace.getActiveSpan();
+  if (!span?.isRecording()) return;
+  span.setAttribute('http.route', GRAPHQL_PATH);
+  span.updateName(`${method ?? 'GET'} ${GRAPHQL_PATH}`);
 }
 
 /**

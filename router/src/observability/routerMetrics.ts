@@ -1,0 +1,217 @@
+import { BoundedLabelValues, REQUEST_DURATION_BUCKETS, type ServiceMetrics } from '@booking/runtime';
+import { Counter, Gauge, Histogram } from 'prom-client';
+
+/** How a request ended, as its log line says: answered without errors, with errors, or the client left. */
+export type RequestOutcome = 'ok' | 'error' | 'aborted';
+
+/** The operation's type, or `unknown` when the request ended before its operation was resolved (refused, malformed). */
+export type OperationTypeLabel = 'query' | 'mutation' | 'subscription' | 'unknown';
+
+/** How a subgraph call ended: answered without errors, answered with GraphQL errors, or no GraphQL answer at all. */
+export type SubgraphOutcome = 'ok' | 'errors' | 'failed';
+
+/** The router's caches whose lookups are counted. */
+export type CacheName = 'gate_verdict' | 'prepared_operation' | 'query_plan';
+
+/** Why a subscription event never reached a subscriber. */
+export type DroppedEventReason = 'subscriber_buffer_full' | 'completion_failed';
+
+/** A cache's lookup counters, bound once. */
+export interface CacheLookups {
+  hit(): void;
+  miss(): void;
+}
+
+/**
+ * Distinct operation names with a label value of their own beyond the trusted documents' (see
+ * BoundedLabelValues): enough for every operation of the apps we serve, far too few for a
+ * client inventing names to grow the series without bound.
+ */
+export const OPERATION_NAME_LABELS = 200;
+/** Distinct error codes with a label value of their own (ours are a few dozen). */
+const CODE_LABELS = 100;
+
+type RequestLabel = 'operation_name' | 'operation_type' | 'outcome';
+interface BoundRequest {
+  readonly count: Counter.Internal;
+  readonly time: Histogram.Internal<RequestLabel>;
+}
+
+/**
+ * The router's metrics, on its registry (served at /metrics). Every label value that comes
+ * from a client (operation names) or a subgraph (error codes) passes a BoundedLabelValues;
+ * the children of each label combination are bound once and kept, so recording a request is
+ * two map lookups, one counter increment and one histogram observation.
+ */
+export class RouterMetrics {
+  private readonly requests: Counter<RequestLabel>;
+  private readonly requestDurations: Histogram<RequestLabel>;
+  private readonly boundRequests = new Map<string, Map<string, BoundRequest>>();
+  private readonly refusals: Counter<'code'>;
+  private readonly boundRefusals = new Map<string, Counter.Internal>();
+  private readonly subgraphDurations: Histogram<'subgraph' | 'outcome'>;
+  private readonly boundSubgraphDurations = new Map<string, Record<SubgraphOutcome, Histogram.Internal<'subgraph' | 'outcome'>>>();
+  private readonly subgraphErrors: Counter<'subgraph' | 'code'>;
+  private readonly boundSubgraphErrors = new Map<string, Counter.Internal>();
+  private readonly cacheLookupCounter: Counter<'cache' | 'result'>;
+  private readonly eventsDelivered: Counter;
+  private readonly eventsDropped: Record<DroppedEventReason, Counter.Internal>;
+  private readonly slowConsumers: Counter;
+  private readonly codes = new BoundedLabelValues(CODE_LABELS);
+  private openSubscriptions: () => number = () => 0;
+
+  constructor(
+    metrics: ServiceMetrics,
+    /** Operation names as label values: the trusted documents' names are always their own. */
+    private readonly operationNames: BoundedLabelValues = new BoundedLabelValues(OPERATION_NAME_LABELS),
+  ) {
+    const registers = [metrics.registry];
+    const requestLabels: RequestLabel[] = ['operation_name', 'operation_type', 'outcome'];
+    this.requests = new Counter({
+      name: 'router_requests_total',
+      help: 'GraphQL requests the router ended (every transport; a subscription counts once, when it ends)',
+      labelNames: requestLabels,
+      registers,
+    });
+    this.requestDurations = new Histogram({
+      name: 'router_request_duration_seconds',
+      help: 'Time from a GraphQL request reaching the router to its response being sent (subscription streams excluded)',
+      labelNames: requestLabels,
+      buckets: REQUEST_DURATION_BUCKETS,
+      registers,
+    });
+    this.refusals = new Counter({
+      name: 'router_refusals_total',
+      help: 'Requests and subscriptions the router refused before execution, by error code (limits, rate limit, auth, CSRF, safelist, quotas)',
+      labelNames: ['code'],
+      registers,
+    });
+    this.subgraphDurations = new Histogram({
+      name: 'router_subgraph_request_duration_seconds',
+      help: 'Subgraph calls of the router by subgraph and outcome (ok, errors: answered with GraphQL errors, failed: no GraphQL answer)',
+      labelNames: ['subgraph', 'outcome'],
+      buckets: REQUEST_DURATION_BUCKETS,
+      registers,
+    });
+    this.subgraphErrors = new Counter({
+      name: 'router_subgraph_errors_total',
+      help: 'Errors of subgraph calls by subgraph and code: each GraphQL error a subgraph answered with, or the failure of a call (SUBGRAPH_UNAVAILABLE, SUBGRAPH_TIMEOUT, SUBGRAPH_HTTP_ERROR, REQUEST_TIMEOUT)',
+      labelNames: ['subgraph', 'code'],
+      registers,
+    });
+    this.cacheLookupCounter = new Counter({
+      name: 'router_operation_cache_lookups_total',
+      help: 'Lookups in the router operation caches (gate_verdict, prepared_operation, query_plan) by result (hit, miss)',
+      labelNames: ['cache', 'result'],
+      registers,
+    });
+    const open = () => this.openSubscriptions();
+    new Gauge({
+      name: 'router_subscriptions_open',
+      help: 'Subscription streams open to clients (every transport)',
+      registers,
+      collect() {
+        this.set(open());
+      },
+    });
+    this.eventsDelivered = new Counter({ name: 'router_subscription_events_delivered_total', help: 'Subscription events sent to clients', registers });
+    const dropped = new Counter({
+      name: 'router_subscription_events_dropped_total',
+      help: 'Subscription events a subscriber never received, by reason (subscriber_buffer_full: the stream was ended as too slow; completion_failed: an error went instead)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.eventsDropped = { subscriber_buffer_full: dropped.labels('subscriber_buffer_full'), completion_failed: dropped.labels('completion_failed') };
+    this.slowConsumers = new Counter({
+      name: 'router_slow_consumers_closed_total',
+      help: 'Subscribers cut off for reading too slowly (SLOW_CONSUMER: event queue or unsent bytes over their bound)',
+      registers,
+    });
+  }
+
+  /** One request ended; a stream's duration is its lifetime, so only its count is kept. */
+  requestEnded(operationName: string | null, operationType: OperationTypeLabel, outcome: RequestOutcome, seconds: number, streaming: boolean): void {
+    const name = operationType === 'unknown' ? 'unknown' : this.operationNames.valueOf(operationName);
+    let byName = this.boundRequests.get(name);
+    if (!byName) {
+      byName = new Map();
+      this.boundRequests.set(name, byName);
+    }
+    // Type and outcome are a dozen known pairs: the key is one of a few interned strings.
+    const key = KEYS[operationType][outcome];
+    let bound = byName.get(key);
+    if (!bound) {
+      bound = { count: this.requests.labels(name, operationType, outcome), time: this.requestDurations.labels(name, operationType, outcome) };
+      byName.set(key, bound);
+    }
+    bound.count.inc();
+    if (!streaming) bound.time.observe(seconds);
+  }
+
+  refused(code: string): void {
+    const label = this.codes.valueOf(code);
+    let bound = this.boundRefusals.get(label);
+    if (!bound) {
+      bound = this.refusals.labels(label);
+      this.boundRefusals.set(label, bound);
+    }
+    bound.inc();
+  }
+
+  subgraphFetched(subgraph: string, seconds: number, outcome: SubgraphOutcome): void {
+    let bound = this.boundSubgraphDurations.get(subgraph);
+    if (!bound) {
+      const bind = (each: SubgraphOutcome) => this.subgraphDurations.labels(subgraph, each);
+      bound = { ok: bind('ok'), errors: bind('errors'), failed: bind('failed') };
+      this.boundSubgraphDurations.set(subgraph, bound);
+    }
+    bound[outcome].observe(seconds);
+  }
+
+  /** Subgraph names come from the supergraph (a handful), codes through the bound. */
+  subgraphError(subgraph: string, code: unknown): void {
+    const label = this.codes.valueOf(typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR');
+    const key = `${subgraph}\u0000${label}`;
+    let bound = this.boundSubgraphErrors.get(key);
+    if (!bound) {
+      bound = this.subgraphErrors.labels(subgraph, label);
+      this.boundSubgraphErrors.set(key, bound);
+    }
+    bound.inc();
+  }
+
+  cacheLookups(cache: CacheName): CacheLookups {
+    const hit = this.cacheLookupCounter.labels(cache, 'hit');
+    const miss = this.cacheLookupCounter.labels(cache, 'miss');
+    return { hit: () => hit.inc(), miss: () => miss.inc() };
+  }
+
+  /** The trusted documents' operation names: always a label value of their own. */
+  knowOperationNames(names: Iterable<string>): void {
+    this.operationNames.know(names);
+  }
+
+  /** Where the open-subscriptions gauge reads its value when scraped. */
+  countOpenSubscriptions(count: () => number): void {
+    this.openSubscriptions = count;
+  }
+
+  eventDelivered(): void {
+    this.eventsDelivered.inc();
+  }
+
+  eventDropped(reason: DroppedEventReason, count = 1): void {
+    this.eventsDropped[reason].inc(count);
+  }
+
+  slowConsumerClosed(): void {
+    this.slowConsumers.inc();
+  }
+}
+
+const KEYS: Record<OperationTypeLabel, Record<RequestOutcome, string>> = {
+  query: { ok: 'query ok', error: 'query error', aborted: 'query aborted' },
+  mutation: { ok: 'mutation ok', error: 'mutation error', aborted: 'mutation aborted' },
+  subscription: { ok: 'subscription ok', error: 'subscription error', aborted: 'subscription aborted' },
+  unknown: { ok: 'unknown ok', error: 'unknown error', aborted: 'unknown aborted' },
+};
