@@ -930,10 +930,10 @@ describe('infra/k8s: traces and the Prometheus Operator objects', () => {
 /**
  * What NODE_ENV=production promises (README "Production posture"), as each service's config
  * reads its environment in the image: the production profile, no stack traces, subgraph errors
- * masked, and introspection off except where `introspectionAllowed` says (compose, for Apollo
- * Sandbox on a developer's machine).
+ * masked, and introspection and query plans off except where `sandboxAllowed` says (compose, for
+ * Apollo Sandbox on a developer's machine).
  */
-function postureProblems(where: string, rules: ServiceRules, containerEnv: Env, introspectionAllowed: boolean): string[] {
+function postureProblems(where: string, rules: ServiceRules, containerEnv: Env, sandboxAllowed: boolean): string[] {
   const env = { ...IMAGE_ENV, ...containerEnv };
   const problems: string[] = [];
   try {
@@ -941,7 +941,8 @@ function postureProblems(where: string, rules: ServiceRules, containerEnv: Env, 
       const config = readRouterConfig(env);
       if (config.profile !== 'production') problems.push(`${where} runs the router with NODE_ENV=${env.NODE_ENV}, not production`);
       if (config.subgraphErrors === 'pass') problems.push(`${where} passes subgraph error details to clients (SUBGRAPH_ERRORS=pass)`);
-      if (config.introspection === true && !introspectionAllowed) problems.push(`${where} allows introspection (INTROSPECTION=true)`);
+      if (config.introspection === true && !sandboxAllowed) problems.push(`${where} allows introspection (INTROSPECTION=true)`);
+      if (config.exposeQueryPlan === true && !sandboxAllowed) problems.push(`${where} exposes query plans (EXPOSE_QUERY_PLAN=true)`);
     } else {
       const config = readSubgraphConfig(rules.name as SubgraphName, env);
       if (config.profile !== 'production') problems.push(`${where} runs ${rules.name} with NODE_ENV=${env.NODE_ENV}, not production`);
@@ -958,7 +959,7 @@ describe('the production profile', () => {
     expect(IMAGE_ENV.NODE_ENV).toBe('production');
   });
 
-  test('every compose service of ours runs the image in the production profile (introspection kept for local use)', () => {
+  test('every compose service of ours runs the image in the production profile (introspection and query plans kept for local use)', () => {
     const problems: string[] = [];
     for (const rules of allRules) {
       const where = `docker-compose.yml ${rules.name}`;
@@ -969,7 +970,7 @@ describe('the production profile', () => {
     expect(problems).toEqual([]);
   });
 
-  test('every Deployment runs the image in the production profile, introspection off', () => {
+  test('every Deployment runs the image in the production profile, introspection and query plans off', () => {
     const problems: string[] = [];
     for (const rules of allRules) {
       const where = `Deployment ${rules.name}`;

@@ -172,9 +172,15 @@ export const routerConfigSpec = {
   metrics: variable('METRICS', 'record Prometheus metrics and serve them at /metrics (false: neither, for measuring what they cost)', parse.boolean, () => true),
   profile: variable<'production' | 'development'>(
     'NODE_ENV',
-    '"production" turns on the production posture: introspection off, subgraph errors masked, stack traces refused, rate limits on (with REDIS_URL)',
+    '"production" turns on the production posture: introspection and query plans off, subgraph errors masked, stack traces refused, rate limits on (with REDIS_URL)',
     (raw) => (raw === 'production' ? 'production' : 'development'),
     () => 'development',
+  ),
+  exposeQueryPlan: variable<boolean | null>(
+    'EXPOSE_QUERY_PLAN',
+    'answer the Apollo-Expose-Query-Plan request header (true: the plan in extensions.apolloQueryPlan; dry-run: the plan alone, nothing executed) as Sandbox asks for it; when off the header is ignored (default: on, off when NODE_ENV=production)',
+    parse.boolean,
+    () => null,
   ),
   introspection: variable<boolean | null>('INTROSPECTION', 'allow schema introspection (default: on, off when NODE_ENV=production)', parse.boolean, () => null),
   subgraphErrors: variable<SubgraphErrorsMode | null>(

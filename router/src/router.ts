@@ -17,6 +17,8 @@ import { csrfPrevention } from './pipeline/csrfPrevention';
 import { corsStage } from './pipeline/cors';
 import { clientAddress } from './pipeline/callerIdentity';
 import { PendingResponseExtensions, responseExtensionsPlugin } from './pipeline/responseExtensions';
+import { GatewayQueryPlans } from './pipeline/gatewayQueryPlans';
+import { queryPlanExposureStage } from './pipeline/queryPlanExposure';
 import { httpOperationIntake } from './pipeline/httpOperationIntake';
 import { createProtection } from './pipeline/protection';
 import { requestPipeline } from './pipeline/requestPipeline';
@@ -78,6 +80,9 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const subgraphClient = new SubgraphClient(config.subgraphTimeoutMs, routerMetrics);
   // One policy for every executor: what clients may see of subgraphs' errors.
   const introspectionAllowed = config.introspection ?? config.profile !== 'production';
+  // Plans show how the supergraph is split up: for people building against it, not the public.
+  const queryPlansExposed = config.exposeQueryPlan ?? config.profile !== 'production';
+  const gatewayPlans = new GatewayQueryPlans();
   const subgraphErrors = subgraphErrorPolicy(config.subgraphErrors ?? defaultSubgraphErrorsMode(config.profile));
   // One data source per subgraph, made when a supergraph first names it (reloads may add some).
   const dataSources: Record<string, SubgraphDataSource> = {};
@@ -100,6 +105,11 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     },
     logger,
     buildService: ({ name }) => dataSource(name),
+    // Plans reach clients only through Apollo-Expose-Query-Plan (EXPOSE_QUERY_PLAN): the gateway's
+    // own header (Apollo-Query-Plan-Experimental, on by default outside NODE_ENV=production) is off.
+    // It would replace the response's extensions with a key Sandbox does not read.
+    __exposeQueryPlanExperimental: false,
+    experimental_didResolveQueryPlan: gatewayPlans.didResolveQueryPlan,
     // Its plans are counted by their JSON, which is close for plans (no client text in them).
     experimental_approximateQueryPlanStoreMiB: Math.max(1, Math.floor(config.operationCacheMaxBytes / 8 / 2 ** 20)),
   });
@@ -121,7 +131,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   routerMetrics?.knowOperationNames(protection.trustedOperationNames);
   const responseExtensions = new PendingResponseExtensions();
   const apollo = new ApolloServer<RouterContext>({
-    gateway: new AuthorizingGateway(gateway, () => supergraph.current.requirements),
+    gateway: new AuthorizingGateway(gatewayPlans.dryRunning(gateway, () => supergraph.current.planner), () => supergraph.current.requirements),
     introspection: introspectionAllowed,
     // Persisted queries are resolved by the request pipeline, before any executor.
     persistedQueries: false,
@@ -135,7 +145,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       const coded = withDomainCode(formatted, error);
       return config.debugStacktraces ? coded : withoutStacktrace(coded);
     },
-    plugins: [requestLogPlugin(), responseExtensionsPlugin()],
+    plugins: [requestLogPlugin(), responseExtensionsPlugin(gatewayPlans)],
     // runService owns SIGTERM/SIGINT (drain, then close everything in order). Apollo Server's own
     // handler would stop it and re-raise the signal, killing the process mid-drain.
     stopOnTerminationSignals: false,
@@ -164,7 +174,6 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     current,
     verifyToken,
     subscriptions,
-    logger,
     requestLog,
     maxBacklogBytes: config.maxSubscriberBacklogBytes,
     slowConsumerCloseGraceMs: config.slowConsumerCloseGraceMs,
@@ -204,6 +213,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       trustedProxyHops: config.trustedProxyHops,
       handlers: executor ? [httpSubscriptions, executor] : [httpSubscriptions],
       responseExtensions,
+      queryPlanExposure: queryPlanExposureStage(queryPlansExposed),
     }),
     context: async (request) => {
       const record = requestLog.of(request);
@@ -213,7 +223,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
           deadline: Date.now() + config.requestTimeoutMs,
           requestLog: record,
           traceContext: record.traceContext,
-          responseExtensions: responseExtensions.of(request),
+          responseAdditions: responseExtensions.of(request),
         };
       } catch (error) {
         // A refused token ends the request before Apollo Server's plugins see it.
@@ -270,7 +280,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     async listen() {
       const url = await server.listen(config.port, config.host);
       // The posture in force, so an operator sees at start what NODE_ENV and its overrides chose.
-      logger.info({ url: `${url}/graphql`, profile: config.profile, introspection: introspectionAllowed, subgraphErrors: subgraphErrors.mode }, 'router listening');
+      logger.info({ url: `${url}/graphql`, profile: config.profile, introspection: introspectionAllowed, queryPlans: queryPlansExposed, subgraphErrors: subgraphErrors.mode }, 'router listening');
       return url;
     },
     async close() {

@@ -32,6 +32,16 @@ describe('CORS policy', () => {
     expect(outcome.headers['access-control-allow-headers']?.split(', ')).toContain('graphql-expose-cost');
   });
 
+  it('lets Apollo Sandbox ask for the query plan (apollo-expose-query-plan), from its hosted and embedded origins', () => {
+    for (const origin of ['https://studio.apollographql.com', 'https://sandbox.embed.apollographql.com']) {
+      const outcome = cors(
+        request('OPTIONS', { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, apollo-expose-query-plan' }),
+      );
+      expect(outcome.kind).toBe('preflight');
+      expect(outcome.headers['access-control-allow-headers']?.split(', ')).toContain('apollo-expose-query-plan');
+    }
+  });
+
   it('gives another origin, a foreign header or method no CORS header at all', () => {
     for (const outcome of [
       cors(request('OPTIONS', { origin: 'https://evil.example', 'access-control-request-method': 'POST' })),

@@ -142,7 +142,8 @@ async function multipart(what: string, url: string, query: string): Promise<stri
 }
 
 const INTERNAL_ERROR = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', serviceName: 'catalog' } };
-const maskedLine = (requestId: string) => (line: LogLine) => line.requestId === requestId && line.msg === 'subgraph catalog error masked';
+/** A request's line: with SUBGRAPH_ERRORS=mask it carries a masked error's original, and is a warning. */
+const requestLine = (requestId: string) => (line: LogLine) => line.requestId === requestId && line.msg === 'request';
 
 beforeAll(async () => {
   const keyPrefix = testKeyPrefix('posture');
@@ -208,7 +209,7 @@ describe('the production profile (NODE_ENV=production)', () => {
     }
   });
 
-  test('a subgraph error without a client-facing code is masked, with the subgraph named; the original is logged with the request id', async () => {
+  test("a subgraph error without a client-facing code is masked, with the subgraph named; the original is on the request's line, logged once", async () => {
     for (const [transport, send] of [
       ['POST', (id: string) => post('drift POST', masked.url, '{ catalogDrift }', undefined, { 'x-request-id': id })],
       ['GET (the gateway path)', (id: string) => call('drift GET', `${masked.url}?query=${encodeURIComponent('{ catalogDrift }')}`, { headers: { 'apollo-require-preflight': 'true', 'x-request-id': id } })],
@@ -216,9 +217,11 @@ describe('the production profile (NODE_ENV=production)', () => {
       const requestId = `posture-${randomUUID()}`;
       const answer = await send(requestId);
       expect({ transport, body: answer.body }).toEqual({ transport, body: { data: { catalogDrift: null }, errors: [INTERNAL_ERROR] } });
-      const warning = await masked.process.waitForLine(maskedLine(requestId));
-      expect(warning).toMatchObject({ level: LOG_LEVELS.warn, subgraph: 'catalog', code: 'GRAPHQL_VALIDATION_FAILED' });
-      expect(warning.originalMessage).toMatch(/Cannot query field "catalogDrift" on type "Query"/);
+      const line = await masked.process.waitForLine(requestLine(requestId));
+      expect(line).toMatchObject({ level: LOG_LEVELS.warn, errorCodes: ['INTERNAL_SERVER_ERROR'], maskedErrors: [{ subgraph: 'catalog', code: 'GRAPHQL_VALIDATION_FAILED' }] });
+      expect((line.maskedErrors as { message: string }[])[0]?.message).toMatch(/Cannot query field "catalogDrift" on type "Query"/);
+      // Logged once: the request's line is the only one naming it.
+      expect(masked.process.lines.filter((logged) => logged.requestId === requestId)).toHaveLength(1);
     }
   });
 
@@ -272,7 +275,7 @@ describe('the production profile (NODE_ENV=production)', () => {
       const requestId = `posture-${randomUUID()}`;
       const throughRouter = await post('crash POST', masked.url, query, undefined, { 'x-request-id': requestId });
       expect(throughRouter.body).toEqual({ data: null, errors: [{ ...INTERNAL_ERROR, path: ['listings'] }] });
-      expect(await masked.process.waitForLine(maskedLine(requestId))).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', path: ['listings'] });
+      expect(await masked.process.waitForLine(requestLine(requestId))).toMatchObject({ maskedErrors: [{ subgraph: 'catalog', code: 'INTERNAL_SERVER_ERROR', path: ['listings'] }] });
       expect((await get('crash GET', masked.url, query)).body).toEqual({ data: null, errors: [{ ...INTERNAL_ERROR, path: ['listings'] }] });
       const direct = await signedPost('crash at catalog', 'catalog', query);
       expect(direct.body.errors).toEqual([{ message: 'Internal server error', locations: expect.any(Array), path: ['listings'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);

@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SUBGRAPH_NAMES, type SubgraphName } from '@booking/runtime';
-import { connectSubscriptions, startStack, type Stack } from '@booking/testkit';
+import { connectSubscriptions, countingForward, startStack, type CountingForward, type Stack } from '@booking/testkit';
 import { buildManifest } from '../src/pipeline/trustedDocuments';
 
 interface RawAnswer {
@@ -29,41 +27,6 @@ async function send(url: string, init: { method?: string; headers?: Record<strin
   return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as RawAnswer['body']) : {} };
 }
 
-/** A byte-for-byte forward to one subgraph that counts the requests it passes (and WebSocket upgrades it refuses). */
-async function countingForward(target: string): Promise<{ url: string; calls: () => number; close: () => Promise<void> }> {
-  const upstream = new URL(target);
-  let calls = 0;
-  const server: Server = createServer((incoming, outgoing) => {
-    calls += 1;
-    const forwarded = httpRequest(
-      { host: upstream.hostname, port: upstream.port, path: incoming.url, method: incoming.method, headers: incoming.headers },
-      (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      },
-    );
-    forwarded.on('error', () => outgoing.destroy());
-    incoming.pipe(forwarded);
-  });
-  // A subscription's upstream is a WebSocket to the subgraph: counted, and not passed on
-  // (the subscriptions these tests send are refused before any upstream, or run elsewhere).
-  server.on('upgrade', (_incoming, socket: Socket) => {
-    calls += 1;
-    socket.destroy();
-  });
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}${upstream.pathname}`,
-    calls: () => calls,
-    close: () =>
-      new Promise((closed) => {
-        server.closeAllConnections();
-        server.close(() => closed());
-      }),
-  };
-}
-
 const LISTINGS = 'query Listings { listings(first: 2) { edges { node { id title } } } }';
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -73,7 +36,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  */
 describe('protecting the router', () => {
   let stack: Stack;
-  const forwards: Partial<Record<SubgraphName, Awaited<ReturnType<typeof countingForward>>>> = {};
+  const forwards: Partial<Record<SubgraphName, CountingForward>> = {};
   let routerUrl = '';
   const subgraphCalls = () => SUBGRAPH_NAMES.reduce((sum, name) => sum + (forwards[name]?.calls() ?? 0), 0);
 

@@ -60,7 +60,20 @@ function post(body: unknown, headers: Record<string, string> = {}): Promise<Resp
 }
 
 const requestLine = (requestId: string) => (line: LogLine) => line.requestId === requestId && line.msg === 'request';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Sends one request and returns every line the router wrote from then until the line of a
+ * later request (lines are written in order, so by then all of the first one's are out).
+ */
+async function linesOf(target: ServiceProcess, url: string, requestId: string, body: unknown, headers: Record<string, string> = {}): Promise<LogLine[]> {
+  const from = target.lines.length;
+  await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': requestId, ...headers }, body: JSON.stringify(body) });
+  await target.waitForLine(requestLine(requestId));
+  const marker = `after-${requestId}`;
+  await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': marker }, body: JSON.stringify({ query: '{ __typename }' }) });
+  await target.waitForLine(requestLine(marker));
+  return target.lines.slice(from).filter((line) => line.requestId !== marker);
+}const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 beforeAll(async () => {
   stack = await startStack({ seedDemo: true });
@@ -187,13 +200,58 @@ describe('request log', () => {
     for (const secret of [email, password, accessToken, refreshToken, city, 'Bearer', 'Secret Keeper']) expect(output).not.toContain(secret);
   });
 
-  test("a subgraph's 4xx answer is a warning naming the subgraph, its status, the operation and the request", async () => {
+  test("a subgraph's 4xx answer is on the request's line, which is then a warning: the subgraph, its status, the code the client got", async () => {
     const response = await post({ query: 'query NulCity { searchListings(city: "Lis\\u0000bon") { edges { node { id } } } }' }, { 'x-request-id': 'test-4xx-0001' });
     const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
     expect(body.errors[0]?.extensions.code).toBe('BAD_USER_INPUT');
-    const warning = await router.waitForLine((line) => line.requestId === 'test-4xx-0001' && line.level === LOG_LEVELS.warn);
-    expect(warning).toMatchObject({ subgraph: 'catalog', status: 400, operationName: 'NulCity', operationType: 'query' });
-    expect(await router.waitForLine(requestLine('test-4xx-0001'))).toMatchObject({ outcome: 'error', errorCodes: ['BAD_USER_INPUT'] });
+    expect(await router.waitForLine(requestLine('test-4xx-0001'))).toMatchObject({
+      level: LOG_LEVELS.warn,
+      operationName: 'NulCity',
+      operationType: 'query',
+      status: 200,
+      outcome: 'error',
+      errorCodes: ['BAD_USER_INPUT'],
+      subgraphRefusals: [{ subgraph: 'catalog', status: 400 }],
+    });
+    expect(router.lines.filter((line) => line.requestId === 'test-4xx-0001')).toHaveLength(1);
+  });
+
+  test('a failing request is logged once, with its codes: no second line from Apollo Server, the gateway, the executor or the subgraph client (both executors)', async () => {
+    const gateway = await startRouterProcess({ ROUTER_EXECUTOR: 'gateway' });
+    const failing: [string, unknown, Record<string, string>][] = [
+      ['subgraph-error', { query: 'mutation SignIn($input: LoginInput!) { login(input: $input) { accessToken } }', variables: { input: { email: 'nobody@example.com', password: 'wrong-password' } } }, {}],
+      ['subgraph-4xx', { query: 'query NulCity { searchListings(city: "Lis\\u0000bon") { edges { node { id } } } }' }, {}],
+      ['access', { query: 'query Mine { bookings(first: 1) { edges { node { id } } } }' }, {}],
+      ['validation', { query: '{ noSuchField }' }, {}],
+      ['variables', { query: 'query Sized($n: Int) { listings(first: $n) { edges { node { id } } } }', variables: { n: 'many' } }, {}],
+      ['token', { query: '{ __typename }' }, { authorization: 'Bearer not-a-token' }],
+      ['subgraph-down', { query: '{ listings(city: "Kyoto") { edges { node { title } } } }' }, {}],
+    ];
+    try {
+      for (const [executor, target, url] of [
+        ['router', router, routerUrl],
+        ['gateway', gateway.process, gateway.url],
+      ] as const) {
+        for (const [name, body, headers] of failing) {
+          const requestId = `once-${executor}-${name}`;
+          if (name === 'subgraph-down') await stack.subgraphs.catalog.stop();
+          let lines: LogLine[];
+          try {
+            lines = await linesOf(target, url, requestId, body, headers);
+          } finally {
+            if (name === 'subgraph-down') await stack.subgraphs.catalog.restart();
+          }
+          // One line, the request's, with one code; nothing else written meanwhile.
+          expect({ executor, name, lines: lines.map((line) => [line.msg, line.requestId, line.outcome, (line.errorCodes as string[] | undefined)?.length]) }).toEqual({
+            executor,
+            name,
+            lines: [['request', requestId, 'error', 1]],
+          });
+        }
+      }
+    } finally {
+      await gateway.process.stop();
+    }
   });
 
   describe('subscriptions', () => {
@@ -256,7 +314,7 @@ describe('request log', () => {
 });
 
 describe('LOG_LEVEL=warn', () => {
-  test('silences the per-request lines but keeps the request id and the warnings (here from the gateway path)', async () => {
+  test("silences the per-request lines but keeps the request id and the lines that need on-call (a subgraph's 4xx, here on the gateway path)", async () => {
     const quiet = await startRouterProcess({ LOG_LEVEL: 'warn', ROUTER_EXECUTOR: 'gateway' });
     try {
       const ok = await fetch(quiet.url, {
@@ -268,7 +326,7 @@ describe('LOG_LEVEL=warn', () => {
       await graphqlRequest(quiet.url, 'query QuietNul { searchListings(city: "Lis\\u0000bon") { edges { node { id } } } }', undefined, { 'x-request-id': 'quiet-0002' });
       // Lines are written in order: once the warning is out, any line of the first request would be too.
       const warning = await quiet.process.waitForLine((line) => line.requestId === 'quiet-0002' && line.level === LOG_LEVELS.warn);
-      expect(warning).toMatchObject({ subgraph: 'catalog', status: 400, operationName: 'QuietNul', operationType: 'query' });
+      expect(warning).toMatchObject({ msg: 'request', subgraphRefusals: [{ subgraph: 'catalog', status: 400 }], errorCodes: ['BAD_USER_INPUT'], operationName: 'QuietNul', operationType: 'query' });
       expect(quiet.process.lines.filter((line) => line.level < LOG_LEVELS.warn && line.level > 0)).toEqual([]);
     } finally {
       await quiet.process.stop();

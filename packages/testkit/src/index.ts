@@ -11,5 +11,6 @@ export * from './bookingRows';
 export * from './leftoverProcesses';
 export * from './serviceProcess';
 export * from './routerEnv';
+export * from './countingForward';
 export * from './prometheus';
 export * from './otlpReceiver';

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { ApolloGateway } from '@apollo/gateway';
 import type { GatewayExecutor, GatewayInterface, GatewayLoadResult } from '@apollo/server-gateway-interface';
 import { GraphQLError, print } from 'graphql';
 import type { RouterContext } from '../routerContext';
@@ -14,7 +13,7 @@ import { checkScalarInputs } from '../scalarInputChecks';
  */
 export class AuthorizingGateway implements GatewayInterface {
   constructor(
-    private readonly gateway: ApolloGateway,
+    private readonly gateway: GatewayInterface,
     private readonly requirements: () => AccessRequirements,
   ) {}
 

@@ -7,6 +7,7 @@ import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
 import { responseErrorOf, type ResponseError } from './responseError';
 import { withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
+import { extensionsWithPlan, NOTHING_ADDED, type ResponseAdditions } from '../pipeline/responseExtensions';
 import type { OperationText } from '../pipeline/operationText';
 import type { RequestLog } from '../pipeline/requestLog';
 import type { RouterMetrics } from '../observability/routerMetrics';
@@ -92,7 +93,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     return prepared;
   };
 
-  return async (request: IncomingMessage, response: ServerResponse, body: unknown, added: ResponseExtensions = {}, text?: OperationText): Promise<boolean> => {
+  return async (request: IncomingMessage, response: ServerResponse, body: unknown, additions: ResponseAdditions = NOTHING_ADDED, text?: OperationText): Promise<boolean> => {
     if (!isPlainRequest(body)) return false;
     const state = options.current();
     const record = options.requestLog.of(request);
@@ -121,8 +122,16 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     let payload: string;
     if (executable.kind === 'denied') {
       record.errors(executable.errors);
-      payload = serialise(null, executable.errors, [], added);
+      payload = serialise(null, executable.errors, [], additions.extensions);
+    } else if (additions.queryPlan === 'dry-run') {
+      // Apollo-Expose-Query-Plan: dry-run: the plan alone, as Apollo Router answers it (no data),
+      // with the fields this viewer may not see reported as a run would report them.
+      const accessErrors = executable.denials.empty ? [] : executable.denials.errorsIn(null).map(responseErrorOf);
+      record.errors(accessErrors);
+      const extensions = extensionsWithPlan(additions, executable.plan);
+      payload = JSON.stringify(accessErrors.length > 0 ? { errors: accessErrors, extensions } : { extensions });
     } else {
+      const added = extensionsWithPlan(additions, executable.plan);
       const deadline = new RequestDeadline(options.requestTimeoutMs);
       try {
         const execution = new PlanExecution(
@@ -140,9 +149,9 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         record.errors(valueCompletion);
         payload = serialise(shaped.data, errors, valueCompletion, added);
       } catch (error) {
-        // Never retried through the gateway: a mutation may already have run.
-        options.logger.error({ err: error, requestId: record.requestId, ...record.traceIds() }, 'query plan execution failed');
-        record.errors([{ extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+        // Never retried through the gateway: a mutation may already have run. The error and its
+        // stack go on the request's line (at error level), not on a line of their own.
+        record.failed(error);
         payload = serialise(null, [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], [], added);
       }
     }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { EXPOSE_COST_HEADER } from './costExposure';
+import { EXPOSE_QUERY_PLAN_HEADER } from './queryPlanExposure';
 import { CSRF_PREVENTION_REQUEST_HEADERS } from './csrfPrevention';
 import type { RequestStage } from './requestPipeline';
 
@@ -40,6 +41,8 @@ export const ALLOWED_REQUEST_HEADERS = [
   'accept',
   // Asks for extensions.cost (costExposure.ts).
   EXPOSE_COST_HEADER,
+  // Sandbox asks for the query plan (queryPlanExposure.ts).
+  EXPOSE_QUERY_PLAN_HEADER,
 ];
 
 /** Response headers a cross-origin script may read (others are hidden from it by the browser). */

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { QueryPlanExtension } from './queryPlanExposure';
 
 /**
  * The request header that asks for the operation's cost in the response. Named after Apollo
@@ -42,7 +43,7 @@ export function costExtension(estimated: number, maxCost: number, charged: numbe
 }
 
 /** What the request stages add to the response's `extensions` (only what was asked for). */
-export type ResponseExtensions = Readonly<{ cost?: CostExtension }>;
+export type ResponseExtensions = Readonly<{ cost?: CostExtension; apolloQueryPlan?: QueryPlanExtension }>;
 
 /** A response's extensions with the stages' ones added (theirs win: they describe this request). */
 export function withResponseExtensions<T extends Record<string, unknown>>(

@@ -2,23 +2,25 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendRefusal } from '@booking/runtime';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import { clientAddress } from './callerIdentity';
-import { asksForCost, type ResponseExtensions } from './costExposure';
+import { asksForCost } from './costExposure';
 import { graphqlRequestFromSearch, graphqlRequestShape, type GraphQLRequestBody } from './graphqlRequestShape';
 import type { OperationPipeline } from './operationPipeline';
 import type { OperationText } from './operationText';
 import type { RequestLog } from './requestLog';
-import type { PendingResponseExtensions } from './responseExtensions';
+import type { QueryPlanExposure } from './queryPlanExposure';
+import type { PendingResponseExtensions, ResponseAdditions } from './responseExtensions';
 
 /**
  * A transport that may answer an admitted request itself (subscriptions, our executor); it adds
- * `extensions` (what the client asked the stages for) to its response, or its first part.
- * `text` is the admitted text's cache key and, on its first sight, its validated document.
+ * `additions` (what the client asked the stages for: the cost, its query plan) to its response,
+ * or its first part. `text` is the admitted text's cache key and, on its first sight, its
+ * validated document.
  */
 export type OperationHandler = (
   request: IncomingMessage,
   response: ServerResponse,
   body: GraphQLRequestBody,
-  extensions: ResponseExtensions,
+  additions: ResponseAdditions,
   text: OperationText,
 ) => Promise<boolean>;
 
@@ -31,6 +33,8 @@ export interface HttpOperationIntakeOptions {
   readonly handlers: readonly OperationHandler[];
   /** Where Apollo Server's path finds the extensions the stages add to its response. */
   readonly responseExtensions: PendingResponseExtensions;
+  /** Whether the request asks for its query plan (Apollo-Expose-Query-Plan) and may have it. */
+  readonly queryPlanExposure: (request: IncomingMessage) => QueryPlanExposure | undefined;
 }
 
 const HTML = /\btext\/html\b/i;
@@ -82,10 +86,12 @@ export function httpOperationIntake(options: HttpOperationIntakeOptions) {
       return true;
     }
     for (const [name, value] of Object.entries(admission.headers)) response.setHeader(name, value);
+    const queryPlan = options.queryPlanExposure(request);
+    const additions: ResponseAdditions = queryPlan ? { extensions: admission.extensions, queryPlan } : { extensions: admission.extensions };
     for (const handler of options.handlers) {
-      if (await handler(request, response, admission.request, admission.extensions, admission.text)) return true;
+      if (await handler(request, response, admission.request, additions, admission.text)) return true;
     }
-    options.responseExtensions.set(request, admission.extensions);
+    options.responseExtensions.set(request, additions);
     return { body: admission.request };
   };
 }

@@ -7,8 +7,11 @@ import { describeOperation, openRequestSpan } from './requestSpan';
 import type { RequestStage } from './requestPipeline';
 import type { MaskedSubgraphErrorLog } from './subgraphErrorPolicy';
 
-/** The most of a masked subgraph error's message the warning keeps. */
+/** The most of a masked subgraph error's message the request's line keeps. */
 const MASKED_MESSAGE_CHARACTERS = 500;
+
+/** The most subgraph refusals, and masked errors, one request's line lists (a list field can fail per item). */
+const MAX_DETAILS = 10;
 
 /** The header a request id comes in (from a proxy or the client) and goes back out in. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -33,7 +36,7 @@ export type OperationType = 'query' | 'mutation' | 'subscription';
 export interface SubgraphCallLog extends MaskedSubgraphErrorLog {
   /** The request's trace context: its subgraph calls' spans are its children. */
   readonly traceContext: Context;
-  /** A subgraph answered with a 4xx status: logged at warn at once, with this request's id and operation. */
+  /** A subgraph answered with a 4xx status: on the request's line, which then goes out at warn. */
   subgraphRefused(serviceName: string, status: number): void;
 }
 
@@ -66,6 +69,9 @@ export class RequestLogRecord implements SubgraphCallLog {
   private operationName: string | null = null;
   private operationType: OperationType | null = null;
   private errorCodes: string[] | undefined;
+  private subgraphRefusals: { subgraph: string; status: number }[] | undefined;
+  private maskedErrors: { subgraph: string; code: unknown; path: unknown; message: unknown }[] | undefined;
+  private failure: unknown;
   private events = 0;
   private streaming = false;
   private readonly startedAt = performance.now();
@@ -135,53 +141,65 @@ export class RequestLogRecord implements SubgraphCallLog {
     if (this.sink.lines) this.sink.logger.info(this.fields(), 'subscription started');
   }
 
+  /** A subgraph answered with a 4xx status (the router sent it something it refused): on this request's line. */
   subgraphRefused(serviceName: string, status: number): void {
-    this.sink.logger.warn(
-      { requestId: this.requestId, operationName: this.operationName, operationType: this.operationType, subgraph: serviceName, status, ...this.traceIds() },
-      `subgraph ${serviceName} answered HTTP ${status}`,
-    );
+    this.subgraphRefusals ??= [];
+    if (this.subgraphRefusals.length < MAX_DETAILS && !this.subgraphRefusals.some((known) => known.subgraph === serviceName && known.status === status)) {
+      this.subgraphRefusals.push({ subgraph: serviceName, status });
+    }
   }
 
   /**
-   * SUBGRAPH_ERRORS=mask hid a subgraph error from the client: its original (message, code,
-   * path) is a warning naming the request, the only place it is kept.
+   * SUBGRAPH_ERRORS=mask hid a subgraph error from the client (it saw INTERNAL_SERVER_ERROR):
+   * its original (code, path, message) goes on this request's line, the only place it is kept.
    */
   subgraphErrorMasked(serviceName: string, original: { readonly message: unknown; readonly code: unknown; readonly path: unknown }): void {
-    this.sink.logger.warn(
-      {
-        requestId: this.requestId,
-        subscriptionId: this.subscriptionId,
-        operationName: this.operationName,
-        operationType: this.operationType,
-        subgraph: serviceName,
-        code: original.code,
-        path: original.path,
-        // What on-call needs to find the fault; a subgraph's message may quote input, so it is
-        // cut short (variables themselves are never logged).
-        originalMessage: typeof original.message === 'string' ? original.message.slice(0, MASKED_MESSAGE_CHARACTERS) : original.message,
-        ...this.traceIds(),
-      },
-      `subgraph ${serviceName} error masked`,
-    );
+    this.maskedErrors ??= [];
+    if (this.maskedErrors.length >= MAX_DETAILS) return;
+    this.maskedErrors.push({
+      subgraph: serviceName,
+      code: original.code,
+      path: original.path,
+      // What on-call needs to find the fault; a subgraph's message may quote input, so it is
+      // cut short (variables themselves are never logged).
+      message: typeof original.message === 'string' ? original.message.slice(0, MASKED_MESSAGE_CHARACTERS) : original.message,
+    });
   }
 
   /**
-   * The request's line. `status` is the HTTP status (absent for a graphql-ws subscription);
-   * `aborted` means the client left before its answer was complete.
+   * The router itself failed while serving the request (a bug, not the client's or a
+   * subgraph's doing): the error, with its stack, goes on this request's line, and the client
+   * was told INTERNAL_SERVER_ERROR. The first failure is kept.
+   */
+  failed(error: unknown): void {
+    this.failure ??= error;
+    this.errors([{ extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+  }
+
+  /**
+   * The request's line, written once. `status` is the HTTP status (absent for a graphql-ws
+   * subscription); `aborted` means the client left before its answer was complete. Every error
+   * of the request is on it, once: the codes the client saw and, for what on-call must act on,
+   * the details (a subgraph's 4xx, a masked error's original, the router's own failure), which
+   * raise the line to warn or error so it is kept at LOG_LEVEL=warn.
    */
   finish(status: number | undefined, aborted = false): void {
+    const level = this.failure !== undefined ? 'error' : this.subgraphRefusals || this.maskedErrors ? 'warn' : 'info';
     const failed = aborted || (status !== undefined && status >= 400) || this.errorCodes !== undefined;
     const outcome = aborted ? 'aborted' : failed ? 'error' : 'ok';
     const elapsedMs = performance.now() - this.startedAt;
     this.sink.metrics?.requestEnded(this.operationName, this.operationType ?? 'unknown', outcome, elapsedMs / 1_000, this.streaming);
-    if (!this.sink.lines) return;
+    if (level === 'info' ? !this.sink.lines : !this.sink.logger.isLevelEnabled(level)) return;
     // One object, written once (pino leaves the undefined fields out).
-    this.sink.logger.info(
+    this.sink.logger[level](
       {
         ...this.fields(),
         status,
         outcome,
         errorCodes: this.errorCodes,
+        subgraphRefusals: this.subgraphRefusals,
+        maskedErrors: this.maskedErrors,
+        err: this.failure,
         events: this.streaming ? this.events : undefined,
         durationMs: Math.round(elapsedMs * 10) / 10,
       },
@@ -213,11 +231,12 @@ export class RequestLogRecord implements SubgraphCallLog {
 /**
  * The request-log stage of the router's pipeline (in front of the others, so even refused requests are logged):
  * it gives every /graphql request an id (the caller's `x-request-id` if well formed, else a new
- * one), returns it in the `x-request-id` response header, and writes one info line when the
+ * one), returns it in the `x-request-id` response header, and writes one line when the
  * response is done. Transports add what only they know through `of(request)`; graphql-ws
  * subscriptions, which have no response of their own, get theirs from `forSubscription`.
- * At LOG_LEVEL=warn or above the id is still assigned and returned, and warnings (subgraph
- * 4xx) still name it, but no per-request line is written.
+ * At LOG_LEVEL=warn the id is still assigned and returned, and only the lines of requests
+ * that need on-call (a subgraph's 4xx, a masked subgraph error, the router's own failure) are
+ * written.
  */
 export class RequestLog {
   private readonly records = new WeakMap<IncomingMessage, RequestLogRecord>();
@@ -235,7 +254,8 @@ export class RequestLog {
   around(pipeline: RequestStage): RequestStage {
     return (request, response) => {
       const record = this.start(request, response);
-      if (this.sink.lines || this.sink.metrics) response.once('close', () => record.finish(response.statusCode, !response.writableFinished));
+      // Always: a line may be due at warn or error (its details), and metrics count every request.
+      response.once('close', () => record.finish(response.statusCode, !response.writableFinished));
       const refusal = pipeline(request, response);
       if (refusal && refusal !== 'answered') record.refused(refusal.code);
       return refusal;

@@ -23,7 +23,7 @@ export interface SubscriptionRequest {
   readonly viewer: Viewer | null;
   /** The client's address (see clientAddressOf): anonymous subscriptions count against it. */
   readonly clientAddress: string;
-  /** The log of the request that opened it: subgraph 4xx answers while completing events are warned with it. */
+  /** The log of the request that opened it: subgraph 4xx answers and masked errors while completing events go on its line. */
   readonly log?: RouterContext['requestLog'];
 }
 
@@ -123,7 +123,9 @@ export class FederatedSubscriptions {
       } catch (error) {
         slot.release();
         if (error instanceof GraphQLError && typeof error.extensions.code === 'string') return error;
-        this.logger.error({ err: error }, 'subscription could not be opened');
+        // On the request's line when there is one (it then goes out at error level).
+        if (request.log) request.log.failed(error);
+        else this.logger.error({ err: error }, 'subscription could not be opened');
         return new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       }
     }

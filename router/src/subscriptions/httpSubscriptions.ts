@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson, type Logger, type RevokedSessions } from '@booking/runtime';
+import { sendJson, type RevokedSessions } from '@booking/runtime';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { AccessRequirements } from '../auth/accessRequirements';
 import type { DeniedFields } from '../auth/operationAuthorizer';
@@ -8,6 +8,7 @@ import type { FederatedSubscriptions } from './federatedSubscriptions';
 import { DEFAULT_MAX_BACKLOG_BYTES, DEFAULT_SLOW_CONSUMER_CLOSE_GRACE_MS, SLOW_CONSUMER_ERROR, SUBSCRIBER_BUFFER, slowSubscriberError, tooFarBehind } from './backpressure';
 import { clientAddressOf } from './clientAddress';
 import { withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
+import { NOTHING_ADDED, type ResponseAdditions } from '../pipeline/responseExtensions';
 import type { RequestLog, RequestLogRecord } from '../pipeline/requestLog';
 import { isSubscriptionPayload, prepareSubscription } from './subscriptionRequest';
 
@@ -16,7 +17,6 @@ export interface HttpSubscriptionOptions {
   readonly current: () => { apiSchema: GraphQLSchema; requirements: AccessRequirements };
   readonly verifyToken: TokenVerifier;
   readonly subscriptions: FederatedSubscriptions;
-  readonly logger: Logger;
   /** Each stream is logged when it starts and when it ends (with its event count). */
   readonly requestLog: RequestLog;
   /** Multipart heartbeat interval (Apollo's spec: every 5 s). */
@@ -78,7 +78,7 @@ function withRemovedFields(result: ExecutionResult, denials: DeniedFields): Exec
  * streams, before or during them, carries `extensions.code`.
  */
 export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) {
-  return async (request: IncomingMessage, response: ServerResponse, body: unknown, extensions: ResponseExtensions = {}): Promise<boolean> => {
+  return async (request: IncomingMessage, response: ServerResponse, body: unknown, additions: ResponseAdditions = NOTHING_ADDED): Promise<boolean> => {
     const transport = transportOf(request);
     if (!transport || !isSubscriptionPayload(body)) return false;
     const record = options.requestLog.of(request);
@@ -89,7 +89,7 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
       if (error instanceof GraphQLError && typeof error.extensions.code === 'string') {
         refuse(response, transport, STATUS_OF_CODE[error.extensions.code] ?? 401, [error], record);
       } else {
-        options.logger.error({ err: error }, 'token verification failed');
+        record.failed(error);
         refuse(response, transport, 500, [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })], record);
       }
       return true;
@@ -127,10 +127,9 @@ export function createHttpSubscriptionHandler(options: HttpSubscriptionOptions) 
       expiresAt: session?.expiresAt,
       maxBacklogBytes: options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES,
       slowConsumerCloseGraceMs: options.slowConsumerCloseGraceMs ?? DEFAULT_SLOW_CONSUMER_CLOSE_GRACE_MS,
-      logger: options.logger,
       record,
       transport,
-      extensions,
+      extensions: additions.extensions,
       onSlow: (cutOff) => (slow.cutOff = cutOff),
       watchSession:
         session && options.revokedSessions ? (end) => options.revokedSessions?.onAccessRevoked(session.sessionId, session.viewer.userId, end) : undefined,
@@ -191,7 +190,6 @@ interface StreamOptions {
   readonly expiresAt?: number;
   readonly maxBacklogBytes: number;
   readonly slowConsumerCloseGraceMs: number;
-  readonly logger: Logger;
   /** The stream's log: a line now, its events counted, and a last line when the response closes. */
   readonly record: RequestLogRecord;
   readonly transport: Transport;
@@ -268,7 +266,7 @@ async function writeStream(
       if (!flushed) await drained(response);
     }
   } catch (error) {
-    options.logger.error({ err: error, requestId: options.record.requestId, ...options.record.traceIds() }, 'subscription stream failed');
+    options.record.failed(error);
     finish(INTERNAL_ERROR);
   } finally {
     finish();

@@ -7,18 +7,16 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { dropDatabases, ensureDatabases, findFreePort, startEmbeddedPostgres } from '@booking/infra';
 import { delegateEnforcedSecurityFeatures } from '@booking/router/dist/liveSupergraph';
 import { routerCallSigner } from '@booking/runtime';
-import { Teardown, workloadRedis, type BenchOperation, type WorkloadOptions, type WorkloadSetup } from '../harness';
+import { Teardown, type BenchOperation, type WorkloadOptions, type WorkloadSetup } from '../harness';
 import { NOVEL_MARKER } from '../operations';
-import { startPinned, startReplayProxyProcess } from '../processes';
+import { startReplayProxyProcess } from '../processes';
+import { startBenchSubgraphs, SUBGRAPHS } from '../benchSubgraphs';
 import { launchRouters, ROOT } from '../routersUnderTest';
 import { explainWorkloadA } from './explain';
 import { seedWorkloadA, type SeedSize } from './seed';
 
-const SUBGRAPHS = ['accounts', 'catalog', 'bookings', 'billing'] as const;
-type Subgraph = (typeof SUBGRAPHS)[number];
 
 export const SEED_SIZE: SeedSize = { guests: 200, hosts: 50, listings: 2_000, bookings: 20_000 };
 
@@ -81,52 +79,16 @@ export async function setUpWorkloadA(options: WorkloadOptions): Promise<Workload
   const teardown = new Teardown();
   const log = (line: string) => process.stdout.write(`  ${line}\n`);
   try {
-    let adminUrl = process.env.DATABASE_URL;
-    if (!adminUrl) {
-      const postgres = await startEmbeddedPostgres({ dataDir: resolve(ROOT, '.data', 'bench-postgres'), port: await findFreePort(), log: () => undefined });
-      teardown.add(() => postgres.stop());
-      adminUrl = postgres.adminUrl;
-    }
-    const redisUrl = await workloadRedis(teardown, resolve(ROOT, '.data', 'bench-redis'));
-    const prefix = `bench_${randomBytes(3).toString('hex')}_`;
-    const names = SUBGRAPHS.map((name) => `${prefix}${name}`);
-    const databases = await ensureDatabases(adminUrl, names);
-    const admin = adminUrl;
-    teardown.add(() => dropDatabases(admin, names));
-
-    const secret = randomBytes(32).toString('hex');
-    // Production profile: accounts needs a key to encrypt its signing keys at rest (fresh databases).
-    const signingKeyEncryptionKey = randomBytes(32).toString('hex');
-    const ports = Object.fromEntries(await Promise.all(SUBGRAPHS.map(async (name) => [name, await findFreePort()] as const))) as Record<Subgraph, number>;
-    const subgraphUrl = (name: Subgraph) => `http://127.0.0.1:${ports[name]}/graphql`;
-    for (const name of SUBGRAPHS) {
-      const service = startPinned({
-        name,
-        core: options.serviceCore,
-        nodeArgs: [resolve(ROOT, 'subgraphs', name, 'dist', 'src', 'main.js')],
-        env: {
-          PORT: String(ports[name]),
-          HOST: '127.0.0.1',
-          [`${name.toUpperCase()}_DATABASE_URL`]: databases[`${prefix}${name}`],
-          ROUTER_SIGNING_SECRET: secret,
-          REDIS_URL: redisUrl,
-          EVENT_KEY_PREFIX: `${prefix}:`,
-          SEED_DEMO: 'true',
-          LOG_LEVEL: 'warn',
-          NODE_ENV: 'production',
-          SIGNING_KEY_ENCRYPTION_KEY: signingKeyEncryptionKey,
-          ACCESS_TOKEN_TTL_SECONDS: '14400',
-        },
-      });
-      teardown.add(() => service.stop());
-      await service.waitUntilReady(async () => (await fetch(`http://127.0.0.1:${ports[name]}/ready`)).ok);
-    }
+    const { ports, databases, redisUrl, secret, graphqlUrl: subgraphUrl } = await startBenchSubgraphs(teardown, {
+      serviceCore: options.serviceCore,
+      seedDemo: true,
+      env: { ACCESS_TOKEN_TTL_SECONDS: '14400' },
+    });
     const seededAt = Date.now();
-    const seededUrls = Object.fromEntries(SUBGRAPHS.map((name) => [name, databases[`${prefix}${name}`] as string])) as Record<Subgraph, string>;
-    const seeded = await seedWorkloadA(seededUrls, SEED_SIZE);
+    const seeded = await seedWorkloadA(databases, SEED_SIZE);
     log(`seeded ${SEED_SIZE.listings} listings and ${seeded.bookingCount} bookings in ${((Date.now() - seededAt) / 1000).toFixed(1)} s`);
     const explainPath = resolve(ROOT, 'bench', 'results', 'explain-A.md');
-    writeFileSync(explainPath, await explainWorkloadA(seededUrls, seeded));
+    writeFileSync(explainPath, await explainWorkloadA(databases, seeded));
     log(`query plans of the workload's statements: ${explainPath}`);
 
     // Sign in first to learn who the bench viewer is; the proxy signs the peers' requests as them.

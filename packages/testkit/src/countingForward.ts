@@ -1,0 +1,48 @@
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface CountingForward {
+  /** Where the router should send this subgraph's requests (the subgraph's path kept). */
+  readonly url: string;
+  /** Requests passed on, plus WebSocket upgrades refused, so far. */
+  calls(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * A byte-for-byte forward to one subgraph that counts the requests it passes (and WebSocket
+ * upgrades it refuses): proof that a refused, or only planned, operation reached no subgraph.
+ */
+export async function countingForward(target: string): Promise<CountingForward> {
+  const upstream = new URL(target);
+  let calls = 0;
+  const server: Server = createServer((incoming, outgoing) => {
+    calls += 1;
+    const forwarded = httpRequest(
+      { host: upstream.hostname, port: upstream.port, path: incoming.url, method: incoming.method, headers: incoming.headers },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
+    forwarded.on('error', () => outgoing.destroy());
+    incoming.pipe(forwarded);
+  });
+  // A subscription's upstream is a WebSocket to the subgraph: counted, and not passed on
+  // (the subscriptions tests send through it are refused before any upstream, or run elsewhere).
+  server.on('upgrade', (_incoming, socket: Socket) => {
+    calls += 1;
+    socket.destroy();
+  });
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${upstream.pathname}`,
+    calls: () => calls,
+    close: () =>
+      new Promise((closed) => {
+        server.closeAllConnections();
+        server.close(() => closed());
+      }),
+  };
+}
