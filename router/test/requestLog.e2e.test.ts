@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { SUBGRAPH_NAMES } from '@booking/runtime';
 import {
   connectSubscriptions,
   findFreePort,
@@ -10,10 +9,9 @@ import {
   killServiceProcesses,
   LOG_LEVELS,
   registerThroughRouter,
+  routerProcessEnv,
   startServiceProcess,
   startStack,
-  TEST_SIGNING_SECRET,
-  testRedisUrl,
   waitFor,
   waitUntilBookable,
   type LogLine,
@@ -33,18 +31,7 @@ let routerUrl: string;
 
 async function startRouterProcess(extraEnv: Record<string, string> = {}): Promise<{ process: ServiceProcess; url: string }> {
   const port = await findFreePort();
-  const started = startServiceProcess('router', {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
-    REDIS_URL: testRedisUrl(),
-    EVENT_KEY_PREFIX: stack.eventKeyPrefix,
-    JWKS_URL: `${stack.subgraphs.accounts.baseUrl}/.well-known/jwks.json`,
-    SUPERGRAPH_WATCH: 'false',
-    ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.subgraphs[name].graphqlUrl])),
-    ...extraEnv,
-  });
+  const started = startServiceProcess('router', routerProcessEnv(stack, port, { env: extraEnv }));
   const base = `http://127.0.0.1:${port}`;
   await started.waitUntilReady(`${base}/ready`);
   return { process: started, url: `${base}/graphql` };

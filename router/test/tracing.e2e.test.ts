@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { SUBGRAPH_NAMES, type SubgraphName } from '@booking/runtime';
+import { type SubgraphName } from '@booking/runtime';
 import {
   connectSubscriptions,
   eventually,
@@ -8,6 +8,7 @@ import {
   postGraphQL,
   graphqlRequestBody,
   registerThroughRouter,
+  routerProcessEnv,
   SPAN_KIND,
   spanTree,
   startOtlpReceiver,
@@ -105,18 +106,7 @@ beforeAll(async () => {
   await waitUntilBookable(stack, listingId, guest);
   for (const name of TRACED) await startSubgraphProcess(name);
   const port = await findFreePort();
-  router = startServiceProcess('router', {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
-    REDIS_URL: testRedisUrl(),
-    EVENT_KEY_PREFIX: stack.eventKeyPrefix,
-    JWKS_URL: `${stack.subgraphs.accounts.baseUrl}/.well-known/jwks.json`,
-    SUPERGRAPH_WATCH: 'false',
-    ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, urls[name] ?? stack.subgraphs[name].graphqlUrl])),
-    ...otelEnv(),
-  });
+  router = startServiceProcess('router', routerProcessEnv(stack, port, { subgraphUrls: urls, env: otelEnv() }));
   await router.waitUntilReady(`http://127.0.0.1:${port}/ready`);
   routerUrl = `http://127.0.0.1:${port}/graphql`;
 }, 120_000);

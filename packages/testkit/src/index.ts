@@ -14,3 +14,4 @@ export * from './routerEnv';
 export * from './countingForward';
 export * from './prometheus';
 export * from './otlpReceiver';
+export * from './routerProcess';

@@ -1,4 +1,4 @@
-import { context, contextOfTraceparent, propagation, SpanKind, SpanStatusCode, trace, tracer } from '../observability/spans';
+import { contextOfTraceparent, inSpan, propagation, SpanKind, SpanStatusCode, trace, tracer } from '../observability/spans';
 import type { EventEnvelope } from './contracts';
 
 /**
@@ -54,30 +54,25 @@ export async function handleInEventSpan<T>(
   attempt: number,
   work: () => Promise<T>,
 ): Promise<T> {
-  const parent = contextOfTraceparent(traceparent);
-  const span = tracer.startSpan(`process ${streamKey}`, { kind: SpanKind.CONSUMER }, parent);
-  if (span.isRecording()) {
-    span.setAttributes({
-      'messaging.system': MESSAGING_SYSTEM,
-      'messaging.operation.type': 'process',
-      'messaging.destination.name': streamKey,
-      'messaging.consumer.group.name': group,
-      'messaging.message.id': event.id,
-      'event.type': event.type,
-      'event.attempt': attempt,
-    });
-  }
-  try {
-    const result = await context.with(trace.setSpan(parent, span), work);
-    if (result === false && span.isRecording()) span.setAttribute('event.duplicate', true);
-    return result;
-  } catch (error) {
-    if (span.isRecording()) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-    }
-    throw error;
-  } finally {
-    span.end();
-  }
+  return inSpan(
+    `process ${streamKey}`,
+    SpanKind.CONSUMER,
+    async (span) => {
+      if (span.isRecording()) {
+        span.setAttributes({
+          'messaging.system': MESSAGING_SYSTEM,
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': streamKey,
+          'messaging.consumer.group.name': group,
+          'messaging.message.id': event.id,
+          'event.type': event.type,
+          'event.attempt': attempt,
+        });
+      }
+      const result = await work();
+      if (result === false && span.isRecording()) span.setAttribute('event.duplicate', true);
+      return result;
+    },
+    contextOfTraceparent(traceparent),
+  );
 }
