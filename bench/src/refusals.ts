@@ -23,6 +23,7 @@ import { resolve } from 'node:path';
 import { CASES, wrongness, type RefusalCase } from './refusals/cases';
 import { drive, percentile } from './refusals/drive';
 import { startRefusalStack, type RefusalStack } from './refusals/stack';
+import { stopPinnedOnSignals } from './routers/processes';
 import { cpuMsOf } from './routers/procStats';
 import { summariseProfiles } from './routers/profileSummary';
 import { ROOT } from './routers/routersUnderTest';
@@ -158,6 +159,7 @@ function toMarkdown(report: Report): string {
 }
 
 async function main(): Promise<void> {
+  stopPinnedOnSignals();
   if (cpus().length < 2) throw new Error('the benchmark pins the router to one core and the load to another: it needs 2 cores');
   const requests = numberSetting('BENCH_REFUSAL_REQUESTS', 500);
   const warmup = numberSetting('BENCH_REFUSAL_WARMUP', 100);

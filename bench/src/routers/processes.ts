@@ -11,6 +11,23 @@ export interface BenchProcess {
   stop(): Promise<void>;
 }
 
+/** Every pinned process still running, so a benchmark stopped by a signal stops them too. */
+const running = new Set<ChildProcess>();
+
+/**
+ * Stops the benchmark's pinned processes when the benchmark itself is stopped (SIGINT, SIGTERM):
+ * they are its children but not always in its process group, and would live on holding ports.
+ */
+export function stopPinnedOnSignals(): void {
+  const stopAll = (signal: NodeJS.Signals) => {
+    for (const child of running) child.kill('SIGTERM');
+    process.stderr.write(`stopped by ${signal}: ${running.size} benchmark process(es) told to stop\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', stopAll);
+  process.once('SIGTERM', stopAll);
+}
+
 export function startPinned(options: {
   name: string;
   core: number;
@@ -38,9 +55,11 @@ export function startPinned(options: {
     });
   }
   let exited = false;
+  running.add(child);
   const exit = new Promise<void>((resolve) =>
     child.once('exit', () => {
       exited = true;
+      running.delete(child);
       resolve();
     }),
   );

@@ -17,6 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { oursWindows, runWorkload, type HarnessOptions, type WorkloadOptions, type WorkloadSetup } from './harness';
+import { stopPinnedOnSignals } from './processes';
 import { summariseProfiles } from './profileSummary';
 import { buildReport, toMarkdown } from './report';
 import { ROOT } from './routersUnderTest';
@@ -34,6 +35,7 @@ function numberSetting(name: string, fallback: number): number {
 }
 
 async function main(): Promise<void> {
+  stopPinnedOnSignals();
   const workloads = (process.env.BENCH_WORKLOADS ?? 'B,A').split(',').map((name) => name.trim().toUpperCase());
   const mode = process.env.BENCH_MODE === 'live' ? 'live' : 'replay';
   if (cpus().length < 2) throw new Error('the benchmark pins the router to one core and the load to another: it needs 2 cores');
