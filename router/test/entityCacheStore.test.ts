@@ -1,10 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonicalJson, entityIdentity, invalidationMessage, parseInvalidationMessage } from '@booking/runtime';
+import { canonicalJson, createLogger, entityIdentity, invalidationMessage, parseInvalidationMessage, publishEntityInvalidation, type EntityReference } from '@booking/runtime';
 import { connectRedis, dropKeys, findFreePort, startRedisServer, testKeyPrefix, type RunningRedis } from '@booking/testkit';
 import { Redis } from 'ioredis';
 import { EntityCacheStore } from '../src/execution/entityCacheStore';
+import { EntityInvalidationListener } from '../src/execution/entityInvalidationListener';
+
+const logger = createLogger('entity-cache-test', 'silent');
 
 const listing = entityIdentity({ typename: 'Listing', key: { id: 'l-1' } });
 
@@ -165,3 +168,59 @@ describe('EntityCacheStore when Redis is down', () => {
     expect(errors.length).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('EntityInvalidationListener: every router instance evicts what a subgraph publishes', () => {
+  const prefix = testKeyPrefix('entity-invalidation');
+  const publisher = connectRedis();
+  const storeConnections = [connectRedis(), connectRedis()];
+  const listeners: EntityInvalidationListener[] = [];
+  afterAll(async () => {
+    for (const listener of listeners) await listener.close();
+    await dropKeys(publisher, prefix);
+    publisher.disconnect();
+    for (const connection of storeConnections) connection.disconnect();
+  });
+
+  it('evicts the published entities in both instances, and nothing else', async () => {
+    const stores = storeConnections.map((connection) => new EntityCacheStore(connection, { keyPrefix: prefix, epochTtlMs: 60_000 }));
+    const evicted: string[][] = [[], []];
+    for (const [index, store] of stores.entries()) {
+      listeners.push(await EntityInvalidationListener.start(connectRedis(), store, prefix, logger, (identity) => evicted[index]?.push(identity)));
+    }
+    const [first, second] = stores as [EntityCacheStore, EntityCacheStore];
+    const changed = slotOf(first, { typename: 'Booking', key: { id: 'b-1' } });
+    const untouched = slotOf(first, { typename: 'Booking', key: { id: 'b-2' } });
+    expect(await first.store(changed, '0', '"confirmed"', 10_000)).toBe(true);
+    expect(await first.store(untouched, '0', '"pending"', 10_000)).toBe(true);
+    // The second instance reads what the first cached: the store is shared.
+    expect((await second.lookup([changed]))[0]).toEqual({ kind: 'hit', value: '"confirmed"' });
+
+    await publishEntityInvalidation(publisher, prefix, [{ typename: 'Booking', key: { id: 'b-1' } }]);
+    const identity = entityIdentity({ typename: 'Booking', key: { id: 'b-1' } });
+    await waitFor(() => evicted.every((list) => list.includes(identity)));
+    expect((await second.lookup([changed]))[0]?.kind).toBe('miss');
+    expect((await first.lookup([changed]))[0]?.kind).toBe('miss');
+    expect((await second.lookup([untouched]))[0]).toEqual({ kind: 'hit', value: '"pending"' });
+  });
+
+  it('ignores a malformed message (logged) and keeps listening', async () => {
+    await publisher.publish(`${prefix}entity-invalidation`, 'garbage');
+    const store = new EntityCacheStore(storeConnections[0] as Redis, { keyPrefix: prefix, epochTtlMs: 60_000 });
+    const slot = slotOf(store, { typename: 'Listing', key: { id: 'after-garbage' } });
+    expect(await store.store(slot, '0', '"x"', 10_000)).toBe(true);
+    await publishEntityInvalidation(publisher, prefix, [{ typename: 'Listing', key: { id: 'after-garbage' } }]);
+    await waitFor(async () => (await store.lookup([slot]))[0]?.kind === 'miss');
+  });
+});
+
+function slotOf(store: EntityCacheStore, reference: EntityReference) {
+  return store.slot(entityIdentity(reference), 'catalog|selection');
+}
+
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
