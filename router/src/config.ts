@@ -248,6 +248,13 @@ export const routerConfigSpec = {
     parse.redisUrl,
     () => null,
   ),
+  entityCache: variable(
+    'ENTITY_CACHE',
+    'cache entity fetches in Redis by the subgraphs\' @cacheControl hints, evicted by their invalidation events (needs REDIS_URL; default off)',
+    parse.boolean,
+    () => false,
+  ),
+  entityCacheRedisTimeoutMs: variable('ENTITY_CACHE_REDIS_TIMEOUT_MS', 'longest wait for Redis on an entity cache lookup before the fetch goes to its subgraph', parse.positiveInt, () => 100),
   eventKeyPrefix: variable('EVENT_KEY_PREFIX', "prefix of the deployment's Redis keys (the subgraphs' value)", parse.text, () => ''),
   debugStacktraces: variable(
     'GRAPHQL_DEBUG_STACKTRACES',

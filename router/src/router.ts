@@ -9,6 +9,7 @@ import { AuthorizingGateway } from './auth/authorizingGateway';
 import { boundedDocumentStore } from './boundedDocumentStore';
 import { createTokenVerifier, viewerFromAuthorization } from './auth/tokenVerifier';
 import type { RouterContext } from './routerContext';
+import { EntityCache } from './execution/entityCache';
 import { createRouterExecutor } from './execution/routerExecutor';
 import { SubgraphClient } from './execution/subgraphClient';
 import { SubgraphDataSource } from './subgraphDataSource';
@@ -125,6 +126,11 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     isRevoked: revokedSessions ? (sessionId) => revokedSessions.has(sessionId) : undefined,
     isUserRevoked: revokedSessions ? (userId) => revokedSessions.hasUser(userId) : undefined,
   });
+  if (config.entityCache && !config.redisUrl) throw new Error('ENTITY_CACHE=on needs REDIS_URL');
+  const entityCache =
+    config.entityCache && config.redisUrl && config.executor === 'router'
+      ? EntityCache.start({ redisUrl: config.redisUrl, keyPrefix: config.eventKeyPrefix, redisTimeoutMs: config.entityCacheRedisTimeoutMs }, logger)
+      : null;
   const requestLog = new RequestLog(logger, routerMetrics);
   const readiness = new RouterReadiness(() => supergraph.current, revokedSessions ? () => revokedSessions.current : null);
   const protection = await createProtection(config, () => supergraph.current, logger, routerMetrics);
@@ -192,6 +198,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
           preparedOperationBytes: Math.floor(config.operationCacheMaxBytes / 2),
           subgraphErrors,
           metrics: routerMetrics,
+          entityCache: entityCache ? (state) => entityCache.forSupergraph(state) : undefined,
         })
       : undefined;
   const server = createGraphQLHttpServer({
@@ -298,6 +305,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       await apollo.stop();
       await subgraphClient.close();
       await revokedSessions?.close();
+      entityCache?.close();
       await protection.close();
     },
   };

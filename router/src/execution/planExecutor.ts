@@ -1,6 +1,8 @@
 import type { FetchNode, PlanNode, QueryPlan, QueryPlanSelectionNode } from '@apollo/query-planner';
 import type { GraphQLSchema } from 'graphql';
 import { isAbstractType } from 'graphql';
+import type { Viewer } from '@booking/runtime';
+import type { EntityFetchCache, EntityFetchLookup } from './entityFetchCache';
 import type { RequestDeadline } from './requestDeadline';
 import { ownValue, setOwnValue } from './ownProperties';
 import type { ResponseError, ResponsePath } from './responseError';
@@ -19,6 +21,8 @@ export interface ExecutionRequest {
   readonly deadline?: RequestDeadline;
   /** The request's log: a subgraph's 4xx answer is a warning naming the request. */
   readonly log?: SubgraphCallLog;
+  /** Who asks: PRIVATE cache entries are theirs alone (see EntityFetchCache). */
+  readonly viewer?: Viewer | null;
 }
 
 export interface PlanRuntime {
@@ -28,6 +32,8 @@ export interface PlanRuntime {
   readonly supergraphSchema: GraphQLSchema;
   /** SUBGRAPH_ERRORS: what clients may see of each subgraph answer's errors. */
   readonly subgraphErrors: SubgraphErrorPolicy;
+  /** ENTITY_CACHE=on: entity fetches are served from and stored in Redis where hints allow. */
+  readonly entityCache?: EntityFetchCache;
 }
 
 /**
@@ -270,18 +276,9 @@ export class PlanExecution {
       this.errors.push(downstreamError({ message: 'Variables cannot contain key "representations"' }, fetch.serviceName, undefined));
       return;
     }
-    const answer = await this.send(fetch, url, variables, representations);
-    if (answer.kind === 'failed') return void this.errors.push(answer.error);
-    const received = answer.data?._entities;
-    if (answer.errors.length > 0) this.entityErrors(fetch.serviceName, answer.errors, path, entitySlots);
-    if (!Array.isArray(received)) {
-      if (answer.errors.length === 0) this.errors.push(downstreamError({ message: 'Expected "data._entities" in response to be an array' }, fetch.serviceName, undefined));
-      return;
-    }
-    if (received.length !== representations.length) {
-      this.errors.push(downstreamError({ message: `Expected "data._entities" to contain ${representations.length} elements` }, fetch.serviceName, undefined));
-      return;
-    }
+    const cached = this.runtime.entityCache ? await this.runtime.entityCache.lookup(fetch, representations, this.request.viewer ?? null) : null;
+    const received = cached ? await this.fetchMisses(fetch, url, variables, representations, cached, path, entitySlots) : await this.fetchAll(fetch, url, variables, representations, path, entitySlots);
+    if (!received) return;
     entities.forEach((entity, index) => {
       const slot = entitySlots[index] as number;
       const value = slot < 0 ? null : (received[slot] as JsonObject | null);
@@ -289,6 +286,77 @@ export class PlanExecution {
       if (value.__typename === undefined) value.__typename = entity.__typename;
       mergeInto(entity, value);
     });
+  }
+
+  /** The `_entities` answer for every representation, or null when there is none (its errors reported). */
+  private async fetchAll(
+    fetch: FetchNode,
+    url: string,
+    variables: JsonObject,
+    representations: readonly string[],
+    path: readonly (string | number)[],
+    entitySlots: Int32Array,
+  ): Promise<readonly unknown[] | null> {
+    const answer = await this.send(fetch, url, variables, representations);
+    if (answer.kind === 'failed') {
+      this.errors.push(answer.error);
+      return null;
+    }
+    const received = answer.data?._entities;
+    if (answer.errors.length > 0) this.entityErrors(fetch.serviceName, answer.errors, path, entitySlots);
+    if (!Array.isArray(received)) {
+      if (answer.errors.length === 0) this.errors.push(downstreamError({ message: 'Expected "data._entities" in response to be an array' }, fetch.serviceName, undefined));
+      return null;
+    }
+    if (received.length !== representations.length) {
+      this.errors.push(downstreamError({ message: `Expected "data._entities" to contain ${representations.length} elements` }, fetch.serviceName, undefined));
+      return null;
+    }
+    return received;
+  }
+
+  /**
+   * With the entity cache: only the representations it lacks are sent; the subgraph's error
+   * paths (indexes into what was sent) are turned back into the representations' own. What the
+   * subgraph answers is stored only from an answer without errors, and without delaying this one.
+   */
+  private async fetchMisses(
+    fetch: FetchNode,
+    url: string,
+    variables: JsonObject,
+    representations: readonly string[],
+    cached: EntityFetchLookup,
+    path: readonly (string | number)[],
+    entitySlots: Int32Array,
+  ): Promise<readonly unknown[] | null> {
+    const values: unknown[] = [...cached.values];
+    if (cached.misses.length === 0) return values;
+    const missing = cached.misses.map((slot) => representations[slot] as string);
+    const answer = await this.send(fetch, url, variables, missing);
+    if (answer.kind === 'failed') {
+      this.errors.push(answer.error);
+      return null;
+    }
+    const errors = answer.errors.map((error) => {
+      const sent = error.path?.[1];
+      if (!error.path || error.path[0] !== '_entities' || typeof sent !== 'number') return error;
+      return { ...error, path: ['_entities', cached.misses[sent] ?? -1, ...error.path.slice(2)] };
+    });
+    if (errors.length > 0) this.entityErrors(fetch.serviceName, errors, path, entitySlots);
+    const received = answer.data?._entities;
+    if (!Array.isArray(received)) {
+      if (errors.length === 0) this.errors.push(downstreamError({ message: 'Expected "data._entities" in response to be an array' }, fetch.serviceName, undefined));
+      return null;
+    }
+    if (received.length !== missing.length) {
+      this.errors.push(downstreamError({ message: `Expected "data._entities" to contain ${missing.length} elements` }, fetch.serviceName, undefined));
+      return null;
+    }
+    cached.misses.forEach((slot, position) => {
+      values[slot] = received[position];
+    });
+    if (errors.length === 0) void cached.remember(received);
+    return values;
   }
 
   /**
