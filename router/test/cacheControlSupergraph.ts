@@ -3,7 +3,7 @@ import { parse } from 'graphql';
 
 /** A two-subgraph supergraph with `@cacheControl` hints, for the entity cache's tests. */
 /** How a subgraph declares the directive: its own @link, composed through @composeDirective. */
-function subgraph(importAs = '@cacheControl'): string {
+export function subgraphHeader(importAs = '@cacheControl'): string {
   const name = importAs.slice(1);
   const imported = importAs === '@cacheControl' ? '"@cacheControl"' : `{ name: "@cacheControl", as: "${importAs}" }`;
   return `extend schema
@@ -17,11 +17,11 @@ enum CacheControlScope { PUBLIC PRIVATE }
 
 export function compose(importAs?: string): string {
   const name = (importAs ?? '@cacheControl').slice(1);
-  const catalog = `${subgraph(importAs)}
+  const catalog = `${subgraphHeader(importAs)}
 type Query { listing(id: ID!): Listing @${name}(maxAge: 30) listings: [Listing!]! }
 type Listing @key(fields: "id") @${name}(maxAge: 60) { id: ID! title: String! host: Host! price: Int! @${name}(maxAge: 5) }
 type Host @key(fields: "id") @${name}(maxAge: 120) { id: ID! name: String! }`;
-  const bookings = `${subgraph(importAs)}
+  const bookings = `${subgraphHeader(importAs)}
 type Listing @key(fields: "id") { id: ID! myNote: String @${name}(maxAge: 10, scope: PRIVATE) related: Listing @${name}(inheritMaxAge: true) unhinted: Review }
 type Review { stars: Int! }`;
   const result = composeServices([
