@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { publishEntityInvalidation, createLogger, type Viewer } from '@booking/runtime';
-import { connectRedis, dropKeys, testKeyPrefix } from '@booking/testkit';
+import { connectRedis, dropKeys, findFreePort, startRedisServer, testKeyPrefix } from '@booking/testkit';
+import { Redis } from 'ioredis';
 import { graphql, parse } from 'graphql';
 import { readCacheControlHints } from '../src/execution/cacheControlHints';
 import { EntityCacheStore } from '../src/execution/entityCacheStore';
@@ -132,5 +136,41 @@ describe('the executor with the entity cache', () => {
     notes.set('g-3', 'changed after commit');
     await publishEntityInvalidation(redis, prefix, [{ typename: 'Listing', key: { id: 'l-1' } }]);
     await eventually(async () => ((await run(query, guest('g-3'))).data.listing as { myNote?: string }).myNote === 'changed after commit');
+  });
+
+  it('is bypassed while its Redis is down (our own redis-server, stopped): reads are still served', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'entity-cache-down-'));
+    const own = await startRedisServer({ port: await findFreePort(), dir, appendOnly: false });
+    // As EntityCache connects: no offline queue, a short command timeout.
+    const connection = new Redis(own.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 100 });
+    await new Promise((ready) => connection.once('ready', ready));
+    connection.on('error', () => undefined);
+    try {
+      const ownStore = new EntityCacheStore(connection, { keyPrefix: prefix, epochTtlMs: 60_000 });
+      const ownCache = new EntityFetchCache(ownStore, readCacheControlHints(sdl), readEntityKeys(sdl), planner.supergraphSchema);
+      const query = '{ listing(id: "l-1") { id myNote } }';
+      const viewer = guest('g-4');
+      const runWith = async () => {
+        const execution = new PlanExecution(
+          { client, subgraphUrls: urls, supergraphSchema: planner.supergraphSchema, subgraphErrors: subgraphErrorPolicy('pass'), entityCache: ownCache },
+          { variables: {}, headers: () => ({ 'content-type': 'application/json', 'x-test-viewer': viewer.userId }), viewer },
+          {},
+        );
+        await execution.run(planner.planQuery(parse(query), undefined).node);
+        return execution;
+      };
+      await own.stop();
+      for (let round = 0; round < 3; round += 1) {
+        const count = calls.bookings;
+        const served = await runWith();
+        expect(served.errors).toEqual([]);
+        expect(served.data).toMatchObject({ listing: { id: 'l-1', myNote: 'note of g-4' } });
+        expect(calls.bookings).toBe(count + 1);
+      }
+    } finally {
+      connection.disconnect();
+      await own.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
