@@ -10,6 +10,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
+import { specLinks } from '../linkedSpecs';
 
 /** `@cacheControl` on a type or field (Apollo's convention). */
 export interface CacheHint {
@@ -37,22 +38,9 @@ export interface CacheControlHints {
 
 function directiveNames(document: DocumentNode): Set<string> {
   const names = new Set(['cacheControl']);
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.SCHEMA_DEFINITION && definition.kind !== Kind.SCHEMA_EXTENSION) continue;
-    for (const link of definition.directives ?? []) {
-      const url = link.arguments?.find((argument) => argument.name.value === 'url')?.value;
-      if (link.name.value !== 'link' || url?.kind !== Kind.STRING || !/\/cacheControl\/v[0-9.]+$/.test(url.value)) continue;
-      const imports = link.arguments?.find((argument) => argument.name.value === 'import')?.value;
-      for (const entry of imports?.kind === Kind.LIST ? imports.values : []) {
-        if (entry.kind !== Kind.OBJECT) continue;
-        const field = (key: string) => {
-          const value = entry.fields.find((candidate) => candidate.name.value === key)?.value;
-          return value?.kind === Kind.STRING ? value.value.replace(/^@/, '') : undefined;
-        };
-        const alias = field('as');
-        if (alias && field('name') === 'cacheControl') names.add(alias);
-      }
-    }
+  for (const link of specLinks(document, (url) => /\/cacheControl\/v[0-9.]+$/.test(url))) {
+    const alias = link.renamed.get('cacheControl');
+    if (alias) names.add(alias);
   }
   return names;
 }
@@ -78,21 +66,12 @@ export function readCacheControlHints(supergraphSdl: string | DocumentNode): Cac
     const directive = directives?.find((candidate) => names.has(candidate.name.value));
     if (directive) hints.set(coordinate, hintOf(directive));
   };
+  // Hints sit on object, interface and union types and on their fields.
   for (const definition of document.definitions) {
-    switch (definition.kind) {
-      case Kind.OBJECT_TYPE_DEFINITION:
-      case Kind.OBJECT_TYPE_EXTENSION:
-      case Kind.INTERFACE_TYPE_DEFINITION:
-      case Kind.INTERFACE_TYPE_EXTENSION:
-        read(definition.name.value, definition.directives);
-        for (const field of definition.fields ?? []) read(`${definition.name.value}.${field.name.value}`, field.directives);
-        break;
-      case Kind.UNION_TYPE_DEFINITION:
-        read(definition.name.value, definition.directives);
-        break;
-      default:
-        break;
-    }
+    if (definition.kind === Kind.UNION_TYPE_DEFINITION) read(definition.name.value, definition.directives);
+    if (!('fields' in definition) || definition.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION || definition.kind === Kind.INPUT_OBJECT_TYPE_EXTENSION) continue;
+    read(definition.name.value, definition.directives);
+    for (const field of definition.fields ?? []) read(`${definition.name.value}.${field.name.value}`, field.directives);
   }
   return { isEmpty: hints.size === 0, hint: (coordinate) => hints.get(coordinate) };
 }
