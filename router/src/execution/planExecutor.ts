@@ -277,7 +277,17 @@ export class PlanExecution {
       return;
     }
     const cached = this.runtime.entityCache ? await this.runtime.entityCache.lookup(fetch, representations, this.request.viewer ?? null) : null;
-    const received = cached ? await this.fetchMisses(fetch, url, variables, representations, cached, path, entitySlots) : await this.fetchAll(fetch, url, variables, representations, path, entitySlots);
+    let received: readonly unknown[] | null;
+    if (cached) {
+      received = await this.fetchMisses(fetch, url, variables, representations, cached, path, entitySlots);
+    } else {
+      // Without the cache, no extra call or promise per fetch: the hot path stays as it was.
+      const answer = await this.send(fetch, url, variables, representations);
+      if (answer.kind === 'failed') return void this.errors.push(answer.error);
+      const answered = answer.data?._entities;
+      if (answer.errors.length > 0) this.entityErrors(fetch.serviceName, answer.errors, path, entitySlots);
+      received = this.entitiesOf(fetch.serviceName, answered, representations.length, answer.errors.length > 0);
+    }
     if (!received) return;
     entities.forEach((entity, index) => {
       const slot = entitySlots[index] as number;
@@ -288,31 +298,17 @@ export class PlanExecution {
     });
   }
 
-  /** The `_entities` answer for every representation, or null when there is none (its errors reported). */
-  private async fetchAll(
-    fetch: FetchNode,
-    url: string,
-    variables: JsonObject,
-    representations: readonly string[],
-    path: readonly (string | number)[],
-    entitySlots: Int32Array,
-  ): Promise<readonly unknown[] | null> {
-    const answer = await this.send(fetch, url, variables, representations);
-    if (answer.kind === 'failed') {
-      this.errors.push(answer.error);
+  /** `_entities` if it is an array of the expected length; else null, with an error saying why (unless the answer had errors). */
+  private entitiesOf(serviceName: string, answered: unknown, expected: number, hadErrors: boolean): readonly unknown[] | null {
+    if (!Array.isArray(answered)) {
+      if (!hadErrors) this.errors.push(downstreamError({ message: 'Expected "data._entities" in response to be an array' }, serviceName, undefined));
       return null;
     }
-    const received = answer.data?._entities;
-    if (answer.errors.length > 0) this.entityErrors(fetch.serviceName, answer.errors, path, entitySlots);
-    if (!Array.isArray(received)) {
-      if (answer.errors.length === 0) this.errors.push(downstreamError({ message: 'Expected "data._entities" in response to be an array' }, fetch.serviceName, undefined));
+    if (answered.length !== expected) {
+      this.errors.push(downstreamError({ message: `Expected "data._entities" to contain ${expected} elements` }, serviceName, undefined));
       return null;
     }
-    if (received.length !== representations.length) {
-      this.errors.push(downstreamError({ message: `Expected "data._entities" to contain ${representations.length} elements` }, fetch.serviceName, undefined));
-      return null;
-    }
-    return received;
+    return answered as unknown[];
   }
 
   /**
@@ -343,15 +339,8 @@ export class PlanExecution {
       return { ...error, path: ['_entities', cached.misses[sent] ?? -1, ...error.path.slice(2)] };
     });
     if (errors.length > 0) this.entityErrors(fetch.serviceName, errors, path, entitySlots);
-    const received = answer.data?._entities;
-    if (!Array.isArray(received)) {
-      if (errors.length === 0) this.errors.push(downstreamError({ message: 'Expected "data._entities" in response to be an array' }, fetch.serviceName, undefined));
-      return null;
-    }
-    if (received.length !== missing.length) {
-      this.errors.push(downstreamError({ message: `Expected "data._entities" to contain ${missing.length} elements` }, fetch.serviceName, undefined));
-      return null;
-    }
+    const received = this.entitiesOf(fetch.serviceName, answer.data?._entities, missing.length, errors.length > 0);
+    if (!received) return null;
     cached.misses.forEach((slot, position) => {
       values[slot] = received[position];
     });
