@@ -65,13 +65,14 @@ describe('the executor with the entity cache', () => {
       type Query { listing(id: ID!): Listing @cacheControl(maxAge: 30) listings: [Listing!]! }
       type Listing @key(fields: "id") @cacheControl(maxAge: 60) { id: ID! title: String! host: Host! price: Int! @cacheControl(maxAge: 5) }
       type Host @key(fields: "id") @cacheControl(maxAge: 120) { id: ID! name: String! }`, {
-      Query: { listing: (_: unknown, { id }: { id: string }) => ({ id }) },
+      Query: { listing: (_: unknown, { id }: { id: string }) => ({ id }), listings: () => [{ id: 'l-1' }, { id: 'l-err' }] },
       Listing: { __resolveReference: ({ id }: { id: string }) => ({ id }), title: ({ id }: { id: string }) => titles.get(id) ?? 'unknown' },
     });
     const bookings = await serve('bookings', `${head}
       type Listing @key(fields: "id") { id: ID! myNote: String @cacheControl(maxAge: 10, scope: PRIVATE) related: Listing @cacheControl(inheritMaxAge: true) unhinted: Review }
       type Review { stars: Int! }`, {
-      Listing: { __resolveReference: ({ id }: { id: string }) => ({ id }), myNote: (_: unknown, __: unknown, context: { viewer?: string }) => notes.get(context.viewer ?? '') ?? `note of ${context.viewer ?? 'nobody'}` },
+      Listing: { __resolveReference: ({ id }: { id: string }) => ({ id }), myNote: ({ id }: { id: string }, __: unknown, context: { viewer?: string }) =>
+        id === 'l-err' ? Promise.reject(new Error('note unavailable')) : notes.get(context.viewer ?? '') ?? `note of ${context.viewer ?? 'nobody'}` },
     });
     servers.push(catalog.server, bookings.server);
     urls = { catalog: catalog.url, bookings: bookings.url };
@@ -172,5 +173,19 @@ describe('the executor with the entity cache', () => {
       await own.stop();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('fetches only the entities it lacks, and puts a subgraph error at the entity it concerns', async () => {
+    const viewer = guest('g-5');
+    await eventually(async () => {
+      const count = calls.bookings;
+      await run('{ listing(id: "l-1") { id myNote } }', viewer);
+      return calls.bookings === count;
+    });
+    const count = calls.bookings;
+    const mixed = await run('{ listings { id myNote } }', viewer);
+    expect(calls.bookings).toBe(count + 1);
+    expect(mixed.data).toMatchObject({ listings: [{ id: 'l-1', myNote: 'note of g-5' }, { id: 'l-err' }] });
+    expect(mixed.errors).toEqual([expect.objectContaining({ message: 'note unavailable', path: ['listings', 1, 'myNote'] })]);
   });
 });
