@@ -156,6 +156,16 @@ export const routerConfigSpec = {
     parse.positiveInt,
     () => DEFAULT_SUBSCRIPTION_KEEPALIVE_MS,
   ),
+  subscriptionResubscribeGraceMs: variable(
+    'SUBSCRIPTION_RESUBSCRIBE_GRACE_MS',
+    'how long the router resubscribes (jittered exponential backoff) to a subgraph whose subscription socket dropped, e.g. a restart, before its clients get SUBGRAPH_UNAVAILABLE (0: at once)',
+    (raw) => {
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 0) throw new Error(`must be a whole number of milliseconds (0 or more), got "${raw}"`);
+      return value;
+    },
+    () => 30_000,
+  ),
   slowConsumerCloseGraceMs: variable(
     'SLOW_CONSUMER_CLOSE_GRACE_MS',
     'how long a subscription client cut off as too slow has to read up to the reason before its connection is destroyed',

@@ -166,6 +166,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       perAddress: config.maxSubscriptionsPerAddress,
     },
     subgraphErrors,
+    { graceMs: config.subscriptionResubscribeGraceMs },
     routerMetrics,
   );
   routerMetrics?.countOpenSubscriptions(() => subscriptions.openSubscriptions);

@@ -216,11 +216,11 @@ export async function createSubgraphServer<Loaders, Services>(
     allowUnsigned: config.allowUnsignedRequests,
     logger,
     formatError: createFormatError(logger),
-    context: (viewer) => {
+    context: (viewer, resumed) => {
       const em = database.em.fork();
       // Not yet budgeted: one context serves every event of a subscription (see README).
       const work = RequestWork.unbounded(workStats);
-      return { em, loaders: definition.createLoaders(em, viewer), viewer, services: attachment.services, live, work };
+      return { em, loaders: definition.createLoaders(em, viewer), viewer, services: attachment.services, live: resumed ? live.resuming() : live, work };
     },
   });
 

@@ -13,6 +13,9 @@ export type SubgraphOutcome = 'ok' | 'errors' | 'failed';
 /** The router's caches whose lookups are counted. */
 export type CacheName = 'gate_verdict' | 'prepared_operation' | 'query_plan';
 
+/** How one resubscribe after a dropped upstream subscription went. */
+export type ResubscriptionOutcome = 'resumed' | 'failed' | 'refused' | 'gave_up';
+
 /** Why a subscription event never reached a subscriber. */
 export type DroppedEventReason = 'subscriber_buffer_full' | 'completion_failed';
 
@@ -57,6 +60,8 @@ export class RouterMetrics {
   private readonly eventsDelivered: Counter;
   private readonly eventsDropped: Record<DroppedEventReason, Counter.Internal>;
   private readonly slowConsumers: Counter;
+  private readonly upstreamDrops: Counter<'subgraph'>;
+  private readonly upstreamResubscriptions: Counter<'subgraph' | 'outcome'>;
   private readonly codes = new BoundedLabelValues(CODE_LABELS);
   private openSubscriptions: () => number = () => 0;
 
@@ -125,6 +130,18 @@ export class RouterMetrics {
     this.slowConsumers = new Counter({
       name: 'router_slow_consumers_closed_total',
       help: 'Subscribers cut off for reading too slowly (SLOW_CONSUMER: event queue or unsent bytes over their bound)',
+      registers,
+    });
+    this.upstreamDrops = new Counter({
+      name: 'router_upstream_subscription_drops_total',
+      help: 'Upstream subscriptions whose socket to the subgraph dropped while live (each then resubscribed for SUBSCRIPTION_RESUBSCRIBE_GRACE_MS)',
+      labelNames: ['subgraph'],
+      registers,
+    });
+    this.upstreamResubscriptions = new Counter({
+      name: 'router_upstream_resubscriptions_total',
+      help: 'Resubscribe outcomes after a drop: resumed, failed (one attempt; another follows), refused (the subgraph answered with GraphQL errors), gave_up (grace period over: SUBGRAPH_UNAVAILABLE)',
+      labelNames: ['subgraph', 'outcome'],
       registers,
     });
   }
@@ -202,6 +219,15 @@ export class RouterMetrics {
 
   eventDropped(reason: DroppedEventReason, count = 1): void {
     this.eventsDropped[reason].inc(count);
+  }
+
+  /** Rare (a subgraph restart), so labels are looked up per call. */
+  upstreamSubscriptionDropped(subgraph: string): void {
+    this.upstreamDrops.labels(subgraph).inc();
+  }
+
+  upstreamResubscription(subgraph: string, outcome: ResubscriptionOutcome): void {
+    this.upstreamResubscriptions.labels(subgraph, outcome).inc();
   }
 
   slowConsumerClosed(): void {

@@ -5,6 +5,18 @@ import WebSocket from 'ws';
 interface Pooled {
   client: Client;
   users: number;
+  /** Acknowledged by the subgraph (connection_ack) and not closed since. */
+  connected: boolean;
+}
+
+export interface UpstreamConnection {
+  readonly client: Client;
+  /**
+   * Runs `listener` once the socket is acknowledged (at once when it already is); returns the
+   * cancel. A subscribe sent on an acknowledged socket has reached the subgraph.
+   */
+  onceConnected(listener: () => void): () => void;
+  release(): void;
 }
 
 /**
@@ -17,7 +29,7 @@ export class UpstreamConnections {
 
   constructor(private readonly signingSecret: string) {}
 
-  acquire(serviceName: string, url: string, viewer: Viewer | null): { client: Client; release(): void } {
+  acquire(serviceName: string, url: string, viewer: Viewer | null): UpstreamConnection {
     const key = `${url}\n${viewer?.userId ?? ''}\n${viewer?.role ?? ''}\n${viewer?.scopes.join(' ') ?? ''}`;
     let pooled = this.pool.get(key);
     if (!pooled) {
@@ -31,7 +43,10 @@ export class UpstreamConnections {
         lazyCloseTimeout: 0,
         retryAttempts: 0,
       });
-      pooled = { client, users: 0 };
+      const created: Pooled = { client, users: 0, connected: false };
+      client.on('connected', () => (created.connected = true));
+      client.on('closed', () => (created.connected = false));
+      pooled = created;
       this.pool.set(key, pooled);
     }
     const entry = pooled;
@@ -39,6 +54,24 @@ export class UpstreamConnections {
     let released = false;
     return {
       client: entry.client,
+      onceConnected: (listener) => {
+        if (entry.connected) {
+          listener();
+          return () => undefined;
+        }
+        let fired = false;
+        const stop = entry.client.on('connected', () => {
+          if (fired) return;
+          fired = true;
+          // Not removed while graphql-ws walks its listeners: that would skip the next one.
+          queueMicrotask(stop);
+          listener();
+        });
+        return () => {
+          fired = true;
+          stop();
+        };
+      },
       release: () => {
         if (released) return;
         released = true;
