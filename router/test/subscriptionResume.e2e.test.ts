@@ -221,6 +221,31 @@ describe('live subscriptions across a subgraph restart', () => {
     }
   }, 60_000);
 
+  it('ends the stream with the subgraph\'s error when it refuses the resubscribe (the booking is gone), without retrying', async () => {
+    const id = await book('resume-gone-row', 14);
+    const { router, url } = await startRouter(30_000);
+    const connection = connectSubscriptions(url, { authorization: `Bearer ${guest.accessToken}` });
+    try {
+      const watching = connection.subscribe<Event>(watchQuery(id, 0));
+      await waitFor(() => router.subscriptions.upstreamSubscriptions === 1);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await killBookings();
+      // Gone while the subgraph was down (straight from its database, as a purge would).
+      await stack.subgraphs.bookings.server.database.em.fork().getConnection().execute('delete from bookings where id = ?', [id]);
+      await startBookingsProcess();
+      const outcome = await Promise.race([watching.ended.then(() => 'ended'), new Promise((resolve) => setTimeout(() => resolve('still open'), 15_000))]);
+      expect(outcome).toBe('ended');
+      expect(watching.results.at(-1)?.errors?.[0]).toMatchObject({ message: expect.stringContaining('not a booking you may watch'), extensions: { code: 'FORBIDDEN' } });
+      await waitFor(() => router.subscriptions.openSubscriptions === 0 && router.upstream.openSockets === 0);
+      const metrics = await (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
+      expect(metrics).toMatch(/router_upstream_resubscriptions_total\{subgraph="bookings",outcome="refused"\} 1/);
+    } finally {
+      await connection.dispose();
+      await router.close();
+      await startBookingsProcess();
+    }
+  }, 60_000);
+
   it('stops resubscribing when the client leaves during the grace period', async () => {
     const id = await book('resume-leave', 10);
     const { router, url } = await startRouter(30_000);

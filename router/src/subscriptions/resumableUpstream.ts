@@ -105,8 +105,10 @@ export class ResumableUpstream {
     this.unsubscribe = this.connection.client.subscribe(payload, {
       next: (event) => {
         if (this.closed) return;
-        // An event is proof enough (a socket acknowledged while others were opening it may not say so).
-        if (resume) this.resubscribed('resumed');
+        // An event is proof enough (a socket acknowledged while others were opening it may not
+        // say so). Errors without data first: graphql-js's way of a subscribe resolver refusing
+        // (the entity is gone, the viewer may no longer watch it); `complete` follows, the end.
+        if (resume) this.resubscribed(event.data == null && event.errors?.length ? 'refused' : 'resumed');
         this.sink.next(event);
       },
       error: (error) => {
@@ -128,7 +130,10 @@ export class ResumableUpstream {
     if (!ended)
       this.stopWaitingForConnection = this.connection.onceConnected(() => {
         this.connectedOnce = true;
-        if (resume) this.resubscribed('resumed');
+        // The subgraph is back: the grace period is over. Whether the subscription resumed or was
+        // refused, its first event says (the catch-up event the contract asks for, or an error).
+        clearTimeout(this.deadline);
+        this.deadline = undefined;
       });
   }
 
@@ -151,8 +156,10 @@ export class ResumableUpstream {
       this.sink.unavailable(reason);
       return;
     }
-    if (this.droppedAt === undefined) {
+    // A first drop, or one after the subgraph came back (acknowledged the socket) in between.
+    if (this.droppedAt === undefined || this.deadline === undefined) {
       this.droppedAt = Date.now();
+      this.failedAttempts = 0;
       this.logger.warn({ subgraph: this.serviceName, reason, graceMs: this.policy.graceMs }, 'upstream subscription dropped; resubscribing');
       this.metrics?.upstreamSubscriptionDropped(this.serviceName);
       // One deadline from the drop, whatever the attempts do (one may hang on a frozen host).

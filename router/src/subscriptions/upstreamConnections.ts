@@ -5,8 +5,8 @@ import WebSocket from 'ws';
 interface Pooled {
   client: Client;
   users: number;
-  /** Acknowledged by the subgraph (connection_ack) and not closed since. */
-  connected: boolean;
+  /** The socket the subgraph acknowledged (connection_ack) and that has not closed since. */
+  connected: unknown;
 }
 
 export interface UpstreamConnection {
@@ -43,9 +43,12 @@ export class UpstreamConnections {
         lazyCloseTimeout: 0,
         retryAttempts: 0,
       });
-      const created: Pooled = { client, users: 0, connected: false };
-      client.on('connected', () => (created.connected = true));
-      client.on('closed', () => (created.connected = false));
+      const created: Pooled = { client, users: 0, connected: undefined };
+      client.on('connected', (socket) => (created.connected = socket));
+      // Only its own close: a failed earlier attempt's close can come after a newer socket's ack.
+      client.on('closed', (event) => {
+        if (event && typeof event === 'object' && 'target' in event && event.target === created.connected) created.connected = undefined;
+      });
       pooled = created;
       this.pool.set(key, pooled);
     }
@@ -55,7 +58,7 @@ export class UpstreamConnections {
     return {
       client: entry.client,
       onceConnected: (listener) => {
-        if (entry.connected) {
+        if (entry.connected !== undefined) {
           listener();
           return () => undefined;
         }
