@@ -59,6 +59,17 @@ async function killBookings(): Promise<void> {
   await bookings?.stop(0);
 }
 
+/** Once every upstream subscription has reached the subgraph, the subgraph process dies. */
+async function killBookingsUnder(router: Router, upstreams: number): Promise<void> {
+  await waitFor(() => router.subscriptions.openSubscriptions > 0 && router.subscriptions.upstreamSubscriptions === upstreams);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await killBookings();
+}
+
+async function metricsOf(routerUrl: string): Promise<string> {
+  return (await fetch(routerUrl.replace(/\/graphql$/, '/metrics'))).text();
+}
+
 async function startRouter(graceMs: number): Promise<{ router: Router; url: string }> {
   const router = await createRouter(
     readRouterConfig({
@@ -153,11 +164,8 @@ describe('live subscriptions across a subgraph restart', () => {
       for (let c = 0; c < 4; c += 1) connections.push(connectSubscriptions(url, headers));
       for (let i = 0; i < 180; i += 1) subscriptions.push(connections[i % 4]!.subscribe<Event>(watchQuery(id, i % 10)));
       for (let i = 0; i < 20; i += 1) multiparts.push(await openMultipart(url, watchQuery(id, i % 10)));
-      await waitFor(() => router.subscriptions.openSubscriptions === 200 && router.subscriptions.upstreamSubscriptions === 10);
-      // Every upstream subscription reached the subgraph before it goes.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-
-      await killBookings();
+      await waitFor(() => router.subscriptions.openSubscriptions === 200);
+      await killBookingsUnder(router, 10);
       // Changed while the process is down: its live signal reaches no subscriber.
       const cancelled = await stack.query('mutation($id: ID!) { cancelBooking(id: $id) { status } }', { id }, guest.accessToken);
       expect(cancelled).toMatchObject({ data: { cancelBooking: { status: 'CANCELLED' } } });
@@ -181,7 +189,7 @@ describe('live subscriptions across a subgraph restart', () => {
       expect(multiparts.filter((multipart) => multipart.ended)).toHaveLength(0);
       expect(router.subscriptions.openSubscriptions).toBe(200);
 
-      const metrics = await (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
+      const metrics = await metricsOf(url);
       expect(metrics).toMatch(/router_upstream_subscription_drops_total\{subgraph="bookings"\} 10/);
       expect(metrics).toMatch(/router_upstream_resubscriptions_total\{subgraph="bookings",outcome="resumed"\} 10/);
     } finally {
@@ -199,9 +207,7 @@ describe('live subscriptions across a subgraph restart', () => {
     try {
       const watching = [0, 1, 2].map((variant) => connection.subscribe<Event>(watchQuery(id, variant)));
       const multipart = await openMultipart(url, watchQuery(id, 3));
-      await waitFor(() => router.subscriptions.upstreamSubscriptions === 4);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      await killBookings();
+      await killBookingsUnder(router, 4);
       const killedAt = Date.now();
       await Promise.all(watching.map((subscription) => subscription.ended));
       expect(Date.now() - killedAt).toBeGreaterThanOrEqual(1_400);
@@ -211,7 +217,7 @@ describe('live subscriptions across a subgraph restart', () => {
       await waitFor(() => multipart.ended);
       expect(multipart.text).toContain('SUBGRAPH_UNAVAILABLE');
       await waitFor(() => router.subscriptions.openSubscriptions === 0 && router.upstream.openSockets === 0);
-      const metrics = await (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
+      const metrics = await metricsOf(url);
       expect(metrics).toMatch(/router_upstream_resubscriptions_total\{subgraph="bookings",outcome="gave_up"\} 4/);
       expect(metrics).toMatch(/router_upstream_resubscriptions_total\{subgraph="bookings",outcome="failed"\} [1-9]/);
     } finally {
@@ -227,9 +233,7 @@ describe('live subscriptions across a subgraph restart', () => {
     const connection = connectSubscriptions(url, { authorization: `Bearer ${guest.accessToken}` });
     try {
       const watching = connection.subscribe<Event>(watchQuery(id, 0));
-      await waitFor(() => router.subscriptions.upstreamSubscriptions === 1);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      await killBookings();
+      await killBookingsUnder(router, 1);
       // Gone while the subgraph was down (straight from its database, as a purge would).
       await stack.subgraphs.bookings.server.database.em.fork().getConnection().execute('delete from bookings where id = ?', [id]);
       await startBookingsProcess();
@@ -237,7 +241,7 @@ describe('live subscriptions across a subgraph restart', () => {
       expect(outcome).toBe('ended');
       expect(watching.results.at(-1)?.errors?.[0]).toMatchObject({ message: expect.stringContaining('not a booking you may watch'), extensions: { code: 'FORBIDDEN' } });
       await waitFor(() => router.subscriptions.openSubscriptions === 0 && router.upstream.openSockets === 0);
-      const metrics = await (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
+      const metrics = await metricsOf(url);
       expect(metrics).toMatch(/router_upstream_resubscriptions_total\{subgraph="bookings",outcome="refused"\} 1/);
     } finally {
       await connection.dispose();
@@ -253,9 +257,7 @@ describe('live subscriptions across a subgraph restart', () => {
     let counter: Awaited<ReturnType<typeof countConnections>> | undefined;
     try {
       const watching = connection.subscribe<Event>(watchQuery(id, 0));
-      await waitFor(() => router.subscriptions.upstreamSubscriptions === 1);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      await killBookings();
+      await killBookingsUnder(router, 1);
       // The port answers again, but refuses every socket: the router keeps trying.
       counter = await countConnections(bookingsPort);
       await waitFor(() => (counter?.count() ?? 0) >= 2, 10_000);
