@@ -294,6 +294,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       }
       supergraph.stop();
       await subscriptionServer.close();
+      // No resubscribe timer outlives the router (HTTP streams still open end with the reason).
+      subscriptions.abandonResubscribing();
       await upstream.closeAll();
       await server.close();
       await apollo.stop();

@@ -275,4 +275,27 @@ describe('live subscriptions across a subgraph restart', () => {
       await startBookingsProcess();
     }
   }, 60_000);
+  it('ends streams still waiting for their subgraph when the router shuts down, leaving no resubscribe behind', async () => {
+    const id = await book('resume-shutdown', 18);
+    const { router, url } = await startRouter(30_000);
+    let counter: Awaited<ReturnType<typeof countConnections>> | undefined;
+    let closed = false;
+    try {
+      const multipart = await openMultipart(url, watchQuery(id, 0));
+      await killBookingsUnder(router, 1);
+      counter = await countConnections(bookingsPort);
+      await waitFor(() => (counter?.count() ?? 0) >= 1, 10_000);
+      await router.close();
+      closed = true;
+      await waitFor(() => multipart.ended);
+      expect(multipart.text).toContain('SUBGRAPH_UNAVAILABLE');
+      const afterClose = counter.count();
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      expect(counter.count()).toBe(afterClose);
+    } finally {
+      await counter?.close();
+      if (!closed) await router.close();
+      await startBookingsProcess();
+    }
+  }, 60_000);
 });

@@ -32,6 +32,7 @@ type Result = ExecutionResult;
 
 interface SharedSubscription {
   readonly subscribers: Set<BoundedIterator<Result>>;
+  readonly upstream: ResumableUpstream;
   close(): void;
 }
 
@@ -104,6 +105,11 @@ export class FederatedSubscriptions {
   /** Ends every open stream with a coded error (e.g. the schema they were planned on changed). */
   endAll(message: string, code: string): void {
     for (const stream of [...this.streams]) stream.end({ errors: [new GraphQLError(message, { extensions: { code } })] });
+  }
+
+  /** Shutting down: subscriptions waiting to resubscribe end now (see ResumableUpstream.abandonResubscribing). */
+  abandonResubscribing(): void {
+    for (const shared of [...this.shared.values()]) shared.upstream.abandonResubscribing();
   }
 
   /**
@@ -217,6 +223,7 @@ export class FederatedSubscriptions {
     );
     const shared: SharedSubscription = {
       subscribers,
+      upstream,
       close: () => {
         if (closed) return;
         closed = true;

@@ -97,6 +97,16 @@ export class ResumableUpstream {
     this.unsubscribe();
   }
 
+  /**
+   * The router is shutting down: a subscription still waiting for its subgraph ends now with
+   * SUBGRAPH_UNAVAILABLE (its timers go with it) rather than retry against a closed pool.
+   */
+  abandonResubscribing(): void {
+    if (this.closed || this.droppedAt === undefined) return;
+    this.close();
+    this.sink.unavailable('the subgraph had not come back when the router shut down');
+  }
+
   private attempt(resume: boolean): void {
     this.retryTimer = undefined;
     this.attempts += 1;
