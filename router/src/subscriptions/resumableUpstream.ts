@@ -59,6 +59,7 @@ export class ResumableUpstream {
   private unsubscribe: () => void = () => undefined;
   private stopWaitingForConnection: () => void = () => undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** The end of the grace period; set from a drop until the subgraph acknowledges a socket again. */
   private deadline: NodeJS.Timeout | undefined;
   private connectedOnce = false;
   /** When the socket was lost; undefined while the subscription is live. */
@@ -78,14 +79,6 @@ export class ResumableUpstream {
     this.attempt(false);
   }
 
-  /** Subscribe attempts made so far (the first one included). */
-  attempts = 0;
-
-  /** Timers pending (a retry, the grace deadline): none once closed. */
-  get pendingTimers(): number {
-    return (this.retryTimer ? 1 : 0) + (this.deadline ? 1 : 0);
-  }
-
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -102,14 +95,13 @@ export class ResumableUpstream {
    * SUBGRAPH_UNAVAILABLE (its timers go with it) rather than retry against a closed pool.
    */
   abandonResubscribing(): void {
-    if (this.closed || this.droppedAt === undefined) return;
+    if (this.closed || this.deadline === undefined) return;
     this.close();
     this.sink.unavailable('the subgraph had not come back when the router shut down');
   }
 
   private attempt(resume: boolean): void {
     this.retryTimer = undefined;
-    this.attempts += 1;
     const payload = resume ? { ...this.payload, extensions: { ...this.payload.extensions, ...ROUTER_RESUME_EXTENSION } } : this.payload;
     let ended = false;
     this.unsubscribe = this.connection.client.subscribe(payload, {
