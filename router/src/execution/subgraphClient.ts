@@ -9,6 +9,15 @@ import { performance } from 'node:perf_hooks';
 import { SubgraphSpan } from './subgraphSpan';
 import type { SubgraphCallLog } from '../pipeline/requestLog';
 import type { RouterMetrics } from '../observability/routerMetrics';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { callVerdict, retryDelayMs, shortCircuited, type RetrySettings, type SubgraphBreakers } from './subgraphResilience';
+
+/** The circuit breakers (SUBGRAPH_BREAKER) and the retry settings of queries' calls (SUBGRAPH_RETRIES). */
+export interface SubgraphResilience {
+  readonly breakers?: SubgraphBreakers;
+  readonly openMs: number;
+  readonly retry: RetrySettings;
+}
 
 /** What a subgraph answered: its GraphQL response, or why there is none. */
 export type SubgraphAnswer =
@@ -115,6 +124,7 @@ export class SubgraphClient {
     private readonly timeoutMs: number,
     /** Where the executor's subgraph calls are timed and their errors counted (the gateway's: SubgraphDataSource). */
     private readonly metrics?: RouterMetrics,
+    private readonly resilience?: SubgraphResilience,
   ) {
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
@@ -139,6 +149,39 @@ export class SubgraphClient {
     log?: SubgraphCallLog,
     /** How many entities an entity fetch asks for (for its span). */
     entityCount?: number,
+    /** A query's call: retried on a refused connection or 502/503/504 (SUBGRAPH_RETRIES). Never a mutation's. */
+    retriable = false,
+  ): Promise<SubgraphAnswer> {
+    const resilience = this.resilience;
+    if (!resilience) return this.measured(serviceName, url, body, headers, deadline, log, entityCount);
+    const breaker = resilience.breakers?.of(serviceName);
+    let answer: SubgraphAnswer | undefined;
+    for (let retry = 1; ; retry += 1) {
+      const admission = breaker ? breaker.admit() : 'call';
+      if (admission === 'refused') {
+        this.metrics?.subgraphShortCircuited(serviceName);
+        // A retry the breaker stopped: the client hears of the failure the subgraph gave.
+        return answer ?? shortCircuited(serviceName, resilience.openMs);
+      }
+      answer = await this.measured(serviceName, url, body, headers, deadline, log, entityCount);
+      breaker?.record(admission, callVerdict(answer));
+      const delay = retriable ? retryDelayMs(resilience.retry, retry, answer, deadline) : undefined;
+      if (delay === undefined) return answer;
+      this.metrics?.subgraphRetried(serviceName);
+      // Only after a failure: a healthy call never waits here.
+      await sleep(delay);
+    }
+  }
+
+  /** One call, timed and counted in the subgraph metrics. */
+  private async measured(
+    serviceName: string,
+    url: string,
+    body: string,
+    headers: Readonly<Record<string, string>>,
+    deadline: RequestDeadline | undefined,
+    log: SubgraphCallLog | undefined,
+    entityCount: number | undefined,
   ): Promise<SubgraphAnswer> {
     if (!this.metrics) return this.traced(serviceName, url, body, headers, deadline, log, entityCount);
     const startedAt = performance.now();

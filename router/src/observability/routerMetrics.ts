@@ -54,6 +54,11 @@ export class RouterMetrics {
   private readonly subgraphErrors: Counter<'subgraph' | 'code'>;
   private readonly boundSubgraphErrors = new Map<string, Counter.Internal>();
   private readonly cacheLookupCounter: Counter<'cache' | 'result'>;
+  private readonly circuitStates: Gauge<'subgraph'>;
+  private readonly shortCircuitedCalls: Counter<'subgraph'>;
+  private readonly boundShortCircuited = new Map<string, Counter.Internal>();
+  private readonly retriedCalls: Counter<'subgraph'>;
+  private readonly boundRetried = new Map<string, Counter.Internal>();
   private readonly eventsDelivered: Counter;
   private readonly eventsDropped: Record<DroppedEventReason, Counter.Internal>;
   private readonly slowConsumers: Counter;
@@ -103,6 +108,24 @@ export class RouterMetrics {
       name: 'router_operation_cache_lookups_total',
       help: 'Lookups in the router operation caches (gate_verdict, prepared_operation, query_plan) by result (hit, miss)',
       labelNames: ['cache', 'result'],
+      registers,
+    });
+    this.circuitStates = new Gauge({
+      name: 'router_subgraph_circuit_state',
+      help: "State of the router's circuit breaker for each subgraph: 0 closed, 1 half-open (one probe call), 2 open (calls fail fast with SUBGRAPH_UNAVAILABLE)",
+      labelNames: ['subgraph'],
+      registers,
+    });
+    this.shortCircuitedCalls = new Counter({
+      name: 'router_subgraph_calls_short_circuited_total',
+      help: 'Subgraph calls the router did not make because that subgraph\'s circuit breaker was open (answered SUBGRAPH_UNAVAILABLE at once)',
+      labelNames: ['subgraph'],
+      registers,
+    });
+    this.retriedCalls = new Counter({
+      name: 'router_subgraph_retries_total',
+      help: "Retries of queries' subgraph calls after a refused or reset connection or HTTP 502/503/504",
+      labelNames: ['subgraph'],
       registers,
     });
     const open = () => this.openSubscriptions();
@@ -178,6 +201,34 @@ export class RouterMetrics {
       this.boundSubgraphErrors.set(key, bound);
     }
     bound.inc();
+  }
+
+  /**
+   * A subgraph's breaker was made (closed) or changed state. Its counters start at 0 with it,
+   * so a rate over them exists before the first call fails fast.
+   */
+  circuitState(subgraph: string, value: number): void {
+    this.circuitStates.labels(subgraph).set(value);
+    this.boundCounter(this.boundShortCircuited, this.shortCircuitedCalls, subgraph);
+    this.boundCounter(this.boundRetried, this.retriedCalls, subgraph);
+  }
+
+  subgraphShortCircuited(subgraph: string): void {
+    this.boundCounter(this.boundShortCircuited, this.shortCircuitedCalls, subgraph).inc();
+  }
+
+  subgraphRetried(subgraph: string): void {
+    this.boundCounter(this.boundRetried, this.retriedCalls, subgraph).inc();
+  }
+
+  private boundCounter(bound: Map<string, Counter.Internal>, counter: Counter<'subgraph'>, subgraph: string): Counter.Internal {
+    let child = bound.get(subgraph);
+    if (!child) {
+      child = counter.labels(subgraph);
+      child.inc(0);
+      bound.set(subgraph, child);
+    }
+    return child;
   }
 
   cacheLookups(cache: CacheName): CacheLookups {
