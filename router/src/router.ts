@@ -85,11 +85,13 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     failureRatio: config.breakerFailurePercent / 100,
     openMs: config.breakerOpenMs,
   };
-  const subgraphClient = new SubgraphClient(config.subgraphTimeoutMs, routerMetrics, {
+  // One breaker per subgraph for both executors (README "Failure behaviour").
+  const resilience = {
     breakers: config.breaker ? new SubgraphBreakers(breakerSettings, logger, routerMetrics) : undefined,
     openMs: config.breakerOpenMs,
     retry: { attempts: config.retries, baseDelayMs: config.retryBaseDelayMs },
-  });
+  };
+  const subgraphClient = new SubgraphClient(config.subgraphTimeoutMs, routerMetrics, resilience);
   // One policy for every executor: what clients may see of subgraphs' errors.
   const introspectionAllowed = config.introspection ?? config.profile !== 'production';
   // Plans show how the supergraph is split up: for people building against it, not the public.
@@ -104,7 +106,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     const url = supergraph.current.subgraphUrls[name];
     if (!url) throw new Error(`No URL for subgraph "${name}"`);
     subgraphClient.nameService(url, name);
-    const created = new SubgraphDataSource(name, url, subgraphClient.fetcher, config.routerSigningSecret, subgraphErrors, routerMetrics);
+    const created = new SubgraphDataSource(name, url, subgraphClient.fetcher, config.routerSigningSecret, subgraphErrors, routerMetrics, resilience);
     dataSources[name] = created;
     return created;
   };

@@ -197,7 +197,7 @@ describe('circuit breaker per subgraph (real processes)', () => {
   }, 60_000);
 });
 
-describe('retries of queries, never of mutations', () => {
+describe.each([['the router executor', 'router'], ['the gateway path', 'gateway']])('retries of queries, never of mutations, on %s', (_name, executor) => {
   const VIEWER = '{ viewer { id } }';
   const LOGIN = 'mutation($input: LoginInput!) { login(input: $input) { accessToken } }';
   let front: CountingForward;
@@ -208,7 +208,7 @@ describe('retries of queries, never of mutations', () => {
   beforeAll(async () => {
     front = await countingForward(stack.subgraphs.accounts.graphqlUrl, (call) => faultOf(call));
     // No breaker here: these tests count each call.
-    routerUrl = (await stack.startRouter({ ACCOUNTS_URL: front.url, SUBGRAPH_BREAKER: 'false', SUBGRAPH_RETRIES: '2' })).url;
+    routerUrl = (await stack.startRouter({ ACCOUNTS_URL: front.url, SUBGRAPH_BREAKER: 'false', SUBGRAPH_RETRIES: '2', ROUTER_EXECUTOR: executor })).url;
   });
   afterAll(() => front?.close());
 
@@ -242,6 +242,29 @@ describe('retries of queries, never of mutations', () => {
     expect(calls).toBe(1);
     expect(response.data).toBeNull();
     expect(response.errors?.[0]?.extensions).toMatchObject({ code: expect.stringMatching(/^SUBGRAPH_(UNAVAILABLE|HTTP_ERROR)$/), serviceName: 'accounts' });
+  });
+});
+
+describe('the circuit breaker on the gateway path', () => {
+  it('stops calling a subgraph that keeps failing and answers SUBGRAPH_UNAVAILABLE at once', async () => {
+    const failing = await countingForward(stack.subgraphs.accounts.graphqlUrl, () => ({ status: 500 }));
+    try {
+      const { url } = await stack.startRouter({
+        ACCOUNTS_URL: failing.url,
+        ROUTER_EXECUTOR: 'gateway',
+        SUBGRAPH_BREAKER_MIN_CALLS: '5',
+        SUBGRAPH_BREAKER_OPEN_MS: '60000',
+      });
+      const answers: GraphQLResponse[] = [];
+      for (let index = 0; index < 8; index += 1) answers.push(await graphqlRequest(url, '{ viewer { id } }', {}, { authorization: `Bearer ${token}` }));
+      expect(failing.calls()).toBe(5);
+      expect(answers.slice(0, 5).map((answer) => answer.errors?.[0]?.extensions?.code)).toEqual(Array(5).fill('SUBGRAPH_HTTP_ERROR'));
+      for (const answer of answers.slice(5)) {
+        expect(answer.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'accounts', reason: 'CIRCUIT_OPEN' }) })]);
+      }
+    } finally {
+      await failing.close();
+    }
   });
 });
 

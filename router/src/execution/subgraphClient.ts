@@ -9,15 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { SubgraphSpan } from './subgraphSpan';
 import type { SubgraphCallLog } from '../pipeline/requestLog';
 import type { RouterMetrics } from '../observability/routerMetrics';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { callVerdict, retryDelayMs, shortCircuited, type RetrySettings, type SubgraphBreakers } from './subgraphResilience';
-
-/** The circuit breakers (SUBGRAPH_BREAKER) and the retry settings of queries' calls (SUBGRAPH_RETRIES). */
-export interface SubgraphResilience {
-  readonly breakers?: SubgraphBreakers;
-  readonly openMs: number;
-  readonly retry: RetrySettings;
-}
+import { guarded, type SubgraphResilience } from './subgraphResilience';
 
 /** What a subgraph answered: its GraphQL response, or why there is none. */
 export type SubgraphAnswer =
@@ -152,25 +144,9 @@ export class SubgraphClient {
     /** A query's call: retried on a refused connection or 502/503/504 (SUBGRAPH_RETRIES). Never a mutation's. */
     retriable = false,
   ): Promise<SubgraphAnswer> {
-    const resilience = this.resilience;
-    if (!resilience) return this.measured(serviceName, url, body, headers, deadline, log, entityCount);
-    const breaker = resilience.breakers?.of(serviceName);
-    let answer: SubgraphAnswer | undefined;
-    for (let retry = 1; ; retry += 1) {
-      const admission = breaker ? breaker.admit() : 'call';
-      if (admission === 'refused') {
-        this.metrics?.subgraphShortCircuited(serviceName);
-        // A retry the breaker stopped: the client hears of the failure the subgraph gave.
-        return answer ?? shortCircuited(serviceName, resilience.openMs);
-      }
-      answer = await this.measured(serviceName, url, body, headers, deadline, log, entityCount);
-      breaker?.record(admission, callVerdict(answer));
-      const delay = retriable ? retryDelayMs(resilience.retry, retry, answer, deadline) : undefined;
-      if (delay === undefined) return answer;
-      this.metrics?.subgraphRetried(serviceName);
-      // Only after a failure: a healthy call never waits here.
-      await sleep(delay);
-    }
+    const once = () => this.measured(serviceName, url, body, headers, deadline, log, entityCount);
+    if (!this.resilience) return once();
+    return guarded(this.resilience, { serviceName, retriable, deadline, attempt: once, answerOf: sameAnswer, refused: sameAnswer }, this.metrics);
   }
 
   /** One call, timed and counted in the subgraph metrics. */
@@ -271,6 +247,8 @@ export class SubgraphClient {
     return this.agent.close();
   }
 }
+
+const sameAnswer = (answer: SubgraphAnswer): SubgraphAnswer => answer;
 
 function serviceNameOf(url: string, names: ReadonlyMap<string, string>): string {
   return names.get(url) ?? new URL(url).host;

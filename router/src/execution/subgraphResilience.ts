@@ -1,7 +1,7 @@
 import type { Logger } from '@booking/runtime';
 import type { RouterMetrics } from '../observability/routerMetrics';
 import { CircuitBreaker, type CallVerdict, type CircuitBreakerSettings, type CircuitTransition } from './circuitBreaker';
-import type { RequestDeadline } from './requestDeadline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResponseError } from './responseError';
 import type { SubgraphAnswer } from './subgraphClient';
 
@@ -43,6 +43,11 @@ export function isRetriable(answer: SubgraphAnswer): boolean {
   return failure.code === 'SUBGRAPH_UNAVAILABLE' || (failure.code === 'SUBGRAPH_HTTP_ERROR' && RETRIED_STATUSES.has(failure.status as number));
 }
 
+/** What is left of a request's deadline (RequestDeadline, or the gateway path's epoch deadline). */
+export interface Deadline {
+  remainingMs(): number;
+}
+
 export interface RetrySettings {
   /** SUBGRAPH_RETRIES: extra attempts after the first (0: none). */
   readonly attempts: number;
@@ -60,7 +65,7 @@ const LEAST_TIME_FOR_A_RETRY_MS = 50;
  * made: out of attempts, a failure that is not retried, or a deadline too close. Full jitter
  * (a random wait up to the exponential bound): routers that failed together do not retry together.
  */
-export function retryDelayMs(settings: RetrySettings, retry: number, answer: SubgraphAnswer, deadline: RequestDeadline | undefined, random: () => number = Math.random): number | undefined {
+export function retryDelayMs(settings: RetrySettings, retry: number, answer: SubgraphAnswer, deadline: Deadline | undefined, random: () => number = Math.random): number | undefined {
   if (retry > settings.attempts || !isRetriable(answer)) return undefined;
   const delay = Math.floor(random() * Math.min(MAX_RETRY_DELAY_MS, settings.baseDelayMs * 2 ** (retry - 1)));
   if (deadline && deadline.remainingMs() - delay < LEAST_TIME_FOR_A_RETRY_MS) return undefined;
@@ -111,4 +116,50 @@ export function shortCircuited(serviceName: string, openMs: number): SubgraphAns
     extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName, reason: 'CIRCUIT_OPEN' },
   };
   return { kind: 'failed', error };
+}
+
+/** The circuit breakers (SUBGRAPH_BREAKER; none when off) and the retry settings of queries' calls (SUBGRAPH_RETRIES). */
+export interface SubgraphResilience {
+  readonly breakers?: SubgraphBreakers;
+  readonly openMs: number;
+  readonly retry: RetrySettings;
+}
+
+/** One subgraph call to make resilient: both executors' calls, whatever they return. */
+export interface GuardedCall<Result> {
+  readonly serviceName: string;
+  /** A query's call: retried on a refused connection or 502/503/504. Never a mutation's or a subscription's. */
+  readonly retriable: boolean;
+  readonly deadline: Deadline | undefined;
+  /** Makes the call once. */
+  attempt(): Promise<Result>;
+  /** How the call went, in the executor's terms. */
+  answerOf(result: Result): SubgraphAnswer;
+  /** The result of a call the open circuit did not let out. */
+  refused(answer: SubgraphAnswer): Result;
+}
+
+/**
+ * A call through its subgraph's breaker, retried as its kind allows. On a healthy subgraph this
+ * is one state check and one count; waits (and their timers) happen only after a failure.
+ */
+export async function guarded<Result>(resilience: SubgraphResilience, call: GuardedCall<Result>, metrics: RouterMetrics | undefined): Promise<Result> {
+  const breaker = resilience.breakers?.of(call.serviceName);
+  let last: Result | undefined;
+  for (let retry = 1; ; retry += 1) {
+    const admission = breaker ? breaker.admit() : 'call';
+    if (admission === 'refused') {
+      metrics?.subgraphShortCircuited(call.serviceName);
+      // A retry the breaker stopped: the client hears of the failure the subgraph gave.
+      return last ?? call.refused(shortCircuited(call.serviceName, resilience.openMs));
+    }
+    last = await call.attempt();
+    const answer = breaker || call.retriable ? call.answerOf(last) : undefined;
+    if (!answer) return last;
+    breaker?.record(admission, callVerdict(answer));
+    const delay = call.retriable ? retryDelayMs(resilience.retry, retry, answer, call.deadline) : undefined;
+    if (delay === undefined) return last;
+    metrics?.subgraphRetried(call.serviceName);
+    await sleep(delay);
+  }
 }
