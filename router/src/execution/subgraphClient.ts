@@ -22,6 +22,17 @@ export interface SubgraphError {
   readonly extensions?: Readonly<Record<string, unknown>>;
 }
 
+/** One subgraph call as `send` was given it: made once, or again when it is retried. */
+interface OutgoingCall {
+  readonly serviceName: string;
+  readonly url: string;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly deadline: RequestDeadline | undefined;
+  readonly log: SubgraphCallLog | undefined;
+  readonly entityCount: number | undefined;
+}
+
 interface GraphQLBody {
   data?: Record<string, unknown> | null;
   errors?: SubgraphError[];
@@ -144,24 +155,17 @@ export class SubgraphClient {
     /** A query's call: retried on a refused connection or 502/503/504 (SUBGRAPH_RETRIES). Never a mutation's. */
     retriable = false,
   ): Promise<SubgraphAnswer> {
-    const once = () => this.measured(serviceName, url, body, headers, deadline, log, entityCount);
-    if (!this.resilience) return once();
-    return guarded(this.resilience, { serviceName, retriable, deadline, attempt: once, answerOf: sameAnswer, refused: sameAnswer }, this.metrics);
+    const outgoing: OutgoingCall = { serviceName, url, body, headers, deadline, log, entityCount };
+    if (!this.resilience) return this.measured(outgoing);
+    return guarded(this.resilience, { serviceName, retriable, deadline, attempt: () => this.measured(outgoing), answerOf: sameAnswer, refused: sameAnswer }, this.metrics);
   }
 
   /** One call, timed and counted in the subgraph metrics. */
-  private async measured(
-    serviceName: string,
-    url: string,
-    body: string,
-    headers: Readonly<Record<string, string>>,
-    deadline: RequestDeadline | undefined,
-    log: SubgraphCallLog | undefined,
-    entityCount: number | undefined,
-  ): Promise<SubgraphAnswer> {
-    if (!this.metrics) return this.traced(serviceName, url, body, headers, deadline, log, entityCount);
+  private async measured(outgoing: OutgoingCall): Promise<SubgraphAnswer> {
+    if (!this.metrics) return this.traced(outgoing);
+    const { serviceName } = outgoing;
     const startedAt = performance.now();
-    const answer = await this.traced(serviceName, url, body, headers, deadline, log, entityCount);
+    const answer = await this.traced(outgoing);
     const seconds = (performance.now() - startedAt) / 1_000;
     if (answer.kind === 'failed') {
       this.metrics.subgraphFetched(serviceName, seconds, 'failed');
@@ -176,15 +180,7 @@ export class SubgraphClient {
   }
 
   /** The call in its client span (a no-op span when tracing is off or the trace is not sampled). */
-  private async traced(
-    serviceName: string,
-    url: string,
-    body: string,
-    headers: Readonly<Record<string, string>>,
-    deadline: RequestDeadline | undefined,
-    log: SubgraphCallLog | undefined,
-    entityCount: number | undefined,
-  ): Promise<SubgraphAnswer> {
+  private async traced({ serviceName, url, body, headers, deadline, log, entityCount }: OutgoingCall): Promise<SubgraphAnswer> {
     const timeoutMs = deadline ? Math.min(this.timeoutMs, deadline.remainingMs()) : this.timeoutMs;
     if (timeoutMs <= 0) return { kind: 'failed', error: requestTimeoutError(serviceName, false) };
     const span = new SubgraphSpan(serviceName, url, entityCount, log?.traceContext ?? ROOT_CONTEXT);
