@@ -10,6 +10,7 @@ import {
   testRedisUrl,
   waitFor,
   type CountingForward,
+  type ForwardFault,
   type GraphQLResponse,
   type LogLine,
   type ServiceProcess,
@@ -203,7 +204,7 @@ describe.each([['the router executor', 'router'], ['the gateway path', 'gateway'
   let front: CountingForward;
   let routerUrl: string;
   /** What the front does with call n; set per test. */
-  let faultOf: (call: number) => 'reset' | { status: number } | undefined = () => undefined;
+  let faultOf: (call: number) => ForwardFault | undefined = () => undefined;
 
   beforeAll(async () => {
     front = await countingForward(stack.subgraphs.accounts.graphqlUrl, (call) => faultOf(call));
@@ -212,7 +213,7 @@ describe.each([['the router executor', 'router'], ['the gateway path', 'gateway'
   });
   afterAll(() => front?.close());
 
-  async function callsFor(query: string, variables: Record<string, unknown>, faults: readonly ('reset' | { status: number } | undefined)[]) {
+  async function callsFor(query: string, variables: Record<string, unknown>, faults: readonly (ForwardFault | undefined)[]) {
     const before = front.calls();
     faultOf = (call) => faults[call - before - 1];
     const response = await graphqlRequest<Record<string, unknown>>(routerUrl, query, variables, { authorization: `Bearer ${token}` });
@@ -222,6 +223,13 @@ describe.each([['the router executor', 'router'], ['the gateway path', 'gateway'
   it('retries a query after a reset connection and a 503, and answers with the data', async () => {
     const { response, calls } = await callsFor(VIEWER, {}, ['reset', { status: 503 }]);
     expect(calls).toBe(3);
+    expect(response.errors).toBeUndefined();
+    expect(response.data).toEqual({ viewer: { id: expect.any(String) } });
+  });
+
+  it('signs a retry anew: the subgraph saw the first call and refuses its signature a second time', async () => {
+    const { response, calls } = await callsFor(VIEWER, {}, [{ status: 503, afterPassingOn: true }]);
+    expect(calls).toBe(2);
     expect(response.errors).toBeUndefined();
     expect(response.data).toEqual({ viewer: { id: expect.any(String) } });
   });

@@ -3,10 +3,14 @@ import type { AddressInfo, Socket } from 'node:net';
 
 /**
  * What a faulty forward does with one call instead of passing it on at once: answer with an
- * HTTP status (a 503 from a proxy in front of a restarting subgraph), reset the connection
+ * HTTP status (a 503 from a proxy in front of a restarting subgraph), the same after passing
+ * the call on and dropping the subgraph's answer (the subgraph saw it), reset the connection
  * before answering, or pass it on after a delay (a slow subgraph).
  */
-export type ForwardFault = { readonly status: number } | 'reset' | { readonly delayMs: number };
+export type ForwardFault =
+  | { readonly status: number; readonly afterPassingOn?: boolean }
+  | 'reset'
+  | { readonly delayMs: number };
 
 export interface CountingForward {
   /** Where the router should send this subgraph's requests (the subgraph's path kept). */
@@ -31,6 +35,10 @@ export async function countingForward(target: string, faultOf?: (call: number) =
       incoming.socket.resetAndDestroy();
       return;
     }
+    if (fault && 'status' in fault && fault.afterPassingOn) {
+      pass(incoming, outgoing, fault.status);
+      return;
+    }
     if (fault && 'status' in fault) {
       incoming.resume();
       outgoing.writeHead(fault.status, { 'content-type': 'text/plain', connection: 'close' });
@@ -45,10 +53,16 @@ export async function countingForward(target: string, faultOf?: (call: number) =
     }
     pass(incoming, outgoing);
   });
-  const pass = (incoming: IncomingMessage, outgoing: ServerResponse) => {
+  const pass = (incoming: IncomingMessage, outgoing: ServerResponse, replacedBy?: number) => {
     const forwarded = httpRequest(
       { host: upstream.hostname, port: upstream.port, path: incoming.url, method: incoming.method, headers: incoming.headers },
       (answer) => {
+        if (replacedBy !== undefined) {
+          answer.resume();
+          outgoing.writeHead(replacedBy, { 'content-type': 'text/plain' });
+          outgoing.end('fault injected by the test');
+          return;
+        }
         outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(outgoing);
       },

@@ -331,7 +331,7 @@ export class PlanExecution {
     }
     const operationName = fetch.operationName === undefined ? '' : `,"operationName":${JSON.stringify(fetch.operationName)}`;
     const body = `{"query":${JSON.stringify(fetch.operation)},"variables":${variablesJson}${operationName}}`;
-    const answer = await this.runtime.client.send(fetch.serviceName, url, body, this.request.headers(fetch.serviceName, body), this.request.deadline, this.request.log, representations?.length, this.request.retriable);
+    const answer = await this.runtime.client.send(fetch.serviceName, url, body, this.request.headers, this.request.deadline, this.request.log, representations?.length, this.request.retriable);
     if (answer.kind === 'failed' || answer.errors.length === 0) return answer;
     return { ...answer, errors: this.runtime.subgraphErrors.apply(fetch.serviceName, answer.errors, this.request.log) };
   }

@@ -27,7 +27,7 @@ interface OutgoingCall {
   readonly serviceName: string;
   readonly url: string;
   readonly body: string;
-  readonly headers: Readonly<Record<string, string>>;
+  readonly sign: (serviceName: string, body: string) => Readonly<Record<string, string>>;
   readonly deadline: RequestDeadline | undefined;
   readonly log: SubgraphCallLog | undefined;
   readonly entityCount: number | undefined;
@@ -138,7 +138,8 @@ export class SubgraphClient {
   }
 
   /**
-   * `headers` must carry the JSON content type (see `signedHeaders`); they are sent as given.
+   * `sign` gives each attempt its headers, with the JSON content type (see `signedHeaders`): a
+   * retry is signed anew, since a subgraph refuses a signature it has seen (replay).
    * With a `deadline`, the call waits at most what is left of it and is cut when it passes.
    * A 4xx answer is told to `log` (a warning: a client's mistake the subgraph caught, or a
    * router the subgraph does not trust).
@@ -147,7 +148,7 @@ export class SubgraphClient {
     serviceName: string,
     url: string,
     body: string,
-    headers: Readonly<Record<string, string>>,
+    sign: (serviceName: string, body: string) => Readonly<Record<string, string>>,
     deadline?: RequestDeadline,
     log?: SubgraphCallLog,
     /** How many entities an entity fetch asks for (for its span). */
@@ -155,7 +156,7 @@ export class SubgraphClient {
     /** A query's call: retried on a refused connection or 502/503/504 (SUBGRAPH_RETRIES). Never a mutation's. */
     retriable = false,
   ): Promise<SubgraphAnswer> {
-    const outgoing: OutgoingCall = { serviceName, url, body, headers, deadline, log, entityCount };
+    const outgoing: OutgoingCall = { serviceName, url, body, sign, deadline, log, entityCount };
     if (!this.resilience) return this.measured(outgoing);
     return guarded(this.resilience, { serviceName, retriable, deadline, attempt: () => this.measured(outgoing), answerOf: sameAnswer, refused: sameAnswer }, this.metrics);
   }
@@ -180,11 +181,11 @@ export class SubgraphClient {
   }
 
   /** The call in its client span (a no-op span when tracing is off or the trace is not sampled). */
-  private async traced({ serviceName, url, body, headers, deadline, log, entityCount }: OutgoingCall): Promise<SubgraphAnswer> {
+  private async traced({ serviceName, url, body, sign, deadline, log, entityCount }: OutgoingCall): Promise<SubgraphAnswer> {
     const timeoutMs = deadline ? Math.min(this.timeoutMs, deadline.remainingMs()) : this.timeoutMs;
     if (timeoutMs <= 0) return { kind: 'failed', error: requestTimeoutError(serviceName, false) };
     const span = new SubgraphSpan(serviceName, url, entityCount, log?.traceContext ?? ROOT_CONTEXT);
-    const answer = await this.call(serviceName, url, body, span.headers(headers), timeoutMs, log);
+    const answer = await this.call(serviceName, url, body, span.headers(sign(serviceName, body)), timeoutMs, log);
     span.end(answer.status, answer.answer.kind === 'failed' ? String(answer.answer.error.extensions?.code ?? 'SUBGRAPH_FETCH_FAILED') : undefined);
     return answer.answer;
   }
