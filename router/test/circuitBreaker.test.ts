@@ -1,6 +1,7 @@
 import { CircuitBreaker, type CircuitTransition } from '../src/execution/circuitBreaker';
 import { RequestDeadline } from '../src/execution/requestDeadline';
-import { callVerdict, isRetriable, retryDelayMs } from '../src/execution/subgraphResilience';
+import { callVerdict, guarded, isRetriable, retryDelayMs, SubgraphBreakers } from '../src/execution/subgraphResilience';
+import { createLogger } from '@booking/runtime';
 import type { SubgraphAnswer } from '../src/execution/subgraphClient';
 
 const SETTINGS = { windowMs: 10_000, minimumCalls: 10, failureRatio: 0.5, openMs: 5_000 };
@@ -130,5 +131,51 @@ describe('what counts and what is retried', () => {
     expect(retryDelayMs(settings, 4, unavailable, undefined, () => 0.5)).toBeUndefined();
     expect(retryDelayMs(settings, 1, unavailable, new RequestDeadline(60), () => 0.5)).toBeUndefined();
     expect(retryDelayMs(settings, 1, unavailable, new RequestDeadline(10_000), () => 0.5)).toBe(50);
+  });
+});
+
+describe('a guarded call', () => {
+  const logger = createLogger('router', 'silent');
+  const resilience = (minimumCalls: number) => ({
+    breakers: new SubgraphBreakers({ ...SETTINGS, minimumCalls }, logger),
+    openMs: SETTINGS.openMs,
+    retry: { attempts: 2, baseDelayMs: 1 },
+  });
+  const call = (answers: SubgraphAnswer[], retriable: boolean) => {
+    let made = 0;
+    return {
+      made: () => made,
+      spec: {
+        serviceName: 'catalog',
+        retriable,
+        deadline: undefined,
+        attempt: async () => answers[Math.min(made++, answers.length - 1)] as SubgraphAnswer,
+        answerOf: (answer: SubgraphAnswer) => answer,
+        refused: (answer: SubgraphAnswer) => answer,
+      },
+    };
+  };
+
+  it('retries a retriable failure and returns the first answer', async () => {
+    const attempts = call([failed('SUBGRAPH_UNAVAILABLE'), failed('SUBGRAPH_HTTP_ERROR', 503), answered], true);
+    await expect(guarded(resilience(100), attempts.spec, undefined)).resolves.toBe(answered);
+    expect(attempts.made()).toBe(3);
+  });
+
+  it('does not retry what is not retriable', async () => {
+    const attempts = call([failed('SUBGRAPH_UNAVAILABLE'), answered], false);
+    await expect(guarded(resilience(100), attempts.spec, undefined)).resolves.toMatchObject({ kind: 'failed' });
+    expect(attempts.made()).toBe(1);
+  });
+
+  it('stops retrying when the circuit opens, with the failure the subgraph gave; the next call fails fast', async () => {
+    const guard = resilience(2);
+    const attempts = call([failed('SUBGRAPH_UNAVAILABLE')], true);
+    const first = await guarded(guard, attempts.spec, undefined);
+    expect(attempts.made()).toBe(2);
+    expect(first).toMatchObject({ error: { extensions: { code: 'SUBGRAPH_UNAVAILABLE' } } });
+    expect(first).not.toMatchObject({ error: { extensions: { reason: 'CIRCUIT_OPEN' } } });
+    await expect(guarded(guard, attempts.spec, undefined)).resolves.toMatchObject({ error: { extensions: { code: 'SUBGRAPH_UNAVAILABLE', reason: 'CIRCUIT_OPEN' } } });
+    expect(attempts.made()).toBe(2);
   });
 });

@@ -153,7 +153,14 @@ export async function guarded<Result>(resilience: SubgraphResilience, call: Guar
       // A retry the breaker stopped: the client hears of the failure the subgraph gave.
       return last ?? call.refused(shortCircuited(call.serviceName, resilience.openMs));
     }
-    last = await call.attempt();
+    try {
+      last = await call.attempt();
+    } catch (error) {
+      // Never expected (attempts return failures as values), but a probe that never reports
+      // back would hold the circuit half-open, refusing every call, for good.
+      breaker?.record(admission, 'neutral');
+      throw error;
+    }
     const answer = breaker || call.retriable ? call.answerOf(last) : undefined;
     if (!answer) return last;
     breaker?.record(admission, callVerdict(answer));
