@@ -1,4 +1,5 @@
 export * from './boundedLabel';
+export * from './boundSeries';
 export * from './databasePoolMetrics';
 export * from './eventBacklogMetrics';
 export { traceLogFields } from './logMixin';
