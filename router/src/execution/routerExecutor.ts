@@ -5,6 +5,7 @@ import type { SupergraphState } from '../liveSupergraph';
 import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
+import { requestTimeoutMsOf } from './clientRequestTimeout';
 import { responseErrorOf, type ResponseError } from './responseError';
 import { withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
 import { extensionsWithPlan, NOTHING_ADDED, type ResponseAdditions } from '../pipeline/responseExtensions';
@@ -22,7 +23,7 @@ export interface RouterExecutorOptions {
   readonly logger: Logger;
   /** Where the operation and its outcome are recorded for the request's log line. */
   readonly requestLog: RequestLog;
-  /** ROUTER_REQUEST_TIMEOUT_MS: the most one request may take across all its subgraph calls. */
+  /** ROUTER_REQUEST_TIMEOUT_MS: the most one request may take across all its subgraph calls (a client may ask for less). */
   readonly requestTimeoutMs: number;
   /** Byte budget of the prepared operations (OPERATION_CACHE_MAX_BYTES). */
   readonly preparedOperationBytes: number;
@@ -120,7 +121,11 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
 
     record.operation(operation.operation.name?.value, operation.operation.operation);
     let payload: string;
-    if (executable.kind === 'denied') {
+    const timeoutMs = requestTimeoutMsOf(request.headers, options.requestTimeoutMs);
+    if (typeof timeoutMs !== 'number') {
+      record.errors([timeoutMs]);
+      payload = serialise(null, [timeoutMs], [], additions.extensions);
+    } else if (executable.kind === 'denied') {
       record.errors(executable.errors);
       payload = serialise(null, executable.errors, [], additions.extensions);
     } else if (additions.queryPlan === 'dry-run') {
@@ -132,11 +137,11 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
       payload = JSON.stringify(accessErrors.length > 0 ? { errors: accessErrors, extensions } : { extensions });
     } else {
       const added = extensionsWithPlan(additions, executable.plan);
-      const deadline = new RequestDeadline(options.requestTimeoutMs);
+      const deadline = new RequestDeadline(timeoutMs);
       try {
         const execution = new PlanExecution(
           { client: options.client, subgraphUrls: state.subgraphUrls, supergraphSchema: state.planner.supergraphSchema, subgraphErrors: options.subgraphErrors },
-          { variables: rawVariables, headers: signedHeaders(routerCallSigner(options.signingSecret, viewer)), deadline, log: record },
+          { variables: rawVariables, headers: signedHeaders(routerCallSigner(options.signingSecret, viewer)), deadline, log: record, retriable: operation.operation.operation === 'query' },
           variables,
         );
         await execution.run(executable.plan.node);
