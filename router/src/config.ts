@@ -78,6 +78,32 @@ export const routerConfigSpec = {
     parse.positiveInt,
     () => 30_000,
   ),
+  // Subgraph failures (README "Failure behaviour"): a circuit breaker per subgraph, retries of queries' calls.
+  breaker: variable('SUBGRAPH_BREAKER', "a circuit breaker per subgraph: after too many failed calls, that subgraph's calls fail fast with SUBGRAPH_UNAVAILABLE until a probe call succeeds", parse.boolean, () => true),
+  breakerWindowMs: variable('SUBGRAPH_BREAKER_WINDOW_MS', "the rolling window a subgraph's failure rate is computed over", parse.positiveInt, () => 10_000),
+  breakerMinimumCalls: variable('SUBGRAPH_BREAKER_MIN_CALLS', 'fewest calls in the window before a circuit may open (fewer never open it)', parse.positiveInt, () => 20),
+  breakerFailurePercent: variable(
+    'SUBGRAPH_BREAKER_FAILURE_PERCENT',
+    'share of failed calls (timeouts, connection errors, HTTP 5xx) in the window that opens the circuit, 1 to 100',
+    (raw) => {
+      const value = parse.positiveInt(raw);
+      if (value > 100) throw new Error('must be a percentage from 1 to 100');
+      return value;
+    },
+    () => 50,
+  ),
+  breakerOpenMs: variable('SUBGRAPH_BREAKER_OPEN_MS', 'how long an open circuit fails fast before one probe call is let through', parse.positiveInt, () => 5_000),
+  retries: variable(
+    'SUBGRAPH_RETRIES',
+    "retries of a query's subgraph call after a refused or reset connection or HTTP 502/503/504, within the request's deadline (mutations and subscriptions never; 0: none)",
+    (raw) => {
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 0 || value > 10) throw new Error('must be a whole number from 0 to 10');
+      return value;
+    },
+    () => 2,
+  ),
+  retryBaseDelayMs: variable('SUBGRAPH_RETRY_BASE_DELAY_MS', 'the first retry waits a random time up to this, each next up to twice as long (at most 2 s)', parse.positiveInt, () => 50),
   routerSigningSecret: variable(
     'ROUTER_SIGNING_SECRET',
     'shared secret for signing the identity forwarded to subgraphs (at least 32 characters)',
@@ -155,6 +181,16 @@ export const routerConfigSpec = {
     'how often the router pings a subscription WebSocket; one that has not answered a ping by the next is dropped',
     parse.positiveInt,
     () => DEFAULT_SUBSCRIPTION_KEEPALIVE_MS,
+  ),
+  subscriptionResubscribeGraceMs: variable(
+    'SUBSCRIPTION_RESUBSCRIBE_GRACE_MS',
+    'how long the router resubscribes (jittered exponential backoff) to a subgraph whose subscription socket dropped, e.g. a restart, before its clients get SUBGRAPH_UNAVAILABLE (0: at once)',
+    (raw) => {
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 0) throw new Error(`must be a whole number of milliseconds (0 or more), got "${raw}"`);
+      return value;
+    },
+    () => 30_000,
   ),
   slowConsumerCloseGraceMs: variable(
     'SLOW_CONSUMER_CLOSE_GRACE_MS',

@@ -12,6 +12,8 @@ import type { RouterContext } from './routerContext';
 import { EntityCache } from './execution/entityCache';
 import { createRouterExecutor } from './execution/routerExecutor';
 import { SubgraphClient } from './execution/subgraphClient';
+import { requestTimeoutMsOf } from './execution/clientRequestTimeout';
+import { SubgraphBreakers } from './execution/subgraphResilience';
 import { SubgraphDataSource } from './subgraphDataSource';
 import { landingPageHeaders } from './landingPage/apolloLandingPage';
 import { csrfPrevention } from './pipeline/csrfPrevention';
@@ -78,7 +80,19 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   );
   const metrics = config.metrics ? new ServiceMetrics('router') : null;
   const routerMetrics = metrics ? new RouterMetrics(metrics) : undefined;
-  const subgraphClient = new SubgraphClient(config.subgraphTimeoutMs, routerMetrics);
+  const breakerSettings = {
+    windowMs: config.breakerWindowMs,
+    minimumCalls: config.breakerMinimumCalls,
+    failureRatio: config.breakerFailurePercent / 100,
+    openMs: config.breakerOpenMs,
+  };
+  // One breaker per subgraph for both executors (README "Failure behaviour").
+  const resilience = {
+    breakers: config.breaker ? new SubgraphBreakers(breakerSettings, logger, routerMetrics) : undefined,
+    openMs: config.breakerOpenMs,
+    retry: { attempts: config.retries, baseDelayMs: config.retryBaseDelayMs },
+  };
+  const subgraphClient = new SubgraphClient(config.subgraphTimeoutMs, routerMetrics, resilience);
   // One policy for every executor: what clients may see of subgraphs' errors.
   const introspectionAllowed = config.introspection ?? config.profile !== 'production';
   // Plans show how the supergraph is split up: for people building against it, not the public.
@@ -93,7 +107,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     const url = supergraph.current.subgraphUrls[name];
     if (!url) throw new Error(`No URL for subgraph "${name}"`);
     subgraphClient.nameService(url, name);
-    const created = new SubgraphDataSource(name, url, subgraphClient.fetcher, config.routerSigningSecret, subgraphErrors, routerMetrics);
+    const created = new SubgraphDataSource(name, url, subgraphClient.fetcher, config.routerSigningSecret, subgraphErrors, routerMetrics, resilience);
     dataSources[name] = created;
     return created;
   };
@@ -172,6 +186,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       perAddress: config.maxSubscriptionsPerAddress,
     },
     subgraphErrors,
+    { graceMs: config.subscriptionResubscribeGraceMs },
     routerMetrics,
   );
   routerMetrics?.countOpenSubscriptions(() => subscriptions.openSubscriptions);
@@ -225,9 +240,11 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     context: async (request) => {
       const record = requestLog.of(request);
       try {
+        const timeoutMs = requestTimeoutMsOf(request.headers, config.requestTimeoutMs);
+        if (typeof timeoutMs !== 'number') throw new GraphQLError(timeoutMs.message, { extensions: { ...timeoutMs.extensions, http: { status: 400 } } });
         return {
           viewer: await viewerFromAuthorization(request.headers.authorization, verifyToken),
-          deadline: Date.now() + config.requestTimeoutMs,
+          deadline: Date.now() + timeoutMs,
           requestLog: record,
           traceContext: record.traceContext,
           responseAdditions: responseExtensions.of(request),
@@ -300,6 +317,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       }
       supergraph.stop();
       await subscriptionServer.close();
+      // No resubscribe timer outlives the router (HTTP streams still open end with the reason).
+      subscriptions.abandonResubscribing();
       await upstream.closeAll();
       await server.close();
       await apollo.stop();

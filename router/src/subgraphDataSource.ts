@@ -10,6 +10,24 @@ import type { SubgraphErrorPolicy, SubgraphErrorValue } from './pipeline/subgrap
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { performance } from 'node:perf_hooks';
 import type { RouterMetrics } from './observability/routerMetrics';
+import type { SubgraphAnswer } from './execution/subgraphClient';
+import { guarded, type SubgraphResilience } from './execution/subgraphResilience';
+
+/** One gateway call's outcome, as a value (the gateway's data source throws its failures). */
+type GatewayCall = { readonly response: GatewayGraphQLResponse } | { readonly error: unknown };
+
+const ANSWERED: SubgraphAnswer = { kind: 'response', data: null, errors: [] };
+
+/** The gateway call's outcome in the executor's terms, for the breaker and the retries: only its coded failures count. */
+function answerOfGatewayCall(call: GatewayCall): SubgraphAnswer {
+  if ('response' in call) return ANSWERED;
+  const error = call.error;
+  return error instanceof GraphQLError ? { kind: 'failed', error: { message: error.message, extensions: error.extensions } } : ANSWERED;
+}
+
+function refusedGatewayCall(answer: SubgraphAnswer): GatewayCall {
+  return { error: answer.kind === 'failed' ? new GraphQLError(answer.error.message, { extensions: answer.error.extensions }) : new GraphQLError('refused') };
+}
 
 /** A subgraph's coded refusal (HTTP 400), held until the error policy has seen it with the request's log. */
 class SubgraphRefused extends GraphQLError {
@@ -33,6 +51,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     private readonly errorPolicy: SubgraphErrorPolicy,
     /** Where the gateway's calls to this subgraph are timed and their errors counted. */
     private readonly metrics?: RouterMetrics,
+    /** The same breakers and retry settings as the router's executor: one circuit per subgraph, whichever path calls it. */
+    private readonly resilience?: SubgraphResilience,
   ) {
     super({ url, fetcher: signingFetcher(serviceName, signingSecret, fetcher) });
   }
@@ -43,6 +63,28 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
    * code in didReceiveResponse, as sent), `failed` when there was no GraphQL answer.
    */
   override async process(options: GraphQLDataSourceProcessOptions<RouterContext>): Promise<GatewayGraphQLResponse> {
+    // Health checks and schema loading are not a client's calls: no breaker, no retry.
+    if (!this.resilience || !('incomingRequestContext' in options)) return this.measured(options);
+    // Only a query's calls are retried (a subscription's entity fetches carry no operation here).
+    const retriable = options.incomingRequestContext.operation?.operation === 'query';
+    const deadline = options.context.deadline;
+    const outcome = await guarded(
+      this.resilience,
+      {
+        serviceName: this.serviceName,
+        retriable,
+        deadline: deadline === undefined ? undefined : { remainingMs: () => deadline - Date.now() },
+        attempt: () => this.measured(options).then((response): GatewayCall => ({ response }), (error: unknown): GatewayCall => ({ error })),
+        answerOf: answerOfGatewayCall,
+        refused: refusedGatewayCall,
+      },
+      this.metrics,
+    );
+    if ('error' in outcome) throw outcome.error;
+    return outcome.response;
+  }
+
+  private async measured(options: GraphQLDataSourceProcessOptions<RouterContext>): Promise<GatewayGraphQLResponse> {
     if (!this.metrics) return super.process(options);
     const startedAt = performance.now();
     try {

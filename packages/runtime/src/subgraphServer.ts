@@ -28,6 +28,7 @@ import { databaseUnreachable, migrateToLatest, openDatabase, type Database } fro
 import { registerDatabasePoolMetrics } from './observability/databasePoolMetrics';
 import { registerEventBacklogMetrics } from './observability/eventBacklogMetrics';
 import { METRICS_PATH, ServiceMetrics } from './observability/metrics';
+import { operationSpanNaming } from './observability/operationSpanNaming';
 import { subgraphRequestMetrics } from './observability/subgraphRequestMetrics';
 import { buildFederatedSchema, type FederatedSchemaOptions } from './schema/federatedSchema';
 import { countResolvedFields } from './work/countResolvedFields';
@@ -178,7 +179,7 @@ export async function createSubgraphServer<Loaders, Services>(
     schema,
     introspection: true,
     formatError: createFormatError(logger),
-    plugins: [refuseUnstorableText<Context>(), requestWorkPlugin<Context>(), subgraphRequestMetrics<Context>(metrics, definition.name)],
+    plugins: [refuseUnstorableText<Context>(), requestWorkPlugin<Context>(), subgraphRequestMetrics<Context>(metrics, definition.name), operationSpanNaming<Context>()],
     logger,
     // Stack traces name our files and paths: only with GRAPHQL_DEBUG_STACKTRACES=true, never by default.
     includeStacktraceInErrorResponses: config.debugStacktraces,
@@ -216,11 +217,11 @@ export async function createSubgraphServer<Loaders, Services>(
     allowUnsigned: config.allowUnsignedRequests,
     logger,
     formatError: createFormatError(logger),
-    context: (viewer) => {
+    context: (viewer, resumed) => {
       const em = database.em.fork();
       // Not yet budgeted: one context serves every event of a subscription (see README).
       const work = RequestWork.unbounded(workStats);
-      return { em, loaders: definition.createLoaders(em, viewer), viewer, services: attachment.services, live, work };
+      return { em, loaders: definition.createLoaders(em, viewer), viewer, services: attachment.services, live: resumed ? live.resuming() : live, work };
     },
   });
 

@@ -23,6 +23,8 @@ export interface ExecutionRequest {
   readonly log?: SubgraphCallLog;
   /** Who asks: PRIVATE cache entries are theirs alone (see EntityFetchCache). */
   readonly viewer?: Viewer | null;
+  /** A query: its calls may be retried (SUBGRAPH_RETRIES). A mutation's never are: it may have run. */
+  readonly retriable?: boolean;
 }
 
 export interface PlanRuntime {
@@ -386,7 +388,7 @@ export class PlanExecution {
     }
     const operationName = fetch.operationName === undefined ? '' : `,"operationName":${JSON.stringify(fetch.operationName)}`;
     const body = `{"query":${JSON.stringify(fetch.operation)},"variables":${variablesJson}${operationName}}`;
-    const answer = await this.runtime.client.send(fetch.serviceName, url, body, this.request.headers(fetch.serviceName, body), this.request.deadline, this.request.log, representations?.length);
+    const answer = await this.runtime.client.send(fetch.serviceName, url, body, this.request.headers, this.request.deadline, this.request.log, representations?.length, this.request.retriable);
     if (answer.kind === 'failed' || answer.errors.length === 0) return answer;
     return { ...answer, errors: this.runtime.subgraphErrors.apply(fetch.serviceName, answer.errors, this.request.log) };
   }

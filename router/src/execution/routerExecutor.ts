@@ -6,6 +6,7 @@ import type { SupergraphState } from '../liveSupergraph';
 import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
+import { requestTimeoutMsOf } from './clientRequestTimeout';
 import { responseErrorOf, type ResponseError } from './responseError';
 import { withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
 import { extensionsWithPlan, NOTHING_ADDED, type ResponseAdditions } from '../pipeline/responseExtensions';
@@ -23,7 +24,7 @@ export interface RouterExecutorOptions {
   readonly logger: Logger;
   /** Where the operation and its outcome are recorded for the request's log line. */
   readonly requestLog: RequestLog;
-  /** ROUTER_REQUEST_TIMEOUT_MS: the most one request may take across all its subgraph calls. */
+  /** ROUTER_REQUEST_TIMEOUT_MS: the most one request may take across all its subgraph calls (a client may ask for less). */
   readonly requestTimeoutMs: number;
   /** Byte budget of the prepared operations (OPERATION_CACHE_MAX_BYTES). */
   readonly preparedOperationBytes: number;
@@ -123,7 +124,11 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
 
     record.operation(operation.operation.name?.value, operation.operation.operation);
     let payload: string;
-    if (executable.kind === 'denied') {
+    const timeoutMs = requestTimeoutMsOf(request.headers, options.requestTimeoutMs);
+    if (typeof timeoutMs !== 'number') {
+      record.errors([timeoutMs]);
+      payload = serialise(null, [timeoutMs], [], additions.extensions);
+    } else if (executable.kind === 'denied') {
       record.errors(executable.errors);
       payload = serialise(null, executable.errors, [], additions.extensions);
     } else if (additions.queryPlan === 'dry-run') {
@@ -135,7 +140,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
       payload = JSON.stringify(accessErrors.length > 0 ? { errors: accessErrors, extensions } : { extensions });
     } else {
       const added = extensionsWithPlan(additions, executable.plan);
-      const deadline = new RequestDeadline(options.requestTimeoutMs);
+      const deadline = new RequestDeadline(timeoutMs);
       try {
         const execution = new PlanExecution(
           {
@@ -145,7 +150,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
             subgraphErrors: options.subgraphErrors,
             entityCache: options.entityCache?.(state),
           },
-          { variables: rawVariables, headers: signedHeaders(routerCallSigner(options.signingSecret, viewer)), deadline, log: record, viewer },
+          { variables: rawVariables, headers: signedHeaders(routerCallSigner(options.signingSecret, viewer)), deadline, log: record, viewer, retriable: operation.operation.operation === 'query' },
           variables,
         );
         await execution.run(executable.plan.node);

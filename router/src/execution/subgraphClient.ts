@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { SubgraphSpan } from './subgraphSpan';
 import type { SubgraphCallLog } from '../pipeline/requestLog';
 import type { RouterMetrics } from '../observability/routerMetrics';
+import { guarded, type SubgraphResilience } from './subgraphResilience';
 
 /** What a subgraph answered: its GraphQL response, or why there is none. */
 export type SubgraphAnswer =
@@ -19,6 +20,17 @@ export interface SubgraphError {
   readonly message?: string;
   readonly path?: readonly (string | number)[];
   readonly extensions?: Readonly<Record<string, unknown>>;
+}
+
+/** One subgraph call as `send` was given it: made once, or again when it is retried. */
+interface OutgoingCall {
+  readonly serviceName: string;
+  readonly url: string;
+  readonly body: string;
+  readonly sign: (serviceName: string, body: string) => Readonly<Record<string, string>>;
+  readonly deadline: RequestDeadline | undefined;
+  readonly log: SubgraphCallLog | undefined;
+  readonly entityCount: number | undefined;
 }
 
 interface GraphQLBody {
@@ -115,6 +127,7 @@ export class SubgraphClient {
     private readonly timeoutMs: number,
     /** Where the executor's subgraph calls are timed and their errors counted (the gateway's: SubgraphDataSource). */
     private readonly metrics?: RouterMetrics,
+    private readonly resilience?: SubgraphResilience,
   ) {
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
@@ -125,7 +138,8 @@ export class SubgraphClient {
   }
 
   /**
-   * `headers` must carry the JSON content type (see `signedHeaders`); they are sent as given.
+   * `sign` gives each attempt its headers, with the JSON content type (see `signedHeaders`): a
+   * retry is signed anew, since a subgraph refuses a signature it has seen (replay).
    * With a `deadline`, the call waits at most what is left of it and is cut when it passes.
    * A 4xx answer is told to `log` (a warning: a client's mistake the subgraph caught, or a
    * router the subgraph does not trust).
@@ -134,15 +148,25 @@ export class SubgraphClient {
     serviceName: string,
     url: string,
     body: string,
-    headers: Readonly<Record<string, string>>,
+    sign: (serviceName: string, body: string) => Readonly<Record<string, string>>,
     deadline?: RequestDeadline,
     log?: SubgraphCallLog,
     /** How many entities an entity fetch asks for (for its span). */
     entityCount?: number,
+    /** A query's call: retried on a refused connection or 502/503/504 (SUBGRAPH_RETRIES). Never a mutation's. */
+    retriable = false,
   ): Promise<SubgraphAnswer> {
-    if (!this.metrics) return this.traced(serviceName, url, body, headers, deadline, log, entityCount);
+    const outgoing: OutgoingCall = { serviceName, url, body, sign, deadline, log, entityCount };
+    if (!this.resilience) return this.measured(outgoing);
+    return guarded(this.resilience, { serviceName, retriable, deadline, attempt: () => this.measured(outgoing), answerOf: sameAnswer, refused: sameAnswer }, this.metrics);
+  }
+
+  /** One call, timed and counted in the subgraph metrics. */
+  private async measured(outgoing: OutgoingCall): Promise<SubgraphAnswer> {
+    if (!this.metrics) return this.traced(outgoing);
+    const { serviceName } = outgoing;
     const startedAt = performance.now();
-    const answer = await this.traced(serviceName, url, body, headers, deadline, log, entityCount);
+    const answer = await this.traced(outgoing);
     const seconds = (performance.now() - startedAt) / 1_000;
     if (answer.kind === 'failed') {
       this.metrics.subgraphFetched(serviceName, seconds, 'failed');
@@ -157,19 +181,11 @@ export class SubgraphClient {
   }
 
   /** The call in its client span (a no-op span when tracing is off or the trace is not sampled). */
-  private async traced(
-    serviceName: string,
-    url: string,
-    body: string,
-    headers: Readonly<Record<string, string>>,
-    deadline: RequestDeadline | undefined,
-    log: SubgraphCallLog | undefined,
-    entityCount: number | undefined,
-  ): Promise<SubgraphAnswer> {
+  private async traced({ serviceName, url, body, sign, deadline, log, entityCount }: OutgoingCall): Promise<SubgraphAnswer> {
     const timeoutMs = deadline ? Math.min(this.timeoutMs, deadline.remainingMs()) : this.timeoutMs;
     if (timeoutMs <= 0) return { kind: 'failed', error: requestTimeoutError(serviceName, false) };
     const span = new SubgraphSpan(serviceName, url, entityCount, log?.traceContext ?? ROOT_CONTEXT);
-    const answer = await this.call(serviceName, url, body, span.headers(headers), timeoutMs, log);
+    const answer = await this.call(serviceName, url, body, span.headers(sign(serviceName, body)), timeoutMs, log);
     span.end(answer.status, answer.answer.kind === 'failed' ? String(answer.answer.error.extensions?.code ?? 'SUBGRAPH_FETCH_FAILED') : undefined);
     return answer.answer;
   }
@@ -228,6 +244,8 @@ export class SubgraphClient {
     return this.agent.close();
   }
 }
+
+const sameAnswer = (answer: SubgraphAnswer): SubgraphAnswer => answer;
 
 function serviceNameOf(url: string, names: ReadonlyMap<string, string>): string {
   return names.get(url) ?? new URL(url).host;

@@ -1,5 +1,5 @@
-import { BoundedLabelValues, REQUEST_DURATION_BUCKETS, type ServiceMetrics } from '@booking/runtime';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { BoundedLabelValues, REQUEST_DURATION_BUCKETS, SeriesCounter, SeriesHistogram, type CountingSeries, type ObservingSeries, type ServiceMetrics } from '@booking/runtime';
+import { Gauge } from 'prom-client';
 
 /** How a request ended, as its log line says: answered without errors, with errors, or the client left. */
 export type RequestOutcome = 'ok' | 'error' | 'aborted';
@@ -12,6 +12,9 @@ export type SubgraphOutcome = 'ok' | 'errors' | 'failed';
 
 /** The router's caches whose lookups are counted. */
 export type CacheName = 'gate_verdict' | 'prepared_operation' | 'query_plan';
+
+/** How one resubscribe after a dropped upstream subscription went. */
+export type ResubscriptionOutcome = 'resumed' | 'failed' | 'refused' | 'gave_up';
 
 /** Why a subscription event never reached a subscriber. */
 export type DroppedEventReason = 'subscriber_buffer_full' | 'completion_failed';
@@ -33,30 +36,37 @@ const CODE_LABELS = 100;
 
 type RequestLabel = 'operation_name' | 'operation_type' | 'outcome';
 interface BoundRequest {
-  readonly count: Counter.Internal;
-  readonly time: Histogram.Internal<RequestLabel>;
+  readonly count: CountingSeries;
+  readonly time: ObservingSeries;
 }
 
 /**
  * The router's metrics, on its registry (served at /metrics). Every label value that comes
  * from a client (operation names) or a subgraph (error codes) passes a BoundedLabelValues;
- * the children of each label combination are bound once and kept, so recording a request is
- * two map lookups, one counter increment and one histogram observation.
+ * each label combination is bound once (SeriesCounter, SeriesHistogram) and kept, so recording a
+ * request is two map lookups and a few additions.
  */
 export class RouterMetrics {
-  private readonly requests: Counter<RequestLabel>;
-  private readonly requestDurations: Histogram<RequestLabel>;
+  private readonly requests: SeriesCounter<RequestLabel>;
+  private readonly requestDurations: SeriesHistogram<RequestLabel>;
   private readonly boundRequests = new Map<string, Map<string, BoundRequest>>();
-  private readonly refusals: Counter<'code'>;
-  private readonly boundRefusals = new Map<string, Counter.Internal>();
-  private readonly subgraphDurations: Histogram<'subgraph' | 'outcome'>;
-  private readonly boundSubgraphDurations = new Map<string, Record<SubgraphOutcome, Histogram.Internal<'subgraph' | 'outcome'>>>();
-  private readonly subgraphErrors: Counter<'subgraph' | 'code'>;
-  private readonly boundSubgraphErrors = new Map<string, Counter.Internal>();
-  private readonly cacheLookupCounter: Counter<'cache' | 'result'>;
-  private readonly eventsDelivered: Counter;
-  private readonly eventsDropped: Record<DroppedEventReason, Counter.Internal>;
-  private readonly slowConsumers: Counter;
+  private readonly refusals: SeriesCounter<'code'>;
+  private readonly boundRefusals = new Map<string, CountingSeries>();
+  private readonly subgraphDurations: SeriesHistogram<'subgraph' | 'outcome'>;
+  private readonly boundSubgraphDurations = new Map<string, Record<SubgraphOutcome, ObservingSeries>>();
+  private readonly subgraphErrors: SeriesCounter<'subgraph' | 'code'>;
+  private readonly boundSubgraphErrors = new Map<string, CountingSeries>();
+  private readonly cacheLookupCounter: SeriesCounter<'cache' | 'result'>;
+  private readonly circuitStates: Gauge<'subgraph'>;
+  private readonly shortCircuitedCalls: SeriesCounter<'subgraph'>;
+  private readonly boundShortCircuited = new Map<string, CountingSeries>();
+  private readonly retriedCalls: SeriesCounter<'subgraph'>;
+  private readonly boundRetried = new Map<string, CountingSeries>();
+  private readonly eventsDelivered: CountingSeries;
+  private readonly eventsDropped: Record<DroppedEventReason, CountingSeries>;
+  private readonly slowConsumers: CountingSeries;
+  private readonly upstreamDrops: SeriesCounter<'subgraph'>;
+  private readonly upstreamResubscriptions: SeriesCounter<'subgraph' | 'outcome'>;
   private readonly codes = new BoundedLabelValues(CODE_LABELS);
   private openSubscriptions: () => number = () => 0;
 
@@ -67,42 +77,60 @@ export class RouterMetrics {
   ) {
     const registers = [metrics.registry];
     const requestLabels: RequestLabel[] = ['operation_name', 'operation_type', 'outcome'];
-    this.requests = new Counter({
+    this.requests = new SeriesCounter({
       name: 'router_requests_total',
       help: 'GraphQL requests the router ended (every transport; a subscription counts once, when it ends)',
       labelNames: requestLabels,
       registers,
     });
-    this.requestDurations = new Histogram({
+    this.requestDurations = new SeriesHistogram({
       name: 'router_request_duration_seconds',
       help: 'Time from a GraphQL request reaching the router to its response being sent (subscription streams excluded)',
       labelNames: requestLabels,
       buckets: REQUEST_DURATION_BUCKETS,
       registers,
     });
-    this.refusals = new Counter({
+    this.refusals = new SeriesCounter({
       name: 'router_refusals_total',
       help: 'Requests and subscriptions the router refused before execution, by error code (limits, rate limit, auth, CSRF, safelist, quotas)',
       labelNames: ['code'],
       registers,
     });
-    this.subgraphDurations = new Histogram({
+    this.subgraphDurations = new SeriesHistogram({
       name: 'router_subgraph_request_duration_seconds',
       help: 'Subgraph calls of the router by subgraph and outcome (ok, errors: answered with GraphQL errors, failed: no GraphQL answer)',
       labelNames: ['subgraph', 'outcome'],
       buckets: REQUEST_DURATION_BUCKETS,
       registers,
     });
-    this.subgraphErrors = new Counter({
+    this.subgraphErrors = new SeriesCounter({
       name: 'router_subgraph_errors_total',
       help: 'Errors of subgraph calls by subgraph and code: each GraphQL error a subgraph answered with, or the failure of a call (SUBGRAPH_UNAVAILABLE, SUBGRAPH_TIMEOUT, SUBGRAPH_HTTP_ERROR, REQUEST_TIMEOUT)',
       labelNames: ['subgraph', 'code'],
       registers,
     });
-    this.cacheLookupCounter = new Counter({
+    this.cacheLookupCounter = new SeriesCounter({
       name: 'router_operation_cache_lookups_total',
       help: 'Lookups in the router operation caches (gate_verdict, prepared_operation, query_plan) by result (hit, miss)',
       labelNames: ['cache', 'result'],
+      registers,
+    });
+    this.circuitStates = new Gauge({
+      name: 'router_subgraph_circuit_state',
+      help: "State of the router's circuit breaker for each subgraph: 0 closed, 1 half-open (one probe call), 2 open (calls fail fast with SUBGRAPH_UNAVAILABLE)",
+      labelNames: ['subgraph'],
+      registers,
+    });
+    this.shortCircuitedCalls = new SeriesCounter({
+      name: 'router_subgraph_calls_short_circuited_total',
+      help: 'Subgraph calls the router did not make because that subgraph\'s circuit breaker was open (answered SUBGRAPH_UNAVAILABLE at once)',
+      labelNames: ['subgraph'],
+      registers,
+    });
+    this.retriedCalls = new SeriesCounter({
+      name: 'router_subgraph_retries_total',
+      help: "Retries of queries' subgraph calls after a refused or reset connection or HTTP 502/503/504",
+      labelNames: ['subgraph'],
       registers,
     });
     const open = () => this.openSubscriptions();
@@ -114,17 +142,29 @@ export class RouterMetrics {
         this.set(open());
       },
     });
-    this.eventsDelivered = new Counter({ name: 'router_subscription_events_delivered_total', help: 'Subscription events sent to clients', registers });
-    const dropped = new Counter({
+    this.eventsDelivered = new SeriesCounter({ name: 'router_subscription_events_delivered_total', help: 'Subscription events sent to clients', registers }).series({});
+    const dropped = new SeriesCounter<'reason'>({
       name: 'router_subscription_events_dropped_total',
       help: 'Subscription events a subscriber never received, by reason (subscriber_buffer_full: the stream was ended as too slow; completion_failed: an error went instead)',
       labelNames: ['reason'],
       registers,
     });
-    this.eventsDropped = { subscriber_buffer_full: dropped.labels('subscriber_buffer_full'), completion_failed: dropped.labels('completion_failed') };
-    this.slowConsumers = new Counter({
+    this.eventsDropped = { subscriber_buffer_full: dropped.series({ reason: 'subscriber_buffer_full' }), completion_failed: dropped.series({ reason: 'completion_failed' }) };
+    this.slowConsumers = new SeriesCounter({
       name: 'router_slow_consumers_closed_total',
       help: 'Subscribers cut off for reading too slowly (SLOW_CONSUMER: event queue or unsent bytes over their bound)',
+      registers,
+    }).series({});
+    this.upstreamDrops = new SeriesCounter({
+      name: 'router_upstream_subscription_drops_total',
+      help: 'Upstream subscriptions whose socket to the subgraph dropped while live (each then resubscribed for SUBSCRIPTION_RESUBSCRIBE_GRACE_MS)',
+      labelNames: ['subgraph'],
+      registers,
+    });
+    this.upstreamResubscriptions = new SeriesCounter({
+      name: 'router_upstream_resubscriptions_total',
+      help: 'Resubscribe outcomes after a drop: resumed, failed (one attempt; another follows), refused (the subgraph answered with GraphQL errors), gave_up (grace period over: SUBGRAPH_UNAVAILABLE)',
+      labelNames: ['subgraph', 'outcome'],
       registers,
     });
   }
@@ -141,7 +181,8 @@ export class RouterMetrics {
     const key = KEYS[operationType][outcome];
     let bound = byName.get(key);
     if (!bound) {
-      bound = { count: this.requests.labels(name, operationType, outcome), time: this.requestDurations.labels(name, operationType, outcome) };
+      const labels = { operation_name: name, operation_type: operationType, outcome };
+      bound = { count: this.requests.series(labels), time: this.requestDurations.series(labels) };
       byName.set(key, bound);
     }
     bound.count.inc();
@@ -152,7 +193,7 @@ export class RouterMetrics {
     const label = this.codes.valueOf(code);
     let bound = this.boundRefusals.get(label);
     if (!bound) {
-      bound = this.refusals.labels(label);
+      bound = this.refusals.series({ code: label });
       this.boundRefusals.set(label, bound);
     }
     bound.inc();
@@ -161,7 +202,7 @@ export class RouterMetrics {
   subgraphFetched(subgraph: string, seconds: number, outcome: SubgraphOutcome): void {
     let bound = this.boundSubgraphDurations.get(subgraph);
     if (!bound) {
-      const bind = (each: SubgraphOutcome) => this.subgraphDurations.labels(subgraph, each);
+      const bind = (each: SubgraphOutcome) => this.subgraphDurations.series({ subgraph, outcome: each });
       bound = { ok: bind('ok'), errors: bind('errors'), failed: bind('failed') };
       this.boundSubgraphDurations.set(subgraph, bound);
     }
@@ -174,15 +215,42 @@ export class RouterMetrics {
     const key = `${subgraph}\u0000${label}`;
     let bound = this.boundSubgraphErrors.get(key);
     if (!bound) {
-      bound = this.subgraphErrors.labels(subgraph, label);
+      bound = this.subgraphErrors.series({ subgraph, code: label });
       this.boundSubgraphErrors.set(key, bound);
     }
     bound.inc();
   }
 
+  /**
+   * A subgraph's breaker was made (closed) or changed state. Its counters start at 0 with it,
+   * so a rate over them exists before the first call fails fast.
+   */
+  circuitState(subgraph: string, value: number): void {
+    this.circuitStates.labels(subgraph).set(value);
+    this.boundCounter(this.boundShortCircuited, this.shortCircuitedCalls, subgraph);
+    this.boundCounter(this.boundRetried, this.retriedCalls, subgraph);
+  }
+
+  subgraphShortCircuited(subgraph: string): void {
+    this.boundCounter(this.boundShortCircuited, this.shortCircuitedCalls, subgraph).inc();
+  }
+
+  subgraphRetried(subgraph: string): void {
+    this.boundCounter(this.boundRetried, this.retriedCalls, subgraph).inc();
+  }
+
+  private boundCounter(bound: Map<string, CountingSeries>, counter: SeriesCounter<'subgraph'>, subgraph: string): CountingSeries {
+    let series = bound.get(subgraph);
+    if (!series) {
+      series = counter.series({ subgraph });
+      bound.set(subgraph, series);
+    }
+    return series;
+  }
+
   cacheLookups(cache: CacheName): CacheLookups {
-    const hit = this.cacheLookupCounter.labels(cache, 'hit');
-    const miss = this.cacheLookupCounter.labels(cache, 'miss');
+    const hit = this.cacheLookupCounter.series({ cache, result: 'hit' });
+    const miss = this.cacheLookupCounter.series({ cache, result: 'miss' });
     return { hit: () => hit.inc(), miss: () => miss.inc() };
   }
 
@@ -202,6 +270,15 @@ export class RouterMetrics {
 
   eventDropped(reason: DroppedEventReason, count = 1): void {
     this.eventsDropped[reason].inc(count);
+  }
+
+  /** Rare (a subgraph restart), so labels are looked up per call. */
+  upstreamSubscriptionDropped(subgraph: string): void {
+    this.upstreamDrops.series({ subgraph }).inc();
+  }
+
+  upstreamResubscription(subgraph: string, outcome: ResubscriptionOutcome): void {
+    this.upstreamResubscriptions.series({ subgraph, outcome }).inc();
   }
 
   slowConsumerClosed(): void {

@@ -36,6 +36,8 @@ export const ALLOWED_REQUEST_HEADERS = [
   'apollographql-client-name',
   'apollographql-client-version',
   'x-request-id',
+  // A client's own, shorter deadline for its request (README "Failure behaviour").
+  'x-request-timeout-ms',
   'traceparent',
   'tracestate',
   'accept',

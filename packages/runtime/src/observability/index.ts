@@ -1,8 +1,10 @@
 export * from './boundedLabel';
+export * from './boundSeries';
 export * from './databasePoolMetrics';
 export * from './eventBacklogMetrics';
 export { traceLogFields } from './logMixin';
 export * from './metrics';
+export * from './operationSpanNaming';
 export * from './scrapeReading';
 export * from './subgraphRequestMetrics';
 export * from './spans';

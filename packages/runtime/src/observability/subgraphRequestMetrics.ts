@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import { Counter, Histogram } from 'prom-client';
 import { BoundedLabelValues } from './boundedLabel';
+import { SeriesCounter, SeriesHistogram, type CountingSeries, type ObservingSeries } from './boundSeries';
 import type { ServiceMetrics } from './metrics';
 
 /** Seconds; from a cached lookup to a slow mutation with a statement timeout. */
@@ -20,8 +20,8 @@ type Outcome = 'ok' | 'error';
 export function subgraphRequestMetrics<Context extends BaseContext>(metrics: ServiceMetrics, subgraph: string): ApolloServerPlugin<Context> {
   const registers = [metrics.registry];
   const labelNames = ['subgraph', 'operation_name', 'outcome'] as const;
-  const requests = new Counter({ name: 'subgraph_requests_total', help: 'GraphQL requests this subgraph answered', labelNames, registers });
-  const durations = new Histogram({
+  const requests = new SeriesCounter({ name: 'subgraph_requests_total', help: 'GraphQL requests this subgraph answered', labelNames, registers });
+  const durations = new SeriesHistogram({
     name: 'subgraph_request_duration_seconds',
     help: 'Time from a GraphQL request reaching Apollo Server to its response',
     labelNames,
@@ -29,12 +29,15 @@ export function subgraphRequestMetrics<Context extends BaseContext>(metrics: Ser
     registers,
   });
   const names = new BoundedLabelValues(SUBGRAPH_OPERATION_NAMES);
-  // Pre-bound children per (operation name, outcome): one map lookup per request.
-  const children = new Map<string, Record<Outcome, { readonly count: Counter.Internal; readonly time: Histogram.Internal<(typeof labelNames)[number]> }>>();
+  // Series bound per (operation name, outcome): one map lookup per request.
+  const children = new Map<string, Record<Outcome, { readonly count: CountingSeries; readonly time: ObservingSeries }>>();
   const childrenOf = (operationName: string) => {
     let bound = children.get(operationName);
     if (!bound) {
-      const bind = (outcome: Outcome) => ({ count: requests.labels(subgraph, operationName, outcome), time: durations.labels(subgraph, operationName, outcome) });
+      const bind = (outcome: Outcome) => {
+        const labels = { subgraph, operation_name: operationName, outcome };
+        return { count: requests.series(labels), time: durations.series(labels) };
+      };
       bound = { ok: bind('ok'), error: bind('error') };
       children.set(operationName, bound);
     }
