@@ -206,6 +206,7 @@ export const routerConfigSpec = {
   ),
   // Protection (the request pipeline's stages; README "Protecting the router").
   metrics: variable('METRICS', 'record Prometheus metrics and serve them at /metrics (false: neither, for measuring what they cost)', parse.boolean, () => true),
+  metricsPort: variable<number | null>('METRICS_PORT', 'serve /metrics on this port of its own instead of PORT, so the public port does not (e.g. 9464)', parse.port, () => null),
   profile: variable<'production' | 'development'>(
     'NODE_ENV',
     '"production" turns on the production posture: introspection and query plans off, subgraph errors masked, stack traces refused, rate limits on (with REDIS_URL)',

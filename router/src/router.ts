@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { createGraphQLHttpServer, createLogger, METRICS_PATH, RevokedSessions, sendJson, ServiceMetrics, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
+import { createGraphQLHttpServer, createLogger, listenForScrapes, METRICS_PATH, RevokedSessions, sendJson, ServiceMetrics, SUBGRAPH_NAMES, type Logger, type MetricsListener } from '@booking/runtime';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { RouterConfig } from './config';
 import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergraph';
@@ -261,8 +261,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       // Alive, whatever else: a liveness probe restarts the process only when this fails.
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: 'router' }),
       '/ready': readiness.route,
-      // Open like /health: keep the router's port behind an ingress that does not route it (README "Metrics").
-      ...(metrics ? { [METRICS_PATH]: metrics.route } : {}),
+      // On the public port only when METRICS_PORT does not give it a listener of its own (README "Metrics").
+      ...(metrics && config.metricsPort === null ? { [METRICS_PATH]: metrics.route } : {}),
     },
   });
 
@@ -296,6 +296,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     });
   }
 
+  let scrapes: MetricsListener | undefined;
   return {
     logger,
     metrics,
@@ -303,6 +304,10 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     upstream,
     async listen() {
       const url = await server.listen(config.port, config.host);
+      if (metrics && config.metricsPort !== null) {
+        scrapes = await listenForScrapes(metrics, config.metricsPort, config.host);
+        logger.info({ url: scrapes.url }, 'metrics listening');
+      }
       // The posture in force, so an operator sees at start what NODE_ENV and its overrides chose.
       logger.info({ url: `${url}/graphql`, profile: config.profile, introspection: introspectionAllowed, queryPlans: queryPlansExposed, subgraphErrors: subgraphErrors.mode }, 'router listening');
       return url;
@@ -321,6 +326,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       subscriptions.abandonResubscribing();
       await upstream.closeAll();
       await server.close();
+      await scrapes?.close();
       await apollo.stop();
       await subgraphClient.close();
       await revokedSessions?.close();
