@@ -2,6 +2,10 @@ import { composeServices } from '@apollo/composition';
 import { Supergraph } from '@apollo/federation-internals';
 import { parse, type FragmentDefinitionNode, type GraphQLCompositeType, type OperationDefinitionNode } from 'graphql';
 import { readCacheControlHints, selectionPolicy } from '../src/execution/cacheControlHints';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { delegateEnforcedSecurityFeatures } from '../src/liveSupergraph';
+import { SupergraphPlanner } from '../src/supergraphPlanner';
 import { compose } from './cacheControlSupergraph';
 
 describe('@cacheControl hints composed into the supergraph', () => {
@@ -55,5 +59,37 @@ describe('@cacheControl hints composed into the supergraph', () => {
       { name: 'a', url: 'http://a', typeDefs: parse('extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"]) type Query { a: Int }') },
     ]);
     expect(readCacheControlHints(plain.supergraphSdl ?? '').isEmpty).toBe(true);
+  });
+});
+
+describe("our own supergraph's hints (schema/supergraph.graphql)", () => {
+  const sdl = readFileSync(resolve(__dirname, '../../schema/supergraph.graphql'), 'utf8');
+  const hints = readCacheControlHints(sdl);
+  // As the router builds it (its planner accepts the supergraph's security features).
+  const schema = new SupergraphPlanner(delegateEnforcedSecurityFeatures(sdl)).supergraphSchema;
+
+  /** The policy the entity cache computes for an entity fetch of `typeName` with this selection. */
+  function entityPolicy(typeName: string, selection: string) {
+    const operation = parse(`{ ... on ${typeName} ${selection} }`).definitions[0] as OperationDefinitionNode;
+    const typeHint = hints.hint(typeName);
+    const policy = selectionPolicy(schema, hints, schema.getType(typeName) as GraphQLCompositeType, typeHint?.maxAge ?? 0, operation.selectionSet, new Map());
+    // As EntityFetchCache does: the entity type's own scope counts too.
+    return typeHint?.scope === 'PRIVATE' ? { ...policy, scope: 'PRIVATE' } : policy;
+  }
+
+  it('caches a listing and its public parts for every viewer alike', () => {
+    expect(entityPolicy('Listing', '{ id title city pricePerNight { amount currency } cleaningFee { amount } host { id } category { name } }')).toEqual({ maxAge: 60, scope: 'PUBLIC' });
+  });
+
+  it('makes anything viewer-dependent PRIVATE: bookings, invoices, a user\'s email, a listing\'s bookings', () => {
+    expect(entityPolicy('Booking', '{ id status guests }')).toEqual({ maxAge: 10, scope: 'PRIVATE' });
+    expect(entityPolicy('Invoice', '{ id status }')).toEqual({ maxAge: 10, scope: 'PRIVATE' });
+    expect(entityPolicy('User', '{ id displayName email }')).toEqual({ maxAge: 10, scope: 'PRIVATE' });
+    expect(entityPolicy('Listing', '{ id bookings { id } }')).toEqual({ maxAge: 10, scope: 'PRIVATE' });
+  });
+
+  it('shares a public profile, and caches nothing unhinted (a connection)', () => {
+    expect(entityPolicy('User', '{ id displayName role }')).toEqual({ maxAge: 60, scope: 'PUBLIC' });
+    expect(entityPolicy('Listing', '{ id bookingsConnection(first: 5) { edges { cursor } } }').maxAge).toBe(0);
   });
 });

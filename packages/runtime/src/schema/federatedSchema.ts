@@ -26,6 +26,27 @@ const FEDERATION_DIRECTIVES = [
   'listSize',
 ] as const;
 
+/**
+ * Apollo's `@cacheControl` convention. Federation has no such directive, so a subgraph that
+ * hints declares it under a `@link` of its own and `@composeDirective` carries it into the
+ * supergraph, where the router's entity cache reads it (whatever URL version, any import name).
+ */
+export const CACHE_CONTROL_SPEC_URL = 'https://booking.example/cacheControl/v1.0';
+const CACHE_CONTROL_DEFINITIONS = `directive @cacheControl(maxAge: Int, scope: CacheControlScope, inheritMaxAge: Boolean) on FIELD_DEFINITION | OBJECT | INTERFACE | UNION
+enum CacheControlScope { PUBLIC PRIVATE }`;
+
+/** The schema header: federation's `@link`, plus the cache-control link when the schema hints. */
+function schemaHeader(printed: string): string {
+  const hints = /@cacheControl\b/.test(printed);
+  const used = FEDERATION_DIRECTIVES.filter((name) => new RegExp(`@${name}\\b`).test(printed) || (hints && name === 'composeDirective'));
+  const federation = `@link(url: "${FEDERATION_SPEC_URL}", import: [${used.map((d) => `"@${d}"`).join(', ')}])`;
+  if (!hints) return `extend schema ${federation}`;
+  return `extend schema ${federation}
+  @link(url: "${CACHE_CONTROL_SPEC_URL}", import: ["@cacheControl"])
+  @composeDirective(name: "@cacheControl")
+${CACHE_CONTROL_DEFINITIONS}`;
+}
+
 export type ReferenceResolvers<Context> = Record<
   string,
   { __resolveReference(reference: { id: string }, context: Context): unknown }
@@ -68,8 +89,7 @@ export async function buildFederatedSchema<Context>(options: FederatedSchemaOpti
     pubSub: subscriptionsSubscribeThemselves,
   });
   const printed = printSchemaWithDirectives(classSchema);
-  const used = FEDERATION_DIRECTIVES.filter((name) => new RegExp(`@${name}\\b`).test(printed));
-  const header = `extend schema @link(url: "${FEDERATION_SPEC_URL}", import: [${used.map((d) => `"@${d}"`).join(', ')}])`;
+  const header = schemaHeader(printed);
   const resolvers = createResolversMap(classSchema) as GraphQLResolverMap<unknown>;
   for (const [typeName, reference] of Object.entries(options.referenceResolvers)) {
     // The subgraph runtime calls __resolveReference with the request context it was given.

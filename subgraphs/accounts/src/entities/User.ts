@@ -9,6 +9,8 @@ export enum Role {
 registerEnumType(Role, { name: 'Role', description: 'What a user may do: book, host listings, or administer.' });
 
 @Directive('@key(fields: "id")')
+// The public profile (name, role, dates) is the same for every viewer; email is PRIVATE (UserResolver).
+@Directive('@cacheControl(maxAge: 60, scope: PUBLIC)')
 @ObjectType({ description: 'A person with an account: a guest who books, a host who lists, or an admin.' })
 @Entity({ tableName: 'users' })
 export class User {

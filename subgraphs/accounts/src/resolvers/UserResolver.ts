@@ -36,6 +36,8 @@ export class UserResolver {
     return new UserService(context.em).list(args);
   }
 
+  // Viewer-dependent (owner and admins only): never shared across viewers.
+  @Directive('@cacheControl(maxAge: 10, scope: PRIVATE)')
   @FieldResolver(() => String, { nullable: true, description: 'Unique, lower-case; visible to its owner and to admins.' })
   email(@Root() user: User, @Ctx() context: AccountsContext): string {
     if (user.deletedAt) throw new Forbidden('the account was deleted; its email is erased');

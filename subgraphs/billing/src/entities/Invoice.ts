@@ -11,6 +11,8 @@ export enum InvoiceStatus {
 registerEnumType(InvoiceStatus, { name: 'InvoiceStatus', description: 'OPEN until paid; VOID or REFUNDED when the booking ends early.' });
 
 @Directive('@key(fields: "id")')
+// The guest's (and admins') own bill: PRIVATE (keyed by viewer), and short-lived.
+@Directive('@cacheControl(maxAge: 10, scope: PRIVATE)')
 @ObjectType({ description: 'What a guest owes for one booking.' })
 @Entity({ tableName: 'invoices' })
 export class Invoice {

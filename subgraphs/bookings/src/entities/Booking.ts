@@ -17,6 +17,8 @@ registerEnumType(BookingStatus, {
 export const ACTIVE_STATUSES: readonly BookingStatus[] = [BookingStatus.HELD, BookingStatus.CONFIRMED];
 
 @Directive('@key(fields: "id")')
+// Visible to its guest, its host and admins only: PRIVATE (keyed by viewer), and short-lived.
+@Directive('@cacheControl(maxAge: 10, scope: PRIVATE)')
 @ObjectType({ description: 'A guest’s reservation of a listing for a time range [startsAt, endsAt).' })
 @Entity({ tableName: 'bookings' })
 export class Booking {

@@ -1,6 +1,8 @@
 import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, ObjectType } from 'type-graphql';
 
+// Categories change only by an admin adding one; nothing invalidates them, so the age bounds staleness.
+@Directive('@cacheControl(maxAge: 600, scope: PUBLIC)')
 @ObjectType({ description: 'A kind of bookable thing: rooms, desks, vehicles, tours.' })
 @Entity({ tableName: 'categories' })
 export class Category {

@@ -2,6 +2,8 @@ import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
 import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 
 @Directive('@key(fields: "id")')
+// The same for every viewer; an edit evicts it at once (listing.published → Listing), so 60 s only bounds a lost eviction.
+@Directive('@cacheControl(maxAge: 60, scope: PUBLIC)')
 @ObjectType({ description: 'Something a host offers for booking: a room, a desk, a vehicle, a tour.' })
 @Entity({ tableName: 'listings' })
 export class Listing {

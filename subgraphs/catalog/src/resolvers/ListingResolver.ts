@@ -128,6 +128,7 @@ export class ListingResolver {
     return new ListingService(context.em).create({ ...input, hostId: listingHost(context.viewer, input.hostId) });
   }
 
+  @Directive('@cacheControl(inheritMaxAge: true)')
   @FieldResolver(() => UserReference, {
     nullable: true,
     description: 'The host who offers this listing; null only when accounts cannot answer (see errors).',
@@ -163,11 +164,13 @@ export class ListingResolver {
     return listing.categoryId ? context.loaders.categoryById.load(listing.categoryId) : null;
   }
 
+  @Directive('@cacheControl(inheritMaxAge: true)')
   @FieldResolver(() => Money, { description: 'Charged once per stay.' })
   cleaningFee(@Root() listing: Listing): Money {
     return Money.of(listing.cleaningFeeAmount, listing.priceCurrency);
   }
 
+  @Directive('@cacheControl(inheritMaxAge: true)')
   @FieldResolver(() => Money, { description: 'Price of one night (or one booked day) before fees.' })
   pricePerNight(@Root() listing: Listing): Money {
     return Money.of(Number(listing.priceAmount), listing.priceCurrency);
