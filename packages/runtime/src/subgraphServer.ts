@@ -14,6 +14,7 @@ import type { EventStreams } from './events/eventStreams';
 import { inMemoryEventTransport, redisEventTransport, type EventTransport } from './events/eventTransport';
 import { InMemoryStreamStore } from './events/inMemoryEventStreams';
 import { OutboxRelay } from './events/outboxRelay';
+import { EntityInvalidationPublisher, type EntityInvalidations } from './events/entityInvalidationPublisher';
 import { StreamConsumer, type EventHandler } from './events/streamConsumer';
 import { RouterCallVerifier, unsignedViewer } from './auth/routerSignature';
 import type { Viewer } from './auth/viewer';
@@ -85,6 +86,11 @@ export interface SubgraphDefinition<Loaders, Services = undefined> {
   readonly consumes?: readonly { readonly stream: StreamName; readonly handler: EventHandler }[];
   /** What subscribers hear of an event, once it committed (its own, published; or consumed). */
   readonly liveUpdates?: (event: EventEnvelope) => readonly LiveUpdate[];
+  /**
+   * Which entities each of its own events changed: published, after the relay published the
+   * event, on the entity-invalidation channel so every router evicts its cached copies.
+   */
+  readonly invalidates?: EntityInvalidations;
 }
 
 export interface SubgraphServer {
@@ -296,6 +302,11 @@ async function startEventPlumbing<Loaders, Services>(
     connections.push(streams);
     return streams;
   };
+  // Only with Redis: the routers' caches listen there (EVENT_TRANSPORT=memory has no router cache to tell).
+  const invalidations =
+    definition.publishesEvents && definition.invalidates && config.redisUrl
+      ? new EntityInvalidationPublisher(config.redisUrl, config.eventKeyPrefix, definition.invalidates, logger)
+      : undefined;
   const relay = definition.publishesEvents
     ? new OutboxRelay({
         database,
@@ -304,7 +315,10 @@ async function startEventPlumbing<Loaders, Services>(
         logger,
         pollIntervalMs: 50,
         databaseUrl: config.databaseUrl,
-        onPublished: (published) => published.forEach(announce),
+        onPublished: (published) => {
+          published.forEach(announce);
+          void invalidations?.publish(published);
+        },
       })
     : undefined;
   relay?.start();
@@ -329,6 +343,7 @@ async function startEventPlumbing<Loaders, Services>(
       await relay?.stop();
       await Promise.all(consumers.map((consumer) => consumer.stop()));
       await Promise.all(connections.map((streams) => streams.close()));
+      await invalidations?.close();
     },
   };
 }

@@ -1,4 +1,5 @@
 import { defineSubgraph } from '@booking/runtime';
+import { invoiceInvalidations } from './events/invalidations';
 import { migrations } from '../migrations';
 import { attachBillingServices, type BillingServices } from './billingServices';
 import { Invoice } from './entities/Invoice';
@@ -23,6 +24,7 @@ export const billing = defineSubgraph<BillingLoaders, BillingServices>({
   publishesEvents: true,
   consumes: [{ stream: 'bookings', handler: onBookingEvent }],
   liveUpdates: invoiceLiveUpdates,
+  invalidates: invoiceInvalidations,
   schema: { resolvers: [InvoiceResolver, BookingInvoiceResolver, InvoiceSubscriptions], referenceResolvers: invoiceReferences },
 });
 

@@ -1,4 +1,5 @@
 import { defineSubgraph } from '@booking/runtime';
+import { bookingInvalidations } from './events/invalidations';
 import { migrations } from '../migrations';
 import { attachBookingsServices, type BookingsServices } from './bookingsServices';
 import { Booking } from './entities/Booking';
@@ -20,6 +21,7 @@ export const bookings = defineSubgraph<BookingsLoaders, BookingsServices>({
   attach: attachBookingsServices,
   publishesEvents: true,
   liveUpdates: bookingLiveUpdates,
+  invalidates: bookingInvalidations,
   consumes: [
     { stream: 'catalog', handler: onCatalogEvent },
     { stream: 'billing', handler: onBillingEvent },

@@ -1,4 +1,5 @@
 import { defineSubgraph } from '@booking/runtime';
+import { catalogInvalidations } from './events/invalidations';
 import { migrations } from '../migrations';
 import { Listing } from './entities/Listing';
 import { createLoaders, type CatalogLoaders } from './loaders';
@@ -20,6 +21,7 @@ export const catalog = defineSubgraph<CatalogLoaders>({
   publishesEvents: true,
   consumes: [{ stream: 'bookings', handler: onBookingEvent }],
   liveUpdates: availabilityLiveUpdates,
+  invalidates: catalogInvalidations,
   schema: { resolvers: [ListingResolver, SearchResolver, AvailabilitySubscriptions], referenceResolvers: listingReference },
 });
 

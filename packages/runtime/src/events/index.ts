@@ -7,3 +7,4 @@ export * from './outboxRelay';
 export * from './streamConsumer';
 export * from './eventTransport';
 export * from './entityInvalidation';
+export * from './entityInvalidationPublisher';
