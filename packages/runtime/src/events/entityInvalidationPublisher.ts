@@ -28,8 +28,9 @@ export class EntityInvalidationPublisher {
     private readonly logger: Logger,
   ) {
     this.redis = new Redis(redisUrl, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
+      // Queued while (re)connecting, so the first batch after a start is not lost to the
+      // handshake; the command timeout still bounds every publish.
+      maxRetriesPerRequest: 1,
       commandTimeout: PUBLISH_TIMEOUT_MS,
       retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
     });
