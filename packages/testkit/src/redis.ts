@@ -28,6 +28,3 @@ export async function dropKeys(redis: Redis, prefix: string): Promise<void> {
 
 /** A redis-server of a test's own (to stop and start again), as `npm start` runs one. */
 export { startRedisServer, type RunningRedis } from '../../../infra/local/redisServer';
-
-/** Another process's heap through its inspector (full GC, heap used, counts by constructor). */
-export { heapGrowth, inspectHeap, residentBytes, type HeapInspector } from '../../../infra/local/heapInspector';
