@@ -97,6 +97,12 @@ describe('ResultShaper', () => {
       expect(shaped.errors).toEqual([]);
     });
 
+    it('is kept without __typename (the planner asks none of an @interfaceObject subgraph when not needed)', () => {
+      const shaped = shaper('{ thing { id } }').shape({ thing: { id: 't1' } }, {});
+      expect(shaped.data).toEqual({ thing: { id: 't1' } });
+      expect(shaped.errors).toEqual([]);
+    });
+
     it('is kept in lists, under aliases', () => {
       const shaped = shaper('{ items { id t: thing { i: id } } }').shape({ items: [{ id: '1', t: { __typename: 'Thing', i: 'a' } }, { id: '2', t: { __typename: 'Thing', i: 'b' } }] }, {});
       expect(shaped.data).toEqual({ items: [{ id: '1', t: { i: 'a' } }, { id: '2', t: { i: 'b' } }] });

@@ -320,7 +320,9 @@ class ShapingRun {
         runtime = isObjectType(found) ? (child.byType.has(found.name) ? found : undefined) : isAbstractType(found) ? child.typeAgnostic ?? undefined : undefined;
       } else {
         const named = getNamedType(type);
-        runtime = isObjectType(named) ? named : undefined;
+        // The planner asks no `__typename` of an @interfaceObject subgraph when the selection
+        // does not depend on the concrete type: the object is kept with the common fields.
+        runtime = isObjectType(named) ? named : child.typeAgnostic ?? undefined;
       }
       if (!runtime) return this.invalid(`Invalid __typename found for object at field ${field.parentType}.${field.responseName}.`, path);
       return this.object(child, runtime, object, path);
