@@ -3,3 +3,4 @@ export * from './databases';
 export * from './embeddedPostgres';
 export * from './ports';
 export * from './redisServer';
+export * from './heapInspector';

@@ -104,6 +104,9 @@ function dockerImageEnv(): Env {
 /** The image sets NODE_ENV=production, so manifests are checked in the production profile. */
 const IMAGE_ENV: Env = dockerImageEnv();
 
+/** Where every Deployment serves /metrics (METRICS_PORT), the OpenTelemetry Prometheus exporter's usual port. */
+const K8S_METRICS_PORT = 9464;
+
 /** Variables one subgraph reads beyond every subgraph's own, and their parser. */
 const OWN_CONFIG: Partial<Record<SubgraphName, { names: () => string[]; read: (env: Env) => unknown }>> = {
   accounts: { names: authVariableNames, read: readAuthConfig },
@@ -715,9 +718,14 @@ function workloadProblems(rules: ServiceRules, problems: string[]): Env {
     if (!resources.cpu || !resources.memory) problems.push(`${where} needs resources.${kind} for cpu and memory`);
   }
 
-  // Prometheus' pod discovery finds every service by these annotations (README "Metrics").
+  // Prometheus' pod discovery finds every service by these annotations (README "Metrics"), on
+  // the listener METRICS_PORT gives /metrics, apart from the port that serves clients.
   const annotations = template?.metadata?.annotations ?? {};
-  const scrape = { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(rules.port), 'prometheus.io/path': '/metrics' };
+  const scrape = { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(K8S_METRICS_PORT), 'prometheus.io/path': '/metrics' };
+  const metricsPort = container.ports?.find((port) => port.name === 'metrics')?.containerPort;
+  if (metricsPort !== K8S_METRICS_PORT) problems.push(`${where} names no containerPort "metrics" ${K8S_METRICS_PORT} (has ${metricsPort})`);
+  const metricsPortVariable = container.env?.find((variable) => variable.name === 'METRICS_PORT')?.value;
+  if (metricsPortVariable !== String(K8S_METRICS_PORT)) problems.push(`${where} sets METRICS_PORT=${metricsPortVariable}, expected ${K8S_METRICS_PORT}`);
   for (const [name, value] of Object.entries(scrape)) {
     if (annotations[name] !== value) problems.push(`${where} pod annotation ${name} is ${JSON.stringify(annotations[name])}, expected "${value}"`);
   }
@@ -897,8 +905,8 @@ describe('infra/k8s: traces and the Prometheus Operator objects', () => {
       }
       const ports = service?.spec?.ports ?? [];
       for (const endpoint of monitor?.spec?.endpoints ?? []) {
-        if (!ports.some((port) => port.name === endpoint.port && port.port === rules.port)) {
-          problems.push(`the ServiceMonitor scrapes port "${endpoint.port}", which Service ${rules.name} does not name for ${rules.port}`);
+        if (!ports.some((port) => port.name === endpoint.port && port.port === K8S_METRICS_PORT)) {
+          problems.push(`the ServiceMonitor scrapes port "${endpoint.port}", which Service ${rules.name} does not name for ${K8S_METRICS_PORT}`);
         }
         if (endpoint.path !== '/metrics') problems.push(`the ServiceMonitor scrapes ${endpoint.path}, expected /metrics`);
       }

@@ -182,6 +182,16 @@ export const routerConfigSpec = {
     parse.positiveInt,
     () => DEFAULT_SUBSCRIPTION_KEEPALIVE_MS,
   ),
+  subscriptionResubscribeGraceMs: variable(
+    'SUBSCRIPTION_RESUBSCRIBE_GRACE_MS',
+    'how long the router resubscribes (jittered exponential backoff) to a subgraph whose subscription socket dropped, e.g. a restart, before its clients get SUBGRAPH_UNAVAILABLE (0: at once)',
+    (raw) => {
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 0) throw new Error(`must be a whole number of milliseconds (0 or more), got "${raw}"`);
+      return value;
+    },
+    () => 30_000,
+  ),
   slowConsumerCloseGraceMs: variable(
     'SLOW_CONSUMER_CLOSE_GRACE_MS',
     'how long a subscription client cut off as too slow has to read up to the reason before its connection is destroyed',
@@ -196,6 +206,7 @@ export const routerConfigSpec = {
   ),
   // Protection (the request pipeline's stages; README "Protecting the router").
   metrics: variable('METRICS', 'record Prometheus metrics and serve them at /metrics (false: neither, for measuring what they cost)', parse.boolean, () => true),
+  metricsPort: variable<number | null>('METRICS_PORT', 'serve /metrics on this port of its own instead of PORT, so the public port does not (e.g. 9464)', parse.port, () => null),
   profile: variable<'production' | 'development'>(
     'NODE_ENV',
     '"production" turns on the production posture: introspection and query plans off, subgraph errors masked, stack traces refused, rate limits on (with REDIS_URL)',
@@ -274,6 +285,13 @@ export const routerConfigSpec = {
     parse.redisUrl,
     () => null,
   ),
+  entityCache: variable(
+    'ENTITY_CACHE',
+    'cache entity fetches in Redis by the subgraphs\' @cacheControl hints, evicted by their invalidation events (needs REDIS_URL; default off)',
+    parse.boolean,
+    () => false,
+  ),
+  entityCacheRedisTimeoutMs: variable('ENTITY_CACHE_REDIS_TIMEOUT_MS', 'longest wait for Redis on an entity cache lookup before the fetch goes to its subgraph', parse.positiveInt, () => 100),
   eventKeyPrefix: variable('EVENT_KEY_PREFIX', "prefix of the deployment's Redis keys (the subgraphs' value)", parse.text, () => ''),
   debugStacktraces: variable(
     'GRAPHQL_DEBUG_STACKTRACES',

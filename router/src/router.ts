@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { createGraphQLHttpServer, createLogger, METRICS_PATH, RevokedSessions, sendJson, ServiceMetrics, SUBGRAPH_NAMES, type Logger } from '@booking/runtime';
+import { createGraphQLHttpServer, createLogger, listenForScrapes, METRICS_PATH, RevokedSessions, sendJson, ServiceMetrics, SUBGRAPH_NAMES, type Logger, type MetricsListener } from '@booking/runtime';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { RouterConfig } from './config';
 import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergraph';
@@ -9,6 +9,7 @@ import { AuthorizingGateway } from './auth/authorizingGateway';
 import { boundedDocumentStore } from './boundedDocumentStore';
 import { createTokenVerifier, viewerFromAuthorization } from './auth/tokenVerifier';
 import type { RouterContext } from './routerContext';
+import { EntityCache } from './execution/entityCache';
 import { createRouterExecutor } from './execution/routerExecutor';
 import { SubgraphClient } from './execution/subgraphClient';
 import { requestTimeoutMsOf } from './execution/clientRequestTimeout';
@@ -139,6 +140,11 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     isRevoked: revokedSessions ? (sessionId) => revokedSessions.has(sessionId) : undefined,
     isUserRevoked: revokedSessions ? (userId) => revokedSessions.hasUser(userId) : undefined,
   });
+  if (config.entityCache && !config.redisUrl) throw new Error('ENTITY_CACHE=on needs REDIS_URL');
+  const entityCache =
+    config.entityCache && config.redisUrl && config.executor === 'router'
+      ? EntityCache.start({ redisUrl: config.redisUrl, keyPrefix: config.eventKeyPrefix, redisTimeoutMs: config.entityCacheRedisTimeoutMs }, logger)
+      : null;
   const requestLog = new RequestLog(logger, routerMetrics);
   const readiness = new RouterReadiness(() => supergraph.current, revokedSessions ? () => revokedSessions.current : null);
   const protection = await createProtection(config, () => supergraph.current, logger, routerMetrics);
@@ -180,6 +186,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       perAddress: config.maxSubscriptionsPerAddress,
     },
     subgraphErrors,
+    { graceMs: config.subscriptionResubscribeGraceMs },
     routerMetrics,
   );
   routerMetrics?.countOpenSubscriptions(() => subscriptions.openSubscriptions);
@@ -206,6 +213,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
           preparedOperationBytes: Math.floor(config.operationCacheMaxBytes / 2),
           subgraphErrors,
           metrics: routerMetrics,
+          entityCache: entityCache ? (state) => entityCache.forSupergraph(state) : undefined,
         })
       : undefined;
   const server = createGraphQLHttpServer({
@@ -253,8 +261,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       // Alive, whatever else: a liveness probe restarts the process only when this fails.
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: 'router' }),
       '/ready': readiness.route,
-      // Open like /health: keep the router's port behind an ingress that does not route it (README "Metrics").
-      ...(metrics ? { [METRICS_PATH]: metrics.route } : {}),
+      // On the public port only when METRICS_PORT does not give it a listener of its own (README "Metrics").
+      ...(metrics && config.metricsPort === null ? { [METRICS_PATH]: metrics.route } : {}),
     },
   });
 
@@ -288,6 +296,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     });
   }
 
+  let scrapes: MetricsListener | undefined;
   return {
     logger,
     metrics,
@@ -295,6 +304,10 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     upstream,
     async listen() {
       const url = await server.listen(config.port, config.host);
+      if (metrics && config.metricsPort !== null) {
+        scrapes = await listenForScrapes(metrics, config.metricsPort, config.host);
+        logger.info({ url: scrapes.url }, 'metrics listening');
+      }
       // The posture in force, so an operator sees at start what NODE_ENV and its overrides chose.
       logger.info({ url: `${url}/graphql`, profile: config.profile, introspection: introspectionAllowed, queryPlans: queryPlansExposed, subgraphErrors: subgraphErrors.mode }, 'router listening');
       return url;
@@ -309,11 +322,15 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       }
       supergraph.stop();
       await subscriptionServer.close();
+      // No resubscribe timer outlives the router (HTTP streams still open end with the reason).
+      subscriptions.abandonResubscribing();
       await upstream.closeAll();
       await server.close();
+      await scrapes?.close();
       await apollo.stop();
       await subgraphClient.close();
       await revokedSessions?.close();
+      entityCache?.close();
       await protection.close();
     },
   };

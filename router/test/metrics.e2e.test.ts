@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
   connectSubscriptions,
+  findFreePort,
   invoiceOfBooking,
   prometheusTool,
   promtoolProblems,
@@ -186,5 +187,34 @@ describe('METRICS=false', () => {
     expect((await fetch(`${baseUrlOf(stack, 'router')}/metrics`)).status).toBe(404);
     const answer = await stack.query<{ __typename: string }>('{ __typename }');
     expect(answer.data).toEqual({ __typename: 'Query' });
+  });
+});
+
+describe('METRICS_PORT', () => {
+  let stack: Stack;
+  let routerMetricsPort: number;
+  let catalogMetricsPort: number;
+  beforeAll(async () => {
+    [routerMetricsPort, catalogMetricsPort] = [await findFreePort(), await findFreePort()];
+    stack = await startStack({ routerEnv: { METRICS_PORT: String(routerMetricsPort) }, config: { catalog: { metricsPort: catalogMetricsPort } } });
+  });
+  afterAll(() => stack?.stop());
+
+  it('serves /metrics on its own port only, so the public port does not', async () => {
+    await stack.query('query Ping { __typename }');
+    expect((await fetch(`${baseUrlOf(stack, 'router')}/metrics`)).status).toBe(404);
+    expect((await fetch(`${baseUrlOf(stack, 'catalog')}/metrics`)).status).toBe(404);
+    const router = await fetch(`http://127.0.0.1:${routerMetricsPort}/metrics`);
+    expect(router.status).toBe(200);
+    expect(router.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(await router.text()).toMatch(/^router_requests_total\{operation_name="Ping",operation_type="query",outcome="ok"\} 1$/m);
+    const catalog = await fetch(`http://127.0.0.1:${catalogMetricsPort}/metrics`);
+    expect(catalog.status).toBe(200);
+    expect(await catalog.text()).toContain('subgraph_requests_total');
+    // Nothing else is served there: not the API, not the probes.
+    expect((await fetch(`http://127.0.0.1:${routerMetricsPort}/graphql`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${routerMetricsPort}/health`)).status).toBe(404);
+    // The other subgraphs keep it on their own port (the default).
+    expect((await fetch(`${baseUrlOf(stack, 'bookings')}/metrics`)).status).toBe(200);
   });
 });

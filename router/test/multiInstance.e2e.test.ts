@@ -39,6 +39,8 @@ describe('subscriptions across several router and bookings instances', () => {
         ROUTER_SIGNING_SECRET: TEST_SIGNING_SECRET,
         ...Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, stack.subgraphs[name].graphqlUrl])),
         BOOKINGS_URL: bookingsB.graphqlUrl,
+        // Instance B goes away for good in the last test: its subscribers hear so soon after.
+        SUBSCRIPTION_RESUBSCRIBE_GRACE_MS: '500',
       }),
     );
     routerBUrl = `${await routerB.listen()}/graphql`;

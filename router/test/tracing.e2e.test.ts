@@ -175,7 +175,11 @@ test('one trace id covers a booking saga: router → bookings → PostgreSQL →
   const fetch = spans.find((span) => span.kind === SPAN_KIND.client && span.attributes['subgraph.name'] === 'bookings' && ancestorIs(span, serverSpan!, parentOf));
   expect(fetch).toMatchObject({ service: 'router', name: 'subgraph bookings', attributes: expect.objectContaining({ 'http.response.status_code': 200 }) });
   const bookingsServer = spans.find((span) => span.service === 'bookings' && span.kind === SPAN_KIND.server && span.parentSpanId === fetch!.spanId);
-  expect(bookingsServer).toBeDefined();
+  // Named after the operation the router's planner sent it (`{client operation}__{subgraph}__{n}`).
+  expect(bookingsServer).toMatchObject({
+    name: expect.stringMatching(/^mutation CreateBooking__bookings__\d+$/),
+    attributes: expect.objectContaining({ 'graphql.operation.type': 'mutation', 'graphql.operation.name': expect.stringMatching(/^CreateBooking__bookings__\d+$/), 'http.route': '/graphql' }),
+  });
   const inserts = spans.filter((span) => span.service === 'bookings' && span.scope.includes('pg') && ancestorIs(span, bookingsServer!, parentOf));
   expect(inserts.length).toBeGreaterThan(0);
   const outboxInsert = inserts.find((span) => String(span.attributes['db.query.text'] ?? span.attributes['db.statement']).includes('insert into outbox_events'));

@@ -43,6 +43,7 @@ const FEATURE_BASELINES: readonly (readonly [variant: string, baseline: string])
   ['ours-metrics', 'ours-bare'],
   ['ours-traced-1', 'ours-bare'],
   ['ours-traced-100', 'ours-bare'],
+  ['ours', 'ours-unguarded'],
 ];
 
 function measured(operation: OperationSummary, target: string): TargetSummary | undefined {

@@ -15,9 +15,9 @@ import { graphqlAnswers, startPinned, type BenchProcess } from './processes';
 export const ROOT = resolve(__dirname, '..', '..', '..');
 const BENCH = resolve(ROOT, 'bench');
 
-export type OurVariant = 'ours' | 'ours-off' | 'ours-on' | 'ours-bare' | 'ours-metrics' | 'ours-traced-1' | 'ours-traced-100';
+export type OurVariant = 'ours' | 'ours-off' | 'ours-on' | 'ours-bare' | 'ours-metrics' | 'ours-traced-1' | 'ours-traced-100' | 'ours-unguarded';
 export type RouterId = OurVariant | 'apollo' | 'hive';
-const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'ours-bare', 'ours-metrics', 'ours-traced-1', 'ours-traced-100', 'apollo', 'hive'];
+const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'ours-bare', 'ours-metrics', 'ours-traced-1', 'ours-traced-100', 'ours-unguarded', 'apollo', 'hive'];
 
 export const ROUTER_LABELS: Record<RouterId | 'floor', string> = {
   floor: 'floor (straight at the subgraph)',
@@ -28,6 +28,7 @@ export const ROUTER_LABELS: Record<RouterId | 'floor', string> = {
   'ours-metrics': 'booking-supergraph router, metrics on, tracing off',
   'ours-traced-1': 'booking-supergraph router, metrics on, tracing 1 % to a local receiver',
   'ours-traced-100': 'booking-supergraph router, metrics on, tracing 100 % to a local receiver',
+  'ours-unguarded': 'booking-supergraph router, subgraph circuit breakers and retries off',
   apollo: '@apollo/gateway + @apollo/server',
   hive: 'Hive Gateway',
 };
@@ -104,6 +105,8 @@ function variantEnv(id: OurVariant, otlpEndpoint: string | undefined): NodeJS.Pr
       OTEL_TRACES_SAMPLER_ARG: id === 'ours-traced-1' ? '0.01' : '1',
     };
   }
+  // Issue 12's circuit breakers and retries, off (`ours` has them on, as production does).
+  if (id === 'ours-unguarded') return { SUBGRAPH_BREAKER: 'false', SUBGRAPH_RETRIES: '0' };
   if (id === 'ours-off') {
     return {
       ...OPERATION_LIMITS_OFF,

@@ -28,6 +28,8 @@ import { databaseUnreachable, migrateToLatest, openDatabase, type Database } fro
 import { registerDatabasePoolMetrics } from './observability/databasePoolMetrics';
 import { registerEventBacklogMetrics } from './observability/eventBacklogMetrics';
 import { METRICS_PATH, ServiceMetrics } from './observability/metrics';
+import { listenForScrapes, type MetricsListener } from './observability/metricsListener';
+import { operationSpanNaming } from './observability/operationSpanNaming';
 import { subgraphRequestMetrics } from './observability/subgraphRequestMetrics';
 import { buildFederatedSchema, type FederatedSchemaOptions } from './schema/federatedSchema';
 import { countResolvedFields } from './work/countResolvedFields';
@@ -178,7 +180,7 @@ export async function createSubgraphServer<Loaders, Services>(
     schema,
     introspection: true,
     formatError: createFormatError(logger),
-    plugins: [refuseUnstorableText<Context>(), requestWorkPlugin<Context>(), subgraphRequestMetrics<Context>(metrics, definition.name)],
+    plugins: [refuseUnstorableText<Context>(), requestWorkPlugin<Context>(), subgraphRequestMetrics<Context>(metrics, definition.name), operationSpanNaming<Context>()],
     logger,
     // Stack traces name our files and paths: only with GRAPHQL_DEBUG_STACKTRACES=true, never by default.
     includeStacktraceInErrorResponses: config.debugStacktraces,
@@ -200,7 +202,7 @@ export async function createSubgraphServer<Loaders, Services>(
     routes: {
       ...attachment.routes,
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: definition.name }),
-      [METRICS_PATH]: metrics.route,
+      ...(config.metricsPort === null ? { [METRICS_PATH]: metrics.route } : {}),
       // Every subgraph needs its event transport, accounts included (live updates, revoked sessions).
       '/ready': readinessRoute(definition.name, [
         { name: 'database', problem: () => databaseUnreachable(database) },
@@ -216,14 +218,15 @@ export async function createSubgraphServer<Loaders, Services>(
     allowUnsigned: config.allowUnsignedRequests,
     logger,
     formatError: createFormatError(logger),
-    context: (viewer) => {
+    context: (viewer, resumed) => {
       const em = database.em.fork();
       // Not yet budgeted: one context serves every event of a subscription (see README).
       const work = RequestWork.unbounded(workStats);
-      return { em, loaders: definition.createLoaders(em, viewer), viewer, services: attachment.services, live, work };
+      return { em, loaders: definition.createLoaders(em, viewer), viewer, services: attachment.services, live: resumed ? live.resuming() : live, work };
     },
   });
 
+  let scrapes: MetricsListener | undefined;
   return {
     name: definition.name,
     database,
@@ -234,11 +237,16 @@ export async function createSubgraphServer<Loaders, Services>(
     async listen() {
       const url = await http.listen(config.port, config.host);
       logger.info({ url: `${url}/graphql` }, 'subgraph listening');
+      if (config.metricsPort !== null) {
+        scrapes = await listenForScrapes(metrics, config.metricsPort, config.host);
+        logger.info({ url: scrapes.url }, 'metrics listening');
+      }
       return url;
     },
     async close() {
       await subscriptions.close();
       await http.close();
+      await scrapes?.close();
       await apollo.stop();
       await events.stop();
       await transport.close();

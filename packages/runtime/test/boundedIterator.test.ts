@@ -128,4 +128,22 @@ describe('bounded subscription buffers', () => {
     ).rejects.toBeInstanceOf(SlowConsumer);
     expect(read).toEqual(Array.from({ length: SUBSCRIBER_BUFFER }, (_, n) => ({ n })));
   });
+  it('yields the current state first only on a subscription the router resumes, then the updates as ever', async () => {
+    const { engine } = inMemoryPubSubEngine();
+    const live = new LiveUpdates(engine, 'test:');
+    type Signal = { bookingId: string; eventId: string };
+    const options = { latestPer: (signal: Signal) => signal.bookingId, current: [{ bookingId: 'b1', eventId: 'resume' }] };
+    const fresh = live.subscribe<Signal>('BOOKING_UPDATED', 'b1', options);
+    const resumed = live.resuming().subscribe<Signal>('BOOKING_UPDATED', 'b1', options);
+    // One process-wide count, whichever view subscribed.
+    expect(live.activeSubscriptions()).toBe(2);
+    expect((await resumed.next()).value).toEqual({ bookingId: 'b1', eventId: 'resume' });
+    await new Promise((resolve) => setImmediate(resolve));
+    await live.publish({ topic: 'BOOKING_UPDATED', id: 'b1', payload: { bookingId: 'b1', eventId: 'e1' } });
+    expect((await fresh.next()).value).toEqual({ bookingId: 'b1', eventId: 'e1' });
+    expect((await resumed.next()).value).toEqual({ bookingId: 'b1', eventId: 'e1' });
+    await fresh.return?.();
+    await resumed.return?.();
+    expect(live.activeSubscriptions()).toBe(0);
+  });
 });

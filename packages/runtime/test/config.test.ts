@@ -10,6 +10,7 @@ describe('configuration fails fast, naming the variable', () => {
     expect(readSubgraphConfig('bookings', env)).toEqual({
       port: 4003,
       host: '127.0.0.1',
+      metricsPort: null,
       databaseUrl: 'postgres://u@h:5432/bookings',
       seedDemo: false,
       logLevel: 'info',

@@ -15,3 +15,4 @@ export * from './countingForward';
 export * from './prometheus';
 export * from './otlpReceiver';
 export * from './routerProcess';
+export * from './heapInspector';

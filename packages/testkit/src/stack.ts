@@ -70,6 +70,7 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
   const config: SubgraphConfig = {
     port: 0,
     host: '127.0.0.1',
+    metricsPort: null,
     databaseUrl: database.url,
     seedDemo: options.seedDemo ?? false,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',

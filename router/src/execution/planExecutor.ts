@@ -1,6 +1,8 @@
 import type { FetchNode, PlanNode, QueryPlan, QueryPlanSelectionNode } from '@apollo/query-planner';
 import type { GraphQLSchema } from 'graphql';
 import { isAbstractType } from 'graphql';
+import type { Viewer } from '@booking/runtime';
+import type { EntityFetchCache, EntityFetchLookup } from './entityFetchCache';
 import type { RequestDeadline } from './requestDeadline';
 import { ownValue, setOwnValue } from './ownProperties';
 import type { ResponseError, ResponsePath } from './responseError';
@@ -19,6 +21,8 @@ export interface ExecutionRequest {
   readonly deadline?: RequestDeadline;
   /** The request's log: a subgraph's 4xx answer is a warning naming the request. */
   readonly log?: SubgraphCallLog;
+  /** Who asks: PRIVATE cache entries are theirs alone (see EntityFetchCache). */
+  readonly viewer?: Viewer | null;
   /** A query: its calls may be retried (SUBGRAPH_RETRIES). A mutation's never are: it may have run. */
   readonly retriable?: boolean;
 }
@@ -30,6 +34,8 @@ export interface PlanRuntime {
   readonly supergraphSchema: GraphQLSchema;
   /** SUBGRAPH_ERRORS: what clients may see of each subgraph answer's errors. */
   readonly subgraphErrors: SubgraphErrorPolicy;
+  /** ENTITY_CACHE=on: entity fetches are served from and stored in Redis where hints allow. */
+  readonly entityCache?: EntityFetchCache;
 }
 
 /**
@@ -272,18 +278,19 @@ export class PlanExecution {
       this.errors.push(downstreamError({ message: 'Variables cannot contain key "representations"' }, fetch.serviceName, undefined));
       return;
     }
-    const answer = await this.send(fetch, url, variables, representations);
-    if (answer.kind === 'failed') return void this.errors.push(answer.error);
-    const received = answer.data?._entities;
-    if (answer.errors.length > 0) this.entityErrors(fetch.serviceName, answer.errors, path, entitySlots);
-    if (!Array.isArray(received)) {
-      if (answer.errors.length === 0) this.errors.push(downstreamError({ message: 'Expected "data._entities" in response to be an array' }, fetch.serviceName, undefined));
-      return;
+    const cached = this.runtime.entityCache ? await this.runtime.entityCache.lookup(fetch, representations, this.request.viewer ?? null) : null;
+    let received: readonly unknown[] | null;
+    if (cached) {
+      received = await this.fetchMisses(fetch, url, variables, representations, cached, path, entitySlots);
+    } else {
+      // Without the cache, no extra call or promise per fetch: the hot path stays as it was.
+      const answer = await this.send(fetch, url, variables, representations);
+      if (answer.kind === 'failed') return void this.errors.push(answer.error);
+      const answered = answer.data?._entities;
+      if (answer.errors.length > 0) this.entityErrors(fetch.serviceName, answer.errors, path, entitySlots);
+      received = this.entitiesOf(fetch.serviceName, answered, representations.length, answer.errors.length > 0);
     }
-    if (received.length !== representations.length) {
-      this.errors.push(downstreamError({ message: `Expected "data._entities" to contain ${representations.length} elements` }, fetch.serviceName, undefined));
-      return;
-    }
+    if (!received) return;
     entities.forEach((entity, index) => {
       const slot = entitySlots[index] as number;
       const value = slot < 0 ? null : (received[slot] as JsonObject | null);
@@ -291,6 +298,56 @@ export class PlanExecution {
       if (value.__typename === undefined) value.__typename = entity.__typename;
       mergeInto(entity, value);
     });
+  }
+
+  /** `_entities` if it is an array of the expected length; else null, with an error saying why (unless the answer had errors). */
+  private entitiesOf(serviceName: string, answered: unknown, expected: number, hadErrors: boolean): readonly unknown[] | null {
+    if (!Array.isArray(answered)) {
+      if (!hadErrors) this.errors.push(downstreamError({ message: 'Expected "data._entities" in response to be an array' }, serviceName, undefined));
+      return null;
+    }
+    if (answered.length !== expected) {
+      this.errors.push(downstreamError({ message: `Expected "data._entities" to contain ${expected} elements` }, serviceName, undefined));
+      return null;
+    }
+    return answered as unknown[];
+  }
+
+  /**
+   * With the entity cache: only the representations it lacks are sent; the subgraph's error
+   * paths (indexes into what was sent) are turned back into the representations' own. What the
+   * subgraph answers is stored only from an answer without errors, and without delaying this one.
+   */
+  private async fetchMisses(
+    fetch: FetchNode,
+    url: string,
+    variables: JsonObject,
+    representations: readonly string[],
+    cached: EntityFetchLookup,
+    path: readonly (string | number)[],
+    entitySlots: Int32Array,
+  ): Promise<readonly unknown[] | null> {
+    const values: unknown[] = [...cached.values];
+    if (cached.misses.length === 0) return values;
+    const missing = cached.misses.map((slot) => representations[slot] as string);
+    const answer = await this.send(fetch, url, variables, missing);
+    if (answer.kind === 'failed') {
+      this.errors.push(answer.error);
+      return null;
+    }
+    const errors = answer.errors.map((error) => {
+      const sent = error.path?.[1];
+      if (!error.path || error.path[0] !== '_entities' || typeof sent !== 'number') return error;
+      return { ...error, path: ['_entities', cached.misses[sent] ?? -1, ...error.path.slice(2)] };
+    });
+    if (errors.length > 0) this.entityErrors(fetch.serviceName, errors, path, entitySlots);
+    const received = this.entitiesOf(fetch.serviceName, answer.data?._entities, missing.length, errors.length > 0);
+    if (!received) return null;
+    cached.misses.forEach((slot, position) => {
+      values[slot] = received[position];
+    });
+    if (errors.length === 0) void cached.remember(received);
+    return values;
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { routerCallSigner, type Logger, type Viewer } from '@booking/runtime';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
+import type { EntityFetchCache } from './entityFetchCache';
 import type { SupergraphState } from '../liveSupergraph';
 import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
@@ -31,6 +32,8 @@ export interface RouterExecutorOptions {
   readonly subgraphErrors: SubgraphErrorPolicy;
   /** Where the prepared-operation and plan caches' hits and misses are counted. */
   readonly metrics?: RouterMetrics;
+  /** ENTITY_CACHE=on: the entity cache for a supergraph (undefined when it has no hints). */
+  readonly entityCache?: (state: SupergraphState) => EntityFetchCache | undefined;
 }
 
 interface GraphQLRequestBody {
@@ -140,8 +143,14 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
       const deadline = new RequestDeadline(timeoutMs);
       try {
         const execution = new PlanExecution(
-          { client: options.client, subgraphUrls: state.subgraphUrls, supergraphSchema: state.planner.supergraphSchema, subgraphErrors: options.subgraphErrors },
-          { variables: rawVariables, headers: signedHeaders(routerCallSigner(options.signingSecret, viewer)), deadline, log: record, retriable: operation.operation.operation === 'query' },
+          {
+            client: options.client,
+            subgraphUrls: state.subgraphUrls,
+            supergraphSchema: state.planner.supergraphSchema,
+            subgraphErrors: options.subgraphErrors,
+            entityCache: options.entityCache?.(state),
+          },
+          { variables: rawVariables, headers: signedHeaders(routerCallSigner(options.signingSecret, viewer)), deadline, log: record, viewer, retriable: operation.operation.operation === 'query' },
           variables,
         );
         await execution.run(executable.plan.node);

@@ -13,6 +13,9 @@ export type SubgraphOutcome = 'ok' | 'errors' | 'failed';
 /** The router's caches whose lookups are counted. */
 export type CacheName = 'gate_verdict' | 'prepared_operation' | 'query_plan';
 
+/** How one resubscribe after a dropped upstream subscription went. */
+export type ResubscriptionOutcome = 'resumed' | 'failed' | 'refused' | 'gave_up';
+
 /** Why a subscription event never reached a subscriber. */
 export type DroppedEventReason = 'subscriber_buffer_full' | 'completion_failed';
 
@@ -62,6 +65,8 @@ export class RouterMetrics {
   private readonly eventsDelivered: CountingSeries;
   private readonly eventsDropped: Record<DroppedEventReason, CountingSeries>;
   private readonly slowConsumers: CountingSeries;
+  private readonly upstreamDrops: SeriesCounter<'subgraph'>;
+  private readonly upstreamResubscriptions: SeriesCounter<'subgraph' | 'outcome'>;
   private readonly codes = new BoundedLabelValues(CODE_LABELS);
   private openSubscriptions: () => number = () => 0;
 
@@ -150,6 +155,18 @@ export class RouterMetrics {
       help: 'Subscribers cut off for reading too slowly (SLOW_CONSUMER: event queue or unsent bytes over their bound)',
       registers,
     }).series({});
+    this.upstreamDrops = new SeriesCounter({
+      name: 'router_upstream_subscription_drops_total',
+      help: 'Upstream subscriptions whose socket to the subgraph dropped while live (each then resubscribed for SUBSCRIPTION_RESUBSCRIBE_GRACE_MS)',
+      labelNames: ['subgraph'],
+      registers,
+    });
+    this.upstreamResubscriptions = new SeriesCounter({
+      name: 'router_upstream_resubscriptions_total',
+      help: 'Resubscribe outcomes after a drop: resumed, failed (one attempt; another follows), refused (the subgraph answered with GraphQL errors), gave_up (grace period over: SUBGRAPH_UNAVAILABLE)',
+      labelNames: ['subgraph', 'outcome'],
+      registers,
+    });
   }
 
   /** One request ended; a stream's duration is its lifetime, so only its count is kept. */
@@ -253,6 +270,15 @@ export class RouterMetrics {
 
   eventDropped(reason: DroppedEventReason, count = 1): void {
     this.eventsDropped[reason].inc(count);
+  }
+
+  /** Rare (a subgraph restart), so labels are looked up per call. */
+  upstreamSubscriptionDropped(subgraph: string): void {
+    this.upstreamDrops.series({ subgraph }).inc();
+  }
+
+  upstreamResubscription(subgraph: string, outcome: ResubscriptionOutcome): void {
+    this.upstreamResubscriptions.series({ subgraph, outcome }).inc();
   }
 
   slowConsumerClosed(): void {

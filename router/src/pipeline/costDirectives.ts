@@ -1,4 +1,5 @@
 import { Kind, parse, type ConstDirectiveNode, type ConstValueNode, type DocumentNode } from 'graphql';
+import { specLinks } from '../linkedSpecs';
 
 /** `@listSize` on a field, as the cost spec (https://ibm.github.io/graphql-specs/cost-spec.html) defines it. */
 export interface ListSize {
@@ -20,11 +21,6 @@ export interface CostDirectives {
 
 const COST_SPEC = 'https://specs.apollo.dev/cost/';
 
-function stringArgument(directive: ConstDirectiveNode, name: string): string | undefined {
-  const value = directive.arguments?.find((argument) => argument.name.value === name)?.value;
-  return value?.kind === Kind.STRING ? value.value : undefined;
-}
-
 function argumentValue(directive: ConstDirectiveNode, name: string): ConstValueNode | undefined {
   return directive.arguments?.find((argument) => argument.name.value === name)?.value;
 }
@@ -36,26 +32,14 @@ function argumentValue(directive: ConstDirectiveNode, name: string): ConstValueN
  */
 function directiveNames(document: DocumentNode): { cost: Set<string>; listSize: Set<string> } {
   const names = { cost: new Set(['cost', 'cost__cost']), listSize: new Set(['listSize', 'cost__listSize']) };
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.SCHEMA_DEFINITION && definition.kind !== Kind.SCHEMA_EXTENSION) continue;
-    for (const link of definition.directives ?? []) {
-      if (link.name.value !== 'link' || !stringArgument(link, 'url')?.startsWith(COST_SPEC)) continue;
-      const namespace = stringArgument(link, 'as') ?? 'cost';
-      names.cost.add(`${namespace}__cost`);
-      names.listSize.add(`${namespace}__listSize`);
-      const imports = argumentValue(link, 'import');
-      for (const entry of imports?.kind === Kind.LIST ? imports.values : []) {
-        if (entry.kind !== Kind.OBJECT) continue;
-        const field = (key: string) => {
-          const value = entry.fields.find((candidate) => candidate.name.value === key)?.value;
-          return value?.kind === Kind.STRING ? value.value.replace(/^@/, '') : undefined;
-        };
-        const imported = field('name');
-        const alias = field('as');
-        if (alias && imported === 'cost') names.cost.add(alias);
-        if (alias && imported === 'listSize') names.listSize.add(alias);
-      }
-    }
+  for (const link of specLinks(document, (url) => url.startsWith(COST_SPEC))) {
+    const namespace = link.as ?? 'cost';
+    names.cost.add(`${namespace}__cost`);
+    names.listSize.add(`${namespace}__listSize`);
+    const cost = link.renamed.get('cost');
+    const listSize = link.renamed.get('listSize');
+    if (cost) names.cost.add(cost);
+    if (listSize) names.listSize.add(listSize);
   }
   return names;
 }

@@ -9,6 +9,7 @@ import type { SupergraphPlanner } from '../supergraphPlanner';
 import { SUBSCRIBER_BUFFER, slowSubscriberError } from './backpressure';
 import { SubscriptionQuota, type SubscriptionLimits } from './subscriptionQuota';
 import type { UpstreamConnections } from './upstreamConnections';
+import { ResumableUpstream, type ResubscribePolicy } from './resumableUpstream';
 import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
 import type { RouterMetrics } from '../observability/routerMetrics';
 
@@ -31,6 +32,7 @@ type Result = ExecutionResult;
 
 interface SharedSubscription {
   readonly subscribers: Set<BoundedIterator<Result>>;
+  readonly upstream: ResumableUpstream;
   close(): void;
 }
 
@@ -63,10 +65,6 @@ function withCodes(result: Result): Result {
   };
 }
 
-function isFormattedErrorList(value: unknown): value is readonly GraphQLFormattedError[] {
-  return Array.isArray(value) && value.length > 0 && value.every((item) => item && typeof item === 'object' && typeof item.message === 'string');
-}
-
 /**
  * Federated subscriptions on the gateway's own pieces: the planner's SubscriptionNode, one
  * upstream graphql-ws subscription for its primary fetch, and for every event a query plan
@@ -87,6 +85,8 @@ export class FederatedSubscriptions {
     limits: SubscriptionLimits,
     /** SUBGRAPH_ERRORS for the upstream subscription's events and refusals (entity fetches: the data sources). */
     private readonly errorPolicy: SubgraphErrorPolicy,
+    /** How long a dropped upstream subscription is resubscribed before its clients hear SUBGRAPH_UNAVAILABLE. */
+    private readonly resubscribe: ResubscribePolicy,
     /** Where events lost to a subscriber are counted (slow consumers: by their transports). */
     private readonly metrics?: RouterMetrics,
   ) {
@@ -105,6 +105,11 @@ export class FederatedSubscriptions {
   /** Ends every open stream with a coded error (e.g. the schema they were planned on changed). */
   endAll(message: string, code: string): void {
     for (const stream of [...this.streams]) stream.end({ errors: [new GraphQLError(message, { extensions: { code } })] });
+  }
+
+  /** Shutting down: subscriptions waiting to resubscribe end now (see ResumableUpstream.abandonResubscribing). */
+  abandonResubscribing(): void {
+    for (const shared of [...this.shared.values()]) shared.upstream.abandonResubscribing();
   }
 
   /**
@@ -172,7 +177,13 @@ export class FederatedSubscriptions {
     const variables = Object.fromEntries(
       (plan.primary.variableUsages ?? []).filter((name) => name in request.variables).map((name) => [name, request.variables[name]]),
     );
-    const unsubscribe = connection.client.subscribe(
+    const failWith = (errors: GraphQLError[]) => {
+      span.end(String(errors[0]?.extensions.code ?? 'SUBGRAPH_UNAVAILABLE'));
+      chain = chain.then(() => endAll({ errors }));
+    };
+    const upstream = new ResumableUpstream(
+      connection,
+      plan.primary.serviceName,
       { query: plan.primary.operation, variables, operationName: plan.primary.operationName },
       {
         next: (event) => {
@@ -187,35 +198,38 @@ export class FederatedSubscriptions {
               broadcast({ errors: [new GraphQLError('Internal server error: an event could not be completed', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] });
             });
         },
-        error: (error) => {
-          // A list of errors is the subgraph refusing the subscription (its codes pass through);
-          // anything else is the upstream socket failing.
-          const errors = isFormattedErrorList(error)
-            ? this.errorPolicy
-                .apply(plan.primary.serviceName, error, request.log)
-                .map((refused) => asError({ ...refused, extensions: { ...refused.extensions, serviceName: plan.primary.serviceName } }))
-            : [
-                new GraphQLError(`Upstream subscription failed: ${describe(error)}`, {
-                  extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: plan.primary.serviceName },
-                }),
-              ];
-          span.end(String(errors[0]?.extensions.code ?? 'SUBGRAPH_UNAVAILABLE'));
-          chain = chain.then(() => endAll({ errors }));
-        },
+        // The subgraph refusing the subscription (or its resumption: the entity is gone, the
+        // viewer may no longer watch it): its codes pass through.
+        refused: (refusal) =>
+          failWith(
+            this.errorPolicy
+              .apply(plan.primary.serviceName, refusal, request.log)
+              .map((refused) => asError({ ...refused, extensions: { ...refused.extensions, serviceName: plan.primary.serviceName } })),
+          ),
+        unavailable: (reason) =>
+          failWith([
+            new GraphQLError(`Upstream subscription failed: ${reason}`, {
+              extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: plan.primary.serviceName },
+            }),
+          ]),
         complete: () => {
           span.end();
           chain = chain.then(() => endAll());
         },
       },
+      this.resubscribe,
+      this.logger,
+      this.metrics,
     );
     const shared: SharedSubscription = {
       subscribers,
+      upstream,
       close: () => {
         if (closed) return;
         closed = true;
         span.end();
         this.shared.delete(key);
-        unsubscribe();
+        upstream.close();
         connection.release();
       },
     };
@@ -271,9 +285,3 @@ export class FederatedSubscriptions {
 /** The subgraph answered under the client's response keys (aliases included). */
 const byResponseKey: GraphQLFieldResolver<unknown, unknown> = (source, _args, _context, info) =>
   source && typeof source === 'object' ? (source as Record<string, unknown>)[info.path.key as string] : undefined;
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (error && typeof error === 'object' && 'code' in error) return `socket closed (${String((error as { code: unknown }).code)})`;
-  return 'unknown error';
-}

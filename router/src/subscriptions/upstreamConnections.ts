@@ -5,6 +5,18 @@ import WebSocket from 'ws';
 interface Pooled {
   client: Client;
   users: number;
+  /** The socket the subgraph acknowledged (connection_ack) and that has not closed since. */
+  connected: unknown;
+}
+
+export interface UpstreamConnection {
+  readonly client: Client;
+  /**
+   * Runs `listener` once the socket is acknowledged (at once when it already is); returns the
+   * cancel. A subscribe sent on an acknowledged socket has reached the subgraph.
+   */
+  onceConnected(listener: () => void): () => void;
+  release(): void;
 }
 
 /**
@@ -17,7 +29,7 @@ export class UpstreamConnections {
 
   constructor(private readonly signingSecret: string) {}
 
-  acquire(serviceName: string, url: string, viewer: Viewer | null): { client: Client; release(): void } {
+  acquire(serviceName: string, url: string, viewer: Viewer | null): UpstreamConnection {
     const key = `${url}\n${viewer?.userId ?? ''}\n${viewer?.role ?? ''}\n${viewer?.scopes.join(' ') ?? ''}`;
     let pooled = this.pool.get(key);
     if (!pooled) {
@@ -31,7 +43,13 @@ export class UpstreamConnections {
         lazyCloseTimeout: 0,
         retryAttempts: 0,
       });
-      pooled = { client, users: 0 };
+      const created: Pooled = { client, users: 0, connected: undefined };
+      client.on('connected', (socket) => (created.connected = socket));
+      // Only its own close: a failed earlier attempt's close can come after a newer socket's ack.
+      client.on('closed', (event) => {
+        if (event && typeof event === 'object' && 'target' in event && event.target === created.connected) created.connected = undefined;
+      });
+      pooled = created;
       this.pool.set(key, pooled);
     }
     const entry = pooled;
@@ -39,6 +57,24 @@ export class UpstreamConnections {
     let released = false;
     return {
       client: entry.client,
+      onceConnected: (listener) => {
+        if (entry.connected !== undefined) {
+          listener();
+          return () => undefined;
+        }
+        let fired = false;
+        const stop = entry.client.on('connected', () => {
+          if (fired) return;
+          fired = true;
+          // Not removed while graphql-ws walks its listeners: that would skip the next one.
+          queueMicrotask(stop);
+          listener();
+        });
+        return () => {
+          fired = true;
+          stop();
+        };
+      },
       release: () => {
         if (released) return;
         released = true;

@@ -10,6 +10,7 @@ export function subgraphConfigSpec(name: SubgraphName) {
   return {
     port: variable('PORT', 'TCP port for /graphql, /health and /ready', parse.port, () => SUBGRAPH_PORTS[name]),
     host: variable('HOST', 'interface to listen on', parse.text, () => '127.0.0.1'),
+    metricsPort: variable<number | null>('METRICS_PORT', 'serve /metrics on this port of its own instead of PORT (e.g. 9464)', parse.port, () => null),
     databaseUrl: variable(
       `${prefix}_DATABASE_URL`,
       `PostgreSQL URL of the ${name} database (this subgraph's own)`,

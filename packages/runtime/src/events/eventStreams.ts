@@ -28,23 +28,39 @@ export interface EventStreams {
 }
 
 export class RedisEventStreams implements EventStreams {
-  private readonly closed: Promise<never>;
-  private endPending: (error: Error) => void = () => undefined;
+  /** How to end each command still waiting, should `close()` come first. */
+  private readonly waiting = new Set<(error: Error) => void>();
+  private closing: Error | null = null;
 
-  constructor(private readonly redis: Redis) {
-    this.closed = new Promise<never>((_, reject) => {
-      this.endPending = reject;
-    });
-    this.closed.catch(() => undefined); // only ever observed through `command`
-  }
+  constructor(private readonly redis: Redis) {}
 
   /**
    * Every command settles once `close()` is called. ioredis' `disconnect()` while it waits to
    * reconnect (Redis down) cancels the reconnect but leaves the queued commands pending forever,
    * so a consumer's read would never end and its subgraph could not shut down during an outage.
+   * Each command registers its own way out and removes it when it settles: racing every command
+   * against one shared never-settling promise instead kept a reaction per command on that
+   * promise for the life of the process (issue 17: the consumers' idle polling alone grew the
+   * heap without end).
    */
   private command<T>(pending: Promise<T>): Promise<T> {
-    return Promise.race([pending, this.closed]);
+    if (this.closing) {
+      pending.catch(() => undefined);
+      return Promise.reject(this.closing);
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.add(reject);
+      pending.then(
+        (value) => {
+          this.waiting.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.waiting.delete(reject);
+          reject(error);
+        },
+      );
+    });
   }
 
   static connect(url: string): RedisEventStreams {
@@ -91,7 +107,9 @@ export class RedisEventStreams implements EventStreams {
   }
 
   close(): Promise<void> {
-    this.endPending(new Error('event streams closed'));
+    this.closing ??= new Error('event streams closed');
+    for (const reject of this.waiting) reject(this.closing);
+    this.waiting.clear();
     return closeRedis(this.redis);
   }
 }

@@ -6,3 +6,4 @@ export * from './outbox';
 export * from './outboxRelay';
 export * from './streamConsumer';
 export * from './eventTransport';
+export * from './entityInvalidation';

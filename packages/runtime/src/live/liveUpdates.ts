@@ -29,6 +29,13 @@ export interface SubscribeOptions<T> {
    * losing nothing. Leave it out for updates that carry facts of their own (every one counts).
    */
   readonly latestPer?: (payload: T) => string;
+  /**
+   * The updates that stand for the thing's current state (for updates that only say "this
+   * changed" and whose resolver reads the state). Yielded first when the router resumes this
+   * subscription after losing its upstream socket (see `resuming`), so a subscriber misses
+   * nothing that changed in the gap. Leave it out where updates are facts of their own.
+   */
+  readonly current?: readonly T[];
 }
 
 /**
@@ -44,12 +51,23 @@ export interface SubscribeOptions<T> {
  * `return()` unsubscribes at once, without waiting for a next update.
  */
 export class LiveUpdates {
-  private active = 0;
-
   constructor(
     private readonly engine: PubSubEngine,
     private readonly keyPrefix: string,
+    /** Shared with the `resuming` views, so the count is the process's. */
+    private readonly counts: { active: number } = { active: 0 },
+    private readonly resumed = false,
   ) {}
+
+  /**
+   * These live updates for a subscription the router resumes (it lost its socket to this
+   * subgraph, e.g. a restart, and subscribed again): every subscription yields its `current`
+   * updates first. The router's expectation, documented in the README: the current state first
+   * on a resumed subscription, so its clients see the state reached while it was cut off.
+   */
+  resuming(): LiveUpdates {
+    return new LiveUpdates(this.engine, this.keyPrefix, this.counts, true);
+  }
 
   channel(topic: string, id: string): string {
     return `${this.keyPrefix}live:${topic}:${id}`;
@@ -60,21 +78,23 @@ export class LiveUpdates {
   }
 
   activeSubscriptions(): number {
-    return this.active;
+    return this.counts.active;
   }
 
   subscribe<T = Record<string, unknown>>(topic: string, id: string, options: SubscribeOptions<T> = {}): AsyncIterableIterator<T> {
-    this.active += 1;
+    this.counts.active += 1;
     let subscription: Promise<number> | undefined;
     const stream = boundedIterator<T>(
       SUBSCRIBER_BUFFER,
       () => {
-        this.active -= 1;
+        this.counts.active -= 1;
         void subscription?.then((subscriptionId) => this.engine.unsubscribe(subscriptionId), () => undefined);
       },
       { latestPer: options.latestPer, onOverflow: () => stream.fail(new SlowConsumer(SUBSCRIBER_BUFFER)) },
     );
     subscription = this.engine.subscribe(this.channel(topic, id), (payload: T) => stream.push(payload), {});
+    // Queued before any update the engine delivers (those only arrive once it has subscribed).
+    if (this.resumed) for (const payload of options.current ?? []) stream.push(payload);
     return stream.iterator;
   }
 }

@@ -15,8 +15,11 @@ export interface SubscriptionServerOptions<Context> {
   readonly signatures: RouterCallVerifier | null;
   readonly allowUnsigned: boolean;
   readonly logger: Logger;
-  /** A fresh context per subscription operation. */
-  readonly context: (viewer: Viewer | null) => Context;
+  /**
+   * A fresh context per subscription operation; `resumed` when the router subscribes again after
+   * losing its socket (the payload's `extensions.resume`), see LiveUpdates.resuming.
+   */
+  readonly context: (viewer: Viewer | null, resumed: boolean) => Context;
   /** How long a socket may stay open without connection_init. */
   readonly connectionInitWaitTimeoutMs?: number;
   /** The same error mapping as HTTP responses (extensions.code, masking). */
@@ -29,6 +32,11 @@ function headerLookup(params: Readonly<Record<string, unknown>> | undefined) {
     const value = params?.[name];
     return typeof value === 'string' ? value : undefined;
   };
+}
+
+/** The router marks a subscribe that resumes one cut off by a lost socket (ROUTER_RESUME_EXTENSION). */
+function isResume(extensions: Readonly<Record<string, unknown>> | null | undefined): boolean {
+  return extensions?.resume === true;
 }
 
 /**
@@ -89,7 +97,7 @@ export function attachSubscriptionServer<Context>(options: SubscriptionServerOpt
         viewers.set(ctx, unsignedViewer(lookup));
         return true;
       },
-      context: (ctx) => options.context(viewers.get(ctx) ?? null) as Record<string, unknown>,
+      context: (ctx, _id, payload) => options.context(viewers.get(ctx) ?? null, isResume(payload.extensions)) as Record<string, unknown>,
       onSubscribe: (_ctx, _id, payload) => {
         const document = parse(payload.query);
         const errors = validate(options.schema, document);

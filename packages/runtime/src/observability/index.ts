@@ -4,6 +4,8 @@ export * from './databasePoolMetrics';
 export * from './eventBacklogMetrics';
 export { traceLogFields } from './logMixin';
 export * from './metrics';
+export * from './metricsListener';
+export * from './operationSpanNaming';
 export * from './scrapeReading';
 export * from './subgraphRequestMetrics';
 export * from './spans';

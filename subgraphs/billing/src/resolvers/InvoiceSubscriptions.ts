@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventScopedCache, Forbidden, hasScope } from '@booking/runtime';
 import { Arg, Ctx, Directive, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { Invoice } from '../entities/Invoice';
@@ -23,7 +24,12 @@ export class InvoiceSubscriptions {
       if (!invoice || (!involved && !hasScope(viewer, 'admin'))) throw new Forbidden('not an invoice you may watch');
       // A signal only says "it changed" (the resolver reads the invoice), so a slow subscriber
       // keeps the newest per invoice: lossless (see LiveUpdates).
-      return context.live.subscribe(INVOICE_UPDATED, args.id, { latestPer: (signal: Signal) => signal.invoiceId });
+      // Resumed by the router after a lost socket: the invoice as it is now comes first (its own
+      // event id, so no earlier event's cached read answers it).
+      return context.live.subscribe(INVOICE_UPDATED, args.id, {
+        latestPer: (signal: Signal) => signal.invoiceId,
+        current: [{ invoiceId: args.id, eventId: `resume:${randomUUID()}` }],
+      });
     },
   })
   invoiceUpdated(

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventScopedCache, Forbidden, hasScope, type Viewer } from '@booking/runtime';
 import { Arg, Ctx, Directive, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { Booking } from '../entities/Booking';
@@ -19,6 +20,11 @@ const latestPerBooking = { latestPer: (signal: Signal) => signal.bookingId };
 /** The booking as of one event, read once per event for all its subscribers here. */
 const bookingAsOfEvent = new EventScopedCache<Booking>();
 
+/** Stands for "the booking as it is now"; its own event id, so no earlier event's cached read answers it. */
+function resumeSignal(bookingId: string): Signal {
+  return { bookingId, eventId: `resume:${randomUUID()}` };
+}
+
 function mayWatch(viewer: Viewer | null, booking: Booking): boolean {
   return viewer !== null && (viewer.userId === booking.guestId || viewer.userId === booking.hostId || hasScope(viewer, 'admin'));
 }
@@ -39,7 +45,8 @@ export class BookingSubscriptions {
       const booking = await context.loaders.bookingById.load(args.id);
       // Checked once, at subscribe time: who may see a booking never changes.
       if (!booking || !mayWatch(context.viewer, booking)) throw new Forbidden('not a booking you may watch');
-      return context.live.subscribe(BOOKING_UPDATED, args.id, latestPerBooking);
+      // Resumed by the router after a lost socket: the booking as it is now comes first.
+      return context.live.subscribe(BOOKING_UPDATED, args.id, { ...latestPerBooking, current: [resumeSignal(args.id)] });
     },
   })
   bookingUpdated(@Root() signal: Signal, @Arg('id', () => ID) _id: string, @Ctx() context: BookingsContext): Promise<Booking> {
