@@ -89,4 +89,32 @@ describe('ResultShaper', () => {
   it('refuses what it does not shape (introspection), for the gateway to serve', () => {
     expect(() => shaper('{ __schema { queryType { name } } }')).toThrow(UnsupportedOperation);
   });
+
+  describe('an object whose __typename names an interface (an @interfaceObject subgraph answered)', () => {
+    it('is kept when the selection does not depend on the concrete type', () => {
+      const shaped = shaper('{ thing { id } }').shape({ thing: { __typename: 'Thing', id: 't1' } }, {});
+      expect(shaped.data).toEqual({ thing: { id: 't1' } });
+      expect(shaped.errors).toEqual([]);
+    });
+
+    it('is kept without __typename (the planner asks none of an @interfaceObject subgraph when not needed)', () => {
+      const shaped = shaper('{ thing { id } }').shape({ thing: { id: 't1' } }, {});
+      expect(shaped.data).toEqual({ thing: { id: 't1' } });
+      expect(shaped.errors).toEqual([]);
+    });
+
+    it('is kept in lists, under aliases', () => {
+      const shaped = shaper('{ items { id t: thing { i: id } } }').shape({ items: [{ id: '1', t: { __typename: 'Thing', i: 'a' } }, { id: '2', t: { __typename: 'Thing', i: 'b' } }] }, {});
+      expect(shaped.data).toEqual({ items: [{ id: '1', t: { i: 'a' } }, { id: '2', t: { i: 'b' } }] });
+      expect(shaped.errors).toEqual([]);
+    });
+
+    it('is never nulled silently when the concrete type is needed (__typename or a type condition)', () => {
+      for (const query of ['{ thing { __typename id } }', '{ thing { n: __typename } }', '{ thing { id ... on Book { title } } }']) {
+        const shaped = shaper(query).shape({ thing: { __typename: 'Thing', id: 't1' } }, {});
+        expect(shaped.data).toEqual({ thing: null });
+        expect(shaped.errors).toEqual([expect.objectContaining({ path: ['thing'], extensions: { code: 'INVALID_GRAPHQL' } })]);
+      }
+    });
+  });
 });

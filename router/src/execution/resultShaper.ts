@@ -49,6 +49,15 @@ type JsonObject = Record<string, unknown>;
  * ShapeCompiler.shape), so a fragment spread under many fields or aliases is compiled once,
  * and the compiled shapes stay linear in the size of the document.
  */
+function sameShape(a: readonly ShapedField[], b: readonly ShapedField[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((field, index) => {
+    const other = b[index];
+    return !field.isTypename && !other.isTypename && field.responseName === other.responseName && field.child === other.child
+      && String(field.type) === String(other.type) && JSON.stringify(field.conditions) === JSON.stringify(other.conditions);
+  });
+}
+
 class SelectionShape {
   readonly byType = new Map<string, readonly ShapedField[]>();
 
@@ -60,7 +69,16 @@ class SelectionShape {
   ) {
     if (depth > 64) throw new UnsupportedOperation('operation nested too deeply to precompile');
     for (const type of possibleTypes) this.byType.set(type.name, this.collect(type, depth));
+    this.typeAgnostic = possibleTypes.length > 0 && possibleTypes.every((type) => sameShape(this.byType.get(type.name) ?? [], this.byType.get(possibleTypes[0].name) ?? [])) ? possibleTypes[0] : null;
   }
+
+  /**
+   * A possible type whose fields stand for every possible type's, when the selection does not
+   * depend on the concrete type (no `__typename`, no type condition that picks fields). An
+   * `@interfaceObject` subgraph answers with the interface's name as `__typename`; such an
+   * object is kept with these fields instead of being refused.
+   */
+  readonly typeAgnostic: GraphQLObjectType | null;
 
   private collect(type: GraphQLObjectType, depth: number): ShapedField[] {
     const grouped = new Map<string, { fieldName: string; sets: SelectionSetNode[]; conditions: readonly Condition[]; conditionsKey: string }>();
@@ -299,10 +317,12 @@ class ShapingRun {
       let runtime: GraphQLObjectType | undefined;
       if (typeof typename === 'string') {
         const found = this.schema.getType(typename);
-        runtime = isObjectType(found) && child.byType.has(found.name) ? found : undefined;
+        runtime = isObjectType(found) ? (child.byType.has(found.name) ? found : undefined) : isAbstractType(found) ? child.typeAgnostic ?? undefined : undefined;
       } else {
         const named = getNamedType(type);
-        runtime = isObjectType(named) ? named : undefined;
+        // The planner asks no `__typename` of an @interfaceObject subgraph when the selection
+        // does not depend on the concrete type: the object is kept with the common fields.
+        runtime = isObjectType(named) ? named : child.typeAgnostic ?? undefined;
       }
       if (!runtime) return this.invalid(`Invalid __typename found for object at field ${field.parentType}.${field.responseName}.`, path);
       return this.object(child, runtime, object, path);
