@@ -168,15 +168,7 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
   return {
     server,
     listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          const address = server.address() as AddressInfo;
-          const printableHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-          resolve(`http://${printableHost}:${address.port}`);
-        });
-      });
+      return listenAt(server, port, host);
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
@@ -242,4 +234,17 @@ export function sendJson(response: ServerResponse, status: number, payload: unkn
 
 function graphqlError(message: string, code: string) {
   return { errors: [{ message, extensions: { code } }] };
+}
+
+/** Starts `server` on `host:port` (0: a free one); resolves with its origin, `http://host:port`. */
+export function listenAt(server: Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address() as AddressInfo;
+      const printableHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      resolve(`http://${printableHost}:${address.port}`);
+    });
+  });
 }

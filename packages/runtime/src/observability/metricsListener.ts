@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenAt } from '../http/graphqlHttpServer';
 import { METRICS_PATH, type ServiceMetrics } from './metrics';
 
 /** Prometheus' endpoint on a port of its own. */
@@ -23,21 +23,13 @@ export function listenForScrapes(metrics: ServiceMetrics, port: number, host: st
     response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
     response.end(`Not found: this port serves ${METRICS_PATH} only\n`);
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const address = server.address() as AddressInfo;
-      const printable = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      resolve({
-        url: `http://${printable}:${address.port}${METRICS_PATH}`,
-        close: () =>
-          new Promise<void>((closed) => {
-            server.close(() => closed());
-            // A scrape's keep-alive connection would hold close() open until it times out.
-            server.closeIdleConnections();
-          }),
-      });
-    });
-  });
+  return listenAt(server, port, host).then((origin) => ({
+    url: `${origin}${METRICS_PATH}`,
+    close: () =>
+      new Promise<void>((closed) => {
+        server.close(() => closed());
+        // A scrape's keep-alive connection would hold close() open until it times out.
+        server.closeIdleConnections();
+      }),
+  }));
 }
