@@ -206,6 +206,12 @@ export const routerConfigSpec = {
   ),
   // Protection (the request pipeline's stages; README "Protecting the router").
   metrics: variable('METRICS', 'record Prometheus metrics and serve them at /metrics (false: neither, for measuring what they cost)', parse.boolean, () => true),
+  maxConcurrentRequests: variable(
+    'MAX_CONCURRENT_REQUESTS',
+    'most /graphql requests in flight at once in this router; past it HTTP 503 SERVICE_OVERLOADED with Retry-After (0: no cap; subscription streams do not count)',
+    parse.nonNegativeInt,
+    () => 1000,
+  ),
   metricsPort: variable<number | null>('METRICS_PORT', 'serve /metrics on this port of its own instead of PORT, so the public port does not (e.g. 9464)', parse.port, () => null),
   profile: variable<'production' | 'development'>(
     'NODE_ENV',

@@ -17,6 +17,7 @@ import { SubgraphBreakers } from './execution/subgraphResilience';
 import { SubgraphDataSource } from './subgraphDataSource';
 import { landingPageHeaders } from './landingPage/apolloLandingPage';
 import { csrfPrevention } from './pipeline/csrfPrevention';
+import { loadShedding } from './pipeline/loadShedding';
 import { corsStage } from './pipeline/cors';
 import { clientAddress } from './pipeline/callerIdentity';
 import { PendingResponseExtensions, responseExtensionsPlugin } from './pipeline/responseExtensions';
@@ -225,6 +226,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     admit: requestLog.around(
       requestPipeline([
         corsStage({ origins: config.corsOrigins, allowCredentials: config.corsAllowCredentials, maxAgeSeconds: config.corsMaxAgeSeconds }),
+        ...(config.maxConcurrentRequests > 0 ? [loadShedding(config.maxConcurrentRequests, requestLog)] : []),
         csrfPrevention(),
       ]),
     ),

@@ -74,6 +74,7 @@ export class RequestLogRecord implements SubgraphCallLog {
   private failure: unknown;
   private events = 0;
   private streaming = false;
+  private streamingListener: (() => void) | undefined;
   private readonly startedAt = performance.now();
   /**
    * The parent of every span of this request (parse, validate, plan, subgraph calls), passed
@@ -138,7 +139,13 @@ export class RequestLogRecord implements SubgraphCallLog {
   streamStarted(transport: Transport): void {
     this.transport = transport;
     this.streaming = true;
+    this.streamingListener?.();
     if (this.sink.lines) this.sink.logger.info(this.fields(), 'subscription started');
+  }
+
+  /** Called once if this request becomes a subscription stream (load shedding gives its slot back). */
+  onStreaming(listener: () => void): void {
+    this.streamingListener = listener;
   }
 
   /** A subgraph answered with a 4xx status (the router sent it something it refused): on this request's line. */

@@ -55,6 +55,11 @@ export const parse = {
     }
     return value;
   },
+  nonNegativeInt(raw: string): number {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0) throw new Error(`must be a whole number (0 or more), got "${raw}"`);
+    return value;
+  },
   positiveInt(raw: string): number {
     const value = Number(raw);
     if (!Number.isInteger(value) || value <= 0) throw new Error(`must be a positive integer, got "${raw}"`);
