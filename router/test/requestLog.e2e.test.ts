@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import WebSocket from 'ws';
 import {
   connectSubscriptions,
   findFreePort,
@@ -359,6 +360,25 @@ describe('/ready while shutting down', () => {
       expect(await exited).toBe(0);
     } finally {
       await draining.process.stop();
+    }
+  });
+});
+
+describe('WebSocket clients at shutdown', () => {
+  test('are closed with 1012 (service restart), so graphql-ws clients reconnect to another instance', async () => {
+    const router = await startRouterProcess({ SHUTDOWN_DRAIN_MS: '0' });
+    try {
+      const socket = new WebSocket(router.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+      await new Promise<void>((resolveOpen, rejectOpen) => {
+        socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init' })));
+        socket.once('message', (data) => (JSON.parse(String(data)).type === 'connection_ack' ? resolveOpen() : rejectOpen(new Error(String(data)))));
+        socket.once('error', rejectOpen);
+      });
+      const closed = new Promise<{ code: number; reason: string }>((resolveClose) => socket.once('close', (code, reason) => resolveClose({ code, reason: String(reason) })));
+      router.process.child.kill('SIGTERM');
+      expect(await closed).toEqual({ code: 1012, reason: 'router restarting: reconnect' });
+    } finally {
+      await router.process.stop();
     }
   });
 });

@@ -267,7 +267,9 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
   );
   return {
     async close() {
-      for (const client of sockets.clients) client.close(1001, 'router shutting down');
+      // 1012 "service restart": graphql-ws clients reconnect (to another instance behind the
+      // load balancer) and subscribe again; 1001 "going away" says less about why.
+      for (const client of sockets.clients) client.close(1012, 'router restarting: reconnect');
       await disposable.dispose();
     },
   };

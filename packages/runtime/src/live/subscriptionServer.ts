@@ -125,8 +125,9 @@ export function attachSubscriptionServer<Context>(options: SubscriptionServerOpt
   );
   return {
     async close() {
-      // 1001 "going away": clients (the router) reconnect to another instance.
-      for (const client of sockets.clients) client.close(1001, 'server shutting down');
+      // 1012 "service restart": clients (the router) reconnect, to another instance or to this
+      // one restarted, and resubscribe (see the router's SUBSCRIPTION_RESUBSCRIBE_GRACE_MS).
+      for (const client of sockets.clients) client.close(1012, 'subgraph restarting: reconnect');
       await disposable.dispose();
     },
   };
