@@ -44,6 +44,7 @@ const FEATURE_BASELINES: readonly (readonly [variant: string, baseline: string])
   ['ours-traced-1', 'ours-bare'],
   ['ours-traced-100', 'ours-bare'],
   ['ours', 'ours-unguarded'],
+  ['ours', 'ours-unshed'],
 ];
 
 function measured(operation: OperationSummary, target: string): TargetSummary | undefined {

@@ -15,9 +15,9 @@ import { graphqlAnswers, startPinned, type BenchProcess } from './processes';
 export const ROOT = resolve(__dirname, '..', '..', '..');
 const BENCH = resolve(ROOT, 'bench');
 
-export type OurVariant = 'ours' | 'ours-off' | 'ours-on' | 'ours-bare' | 'ours-metrics' | 'ours-traced-1' | 'ours-traced-100' | 'ours-unguarded';
+export type OurVariant = 'ours' | 'ours-off' | 'ours-on' | 'ours-bare' | 'ours-metrics' | 'ours-traced-1' | 'ours-traced-100' | 'ours-unguarded' | 'ours-unshed';
 export type RouterId = OurVariant | 'apollo' | 'hive';
-const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'ours-bare', 'ours-metrics', 'ours-traced-1', 'ours-traced-100', 'ours-unguarded', 'apollo', 'hive'];
+const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'ours-bare', 'ours-metrics', 'ours-traced-1', 'ours-traced-100', 'ours-unguarded', 'ours-unshed', 'apollo', 'hive'];
 
 export const ROUTER_LABELS: Record<RouterId | 'floor', string> = {
   floor: 'floor (straight at the subgraph)',
@@ -29,6 +29,7 @@ export const ROUTER_LABELS: Record<RouterId | 'floor', string> = {
   'ours-traced-1': 'booking-supergraph router, metrics on, tracing 1 % to a local receiver',
   'ours-traced-100': 'booking-supergraph router, metrics on, tracing 100 % to a local receiver',
   'ours-unguarded': 'booking-supergraph router, subgraph circuit breakers and retries off',
+  'ours-unshed': 'booking-supergraph router, load shedding off (MAX_CONCURRENT_REQUESTS=0)',
   apollo: '@apollo/gateway + @apollo/server',
   hive: 'Hive Gateway',
 };
@@ -107,6 +108,8 @@ function variantEnv(id: OurVariant, otlpEndpoint: string | undefined): NodeJS.Pr
   }
   // Issue 12's circuit breakers and retries, off (`ours` has them on, as production does).
   if (id === 'ours-unguarded') return { SUBGRAPH_BREAKER: 'false', SUBGRAPH_RETRIES: '0' };
+  // Issue 12's load shedding stage, off (`ours` caps in-flight requests at the default 1000).
+  if (id === 'ours-unshed') return { MAX_CONCURRENT_REQUESTS: '0' };
   if (id === 'ours-off') {
     return {
       ...OPERATION_LIMITS_OFF,

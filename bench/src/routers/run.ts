@@ -10,7 +10,8 @@
  * default ours,apollo,hive; also variants of ours for what a feature costs in one run: ours-off /
  * ours-on, every protection stage off / on; ours-bare / ours-metrics / ours-traced-1 /
  * ours-traced-100, metrics and tracing off / metrics on / with tracing at 1 % / 100 % to a local
- * receiver; ours-unguarded, subgraph circuit breakers and retries off, against ours),
+ * receiver; ours-unguarded, subgraph circuit breakers and retries off, and ours-unshed, load
+ * shedding off, against ours),
  * BENCH_PROFILE_TARGET (which of ours to profile).
  * Everything binds to 127.0.0.1; each load run is bounded in time.
  */
