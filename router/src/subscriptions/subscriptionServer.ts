@@ -265,12 +265,19 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
     sockets,
     options.keepAliveMs,
   );
+  let closing: Promise<void> | undefined;
   return {
-    async close() {
-      // 1012 "service restart": graphql-ws clients reconnect (to another instance behind the
-      // load balancer) and subscribe again; 1001 "going away" says less about why.
-      for (const client of sockets.clients) client.close(1012, 'router restarting: reconnect');
-      await disposable.dispose();
+    close() {
+      closing ??= (async () => {
+        // 1012 "service restart": graphql-ws clients reconnect (to another instance behind the
+        // load balancer) and subscribe again; 1001 "going away" says less about why.
+        for (const client of sockets.clients) client.close(1012, 'router restarting: reconnect');
+        await disposable.dispose().catch((error: unknown) => {
+          // ws refuses to close a server it already closed; at shutdown that is the goal reached.
+          if (!(error instanceof Error && error.message === 'The server is not running')) throw error;
+        });
+      })();
+      return closing;
     },
   };
 }
