@@ -272,7 +272,7 @@ export function attachRouterSubscriptions(options: RouterSubscriptionOptions): {
         // 1012 "service restart": graphql-ws clients reconnect (to another instance behind the
         // load balancer) and subscribe again; 1001 "going away" says less about why.
         for (const client of sockets.clients) client.close(1012, 'router restarting: reconnect');
-        await disposable.dispose().catch((error: unknown) => {
+        await Promise.resolve(disposable.dispose()).catch((error: unknown) => {
           // ws refuses to close a server it already closed; at shutdown that is the goal reached.
           if (!(error instanceof Error && error.message === 'The server is not running')) throw error;
         });
