@@ -21,6 +21,8 @@ import { loadShedding } from './pipeline/loadShedding';
 import { corsStage } from './pipeline/cors';
 import { clientAddress } from './pipeline/callerIdentity';
 import { PendingResponseExtensions, responseExtensionsPlugin } from './pipeline/responseExtensions';
+import { responseCacheControlPlugin } from './pipeline/responseCacheControl';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GatewayQueryPlans } from './pipeline/gatewayQueryPlans';
 import { queryPlanExposureStage } from './pipeline/queryPlanExposure';
 import { httpOperationIntake } from './pipeline/httpOperationIntake';
@@ -166,7 +168,9 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       const coded = withDomainCode(formatted, error);
       return config.debugStacktraces ? coded : withoutStacktrace(coded);
     },
-    plugins: [requestLogPlugin(), responseExtensionsPlugin(gatewayPlans)],
+    // Cache-Control comes from the supergraph's @cacheControl hints, as our executor sets it;
+    // Apollo Server's own plugin would see no hints through a gateway and say no-store.
+    plugins: [requestLogPlugin(), responseExtensionsPlugin(gatewayPlans), responseCacheControlPlugin(), ApolloServerPluginCacheControlDisabled()],
     // runService owns SIGTERM/SIGINT (drain, then close everything in order). Apollo Server's own
     // handler would stop it and re-raise the signal, killing the process mid-drain.
     stopOnTerminationSignals: false,

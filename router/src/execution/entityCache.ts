@@ -1,7 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '@booking/runtime';
 import type { SupergraphState } from '../liveSupergraph';
-import { readCacheControlHints } from './cacheControlHints';
 import { EntityCacheStore } from './entityCacheStore';
 import { EntityFetchCache } from './entityFetchCache';
 import { EntityInvalidationListener } from './entityInvalidationListener';
@@ -52,7 +51,7 @@ export class EntityCache {
   /** Undefined when the supergraph has no `@cacheControl` hints: nothing of it is cacheable. */
   forSupergraph(state: SupergraphState): EntityFetchCache | undefined {
     if (this.perSupergraph.has(state)) return this.perSupergraph.get(state);
-    const hints = readCacheControlHints(state.sdl);
+    const hints = state.cacheHints;
     const cache = hints.isEmpty ? undefined : new EntityFetchCache(this.store, hints, readEntityKeys(state.sdl), state.planner.supergraphSchema);
     this.perSupergraph.set(state, cache);
     return cache;

@@ -10,6 +10,7 @@ import { requestTimeoutMsOf } from './clientRequestTimeout';
 import { responseErrorOf, type ResponseError } from './responseError';
 import { withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
 import { extensionsWithPlan, NOTHING_ADDED, type ResponseAdditions } from '../pipeline/responseExtensions';
+import { responseCacheControl } from '../pipeline/responseCacheControl';
 import type { OperationText } from '../pipeline/operationText';
 import type { RequestLog } from '../pipeline/requestLog';
 import type { RouterMetrics } from '../observability/routerMetrics';
@@ -124,6 +125,8 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
 
     record.operation(operation.operation.name?.value, operation.operation.operation);
     let payload: string;
+    // Only a run whose response has no errors may be kept (the admission decided for how long).
+    let hasErrors = true;
     const timeoutMs = requestTimeoutMsOf(request.headers, options.requestTimeoutMs);
     if (typeof timeoutMs !== 'number') {
       record.errors([timeoutMs]);
@@ -161,6 +164,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         const valueCompletion = execution.errors.length === 0 ? shaped.errors : [];
         record.errors(errors);
         record.errors(valueCompletion);
+        hasErrors = errors.length > 0 || valueCompletion.length > 0;
         payload = serialise(shaped.data, errors, valueCompletion, added);
       } catch (error) {
         // Never retried through the gateway: a mutation may already have run. The error and its
@@ -169,7 +173,11 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         payload = serialise(null, [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], [], added);
       }
     }
-    response.writeHead(200, { 'content-type': contentTypeFor(request), 'content-length': Buffer.byteLength(payload) });
+    response.writeHead(200, {
+      'content-type': contentTypeFor(request),
+      'content-length': Buffer.byteLength(payload),
+      'cache-control': responseCacheControl(additions, hasErrors),
+    });
     response.end(payload);
     return true;
   };
