@@ -146,7 +146,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   if (config.entityCache && !config.redisUrl) throw new Error('ENTITY_CACHE=on needs REDIS_URL');
   const entityCache =
     config.entityCache && config.redisUrl && config.executor === 'router'
-      ? EntityCache.start({ redisUrl: config.redisUrl, keyPrefix: config.eventKeyPrefix, redisTimeoutMs: config.entityCacheRedisTimeoutMs }, logger)
+      ? EntityCache.start({ redisUrl: config.entityCacheRedisUrl ?? config.redisUrl, eventsRedisUrl: config.redisUrl, keyPrefix: config.eventKeyPrefix, redisTimeoutMs: config.entityCacheRedisTimeoutMs }, logger, routerMetrics)
       : null;
   const requestLog = new RequestLog(logger, routerMetrics);
   const readiness = new RouterReadiness(() => supergraph.current, revokedSessions ? () => revokedSessions.current : null);

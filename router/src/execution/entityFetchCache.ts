@@ -5,6 +5,7 @@ import { canonicalJson, entityIdentity, type Viewer } from '@booking/runtime';
 import { selectionPolicy, type CacheControlHints, type CachePolicy } from './cacheControlHints';
 import type { EntityCacheSlot, EntityCacheStore } from './entityCacheStore';
 import type { EntityKeys } from './entityKeys';
+import type { RouterMetrics } from '../observability/routerMetrics';
 
 type JsonObject = Record<string, unknown>;
 
@@ -47,6 +48,8 @@ export class EntityFetchCache {
     private readonly hints: CacheControlHints,
     private readonly keys: EntityKeys,
     private readonly schema: GraphQLSchema,
+    /** Counts each cacheable entity's lookup (router_entity_cache_lookups_total). */
+    private readonly metrics?: Pick<RouterMetrics, 'entityCacheLookups'>,
   ) {}
 
   /** Null: nothing of this fetch may be cached (no lookup was made). */
@@ -71,10 +74,18 @@ export class EntityFetchCache {
     const found = await this.store.lookup(cacheable.map((index) => (cached[index] as CachedEntity).slot));
     const values: (JsonObject | undefined)[] = new Array<JsonObject | undefined>(representations.length);
     const epochs = new Map<number, string>();
+    const counted = this.metrics?.entityCacheLookups(fetch.serviceName);
     cacheable.forEach((index, position) => {
       const answer = found[position];
-      if (answer?.kind === 'hit') values[index] = JSON.parse(answer.value) as JsonObject;
-      else if (answer?.kind === 'miss' && answer.epoch !== null) epochs.set(index, answer.epoch);
+      if (answer?.kind === 'hit') {
+        values[index] = JSON.parse(answer.value) as JsonObject;
+        counted?.hit.inc();
+      } else if (answer?.kind === 'miss' && answer.epoch !== null) {
+        epochs.set(index, answer.epoch);
+        counted?.miss.inc();
+      } else {
+        counted?.bypass.inc();
+      }
     });
     const misses = representations.flatMap((_text, index) => (values[index] === undefined ? [index] : []));
     return {
