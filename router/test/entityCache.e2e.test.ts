@@ -156,7 +156,16 @@ describe('entity cache (ENTITY_CACHE=on) on the real stack', () => {
         reads.push({ startedAt, version: versionOf(answer.data.booking.listing.title), url });
       }
     };
-    const readers = routers.flatMap((url) => [reader(url, 0), reader(url, 1)]);
+    // And the root field cache (Query.listing), anonymous: the same eviction must reach it.
+    const rootReader = async (url: string) => {
+      while (writing) {
+        const startedAt = performance.now();
+        const answer = await graphqlRequest<{ listing: { title: string } }>(url, 'query($id: ID!) { listing(id: $id) { id title } }', { id: listingId });
+        if (answer.errors || !answer.data) throw new Error(`read failed: ${JSON.stringify(answer.errors)}`);
+        reads.push({ startedAt, version: versionOf(answer.data.listing.title), url });
+      }
+    };
+    const readers = routers.flatMap((url) => [reader(url, 0), reader(url, 1), rootReader(url)]);
     try {
       for (let version = 1; version <= 8; version += 1) {
         const before = await evicted();
@@ -178,6 +187,35 @@ describe('entity cache (ENTITY_CACHE=on) on the real stack', () => {
     // The cache served reads in between (else this would prove nothing about it).
     expect(await counted(instances[0]!, 'router_entity_cache_lookups_total', { subgraph: 'catalog', outcome: 'hit' })).toBeGreaterThan(hitsBefore + 10);
     expect(Math.max(...reads.map((read) => read.version))).toBe(8);
+  });
+
+  it('caches a hinted root query field (Query.listing) and drops it with the listing on the next update', async () => {
+    const LISTING = 'query($id: ID!) { listing(id: $id) { id title city } }';
+    const read = (url: string) => graphqlRequest<{ listing: { id: string; title: string; city: string } }>(url, LISTING, { id: listingId });
+    const first = await read(routers[0]!);
+    expect(first.errors).toBeUndefined();
+    const calls = catalog.calls();
+    // Either router, anonymous: the entry is PUBLIC, shared by every anonymous reader.
+    expect(await read(routers[0]!)).toEqual(first);
+    expect(await read(routers[1]!)).toEqual(first);
+    expect(catalog.calls()).toBe(calls);
+
+    const updated = await stack.query('mutation($id: ID!, $input: UpdateListingInput!) { updateListing(id: $id, input: $input) { title } }', { id: listingId, input: { title: 'Root-cached loft' } }, host.accessToken);
+    expect(updated.errors).toBeUndefined();
+    for (const url of routers) {
+      const seen = await eventually(() => read(url), (data) => data.listing.title === 'Root-cached loft', 5_000);
+      expect(seen.listing).toEqual({ id: listingId, title: 'Root-cached loft', city: 'Porto' });
+    }
+  });
+
+  it('does not cache a root field whose answer has an entity it cannot name (no key selected), nor an unhinted one', async () => {
+    for (const query of ['query($id: ID!) { listing(id: $id) { title } }', '{ listings(first: 1) { edges { node { id } } } }']) {
+      await graphqlRequest(routers[0]!, query, { id: listingId });
+      const calls = catalog.calls();
+      const again = await graphqlRequest(routers[0]!, query, { id: listingId });
+      expect(again.errors).toBeUndefined();
+      expect(catalog.calls()).toBe(calls + 1);
+    }
   });
 
   describe("with the cache's own Redis (ENTITY_CACHE_REDIS_URL) stopped", () => {

@@ -6,6 +6,13 @@ import { EntityCacheStore } from './entityCacheStore';
 import { EntityFetchCache } from './entityFetchCache';
 import { EntityInvalidationListener } from './entityInvalidationListener';
 import { readEntityKeys } from './entityKeys';
+import { RootFieldCache } from './rootFieldCache';
+
+/** The caches the executor uses for one supergraph: entity fetches and root query fields. */
+export interface SupergraphCaches {
+  readonly entities: EntityFetchCache;
+  readonly rootFields: RootFieldCache;
+}
 
 export interface EntityCacheSettings {
   /** Where the entries live (ENTITY_CACHE_REDIS_URL, else REDIS_URL). */
@@ -24,7 +31,7 @@ export interface EntityCacheSettings {
  * every fetch go to its subgraph; nothing queues for it (no offline queue).
  */
 export class EntityCache {
-  private readonly perSupergraph = new WeakMap<SupergraphState, EntityFetchCache | undefined>();
+  private readonly perSupergraph = new WeakMap<SupergraphState, SupergraphCaches | undefined>();
 
   private constructor(
     private readonly connection: Redis,
@@ -54,10 +61,14 @@ export class EntityCache {
   }
 
   /** Undefined when the supergraph has no `@cacheControl` hints: nothing of it is cacheable. */
-  forSupergraph(state: SupergraphState): EntityFetchCache | undefined {
+  forSupergraph(state: SupergraphState): SupergraphCaches | undefined {
     if (this.perSupergraph.has(state)) return this.perSupergraph.get(state);
     const hints = state.cacheHints;
-    const cache = hints.isEmpty ? undefined : new EntityFetchCache(this.store, hints, readEntityKeys(state.sdl), state.planner.supergraphSchema, this.metrics);
+    const keys = readEntityKeys(state.sdl);
+    const schema = state.planner.supergraphSchema;
+    const cache = hints.isEmpty
+      ? undefined
+      : { entities: new EntityFetchCache(this.store, hints, keys, schema, this.metrics), rootFields: new RootFieldCache(this.store, hints, keys, schema, this.metrics) };
     this.perSupergraph.set(state, cache);
     return cache;
   }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { routerCallSigner, type Logger, type Viewer } from '@booking/runtime';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
-import type { EntityFetchCache } from './entityFetchCache';
+import type { SupergraphCaches } from './entityCache';
 import type { SupergraphState } from '../liveSupergraph';
 import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
@@ -34,7 +34,7 @@ export interface RouterExecutorOptions {
   /** Where the prepared-operation and plan caches' hits and misses are counted. */
   readonly metrics?: RouterMetrics;
   /** ENTITY_CACHE=on: the entity cache for a supergraph (undefined when it has no hints). */
-  readonly entityCache?: (state: SupergraphState) => EntityFetchCache | undefined;
+  readonly entityCache?: (state: SupergraphState) => SupergraphCaches | undefined;
 }
 
 interface GraphQLRequestBody {
@@ -59,6 +59,11 @@ function isPlainRequest(body: unknown): body is GraphQLRequestBody {
 function serialise(data: unknown, errors: readonly ResponseError[], valueCompletion: readonly ResponseError[], added: ResponseExtensions): string {
   const extensions = withResponseExtensions(valueCompletion.length > 0 ? { valueCompletion } : undefined, added);
   return JSON.stringify(errors.length > 0 ? { errors, data, extensions } : { data, extensions });
+}
+
+/** The plan runtime's caches (none with ENTITY_CACHE off or a supergraph without hints). */
+function cachesOf(caches: SupergraphCaches | undefined): { entityCache?: SupergraphCaches['entities']; rootFieldCache?: SupergraphCaches['rootFields'] } {
+  return caches ? { entityCache: caches.entities, rootFieldCache: caches.rootFields } : {};
 }
 
 const JSON_TYPE = 'application/json';
@@ -151,7 +156,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
             subgraphUrls: state.subgraphUrls,
             supergraphSchema: state.planner.supergraphSchema,
             subgraphErrors: options.subgraphErrors,
-            entityCache: options.entityCache?.(state),
+            ...cachesOf(options.entityCache?.(state)),
           },
           { variables: rawVariables, headers: signedHeaders(routerCallSigner(options.signingSecret, viewer)), deadline, log: record, viewer, retriable: operation.operation.operation === 'query' },
           variables,
