@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   countingForward,
+  createListingThroughRouter,
   eventually,
   findFreePort,
   graphqlRequest,
@@ -70,13 +71,7 @@ describe('entity cache (ENTITY_CACHE=on) on the real stack', () => {
       await registerThroughRouter(stack, `cache-guest-a-${tag}@e2e.example`),
       await registerThroughRouter(stack, `cache-guest-b-${tag}@e2e.example`),
     ];
-    const created = await stack.query<{ createListing: { id: string } }>(
-      'mutation($input: CreateListingInput!) { createListing(input: $input) { id } }',
-      { input: { title: 'Cached loft', city: 'Porto', capacity: 4, pricePerNight: { amount: 9000, currency: 'EUR' } } },
-      host.accessToken,
-    );
-    if (!created.data) throw new Error(`createListing failed: ${JSON.stringify(created.errors)}`);
-    listingId = created.data.createListing.id;
+    listingId = await createListingThroughRouter(stack, host, { title: 'Cached loft', city: 'Porto', capacity: 4, pricePerNight: { amount: 9000, currency: 'EUR' } });
     await waitUntilBookable(stack, listingId, guests[0]!);
     for (const [index, guest] of guests.entries()) {
       const held = await stack.query<{ createBooking: { id: string } }>(

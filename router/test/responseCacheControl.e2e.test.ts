@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { graphqlRequestBody, registerThroughRouter, startStack, type RegisteredSession, type Stack } from '@booking/testkit';
+import { createListingThroughRouter, graphqlRequestBody, registerThroughRouter, startStack, type RegisteredSession, type Stack } from '@booking/testkit';
 
 const LISTING = 'query Listing($id: ID!) { listing(id: $id) { id title pricePerNight { amount currency } category { name } host { displayName } } }';
 
@@ -33,13 +33,7 @@ describe('Cache-Control on router responses', () => {
     const tag = randomUUID().slice(0, 8);
     const host = await registerThroughRouter(stack, `cc-host-${tag}@e2e.example`, 'HOST');
     guest = await registerThroughRouter(stack, `cc-guest-${tag}@e2e.example`);
-    const created = await stack.query<{ createListing: { id: string } }>(
-      'mutation($input: CreateListingInput!) { createListing(input: $input) { id } }',
-      { input: { title: 'Header loft', city: 'Lyon', capacity: 2, pricePerNight: { amount: 7000, currency: 'EUR' } } },
-      host.accessToken,
-    );
-    if (!created.data) throw new Error(`createListing failed: ${JSON.stringify(created.errors)}`);
-    listingId = created.data.createListing.id;
+    listingId = await createListingThroughRouter(stack, host, { title: 'Header loft', city: 'Lyon', capacity: 2, pricePerNight: { amount: 7000, currency: 'EUR' } });
   });
   afterAll(async () => {
     await stack?.stop();

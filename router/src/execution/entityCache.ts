@@ -68,7 +68,7 @@ export class EntityCache {
     const schema = state.planner.supergraphSchema;
     const cache = hints.isEmpty
       ? undefined
-      : { entities: new EntityFetchCache(this.store, hints, keys, schema, this.metrics), rootFields: new RootFieldCache(this.store, hints, keys, schema, this.metrics) };
+      : { entities: new EntityFetchCache(this.store, hints, keys, schema, this.metrics), rootFields: new RootFieldCache({ store: this.store, hints, keys, schema, metrics: this.metrics }) };
     this.perSupergraph.set(state, cache);
     return cache;
   }

@@ -29,8 +29,27 @@ export interface EntityFetchLookup {
   remember(received: readonly unknown[]): Promise<void>;
 }
 
-function selectionHash(operation: string): string {
+/** A subgraph operation's text, hashed into cache keys (the text itself is long). */
+export function operationHash(operation: string): string {
   return createHash('sha1').update(operation).digest('base64url');
+}
+
+/**
+ * Who shares a PUBLIC entry: every viewer of one role and set of scopes (a subgraph answering
+ * by authorization never leaks across kinds of viewer), or every anonymous reader.
+ */
+export function publicAudience(viewer: Viewer | null): string {
+  return viewer ? `role:${viewer.role}:${[...viewer.scopes].sort().join(' ')}` : 'anonymous';
+}
+
+/** What both halves of the cache (entity fetches, root fields) work from, for one supergraph. */
+export interface EntityCacheSources {
+  readonly store: EntityCacheStore;
+  readonly hints: CacheControlHints;
+  readonly keys: EntityKeys;
+  readonly schema: GraphQLSchema;
+  /** Counts each cacheable lookup (router_entity_cache_lookups_total). */
+  readonly metrics?: Pick<RouterMetrics, 'entityCacheLookups'>;
 }
 
 /**
@@ -56,7 +75,7 @@ export class EntityFetchCache {
   async lookup(fetch: FetchNode, representations: readonly string[], viewer: Viewer | null): Promise<EntityFetchLookup | null> {
     const policies = this.policiesOf(fetch);
     if (policies.size === 0) return null;
-    const operation = selectionHash(fetch.operation);
+    const operation = operationHash(fetch.operation);
     const cached: (CachedEntity | null)[] = representations.map((text) => {
       const representation = JSON.parse(text) as JsonObject;
       const typename = representation.__typename;
@@ -65,7 +84,7 @@ export class EntityFetchCache {
       if (policy.scope === 'PRIVATE' && !viewer) return null;
       const key = this.keys.keyOf(typename, representation);
       if (!key) return null;
-      const audience = policy.scope === 'PRIVATE' ? `user:${viewer?.userId ?? ''}` : viewer ? `role:${viewer.role}:${[...viewer.scopes].sort().join(' ')}` : 'anonymous';
+      const audience = policy.scope === 'PRIVATE' ? `user:${viewer?.userId ?? ''}` : publicAudience(viewer);
       const variant = `${fetch.serviceName}\n${operation}\n${canonicalJson(representation)}\n${audience}`;
       return { slot: this.store.slot(entityIdentity({ typename, key }), variant), ttlMs: policy.maxAge * 1_000 };
     });

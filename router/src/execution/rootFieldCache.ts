@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { FetchNode } from '@apollo/query-planner';
 import {
   getNamedType,
@@ -14,10 +13,9 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { canonicalJson, entityIdentity, type Viewer } from '@booking/runtime';
-import { selectionPolicy, type CacheControlHints } from './cacheControlHints';
-import type { EntityCacheStore } from './entityCacheStore';
+import { selectionPolicy } from './cacheControlHints';
+import { operationHash, publicAudience, type EntityCacheSources } from './entityFetchCache';
 import type { EntityKeys } from './entityKeys';
-import type { RouterMetrics } from '../observability/routerMetrics';
 
 type JsonObject = Record<string, unknown>;
 
@@ -100,22 +98,16 @@ function entitiesIn(
 export class RootFieldCache {
   private readonly shapes = new WeakMap<FetchNode, RootFetchShape | null>();
 
-  constructor(
-    private readonly store: EntityCacheStore,
-    private readonly hints: CacheControlHints,
-    private readonly keys: EntityKeys,
-    private readonly schema: GraphQLSchema,
-    private readonly metrics?: Pick<RouterMetrics, 'entityCacheLookups'>,
-  ) {}
+  constructor(private readonly sources: EntityCacheSources) {}
 
   /** Null: this fetch is not cacheable (no lookup was made). */
   async lookup(fetch: FetchNode, variables: JsonObject, viewer: Viewer | null): Promise<RootFetchLookup | null> {
     const shape = this.shapeOf(fetch);
     if (!shape) return null;
-    const audience = viewer ? `role:${viewer.role}:${[...viewer.scopes].sort().join(' ')}` : 'anonymous';
-    const entryKey = this.store.rootEntryKey(`${fetch.serviceName}\n${shape.operationHash}\n${canonicalJson(variables)}\n${audience}`);
-    const found = await this.store.lookupRoot(entryKey);
-    const counted = this.metrics?.entityCacheLookups(fetch.serviceName);
+    const { store, schema, keys } = this.sources;
+    const entryKey = store.rootEntryKey(`${fetch.serviceName}\n${shape.operationHash}\n${canonicalJson(variables)}\n${publicAudience(viewer)}`);
+    const found = await store.lookupRoot(entryKey);
+    const counted = this.sources.metrics?.entityCacheLookups(fetch.serviceName);
     if (found.kind === 'hit') {
       counted?.hit.inc();
       return { kind: 'hit', data: JSON.parse(found.value) as JsonObject };
@@ -127,11 +119,11 @@ export class RootFieldCache {
       kind: 'miss',
       remember: (data) => {
         if (epoch === null) return;
-        const query = this.schema.getQueryType();
+        const query = schema.getQueryType();
         const identities = new Set<string>();
-        if (!query || !entitiesIn(this.schema, this.keys, query, shape.selectionSet, shape.fragments, data, identities)) return;
+        if (!query || !entitiesIn(schema, keys, query, shape.selectionSet, shape.fragments, data, identities)) return;
         // Serialised now: the executor merges later fetches into these very objects.
-        void this.store.storeRoot(entryKey, epoch, JSON.stringify(data), shape.ttlMs, identities);
+        void store.storeRoot(entryKey, epoch, JSON.stringify(data), shape.ttlMs, identities);
       },
     };
   }
@@ -147,7 +139,8 @@ export class RootFieldCache {
 
   private computeShape(fetch: FetchNode): RootFetchShape | null {
     if (fetch.operationKind !== OperationTypeNode.QUERY || fetch.requires) return null;
-    const query = this.schema.getQueryType();
+    const { schema, hints } = this.sources;
+    const query = schema.getQueryType();
     if (!query) return null;
     const document = parse(fetch.operation, { noLocation: true });
     const fragments = new Map<string, FragmentDefinitionNode>();
@@ -161,10 +154,10 @@ export class RootFieldCache {
     // User's PUBLIC hint, yet answers per viewer) is never cached by its return type's hint.
     for (const selection of selectionSet.selections) {
       if (selection.kind !== Kind.FIELD || selection.name.value === '__typename') return null;
-      if (this.hints.hint(`${query.name}.${selection.name.value}`)?.maxAge === undefined) return null;
+      if (hints.hint(`${query.name}.${selection.name.value}`)?.maxAge === undefined) return null;
     }
-    const policy = selectionPolicy(this.schema, this.hints, query, 'root', selectionSet, fragments);
+    const policy = selectionPolicy(schema, hints, query, 'root', selectionSet, fragments);
     if (policy.scope === 'PRIVATE' || !Number.isFinite(policy.maxAge) || policy.maxAge <= 0) return null;
-    return { ttlMs: policy.maxAge * 1_000, operationHash: createHash('sha1').update(fetch.operation).digest('base64url'), selectionSet, fragments };
+    return { ttlMs: policy.maxAge * 1_000, operationHash: operationHash(fetch.operation), selectionSet, fragments };
   }
 }
