@@ -9,13 +9,14 @@ import { interfaceObjectFixture } from './fixtures/interfaceObject';
 import { mutationsFixture } from './fixtures/mutations';
 import { nullsBesideFetchErrorsFixture } from './fixtures/nullsBesideFetchErrors';
 import { productsFixture } from './fixtures/products';
+import { requiresArgumentsFixture } from './fixtures/requiresArguments';
 
 /**
  * The differential conformance suite: small federation fixtures on real HTTP, composed, each
  * operation run through both executors and compared with the answer the federation spec gives
  * (written by hand in the fixtures), then hunted for nulls no error explains.
  */
-const fixtures: readonly ConformanceFixture[] = [productsFixture, interfaceObjectFixture, abstractTypesFixture, mutationsFixture, nullsBesideFetchErrorsFixture];
+const fixtures: readonly ConformanceFixture[] = [productsFixture, interfaceObjectFixture, abstractTypesFixture, mutationsFixture, nullsBesideFetchErrorsFixture, requiresArgumentsFixture];
 const executors: readonly ExecutorName[] = ['router', 'gateway'];
 
 /** `errors` and the value-completion errors Apollo's executors put in `extensions`, as the spec's one list. */
