@@ -82,6 +82,7 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
     eventTransport: 'redis',
     eventKeyPrefix: options.eventKeyPrefix ?? testKeyPrefix(name),
     maxResolvedFields: 50_000,
+    maxConcurrentRequests: 500,
     statementTimeoutMs: 5_000,
     ...options.config,
   };

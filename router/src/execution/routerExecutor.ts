@@ -8,6 +8,7 @@ import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
 import { requestTimeoutMsOf } from './clientRequestTimeout';
 import { responseErrorOf, type ResponseError } from './responseError';
+import { valueCompletionErrorsBeside } from './valueCompletionErrors';
 import { withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
 import { extensionsWithPlan, NOTHING_ADDED, type ResponseAdditions } from '../pipeline/responseExtensions';
 import { responseCacheControl } from '../pipeline/responseCacheControl';
@@ -163,10 +164,11 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         );
         await execution.run(executable.plan.node);
         const shaped = executable.shaper.shape(execution.data, variables);
-        // Like the gateway: shaping problems are reported only when no fetch failed.
         const accessErrors = executable.denials.empty ? [] : executable.denials.errorsIn(shaped.data).map(responseErrorOf);
         const errors = [...accessErrors, ...execution.errors];
-        const valueCompletion = execution.errors.length === 0 ? shaped.errors : [];
+        // Unlike the gateway (which drops them all once any fetch failed): every shaping problem
+        // not already explained by a fetch or access error at or above its path is reported.
+        const valueCompletion = valueCompletionErrorsBeside(errors, shaped.errors);
         record.errors(errors);
         record.errors(valueCompletion);
         hasErrors = errors.length > 0 || valueCompletion.length > 0;
