@@ -84,6 +84,8 @@ export interface TargetSummary {
   readonly p99Ms: number;
   readonly cpuMsPerRequest: number | null;
   readonly rssMb: number | null;
+  /** Subgraph requests per client request sent, over all measured rounds (the proxy counts them). */
+  readonly subgraphCallsPerRequest: number | null;
   readonly wrong: number;
   readonly non2xx: number;
   readonly transportErrors: number;
@@ -212,6 +214,9 @@ async function verifiedTargets(setup: WorkloadSetup, operation: BenchOperation, 
 function summarise(target: TargetId, rounds: readonly LoadResult[], skipped: string | null): TargetSummary {
   const cpu = rounds.map((round) => round.cpuMsPerRequest).filter((value): value is number => value !== null);
   const rss = rounds.map((round) => round.rssMb).filter((value): value is number => value !== null);
+  const counted = rounds.filter((round) => round.subgraphCalls !== null);
+  // Over the requests sent: the ones in flight when a run ends have made their subgraph calls.
+  const countedRequests = counted.reduce((sum, round) => sum + round.requestsSent, 0);
   return {
     target,
     skipped,
@@ -221,6 +226,7 @@ function summarise(target: TargetId, rounds: readonly LoadResult[], skipped: str
     p99Ms: median(rounds.map((round) => round.p99Ms)),
     cpuMsPerRequest: cpu.length > 0 ? median(cpu) : null,
     rssMb: rss.length > 0 ? Math.max(...rss) : null,
+    subgraphCallsPerRequest: countedRequests > 0 ? counted.reduce((sum, round) => sum + (round.subgraphCalls ?? 0), 0) / countedRequests : null,
     wrong: rounds.reduce((sum, round) => sum + round.wrong, 0),
     non2xx: rounds.reduce((sum, round) => sum + round.non2xx, 0),
     transportErrors: rounds.reduce((sum, round) => sum + round.transportErrors + round.timeouts, 0),
@@ -254,7 +260,7 @@ async function settle(core: number, log: (line: string) => void): Promise<void> 
   log(`    core ${core} stayed busy for a minute; measuring anyway`);
 }
 
-function loadSpec(target: Target, operation: BenchOperation, options: HarnessOptions, seconds: number, warmupSeconds: number): LoadSpec {
+function loadSpec(setup: WorkloadSetup, target: Target, operation: BenchOperation, options: HarnessOptions, seconds: number, warmupSeconds: number): LoadSpec {
   return {
     url: target.url,
     headers: target.id === 'floor' ? {} : operation.headers,
@@ -265,6 +271,7 @@ function loadSpec(target: Target, operation: BenchOperation, options: HarnessOpt
     seconds,
     pids: target.pids(),
     sequential: operation.sequential === true,
+    subgraphStatsUrl: `${setup.proxyUrl}/__bench/stats`,
   };
 }
 
@@ -283,19 +290,19 @@ export async function runWorkload(setup: WorkloadSetup, options: HarnessOptions,
     // not also pay for warming the shared subgraphs, proxy and database.
     for (const target of targets) {
       await settle(options.loadCore, log);
-      await runLoad(loadSpec(target, operation, options, options.warmupSeconds, 0), options.loadCore);
+      await runLoad(loadSpec(setup, target, operation, options, options.warmupSeconds, 0), options.loadCore);
     }
     for (let round = 0; round < options.rounds; round += 1) {
       // Alternate who goes first, so drift over the run (heat, caches) spreads evenly.
       const order = targets.map((_, index) => targets[(index + round) % targets.length] as Target);
       for (const target of order) {
         await settle(options.loadCore, log);
-        const result = await runLoad(loadSpec(target, operation, options, options.seconds, options.warmupSeconds), options.loadCore);
+        const result = await runLoad(loadSpec(setup, target, operation, options, options.seconds, options.warmupSeconds), options.loadCore);
         results.get(target.id)?.push(result);
         if (target.id === profiledVariant()) oursWindows.set(operation.id, [...(oursWindows.get(operation.id) ?? []), result.windowUs]);
         log(
           `    round ${round + 1} ${target.id.padEnd(8)} ${result.rps.toFixed(0).padStart(6)} rps  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms` +
-            `  cpu ${result.cpuMsPerRequest?.toFixed(3) ?? '-'} ms/req  wrong ${result.wrong}  non2xx ${result.non2xx}`,
+            `  cpu ${result.cpuMsPerRequest?.toFixed(3) ?? '-'} ms/req  subgraph calls/req ${result.subgraphCalls !== null && result.requestsSent > 0 ? (result.subgraphCalls / result.requestsSent).toFixed(2) : '-'}  wrong ${result.wrong}  non2xx ${result.non2xx}`,
         );
       }
     }

@@ -26,10 +26,19 @@ export interface LoadSpec {
    * for latency overhead, which autocannon's whole-millisecond histogram cannot show.
    */
   readonly sequential: boolean;
+  /**
+   * The replay proxy's counters (`/__bench/stats`), read just before and after the measured run:
+   * every subgraph request a router makes passes the proxy, so their difference over the
+   * requests sent is the subgraph calls per request (what the entity cache saves).
+   */
+  readonly subgraphStatsUrl: string | null;
 }
 
 export interface LoadResult {
+  /** Responses received. */
   readonly requests: number;
+  /** Requests sent, the ones still in flight when the run ended included (their subgraph calls are counted). */
+  readonly requestsSent: number;
   readonly rps: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -40,6 +49,8 @@ export interface LoadResult {
   readonly timeouts: number;
   readonly cpuMsPerRequest: number | null;
   readonly rssMb: number | null;
+  /** Subgraph requests the proxy received during the measured run (null without a proxy). */
+  readonly subgraphCalls: number | null;
   /** The measured window on the machine's monotonic clock (µs), as V8 CPU profiles stamp samples. */
   readonly windowUs: readonly [number, number];
 }
@@ -53,7 +64,14 @@ function isRightAnswer(text: string, expected: string | null): boolean {
 }
 
 /** What one run saw; CPU, memory and the window are added around the measured run. */
-type Observed = Omit<LoadResult, 'rps' | 'cpuMsPerRequest' | 'rssMb' | 'windowUs'>;
+type Observed = Omit<LoadResult, 'rps' | 'cpuMsPerRequest' | 'rssMb' | 'subgraphCalls' | 'windowUs'>;
+
+/** Subgraph requests the replay proxy has received so far (answered from memory or forwarded). */
+async function subgraphRequestsSoFar(statsUrl: string | null): Promise<number | null> {
+  if (!statsUrl) return null;
+  const stats = (await (await fetch(statsUrl)).json()) as { hits: number; misses: number };
+  return stats.hits + stats.misses;
+}
 
 function runAutocannon(spec: LoadSpec, seconds: number): Promise<Observed> {
   const verifyBody = (body: autocannon.Request['body']): boolean =>
@@ -78,6 +96,7 @@ function runAutocannon(spec: LoadSpec, seconds: number): Promise<Observed> {
           ? reject(error)
           : resolve({
               requests: result.requests.total,
+              requestsSent: result.requests.sent,
               p50Ms: result.latency.p50,
               p99Ms: result.latency.p99,
               non2xx: result.non2xx,
@@ -133,21 +152,24 @@ async function runSequential(spec: LoadSpec, seconds: number): Promise<Observed>
   }
   const sorted = latenciesMs.sort((a, b) => a - b);
   const at = (fraction: number) => (sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] as number));
-  return { requests: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), non2xx, wrong, transportErrors, timeouts: 0 };
+  return { requests: sorted.length, requestsSent: sorted.length + transportErrors, p50Ms: at(0.5), p99Ms: at(0.99), non2xx, wrong, transportErrors, timeouts: 0 };
 }
 
 async function measure(spec: LoadSpec, observe: (seconds: number) => Promise<Observed>): Promise<LoadResult> {
   if (spec.warmupSeconds > 0) await observe(spec.warmupSeconds);
+  const callsBefore = await subgraphRequestsSoFar(spec.subgraphStatsUrl);
   const cpuBefore = cpuMsOf(spec.pids);
   const startUs = Number(process.hrtime.bigint() / 1000n);
   const observed = await observe(spec.seconds);
   const endUs = Number(process.hrtime.bigint() / 1000n);
   const cpuAfter = cpuMsOf(spec.pids);
+  const callsAfter = await subgraphRequestsSoFar(spec.subgraphStatsUrl);
   return {
     ...observed,
     rps: observed.requests / spec.seconds,
     cpuMsPerRequest: spec.pids.length > 0 && observed.requests > 0 ? (cpuAfter - cpuBefore) / observed.requests : null,
     rssMb: spec.pids.length > 0 ? rssMbOf(spec.pids) : null,
+    subgraphCalls: callsBefore !== null && callsAfter !== null ? callsAfter - callsBefore : null,
     windowUs: [startUs, endUs],
   };
 }

@@ -15,9 +15,9 @@ import { graphqlAnswers, startPinned, type BenchProcess } from './processes';
 export const ROOT = resolve(__dirname, '..', '..', '..');
 const BENCH = resolve(ROOT, 'bench');
 
-export type OurVariant = 'ours' | 'ours-off' | 'ours-on' | 'ours-bare' | 'ours-metrics' | 'ours-traced-1' | 'ours-traced-100' | 'ours-unguarded' | 'ours-unshed';
+export type OurVariant = 'ours' | 'ours-off' | 'ours-on' | 'ours-bare' | 'ours-metrics' | 'ours-traced-1' | 'ours-traced-100' | 'ours-unguarded' | 'ours-unshed' | 'ours-cached';
 export type RouterId = OurVariant | 'apollo' | 'hive';
-const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'ours-bare', 'ours-metrics', 'ours-traced-1', 'ours-traced-100', 'ours-unguarded', 'ours-unshed', 'apollo', 'hive'];
+const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'ours-bare', 'ours-metrics', 'ours-traced-1', 'ours-traced-100', 'ours-unguarded', 'ours-unshed', 'ours-cached', 'apollo', 'hive'];
 
 export const ROUTER_LABELS: Record<RouterId | 'floor', string> = {
   floor: 'floor (straight at the subgraph)',
@@ -30,6 +30,7 @@ export const ROUTER_LABELS: Record<RouterId | 'floor', string> = {
   'ours-traced-100': 'booking-supergraph router, metrics on, tracing 100 % to a local receiver',
   'ours-unguarded': 'booking-supergraph router, subgraph circuit breakers and retries off',
   'ours-unshed': 'booking-supergraph router, load shedding off (MAX_CONCURRENT_REQUESTS=0)',
+  'ours-cached': 'booking-supergraph router, entity cache on (ENTITY_CACHE=on, the workload\'s Redis)',
   apollo: '@apollo/gateway + @apollo/server',
   hive: 'Hive Gateway',
 };
@@ -110,6 +111,9 @@ function variantEnv(id: OurVariant, otlpEndpoint: string | undefined): NodeJS.Pr
   if (id === 'ours-unguarded') return { SUBGRAPH_BREAKER: 'false', SUBGRAPH_RETRIES: '0' };
   // Issue 12's load shedding stage, off (`ours` caps in-flight requests at the default 1000).
   if (id === 'ours-unshed') return { MAX_CONCURRENT_REQUESTS: '0' };
+  // Issue 12's entity cache, on, in the Redis the workload's subgraphs publish their
+  // invalidations on (REDIS_URL above); `ours` runs with it off.
+  if (id === 'ours-cached') return { ENTITY_CACHE: 'on' };
   if (id === 'ours-off') {
     return {
       ...OPERATION_LIMITS_OFF,

@@ -11,7 +11,8 @@
  * ours-on, every protection stage off / on; ours-bare / ours-metrics / ours-traced-1 /
  * ours-traced-100, metrics and tracing off / metrics on / with tracing at 1 % / 100 % to a local
  * receiver; ours-unguarded, subgraph circuit breakers and retries off, and ours-unshed, load
- * shedding off, against ours),
+ * shedding off, against ours; ours-cached, the entity cache on, against ours: workload A, replay
+ * or live),
  * BENCH_PROFILE_TARGET (which of ours to profile).
  * Everything binds to 127.0.0.1; each load run is bounded in time.
  */

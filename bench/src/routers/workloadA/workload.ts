@@ -79,7 +79,7 @@ export async function setUpWorkloadA(options: WorkloadOptions): Promise<Workload
   const teardown = new Teardown();
   const log = (line: string) => process.stdout.write(`  ${line}\n`);
   try {
-    const { ports, databases, redisUrl, secret, graphqlUrl: subgraphUrl } = await startBenchSubgraphs(teardown, {
+    const { ports, databases, redisUrl, keyPrefix, secret, graphqlUrl: subgraphUrl } = await startBenchSubgraphs(teardown, {
       serviceCore: options.serviceCore,
       seedDemo: true,
       env: { ACCESS_TOKEN_TTL_SECONDS: '14400' },
@@ -122,7 +122,8 @@ export async function setUpWorkloadA(options: WorkloadOptions): Promise<Workload
       serviceCore: options.serviceCore,
       cpuProfileDir: options.cpuProfileDir,
       redisUrl,
-      oursEnv: { ROUTER_SIGNING_SECRET: secret, JWKS_URL: `http://127.0.0.1:${ports.accounts}/.well-known/jwks.json` },
+      // The subgraphs' key prefix, as in a deployment: ours-cached hears their invalidations.
+      oursEnv: { ROUTER_SIGNING_SECRET: secret, JWKS_URL: `http://127.0.0.1:${ports.accounts}/.well-known/jwks.json`, EVENT_KEY_PREFIX: keyPrefix },
     });
     teardown.add(async () => {
       await Promise.all(routers.map((router) => router.stop()));
