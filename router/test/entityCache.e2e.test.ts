@@ -8,6 +8,7 @@ import {
   registerThroughRouter,
   startRedisServer,
   startStack,
+  TEST_PASSWORD,
   waitFor,
   waitUntilBookable,
   type CountingForward,
@@ -49,6 +50,7 @@ const LISTING_BOOKINGS = 'query($id: ID!) { listing(id: $id) { id bookings { id 
 describe('entity cache (ENTITY_CACHE=on) on the real stack', () => {
   let stack: Stack;
   let catalog: CountingForward;
+  let accounts: CountingForward;
   let routers: string[];
   let instances: Router[];
   let host: RegisteredSession;
@@ -62,7 +64,9 @@ describe('entity cache (ENTITY_CACHE=on) on the real stack', () => {
   beforeAll(async () => {
     stack = await startStack({ routerEnv: { ENTITY_CACHE: 'on' } });
     catalog = await countingForward(stack.subgraphs.catalog.graphqlUrl);
-    const started = [await stack.startRouter({ CATALOG_URL: catalog.url }), await stack.startRouter({ CATALOG_URL: catalog.url })];
+    accounts = await countingForward(stack.subgraphs.accounts.graphqlUrl);
+    const forwards = { CATALOG_URL: catalog.url, ACCOUNTS_URL: accounts.url };
+    const started = [await stack.startRouter(forwards), await stack.startRouter(forwards)];
     routers = started.map(({ url }) => url);
     instances = started.map(({ router }) => router);
     const tag = randomUUID().slice(0, 8);
@@ -86,6 +90,7 @@ describe('entity cache (ENTITY_CACHE=on) on the real stack', () => {
   afterAll(async () => {
     await stack?.stop();
     await catalog?.close();
+    await accounts?.close();
   });
 
   it("serves a second identical entity fetch of a listing from Redis: catalog is not called again", async () => {
@@ -211,6 +216,34 @@ describe('entity cache (ENTITY_CACHE=on) on the real stack', () => {
       expect(again.errors).toBeUndefined();
       expect(catalog.calls()).toBe(calls + 1);
     }
+  });
+
+  it("evicts a deleted user (accounts' user.deleted event): the host's erased name is not served from the cache", async () => {
+    const tag = randomUUID().slice(0, 8);
+    const leaving = await registerThroughRouter(stack, `cache-leaving-host-${tag}@e2e.example`, 'HOST');
+    const ownListing = await createListingThroughRouter(stack, leaving, { title: 'Soon hostless', city: 'Braga', capacity: 2, pricePerNight: { amount: 5000, currency: 'EUR' } });
+    // Listing.host is an entity fetch of User from accounts (PUBLIC, 60 s).
+    const HOST_NAME = 'query($id: ID!) { listing(id: $id) { id host { id displayName } } }';
+    const read = (url: string) => ask<{ listing: { host: { id: string; displayName: string } } }>(url, HOST_NAME, { id: ownListing }, guests[0]!);
+    const first = await read(routers[0]!);
+    expect(first.errors).toBeUndefined();
+    expect(first.data?.listing.host).toEqual({ id: leaving.userId, displayName: `cache-leaving-host-${tag}` });
+    // Cached: neither router asks accounts again, so only an eviction can show the deletion.
+    const calls = accounts.calls();
+    expect(await read(routers[0]!)).toEqual(first);
+    expect(await read(routers[1]!)).toEqual(first);
+    expect(accounts.calls()).toBe(calls);
+
+    const evictedBefore = await Promise.all(instances.map((router) => counted(router, 'router_entity_cache_evictions_total', { typename: 'User' })));
+    const deleted = await stack.query('mutation($password: String!) { deleteAccount(password: $password) { id } }', { password: TEST_PASSWORD }, leaving.accessToken);
+    expect(deleted.errors).toBeUndefined();
+    for (const url of routers) {
+      const seen = await eventually(() => read(url), (data) => data.listing.host.displayName === 'Deleted user', 5_000);
+      expect(seen.listing.host).toEqual({ id: leaving.userId, displayName: 'Deleted user' });
+    }
+    // Evicted by the event on both instances, not expired (the entries' max age is 60 s).
+    const evictedAfter = await Promise.all(instances.map((router) => counted(router, 'router_entity_cache_evictions_total', { typename: 'User' })));
+    evictedAfter.forEach((after, index) => expect(after).toBeGreaterThan(evictedBefore[index]!));
   });
 
   describe("with the cache's own Redis (ENTITY_CACHE_REDIS_URL) stopped", () => {

@@ -1,5 +1,6 @@
 import { defineSubgraph } from '@booking/runtime';
 import { migrations } from '../migrations';
+import { accountsInvalidations } from './events/invalidations';
 import { RefreshToken } from './entities/RefreshToken';
 import { SigningKey } from './entities/SigningKey';
 import { User } from './entities/User';
@@ -17,6 +18,11 @@ export const accounts = defineSubgraph<AccountsLoaders, AccountsServices>({
   createLoaders,
   seedDemo,
   attach: attachAccountsServices,
+  // Its events exist to evict cached users (no subgraph consumes them yet): through the same
+  // outbox as every other subgraph's, so an invalidation follows only a committed change and
+  // survives a crash between the commit and the publish.
+  publishesEvents: true,
+  invalidates: accountsInvalidations,
   schema: { resolvers: [UserResolver, AuthResolver], referenceResolvers: userReference },
 });
 

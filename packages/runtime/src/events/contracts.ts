@@ -63,8 +63,14 @@ export interface InvoiceSettledV1 {
   readonly amount: MoneyAmount;
 }
 
+/** An account deleted (anonymised): its public profile now reads "Deleted user". */
+export interface UserDeletedV1 {
+  readonly userId: string;
+}
+
 /** Event type → payload, per stream (one stream per publishing subgraph). */
 export interface EventCatalog {
+  accounts: { 'user.deleted': UserDeletedV1 };
   catalog: { 'listing.published': ListingPublishedV1 };
   bookings: {
     'booking.held': BookingHeldV1;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Conflict, Forbidden, findPage, hasScope, isUuid, NotFound, type Viewer, PG_UNIQUE_VIOLATION, postgresErrorCode, type ConnectionArgs, type Connection } from '@booking/runtime';
+import { Conflict, Forbidden, findPage, hasScope, isUuid, NotFound, recordEvent, type Viewer, PG_UNIQUE_VIOLATION, postgresErrorCode, type ConnectionArgs, type Connection } from '@booking/runtime';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Role, User } from '../entities/User';
 
@@ -37,7 +37,8 @@ export class UserService {
    * history that must stay), and a tombstone lets `Booking.guest` still resolve, as "Deleted
    * user", instead of failing. The e-mail, display name and password are erased, so the person's
    * data is gone and the e-mail may register again as a new account. Repeating it is harmless.
-   * The caller (AuthService.deleteUser) also ends the user's sessions and access tokens.
+   * The caller (AuthService.deleteUser) runs it in a transaction and also ends the user's sessions
+   * and access tokens; the `user.deleted` event it records evicts the user from the routers' caches.
    */
   async delete(viewer: Viewer | null, userId: string, now: Date = new Date()): Promise<User> {
     if (!viewer) throw new Forbidden('sign in first');
@@ -50,6 +51,8 @@ export class UserService {
     user.displayName = DELETED_DISPLAY_NAME;
     user.passwordHash = null;
     await this.em.flush();
+    // In the same transaction (the caller's): the routers' cached copies are evicted once it commits.
+    await recordEvent(this.em, 'accounts', 'user.deleted', { userId: user.id });
     return user;
   }
 
