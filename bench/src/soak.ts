@@ -27,6 +27,7 @@ import {
   type HeapInspector,
   type RunningRedis,
 } from '@booking/infra';
+import { gql } from './graphqlCall';
 
 const ROOT = resolve(__dirname, '..', '..');
 const SUBGRAPHS = ['accounts', 'catalog', 'bookings', 'billing'] as const;
@@ -57,18 +58,6 @@ interface Sample {
 }
 
 const sleep = (ms: number) => new Promise<void>((wait) => setTimeout(wait, ms));
-
-async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await response.json()) as { data?: T; errors?: { message: string }[] };
-  if (!body.data) throw new Error(body.errors?.[0]?.message ?? `HTTP ${response.status}`);
-  return body.data;
-}
 
 async function main(): Promise<void> {
   const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -16,6 +16,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { dropDatabases, ensureDatabases, findFreePort, startChildService, startRedisServer, type ChildService, type RunningRedis } from '@booking/infra';
+import { gql } from './graphqlCall';
 
 const ROOT = resolve(__dirname, '..', '..');
 const SUBGRAPHS = ['accounts', 'catalog', 'bookings', 'billing'] as const;
@@ -39,18 +40,6 @@ interface Round {
 }
 
 const sleep = (ms: number) => new Promise<void>((wait) => setTimeout(wait, ms));
-
-async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await response.json()) as { data?: T; errors?: { message: string }[] };
-  if (!body.data || body.errors) throw new Error(body.errors?.[0]?.message ?? `HTTP ${response.status}`);
-  return body.data;
-}
 
 /** Nearest-rank percentile of sorted values. */
 function percentile(sorted: readonly number[], fraction: number): number {
