@@ -14,6 +14,7 @@ import { DEFAULT_SLOW_CONSUMER_CLOSE_GRACE_MS, DEFAULT_SUBSCRIPTION_KEEPALIVE_MS
 
 import { DEFAULT_CORS_ORIGINS, parseOriginPatterns } from './pipeline/cors';
 import type { SubgraphErrorsMode } from './pipeline/subgraphErrorPolicy';
+import type { LandingPageMode } from './pipeline/landingPage';
 
 const DEFAULT_SUPERGRAPH = resolve(__dirname, '..', '..', 'schema', 'supergraph.graphql');
 
@@ -223,6 +224,12 @@ export const routerConfigSpec = {
     'EXPOSE_QUERY_PLAN',
     'answer the Apollo-Expose-Query-Plan request header (true: the plan in extensions.apolloQueryPlan; dry-run: the plan alone, nothing executed) as Sandbox asks for it; when off the header is ignored (default: on, off when NODE_ENV=production)',
     parse.boolean,
+    () => null,
+  ),
+  landingPage: variable<LandingPageMode | null>(
+    'LANDING_PAGE',
+    'what a browser opening /graphql gets: "graphiql" (GraphiQL served from the router\'s own files, works offline), "sandbox" (Apollo Sandbox, loaded from Apollo\'s CDN) or "off" (404 NOT_FOUND) (default: graphiql, off when NODE_ENV=production)',
+    oneOf('sandbox', 'graphiql', 'off'),
     () => null,
   ),
   introspection: variable<boolean | null>('INTROSPECTION', 'allow schema introspection (default: on, off when NODE_ENV=production)', parse.boolean, () => null),

@@ -16,6 +16,8 @@ import { requestTimeoutMsOf } from './execution/clientRequestTimeout';
 import { SubgraphBreakers } from './execution/subgraphResilience';
 import { SubgraphDataSource } from './subgraphDataSource';
 import { landingPageHeaders } from './landingPage/apolloLandingPage';
+import { graphiqlPage } from './landingPage/graphiqlPage';
+import { apolloLandingPagePlugin, landingPageModeOf, landingPageStage, type LandingPage } from './pipeline/landingPage';
 import { csrfPrevention } from './pipeline/csrfPrevention';
 import { loadShedding } from './pipeline/loadShedding';
 import { corsStage } from './pipeline/cors';
@@ -99,6 +101,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   // Plans show how the supergraph is split up: for people building against it, not the public.
   const queryPlansExposed = config.exposeQueryPlan ?? config.profile !== 'production';
   const gatewayPlans = new GatewayQueryPlans();
+  const landingPageMode = landingPageModeOf(config.landingPage, config.profile);
+  const landingPage: LandingPage = landingPageMode === 'graphiql' ? { mode: 'graphiql', page: graphiqlPage() } : { mode: landingPageMode };
   const subgraphErrors = subgraphErrorPolicy(config.subgraphErrors ?? defaultSubgraphErrorsMode(config.profile));
   // One data source per subgraph, made when a supergraph first names it (reloads may add some).
   const dataSources: Record<string, SubgraphDataSource> = {};
@@ -166,7 +170,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       const coded = withDomainCode(formatted, error);
       return config.debugStacktraces ? coded : withoutStacktrace(coded);
     },
-    plugins: [requestLogPlugin(), responseExtensionsPlugin(gatewayPlans)],
+    plugins: [requestLogPlugin(), responseExtensionsPlugin(gatewayPlans), apolloLandingPagePlugin(landingPage.mode)],
     // runService owns SIGTERM/SIGINT (drain, then close everything in order). Apollo Server's own
     // handler would stop it and re-raise the signal, killing the process mid-drain.
     stopOnTerminationSignals: false,
@@ -221,12 +225,13 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     apollo,
     logger,
     // The request log in front: every /graphql request is logged, refused ones included.
-    // Only the landing page gets a CSP; every response keeps nosniff.
+    // Only the landing page gets a CSP (Sandbox's here, GraphiQL's from its stage); every response keeps nosniff.
     pageHeaders: landingPageHeaders,
     admit: requestLog.around(
       requestPipeline([
         corsStage({ origins: config.corsOrigins, allowCredentials: config.corsAllowCredentials, maxAgeSeconds: config.corsMaxAgeSeconds }),
         ...(config.maxConcurrentRequests > 0 ? [loadShedding(config.maxConcurrentRequests, requestLog)] : []),
+        landingPageStage(landingPage),
         csrfPrevention(),
       ]),
     ),
@@ -265,6 +270,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       '/ready': readiness.route,
       // On the public port only when METRICS_PORT does not give it a listener of its own (README "Metrics").
       ...(metrics && config.metricsPort === null ? { [METRICS_PATH]: metrics.route } : {}),
+      // GraphiQL's scripts and styles, each at its own content-addressed path.
+      ...(landingPage.mode === 'graphiql' ? landingPage.page.routes : {}),
     },
   });
 
@@ -311,7 +318,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
         logger.info({ url: scrapes.url }, 'metrics listening');
       }
       // The posture in force, so an operator sees at start what NODE_ENV and its overrides chose.
-      logger.info({ url: `${url}/graphql`, profile: config.profile, introspection: introspectionAllowed, queryPlans: queryPlansExposed, subgraphErrors: subgraphErrors.mode }, 'router listening');
+      logger.info({ url: `${url}/graphql`, profile: config.profile, landingPage: landingPage.mode, introspection: introspectionAllowed, queryPlans: queryPlansExposed, subgraphErrors: subgraphErrors.mode }, 'router listening');
       return url;
     },
     async close() {
