@@ -38,8 +38,9 @@ function header(request: IncomingMessage, name: string): string | undefined {
  */
 export function csrfPrevention(requestHeaders: readonly string[] = CSRF_PREVENTION_REQUEST_HEADERS): RequestStage {
   return (request) => {
-    // A browser opening /graphql (GET asking for HTML) gets the Apollo Sandbox landing page,
-    // which runs nothing; any GET that Apollo Server would execute meets its own CSRF check too.
+    // A browser opening /graphql (GET asking for HTML) reaches this stage only with
+    // LANDING_PAGE=sandbox (the landingPage stage answers it otherwise): Apollo Server renders
+    // Sandbox, which runs nothing; any GET that Apollo Server would execute meets its own CSRF check too.
     if (request.method === 'GET' && HTML.test(header(request, 'accept') ?? '')) return undefined;
     const contentType = header(request, 'content-type');
     if (contentType !== undefined) {

@@ -51,7 +51,8 @@ export function httpOperationIntake(options: HttpOperationIntakeOptions) {
     let graphqlRequest: GraphQLRequestBody;
     if (request.method === 'GET') {
       const fromSearch = graphqlRequestFromSearch(new URL(request.url ?? '/', 'http://localhost').searchParams);
-      // No operation, or a browser asking for a page: Apollo Server's landing page.
+      // No operation, or a browser asking for a page (only with LANDING_PAGE=sandbox: the
+      // landingPage stage answers it otherwise): Apollo Server's landing page.
       if (fromSearch === undefined || HTML.test(request.headers.accept ?? '')) return false;
       if ('status' in fromSearch) {
         record.refused(fromSearch.code);
