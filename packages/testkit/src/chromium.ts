@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
+import { isRunning } from './leftoverProcesses';
 
 /** Debian's `chromium` package: .ci/run installs it; puppeteer-core never downloads a browser. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -75,15 +76,6 @@ export async function launchChromium(binary: string): Promise<RunningChromium> {
       rmSync(profile, { recursive: true, force: true });
     },
   };
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
