@@ -93,10 +93,11 @@ describeWithBrowser('the GraphiQL landing page (LANDING_PAGE=graphiql)', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const directives = directivesOf(page.headers.get('content-security-policy'));
+    const nonce = /^'nonce-([A-Za-z0-9+/]{22}==)'$/;
     expect(Object.fromEntries(directives)).toEqual({
       'default-src': ["'none'"],
       'script-src': ["'self'"],
-      'style-src': ["'self'"],
+      'style-src': ["'self'", expect.stringMatching(nonce)],
       'font-src': ['data:'],
       'img-src': ["'self'", 'data:'],
       'manifest-src': ["'none'"],
@@ -106,10 +107,16 @@ describeWithBrowser('the GraphiQL landing page (LANDING_PAGE=graphiql)', () => {
       'form-action': ["'none'"],
       'frame-ancestors': ["'none'"],
     });
+    // A nonce per response, only for styles, and the one the page hands to GraphiQL.
     const html = await page.text();
+    const styleNonce = nonce.exec(directives.get('style-src')?.[1] ?? '')?.[1];
+    expect(html).toContain(`<meta name="style-nonce" nonce="${styleNonce}">`);
+    const again = directivesOf((await pageRequest(stack.routerUrl)).headers.get('content-security-policy'));
+    expect(again.get('style-src')?.[1]).not.toBe(directives.get('style-src')?.[1]);
+    expect(page.headers.get('cache-control')).toBe('no-store');
     const assets = [...html.matchAll(/<(?:script src|link rel="stylesheet" href)="([^"]+)" integrity="([^"]+)"/g)].map(([, path = '', integrity = '']) => ({ path, integrity }));
     expect(assets.map(({ path }) => path.replace(/^\/ide\/[0-9a-f]{16}\//, ''))).toEqual(['graphiql.min.css', 'ide.css', 'react.production.min.js', 'react-dom.production.min.js', 'graphql-ws.min.js', 'graphiql.min.js', 'ide.js']);
-    expect(html).not.toMatch(/<script>|<style>|https?:\/\//);
+    expect(html).not.toMatch(/<script>|<style|\bstyle=|https?:\/\//);
     const origin = new URL(stack.routerUrl).origin;
     for (const { path, integrity } of assets) {
       const asset = await fetch(`${origin}${path}`);
@@ -154,6 +161,12 @@ describeWithBrowser('the GraphiQL landing page (LANDING_PAGE=graphiql)', () => {
         const response = await page.goto(stack.routerUrl, { waitUntil: 'load' });
         expect(response?.status()).toBe(200);
         await page.waitForSelector(QUERY_EDITOR, { timeout: 10_000 });
+
+        // A dialog makes GraphiQL add a <style> (scroll lock): allowed by the page's nonce.
+        await page.click('button[aria-label="Open short keys dialog"]');
+        await page.waitForSelector('.graphiql-dialog');
+        await page.keyboard.press('Escape');
+        await page.waitForSelector('.graphiql-dialog', { hidden: true });
 
         await page.locator('button ::-p-text(Headers)').click();
         await page.waitForSelector(HEADERS_EDITOR);

@@ -10,6 +10,10 @@
  */
 export const IDE_SCRIPT = `(function () {
   'use strict';
+  // The page's style nonce, for the <style> GraphiQL's dialogs create (react-style-singleton
+  // reads webpack's global __webpack_nonce__ when it makes one).
+  var styleNonce = document.querySelector('meta[name="style-nonce"]');
+  if (styleNonce && styleNonce.nonce) window.__webpack_nonce__ = styleNonce.nonce;
   var endpoint = location.origin + location.pathname;
   var socketUrl = endpoint.replace(/^http/, 'ws');
   var socket = null;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Route } from '@booking/runtime';
 import { loadIdeAssets, type IdeAsset } from './graphiqlAssets';
@@ -7,7 +8,10 @@ import { contentSecurityPolicy, type PageSources } from './contentSecurityPolicy
  * Everything GraphiQL needs comes from the router itself: scripts and styles are its own files
  * ('self', no inline code), GraphiQL's stylesheet embeds its fonts as `data:` URLs, and it
  * talks only to this endpoint (`connect-src 'self'`, which covers the page's own ws:// origin
- * too). No `'unsafe-eval'`: none of the bundles evaluates strings.
+ * too). No `'unsafe-eval'`: none of the bundles evaluates strings. No `'unsafe-inline'` either:
+ * the one `<style>` element GraphiQL makes at run time (its dialogs lock the page's scroll bar
+ * with react-remove-scroll-bar, whose stylesheet holds the measured scroll bar width, so no hash
+ * can name it) carries the page's nonce, which ide.js hands to it.
  */
 export const GRAPHIQL_PAGE_SOURCES: PageSources = {
   scripts: ["'self'"],
@@ -19,16 +23,22 @@ export const GRAPHIQL_PAGE_SOURCES: PageSources = {
   connect: ["'self'"],
 };
 
-export interface GraphiqlPage {
+/** One response of the page: its HTML and headers, with a nonce of its own. */
+export interface RenderedPage {
   readonly html: string;
   readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface GraphiqlPage {
+  /** A fresh style nonce per response, so a nonce seen once is worth nothing. */
+  render(): RenderedPage;
   /** One exact path per asset: nothing else under /ide/ is served, nothing is read per request. */
   readonly routes: Readonly<Record<string, Route>>;
 }
 
 const escapeAttribute = (value: string) => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
-function render(styles: readonly IdeAsset[], scripts: readonly IdeAsset[]): string {
+function html(styles: readonly IdeAsset[], scripts: readonly IdeAsset[], nonce: string): string {
   return [
     '<!doctype html>',
     '<html lang="en">',
@@ -38,6 +48,9 @@ function render(styles: readonly IdeAsset[], scripts: readonly IdeAsset[]): stri
     '<title>booking-supergraph · GraphiQL</title>',
     // No icon: without this line the browser asks for /favicon.ico (a 404 in its console).
     '<link rel="icon" href="data:,">',
+    // Read by ide.js as the element's nonce property (browsers hide the attribute from CSS and
+    // getAttribute) and handed to the styles GraphiQL creates (webpack's __webpack_nonce__).
+    `<meta name="style-nonce" nonce="${nonce}">`,
     ...styles.map((asset) => `<link rel="stylesheet" href="${escapeAttribute(asset.path)}" integrity="${asset.integrity}">`),
     '</head>',
     '<body>',
@@ -67,13 +80,19 @@ function assetRoute(asset: IdeAsset): Route {
 export function graphiqlPage(): GraphiqlPage {
   const { styles, scripts } = loadIdeAssets();
   return {
-    html: render(styles, scripts),
-    headers: {
-      'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': contentSecurityPolicy(GRAPHIQL_PAGE_SOURCES, { scriptHashes: [], styleHashes: [] }),
-      // The page names its assets by content: always revalidated, so a new router's page is seen.
-      'cache-control': 'no-cache',
-      'referrer-policy': 'no-referrer',
+    render() {
+      const nonce = randomBytes(16).toString('base64');
+      const sources = { ...GRAPHIQL_PAGE_SOURCES, styles: [...GRAPHIQL_PAGE_SOURCES.styles, `'nonce-${nonce}'`] };
+      return {
+        html: html(styles, scripts, nonce),
+        headers: {
+          'content-type': 'text/html; charset=utf-8',
+          'content-security-policy': contentSecurityPolicy(sources, { scriptHashes: [], styleHashes: [] }),
+          // A nonce per response: never stored (the assets it names are cached, by their content).
+          'cache-control': 'no-store',
+          'referrer-policy': 'no-referrer',
+        },
+      };
     },
     routes: Object.fromEntries([...styles, ...scripts].map((asset) => [asset.path, assetRoute(asset)])),
   };

@@ -48,7 +48,8 @@ export function landingPageStage(landingPage: LandingPage): RequestStage {
       case 'off':
         return NO_PAGE;
       case 'graphiql':
-        response.writeHead(200, landingPage.page.headers).end(landingPage.page.html);
+        const page = landingPage.page.render();
+        response.writeHead(200, page.headers).end(page.html);
         return 'answered';
     }
   };
