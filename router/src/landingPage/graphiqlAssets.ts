@@ -17,7 +17,7 @@ export interface IdeAsset {
  * its SRI hash: a different file under that name (another version installed, a tampered
  * node_modules) stops the router at start instead of being served.
  */
-interface VendoredFile {
+export interface VendoredFile {
   readonly packageName: string;
   readonly version: string;
   readonly file: string;
@@ -79,7 +79,7 @@ function assetPath(name: string, body: Buffer): string {
   return `/ide/${createHash('sha256').update(body).digest('hex').slice(0, 16)}/${name}`;
 }
 
-function readVendored(vendored: VendoredFile): IdeAsset {
+export function readVendored(vendored: VendoredFile): IdeAsset {
   // Through package.json: these packages' `exports` do not expose their UMD files to require.
   const manifestPath = require.resolve(`${vendored.packageName}/package.json`);
   const { version } = JSON.parse(readFileSync(manifestPath, 'utf8')) as { version: string };
