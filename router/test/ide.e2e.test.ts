@@ -225,6 +225,9 @@ describe('no landing page', () => {
   it('LANDING_PAGE=off: a browser gets 404 NOT_FOUND, with or without a query, and GraphQL still works', async () => {
     await expectNoPage(stack.routerUrl);
     expect((await stack.query('{ __typename }')).data).toEqual({ __typename: 'Query' });
+    // Naming HTML anywhere never takes a GET around the operation stages to Apollo Server.
+    const mixed = await fetch(`${stack.routerUrl}?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'application/json, text/html', 'apollo-require-preflight': 'true' } });
+    expect([mixed.status, ((await mixed.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code]).toEqual([404, 'NOT_FOUND']);
   });
 
   it('is the default of the production profile; LANDING_PAGE=sandbox still gives Apollo Sandbox there', async () => {
