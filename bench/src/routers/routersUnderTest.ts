@@ -234,6 +234,16 @@ async function startOtlpSink(core: number): Promise<{ readonly endpoint: string;
   return { endpoint, stop: () => sink.stop() };
 }
 
+/**
+ * What failed, from a start error carrying the process's last output lines: the first line (exited
+ * or timed out) and the lines naming an error, without the banner and stack frames around them.
+ */
+function whyNotStarted(error: unknown): string {
+  const [first = '', ...output] = (error instanceof Error ? error.message : String(error)).split('\n');
+  const errors = output.filter((line) => /error|cannot|failed|invalid/i.test(line) && !/^\S*\|?\s+at /.test(line));
+  return [first, ...(errors.length > 0 ? errors : output.slice(-3))].join(' ').slice(0, 600);
+}
+
 export interface LaunchedRouters {
   readonly routers: RouterUnderTest[];
   /** Peers that did not start, with why (the end of their output): reported, not measured. */
@@ -253,9 +263,7 @@ export async function launchRouters(options: RouterLaunch): Promise<LaunchedRout
         // A peer that cannot run here is a finding for the report; our router not starting is a
         // failure of the run.
         if (isOurs(id)) throw error;
-        // The end of the output says why; the start is the gateway's banner.
-        const output = error instanceof Error ? error.message : String(error);
-        notStarted.set(id, `did not start: …${output.slice(-400)}`);
+        notStarted.set(id, `did not start: ${whyNotStarted(error)}`);
       }
     }
     if (routers.length === 0) throw new Error(`no router started: ${[...notStarted.values()].join('; ')}`);
