@@ -3,6 +3,7 @@ import {
   ConfigError,
   parse,
   readConfig,
+  shutdownConfigSpec,
   SUBGRAPH_NAMES,
   variable,
   type ConfigOf,
@@ -275,16 +276,7 @@ export const routerConfigSpec = {
   corsAllowCredentials: variable('CORS_ALLOW_CREDENTIALS', 'let browsers send cookies and HTTP auth cross-origin', parse.boolean, () => false),
   corsMaxAgeSeconds: variable('CORS_MAX_AGE_SECONDS', 'how long browsers may reuse a preflight answer', parse.positiveInt, () => 600),
   logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
-  shutdownDrainMs: variable(
-    'SHUTDOWN_DRAIN_MS',
-    'on SIGTERM, how long the router keeps serving with /ready answering 503 before it stops accepting (time for a load balancer to take it out of rotation)',
-    (raw) => {
-      const value = Number(raw);
-      if (!Number.isInteger(value) || value < 0) throw new Error('must be a whole number of milliseconds');
-      return value;
-    },
-    () => 0,
-  ),
+  ...shutdownConfigSpec(),
   redisUrl: variable<string | null>(
     'REDIS_URL',
     'Redis where accounts records revoked sessions (logout): their access tokens are refused at once; without it they work until they expire',
