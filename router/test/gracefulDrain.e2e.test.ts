@@ -143,6 +143,40 @@ function exitOf(service: ServiceProcess): Promise<{ code: number | null; at: num
 const draining = (line: { msg: string }) => line.msg === 'draining: /ready answers 503 until shutdown';
 const stoppedAccepting = (line: { msg: string }) => line.msg === 'stopped accepting connections; finishing in-flight requests';
 
+/** A SIGTERM given to `service` while clients send `query` to `url` over and over. */
+interface SigtermUnderLoad {
+  readonly sigtermAt: number;
+  /** Every answer, once the load has stopped (half way through the drain). */
+  readonly answers: Promise<Answer[]>;
+  readonly exited: Promise<{ code: number | null; at: number }>;
+}
+
+async function sigtermUnderLoad(service: ServiceProcess, url: string, query: string, headers: Record<string, string> = {}): Promise<SigtermUnderLoad> {
+  let stopLoad = false;
+  const answers = load(url, query, () => stopLoad, headers);
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const exited = exitOf(service);
+  const sigtermAt = Date.now();
+  service.child.kill('SIGTERM');
+  // Load goes on into the drain: a load balancer would still send some before it notices.
+  setTimeout(() => (stopLoad = true), DRAIN_MS / 2);
+  await service.waitForLine(draining);
+  return { sigtermAt, answers, exited };
+}
+
+/** No request started before the load stopped failed; the process exited 0 in time, nothing cut by the deadline. */
+async function expectDrained(service: ServiceProcess, { sigtermAt, answers, exited }: SigtermUnderLoad): Promise<void> {
+  const all = await answers;
+  expect(all.filter((answer) => answer.startedAt < sigtermAt).length).toBeGreaterThan(10);
+  expect(failuresAmong(all, sigtermAt + DRAIN_MS / 2)).toEqual([]);
+  const exit = await exited;
+  expect(exit.code).toBe(0);
+  expect(exit.at - sigtermAt).toBeLessThan(DRAIN_MS + DEADLINE_MS);
+  expect(exit.at - sigtermAt).toBeLessThan(DRAIN_MS + KEEP_ALIVE_TIMEOUT_MS);
+  // Everything finished by itself: nothing was left for the deadline to cut.
+  expect(service.lines.filter((line) => line.msg === 'shutdown deadline passed: cutting the connections still open')).toEqual([]);
+}
+
 describe('a router process on SIGTERM', () => {
   test('fails /ready, finishes every request in flight, ends multipart and SSE streams with SERVICE_RESTARTING, closes WebSockets with 1012, exits 0', async () => {
     const port = await findFreePort();
@@ -159,16 +193,7 @@ describe('a router process on SIGTERM', () => {
     await openSubscriptionsReach(base, 3);
     const inFlight = halfSentRequest(url, JSON.stringify({ query: LISTINGS }));
 
-    let stopLoad = false;
-    const answers = load(url, LISTINGS, () => stopLoad);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const exited = exitOf(router);
-    const sigtermAt = Date.now();
-    router.child.kill('SIGTERM');
-    // Load goes on into the drain: a load balancer would still send some before it notices.
-    setTimeout(() => (stopLoad = true), DRAIN_MS / 2);
-
-    await router.waitForLine(draining);
+    const shutdown = await sigtermUnderLoad(router, url, LISTINGS);
     const ready = await fetch(`${base}/ready`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ status: 'draining' });
@@ -181,10 +206,6 @@ describe('a router process on SIGTERM', () => {
     expect(finished.status).toBe(200);
     expect(finished.body.errors).toBeUndefined();
     expect(finished.body.data).toMatchObject({ listings: { edges: expect.arrayContaining([expect.objectContaining({ node: expect.objectContaining({ id: listingId }) })]) } });
-
-    const all = await answers;
-    expect(all.filter((answer) => answer.startedAt < sigtermAt).length).toBeGreaterThan(10);
-    expect(failuresAmong(all, sigtermAt + DRAIN_MS / 2)).toEqual([]);
 
     expect(await socket.closed).toEqual({ code: 1012, reason: 'router restarting: reconnect' });
     await Promise.all([multipart.ended, sse.ended]);
@@ -201,12 +222,7 @@ describe('a router process on SIGTERM', () => {
     expect(lastNext.startsWith('event: next\ndata: ')).toBe(true);
     expect(JSON.parse(lastNext.slice('event: next\ndata: '.length))).toEqual({ errors: [restarting] });
 
-    const exit = await exited;
-    expect(exit.code).toBe(0);
-    expect(exit.at - sigtermAt).toBeLessThan(DRAIN_MS + DEADLINE_MS);
-    expect(exit.at - sigtermAt).toBeLessThan(DRAIN_MS + KEEP_ALIVE_TIMEOUT_MS);
-    // Everything finished by itself: nothing was left for the deadline to cut.
-    expect(router.lines.filter((line) => line.msg === 'shutdown deadline passed: cutting the connections still open')).toEqual([]);
+    await expectDrained(router, shutdown);
     await socket.dispose();
   }, 60_000);
 });
@@ -242,15 +258,7 @@ describe('a subgraph process on SIGTERM', () => {
       const direct = JSON.stringify({ query: '{ listing(id: "' + listingId + '") { title } }' });
       const inFlight = halfSentRequest(`${catalogBase}/graphql`, direct, routerCallSigner(TEST_SIGNING_SECRET, null).request('catalog', direct));
 
-      let stopLoad = false;
-      const answers = load(`${routerBase}/graphql`, BOOKINGS_WITH_LISTINGS, () => stopLoad, { authorization: `Bearer ${token}` });
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
-      const exited = exitOf(catalog);
-      const sigtermAt = Date.now();
-      catalog.child.kill('SIGTERM');
-      setTimeout(() => (stopLoad = true), DRAIN_MS / 2);
-
-      await catalog.waitForLine(draining);
+      const shutdown = await sigtermUnderLoad(catalog, `${routerBase}/graphql`, BOOKINGS_WITH_LISTINGS, { authorization: `Bearer ${token}` });
       const ready = await fetch(`${catalogBase}/ready`);
       expect(ready.status).toBe(503);
       expect(await ready.json()).toMatchObject({ status: 'not ready', problems: ['shutdown: draining: the service is shutting down'] });
@@ -262,21 +270,13 @@ describe('a subgraph process on SIGTERM', () => {
       expect(finished.status).toBe(200);
       expect(finished.body).toEqual({ data: { listing: { title: expect.any(String) } } });
 
-      const all = await answers;
-      expect(all.filter((answer) => answer.startedAt < sigtermAt).length).toBeGreaterThan(10);
-      expect(failuresAmong(all, sigtermAt + DRAIN_MS / 2)).toEqual([]);
-
       // The router heard 1012 on its upstream socket and resubscribes (its client's stream stays open).
       await router.waitForLine((line) => line.msg === 'upstream subscription dropped; resubscribing' && line.subgraph === 'catalog', DRAIN_MS + 5_000);
       const dropped = router.lines.find((line) => line.msg === 'upstream subscription dropped; resubscribing')!;
       expect(dropped.reason).toBe('socket closed (1012)');
       expect(watching.results.filter((result) => result.errors)).toEqual([]);
 
-      const exit = await exited;
-      expect(exit.code).toBe(0);
-      expect(exit.at - sigtermAt).toBeLessThan(DRAIN_MS + DEADLINE_MS);
-      expect(exit.at - sigtermAt).toBeLessThan(DRAIN_MS + KEEP_ALIVE_TIMEOUT_MS);
-      expect(catalog.lines.filter((line) => line.msg === 'shutdown deadline passed: cutting the connections still open')).toEqual([]);
+      await expectDrained(catalog, shutdown);
       await socket.dispose();
     } finally {
       await router.stop();
