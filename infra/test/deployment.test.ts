@@ -236,6 +236,7 @@ interface ComposeService {
   ports?: string[];
   depends_on?: Record<string, { condition?: string }>;
   healthcheck?: { test?: string[] | string };
+  stop_grace_period?: string;
 }
 
 // `merge` resolves the `<<: *service` keys, as docker compose does.
@@ -314,6 +315,21 @@ describe('docker-compose.yml', () => {
     const published = composeService('router').ports ?? [];
     if (!published.includes(`${ROUTER_PORT}:${ROUTER_PORT}`)) {
       problems.push(`docker-compose.yml router publishes ${JSON.stringify(published)}, expected "${ROUTER_PORT}:${ROUTER_PORT}"`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('every service of ours gets longer than its drain to stop before compose sends SIGKILL', () => {
+    const problems: string[] = [];
+    for (const rules of allRules) {
+      const where = `docker-compose.yml ${rules.name}`;
+      const { shutdownDrainMs, shutdownDeadlineMs } = rules.shutdown(composeEnv(rules.name, problems));
+      // Compose's default is 10 s; the value is a duration such as "15s" (seconds only here).
+      const grace = composeService(rules.name).stop_grace_period;
+      const graceSeconds = grace === undefined ? 10 : /^(\d+)s$/.test(grace) ? Number(grace.slice(0, -1)) : NaN;
+      if (!(graceSeconds * 1000 > shutdownDrainMs + shutdownDeadlineMs)) {
+        problems.push(`${where} stop_grace_period ${grace ?? '10s (default)'} must exceed SHUTDOWN_DRAIN_MS ${shutdownDrainMs} + SHUTDOWN_DEADLINE_MS ${shutdownDeadlineMs}`);
+      }
     }
     expect(problems).toEqual([]);
   });
