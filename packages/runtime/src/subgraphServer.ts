@@ -204,13 +204,14 @@ export async function createSubgraphServer<Loaders, Services>(
   const http = createGraphQLHttpServer<Context>({
     apollo,
     logger,
-    shutdownGraceMs: config.shutdownDeadlineMs,
     context: async (request: IncomingMessage, body: Buffer, signal: AbortSignal) => {
       const viewer = identify(request, body, signatures, config.allowUnsignedRequests);
       const em = database.em.fork();
       const work = new RequestWork(config.maxResolvedFields, signal, workStats);
       return { em, loaders: definition.createLoaders(em, viewer), viewer, services: attachment.services, live, work };
     },
+    // In-flight requests get this long once the listener closes (README "Restarts: what clients see").
+    shutdownGraceMs: config.shutdownDeadlineMs,
     routes: {
       ...attachment.routes,
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: definition.name }),
