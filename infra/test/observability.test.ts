@@ -328,6 +328,19 @@ withPromtool('promtool', () => {
     expect(check(['check', 'rules', file, ALERTS_FILE])).toEqual({ status: 0, output: expect.stringContaining(`SUCCESS: ${dashboardExpressions.length} rules found`) });
   });
 
+  test('fires each alert on the fault it is for, with the text on-call reads, and stays quiet on healthy series (promtool test rules)', () => {
+    // infra/observability/alerts.test.yml: per alert, a fault's series and nearby healthy ones.
+    const result = check(['test', 'rules', resolve(OBSERVABILITY_DIR, 'alerts.test.yml')]);
+    expect(result).toEqual({ status: 0, output: expect.stringContaining('SUCCESS') });
+  });
+
+  test('has a promtool unit test for every alert', () => {
+    const alerts = readFileSync(ALERTS_FILE, 'utf8').match(/^\s*- alert: (\w+)/gm)?.map((line) => line.replace(/^\s*- alert: /, '')) ?? [];
+    const tested = new Set(readFileSync(resolve(OBSERVABILITY_DIR, 'alerts.test.yml'), 'utf8').match(/alertname: (\w+)/g)?.map((line) => line.replace('alertname: ', '')));
+    expect(alerts.length).toBeGreaterThan(0);
+    expect(alerts.filter((alert) => !tested.has(alert))).toEqual([]);
+  });
+
   test('accepts the compose Prometheus configuration (prometheus.yml with its rule files)', () => {
     expect(check(['check', 'config', resolve(OBSERVABILITY_DIR, 'prometheus.yml')])).toEqual({ status: 0, output: expect.stringContaining('SUCCESS') });
   });

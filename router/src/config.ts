@@ -289,6 +289,12 @@ export const routerConfigSpec = {
     parse.boolean,
     () => false,
   ),
+  entityCacheRedisUrl: variable<string | null>(
+    'ENTITY_CACHE_REDIS_URL',
+    'Redis holding the entity cache\'s entries, when not REDIS_URL (a cache may evict under memory pressure; the event streams must not); invalidations still arrive on REDIS_URL',
+    parse.redisUrl,
+    () => null,
+  ),
   entityCacheRedisTimeoutMs: variable('ENTITY_CACHE_REDIS_TIMEOUT_MS', 'longest wait for Redis on an entity cache lookup before the fetch goes to its subgraph', parse.positiveInt, () => 100),
   eventKeyPrefix: variable('EVENT_KEY_PREFIX', "prefix of the deployment's Redis keys (the subgraphs' value)", parse.text, () => ''),
   debugStacktraces: variable(

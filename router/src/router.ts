@@ -21,6 +21,8 @@ import { loadShedding } from './pipeline/loadShedding';
 import { corsStage } from './pipeline/cors';
 import { clientAddress } from './pipeline/callerIdentity';
 import { PendingResponseExtensions, responseExtensionsPlugin } from './pipeline/responseExtensions';
+import { responseCacheControlPlugin } from './pipeline/responseCacheControl';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GatewayQueryPlans } from './pipeline/gatewayQueryPlans';
 import { queryPlanExposureStage } from './pipeline/queryPlanExposure';
 import { httpOperationIntake } from './pipeline/httpOperationIntake';
@@ -145,7 +147,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   if (config.entityCache && !config.redisUrl) throw new Error('ENTITY_CACHE=on needs REDIS_URL');
   const entityCache =
     config.entityCache && config.redisUrl && config.executor === 'router'
-      ? EntityCache.start({ redisUrl: config.redisUrl, keyPrefix: config.eventKeyPrefix, redisTimeoutMs: config.entityCacheRedisTimeoutMs }, logger)
+      ? EntityCache.start({ redisUrl: config.entityCacheRedisUrl ?? config.redisUrl, eventsRedisUrl: config.redisUrl, keyPrefix: config.eventKeyPrefix, redisTimeoutMs: config.entityCacheRedisTimeoutMs }, logger, routerMetrics)
       : null;
   const requestLog = new RequestLog(logger, routerMetrics);
   const drain = new ShutdownDrain(config.shutdownDrainMs, logger);
@@ -168,7 +170,9 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       const coded = withDomainCode(formatted, error);
       return config.debugStacktraces ? coded : withoutStacktrace(coded);
     },
-    plugins: [requestLogPlugin(), responseExtensionsPlugin(gatewayPlans)],
+    // Cache-Control comes from the supergraph's @cacheControl hints, as our executor sets it;
+    // Apollo Server's own plugin would see no hints through a gateway and say no-store.
+    plugins: [requestLogPlugin(), responseExtensionsPlugin(gatewayPlans), responseCacheControlPlugin(), ApolloServerPluginCacheControlDisabled()],
     // runService owns SIGTERM/SIGINT (drain, then close everything in order). Apollo Server's own
     // handler would stop it and re-raise the signal, killing the process mid-drain.
     stopOnTerminationSignals: false,

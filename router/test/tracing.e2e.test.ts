@@ -276,6 +276,43 @@ test('a subscription: the upstream subscription is a span, and each event\'s com
   expect(eventOf(receiver.spans, opened)).toMatchObject({ parentSpanId: '', kind: SPAN_KIND.internal });
 });
 
+test("the subgraph's server span of an upstream subscription continues the router's (its context goes in the subscribe message)", async () => {
+  const created = await call<{ createBooking: { id: string } }>('mutation($input: CreateBookingInput!) { createBooking(input: $input) { id } }', {
+    input: { listingId, startsAt: isoDaysFromNow(120), endsAt: isoDaysFromNow(121, 11), guests: 1, idempotencyKey: randomUUID() },
+  });
+  const bookingId = created.data!.createBooking.id;
+  const connection = connectSubscriptions(routerUrl, { authorization: `Bearer ${guest.accessToken}` });
+  try {
+    const watched = connection.subscribe<{ bookingUpdated: { id: string; status: string } }>('subscription WatchBooking($id: ID!) { bookingUpdated(id: $id) { id status } }', { id: bookingId });
+    // The cancellation is the event; it is published once the subscription is in place.
+    for (let attempt = 0; watched.results.length === 0 && attempt < 20; attempt += 1) {
+      if (attempt === 0) await new Promise((settled) => setTimeout(settled, 300));
+      if (attempt === 0) await call('mutation($id: ID!) { cancelBooking(id: $id) { id } }', { id: bookingId });
+      await watched.nth(1, 500).catch(() => undefined);
+    }
+    expect((await watched.nth(1)).data?.bookingUpdated).toEqual({ id: bookingId, status: 'CANCELLED' });
+    watched.complete();
+  } finally {
+    await connection.dispose();
+  }
+  const upstream = (spans: readonly ReceivedSpan[]) =>
+    spans.find((span) => span.service === 'router' && span.name === 'subscribe bookings' && span.attributes['graphql.operation.name'] === 'WatchBooking');
+  // The socket is shared by every subscription of one identity: no per-operation header, so the
+  // router's span context travels in the subscribe message's extensions.
+  const servedBy = (spans: readonly ReceivedSpan[], opened: ReceivedSpan) =>
+    spans.find((span) => span.service === 'bookings' && span.kind === SPAN_KIND.server && span.parentSpanId === opened.spanId);
+  await receiver.waitFor((spans) => {
+    const opened = upstream(spans);
+    return opened !== undefined && servedBy(spans, opened) !== undefined;
+  });
+  const opened = upstream(receiver.spans)!;
+  expect(servedBy(receiver.spans, opened)).toMatchObject({
+    traceId: opened.traceId,
+    name: expect.stringMatching(/^subscription WatchBooking__bookings__\d+$/),
+    attributes: expect.objectContaining({ 'graphql.operation.type': 'subscription', 'graphql.operation.name': expect.stringMatching(/^WatchBooking__bookings__\d+$/) }),
+  });
+});
+
 function ancestorIs(span: ReceivedSpan, ancestor: ReceivedSpan, parentOf: (span: ReceivedSpan) => ReceivedSpan | undefined): boolean {
   for (let current = parentOf(span); current; current = parentOf(current)) if (current.spanId === ancestor.spanId) return true;
   return false;

@@ -39,8 +39,10 @@ export function startPinned(options: {
   cwd?: string;
   /** Lines of output worth showing (errors by default). */
   show?: (line: string) => boolean;
+  /** A program node runs under, e.g. valgrind with its arguments (see instructions.ts). */
+  wrapper?: readonly string[];
 }): BenchProcess {
-  const child = spawn('taskset', ['-a', '-c', String(options.core), process.execPath, ...options.nodeArgs], {
+  const child = spawn('taskset', ['-a', '-c', String(options.core), ...(options.wrapper ?? []), process.execPath, ...options.nodeArgs], {
     env: options.envIsComplete ? options.env : { ...process.env, ...options.env },
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],

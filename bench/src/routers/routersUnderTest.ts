@@ -136,6 +136,7 @@ async function launch(id: RouterId, options: RouterLaunch, otlpEndpoint: string 
     process_ = startPinned({
       name: id,
       core: options.core,
+      wrapper: callgrindWrapper(id),
       nodeArgs: [...profile, resolve(ROOT, 'router', 'dist', 'main.js')],
       // Exactly this environment: no subgraph URL of the bench's own reaches it. Like a
       // deployment it has a Redis (revoked sessions, APQ, and, in the production profile, rate
@@ -147,6 +148,7 @@ async function launch(id: RouterId, options: RouterLaunch, otlpEndpoint: string 
         REDIS_URL: options.redisUrl,
         ...NEVER_TRIPS,
         ...variantEnv(id, otlpEndpoint),
+        ...(callgrindWrapper(id) ? SLOW_PROCESS_TIMEOUTS : {}),
         PORT: String(port),
         SUPERGRAPH_PATH: options.supergraphPath,
         SUPERGRAPH_WATCH: 'false',
@@ -185,8 +187,31 @@ async function launch(id: RouterId, options: RouterLaunch, otlpEndpoint: string 
     });
   }
   const url = `http://127.0.0.1:${port}/graphql`;
-  await process_.waitUntilReady(graphqlAnswers(url));
+  // Under valgrind a router starts tens of times slower.
+  await process_.waitUntilReady(graphqlAnswers(url), callgrindWrapper(id) ? 600_000 : undefined);
   return { id, url, pids: () => processTree(process_.pid), stop: () => process_.stop() };
+}
+
+/**
+ * With BENCH_CALLGRIND_DIR set (instructions.ts), each of our variants runs under callgrind with
+ * instrumentation off until the measurement turns it on: instruction counts, unlike seconds, do
+ * not move with what else the machine does.
+ */
+/**
+ * Under valgrind a request takes 50 times longer: the deadlines that production sets for a
+ * Redis call or a subgraph call would expire and count a different path than the one measured.
+ */
+const SLOW_PROCESS_TIMEOUTS: NodeJS.ProcessEnv = {
+  RATE_LIMIT_REDIS_TIMEOUT_MS: '600000',
+  ENTITY_CACHE_REDIS_TIMEOUT_MS: '600000',
+  SUBGRAPH_TIMEOUT_MS: '600000',
+  ROUTER_REQUEST_TIMEOUT_MS: '600000',
+};
+
+export function callgrindWrapper(id: RouterId): string[] | undefined {
+  const dir = process.env.BENCH_CALLGRIND_DIR;
+  if (!dir || !isOurs(id)) return undefined;
+  return ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${resolve(dir, `${id}.%p`)}`];
 }
 
 /** The trace receiver, when a traced variant is measured; stopped with the routers. */

@@ -16,6 +16,7 @@ export * from './graphql/storableText';
 export * from './graphql/customScalars';
 export * from './http/graphqlHttpServer';
 export * from './http/mediaType';
+export * from './http/concurrencyCap';
 export * from './observability';
 export * from './orm/database';
 export * from './orm/insertMissing';

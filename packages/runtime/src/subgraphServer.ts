@@ -23,6 +23,7 @@ import { eventTransportProblems, type SubgraphConfig, type SubgraphName } from '
 import { createFormatError } from './errors/formatError';
 import { refuseUnstorableText } from './graphql/storableText';
 import { createGraphQLHttpServer, sendJson, type Route } from './http/graphqlHttpServer';
+import { concurrencyCap } from './http/concurrencyCap';
 import { readinessRoute } from './health/readiness';
 import { ShutdownDrain } from './shutdown/shutdownDrain';
 import { createLogger, type Logger } from './logger';
@@ -204,6 +205,8 @@ export async function createSubgraphServer<Loaders, Services>(
   const http = createGraphQLHttpServer<Context>({
     apollo,
     logger,
+    // Shed load past MAX_CONCURRENT_REQUESTS rather than queue on the database pool without bound.
+    ...(config.maxConcurrentRequests > 0 ? { admit: concurrencyCap(config.maxConcurrentRequests, `subgraph (${definition.name})`) } : {}),
     context: async (request: IncomingMessage, body: Buffer, signal: AbortSignal) => {
       const viewer = identify(request, body, signatures, config.allowUnsignedRequests);
       const em = database.em.fork();

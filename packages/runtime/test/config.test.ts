@@ -17,6 +17,7 @@ describe('configuration fails fast, naming the variable', () => {
       profile: 'development',
       debugStacktraces: false,
       maxResolvedFields: 50_000,
+      maxConcurrentRequests: 500,
       statementTimeoutMs: 5_000,
       routerSigningSecret: SECRET,
       allowUnsignedRequests: false,

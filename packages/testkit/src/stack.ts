@@ -83,6 +83,7 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
     eventTransport: 'redis',
     eventKeyPrefix: options.eventKeyPrefix ?? testKeyPrefix(name),
     maxResolvedFields: 50_000,
+    maxConcurrentRequests: 500,
     statementTimeoutMs: 5_000,
     shutdownDrainMs: 0,
     shutdownDeadlineMs: DEFAULT_SHUTDOWN_DEADLINE_MS,

@@ -184,7 +184,7 @@ export class FederatedSubscriptions {
     const upstream = new ResumableUpstream(
       connection,
       plan.primary.serviceName,
-      { query: plan.primary.operation, variables, operationName: plan.primary.operationName },
+      { query: plan.primary.operation, variables, operationName: plan.primary.operationName, extensions: span.traceExtensions() },
       {
         next: (event) => {
           const errors = event.errors?.length ? this.errorPolicy.apply(plan.primary.serviceName, event.errors, request.log) : undefined;

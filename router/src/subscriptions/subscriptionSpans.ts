@@ -1,4 +1,4 @@
-import { recordFailure, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, tracer, type Context, type Span } from '@booking/runtime';
+import { recordFailure, traceExtensionsOf, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, tracer, type Context, type Span, type TraceExtensions } from '@booking/runtime';
 
 /**
  * Spans of a federated subscription: the upstream subscription to the owning subgraph (a CLIENT
@@ -39,6 +39,14 @@ export class UpstreamSubscriptionSpan {
     } finally {
       span.end();
     }
+  }
+
+  /**
+   * This span's context for the `subscribe` message's extensions: the subgraph's server span
+   * continues it (a shared socket has no per-operation headers). Unsampled: ids with flags 00.
+   */
+  traceExtensions(): TraceExtensions | undefined {
+    return traceExtensionsOf(this.span);
   }
 
   /** The upstream ended: closed by us, completed by the subgraph, or failed with `code`. */

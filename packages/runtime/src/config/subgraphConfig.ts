@@ -61,6 +61,12 @@ export function subgraphConfigSpec(name: SubgraphName) {
       parse.positiveInt,
       () => 50_000,
     ),
+    maxConcurrentRequests: variable(
+      'MAX_CONCURRENT_REQUESTS',
+      'most /graphql requests in flight at once in this subgraph instance; past it HTTP 503 SERVICE_OVERLOADED with Retry-After, which the router retries (queries) and counts against the circuit breaker (0: no cap)',
+      parse.nonNegativeInt,
+      () => 500,
+    ),
     statementTimeoutMs: variable(
       'DATABASE_STATEMENT_TIMEOUT_MS',
       'PostgreSQL statement_timeout of request connections (beyond: STATEMENT_TIMEOUT)',

@@ -7,6 +7,8 @@ import { unsignedViewer, type RouterCallVerifier } from '../auth/routerSignature
 import type { Viewer } from '../auth/viewer';
 import { unstorableTextError, unstorableTextIn } from '../graphql/storableText';
 import type { Logger } from '../logger';
+import { context } from '../observability/spans';
+import { SubscriptionServerSpan } from '../observability/subscriptionTrace';
 
 export interface SubscriptionServerOptions<Context> {
   readonly server: Server;
@@ -39,6 +41,12 @@ function isResume(extensions: Readonly<Record<string, unknown>> | null | undefin
   return extensions?.resume === true;
 }
 
+/** The code a failed stream's span records: the error's own (a DomainError's), else the generic one. */
+function codeOf(error: GraphQLError): string {
+  const own = error.extensions.code ?? (error.originalError as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
+  return typeof own === 'string' ? own : 'INTERNAL_SERVER_ERROR';
+}
+
 /**
  * A stream whose source ends with an error (a SlowConsumer, or any failure) ends with one last
  * result carrying that error, then completes. graphql-ws would otherwise take the thrown error
@@ -48,22 +56,32 @@ function isResume(extensions: Readonly<Record<string, unknown>> | null | undefin
  * an async generator: a generator's return() would wait for the pending next() (the next
  * event), and a client leaving must release the source at once.
  */
-function endingWithErrorResult(results: AsyncGenerator<ExecutionResult>): AsyncGenerator<ExecutionResult> {
+function endingWithErrorResult(results: AsyncGenerator<ExecutionResult>, span: SubscriptionServerSpan | undefined): AsyncGenerator<ExecutionResult> {
   let failed = false;
   const done = (): IteratorResult<ExecutionResult> => ({ value: undefined, done: true });
   const stream: AsyncGenerator<ExecutionResult> = {
     next: async () => {
       if (failed) return done();
       try {
-        return await results.next();
+        const result = await results.next();
+        if (result.done) span?.end();
+        return result;
       } catch (error) {
         failed = true;
         const cause = error instanceof Error ? error : new Error(String(error));
-        return { value: { errors: [error instanceof GraphQLError ? error : new GraphQLError(cause.message, { originalError: cause })] }, done: false };
+        const graphQLError = error instanceof GraphQLError ? error : new GraphQLError(cause.message, { originalError: cause });
+        span?.end(codeOf(graphQLError));
+        return { value: { errors: [graphQLError] }, done: false };
       }
     },
-    return: (value) => results.return(value),
-    throw: (error) => results.throw(error),
+    return: (value) => {
+      span?.end();
+      return results.return(value);
+    },
+    throw: (error) => {
+      span?.end();
+      return results.throw(error);
+    },
     [Symbol.asyncIterator]: () => stream,
   };
   return stream;
@@ -77,6 +95,9 @@ function endingWithErrorResult(results: AsyncGenerator<ExecutionResult>): AsyncG
 export function attachSubscriptionServer<Context>(options: SubscriptionServerOptions<Context>): { close(): Promise<void> } {
   const sockets = new WebSocketServer({ server: options.server, path: '/graphql' });
   const viewers = new WeakMap<object, Viewer | null>();
+  // Each operation's server span, from onSubscribe (which sees the message's extensions) to
+  // subscribe (which sees only the arguments onSubscribe returned: the same object).
+  const spans = new WeakMap<ExecutionArgs, SubscriptionServerSpan>();
   const disposable = useServer<Record<string, unknown>>(
     {
       schema: options.schema,
@@ -104,11 +125,18 @@ export function attachSubscriptionServer<Context>(options: SubscriptionServerOpt
         if (errors.length > 0) return errors;
         const unstorable = unstorableTextIn(document, payload.variables);
         if (unstorable) return [unstorableTextError(unstorable)];
-        return { schema: options.schema, document, variableValues: payload.variables, operationName: payload.operationName } as ExecutionArgs;
+        const args = { schema: options.schema, document, variableValues: payload.variables, operationName: payload.operationName } as ExecutionArgs;
+        const span = SubscriptionServerSpan.open(payload.operationName, payload.extensions);
+        if (span) spans.set(args, span);
+        return args;
       },
       subscribe: async (args) => {
-        const result = await subscribe(args);
-        return Symbol.asyncIterator in result ? endingWithErrorResult(result) : result;
+        const span = spans.get(args);
+        const result = span ? await context.with(span.context, () => subscribe(args)) : await subscribe(args);
+        if (Symbol.asyncIterator in result) return endingWithErrorResult(result, span);
+        // Refused at subscribe (the resolver threw: not found, not allowed): the stream never started.
+        span?.end(result.errors?.[0] ? codeOf(result.errors[0]) : undefined);
+        return result;
       },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!result.errors) return undefined;

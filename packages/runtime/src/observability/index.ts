@@ -9,5 +9,6 @@ export * from './operationSpanNaming';
 export * from './scrapeReading';
 export * from './subgraphRequestMetrics';
 export * from './spans';
+export * from './subscriptionTrace';
 export { startTracing, shutdownTracing, tracingOn } from './tracing';
 export { tracingSettings, type TracingSettings } from './tracingSettings';
