@@ -1,10 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import { apiSchemaSdl } from './apiSchema';
 import { composeSupergraph } from './composition';
-import { readSupergraphConfig, REPO_ROOT, SUPERGRAPH_FILE } from './supergraphConfig';
+import { API_SCHEMA_FILE, readSupergraphConfig, REPO_ROOT, SUPERGRAPH_FILE } from './supergraphConfig';
 
 /**
- * `npm run compose`: supergraph.yaml → schema/supergraph.graphql. Errors fail the command;
+ * `npm run compose`: supergraph.yaml → schema/supergraph.graphql and the API schema clients see,
+ * schema/api.graphql. Errors fail the command;
  * so do hints, unless --allow-hints, because a hint today is a surprise in the query plan later.
  */
 function main(): void {
@@ -22,8 +24,10 @@ function main(): void {
     process.exit(1);
   }
   writeFileSync(SUPERGRAPH_FILE, outcome.supergraphSdl);
+  writeFileSync(API_SCHEMA_FILE, apiSchemaSdl(outcome.supergraphSdl));
   process.stdout.write(
-    `composed ${config.subgraphs.length} subgraphs (federation ${config.federationVersion}) into ${relative(REPO_ROOT, SUPERGRAPH_FILE)}\n`,
+    `composed ${config.subgraphs.length} subgraphs (federation ${config.federationVersion}) into ${relative(REPO_ROOT, SUPERGRAPH_FILE)}` +
+      ` and ${relative(REPO_ROOT, API_SCHEMA_FILE)}\n`,
   );
 }
 

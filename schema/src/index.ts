@@ -1,3 +1,4 @@
+export * from './apiSchema';
 export * from './composition';
 export * from './subgraphSchemas';
 export * from './supergraphConfig';

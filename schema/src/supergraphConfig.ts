@@ -18,6 +18,8 @@ export interface SupergraphConfig {
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const SUPERGRAPH_YAML = resolve(REPO_ROOT, 'supergraph.yaml');
 export const SUPERGRAPH_FILE = resolve(REPO_ROOT, 'schema', 'supergraph.graphql');
+/** The client-facing schema derived from the supergraph (see apiSchema.ts). */
+export const API_SCHEMA_FILE = resolve(REPO_ROOT, 'schema', 'api.graphql');
 
 export function readSupergraphConfig(path: string = SUPERGRAPH_YAML): SupergraphConfig {
   const document: unknown = parseYaml(readFileSync(path, 'utf8'));

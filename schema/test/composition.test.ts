@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SUBGRAPH_NAMES, SUBGRAPH_PORTS, type SubgraphName } from '@booking/runtime';
-import { composeSupergraph, generateSubgraphSdl, readSupergraphConfig, SUPERGRAPH_FILE } from '@booking/schema';
+import { buildSchema, validate, parse } from 'graphql';
+import { API_SCHEMA_FILE, apiSchemaSdl, composeSupergraph, generateSubgraphSdl, readSupergraphConfig, SUPERGRAPH_FILE } from '@booking/schema';
 
 const STALE = 'is stale: run `npm run compose` and commit the result';
 
@@ -34,6 +35,35 @@ describe('composition', () => {
     expect(outcome.hints).toEqual([]);
     if (!outcome.ok) throw new Error(`composition failed:\n${outcome.errors.join('\n')}`);
     if (outcome.supergraphSdl !== readFileSync(SUPERGRAPH_FILE, 'utf8')) throw new Error(`schema/supergraph.graphql ${STALE}`);
+  });
+
+  it('derives the committed API schema (schema/api.graphql) from the committed supergraph', () => {
+    if (apiSchemaSdl(readFileSync(SUPERGRAPH_FILE, 'utf8')) !== readFileSync(API_SCHEMA_FILE, 'utf8')) {
+      throw new Error(`schema/api.graphql ${STALE}`);
+    }
+  });
+
+  it('leaves federation internals and @inaccessible parts out of the API schema', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'api-schema-'));
+    const link = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@inaccessible"])\n';
+    writeFileSync(join(dir, 'a.graphql'), `${link}type Query { thing(id: ID!): Thing }\ntype Thing @key(fields: "id") { id: ID! internalNote: String @inaccessible }\n`);
+    writeFileSync(join(dir, 'b.graphql'), `${link}type Thing @key(fields: "id") { id: ID! size: Int }\n`);
+    const outcome = composeSupergraph({
+      federationVersion: config.federationVersion,
+      subgraphs: [
+        { name: 'a', routingUrl: 'http://localhost:4998/graphql', schemaFile: join(dir, 'a.graphql') },
+        { name: 'b', routingUrl: 'http://localhost:4999/graphql', schemaFile: join(dir, 'b.graphql') },
+      ],
+    });
+    if (!outcome.ok) throw new Error(`composition failed:\n${outcome.errors.join('\n')}`);
+    const api = apiSchemaSdl(outcome.supergraphSdl);
+    const definitions = api.replace(/^#.*\n/gm, ''); // the header comment names what is left out
+    expect(definitions).not.toMatch(/internalNote|join__|link__|@link|@join|@key|@inaccessible|_entities|_service/);
+    const schema = buildSchema(api);
+    expect(validate(schema, parse('{ thing(id: "1") { id size } }'))).toEqual([]);
+    expect(validate(schema, parse('{ thing(id: "1") { internalNote } }')).map((error) => error.message)).toEqual([
+      'Cannot query field "internalNote" on type "Thing".',
+    ]);
   });
 
   it('reports composition errors readably, with their codes', () => {

@@ -17,12 +17,15 @@ describe('configuration fails fast, naming the variable', () => {
       profile: 'development',
       debugStacktraces: false,
       maxResolvedFields: 50_000,
+      maxConcurrentRequests: 500,
       statementTimeoutMs: 5_000,
       routerSigningSecret: SECRET,
       allowUnsignedRequests: false,
       redisUrl: REDIS,
       eventTransport: 'redis',
       eventKeyPrefix: '',
+      shutdownDrainMs: 0,
+      shutdownDeadlineMs: 10_000,
     });
   });
 

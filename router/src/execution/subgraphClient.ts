@@ -236,6 +236,11 @@ export class SubgraphClient {
     if (statusCode >= 400 && statusCode < 500) log?.subgraphRefused(serviceName, statusCode);
     const refusal = subgraphRefusal(statusCode, parsed);
     if (refusal) return { kind: 'response', data: null, errors: refusal };
+    // A subgraph shedding load (its MAX_CONCURRENT_REQUESTS): unavailable for now, not broken.
+    // Still a 503 to the retry policy and the circuit breaker.
+    if (statusCode === 503 && parsed?.errors?.some((error) => error.extensions?.code === 'SERVICE_OVERLOADED')) {
+      return failure(serviceName, 'SUBGRAPH_UNAVAILABLE', `Subgraph "${serviceName}" is overloaded (serving its most requests at once); retry shortly`, { status: statusCode, reason: 'SERVICE_OVERLOADED' });
+    }
     // Any other non-2xx answer counts as a failure of the whole fetch, with its status.
     return failure(serviceName, 'SUBGRAPH_HTTP_ERROR', `Subgraph "${serviceName}" answered HTTP ${statusCode}`, { status: statusCode });
   }

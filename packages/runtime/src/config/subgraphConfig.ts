@@ -1,3 +1,4 @@
+import { shutdownConfigSpec } from '../shutdown/shutdownConfig';
 import { ConfigError, parse, readConfig, variable, type ConfigOf, type Env } from './env';
 
 /** Default ports; `supergraph.yaml` routing URLs and docker-compose use the same numbers. */
@@ -60,6 +61,12 @@ export function subgraphConfigSpec(name: SubgraphName) {
       parse.positiveInt,
       () => 50_000,
     ),
+    maxConcurrentRequests: variable(
+      'MAX_CONCURRENT_REQUESTS',
+      'most /graphql requests in flight at once in this subgraph instance; past it HTTP 503 SERVICE_OVERLOADED with Retry-After, which the router retries (queries) and counts against the circuit breaker (0: no cap)',
+      parse.nonNegativeInt,
+      () => 500,
+    ),
     statementTimeoutMs: variable(
       'DATABASE_STATEMENT_TIMEOUT_MS',
       'PostgreSQL statement_timeout of request connections (beyond: STATEMENT_TIMEOUT)',
@@ -67,6 +74,7 @@ export function subgraphConfigSpec(name: SubgraphName) {
       () => 5_000,
     ),
     eventKeyPrefix: variable('EVENT_KEY_PREFIX', 'prefix of every Redis key this deployment uses', parse.text, () => ''),
+    ...shutdownConfigSpec(),
   };
 }
 
