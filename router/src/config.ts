@@ -3,6 +3,7 @@ import {
   ConfigError,
   parse,
   readConfig,
+  shutdownConfigSpec,
   SUBGRAPH_NAMES,
   variable,
   type ConfigOf,
@@ -282,16 +283,7 @@ export const routerConfigSpec = {
   corsAllowCredentials: variable('CORS_ALLOW_CREDENTIALS', 'let browsers send cookies and HTTP auth cross-origin', parse.boolean, () => false),
   corsMaxAgeSeconds: variable('CORS_MAX_AGE_SECONDS', 'how long browsers may reuse a preflight answer', parse.positiveInt, () => 600),
   logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
-  shutdownDrainMs: variable(
-    'SHUTDOWN_DRAIN_MS',
-    'on SIGTERM, how long the router keeps serving with /ready answering 503 before it stops accepting (time for a load balancer to take it out of rotation)',
-    (raw) => {
-      const value = Number(raw);
-      if (!Number.isInteger(value) || value < 0) throw new Error('must be a whole number of milliseconds');
-      return value;
-    },
-    () => 0,
-  ),
+  ...shutdownConfigSpec(),
   redisUrl: variable<string | null>(
     'REDIS_URL',
     'Redis where accounts records revoked sessions (logout): their access tokens are refused at once; without it they work until they expire',
@@ -303,6 +295,12 @@ export const routerConfigSpec = {
     'cache entity fetches in Redis by the subgraphs\' @cacheControl hints, evicted by their invalidation events (needs REDIS_URL; default off)',
     parse.boolean,
     () => false,
+  ),
+  entityCacheRedisUrl: variable<string | null>(
+    'ENTITY_CACHE_REDIS_URL',
+    'Redis holding the entity cache\'s entries, when not REDIS_URL (a cache may evict under memory pressure; the event streams must not); invalidations still arrive on REDIS_URL',
+    parse.redisUrl,
+    () => null,
   ),
   entityCacheRedisTimeoutMs: variable('ENTITY_CACHE_REDIS_TIMEOUT_MS', 'longest wait for Redis on an entity cache lookup before the fetch goes to its subgraph', parse.positiveInt, () => 100),
   eventKeyPrefix: variable('EVENT_KEY_PREFIX', "prefix of the deployment's Redis keys (the subgraphs' value)", parse.text, () => ''),

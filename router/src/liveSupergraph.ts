@@ -2,6 +2,7 @@ import { unwatchFile, watchFile, readFileSync } from 'node:fs';
 import type { Logger } from '@booking/runtime';
 import { readAccessRequirements, type AccessRequirements } from './auth/accessRequirements';
 import { readCostDirectives, type CostDirectives } from './pipeline/costDirectives';
+import { readCacheControlHints, type CacheControlHints } from './execution/cacheControlHints';
 import { SupergraphPlanner } from './supergraphPlanner';
 
 /** Everything derived from one supergraph SDL, replaced together on a reload. */
@@ -10,6 +11,8 @@ export interface SupergraphState {
   readonly requirements: AccessRequirements;
   /** `@cost` and `@listSize`, for demand control. */
   readonly costs: CostDirectives;
+  /** `@cacheControl`: response Cache-Control headers and the entity cache. */
+  readonly cacheHints: CacheControlHints;
   readonly planner: SupergraphPlanner;
   /** Subgraph name → URL, resolved once per schema rather than per request. */
   readonly subgraphUrls: Readonly<Record<string, string>>;
@@ -39,6 +42,7 @@ export function supergraphState(sdl: string, resolveUrls: UrlResolver): Supergra
     sdl,
     requirements: readAccessRequirements(sdl),
     costs: readCostDirectives(sdl),
+    cacheHints: readCacheControlHints(sdl),
     planner: new SupergraphPlanner(delegateEnforcedSecurityFeatures(sdl)),
     subgraphUrls: resolveUrls(sdl),
   };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { createGraphQLHttpServer, createLogger, listenForScrapes, METRICS_PATH, RevokedSessions, sendJson, ServiceMetrics, SUBGRAPH_NAMES, type Logger, type MetricsListener } from '@booking/runtime';
+import { createGraphQLHttpServer, createLogger, listenForScrapes, METRICS_PATH, RevokedSessions, sendJson, ServiceMetrics, ShutdownDrain, SUBGRAPH_NAMES, type Logger, type MetricsListener } from '@booking/runtime';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { RouterConfig } from './config';
 import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergraph';
@@ -23,6 +23,8 @@ import { loadShedding } from './pipeline/loadShedding';
 import { corsStage } from './pipeline/cors';
 import { clientAddress } from './pipeline/callerIdentity';
 import { PendingResponseExtensions, responseExtensionsPlugin } from './pipeline/responseExtensions';
+import { responseCacheControlPlugin } from './pipeline/responseCacheControl';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GatewayQueryPlans } from './pipeline/gatewayQueryPlans';
 import { queryPlanExposureStage } from './pipeline/queryPlanExposure';
 import { httpOperationIntake } from './pipeline/httpOperationIntake';
@@ -36,6 +38,7 @@ import { RouterReadiness } from './readiness';
 import { RouterMetrics } from './observability/routerMetrics';
 import { FederatedSubscriptions } from './subscriptions/federatedSubscriptions';
 import { createHttpSubscriptionHandler } from './subscriptions/httpSubscriptions';
+import { endStreamsForRestart } from './subscriptions/restartNotice';
 import { attachRouterSubscriptions } from './subscriptions/subscriptionServer';
 import { UpstreamConnections } from './subscriptions/upstreamConnections';
 
@@ -148,10 +151,11 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   if (config.entityCache && !config.redisUrl) throw new Error('ENTITY_CACHE=on needs REDIS_URL');
   const entityCache =
     config.entityCache && config.redisUrl && config.executor === 'router'
-      ? EntityCache.start({ redisUrl: config.redisUrl, keyPrefix: config.eventKeyPrefix, redisTimeoutMs: config.entityCacheRedisTimeoutMs }, logger)
+      ? EntityCache.start({ redisUrl: config.entityCacheRedisUrl ?? config.redisUrl, eventsRedisUrl: config.redisUrl, keyPrefix: config.eventKeyPrefix, redisTimeoutMs: config.entityCacheRedisTimeoutMs }, logger, routerMetrics)
       : null;
   const requestLog = new RequestLog(logger, routerMetrics);
-  const readiness = new RouterReadiness(() => supergraph.current, revokedSessions ? () => revokedSessions.current : null);
+  const drain = new ShutdownDrain(config.shutdownDrainMs, logger);
+  const readiness = new RouterReadiness(() => supergraph.current, revokedSessions ? () => revokedSessions.current : null, () => drain.draining);
   const protection = await createProtection(config, () => supergraph.current, logger, routerMetrics);
   routerMetrics?.knowOperationNames(protection.trustedOperationNames);
   const responseExtensions = new PendingResponseExtensions();
@@ -170,7 +174,9 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       const coded = withDomainCode(formatted, error);
       return config.debugStacktraces ? coded : withoutStacktrace(coded);
     },
-    plugins: [requestLogPlugin(), responseExtensionsPlugin(gatewayPlans), apolloLandingPagePlugin(landingPage.mode)],
+    // Cache-Control comes from the supergraph's @cacheControl hints, as our executor sets it;
+    // Apollo Server's own plugin would see no hints through a gateway and say no-store.
+    plugins: [requestLogPlugin(), responseExtensionsPlugin(gatewayPlans), responseCacheControlPlugin(), ApolloServerPluginCacheControlDisabled(), apolloLandingPagePlugin(landingPage.mode)],
     // runService owns SIGTERM/SIGINT (drain, then close everything in order). Apollo Server's own
     // handler would stop it and re-raise the signal, killing the process mid-drain.
     stopOnTerminationSignals: false,
@@ -224,6 +230,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const server = createGraphQLHttpServer({
     apollo,
     logger,
+    shutdownGraceMs: config.shutdownDeadlineMs,
     // The request log in front: every /graphql request is logged, refused ones included.
     // Only the landing page gets a CSP (Sandbox's here, GraphiQL's from its stage); every response keeps nosniff.
     pageHeaders: landingPageHeaders,
@@ -322,19 +329,22 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       return url;
     },
     async close() {
-      readiness.drain();
-      if (config.shutdownDrainMs > 0) {
-        // Still serving: a load balancer polling /ready takes this instance out of rotation
-        // before its listener closes, so no client meets a refused connection.
-        logger.info({ drainMs: config.shutdownDrainMs }, 'draining: /ready answers 503 until shutdown');
-        await new Promise((resolveDrain) => setTimeout(resolveDrain, config.shutdownDrainMs));
-      }
+      // The drain sequence (README "Restarts: what clients see"): /ready fails first while the
+      // router still serves for SHUTDOWN_DRAIN_MS, so a load balancer takes it out of rotation
+      // before its listener closes and no client meets a refused connection.
+      await drain.begin();
       supergraph.stop();
+      // Then it stops accepting; requests in flight finish (bounded by SHUTDOWN_DEADLINE_MS).
+      const stoppedServing = server.close();
+      // Open subscriptions never finish by themselves: graphql-ws sockets are closed with 1012,
+      // multipart and SSE streams end with a SERVICE_RESTARTING final part; their clients
+      // subscribe again elsewhere.
       await subscriptionServer.close();
-      // No resubscribe timer outlives the router (HTTP streams still open end with the reason).
+      endStreamsForRestart(subscriptions);
+      // No resubscribe timer outlives the router.
       subscriptions.abandonResubscribing();
+      await stoppedServing;
       await upstream.closeAll();
-      await server.close();
       await scrapes?.close();
       await apollo.stop();
       await subgraphClient.close();

@@ -1,7 +1,7 @@
 import { composeServices } from '@apollo/composition';
 import { Supergraph } from '@apollo/federation-internals';
 import { parse, type FragmentDefinitionNode, type GraphQLCompositeType, type OperationDefinitionNode } from 'graphql';
-import { readCacheControlHints, selectionPolicy } from '../src/execution/cacheControlHints';
+import { operationCachePolicy, readCacheControlHints, selectionPolicy, type SelectionParent } from '../src/execution/cacheControlHints';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { delegateEnforcedSecurityFeatures } from '../src/liveSupergraph';
@@ -13,7 +13,7 @@ describe('@cacheControl hints composed into the supergraph', () => {
   const hints = readCacheControlHints(sdl);
   const schema = Supergraph.build(sdl).schema.toGraphQLJSSchema();
 
-  function policyOf(typeName: string, parentMaxAge: number, selection: string) {
+  function policyOf(typeName: string, parentMaxAge: SelectionParent, selection: string) {
     const document = parse(`{ ... on ${typeName} ${selection} }`);
     const operation = document.definitions[0] as OperationDefinitionNode;
     const fragments = new Map<string, FragmentDefinitionNode>();
@@ -49,9 +49,44 @@ describe('@cacheControl hints composed into the supergraph', () => {
   });
 
   it('a root field takes its own hint, else its type’s', () => {
-    expect(policyOf('Query', Number.POSITIVE_INFINITY, '{ listing(id: "1") { title } }')).toEqual({ maxAge: 30, scope: 'PUBLIC' });
-    expect(policyOf('Query', Number.POSITIVE_INFINITY, '{ listings { id } }')).toEqual({ maxAge: 60, scope: 'PUBLIC' });
-    expect(policyOf('Query', Number.POSITIVE_INFINITY, '{ listings { myNote } }')).toEqual({ maxAge: 10, scope: 'PRIVATE' });
+    expect(policyOf('Query', 'root', '{ listing(id: "1") { title } }')).toEqual({ maxAge: 30, scope: 'PUBLIC' });
+    expect(policyOf('Query', 'root', '{ listings { id } }')).toEqual({ maxAge: 60, scope: 'PUBLIC' });
+    expect(policyOf('Query', 'root', '{ listings { myNote } }')).toEqual({ maxAge: 10, scope: 'PRIVATE' });
+  });
+
+  /** The policy the gate computes for a whole operation (the Cache-Control header's). */
+  function operationPolicy(text: string) {
+    const document = parse(text);
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const definition of document.definitions) if (definition.kind === 'FragmentDefinition') fragments.set(definition.name.value, definition);
+    const operation = document.definitions.find((definition): definition is OperationDefinitionNode => definition.kind === 'OperationDefinition');
+    if (!operation) throw new Error('no operation');
+    return operationCachePolicy(schema, hints, operation, fragments);
+  }
+
+  it('an operation takes the smallest max age of everything it selects, by Apollo Server\'s rules', () => {
+    expect(operationPolicy('{ listing(id: "1") { id title host { name } } }')).toEqual({ maxAge: 30, scope: 'PUBLIC' });
+    expect(operationPolicy('{ listing(id: "1") { title price } motd }')).toEqual({ maxAge: 5, scope: 'PUBLIC' });
+    expect(operationPolicy('query Q { ...Root } fragment Root on Query { motd listings { title } }')).toEqual({ maxAge: 45, scope: 'PUBLIC' });
+    expect(operationPolicy('{ listing(id: "1") { title myNote } }')).toEqual({ maxAge: 10, scope: 'PRIVATE' });
+  });
+
+  it('a root field without a max age of its own counts as 0, a scalar one too, inheritMaxAge or not', () => {
+    expect(operationPolicy('{ version }')).toEqual({ maxAge: 0, scope: 'PUBLIC' });
+    expect(operationPolicy('{ motd version }').maxAge).toBe(0);
+    // Its return type's hint is its own (Listing: 60), so inheritMaxAge has nothing to inherit.
+    expect(operationPolicy('{ similar(id: "1") { title } }')).toEqual({ maxAge: 60, scope: 'PUBLIC' });
+  });
+
+  it('a scope without a max age makes the result PRIVATE and still takes the type\'s max age', () => {
+    expect(operationPolicy('{ privateListing { title } }')).toEqual({ maxAge: 60, scope: 'PRIVATE' });
+  });
+
+  it('a query restricting nothing is not cacheable (never an Infinity max age), nor is any mutation', () => {
+    expect(operationPolicy('{ __typename }')).toEqual({ maxAge: 0, scope: 'PUBLIC' });
+    expect(operationPolicy('{ __schema { queryType { name } } }').maxAge).toBe(0);
+    expect(selectionPolicy(schema, hints, schema.getQueryType() as GraphQLCompositeType, 'root', (parse('{ __typename }').definitions[0] as OperationDefinitionNode).selectionSet, new Map()).maxAge).toBe(Number.POSITIVE_INFINITY);
+    expect(operationPolicy('mutation { touch(id: "1") { id } }')).toEqual({ maxAge: 0, scope: 'PUBLIC' });
   });
 
   it('a supergraph without the directive has no hints', () => {
@@ -86,6 +121,15 @@ describe("our own supergraph's hints (schema/supergraph.graphql)", () => {
     expect(entityPolicy('Invoice', '{ id status }')).toEqual({ maxAge: 10, scope: 'PRIVATE' });
     expect(entityPolicy('User', '{ id displayName email }')).toEqual({ maxAge: 10, scope: 'PRIVATE' });
     expect(entityPolicy('Listing', '{ id bookings { id } }')).toEqual({ maxAge: 10, scope: 'PRIVATE' });
+  });
+
+  it('a listing read is cacheable for 60 s, a page of listings (an unhinted connection) is not', () => {
+    const api = new SupergraphPlanner(delegateEnforcedSecurityFeatures(sdl)).apiGraphQLSchema;
+    const policyOf = (text: string) => operationCachePolicy(api, hints, parse(text).definitions[0] as OperationDefinitionNode, new Map());
+    expect(policyOf('{ listing(id: "1") { id title pricePerNight { amount currency } category { name } host { displayName } } }')).toEqual({ maxAge: 60, scope: 'PUBLIC' });
+    expect(policyOf('{ categories { slug name } }')).toEqual({ maxAge: 600, scope: 'PUBLIC' });
+    expect(policyOf('{ listings(first: 5) { edges { node { id } } } }').maxAge).toBe(0);
+    expect(policyOf('{ listing(id: "1") { host { email } } }')).toEqual({ maxAge: 10, scope: 'PRIVATE' });
   });
 
   it('shares a public profile, and caches nothing unhinted (a connection)', () => {

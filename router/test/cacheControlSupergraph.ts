@@ -18,7 +18,8 @@ enum CacheControlScope { PUBLIC PRIVATE }
 export function compose(importAs?: string): string {
   const name = (importAs ?? '@cacheControl').slice(1);
   const catalog = `${subgraphHeader(importAs)}
-type Query { listing(id: ID!): Listing @${name}(maxAge: 30) listings: [Listing!]! }
+type Query { listing(id: ID!): Listing @${name}(maxAge: 30) listings: [Listing!]! version: String! motd: String! @${name}(maxAge: 45) similar(id: ID!): Listing @${name}(inheritMaxAge: true) privateListing: Listing @${name}(scope: PRIVATE) }
+type Mutation { touch(id: ID!): Listing }
 type Listing @key(fields: "id") @${name}(maxAge: 60) { id: ID! title: String! host: Host! price: Int! @${name}(maxAge: 5) }
 type Host @key(fields: "id") @${name}(maxAge: 120) { id: ID! name: String! }`;
   const bookings = `${subgraphHeader(importAs)}

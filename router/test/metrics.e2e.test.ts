@@ -104,6 +104,31 @@ withPromtool('promtool', () => {
     expect(bookings).toMatch(/^hold_expiry_runs_total\{outcome="idle"\} [1-9]\d*$/m);
   });
 
+  it("finds no problem in the entity cache's series of a router with ENTITY_CACHE=on, after hits, misses and an eviction", async () => {
+    const { router, url } = await stack.startRouter({ ENTITY_CACHE: 'on' });
+    const { guest, listingId } = await prepareListing(stack);
+    await bookAndPay(stack, guest, listingId, 20);
+    // The host's public profile, fetched from accounts as an entity: nothing of the flow evicts it.
+    const read = () =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'query HostOfListing($id: ID!) { listing(id: $id) { host { displayName } } }', variables: { id: listingId } }),
+      });
+    await read();
+    await read();
+    const exposition = () => router.metrics?.registry.metrics() ?? Promise.resolve('');
+    // The booking flow's events evict its listing (asynchronously, after commit).
+    let text = await exposition();
+    for (const deadline = Date.now() + 5_000; !/^router_entity_cache_evictions_total\{typename="Listing"\} [1-9]/m.test(text) && Date.now() < deadline; text = await exposition()) {
+      await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+    }
+    expect(promtoolProblems(promtool!, text)).toBe('');
+    expect(text).toMatch(/^router_entity_cache_lookups_total\{subgraph="accounts",outcome="miss"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^router_entity_cache_lookups_total\{subgraph="accounts",outcome="hit"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^router_entity_cache_evictions_total\{typename="Listing"\} [1-9]\d*$/m);
+  });
+
   it('passes promtool check rules on infra/observability/alerts.yml', () => {
     const result = spawnSync(promtool!, ['check', 'rules', resolve(__dirname, '..', '..', 'infra', 'observability', 'alerts.yml')], { encoding: 'utf8' });
     expect({ status: result.status, output: `${result.stdout}${result.stderr}` }).toEqual({ status: 0, output: expect.stringContaining('SUCCESS') });

@@ -20,7 +20,7 @@ describe('OperationGate', () => {
   it('admits an operation with its type and static cost, and caches the verdict', () => {
     const gate = new OperationGate(schema, settings, null, 1_000_000);
     const verdict = gate.judge('{ listings(first: 50) { id } }', undefined);
-    expect(verdict).toEqual({ kind: 'admitted', operationType: 'query', listed: true, cost: 50 });
+    expect(verdict).toEqual({ kind: 'admitted', operationType: 'query', listed: true, cost: 50, cachePolicy: { maxAge: 0, scope: 'PUBLIC' } });
     expect(gate.judge('{ listings(first: 50) { id } }', undefined)).toBe(verdict);
   });
 

@@ -26,6 +26,17 @@ export interface RegisteredSession extends TestSession {
   readonly refreshToken: string;
 }
 
+/** A listing a host creates through the router; its id (throws with the errors when refused). */
+export async function createListingThroughRouter(
+  stack: Stack,
+  host: TestSession,
+  listing: { readonly title: string; readonly city: string; readonly capacity: number; readonly pricePerNight: { readonly amount: number; readonly currency: string } },
+): Promise<string> {
+  const created = await stack.query<{ createListing: { id: string } }>('mutation($input: CreateListingInput!) { createListing(input: $input) { id } }', { input: listing }, host.accessToken);
+  if (!created.data) throw new Error(`createListing failed: ${JSON.stringify(created.errors)}`);
+  return created.data.createListing.id;
+}
+
 /** Signs up through the router, as a frontend would. */
 export async function registerThroughRouter(stack: Stack, email: string, role: 'GUEST' | 'HOST' = 'GUEST'): Promise<RegisteredSession> {
   const response = await stack.query<{ register: { accessToken: string; refreshToken: string; user: { id: string } } }>(

@@ -6,8 +6,11 @@ import {
   type ConstDirectiveNode,
   type DocumentNode,
   type FragmentDefinitionNode,
+  OperationTypeNode,
   type GraphQLCompositeType,
+  type GraphQLNamedType,
   type GraphQLSchema,
+  type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
 import { specLinks } from '../linkedSpecs';
@@ -76,25 +79,67 @@ export function readCacheControlHints(supergraphSdl: string | DocumentNode): Cac
   return { isEmpty: hints.size === 0, hint: (coordinate) => hints.get(coordinate) };
 }
 
+/** A field's own contribution by Apollo's rules; `maxAge` undefined: it restricts nothing. */
+interface FieldHint {
+  readonly maxAge: number | undefined;
+  readonly scope: CachePolicy['scope'] | undefined;
+  /** Without a max age of its own it counts as 0 (a composite field not inheriting). */
+  readonly defaultsToZero: boolean;
+}
+
 /**
- * The policy of a selection on `parentType` whose own max age is `parentMaxAge`, by Apollo's
- * rules: a field's hint wins; a field returning an object type takes that type's hint, or,
- * with neither, max age 0 (unless `inheritMaxAge`); a scalar field inherits its parent's. The
- * result is the smallest max age met and PRIVATE if any hint says so.
+ * As Apollo Server's cache-control plugin reads a field: the returned type's hint first, the
+ * field's own hint over it; `inheritMaxAge` on either (the field's only while the type gives no
+ * max age) keeps a composite field from defaulting to 0.
+ */
+function fieldHintOf(hints: CacheControlHints, parentType: GraphQLCompositeType, fieldName: string, returned: GraphQLNamedType): FieldHint {
+  let maxAge: number | undefined;
+  let scope: CachePolicy['scope'] | undefined;
+  let inherits = false;
+  const composite = isCompositeType(returned);
+  if (composite) {
+    const typeHint = hints.hint(returned.name);
+    maxAge = typeHint?.maxAge;
+    scope = typeHint?.scope;
+    inherits = typeHint?.inheritMaxAge === true;
+  }
+  const fieldHint = hints.hint(`${parentType.name}.${fieldName}`);
+  if (fieldHint?.inheritMaxAge && maxAge === undefined) {
+    inherits = true;
+    scope = fieldHint.scope ?? scope;
+  } else if (fieldHint) {
+    maxAge = fieldHint.maxAge ?? maxAge;
+    scope = fieldHint.scope ?? scope;
+  }
+  return { maxAge, scope, defaultsToZero: composite && !inherits };
+}
+
+/** Where a selection sits: under a parent whose policy has this max age, or at an operation's root. */
+export type SelectionParent = number | 'root';
+
+/**
+ * The policy of a selection on `parentType`, by Apollo Server's rules: every field selected
+ * restricts it (the smallest max age, PRIVATE if any field's policy is); a field without a max
+ * age of its own restricts nothing (a scalar "inherits"), except that a field returning a
+ * composite type (unless it inherits) and a root field count as max age 0. Fields are taken
+ * from the document, not from a result, so a field is counted even when it resolves to null:
+ * stricter than Apollo, never looser. `parent` 'root': nothing above restricts it, and a result
+ * nothing restricted has max age Infinity (operationCachePolicy makes that 0, not cacheable).
  */
 export function selectionPolicy(
   schema: GraphQLSchema,
   hints: CacheControlHints,
   parentType: GraphQLCompositeType,
-  parentMaxAge: number,
+  parent: SelectionParent,
   selectionSet: SelectionSetNode,
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
 ): CachePolicy {
-  let maxAge = parentMaxAge;
+  let maxAge = parent === 'root' ? Number.POSITIVE_INFINITY : parent;
   let scope: CachePolicy['scope'] = 'PUBLIC';
-  const visit = (type: GraphQLCompositeType, inherited: number, selections: SelectionSetNode): void => {
+  const visit = (type: GraphQLCompositeType, atRoot: boolean, selections: SelectionSetNode): void => {
     for (const selection of selections.selections) {
       if (selection.kind === Kind.FIELD) {
+        // __typename and introspection: Apollo's plugin never sees them resolve.
         if (selection.name.value.startsWith('__')) continue;
         const fields = 'getFields' in type ? type.getFields() : undefined;
         const field = fields?.[selection.name.value];
@@ -102,28 +147,44 @@ export function selectionPolicy(
           maxAge = 0;
           continue;
         }
-        const fieldHint = hints.hint(`${type.name}.${field.name}`);
         const returned = getNamedType(field.type);
-        const typeHint = isCompositeType(returned) ? hints.hint(returned.name) : undefined;
-        if (fieldHint?.scope === 'PRIVATE' || typeHint?.scope === 'PRIVATE') scope = 'PRIVATE';
-        let fieldMaxAge: number;
-        if (fieldHint?.maxAge !== undefined) fieldMaxAge = fieldHint.maxAge;
-        else if (fieldHint?.inheritMaxAge) fieldMaxAge = inherited;
-        else if (isCompositeType(returned)) fieldMaxAge = typeHint?.maxAge ?? (typeHint?.inheritMaxAge ? inherited : 0);
-        else fieldMaxAge = inherited;
-        maxAge = Math.min(maxAge, fieldMaxAge);
-        if (selection.selectionSet && isCompositeType(returned)) visit(returned, fieldMaxAge, selection.selectionSet);
+        const hint = fieldHintOf(hints, type, field.name, returned);
+        if (hint.scope === 'PRIVATE') scope = 'PRIVATE';
+        const fieldMaxAge = hint.maxAge ?? (hint.defaultsToZero || atRoot ? 0 : undefined);
+        if (fieldMaxAge !== undefined) maxAge = Math.min(maxAge, fieldMaxAge);
+        if (selection.selectionSet && isCompositeType(returned)) visit(returned, false, selection.selectionSet);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const condition = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : type;
-        if (condition && isCompositeType(condition)) visit(condition, inherited, selection.selectionSet);
+        if (condition && isCompositeType(condition)) visit(condition, atRoot, selection.selectionSet);
       } else {
         const fragment = fragments.get(selection.name.value);
         const condition = fragment ? schema.getType(fragment.typeCondition.name.value) : undefined;
-        if (fragment && condition && isCompositeType(condition)) visit(condition, inherited, fragment.selectionSet);
+        if (fragment && condition && isCompositeType(condition)) visit(condition, atRoot, fragment.selectionSet);
         else maxAge = 0;
       }
     }
   };
-  visit(parentType, parentMaxAge, selectionSet);
+  visit(parentType, parent === 'root', selectionSet);
   return { maxAge, scope };
+}
+
+/** Not cacheable by anyone. */
+export const UNCACHEABLE: CachePolicy = { maxAge: 0, scope: 'PUBLIC' };
+
+/**
+ * The policy of a whole operation's result. Only queries are cacheable; a query whose fields
+ * restrict nothing (only `__typename`) is not: Apollo leaves such a policy unrestricted and
+ * caches nothing, and an Infinity max age must never reach a header or a TTL.
+ */
+export function operationCachePolicy(
+  schema: GraphQLSchema,
+  hints: CacheControlHints,
+  operation: OperationDefinitionNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+): CachePolicy {
+  if (operation.operation !== OperationTypeNode.QUERY) return UNCACHEABLE;
+  const rootType = schema.getQueryType();
+  if (!rootType) return UNCACHEABLE;
+  const policy = selectionPolicy(schema, hints, rootType, 'root', operation.selectionSet, fragments);
+  return Number.isFinite(policy.maxAge) ? policy : { ...policy, maxAge: 0 };
 }

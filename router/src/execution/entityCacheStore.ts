@@ -43,10 +43,31 @@ redis.call('SADD', KEYS[3], KEYS[1])
 if redis.call('PTTL', KEYS[3]) < ttl then redis.call('PEXPIRE', KEYS[3], ttl) end
 return 1`;
 
-/** Counts the eviction first (refusing stores of reads in flight), then drops every entry. KEYS: epoch, index. ARGV: epoch ttl ms. */
+/**
+ * A root field entry: stored only if no entity at all was evicted since its lookup (a root
+ * fetch's entities are known only from its answer, so their own epochs could not be read
+ * before it), and listed in the index of every entity it contains, so their evictions drop it.
+ * KEYS: entry, global epoch, the entities' indexes. ARGV: global epoch seen at lookup, value, ttl ms.
+ */
+const ROOT_STORE_SCRIPT = `
+local current = redis.call('GET', KEYS[2]) or '0'
+if current ~= ARGV[1] then return 0 end
+local ttl = tonumber(ARGV[3])
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
+for index = 3, #KEYS do
+  redis.call('SADD', KEYS[index], KEYS[1])
+  if redis.call('PTTL', KEYS[index]) < ttl then redis.call('PEXPIRE', KEYS[index], ttl) end
+end
+return 1`;
+
+/**
+ * Counts the eviction first, the entity's and the global one (refusing stores of reads in
+ * flight), then drops every entry. KEYS: epoch, index, global epoch. ARGV: epoch ttl ms.
+ */
 const EVICT_SCRIPT = `
 redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('INCR', KEYS[3])
 local entries = redis.call('SMEMBERS', KEYS[2])
 for first = 1, #entries, 500 do
   redis.call('DEL', unpack(entries, first, math.min(first + 499, #entries)))
@@ -71,7 +92,8 @@ export class EntityCacheStore {
     private readonly onRedisError: (error: unknown) => void = () => undefined,
   ) {
     redis.defineCommand('entityCacheStore', { numberOfKeys: 3, lua: STORE_SCRIPT });
-    redis.defineCommand('entityCacheEvict', { numberOfKeys: 2, lua: EVICT_SCRIPT });
+    redis.defineCommand('entityCacheEvict', { numberOfKeys: 3, lua: EVICT_SCRIPT });
+    redis.defineCommand('rootFieldCacheStore', { lua: ROOT_STORE_SCRIPT });
   }
 
   /**
@@ -100,6 +122,39 @@ export class EntityCacheStore {
     });
   }
 
+  /** The key of a root fetch's entry; `variant`: everything its answer depends on. */
+  rootEntryKey(variant: string): string {
+    return `${this.settings.keyPrefix}ec:r:${digest(variant)}`;
+  }
+
+  /** A root fetch's entry, or the global eviction count to store a fresh one under. */
+  async lookupRoot(entryKey: string): Promise<EntityCacheLookup> {
+    try {
+      const [value, epoch] = await this.redis.mget(entryKey, this.globalEpochKey);
+      return typeof value === 'string' ? { kind: 'hit', value } : { kind: 'miss', epoch: epoch ?? '0' };
+    } catch (error) {
+      this.onRedisError(error);
+      return { kind: 'miss', epoch: null };
+    }
+  }
+
+  /** Stores a root fetch's answer unless any entity was evicted since `epoch` was read; true when stored. */
+  async storeRoot(entryKey: string, epoch: string, value: string, ttlMs: number, identities: Iterable<string>): Promise<boolean> {
+    if (ttlMs <= 0) return false;
+    const indexes = [...identities].map((identity) => this.slot(identity, '').indexKey);
+    try {
+      const stored = await (this.redis as ScriptedRedis).rootFieldCacheStore(2 + indexes.length, entryKey, this.globalEpochKey, ...indexes, epoch, value, String(Math.ceil(ttlMs)));
+      return stored === 1;
+    } catch (error) {
+      this.onRedisError(error);
+      return false;
+    }
+  }
+
+  private get globalEpochKey(): string {
+    return `${this.settings.keyPrefix}ec:g`;
+  }
+
   /** Stores `value` unless the entity was evicted since `epoch` was read; true when stored. */
   async store(slot: EntityCacheSlot, epoch: string, value: string, ttlMs: number): Promise<boolean> {
     if (ttlMs <= 0) return false;
@@ -116,7 +171,7 @@ export class EntityCacheStore {
   async evict(identity: string): Promise<number> {
     const { epochKey, indexKey } = this.slot(identity, '');
     try {
-      return Number(await (this.redis as ScriptedRedis).entityCacheEvict(epochKey, indexKey, String(this.settings.epochTtlMs)));
+      return Number(await (this.redis as ScriptedRedis).entityCacheEvict(epochKey, indexKey, this.globalEpochKey, String(this.settings.epochTtlMs)));
     } catch (error) {
       this.onRedisError(error);
       return 0;
@@ -127,5 +182,6 @@ export class EntityCacheStore {
 /** The commands `defineCommand` added. */
 interface ScriptedRedis extends Redis {
   entityCacheStore(entry: string, epoch: string, index: string, seenEpoch: string, value: string, ttlMs: string): Promise<number>;
-  entityCacheEvict(epoch: string, index: string, epochTtlMs: string): Promise<number>;
+  entityCacheEvict(epoch: string, index: string, globalEpoch: string, epochTtlMs: string): Promise<number>;
+  rootFieldCacheStore(numberOfKeys: number, ...keysThenArguments: string[]): Promise<number>;
 }

@@ -5,6 +5,7 @@ import { canonicalJson, entityIdentity, type Viewer } from '@booking/runtime';
 import { selectionPolicy, type CacheControlHints, type CachePolicy } from './cacheControlHints';
 import type { EntityCacheSlot, EntityCacheStore } from './entityCacheStore';
 import type { EntityKeys } from './entityKeys';
+import type { RouterMetrics } from '../observability/routerMetrics';
 
 type JsonObject = Record<string, unknown>;
 
@@ -28,8 +29,27 @@ export interface EntityFetchLookup {
   remember(received: readonly unknown[]): Promise<void>;
 }
 
-function selectionHash(operation: string): string {
+/** A subgraph operation's text, hashed into cache keys (the text itself is long). */
+export function operationHash(operation: string): string {
   return createHash('sha1').update(operation).digest('base64url');
+}
+
+/**
+ * Who shares a PUBLIC entry: every viewer of one role and set of scopes (a subgraph answering
+ * by authorization never leaks across kinds of viewer), or every anonymous reader.
+ */
+export function publicAudience(viewer: Viewer | null): string {
+  return viewer ? `role:${viewer.role}:${[...viewer.scopes].sort().join(' ')}` : 'anonymous';
+}
+
+/** What both halves of the cache (entity fetches, root fields) work from, for one supergraph. */
+export interface EntityCacheSources {
+  readonly store: EntityCacheStore;
+  readonly hints: CacheControlHints;
+  readonly keys: EntityKeys;
+  readonly schema: GraphQLSchema;
+  /** Counts each cacheable lookup (router_entity_cache_lookups_total). */
+  readonly metrics?: Pick<RouterMetrics, 'entityCacheLookups'>;
 }
 
 /**
@@ -47,13 +67,15 @@ export class EntityFetchCache {
     private readonly hints: CacheControlHints,
     private readonly keys: EntityKeys,
     private readonly schema: GraphQLSchema,
+    /** Counts each cacheable entity's lookup (router_entity_cache_lookups_total). */
+    private readonly metrics?: Pick<RouterMetrics, 'entityCacheLookups'>,
   ) {}
 
   /** Null: nothing of this fetch may be cached (no lookup was made). */
   async lookup(fetch: FetchNode, representations: readonly string[], viewer: Viewer | null): Promise<EntityFetchLookup | null> {
     const policies = this.policiesOf(fetch);
     if (policies.size === 0) return null;
-    const operation = selectionHash(fetch.operation);
+    const operation = operationHash(fetch.operation);
     const cached: (CachedEntity | null)[] = representations.map((text) => {
       const representation = JSON.parse(text) as JsonObject;
       const typename = representation.__typename;
@@ -62,7 +84,7 @@ export class EntityFetchCache {
       if (policy.scope === 'PRIVATE' && !viewer) return null;
       const key = this.keys.keyOf(typename, representation);
       if (!key) return null;
-      const audience = policy.scope === 'PRIVATE' ? `user:${viewer?.userId ?? ''}` : viewer ? `role:${viewer.role}:${[...viewer.scopes].sort().join(' ')}` : 'anonymous';
+      const audience = policy.scope === 'PRIVATE' ? `user:${viewer?.userId ?? ''}` : publicAudience(viewer);
       const variant = `${fetch.serviceName}\n${operation}\n${canonicalJson(representation)}\n${audience}`;
       return { slot: this.store.slot(entityIdentity({ typename, key }), variant), ttlMs: policy.maxAge * 1_000 };
     });
@@ -71,10 +93,18 @@ export class EntityFetchCache {
     const found = await this.store.lookup(cacheable.map((index) => (cached[index] as CachedEntity).slot));
     const values: (JsonObject | undefined)[] = new Array<JsonObject | undefined>(representations.length);
     const epochs = new Map<number, string>();
+    const counted = this.metrics?.entityCacheLookups(fetch.serviceName);
     cacheable.forEach((index, position) => {
       const answer = found[position];
-      if (answer?.kind === 'hit') values[index] = JSON.parse(answer.value) as JsonObject;
-      else if (answer?.kind === 'miss' && answer.epoch !== null) epochs.set(index, answer.epoch);
+      if (answer?.kind === 'hit') {
+        values[index] = JSON.parse(answer.value) as JsonObject;
+        counted?.hit.inc();
+      } else if (answer?.kind === 'miss' && answer.epoch !== null) {
+        epochs.set(index, answer.epoch);
+        counted?.miss.inc();
+      } else {
+        counted?.bypass.inc();
+      }
     });
     const misses = representations.flatMap((_text, index) => (values[index] === undefined ? [index] : []));
     return {

@@ -16,14 +16,14 @@ export class EntityInvalidationListener {
 
   /**
    * `subscriber` must be a connection of its own: a subscribed connection serves nothing else.
-   * `onEvicted` is told each evicted identity (metrics, tests).
+   * `onEvicted` is told each evicted identity and its type (metrics, tests).
    */
   static async start(
     subscriber: Redis,
     store: EntityCacheStore,
     keyPrefix: string,
     logger: Logger,
-    onEvicted: (identity: string) => void = () => undefined,
+    onEvicted: (identity: string, typename: string) => void = () => undefined,
   ): Promise<EntityInvalidationListener> {
     const channel = `${keyPrefix}${ENTITY_INVALIDATION_CHANNEL}`;
     subscriber.on('message', (from: string, text: string) => {
@@ -32,7 +32,7 @@ export class EntityInvalidationListener {
       if (malformed > 0) logger.warn({ channel, malformed }, 'entity invalidation message with malformed entries (they evict nothing)');
       for (const reference of references) {
         const identity = entityIdentity(reference);
-        void store.evict(identity).then(() => onEvicted(identity));
+        void store.evict(identity).then(() => onEvicted(identity, reference.typename));
       }
     });
     await subscriber.subscribe(channel);

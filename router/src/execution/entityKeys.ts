@@ -9,6 +9,8 @@ import { Kind, parse, type DocumentNode, type SelectionSetNode } from 'graphql';
 export interface EntityKeys {
   /** The key fields of `representation` (with their nested selections), or null: not an entity we can name. */
   keyOf(typename: string, representation: Readonly<Record<string, unknown>>): Record<string, unknown> | null;
+  /** Whether the type has a `@key` (its objects are entities an invalidation can name). */
+  isEntity(typename: string): boolean;
 }
 
 function fieldSet(text: string): SelectionSetNode | null {
@@ -61,6 +63,7 @@ export function readEntityKeys(supergraphSdl: string | DocumentNode): EntityKeys
     }
   }
   return {
+    isEntity: (typename) => keys.has(typename),
     keyOf(typename, representation) {
       for (const selection of keys.get(typename) ?? []) {
         const key = pick(representation, selection);

@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { isAbstractType } from 'graphql';
 import type { Viewer } from '@booking/runtime';
 import type { EntityFetchCache, EntityFetchLookup } from './entityFetchCache';
+import type { RootFieldCache } from './rootFieldCache';
 import type { RequestDeadline } from './requestDeadline';
 import { ownValue, setOwnValue } from './ownProperties';
 import type { ResponseError, ResponsePath } from './responseError';
@@ -36,6 +37,8 @@ export interface PlanRuntime {
   readonly subgraphErrors: SubgraphErrorPolicy;
   /** ENTITY_CACHE=on: entity fetches are served from and stored in Redis where hints allow. */
   readonly entityCache?: EntityFetchCache;
+  /** ENTITY_CACHE=on: root query fetches hinted PUBLIC are served from and stored in Redis. */
+  readonly rootFieldCache?: RootFieldCache;
 }
 
 /**
@@ -247,11 +250,18 @@ export class PlanExecution {
     const variables = this.variablesFor(fetch);
 
     if (!fetch.requires) {
+      const cached = this.runtime.rootFieldCache ? await this.runtime.rootFieldCache.lookup(fetch, variables, this.request.viewer ?? null) : null;
+      if (cached?.kind === 'hit') {
+        for (const entity of entities) mergeInto(entity, cached.data);
+        return;
+      }
       const answer = await this.send(fetch, url, variables);
       if (answer.kind === 'failed') return void this.errors.push(answer.error);
       for (const error of answer.errors) {
         this.errors.push(downstreamError(error, fetch.serviceName, error.path ? [...path.filter((step) => step !== '@'), ...error.path] : undefined));
       }
+      // Only an answer without errors is kept (before later fetches merge into its objects).
+      if (answer.data && answer.errors.length === 0) cached?.remember(answer.data);
       if (answer.data) for (const entity of entities) mergeInto(entity, answer.data);
       return;
     }

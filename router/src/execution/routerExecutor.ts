@@ -1,15 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { routerCallSigner, type Logger, type Viewer } from '@booking/runtime';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
-import type { EntityFetchCache } from './entityFetchCache';
+import type { SupergraphCaches } from './entityCache';
 import type { SupergraphState } from '../liveSupergraph';
 import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
 import { requestTimeoutMsOf } from './clientRequestTimeout';
 import { responseErrorOf, type ResponseError } from './responseError';
+import { valueCompletionErrorsBeside } from './valueCompletionErrors';
 import { withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
 import { extensionsWithPlan, NOTHING_ADDED, type ResponseAdditions } from '../pipeline/responseExtensions';
+import { responseCacheControl } from '../pipeline/responseCacheControl';
 import type { OperationText } from '../pipeline/operationText';
 import type { RequestLog } from '../pipeline/requestLog';
 import type { RouterMetrics } from '../observability/routerMetrics';
@@ -33,7 +35,7 @@ export interface RouterExecutorOptions {
   /** Where the prepared-operation and plan caches' hits and misses are counted. */
   readonly metrics?: RouterMetrics;
   /** ENTITY_CACHE=on: the entity cache for a supergraph (undefined when it has no hints). */
-  readonly entityCache?: (state: SupergraphState) => EntityFetchCache | undefined;
+  readonly entityCache?: (state: SupergraphState) => SupergraphCaches | undefined;
 }
 
 interface GraphQLRequestBody {
@@ -58,6 +60,11 @@ function isPlainRequest(body: unknown): body is GraphQLRequestBody {
 function serialise(data: unknown, errors: readonly ResponseError[], valueCompletion: readonly ResponseError[], added: ResponseExtensions): string {
   const extensions = withResponseExtensions(valueCompletion.length > 0 ? { valueCompletion } : undefined, added);
   return JSON.stringify(errors.length > 0 ? { errors, data, extensions } : { data, extensions });
+}
+
+/** The plan runtime's caches (none with ENTITY_CACHE off or a supergraph without hints). */
+function cachesOf(caches: SupergraphCaches | undefined): { entityCache?: SupergraphCaches['entities']; rootFieldCache?: SupergraphCaches['rootFields'] } {
+  return caches ? { entityCache: caches.entities, rootFieldCache: caches.rootFields } : {};
 }
 
 const JSON_TYPE = 'application/json';
@@ -124,6 +131,8 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
 
     record.operation(operation.operation.name?.value, operation.operation.operation);
     let payload: string;
+    // Only a run whose response has no errors may be kept (the admission decided for how long).
+    let hasErrors = true;
     const timeoutMs = requestTimeoutMsOf(request.headers, options.requestTimeoutMs);
     if (typeof timeoutMs !== 'number') {
       record.errors([timeoutMs]);
@@ -148,19 +157,21 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
             subgraphUrls: state.subgraphUrls,
             supergraphSchema: state.planner.supergraphSchema,
             subgraphErrors: options.subgraphErrors,
-            entityCache: options.entityCache?.(state),
+            ...cachesOf(options.entityCache?.(state)),
           },
           { variables: rawVariables, headers: signedHeaders(routerCallSigner(options.signingSecret, viewer)), deadline, log: record, viewer, retriable: operation.operation.operation === 'query' },
           variables,
         );
         await execution.run(executable.plan.node);
         const shaped = executable.shaper.shape(execution.data, variables);
-        // Like the gateway: shaping problems are reported only when no fetch failed.
         const accessErrors = executable.denials.empty ? [] : executable.denials.errorsIn(shaped.data).map(responseErrorOf);
         const errors = [...accessErrors, ...execution.errors];
-        const valueCompletion = execution.errors.length === 0 ? shaped.errors : [];
+        // Unlike the gateway (which drops them all once any fetch failed): every shaping problem
+        // not already explained by a fetch or access error at or above its path is reported.
+        const valueCompletion = valueCompletionErrorsBeside(errors, shaped.errors);
         record.errors(errors);
         record.errors(valueCompletion);
+        hasErrors = errors.length > 0 || valueCompletion.length > 0;
         payload = serialise(shaped.data, errors, valueCompletion, added);
       } catch (error) {
         // Never retried through the gateway: a mutation may already have run. The error and its
@@ -169,7 +180,11 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         payload = serialise(null, [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], [], added);
       }
     }
-    response.writeHead(200, { 'content-type': contentTypeFor(request), 'content-length': Buffer.byteLength(payload) });
+    response.writeHead(200, {
+      'content-type': contentTypeFor(request),
+      'content-length': Buffer.byteLength(payload),
+      'cache-control': responseCacheControl(additions, hasErrors),
+    });
     response.end(payload);
     return true;
   };

@@ -1,5 +1,6 @@
 import { BoundedLabelValues, REQUEST_DURATION_BUCKETS, SeriesCounter, SeriesHistogram, type CountingSeries, type ObservingSeries, type ServiceMetrics } from '@booking/runtime';
 import { Gauge } from 'prom-client';
+import { operationCacheBytes } from '../byteBoundedCache';
 
 /** How a request ended, as its log line says: answered without errors, with errors, or the client left. */
 export type RequestOutcome = 'ok' | 'error' | 'aborted';
@@ -19,6 +20,15 @@ export type ResubscriptionOutcome = 'resumed' | 'failed' | 'refused' | 'gave_up'
 /** Why a subscription event never reached a subscriber. */
 export type DroppedEventReason = 'subscriber_buffer_full' | 'completion_failed';
 
+/**
+ * How an entity's lookup in the entity cache went: found, not found (fetched, then stored), or
+ * bypassed (Redis did not answer in time: fetched and not stored).
+ */
+export type EntityCacheOutcome = 'hit' | 'miss' | 'bypass';
+
+/** One subgraph's entity cache counters, bound once. */
+export type EntityCacheLookups = Readonly<Record<EntityCacheOutcome, CountingSeries>>;
+
 /** A cache's lookup counters, bound once. */
 export interface CacheLookups {
   hit(): void;
@@ -33,6 +43,8 @@ export interface CacheLookups {
 export const OPERATION_NAME_LABELS = 200;
 /** Distinct error codes with a label value of their own (ours are a few dozen). */
 const CODE_LABELS = 100;
+/** Distinct entity types with a label value of their own (invalidation messages name them; ours are a handful). */
+const ENTITY_TYPE_LABELS = 50;
 
 type RequestLabel = 'operation_name' | 'operation_type' | 'outcome';
 interface BoundRequest {
@@ -61,6 +73,11 @@ export class RouterMetrics {
   private readonly shortCircuitedCalls: SeriesCounter<'subgraph'>;
   private readonly boundShortCircuited = new Map<string, CountingSeries>();
   private readonly retriedCalls: SeriesCounter<'subgraph'>;
+  private readonly entityCacheLookupCounter: SeriesCounter<'subgraph' | 'outcome'>;
+  private readonly boundEntityCacheLookups = new Map<string, EntityCacheLookups>();
+  private readonly entityEvictions: SeriesCounter<'typename'>;
+  private readonly boundEntityEvictions = new Map<string, CountingSeries>();
+  private readonly typenames = new BoundedLabelValues(ENTITY_TYPE_LABELS);
   private readonly boundRetried = new Map<string, CountingSeries>();
   private readonly eventsDelivered: CountingSeries;
   private readonly eventsDropped: Record<DroppedEventReason, CountingSeries>;
@@ -133,6 +150,15 @@ export class RouterMetrics {
       labelNames: ['subgraph'],
       registers,
     });
+    const cacheBytes = new Gauge<'cache'>({
+      name: 'router_operation_cache_bytes',
+      help: 'Estimated heap the router operation caches hold (gate_verdict, prepared_operation, document, apq, subscription_plan), each bounded by its share of OPERATION_CACHE_MAX_BYTES',
+      labelNames: ['cache'],
+      registers,
+      collect() {
+        for (const [cache, bytes] of operationCacheBytes()) cacheBytes.set({ cache }, bytes);
+      },
+    });
     const open = () => this.openSubscriptions();
     new Gauge({
       name: 'router_subscriptions_open',
@@ -167,6 +193,39 @@ export class RouterMetrics {
       labelNames: ['subgraph', 'outcome'],
       registers,
     });
+    this.entityCacheLookupCounter = new SeriesCounter({
+      name: 'router_entity_cache_lookups_total',
+      help: 'Entities of entity fetches looked up in the entity cache (ENTITY_CACHE=on), by subgraph and outcome (hit; miss: fetched and stored; bypass: Redis did not answer, fetched and not stored)',
+      labelNames: ['subgraph', 'outcome'],
+      registers,
+    });
+    this.entityEvictions = new SeriesCounter({
+      name: 'router_entity_cache_evictions_total',
+      help: 'Entities this router evicted from the entity cache on invalidation messages, by type (every router instance evicts each one)',
+      labelNames: ['typename'],
+      registers,
+    });
+  }
+
+  /** The entity cache's counters of one subgraph's fetches. */
+  entityCacheLookups(subgraph: string): EntityCacheLookups {
+    let bound = this.boundEntityCacheLookups.get(subgraph);
+    if (!bound) {
+      const counter = this.entityCacheLookupCounter;
+      bound = { hit: counter.series({ subgraph, outcome: 'hit' }), miss: counter.series({ subgraph, outcome: 'miss' }), bypass: counter.series({ subgraph, outcome: 'bypass' }) };
+      this.boundEntityCacheLookups.set(subgraph, bound);
+    }
+    return bound;
+  }
+
+  entityEvicted(typename: string): void {
+    const label = this.typenames.valueOf(typename);
+    let bound = this.boundEntityEvictions.get(label);
+    if (!bound) {
+      bound = this.entityEvictions.series({ typename: label });
+      this.boundEntityEvictions.set(label, bound);
+    }
+    bound.inc();
   }
 
   /** One request ended; a stream's duration is its lifetime, so only its count is kept. */

@@ -9,6 +9,7 @@ import type { OperationText } from './operationText';
 import type { RequestLog } from './requestLog';
 import type { QueryPlanExposure } from './queryPlanExposure';
 import type { PendingResponseExtensions, ResponseAdditions } from './responseExtensions';
+import { cacheControlOnSuccess, NO_STORE } from './responseCacheControl';
 
 /**
  * A transport that may answer an admitted request itself (subscriptions, our executor); it adds
@@ -48,6 +49,8 @@ const HTML = /\btext\/html\b/i;
 export function httpOperationIntake(options: HttpOperationIntakeOptions) {
   return async (request: IncomingMessage, response: ServerResponse, body: unknown): Promise<boolean | { readonly body: unknown }> => {
     const record = options.requestLog.of(request);
+    // Until an admitted operation says otherwise: refusals (a GET's 405 too) are never kept.
+    response.setHeader('cache-control', NO_STORE);
     let graphqlRequest: GraphQLRequestBody;
     if (request.method === 'GET') {
       const fromSearch = graphqlRequestFromSearch(new URL(request.url ?? '/', 'http://localhost').searchParams);
@@ -88,7 +91,8 @@ export function httpOperationIntake(options: HttpOperationIntakeOptions) {
     }
     for (const [name, value] of Object.entries(admission.headers)) response.setHeader(name, value);
     const queryPlan = options.queryPlanExposure(request);
-    const additions: ResponseAdditions = queryPlan ? { extensions: admission.extensions, queryPlan } : { extensions: admission.extensions };
+    const cacheControl = cacheControlOnSuccess(admission.cachePolicy, request);
+    const additions: ResponseAdditions = { extensions: admission.extensions, cacheControl, ...(queryPlan ? { queryPlan } : {}) };
     for (const handler of options.handlers) {
       if (await handler(request, response, admission.request, additions, admission.text)) return true;
     }

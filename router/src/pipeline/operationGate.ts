@@ -1,5 +1,6 @@
 import { inSpanSync, ROOT_CONTEXT, type Context, type HttpRefusal } from '@booking/runtime';
-import { getOperationAST, parse, validate, type DocumentNode, type GraphQLSchema, type OperationTypeNode } from 'graphql';
+import { getOperationAST, Kind, parse, validate, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationTypeNode } from 'graphql';
+import { operationCachePolicy, UNCACHEABLE, type CacheControlHints, type CachePolicy } from '../execution/cacheControlHints';
 import { ByteBoundedCache } from '../byteBoundedCache';
 import type { CostDirectives } from './costDirectives';
 import { costExtension } from './costExposure';
@@ -34,11 +35,15 @@ export type GateVerdict =
       readonly listed: boolean;
       /** The cost estimate: a number when variables cannot change it, else per request. */
       readonly cost: number | OperationCostEstimator;
+      /** What `@cacheControl` allows for the result of this operation (README "Caching"). */
+      readonly cachePolicy: CachePolicy;
     };
 
 export interface GateSchema {
   readonly apiSchema: GraphQLSchema;
   readonly costs: CostDirectives;
+  /** `@cacheControl` hints; none: no response is cacheable. */
+  readonly cacheHints?: CacheControlHints;
 }
 
 /**
@@ -60,7 +65,7 @@ export class OperationGate {
     /** Counts lookups that found the verdict cached (gate_verdict). */
     private readonly lookups?: CacheLookups,
   ) {
-    this.verdicts = new ByteBoundedCache(maxBytes);
+    this.verdicts = new ByteBoundedCache(maxBytes, 'gate_verdict');
   }
 
   judge(query: string, operationName: string | undefined): GateVerdict {
@@ -121,12 +126,19 @@ export class OperationGate {
     const cost = estimate.dependsOnVariables ? estimator : estimate.cost;
     // A cost that variables cannot lower is refused now; one that depends on them, per request.
     if (!estimate.dependsOnVariables && estimate.cost > this.settings.cost.maxCost) return { verdict: tooExpensive(estimate.cost, this.settings.cost.maxCost) };
-    return { verdict: { kind: 'admitted', operationType: operation.operation, listed, cost }, document };
+    const cachePolicy = this.schema.cacheHints ? operationCachePolicy(this.schema.apiSchema, this.schema.cacheHints, operation, fragmentsOf(document)) : UNCACHEABLE;
+    return { verdict: { kind: 'admitted', operationType: operation.operation, listed, cost, cachePolicy }, document };
   }
 
   private listed(query: string, document: DocumentNode | undefined): boolean {
     return this.trusted ? this.trusted.lists(query, () => document) : true;
   }
+}
+
+function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  return fragments;
 }
 
 function refused(code: string, message: string, extensions: Record<string, unknown>): GateVerdict {

@@ -1,4 +1,5 @@
 import type { Context, HttpRefusal, Logger, Viewer } from '@booking/runtime';
+import type { CachePolicy } from '../execution/cacheControlHints';
 import { callerKey } from './callerIdentity';
 import { costExtension, type ResponseExtensions } from './costExposure';
 import { OperationGate, tooExpensive } from './operationGate';
@@ -40,6 +41,8 @@ export type Admission =
       readonly extensions: ResponseExtensions;
       /** The text's cache key (and its document when the gate parsed it), for the executor. */
       readonly text: OperationText;
+      /** The operation's `@cacheControl` policy; undefined when the gate could not judge it. */
+      readonly cachePolicy: CachePolicy | undefined;
     };
 
 /** What the client asked the stages to tell it in the response. */
@@ -105,16 +108,16 @@ export class OperationPipeline {
     // Absent, not undefined: Apollo Server refuses `extensions: undefined` in a body.
     const admitted = extensions === request.extensions ? { ...request, query: resolved.query } : { ...withoutExtensions(request), query: resolved.query, ...(extensions ? { extensions } : {}) };
     // Not estimated (a syntax or validation error): there is no cost to tell.
-    if (verdict.kind === 'unjudged') return { kind: 'admitted', request: admitted, headers: {}, cost: undefined, extensions: NO_EXTENSIONS, text };
+    if (verdict.kind === 'unjudged') return { kind: 'admitted', request: admitted, headers: {}, cost: undefined, extensions: NO_EXTENSIONS, text, cachePolicy: undefined };
     if (method === 'GET' && verdict.operationType === 'mutation') return { kind: 'refused', refusal: GET_MUTATION };
     const cost = OperationGate.costOf(verdict, request.variables ?? {});
     if (cost > this.options.maxCost) return tooExpensive(cost, this.options.maxCost);
     if (resolved.registerAs) await this.options.persistedQueries.register(resolved.registerAs, resolved.query);
-    if (!this.options.rateLimits) return { kind: 'admitted', request: admitted, headers: {}, cost, extensions: this.disclosed(asked, cost, undefined), text };
+    if (!this.options.rateLimits) return { kind: 'admitted', request: admitted, headers: {}, cost, extensions: this.disclosed(asked, cost, undefined), text, cachePolicy: verdict.cachePolicy };
     const budget: RateBudget = verdict.operationType;
     const decision = await this.options.rateLimits.consume(budget, callerKey(caller.viewer, caller.address), cost);
     if (!decision.allowed) return { kind: 'refused', refusal: { ...decision.refusal, headers: decision.headers } };
-    return { kind: 'admitted', request: admitted, headers: decision.headers, cost, extensions: this.disclosed(asked, cost, decision.charged), text };
+    return { kind: 'admitted', request: admitted, headers: decision.headers, cost, extensions: this.disclosed(asked, cost, decision.charged), text, cachePolicy: verdict.cachePolicy };
   }
 
   /** Built only when asked for: a request without the header pays nothing for it. */

@@ -67,7 +67,7 @@ export async function createProtection(config: RouterConfig, current: () => Supe
       gate = {
         state,
         gate: new OperationGate(
-          { apiSchema: state.planner.apiGraphQLSchema, costs: state.costs },
+          { apiSchema: state.planner.apiGraphQLSchema, costs: state.costs, cacheHints: state.cacheHints },
           {
             lexical: { maxTokens: config.maxOperationTokens, maxNesting: config.maxOperationNesting },
             operation: {

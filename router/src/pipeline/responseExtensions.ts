@@ -15,6 +15,8 @@ export interface ResponseAdditions {
   readonly extensions: ResponseExtensions;
   /** Apollo-Expose-Query-Plan, when asked for and EXPOSE_QUERY_PLAN allows it. */
   readonly queryPlan?: QueryPlanExposure;
+  /** Cache-Control of the response if it has no errors (responseCacheControl); absent: no-store. */
+  readonly cacheControl?: string;
 }
 
 export const NOTHING_ADDED: ResponseAdditions = { extensions: {} };
@@ -27,13 +29,13 @@ export function extensionsWithPlan(additions: ResponseAdditions, plan: QueryPlan
 /**
  * What the stages add to a request they leave to Apollo Server (the @apollo/gateway path, GET
  * included): kept beside the request until its context is built. Only requests that asked for
- * something are kept; the entry goes with the request object.
+ * something, or whose response may be cached, are kept; the entry goes with the request object.
  */
 export class PendingResponseExtensions {
   private readonly pending = new WeakMap<IncomingMessage, ResponseAdditions>();
 
   set(request: IncomingMessage, additions: ResponseAdditions): void {
-    if (Object.keys(additions.extensions).length > 0 || additions.queryPlan) this.pending.set(request, additions);
+    if (Object.keys(additions.extensions).length > 0 || additions.queryPlan || additions.cacheControl) this.pending.set(request, additions);
   }
 
   of(request: IncomingMessage): ResponseAdditions | undefined {

@@ -111,6 +111,8 @@ function listingHost(viewer: Viewer | null, requested: string | null | undefined
 
 @Resolver(() => Listing)
 export class ListingResolver {
+  // The same answer for every viewer, evicted with the listing: the router may cache it (README "Caching").
+  @Directive('@cacheControl(maxAge: 60, scope: PUBLIC)')
   @Query(() => Listing, { nullable: true, description: 'A listing by id; null when there is none.' })
   listing(@Arg('id', () => ID) id: string, @Ctx() context: CatalogContext): Promise<Listing | null> {
     return context.loaders.listingById.load(id);

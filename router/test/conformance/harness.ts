@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { composeServices } from '@apollo/composition';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { createRouter, readRouterConfig, type Router } from '@booking/router';
+import { graphql, parse } from 'graphql';
+
+/** One subgraph of a conformance fixture: its SDL (with the federation @link) and resolvers. */
+export interface SubgraphFixture {
+  readonly name: string;
+  readonly typeDefs: string;
+  readonly resolvers: GraphQLResolverMap<unknown>;
+}
+
+/** The federation 2 header every fixture subgraph starts with, importing what it uses. */
+export function federation(...directives: string[]): string {
+  return `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: [${directives.map((name) => `"${name}"`).join(', ')}])\n`;
+}
+
+/** What a client gets back: the whole body, extensions included (valueCompletion lives there). */
+export interface ConformanceResponse {
+  readonly data?: Record<string, unknown> | null;
+  readonly errors?: readonly { message: string; path?: readonly (string | number)[]; extensions?: Record<string, unknown> }[];
+  readonly extensions?: Record<string, unknown>;
+}
+
+export type ExecutorName = 'router' | 'gateway';
+
+/** A fixture's subgraphs on real HTTP, composed, behind one router per executor (all in this process). */
+export interface RunningFixture {
+  readonly supergraphSdl: string;
+  /** Subgraph calls per subgraph name since the fixture started. */
+  readonly calls: Record<string, number>;
+  query(executor: ExecutorName, query: string, variables?: Record<string, unknown>): Promise<ConformanceResponse>;
+  stop(): Promise<void>;
+}
+
+async function serveSubgraph(fixture: SubgraphFixture, calls: Record<string, number>): Promise<{ url: string; server: Server }> {
+  const schema = buildSubgraphSchema({ typeDefs: parse(fixture.typeDefs), resolvers: fixture.resolvers });
+  calls[fixture.name] = 0;
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      calls[fixture.name] += 1;
+      const { query, variables, operationName } = JSON.parse(Buffer.concat(chunks).toString()) as { query: string; variables?: Record<string, unknown>; operationName?: string };
+      void graphql({ schema, source: query, variableValues: variables, operationName }).then((result) => {
+        const body = JSON.stringify(result);
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        response.end(body);
+      });
+    });
+  });
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, server };
+}
+
+/** Composes the fixture's subgraphs at their real URLs; a composition error fails the fixture loudly. */
+export function composeFixture(subgraphs: readonly SubgraphFixture[], urls: Readonly<Record<string, string>>): string {
+  const result = composeServices(subgraphs.map((subgraph) => ({ name: subgraph.name, url: urls[subgraph.name], typeDefs: parse(subgraph.typeDefs) })));
+  if (result.errors) throw new Error(`fixture does not compose:\n${result.errors.map((error) => error.message).join('\n')}`);
+  return result.supergraphSdl;
+}
+
+async function startRouter(supergraphPath: string, executor: ExecutorName): Promise<{ router: Router; url: string }> {
+  const router = await createRouter(
+    readRouterConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ROUTER_SIGNING_SECRET: 'conformance-signing-secret-of-at-least-32-chars',
+      SUPERGRAPH_PATH: supergraphPath,
+      SUPERGRAPH_WATCH: 'false',
+      // No token is ever sent: the key set is never fetched.
+      JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
+      ROUTER_EXECUTOR: executor,
+      // Fixture subgraphs answer at once; a retry would hide a wrong first answer.
+      SUBGRAPH_RETRIES: '0',
+      SUBGRAPH_BREAKER: 'false',
+      SUBGRAPH_ERRORS: 'pass',
+    }),
+  );
+  return { router, url: `${await router.listen()}/graphql` };
+}
+
+/** Starts the fixture: subgraphs on free ports, the supergraph composed from them, both executors in front. */
+export async function startFixture(subgraphs: readonly SubgraphFixture[]): Promise<RunningFixture> {
+  const calls: Record<string, number> = {};
+  const servers = await Promise.all(subgraphs.map((subgraph) => serveSubgraph(subgraph, calls)));
+  const directory = mkdtempSync(join(tmpdir(), 'conformance-'));
+  const routers: Router[] = [];
+  const stop = async () => {
+    await Promise.all(routers.map((router) => router.close()));
+    await Promise.all(servers.map(({ server }) => new Promise((closed) => server.close(closed))));
+    rmSync(directory, { recursive: true, force: true });
+  };
+  try {
+    const supergraphSdl = composeFixture(subgraphs, Object.fromEntries(subgraphs.map((subgraph, index) => [subgraph.name, servers[index].url])));
+    const supergraphPath = join(directory, 'supergraph.graphql');
+    writeFileSync(supergraphPath, supergraphSdl);
+    const urls: Record<ExecutorName, string> = { router: '', gateway: '' };
+    for (const executor of ['router', 'gateway'] as const) {
+      const started = await startRouter(supergraphPath, executor);
+      routers.push(started.router);
+      urls[executor] = started.url;
+    }
+    return {
+      supergraphSdl,
+      calls,
+      async query(executor, query, variables) {
+        const response = await fetch(urls[executor], {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query, variables }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        return (await response.json()) as ConformanceResponse;
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
