@@ -225,9 +225,24 @@ describe('no landing page', () => {
   it('LANDING_PAGE=off: a browser gets 404 NOT_FOUND, with or without a query, and GraphQL still works', async () => {
     await expectNoPage(stack.routerUrl);
     expect((await stack.query('{ __typename }')).data).toEqual({ __typename: 'Query' });
-    // Naming HTML anywhere never takes a GET around the operation stages to Apollo Server.
+    // Naming HTML is not asking for a page: preferring JSON, it is an operation, run through the stages.
     const mixed = await fetch(`${stack.routerUrl}?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'application/json, text/html', 'apollo-require-preflight': 'true' } });
-    expect([mixed.status, ((await mixed.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code]).toEqual([404, 'NOT_FOUND']);
+    expect([mixed.status, await mixed.json()]).toEqual([200, { data: { __typename: 'Query' } }]);
+  });
+
+  it('LANDING_PAGE=sandbox: a GET that names HTML but prefers JSON is an operation, and every operation stage applies to it', async () => {
+    const sandboxUrl = (await stack.startRouter({ LANDING_PAGE: 'sandbox', MAX_OPERATION_DEPTH: '3' })).url;
+    const deep = `{ listing(id: "x") { host { listings { host { id } } } } }`;
+    const asked = (accept: string) =>
+      fetch(`${sandboxUrl}?query=${encodeURIComponent(deep)}`, { headers: { accept, 'apollo-require-preflight': 'true' }, signal: AbortSignal.timeout(30_000) });
+    // Apollo Server would execute this one (it prefers JSON): the depth limit must see it first.
+    const mixed = await asked('application/json, text/html');
+    expect(mixed.status).toBe(400);
+    expect(((await mixed.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe('MAX_DEPTH_LIMIT');
+    // A browser's own Accept prefers HTML: Sandbox's page, nothing executed.
+    const page = await asked('text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('embeddable-sandbox.cdn.apollographql.com');
   });
 
   it('is the default of the production profile; LANDING_PAGE=sandbox still gives Apollo Sandbox there', async () => {

@@ -4,6 +4,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import type { HttpRefusal } from '@booking/runtime';
 import type { GraphiqlPage } from '../landingPage/graphiqlPage';
 import type { RequestStage } from './requestPipeline';
+import { asksForPage } from './pageRequest';
 
 /** What a browser opening /graphql gets (LANDING_PAGE). */
 export type LandingPageMode = 'sandbox' | 'graphiql' | 'off';
@@ -24,7 +25,6 @@ export function apolloLandingPagePlugin(mode: LandingPageMode): ApolloServerPlug
   return mode === 'sandbox' ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled();
 }
 
-const HTML = /\btext\/html\b/i;
 
 const NO_PAGE: HttpRefusal = {
   status: 404,
@@ -41,7 +41,7 @@ const NO_PAGE: HttpRefusal = {
  */
 export function landingPageStage(landingPage: LandingPage): RequestStage {
   return (request, response) => {
-    if (request.method !== 'GET' || !HTML.test(request.headers.accept ?? '')) return undefined;
+    if (!asksForPage(request)) return undefined;
     switch (landingPage.mode) {
       case 'sandbox':
         return undefined;
