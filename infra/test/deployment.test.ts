@@ -75,6 +75,8 @@ interface ServiceRules {
   readonly required: readonly string[];
   /** Problems the service's own config parser finds in the values (as it would at start). */
   readonly valueProblems: (env: Env) => string[];
+  /** Its drain timings as its config parser reads them (defaults included). */
+  readonly shutdown: (env: Env) => { readonly shutdownDrainMs: number; readonly shutdownDeadlineMs: number };
 }
 
 function configProblems(read: () => unknown): string[] {
@@ -131,6 +133,7 @@ function subgraphRules(name: SubgraphName): ServiceRules {
       ...configProblems(() => readSubgraphConfig(name, { ...IMAGE_ENV, ...env })),
       ...(own ? configProblems(() => own.read({ ...IMAGE_ENV, ...env })) : []),
     ],
+    shutdown: (env) => readSubgraphConfig(name, { ...IMAGE_ENV, ...env }),
   };
 }
 
@@ -144,6 +147,7 @@ const routerRules: ServiceRules = {
     .filter((variable) => variable.fallback === undefined)
     .map((variable) => variable.name),
   valueProblems: (env) => configProblems(() => readRouterConfig({ ...IMAGE_ENV, ...env })),
+  shutdown: (env) => readRouterConfig({ ...IMAGE_ENV, ...env }),
 };
 
 const allRules = [...subgraphs.map((subgraph) => subgraphRules(subgraph.name)), routerRules];
@@ -232,6 +236,7 @@ interface ComposeService {
   ports?: string[];
   depends_on?: Record<string, { condition?: string }>;
   healthcheck?: { test?: string[] | string };
+  stop_grace_period?: string;
 }
 
 // `merge` resolves the `<<: *service` keys, as docker compose does.
@@ -310,6 +315,21 @@ describe('docker-compose.yml', () => {
     const published = composeService('router').ports ?? [];
     if (!published.includes(`${ROUTER_PORT}:${ROUTER_PORT}`)) {
       problems.push(`docker-compose.yml router publishes ${JSON.stringify(published)}, expected "${ROUTER_PORT}:${ROUTER_PORT}"`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('every service of ours gets longer than its drain to stop before compose sends SIGKILL', () => {
+    const problems: string[] = [];
+    for (const rules of allRules) {
+      const where = `docker-compose.yml ${rules.name}`;
+      const { shutdownDrainMs, shutdownDeadlineMs } = rules.shutdown(composeEnv(rules.name, problems));
+      // Compose's default is 10 s; the value is a duration such as "15s" (seconds only here).
+      const grace = composeService(rules.name).stop_grace_period;
+      const graceSeconds = grace === undefined ? 10 : /^(\d+)s$/.test(grace) ? Number(grace.slice(0, -1)) : NaN;
+      if (!(graceSeconds * 1000 > shutdownDrainMs + shutdownDeadlineMs)) {
+        problems.push(`${where} stop_grace_period ${grace ?? '10s (default)'} must exceed SHUTDOWN_DRAIN_MS ${shutdownDrainMs} + SHUTDOWN_DEADLINE_MS ${shutdownDeadlineMs}`);
+      }
     }
     expect(problems).toEqual([]);
   });
@@ -626,6 +646,7 @@ interface Container {
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   readinessProbe?: Probe;
   livenessProbe?: Probe;
+  lifecycle?: { preStop?: { exec?: { command?: string[] }; sleep?: { seconds?: number } } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
 }
 
@@ -636,7 +657,7 @@ interface K8sObject {
   stringData?: Record<string, string>;
   spec?: {
     selector?: { matchLabels?: Record<string, string> } & Record<string, unknown>;
-    template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: { containers: Container[] } };
+    template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: { containers: Container[]; terminationGracePeriodSeconds?: number } };
     ports?: { name?: string; port: number; targetPort?: number | string }[];
     clusterIP?: string;
     serviceName?: string;
@@ -752,6 +773,36 @@ describe('infra/k8s', () => {
     const problems: string[] = [];
     const env = workloadProblems(rules, problems);
     if (rules === routerRules) problems.push(...routerUrlProblems('Deployment router', env));
+    expect(problems).toEqual([]);
+  });
+
+  test('every Deployment drains gracefully: a preStop sleep, a termination grace longer than preStop + drain + deadline, a deadline no shorter than a request may take (/ready probes: above)', () => {
+    const problems: string[] = [];
+    const routerEnv = workloadProblems(routerRules, []);
+    const router = readRouterConfig({ ...IMAGE_ENV, ...routerEnv });
+    for (const rules of allRules) {
+      const where = `Deployment ${rules.name}`;
+      const env = workloadProblems(rules, []);
+      const pod = findObject('Deployment', rules.name)?.spec?.template?.spec;
+      const container = pod?.containers.find((candidate) => candidate.name === rules.name);
+      if (!pod || !container) continue; // reported by "has a matching Deployment and Service"
+      // Endpoints are removed while SIGTERM is already on its way: the pod keeps serving meanwhile.
+      const preStop = container.lifecycle?.preStop;
+      const sleepCommand = preStop?.exec?.command;
+      const preStopSeconds = preStop?.sleep?.seconds ?? (sleepCommand?.[0] === 'sleep' && sleepCommand.length === 2 ? Number(sleepCommand[1]) : NaN);
+      if (!(preStopSeconds > 0)) problems.push(`${where} needs a preStop sleep of a few seconds (exec ["sleep", "5"]), got ${JSON.stringify(preStop)}`);
+      const { shutdownDrainMs, shutdownDeadlineMs } = rules.shutdown(env);
+      // Kubernetes' default is 30 s; past it the kubelet sends SIGKILL, whatever is still in flight.
+      const graceSeconds = pod.terminationGracePeriodSeconds ?? 30;
+      const needed = (Number.isFinite(preStopSeconds) ? preStopSeconds : 0) + (shutdownDrainMs + shutdownDeadlineMs) / 1000;
+      if (!(graceSeconds > needed)) {
+        problems.push(`${where} terminationGracePeriodSeconds ${graceSeconds} must exceed preStop ${preStopSeconds} s + SHUTDOWN_DRAIN_MS ${shutdownDrainMs} + SHUTDOWN_DEADLINE_MS ${shutdownDeadlineMs} (${needed} s)`);
+      }
+      // A deadline shorter than a request may legitimately take cuts requests that would have been answered.
+      const longestRequestMs = rules === routerRules ? router.requestTimeoutMs : router.subgraphTimeoutMs;
+      const longestName = rules === routerRules ? 'ROUTER_REQUEST_TIMEOUT_MS' : "the router's SUBGRAPH_TIMEOUT_MS";
+      if (shutdownDeadlineMs < longestRequestMs) problems.push(`${where} SHUTDOWN_DEADLINE_MS ${shutdownDeadlineMs} is shorter than ${longestName} ${longestRequestMs}`);
+    }
     expect(problems).toEqual([]);
   });
 

@@ -9,7 +9,7 @@ import { ByteBoundedCache } from './byteBoundedCache';
  * hundred bytes, so thousands of them fitted in its "30 MiB".
  */
 export function boundedDocumentStore(maxBytes: number): DocumentStore {
-  const cache = new ByteBoundedCache<DocumentNode>(maxBytes);
+  const cache = new ByteBoundedCache<DocumentNode>(maxBytes, 'document');
   return {
     get: async (key) => cache.get(key),
     set: async (key, document) => cache.set(key, document, retainedBytes(document)),

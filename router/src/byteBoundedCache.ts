@@ -3,11 +3,40 @@
  * caller when it stores them. Counting entries is no bound when clients choose the entries
  * (one cached operation can be a 1 MB document); counting bytes is.
  */
+/** What a named cache holds, for the router_operation_cache_bytes gauge. */
+export type OperationCacheName = 'gate_verdict' | 'prepared_operation' | 'document' | 'apq' | 'subscription_plan';
+
+/**
+ * Every named cache alive. Weakly: a cache a schema reload replaced goes with its last user, and
+ * its entry here is dropped at the next reading.
+ */
+const named = new Set<WeakRef<ByteBoundedCache<unknown>>>();
+
+/** Estimated bytes the live caches hold, by name (what on-call and the soak test read). */
+export function operationCacheBytes(): Map<OperationCacheName, number> {
+  const totals = new Map<OperationCacheName, number>();
+  for (const reference of named) {
+    const cache = reference.deref();
+    if (!cache?.name) {
+      named.delete(reference);
+      continue;
+    }
+    totals.set(cache.name, (totals.get(cache.name) ?? 0) + cache.bytes);
+  }
+  return totals;
+}
+
 export class ByteBoundedCache<V> {
   private readonly entries = new Map<string, { value: V; bytes: number }>();
   private accounted = 0;
 
-  constructor(readonly maxBytes: number) {}
+  constructor(
+    readonly maxBytes: number,
+    /** Named caches are counted in router_operation_cache_bytes. */
+    readonly name?: OperationCacheName,
+  ) {
+    if (name) named.add(new WeakRef(this as ByteBoundedCache<unknown>));
+  }
 
   /** Estimated bytes retained by the entries held now. */
   get bytes(): number {

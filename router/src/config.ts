@@ -3,6 +3,7 @@ import {
   ConfigError,
   parse,
   readConfig,
+  shutdownConfigSpec,
   SUBGRAPH_NAMES,
   variable,
   type ConfigOf,
@@ -14,6 +15,7 @@ import { DEFAULT_SLOW_CONSUMER_CLOSE_GRACE_MS, DEFAULT_SUBSCRIPTION_KEEPALIVE_MS
 
 import { DEFAULT_CORS_ORIGINS, parseOriginPatterns } from './pipeline/cors';
 import type { SubgraphErrorsMode } from './pipeline/subgraphErrorPolicy';
+import type { LandingPageMode } from './pipeline/landingPage';
 
 const DEFAULT_SUPERGRAPH = resolve(__dirname, '..', '..', 'schema', 'supergraph.graphql');
 
@@ -225,6 +227,12 @@ export const routerConfigSpec = {
     parse.boolean,
     () => null,
   ),
+  landingPage: variable<LandingPageMode | null>(
+    'LANDING_PAGE',
+    'what a browser opening /graphql gets: "graphiql" (GraphiQL served from the router\'s own files, works offline), "sandbox" (Apollo Sandbox, loaded from Apollo\'s CDN) or "off" (404 NOT_FOUND) (default: graphiql, off when NODE_ENV=production)',
+    oneOf('sandbox', 'graphiql', 'off'),
+    () => null,
+  ),
   introspection: variable<boolean | null>('INTROSPECTION', 'allow schema introspection (default: on, off when NODE_ENV=production)', parse.boolean, () => null),
   subgraphErrors: variable<SubgraphErrorsMode | null>(
     'SUBGRAPH_ERRORS',
@@ -275,16 +283,7 @@ export const routerConfigSpec = {
   corsAllowCredentials: variable('CORS_ALLOW_CREDENTIALS', 'let browsers send cookies and HTTP auth cross-origin', parse.boolean, () => false),
   corsMaxAgeSeconds: variable('CORS_MAX_AGE_SECONDS', 'how long browsers may reuse a preflight answer', parse.positiveInt, () => 600),
   logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
-  shutdownDrainMs: variable(
-    'SHUTDOWN_DRAIN_MS',
-    'on SIGTERM, how long the router keeps serving with /ready answering 503 before it stops accepting (time for a load balancer to take it out of rotation)',
-    (raw) => {
-      const value = Number(raw);
-      if (!Number.isInteger(value) || value < 0) throw new Error('must be a whole number of milliseconds');
-      return value;
-    },
-    () => 0,
-  ),
+  ...shutdownConfigSpec(),
   redisUrl: variable<string | null>(
     'REDIS_URL',
     'Redis where accounts records revoked sessions (logout): their access tokens are refused at once; without it they work until they expire',

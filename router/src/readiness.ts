@@ -36,21 +36,16 @@ export interface ReadinessReport {
  *   service to protect nothing. The state is reported (`revocations: "stale"`) and logged.
  */
 export class RouterReadiness {
-  private draining = false;
-
   constructor(
     private readonly supergraph: () => SupergraphState,
     private readonly revocationsCurrent: (() => boolean) | null,
+    /** Shutdown has begun (ShutdownDrain): /ready answers 503 from then on. */
+    private readonly draining: () => boolean,
   ) {}
-
-  /** Shutdown has begun: /ready answers 503 from now on. */
-  drain(): void {
-    this.draining = true;
-  }
 
   report(): ReadinessReport {
     return {
-      status: this.draining ? 'draining' : 'ready',
+      status: this.draining() ? 'draining' : 'ready',
       subgraphs: Object.keys(this.supergraph().subgraphUrls).length,
       revocations: this.revocationsCurrent === null ? 'off' : this.revocationsCurrent() ? 'current' : 'stale',
     };

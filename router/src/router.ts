@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { createGraphQLHttpServer, createLogger, listenForScrapes, METRICS_PATH, RevokedSessions, sendJson, ServiceMetrics, SUBGRAPH_NAMES, type Logger, type MetricsListener } from '@booking/runtime';
+import { createGraphQLHttpServer, createLogger, listenForScrapes, METRICS_PATH, RevokedSessions, sendJson, ServiceMetrics, ShutdownDrain, SUBGRAPH_NAMES, type Logger, type MetricsListener } from '@booking/runtime';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { RouterConfig } from './config';
 import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergraph';
@@ -16,6 +16,8 @@ import { requestTimeoutMsOf } from './execution/clientRequestTimeout';
 import { SubgraphBreakers } from './execution/subgraphResilience';
 import { SubgraphDataSource } from './subgraphDataSource';
 import { landingPageHeaders } from './landingPage/apolloLandingPage';
+import { graphiqlPage } from './landingPage/graphiqlPage';
+import { apolloLandingPagePlugin, landingPageModeOf, landingPageStage, type LandingPage } from './pipeline/landingPage';
 import { csrfPrevention } from './pipeline/csrfPrevention';
 import { loadShedding } from './pipeline/loadShedding';
 import { corsStage } from './pipeline/cors';
@@ -36,6 +38,7 @@ import { RouterReadiness } from './readiness';
 import { RouterMetrics } from './observability/routerMetrics';
 import { FederatedSubscriptions } from './subscriptions/federatedSubscriptions';
 import { createHttpSubscriptionHandler } from './subscriptions/httpSubscriptions';
+import { endStreamsForRestart } from './subscriptions/restartNotice';
 import { attachRouterSubscriptions } from './subscriptions/subscriptionServer';
 import { UpstreamConnections } from './subscriptions/upstreamConnections';
 
@@ -101,6 +104,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   // Plans show how the supergraph is split up: for people building against it, not the public.
   const queryPlansExposed = config.exposeQueryPlan ?? config.profile !== 'production';
   const gatewayPlans = new GatewayQueryPlans();
+  const landingPageMode = landingPageModeOf(config.landingPage, config.profile);
+  const landingPage: LandingPage = landingPageMode === 'graphiql' ? { mode: 'graphiql', page: graphiqlPage() } : { mode: landingPageMode };
   const subgraphErrors = subgraphErrorPolicy(config.subgraphErrors ?? defaultSubgraphErrorsMode(config.profile));
   // One data source per subgraph, made when a supergraph first names it (reloads may add some).
   const dataSources: Record<string, SubgraphDataSource> = {};
@@ -149,7 +154,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       ? EntityCache.start({ redisUrl: config.entityCacheRedisUrl ?? config.redisUrl, eventsRedisUrl: config.redisUrl, keyPrefix: config.eventKeyPrefix, redisTimeoutMs: config.entityCacheRedisTimeoutMs }, logger, routerMetrics)
       : null;
   const requestLog = new RequestLog(logger, routerMetrics);
-  const readiness = new RouterReadiness(() => supergraph.current, revokedSessions ? () => revokedSessions.current : null);
+  const drain = new ShutdownDrain(config.shutdownDrainMs, logger);
+  const readiness = new RouterReadiness(() => supergraph.current, revokedSessions ? () => revokedSessions.current : null, () => drain.draining);
   const protection = await createProtection(config, () => supergraph.current, logger, routerMetrics);
   routerMetrics?.knowOperationNames(protection.trustedOperationNames);
   const responseExtensions = new PendingResponseExtensions();
@@ -170,7 +176,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     },
     // Cache-Control comes from the supergraph's @cacheControl hints, as our executor sets it;
     // Apollo Server's own plugin would see no hints through a gateway and say no-store.
-    plugins: [requestLogPlugin(), responseExtensionsPlugin(gatewayPlans), responseCacheControlPlugin(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [requestLogPlugin(), responseExtensionsPlugin(gatewayPlans), responseCacheControlPlugin(), ApolloServerPluginCacheControlDisabled(), apolloLandingPagePlugin(landingPage.mode)],
     // runService owns SIGTERM/SIGINT (drain, then close everything in order). Apollo Server's own
     // handler would stop it and re-raise the signal, killing the process mid-drain.
     stopOnTerminationSignals: false,
@@ -224,13 +230,15 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const server = createGraphQLHttpServer({
     apollo,
     logger,
+    shutdownGraceMs: config.shutdownDeadlineMs,
     // The request log in front: every /graphql request is logged, refused ones included.
-    // Only the landing page gets a CSP; every response keeps nosniff.
+    // Only the landing page gets a CSP (Sandbox's here, GraphiQL's from its stage); every response keeps nosniff.
     pageHeaders: landingPageHeaders,
     admit: requestLog.around(
       requestPipeline([
         corsStage({ origins: config.corsOrigins, allowCredentials: config.corsAllowCredentials, maxAgeSeconds: config.corsMaxAgeSeconds }),
         ...(config.maxConcurrentRequests > 0 ? [loadShedding(config.maxConcurrentRequests, requestLog)] : []),
+        landingPageStage(landingPage),
         csrfPrevention(),
       ]),
     ),
@@ -269,6 +277,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       '/ready': readiness.route,
       // On the public port only when METRICS_PORT does not give it a listener of its own (README "Metrics").
       ...(metrics && config.metricsPort === null ? { [METRICS_PATH]: metrics.route } : {}),
+      // GraphiQL's scripts and styles, each at its own content-addressed path.
+      ...(landingPage.mode === 'graphiql' ? landingPage.page.routes : {}),
     },
   });
 
@@ -315,23 +325,26 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
         logger.info({ url: scrapes.url }, 'metrics listening');
       }
       // The posture in force, so an operator sees at start what NODE_ENV and its overrides chose.
-      logger.info({ url: `${url}/graphql`, profile: config.profile, introspection: introspectionAllowed, queryPlans: queryPlansExposed, subgraphErrors: subgraphErrors.mode }, 'router listening');
+      logger.info({ url: `${url}/graphql`, profile: config.profile, landingPage: landingPage.mode, introspection: introspectionAllowed, queryPlans: queryPlansExposed, subgraphErrors: subgraphErrors.mode }, 'router listening');
       return url;
     },
     async close() {
-      readiness.drain();
-      if (config.shutdownDrainMs > 0) {
-        // Still serving: a load balancer polling /ready takes this instance out of rotation
-        // before its listener closes, so no client meets a refused connection.
-        logger.info({ drainMs: config.shutdownDrainMs }, 'draining: /ready answers 503 until shutdown');
-        await new Promise((resolveDrain) => setTimeout(resolveDrain, config.shutdownDrainMs));
-      }
+      // The drain sequence (README "Restarts: what clients see"): /ready fails first while the
+      // router still serves for SHUTDOWN_DRAIN_MS, so a load balancer takes it out of rotation
+      // before its listener closes and no client meets a refused connection.
+      await drain.begin();
       supergraph.stop();
+      // Then it stops accepting; requests in flight finish (bounded by SHUTDOWN_DEADLINE_MS).
+      const stoppedServing = server.close();
+      // Open subscriptions never finish by themselves: graphql-ws sockets are closed with 1012,
+      // multipart and SSE streams end with a SERVICE_RESTARTING final part; their clients
+      // subscribe again elsewhere.
       await subscriptionServer.close();
-      // No resubscribe timer outlives the router (HTTP streams still open end with the reason).
+      endStreamsForRestart(subscriptions);
+      // No resubscribe timer outlives the router.
       subscriptions.abandonResubscribing();
+      await stoppedServing;
       await upstream.closeAll();
-      await server.close();
       await scrapes?.close();
       await apollo.stop();
       await subgraphClient.close();

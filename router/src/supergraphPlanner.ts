@@ -29,7 +29,7 @@ export class SupergraphPlanner {
   /** Custom scalars of the API schema whose input the router cannot check (see checkScalarInputs). */
   readonly uncheckedScalars: readonly string[];
   private readonly planner: QueryPlanner;
-  private readonly cache = new ByteBoundedCache<QueryPlan>(SUBSCRIPTION_PLAN_CACHE_BYTES);
+  private readonly cache = new ByteBoundedCache<QueryPlan>(SUBSCRIPTION_PLAN_CACHE_BYTES, 'subscription_plan');
 
   constructor(supergraphSdl: string) {
     const supergraph = Supergraph.build(supergraphSdl);

@@ -322,8 +322,9 @@ describe('protecting the router', () => {
   });
 
   describe('the landing page', () => {
-    it('carries a Content-Security-Policy that allows its inline code by hash and its scripts by origin; GraphQL answers carry none', async () => {
-      const page = await fetch(routerUrl, { headers: { accept: 'text/html' }, signal: AbortSignal.timeout(30_000) });
+    it('Sandbox (LANDING_PAGE=sandbox) carries a Content-Security-Policy that allows its inline code by hash and its scripts by origin; GraphQL answers carry none', async () => {
+      const sandboxUrl = (await stack.startRouter({ LANDING_PAGE: 'sandbox' })).url;
+      const page = await fetch(sandboxUrl, { headers: { accept: 'text/html' }, signal: AbortSignal.timeout(30_000) });
       expect(page.status).toBe(200);
       const html = await page.text();
       const directives = new Map(

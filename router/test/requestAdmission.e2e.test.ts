@@ -89,7 +89,7 @@ describe('router request admission', () => {
         expect(get.body.errors).toBeUndefined();
       });
 
-      it('still serves the Sandbox landing page to a browser, and runs no query for it', async () => {
+      it('still serves the landing page (GraphiQL by default) to a browser, and runs no query for it', async () => {
         const response = await fetch(`${urls[executor]}?query=${encodeURIComponent('{ categories { name } }')}`, {
           headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
         });

@@ -288,7 +288,8 @@ describe('live subscriptions across a subgraph restart', () => {
       await router.close();
       closed = true;
       await waitFor(() => multipart.ended);
-      expect(multipart.text).toContain('SUBGRAPH_UNAVAILABLE');
+      // Like every stream at shutdown: subscribe again, to another router (which resubscribes).
+      expect(multipart.text).toContain('"code":"SERVICE_RESTARTING"');
       const afterClose = counter.count();
       await new Promise((resolve) => setTimeout(resolve, 6_000));
       expect(counter.count()).toBe(afterClose);

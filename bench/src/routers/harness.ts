@@ -27,6 +27,8 @@ export interface WorkloadSetup {
   readonly title: string;
   readonly proxyUrl: string;
   readonly routers: readonly RouterUnderTest[];
+  /** Peers that did not start, with why: every operation reports them as not measured. */
+  readonly notStarted: ReadonlyMap<RouterId, string>;
   readonly operations: readonly BenchOperation[];
   /** Extra facts for the report (data sizes, mode). */
   readonly facts: Readonly<Record<string, string | number>>;
@@ -76,7 +78,7 @@ export interface HarnessOptions {
 
 export interface TargetSummary {
   readonly target: TargetId;
-  /** Why the target was not measured (it answered wrongly), if it was not. */
+  /** Why the target was not measured (it did not start, or answered wrongly), if it was not. */
   readonly skipped: string | null;
   readonly rounds: readonly LoadResult[];
   readonly rps: number;
@@ -171,7 +173,7 @@ const subgraphRequestsOf = new Map<string, RecordedRequest[]>();
  */
 async function verifiedTargets(setup: WorkloadSetup, operation: BenchOperation, log: (line: string) => void) {
   const targets: Target[] = [];
-  const skipped = new Map<TargetId, string>();
+  const skipped = new Map<TargetId, string>(setup.notStarted);
   // The plain gateway's answer is the reference; without it in the run, the first router's.
   const reference = (setup.routers.find((router) => router.id === 'apollo') ?? setup.routers[0]) as RouterUnderTest;
   if (operation.body.kind !== 'fixed') {

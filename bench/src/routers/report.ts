@@ -22,6 +22,9 @@ export interface Ratio {
   readonly rpsOursOverHive: number | null;
   readonly p99OursOverApollo: number | null;
   readonly p99OursOverHive: number | null;
+  /** Against Hive Gateway on the Rust query planner (`hive-rust`). */
+  readonly rpsOursOverHiveRust: number | null;
+  readonly p99OursOverHiveRust: number | null;
   /** Our p50 minus the floor's, where there is a floor. */
   readonly p50OverFloorMs: number | null;
   readonly cpuPerRequestApolloOverOurs: number | null;
@@ -59,6 +62,7 @@ export function ratiosOf(operations: readonly OperationSummary[]): Ratio[] {
     const ours = measured(operation, 'ours');
     const apollo = measured(operation, 'apollo');
     const hive = measured(operation, 'hive');
+    const hiveRust = measured(operation, 'hive-rust');
     const floor = measured(operation, 'floor');
     return {
       operation: operation.id,
@@ -66,6 +70,8 @@ export function ratiosOf(operations: readonly OperationSummary[]): Ratio[] {
       rpsOursOverHive: ratio(ours?.rps, hive?.rps),
       p99OursOverApollo: ratio(ours?.p99Ms, apollo?.p99Ms),
       p99OursOverHive: ratio(ours?.p99Ms, hive?.p99Ms),
+      rpsOursOverHiveRust: ratio(ours?.rps, hiveRust?.rps),
+      p99OursOverHiveRust: ratio(ours?.p99Ms, hiveRust?.p99Ms),
       p50OverFloorMs: ours && floor ? ours.p50Ms - floor.p50Ms : null,
       cpuPerRequestApolloOverOurs: ratio(apollo?.cpuMsPerRequest, ours?.cpuMsPerRequest),
       featureCosts: FEATURE_BASELINES.flatMap(([variant, baseline]) => {
@@ -123,7 +129,9 @@ export function toMarkdown(report: WorkloadReport): string {
     for (const target of operation.targets) {
       const label = ROUTER_LABELS[target.target];
       if (target.skipped) {
-        lines.push(`| ${operation.id} | ${label} | not measured: ${target.skipped.replaceAll('|', '\\|').slice(0, 120)} | | | | | | | | |`);
+        const reason = target.skipped.replaceAll('|', '\\|').replace(/\s+/g, ' ');
+        // The reason fills the RPS cell; the eight other measured columns stay empty.
+        lines.push(`| ${operation.id} | ${label} | not measured: ${reason.length > 300 ? `${reason.slice(0, 300)}…` : reason} |${' |'.repeat(8)}`);
         continue;
       }
       lines.push(
@@ -131,12 +139,16 @@ export function toMarkdown(report: WorkloadReport): string {
       );
     }
   }
-  const comparedWithPeers = report.ratios.some((entry) => entry.rpsOursOverApollo !== null || entry.rpsOursOverHive !== null || entry.p50OverFloorMs !== null);
+  const comparedWithPeers = report.ratios.some((entry) => entry.rpsOursOverApollo !== null || entry.rpsOursOverHive !== null || entry.rpsOursOverHiveRust !== null || entry.p50OverFloorMs !== null);
   if (comparedWithPeers) {
-    lines.push('', '| operation | RPS ours ÷ apollo | RPS ours ÷ hive | p99 ours ÷ apollo | p99 ours ÷ hive | CPU/request apollo ÷ ours | our p50 − floor p50 (ms) |', '|---|---:|---:|---:|---:|---:|---:|');
+    lines.push(
+      '',
+      '| operation | RPS ours ÷ apollo | RPS ours ÷ hive | RPS ours ÷ hive-rust | p99 ours ÷ apollo | p99 ours ÷ hive | p99 ours ÷ hive-rust | CPU/request apollo ÷ ours | our p50 − floor p50 (ms) |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    );
     for (const entry of report.ratios) {
       lines.push(
-        `| ${entry.operation} | ${fixed(entry.rpsOursOverApollo, 2)} | ${fixed(entry.rpsOursOverHive, 2)} | ${fixed(entry.p99OursOverApollo, 2)} | ${fixed(entry.p99OursOverHive, 2)} | ${fixed(entry.cpuPerRequestApolloOverOurs, 2)} | ${fixed(entry.p50OverFloorMs, 2)} |`,
+        `| ${entry.operation} | ${fixed(entry.rpsOursOverApollo, 2)} | ${fixed(entry.rpsOursOverHive, 2)} | ${fixed(entry.rpsOursOverHiveRust, 2)} | ${fixed(entry.p99OursOverApollo, 2)} | ${fixed(entry.p99OursOverHive, 2)} | ${fixed(entry.p99OursOverHiveRust, 2)} | ${fixed(entry.cpuPerRequestApolloOverOurs, 2)} | ${fixed(entry.p50OverFloorMs, 2)} |`,
       );
     }
   }

@@ -1,9 +1,9 @@
 /**
  * The routers the benchmark compares, all single-process, all pinned to the router core, all
- * serving the same supergraph file: ours, plain @apollo/gateway on @apollo/server, and Hive
- * Gateway. Our router also comes in two variants for measuring what the protection stages cost
- * (issue 10): every stage off, and every stage on with a rate limit that never trips.
- * BENCH_ROUTERS picks the targets (default: ours,apollo,hive).
+ * serving the same supergraph file: ours, plain @apollo/gateway on @apollo/server, Hive Gateway,
+ * and Hive Gateway with the Rust query planner (@graphql-hive/router-runtime). Our router also
+ * comes in variants for measuring what a feature costs (issues 10-12).
+ * BENCH_ROUTERS picks the targets (default: ours,apollo,hive,hive-rust).
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -16,8 +16,8 @@ export const ROOT = resolve(__dirname, '..', '..', '..');
 const BENCH = resolve(ROOT, 'bench');
 
 export type OurVariant = 'ours' | 'ours-off' | 'ours-on' | 'ours-bare' | 'ours-metrics' | 'ours-traced-1' | 'ours-traced-100' | 'ours-unguarded' | 'ours-unshed' | 'ours-cached';
-export type RouterId = OurVariant | 'apollo' | 'hive';
-const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'ours-bare', 'ours-metrics', 'ours-traced-1', 'ours-traced-100', 'ours-unguarded', 'ours-unshed', 'ours-cached', 'apollo', 'hive'];
+export type RouterId = OurVariant | 'apollo' | 'hive' | 'hive-rust';
+const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'ours-bare', 'ours-metrics', 'ours-traced-1', 'ours-traced-100', 'ours-unguarded', 'ours-unshed', 'ours-cached', 'apollo', 'hive', 'hive-rust'];
 
 export const ROUTER_LABELS: Record<RouterId | 'floor', string> = {
   floor: 'floor (straight at the subgraph)',
@@ -33,6 +33,7 @@ export const ROUTER_LABELS: Record<RouterId | 'floor', string> = {
   'ours-cached': 'booking-supergraph router, entity cache on (ENTITY_CACHE=on, the workload\'s Redis)',
   apollo: '@apollo/gateway + @apollo/server',
   hive: 'Hive Gateway',
+  'hive-rust': 'Hive Gateway + Rust query planner',
 };
 
 export interface RouterUnderTest {
@@ -66,7 +67,7 @@ export function profiledVariant(): OurVariant | undefined {
 }
 
 export function benchRouters(): RouterId[] {
-  const names = (process.env.BENCH_ROUTERS ?? 'ours,apollo,hive').split(',').map((name) => name.trim()).filter(Boolean);
+  const names = (process.env.BENCH_ROUTERS ?? 'ours,apollo,hive,hive-rust').split(',').map((name) => name.trim()).filter(Boolean);
   for (const name of names) {
     if (!ROUTER_IDS.includes(name as RouterId)) throw new Error(`BENCH_ROUTERS: unknown router "${name}" (known: ${ROUTER_IDS.join(', ')})`);
   }
@@ -168,8 +169,13 @@ async function launch(id: RouterId, options: RouterLaunch, otlpEndpoint: string 
       env,
     });
   } else {
+    // Both Hive targets are the same gateway; `hive-rust` swaps in the Rust planner's runtime
+    // through its config file (peers/hiveRouterRuntime.config.ts) and runs without `--jit`, as
+    // The Guild's benchmark runs it: graphql-jit executes the schema's own resolvers, which the
+    // router runtime does not use, and every root field came back null with no error.
+    const rust = id === 'hive-rust';
     process_ = startPinned({
-      name: 'hive',
+      name: id,
       core: options.core,
       cwd: BENCH,
       nodeArgs: [
@@ -182,17 +188,22 @@ async function launch(id: RouterId, options: RouterLaunch, otlpEndpoint: string 
         '127.0.0.1',
         '--fork',
         '1',
-        '--jit',
+        ...(rust ? [] : ['--jit']),
         '--disable-websockets',
         '-c',
-        resolve(BENCH, 'dist', 'routers', 'peers', 'hiveGateway.config.js'),
+        resolve(BENCH, 'dist', 'routers', 'peers', rust ? 'hiveRouterRuntime.config.js' : 'hiveGateway.config.js'),
       ],
       env,
     });
   }
   const url = `http://127.0.0.1:${port}/graphql`;
-  // Under valgrind a router starts tens of times slower.
-  await process_.waitUntilReady(graphqlAnswers(url), callgrindWrapper(id) ? 600_000 : undefined);
+  try {
+    // Under valgrind a router starts tens of times slower.
+    await process_.waitUntilReady(graphqlAnswers(url), callgrindWrapper(id) ? 600_000 : undefined);
+  } catch (error) {
+    await process_.stop();
+    throw error;
+  }
   return { id, url, pids: () => processTree(process_.pid), stop: () => process_.stop() };
 }
 
@@ -227,18 +238,45 @@ async function startOtlpSink(core: number): Promise<{ readonly endpoint: string;
   return { endpoint, stop: () => sink.stop() };
 }
 
-export async function launchRouters(options: RouterLaunch): Promise<RouterUnderTest[]> {
+/**
+ * What failed, from a start error carrying the process's last output lines: the first line (exited
+ * or timed out) and the lines naming an error, without the banner and stack frames around them.
+ */
+function whyNotStarted(error: unknown): string {
+  const [first = '', ...output] = (error instanceof Error ? error.message : String(error)).split('\n');
+  const errors = output.filter((line) => /error|cannot|failed|invalid/i.test(line) && !/^\S*\|?\s+at /.test(line));
+  return [first, ...(errors.length > 0 ? errors : output.slice(-3))].join(' ').slice(0, 600);
+}
+
+export interface LaunchedRouters {
+  readonly routers: RouterUnderTest[];
+  /** Peers that did not start, with why (the end of their output): reported, not measured. */
+  readonly notStarted: ReadonlyMap<RouterId, string>;
+}
+
+export async function launchRouters(options: RouterLaunch): Promise<LaunchedRouters> {
   const routers: RouterUnderTest[] = [];
+  const notStarted = new Map<RouterId, string>();
   const ids = benchRouters();
   const sink = ids.some((id) => id.startsWith('ours-traced-')) ? await startOtlpSink(options.serviceCore) : undefined;
   try {
-    for (const id of ids) routers.push(await launch(id, options, sink?.endpoint));
+    for (const id of ids) {
+      try {
+        routers.push(await launch(id, options, sink?.endpoint));
+      } catch (error) {
+        // A peer that cannot run here is a finding for the report; our router not starting is a
+        // failure of the run.
+        if (isOurs(id)) throw error;
+        notStarted.set(id, `did not start: ${whyNotStarted(error)}`);
+      }
+    }
+    if (routers.length === 0) throw new Error(`no router started: ${[...notStarted.values()].join('; ')}`);
     // The receiver goes with the first router stopped (the routers are stopped together).
     if (sink && routers[0]) {
       const first = routers[0];
       routers[0] = { ...first, stop: async () => Promise.all([first.stop(), sink.stop()]).then(() => undefined) };
     }
-    return routers;
+    return { routers, notStarted };
   } catch (error) {
     await Promise.all([...routers.map((router) => router.stop()), sink?.stop()]);
     throw error;

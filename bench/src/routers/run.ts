@@ -1,13 +1,14 @@
 /**
- * `npm run bench`: our router against plain @apollo/gateway and Hive Gateway, in one run, on the
- * same subgraphs, data and supergraph file. Writes bench/results/routers-<workload>.{json,md}.
+ * `npm run bench`: our router against plain @apollo/gateway, Hive Gateway and Hive Gateway on the
+ * Rust query planner, in one run, on the same subgraphs, data and supergraph file. Writes bench/results/routers-<workload>.{json,md}.
  *
  * Settings (environment): BENCH_WORKLOADS (B,A), BENCH_MODE (replay | live), BENCH_ROUNDS (3),
  * BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (32), BENCH_CPU_PROFILE (1 to
  * profile our router; the profile is summarised into the results folder), BENCH_OPERATIONS (only
  * these operation ids), BENCH_LABEL (suffix of the result files, for a variant such as
  * ROUTER_EXECUTOR=gateway, which our router is started with when set), BENCH_ROUTERS (the targets,
- * default ours,apollo,hive; also variants of ours for what a feature costs in one run: ours-off /
+ * default ours,apollo,hive,hive-rust; a peer that does not start or answers wrongly is reported
+ * as not measured, with why, and the run goes on; also variants of ours for what a feature costs in one run: ours-off /
  * ours-on, every protection stage off / on; ours-bare / ours-metrics / ours-traced-1 /
  * ours-traced-100, metrics and tracing off / metrics on / with tracing at 1 % / 100 % to a local
  * receiver; ours-unguarded, subgraph circuit breakers and retries off, and ours-unshed, load

@@ -25,6 +25,7 @@ import { refuseUnstorableText } from './graphql/storableText';
 import { createGraphQLHttpServer, sendJson, type Route } from './http/graphqlHttpServer';
 import { concurrencyCap } from './http/concurrencyCap';
 import { readinessRoute } from './health/readiness';
+import { ShutdownDrain } from './shutdown/shutdownDrain';
 import { createLogger, type Logger } from './logger';
 import { databaseUnreachable, migrateToLatest, openDatabase, type Database } from './orm/database';
 import { registerDatabasePoolMetrics } from './observability/databasePoolMetrics';
@@ -191,8 +192,12 @@ export async function createSubgraphServer<Loaders, Services>(
     logger,
     // Stack traces name our files and paths: only with GRAPHQL_DEBUG_STACKTRACES=true, never by default.
     includeStacktraceInErrorResponses: config.debugStacktraces,
+    // runService owns SIGTERM/SIGINT (drain, then close in order). Apollo Server's own handler
+    // would stop it at once and re-raise the signal, killing the process mid-request.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
+  const drain = new ShutdownDrain(config.shutdownDrainMs, logger);
   const workStats = createWorkStats();
   // One nonce memory per instance, shared by HTTP calls and subscription sockets.
   const signatures = config.routerSigningSecret ? new RouterCallVerifier(config.routerSigningSecret, definition.name) : null;
@@ -208,12 +213,15 @@ export async function createSubgraphServer<Loaders, Services>(
       const work = new RequestWork(config.maxResolvedFields, signal, workStats);
       return { em, loaders: definition.createLoaders(em, viewer), viewer, services: attachment.services, live, work };
     },
+    // In-flight requests get this long once the listener closes (README "Restarts: what clients see").
+    shutdownGraceMs: config.shutdownDeadlineMs,
     routes: {
       ...attachment.routes,
       '/health': (_request, response) => sendJson(response, 200, { status: 'ok', service: definition.name }),
       ...(config.metricsPort === null ? { [METRICS_PATH]: metrics.route } : {}),
       // Every subgraph needs its event transport, accounts included (live updates, revoked sessions).
       '/ready': readinessRoute(definition.name, [
+        drain.readinessCheck,
         { name: 'database', problem: () => databaseUnreachable(database) },
         { name: 'event transport', problem: () => transport.unreachable() },
       ]),
@@ -253,8 +261,13 @@ export async function createSubgraphServer<Loaders, Services>(
       return url;
     },
     async close() {
+      // README "Restarts: what clients see": /ready fails first while everything is still served,
+      // then the listener closes, in-flight requests finish (bounded by SHUTDOWN_DEADLINE_MS) and
+      // the router's subscription sockets are closed with 1012 so it resubscribes elsewhere.
+      await drain.begin();
+      const stoppedServing = http.close();
       await subscriptions.close();
-      await http.close();
+      await stoppedServing;
       await scrapes?.close();
       await apollo.stop();
       await events.stop();

@@ -24,6 +24,8 @@ describe('configuration fails fast, naming the variable', () => {
       redisUrl: REDIS,
       eventTransport: 'redis',
       eventKeyPrefix: '',
+      shutdownDrainMs: 0,
+      shutdownDeadlineMs: 10_000,
     });
   });
 

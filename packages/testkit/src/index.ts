@@ -16,3 +16,4 @@ export * from './prometheus';
 export * from './otlpReceiver';
 export * from './routerProcess';
 export * from './heapInspector';
+export * from './chromium';

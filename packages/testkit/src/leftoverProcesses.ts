@@ -40,7 +40,7 @@ function statusOf(pid: number): { state: string; parent: number } | undefined {
 }
 
 /** Running (or stopped), not gone and not a zombie waiting for its parent to reap it. */
-function isRunning(pid: number): boolean {
+export function isRunning(pid: number): boolean {
   const status = statusOf(pid);
   return status !== undefined && status.state !== 'Z' && status.state !== 'X';
 }

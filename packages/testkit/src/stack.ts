@@ -5,6 +5,7 @@ import { createServer as createBookings } from '@booking/bookings';
 import { createServer as createCatalog } from '@booking/catalog';
 import { createRouter, readRouterConfig, type Router } from '@booking/router';
 import {
+  DEFAULT_SHUTDOWN_DEADLINE_MS,
   routerCallSigner,
   SUBGRAPH_NAMES,
   type Env,
@@ -84,6 +85,8 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
     maxResolvedFields: 50_000,
     maxConcurrentRequests: 500,
     statementTimeoutMs: 5_000,
+    shutdownDrainMs: 0,
+    shutdownDeadlineMs: DEFAULT_SHUTDOWN_DEADLINE_MS,
     ...options.config,
   };
   const env: Env = { ...DEFAULT_ENV[name], ...options.env };

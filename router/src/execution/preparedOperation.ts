@@ -175,7 +175,7 @@ export class PreparedOperations {
     /** Counts lookups that found the operation prepared (prepared_operation). */
     private readonly lookups?: CacheLookups,
   ) {
-    this.cache = new ByteBoundedCache(maxBytes);
+    this.cache = new ByteBoundedCache(maxBytes, 'prepared_operation');
   }
 
   /** Estimated bytes the cached operations retain. */

@@ -1,5 +1,6 @@
 import { BoundedLabelValues, REQUEST_DURATION_BUCKETS, SeriesCounter, SeriesHistogram, type CountingSeries, type ObservingSeries, type ServiceMetrics } from '@booking/runtime';
 import { Gauge } from 'prom-client';
+import { operationCacheBytes } from '../byteBoundedCache';
 
 /** How a request ended, as its log line says: answered without errors, with errors, or the client left. */
 export type RequestOutcome = 'ok' | 'error' | 'aborted';
@@ -148,6 +149,15 @@ export class RouterMetrics {
       help: "Retries of queries' subgraph calls after a refused or reset connection or HTTP 502/503/504",
       labelNames: ['subgraph'],
       registers,
+    });
+    const cacheBytes = new Gauge<'cache'>({
+      name: 'router_operation_cache_bytes',
+      help: 'Estimated heap the router operation caches hold (gate_verdict, prepared_operation, document, apq, subscription_plan), each bounded by its share of OPERATION_CACHE_MAX_BYTES',
+      labelNames: ['cache'],
+      registers,
+      collect() {
+        for (const [cache, bytes] of operationCacheBytes()) cacheBytes.set({ cache }, bytes);
+      },
     });
     const open = () => this.openSubscriptions();
     new Gauge({

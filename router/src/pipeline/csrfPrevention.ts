@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parseMediaType, type HttpRefusal } from '@booking/runtime';
 import type { RequestStage } from './requestPipeline';
+import { asksForPage } from './pageRequest';
 
 /**
  * The content types a browser sends cross-site without a CORS preflight
@@ -20,7 +21,6 @@ const REFUSAL: HttpRefusal = {
     `or provide a non-empty value for one of the following headers: ${CSRF_PREVENTION_REQUEST_HEADERS.join(', ')}\n`,
 };
 
-const HTML = /\btext\/html\b/i;
 
 function header(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];
@@ -38,9 +38,10 @@ function header(request: IncomingMessage, name: string): string | undefined {
  */
 export function csrfPrevention(requestHeaders: readonly string[] = CSRF_PREVENTION_REQUEST_HEADERS): RequestStage {
   return (request) => {
-    // A browser opening /graphql (GET asking for HTML) gets the Apollo Sandbox landing page,
-    // which runs nothing; any GET that Apollo Server would execute meets its own CSRF check too.
-    if (request.method === 'GET' && HTML.test(header(request, 'accept') ?? '')) return undefined;
+    // A browser opening /graphql (GET asking for HTML) reaches this stage only with
+    // LANDING_PAGE=sandbox (the landingPage stage answers it otherwise): Apollo Server renders
+    // Sandbox, which runs nothing; any GET that Apollo Server would execute meets its own CSRF check too.
+    if (asksForPage(request)) return undefined;
     const contentType = header(request, 'content-type');
     if (contentType !== undefined) {
       const mediaType = parseMediaType(contentType);

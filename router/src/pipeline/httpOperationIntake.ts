@@ -10,6 +10,7 @@ import type { RequestLog } from './requestLog';
 import type { QueryPlanExposure } from './queryPlanExposure';
 import type { PendingResponseExtensions, ResponseAdditions } from './responseExtensions';
 import { cacheControlOnSuccess, NO_STORE } from './responseCacheControl';
+import { asksForPage } from './pageRequest';
 
 /**
  * A transport that may answer an admitted request itself (subscriptions, our executor); it adds
@@ -38,7 +39,6 @@ export interface HttpOperationIntakeOptions {
   readonly queryPlanExposure: (request: IncomingMessage) => QueryPlanExposure | undefined;
 }
 
-const HTML = /\btext\/html\b/i;
 
 /**
  * Where an HTTP request enters the operation stages: its GraphQL request is read (POST body or
@@ -54,8 +54,9 @@ export function httpOperationIntake(options: HttpOperationIntakeOptions) {
     let graphqlRequest: GraphQLRequestBody;
     if (request.method === 'GET') {
       const fromSearch = graphqlRequestFromSearch(new URL(request.url ?? '/', 'http://localhost').searchParams);
-      // No operation, or a browser asking for a page: Apollo Server's landing page.
-      if (fromSearch === undefined || HTML.test(request.headers.accept ?? '')) return false;
+      // No operation, or a browser asking for a page (only with LANDING_PAGE=sandbox: the
+      // landingPage stage answers it otherwise): Apollo Server's landing page.
+      if (fromSearch === undefined || asksForPage(request)) return false;
       if ('status' in fromSearch) {
         record.refused(fromSearch.code);
         sendRefusal(response, fromSearch);

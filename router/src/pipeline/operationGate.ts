@@ -65,7 +65,7 @@ export class OperationGate {
     /** Counts lookups that found the verdict cached (gate_verdict). */
     private readonly lookups?: CacheLookups,
   ) {
-    this.verdicts = new ByteBoundedCache(maxBytes);
+    this.verdicts = new ByteBoundedCache(maxBytes, 'gate_verdict');
   }
 
   judge(query: string, operationName: string | undefined): GateVerdict {

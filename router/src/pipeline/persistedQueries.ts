@@ -22,7 +22,7 @@ export class AutomaticPersistedQueries {
     localBytes: number,
     private readonly logger: Logger,
   ) {
-    this.local = new ByteBoundedCache(localBytes);
+    this.local = new ByteBoundedCache(localBytes, 'apq');
   }
 
   async get(hash: string): Promise<string | undefined> {

@@ -75,7 +75,7 @@ describe.each(fixtures.map((fixture) => [fixture.name, fixture] as const))('conf
     const called = Object.keys(running.calls).filter((name) => running.calls[name] > (before[name] ?? 0)).sort();
     const found = differences(conformance, response, called, planner.apiGraphQLSchema);
     const via = executor === 'router' && leftToGateway(conformance) ? ' (left to @apollo/gateway)' : '';
-    outcomes.push(`${found.length === 0 ? 'ok  ' : 'FAIL'} ${executor.padEnd(7)} ${fixture.name} / ${conformance.name}${via}${found.length ? `\n       ${found.join('\n       ')}` : ''}`);
+    outcomes.push(`${found.length === 0 ? 'ok   ' : 'wrong'} ${executor.padEnd(7)} ${fixture.name} / ${conformance.name}${via}${found.length ? `\n       ${found.join('\n       ')}` : ''}`);
     return found;
   }
 

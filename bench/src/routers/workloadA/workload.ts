@@ -116,7 +116,7 @@ export async function setUpWorkloadA(options: WorkloadOptions): Promise<Workload
     mkdirSync(options.workDir, { recursive: true });
     const supergraphPath = resolve(options.workDir, 'booking-supergraph.graphql');
     writeFileSync(supergraphPath, benchSupergraph(proxyUrl));
-    const routers = await launchRouters({
+    const { routers, notStarted } = await launchRouters({
       supergraphPath,
       core: options.routerCore,
       serviceCore: options.serviceCore,
@@ -169,6 +169,7 @@ export async function setUpWorkloadA(options: WorkloadOptions): Promise<Workload
       title: 'Workload A: booking-supergraph (accounts, catalog, bookings, billing on PostgreSQL)',
       proxyUrl,
       routers,
+      notStarted,
       operations,
       facts: {
         data: `${SEED_SIZE.guests} guests, ${SEED_SIZE.hosts} hosts, ${SEED_SIZE.listings} listings, ${seeded.bookingCount} bookings with invoices`,

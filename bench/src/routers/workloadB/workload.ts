@@ -120,7 +120,7 @@ export async function setUpWorkloadB(options: WorkloadOptions): Promise<Workload
         MAX_OPERATION_COST: process.env.MAX_OPERATION_COST ?? 'off',
       },
     };
-    const routers = await launchRouters(launch);
+    const { routers, notStarted } = await launchRouters(launch);
     teardown.add(async () => {
       await Promise.all(routers.map((router) => router.stop()));
     });
@@ -136,6 +136,7 @@ export async function setUpWorkloadB(options: WorkloadOptions): Promise<Workload
       title: "Workload B: The Guild's gateway benchmark (accounts, inventory, products, reviews)",
       proxyUrl,
       routers,
+      notStarted,
       operations: [operation],
       facts: { subgraphs: 'Node, one process, in-memory data of the original', mode: options.mode },
       stop: () => teardown.run(),

@@ -1,3 +1,4 @@
+import { shutdownConfigSpec } from '../shutdown/shutdownConfig';
 import { ConfigError, parse, readConfig, variable, type ConfigOf, type Env } from './env';
 
 /** Default ports; `supergraph.yaml` routing URLs and docker-compose use the same numbers. */
@@ -73,6 +74,7 @@ export function subgraphConfigSpec(name: SubgraphName) {
       () => 5_000,
     ),
     eventKeyPrefix: variable('EVENT_KEY_PREFIX', 'prefix of every Redis key this deployment uses', parse.text, () => ''),
+    ...shutdownConfigSpec(),
   };
 }
 

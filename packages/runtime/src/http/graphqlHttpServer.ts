@@ -19,7 +19,7 @@ export interface GraphQLHttpServerOptions<Context extends BaseContext> {
   readonly logger: Logger;
   /** Largest accepted request body; bigger ones get 413 before any parsing. */
   readonly maxBodyBytes?: number;
-  /** How long shutdown waits for in-flight requests before cutting connections. */
+  /** How long shutdown waits for in-flight requests before cutting connections (SHUTDOWN_DEADLINE_MS). */
   readonly shutdownGraceMs?: number;
   /**
    * Sees every POST to /graphql (its parsed body) and every GET (`body` undefined; the request
@@ -82,6 +82,11 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
   let closing: Promise<void> | undefined;
 
   const server = createServer((request, response) => {
+    // A keep-alive connection whose response was under way when shutdown began would idle on
+    // until keepAliveTimeout once it ends, holding the exit back: closed as soon as it is idle.
+    response.once('finish', () => {
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
     handle(request, response).catch((error: unknown) => {
       options.logger.error({ err: error }, 'request failed outside GraphQL execution');
       if (!response.headersSent) sendJson(response, 500, graphqlError('Internal server error', 'INTERNAL_SERVER_ERROR'));
@@ -172,7 +177,13 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
-        const grace = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs ?? 10_000);
+        const graceMs = options.shutdownGraceMs ?? 10_000;
+        options.logger.info({ deadlineMs: graceMs }, 'stopped accepting connections; finishing in-flight requests');
+        const grace = setTimeout(() => {
+          // Past the shutdown deadline: what is still running is cut rather than hold the exit.
+          options.logger.warn({ deadlineMs: graceMs }, 'shutdown deadline passed: cutting the connections still open');
+          server.closeAllConnections();
+        }, graceMs);
         grace.unref();
         server.close(() => {
           clearTimeout(grace);

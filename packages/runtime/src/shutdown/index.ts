@@ -1,0 +1,2 @@
+export * from './shutdownConfig';
+export * from './shutdownDrain';
