@@ -136,6 +136,10 @@ export function selectionPolicy(
 ): CachePolicy {
   let maxAge = parent === 'root' ? Number.POSITIVE_INFINITY : parent;
   let scope: CachePolicy['scope'] = 'PUBLIC';
+  // The policy only ever tightens (a minimum, PRIVATE wins), so a fragment walked once in a
+  // position adds nothing the second time: walking each spread anew is exponential in a
+  // fragment bomb (each fragment spreading the next twice), this stays linear in the document.
+  const walkedFragments = new Set<string>();
   const visit = (type: GraphQLCompositeType, atRoot: boolean, selections: SelectionSetNode): void => {
     for (const selection of selections.selections) {
       if (selection.kind === Kind.FIELD) {
@@ -157,6 +161,9 @@ export function selectionPolicy(
         const condition = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : type;
         if (condition && isCompositeType(condition)) visit(condition, atRoot, selection.selectionSet);
       } else {
+        const walked = `${selection.name.value}:${atRoot}`;
+        if (walkedFragments.has(walked)) continue;
+        walkedFragments.add(walked);
         const fragment = fragments.get(selection.name.value);
         const condition = fragment ? schema.getType(fragment.typeCondition.name.value) : undefined;
         if (fragment && condition && isCompositeType(condition)) visit(condition, atRoot, fragment.selectionSet);
