@@ -35,9 +35,13 @@ export class SupergraphPlanner {
     const supergraph = Supergraph.build(supergraphSdl);
     this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
     this.apiSchema = supergraph.apiSchema();
-    this.apiGraphQLSchema = this.apiSchema.toGraphQLJSSchema();
+    // @defer is part of the API as Apollo Router serves it: operations using it validate here
+    // and run on the router's executor (the gateway's schema, without it, answers only the rest).
+    this.apiGraphQLSchema = this.apiSchema.toGraphQLJSSchema({ includeDefer: true });
     this.uncheckedScalars = checkScalarInputs(this.apiGraphQLSchema);
-    this.planner = new QueryPlanner(supergraph);
+    // Plans carry Defer nodes for @defer (run by execution/deferredDelivery); the gateway keeps
+    // its own planner, without them, for what it serves.
+    this.planner = new QueryPlanner(supergraph, { incrementalDelivery: { enableDefer: true } });
   }
 
   /** A plan for any operation, uncached: callers cache it with what they derived from it. */
@@ -58,6 +62,10 @@ export class SupergraphPlanner {
     let queryPlan = this.cache.get(cacheKey);
     if (!queryPlan) {
       const operation = operationFromDocument(this.apiSchema, document, { operationName });
+      // The planner refuses it with a plain Error; the client is told in words and a code.
+      if (operation.rootKind === 'subscription' && operation.selectionSet.hasDefer()) {
+        throw new GraphQLError('@defer is not supported in subscriptions: ask for the fields without it', { extensions: { code: 'DEFER_IN_SUBSCRIPTION' } });
+      }
       queryPlan = this.planner.buildQueryPlan(operation);
       this.cache.set(cacheKey, queryPlan, JSON.stringify(queryPlan).length * 2);
     }

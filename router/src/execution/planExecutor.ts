@@ -43,8 +43,9 @@ export interface PlanRuntime {
 
 /**
  * The part of a plan we execute ourselves: sequences, parallel groups, conditions, fetches and
- * flattened entity fetches without data rewrites. Anything else (@defer, rewrites for
- * @interfaceObject or @context, type-conditioned paths) is served by @apollo/gateway.
+ * flattened entity fetches without data rewrites, and @defer blocks made of those (run by
+ * deferredDelivery). Anything else (rewrites for @interfaceObject or @context, type-conditioned
+ * paths) is served by @apollo/gateway.
  */
 export function isExecutablePlan(node: PlanNode | undefined): boolean {
   if (!node) return true;
@@ -57,7 +58,9 @@ export function isExecutablePlan(node: PlanNode | undefined): boolean {
     case 'Flatten':
       return node.path.every((element) => typeof element === 'string' && !element.includes('|') && !element.startsWith('...')) && isExecutablePlan(node.node);
     case 'Fetch':
-      return !node.inputRewrites?.length && !node.outputRewrites?.length && !node.contextRewrites?.length && !node.hasDefers;
+      return !node.inputRewrites?.length && !node.outputRewrites?.length && !node.contextRewrites?.length;
+    case 'Defer':
+      return isExecutablePlan(node.primary.node) && node.deferred.every((block) => isExecutablePlan(block.node));
     default:
       return false;
   }
@@ -189,7 +192,6 @@ function downstreamError(error: SubgraphError, serviceName: string, path: Respon
  * are placed at the response path of the entity they concern, as @apollo/gateway does.
  */
 export class PlanExecution {
-  readonly data: JsonObject = {};
   readonly errors: ResponseError[] = [];
 
   constructor(
@@ -197,6 +199,8 @@ export class PlanExecution {
     private readonly request: ExecutionRequest,
     /** The variables with their defaults applied: @skip/@include conditions read these. */
     private readonly coercedVariables: Readonly<Record<string, unknown>>,
+    /** Where results merge: the blocks of a deferred plan share one tree, each with its own errors. */
+    readonly data: JsonObject = {},
   ) {}
 
   async run(node: QueryPlan['node']): Promise<void> {
@@ -220,8 +224,14 @@ export class PlanExecution {
       }
       case 'Fetch':
         return this.fetch(node, path);
+      case 'Defer':
+        // Asked for in one response (deferredDelivery sends the parts): every block, in the
+        // planner's order, which puts a block after those it depends on.
+        if (node.primary.node) await this.execute(node.primary.node, path);
+        for (const block of node.deferred) if (block.node) await this.execute(block.node, path);
+        return;
       default:
-        throw new Error(`plan node ${node.kind} is not executed by the router's executor`);
+        throw new Error(`plan node ${(node as PlanNode).kind} is not executed by the router's executor`);
     }
   }
 

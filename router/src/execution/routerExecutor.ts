@@ -3,6 +3,8 @@ import { routerCallSigner, type Logger, type Viewer } from '@booking/runtime';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { SupergraphCaches } from './entityCache';
 import type { SupergraphState } from '../liveSupergraph';
+import type { GraphQLObjectType } from 'graphql';
+import { answerDeferred, deferredRootOf } from './deferredDelivery';
 import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
@@ -91,7 +93,7 @@ function contentTypeFor(request: IncomingMessage): string {
  * planner, plan execution over undici, and precompiled result shaping. `handle` answers
  * false (before anything is sent anywhere) for what it leaves to the Apollo Server + gateway
  * pipeline: GET, persisted queries, syntax or validation errors, wrong variables, bad tokens,
- * introspection, subscriptions, and plans with @defer or data rewrites. Those are rare,
+ * introspection, subscriptions, and plans with data rewrites (@defer is run here: deferredDelivery). Those are rare,
  * and that pipeline words their errors as clients expect.
  */
 export function createRouterExecutor(options: RouterExecutorOptions) {
@@ -134,6 +136,26 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     // Only a run whose response has no errors may be kept (the admission decided for how long).
     let hasErrors = true;
     const timeoutMs = requestTimeoutMsOf(request.headers, options.requestTimeoutMs);
+    const deferred = executable.kind === 'run' && typeof timeoutMs === 'number' && additions.queryPlan !== 'dry-run' ? deferredRootOf(executable.plan.node, variables) : undefined;
+    if (deferred && executable.kind === 'run' && typeof timeoutMs === 'number') {
+      // @defer: parts over multipart/mixed (see deferredDelivery), or Apollo Router's 406.
+      const deadline = new RequestDeadline(timeoutMs);
+      const runtime = { client: options.client, subgraphUrls: state.subgraphUrls, supergraphSchema: state.planner.supergraphSchema, subgraphErrors: options.subgraphErrors, ...cachesOf(options.entityCache?.(state)) };
+      const executionRequest = { variables: rawVariables, headers: signedHeaders(routerCallSigner(options.signingSecret, viewer)), deadline, log: record, viewer, retriable: operation.operation.operation === 'query' };
+      await answerDeferred(request, response, {
+        plan: executable.plan,
+        root: deferred,
+        schema: state.planner.apiGraphQLSchema,
+        rootType: state.planner.apiGraphQLSchema.getRootType(operation.operation.operation) as GraphQLObjectType,
+        variables,
+        extensions: extensionsWithPlan(additions, executable.plan),
+        execution: (data) => new PlanExecution(runtime, executionRequest, variables, data),
+        accessErrors: (data) => (executable.denials.empty ? [] : executable.denials.errorsIn(data).map(responseErrorOf)),
+        recordErrors: (errors) => record.errors(errors),
+        failed: (error) => record.failed(error),
+      });
+      return true;
+    }
     if (typeof timeoutMs !== 'number') {
       record.errors([timeoutMs]);
       payload = serialise(null, [timeoutMs], [], additions.extensions);
