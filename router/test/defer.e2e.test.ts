@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client/core';
-import { countingForward, registerThroughRouter, startStack, waitUntilBookable, type CountingForward, type Stack, type TestSession } from '@booking/testkit';
+import { connectSubscriptions, countingForward, registerThroughRouter, startStack, waitUntilBookable, type CountingForward, type Stack, type TestSession } from '@booking/testkit';
 
 /**
  * @defer on the router's own executor, read by a real Apollo Client 3 over multipart/mixed
@@ -9,12 +9,13 @@ import { countingForward, registerThroughRouter, startStack, waitUntilBookable, 
  */
 describe('@defer with incremental delivery', () => {
   let stack: Stack;
+  let host: TestSession;
   let guest: TestSession;
   let bookingId: string;
 
   beforeAll(async () => {
     stack = await startStack();
-    const host = await registerThroughRouter(stack, 'defer-host@e2e.example', 'HOST');
+    host = await registerThroughRouter(stack, 'defer-host@e2e.example', 'HOST');
     guest = await registerThroughRouter(stack, 'defer-guest@e2e.example');
     const listingIds: string[] = [];
     for (const title of ['Defer loft', 'Defer cabin']) {
@@ -161,6 +162,52 @@ describe('@defer with incremental delivery', () => {
     expect(await answer.json()).toEqual({ errors: [{ message: expect.stringContaining('multipart/mixed;deferSpec=20220824'), extensions: { code: 'DEFER_BAD_HEADER' } }] });
   });
 
+  /** The JSON parts of a multipart body. */
+  async function partsOf(answer: Response): Promise<Record<string, unknown>[]> {
+    return (await answer.text())
+      .split('\r\n---')
+      .map((part) => part.slice(part.indexOf('\r\n\r\n') + 4))
+      .filter((part) => part.startsWith('{'))
+      .map((part) => JSON.parse(part) as Record<string, unknown>);
+  }
+
+  it('the protection stages judge the whole operation, deferred fragments included', async () => {
+    const { url } = await stack.startRouter({ MAX_OPERATION_DEPTH: '3' });
+    const answer = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'multipart/mixed;deferSpec=20220824,application/json' },
+      body: JSON.stringify({ query: '{ listings(first: 1) { edges { node { id ... @defer { host { displayName } } } } } }' }),
+    });
+    const body = (await answer.json()) as { errors?: { extensions?: { code?: string } }[] };
+    expect(body.errors?.[0]?.extensions?.code).toBe('MAX_DEPTH_LIMIT');
+  });
+
+  it('a mutation with @defer: the mutation runs once, its deferred fields follow', async () => {
+    const query = `mutation($input: CreateListingInput!) { createListing(input: $input) { id ... @defer(label: "more") { title host { displayName } } } }`;
+    const answer = await fetch(stack.routerUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'multipart/mixed;deferSpec=20220824', authorization: `Bearer ${host.accessToken}` },
+      body: JSON.stringify({ query, variables: { input: { title: 'Deferred barn', city: 'Braga', capacity: 2, pricePerNight: { amount: 9000, currency: 'EUR' } } } }),
+    });
+    const parts = await partsOf(answer);
+    expect(parts).toEqual([
+      { data: { createListing: { id: expect.any(String) } }, hasNext: true },
+      { incremental: [{ data: { title: 'Deferred barn', host: { displayName: expect.any(String) } }, path: ['createListing'], label: 'more' }], hasNext: false },
+    ]);
+  });
+
+  it('a subscription with @defer is refused with DEFER_IN_SUBSCRIPTION', async () => {
+    const connection = connectSubscriptions(stack.routerUrl, { authorization: `Bearer ${guest.accessToken}` });
+    try {
+      const subscription = connection.subscribe<unknown>(`subscription($id: ID!) { bookingUpdated(id: $id) { id ... @defer { status } } }`, { id: bookingId });
+      // graphql-ws's `error` message: the operation never started.
+      expect(await subscription.ended).toEqual({ error: [{ message: expect.stringContaining('@defer is not supported in subscriptions'), extensions: { code: 'DEFER_IN_SUBSCRIPTION' } }] });
+      expect(subscription.results).toEqual([]);
+    } finally {
+      await connection.dispose();
+    }
+  });
+
   describe('a deferred fetch that fails', () => {
     let failing: CountingForward;
     let url: string;
@@ -179,11 +226,7 @@ describe('@defer with incremental delivery', () => {
         headers: { 'content-type': 'application/json', accept: 'multipart/mixed;deferSpec=20220824' },
         body: JSON.stringify({ query }),
       });
-      const parts = (await answer.text())
-        .split('\r\n---')
-        .map((part) => part.slice(part.indexOf('\r\n\r\n') + 4))
-        .filter((part) => part.startsWith('{'))
-        .map((part) => JSON.parse(part) as { data?: unknown; errors?: unknown; incremental?: { data: unknown; path: unknown[]; label?: string; errors?: { extensions: Record<string, unknown> }[] }[]; hasNext: boolean });
+      const parts = (await partsOf(answer)) as { data?: unknown; incremental?: { data: unknown; path: unknown[]; label?: string; errors?: { extensions: Record<string, unknown> }[] }[]; hasNext: boolean }[];
       expect(parts[0]).toEqual({ data: { listings: { edges: [{ node: { id: expect.any(String), title: expect.any(String) } }] } }, hasNext: true });
       const entry = parts[1]?.incremental?.[0];
       expect(entry).toMatchObject({ path: ['listings', 'edges', 0, 'node'], label: 'host', data: { host: null } });
