@@ -30,6 +30,37 @@ export interface ConformanceResponse {
 
 export type ExecutorName = 'router' | 'gateway';
 
+interface IncrementalPart {
+  readonly data?: Record<string, unknown> | null;
+  readonly errors?: ConformanceResponse['errors'];
+  readonly extensions?: Record<string, unknown>;
+  readonly incremental?: readonly { data: Record<string, unknown> | null; path: readonly (string | number)[]; errors?: ConformanceResponse['errors'] }[];
+}
+
+/**
+ * A multipart @defer answer (deferSpec=20220824) as one response, merged as Apollo Client
+ * merges it: each entry's data into the object at its path, every part's errors kept.
+ */
+function mergedParts(body: string): ConformanceResponse {
+  const parts = body
+    .split('\r\n---')
+    .map((part) => part.slice(part.indexOf('\r\n\r\n') + 4))
+    .filter((part) => part.startsWith('{'))
+    .map((part) => JSON.parse(part) as IncrementalPart);
+  const first = parts[0] ?? {};
+  const errors = [...(first.errors ?? [])];
+  const data = first.data ?? null;
+  for (const part of parts.slice(1)) {
+    for (const entry of part.incremental ?? []) {
+      errors.push(...(entry.errors ?? []));
+      let target: unknown = data;
+      for (const key of entry.path) target = target === null || typeof target !== 'object' ? undefined : (target as Record<string | number, unknown>)[key];
+      if (target && typeof target === 'object' && entry.data) Object.assign(target, entry.data);
+    }
+  }
+  return { data, ...(errors.length > 0 ? { errors } : {}), ...(first.extensions ? { extensions: first.extensions } : {}) };
+}
+
 /** A fixture's subgraphs on real HTTP, composed, behind one router per executor (all in this process). */
 export interface RunningFixture {
   readonly supergraphSdl: string;
@@ -112,12 +143,15 @@ export async function startFixture(subgraphs: readonly SubgraphFixture[]): Promi
       supergraphSdl,
       calls,
       async query(executor, query, variables) {
+        // An operation with @defer asks for parts as Apollo Client does; they are merged back.
+        const accept: Record<string, string> = query.includes('@defer') ? { accept: 'multipart/mixed;deferSpec=20220824,application/json' } : {};
         const response = await fetch(urls[executor], {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...accept },
           body: JSON.stringify({ query, variables }),
           signal: AbortSignal.timeout(10_000),
         });
+        if (response.headers.get('content-type')?.startsWith('multipart/mixed')) return mergedParts(await response.text());
         return (await response.json()) as ConformanceResponse;
       },
       stop,
