@@ -209,13 +209,13 @@ async function deliverDeferred(run: DeferredRun, response: ServerResponse): Prom
     pending += blocks.length;
     // A block waits for the blocks holding the fetches it depends on (the primary's are done).
     const done = new Map<string, Promise<void>>();
-    const runs: { block: DeferredNode; release: () => void; finished: Promise<void> }[] = blocks.map((block) => {
+    const runs = blocks.map((block) => {
       let release: () => void = () => undefined;
       const finishedBlock = new Promise<void>((resolve) => {
         release = resolve;
       });
       for (const id of fetchIdsIn(block.node)) done.set(id, finishedBlock);
-      return { block, release, finished: finishedBlock };
+      return { block, release: () => release() };
     });
     for (const { block, release } of runs) {
       const waits = block.depends.map((dependency) => done.get(dependency.id)).filter((wait): wait is Promise<void> => wait !== undefined);
@@ -244,13 +244,21 @@ async function deliverDeferred(run: DeferredRun, response: ServerResponse): Prom
     const entries: IncrementalEntry[] = [];
     const unplaced = execution.errors.filter((error) => !targets.some((target) => within(target.path, error.path)));
     targets.forEach((target, index) => {
-      if (!subselection || !target.type) return;
+      const label = block.label ? { label: block.label } : {};
+      if (!subselection) return;
+      if (!target.type) {
+        // A typename the schema does not know: the fragment is not sent, and the client is told why.
+        const invalid: ResponseError = { message: 'Invalid __typename found for a deferred fragment.', path: target.path, extensions: { code: 'INVALID_GRAPHQL' } };
+        run.recordErrors([invalid]);
+        entries.push({ data: null, path: target.path, ...label, errors: [invalid] });
+        return;
+      }
       const result = shapers.shaperFor(subselection, target.type).shape(target.object, run.variables);
       const fetchErrors = [...(index === 0 ? unplaced : []), ...execution.errors.filter((error) => within(target.path, error.path))];
       const shapingErrors = result.errors.map((error) => ({ ...error, path: [...target.path, ...(error.path ?? [])] }));
       const entryErrors = [...fetchErrors, ...valueCompletionErrorsBeside(fetchErrors, shapingErrors)];
       run.recordErrors(entryErrors);
-      entries.push({ data: result.data, path: target.path, ...(block.label ? { label: block.label } : {}), ...(entryErrors.length > 0 ? { errors: entryErrors } : {}) });
+      entries.push({ data: result.data, path: target.path, ...label, ...(entryErrors.length > 0 ? { errors: entryErrors } : {}) });
     });
     if (entries.length === 0 && unplaced.length > 0) {
       // Nothing to attach them to (the path ended in null): they still go out, at the block's path.
