@@ -208,6 +208,34 @@ describe('@defer with incremental delivery', () => {
     }
   });
 
+  it('sends the first part without waiting for a slow deferred subgraph', async () => {
+    const slow = await countingForward(stack.subgraphs.accounts.graphqlUrl, () => ({ delayMs: 1_500 }));
+    try {
+      const { url } = await stack.startRouter({ ACCOUNTS_URL: slow.url });
+      const started = Date.now();
+      const answer = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'multipart/mixed;deferSpec=20220824' },
+        body: JSON.stringify({ query: '{ listings(first: 1) { edges { node { title ... @defer { host { displayName } } } } } }' }),
+      });
+      const reader = (answer.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      let received = '';
+      let firstPartAfter = -1;
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+        received += decoder.decode(chunk.value, { stream: true });
+        if (firstPartAfter < 0 && received.includes('"hasNext":true')) firstPartAfter = Date.now() - started;
+      }
+      const total = Date.now() - started;
+      expect(firstPartAfter).toBeGreaterThanOrEqual(0);
+      expect(firstPartAfter).toBeLessThan(1_000);
+      expect(total).toBeGreaterThanOrEqual(1_500);
+      expect(received).toContain('"displayName"');
+    } finally {
+      await slow.close();
+    }
+  });
+
   describe('a deferred fetch that fails', () => {
     let failing: CountingForward;
     let url: string;
