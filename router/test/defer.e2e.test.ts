@@ -109,6 +109,15 @@ describe('@defer with incremental delivery', () => {
     expect(seen[seen.length - 1]?.data).toEqual(expected.data);
   });
 
+  it('a deferred root field: its entry is at the root path', async () => {
+    const query = `{ listings(first: 1) { edges { node { id } } } ... @defer(label: "more") { others: listings(first: 2) { edges { node { id title } } } } }`;
+    const expected = await whole(query);
+    expect(expected.errors).toBeUndefined();
+    const seen = await emissions(stack.routerUrl, query, {}, undefined, expected.data);
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(Object.keys(seen[0]?.data as object)).toEqual(['listings']);
+  });
+
   it('sends the parts Apollo Client reads: boundary, content types, incremental entries per item with label and path', async () => {
     const query = `{ listings(first: 2) { edges { node { id ... @defer(label: "title") { title } } } } }`;
     const answer = await fetch(stack.routerUrl, {
