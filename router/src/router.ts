@@ -31,6 +31,7 @@ import { httpOperationIntake } from './pipeline/httpOperationIntake';
 import { createProtection } from './pipeline/protection';
 import { requestPipeline } from './pipeline/requestPipeline';
 import { withDomainCode } from './scalarInputChecks';
+import { GatewayHandoffs } from './pipeline/gatewayHandoffs';
 import { RequestLog } from './pipeline/requestLog';
 import { defaultSubgraphErrorsMode, subgraphErrorPolicy } from './pipeline/subgraphErrorPolicy';
 import { requestLogPlugin } from './pipeline/requestLogPlugin';
@@ -211,6 +212,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     slowConsumerCloseGraceMs: config.slowConsumerCloseGraceMs,
     revokedSessions,
   });
+  // Every request handed to @apollo/gateway is counted: none on the default path.
+  const handoffs = new GatewayHandoffs(routerMetrics, config.executor === 'router' ? 'other' : 'executor_gateway');
   const executor =
     config.executor === 'router'
       ? createRouterExecutor({
@@ -225,6 +228,9 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
           subgraphErrors,
           metrics: routerMetrics,
           entityCache: entityCache ? (state) => entityCache.forSupergraph(state) : undefined,
+          introspection: introspectionAllowed,
+          debugStacktraces: config.debugStacktraces,
+          handoffs,
         })
       : undefined;
   const server = createGraphQLHttpServer({
@@ -250,6 +256,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       handlers: executor ? [httpSubscriptions, executor] : [httpSubscriptions],
       responseExtensions,
       queryPlanExposure: queryPlanExposureStage(queryPlansExposed),
+      handedToGateway: (request) => handoffs.handedOver(request),
     }),
     context: async (request) => {
       const record = requestLog.of(request);

@@ -17,6 +17,10 @@ import type { RequestLog } from '../pipeline/requestLog';
 import type { RouterMetrics } from '../observability/routerMetrics';
 import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
 import { signedHeaders, type SubgraphClient } from './subgraphClient';
+import { documentErrorAnswer, operationResolutionAnswer, sendRequestError, unauthenticatedAnswer, variablesErrorAnswer, type RequestErrorAnswer } from './requestErrors';
+import { introspectionResult, isIntrospectionOnly, mentionsIntrospection } from './introspection';
+import type { GatewayHandoffs } from '../pipeline/gatewayHandoffs';
+import type { GatewayReason } from '../observability/routerMetrics';
 
 export interface RouterExecutorOptions {
   readonly current: () => SupergraphState;
@@ -36,6 +40,12 @@ export interface RouterExecutorOptions {
   readonly metrics?: RouterMetrics;
   /** ENTITY_CACHE=on: the entity cache for a supergraph (undefined when it has no hints). */
   readonly entityCache?: (state: SupergraphState) => SupergraphCaches | undefined;
+  /** INTROSPECTION: whether `__schema` and `__type` are answered (refused as Apollo Server refuses them when not). */
+  readonly introspection: boolean;
+  /** GRAPHQL_DEBUG_STACKTRACES: stack traces in the errors of refused requests. */
+  readonly debugStacktraces: boolean;
+  /** Where a request left to @apollo/gateway is noted with why (router_gateway_requests_total). */
+  readonly handoffs?: GatewayHandoffs;
 }
 
 interface GraphQLRequestBody {
@@ -53,13 +63,17 @@ function isPlainRequest(body: unknown): body is GraphQLRequestBody {
   if (candidate.variables != null && (typeof candidate.variables !== 'object' || Array.isArray(candidate.variables))) return false;
   // Persisted queries are Apollo Server's business.
   if (candidate.extensions != null && (typeof candidate.extensions !== 'object' || Array.isArray(candidate.extensions))) return false;
+  // The persisted-query stage resolved any persisted query (and removed its extension) before.
   return !(candidate.extensions && 'persistedQuery' in candidate.extensions);
 }
 
-/** The response body: errors (fetch and access) first, then data, then value-completion problems and what the stages add. */
+/**
+ * The response body: errors (fetch and access) first, then data, then value-completion problems
+ * and what the stages add; JSON and a newline, as Apollo Server writes it (the same bytes).
+ */
 function serialise(data: unknown, errors: readonly ResponseError[], valueCompletion: readonly ResponseError[], added: ResponseExtensions): string {
   const extensions = withResponseExtensions(valueCompletion.length > 0 ? { valueCompletion } : undefined, added);
-  return JSON.stringify(errors.length > 0 ? { errors, data, extensions } : { data, extensions });
+  return `${JSON.stringify(errors.length > 0 ? { errors, data, extensions } : { data, extensions })}\n`;
 }
 
 /** The plan runtime's caches (none with ENTITY_CACHE off or a supergraph without hints). */
@@ -69,6 +83,12 @@ function cachesOf(caches: SupergraphCaches | undefined): { entityCache?: Supergr
 
 const JSON_TYPE = 'application/json';
 const GRAPHQL_RESPONSE_TYPE = 'application/graphql-response+json';
+
+/** A query answered from the API schema alone, serialised as Apollo Server serialises it (JSON and a newline). */
+function introspectionPayload(data: Record<string, unknown>, added: ResponseExtensions): string {
+  const extensions = withResponseExtensions(undefined, added);
+  return `${JSON.stringify(extensions ? { data, extensions } : { data })}\n`;
+}
 
 /**
  * As Apollo Server negotiates it: of application/json and application/graphql-response+json,
@@ -88,11 +108,11 @@ function contentTypeFor(request: IncomingMessage): string {
 
 /**
  * The router's own executor for queries and mutations: prepared operations, the gateway's
- * planner, plan execution over undici, and precompiled result shaping. `handle` answers
- * false (before anything is sent anywhere) for what it leaves to the Apollo Server + gateway
- * pipeline: GET, persisted queries, syntax or validation errors, wrong variables, bad tokens,
- * introspection, subscriptions, and plans with @defer or data rewrites. Those are rare,
- * and that pipeline words their errors as clients expect.
+ * planner, plan execution over undici, and precompiled result shaping. It answers refused
+ * requests (bad token, syntax, validation, variables) as Apollo Server words them
+ * (requestErrors.ts) and introspection from the API schema. `handle` answers false (before
+ * anything is sent anywhere) for what it leaves to the Apollo Server + gateway pipeline:
+ * subscriptions without a streaming Accept and plans with @defer or data rewrites.
  */
 export function createRouterExecutor(options: RouterExecutorOptions) {
   const reported = new WeakSet<object>();
@@ -104,20 +124,68 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     return prepared;
   };
 
+  const formatting = { debugStacktraces: options.debugStacktraces };
+  const leave = (request: IncomingMessage, reason: GatewayReason): false => {
+    options.handoffs?.note(request, reason);
+    return false;
+  };
+  /** A refused request: logged with its codes, answered as Apollo Server answers it. */
+  const refuse = (request: IncomingMessage, response: ServerResponse, answer: RequestErrorAnswer, additions?: ResponseAdditions): true => {
+    options.requestLog.of(request).errors(answer.errors);
+    sendRequestError(response, answer, contentTypeFor(request), additions);
+    return true;
+  };
+
   return async (request: IncomingMessage, response: ServerResponse, body: unknown, additions: ResponseAdditions = NOTHING_ADDED, text?: OperationText): Promise<boolean> => {
-    if (!isPlainRequest(body)) return false;
+    if (!isPlainRequest(body)) return leave(request, 'other');
     const state = options.current();
     const record = options.requestLog.of(request);
-    const operation = preparedFor(state).get(body.query, body.operationName ?? undefined, text, record.traceContext);
-    if (typeof operation === 'string') return false;
-    const rawVariables = body.variables ?? {};
-    const variables = operation.coerceVariables(state, rawVariables);
-    if (!variables) return false;
+    const operationName = body.operationName ?? undefined;
+    // The token first, as Apollo Server builds its context before reading the operation.
     let viewer: Viewer | null;
     try {
       viewer = (await sessionFromAuthorization(request.headers.authorization, options.verifyToken))?.viewer ?? null;
-    } catch {
-      return false; // Apollo Server's pipeline answers a bad token with its 401.
+    } catch (error) {
+      const answer = unauthenticatedAnswer(error, formatting);
+      const code = answer.errors[0]?.extensions?.code;
+      record.refused(typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR');
+      sendRequestError(response, answer, contentTypeFor(request));
+      return true;
+    }
+    const schema = state.planner.apiGraphQLSchema;
+    const operation = preparedFor(state).get(body.query, operationName, text, record.traceContext);
+    if (operation === 'syntax error' || operation === 'invalid') {
+      const answer = documentErrorAnswer(schema, body.query, options.introspection, formatting);
+      return answer ? refuse(request, response, answer, additions) : leave(request, 'other');
+    }
+    if (operation === 'operation not found') return refuse(request, response, operationResolutionAnswer(operationName, formatting), additions);
+    if (typeof operation === 'string') return leave(request, operation === 'subscription' ? 'subscription' : 'other');
+    if (!options.introspection && mentionsIntrospection(operation.document)) {
+      const answer = documentErrorAnswer(schema, body.query, false, formatting);
+      return answer ? refuse(request, response, answer, additions) : leave(request, 'other');
+    }
+    const rawVariables = body.variables ?? {};
+    const coerced = operation.coerceVariables(state, rawVariables);
+    // The gateway path authorizes before it coerces: an operation denied whole gets its denial,
+    // one denied in part its denials before the variables' errors.
+    const authorized = coerced ? undefined : operation.executableFor(state, viewer, planLookups, record.traceContext);
+    if (authorized?.kind === 'gateway') return leave(request, 'plan');
+    if (authorized?.kind === 'run') {
+      // Resolved, as Apollo Server resolves it before its gateway coerces the variables.
+      record.operation(operation.operation.name?.value, operation.operation.operation);
+      const answer = variablesErrorAnswer(schema, body.query, operationName, rawVariables, formatting, authorized.denials.errorsIn(undefined));
+      return answer ? refuse(request, response, answer, additions) : leave(request, 'other');
+    }
+    // Only a denied operation (answered with its denial, never run) goes on without them.
+    const variables = coerced ?? {};
+    if (isIntrospectionOnly(operation.operation, operation.fragments)) {
+      const data = introspectionResult(schema, operation.document, operationName, rawVariables);
+      if (!data) return leave(request, 'other');
+      record.operation(operation.operation.name?.value, operation.operation.operation);
+      const payload = introspectionPayload(data, additions.extensions);
+      response.writeHead(200, { 'content-type': contentTypeFor(request), 'content-length': Buffer.byteLength(payload), 'cache-control': responseCacheControl(additions, false) });
+      response.end(payload);
+      return true;
     }
     const executable = operation.executableFor(state, viewer, planLookups, record.traceContext);
     if (executable.kind === 'gateway') {
@@ -126,7 +194,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         reported.add(executable);
         options.logger.info({ operationName: body.operationName ?? null, reason: executable.reason }, 'operation left to @apollo/gateway');
       }
-      return false;
+      return leave(request, 'plan');
     }
 
     record.operation(operation.operation.name?.value, operation.operation.operation);
@@ -146,7 +214,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
       const accessErrors = executable.denials.empty ? [] : executable.denials.errorsIn(null).map(responseErrorOf);
       record.errors(accessErrors);
       const extensions = extensionsWithPlan(additions, executable.plan);
-      payload = JSON.stringify(accessErrors.length > 0 ? { errors: accessErrors, extensions } : { extensions });
+      payload = `${JSON.stringify(accessErrors.length > 0 ? { errors: accessErrors, extensions } : { extensions })}\n`;
     } else {
       const added = extensionsWithPlan(additions, executable.plan);
       const deadline = new RequestDeadline(timeoutMs);
