@@ -12,7 +12,7 @@ import type { RouterContext } from './routerContext';
 import { EntityCache } from './execution/entityCache';
 import { createRouterExecutor } from './execution/routerExecutor';
 import { SubgraphClient } from './execution/subgraphClient';
-import { requestTimeoutMsOf } from './execution/clientRequestTimeout';
+import { requestTimeoutMsOf, requestTimeoutRefusal } from './execution/clientRequestTimeout';
 import { SubgraphBreakers } from './execution/subgraphResilience';
 import { SubgraphDataSource } from './subgraphDataSource';
 import { landingPageHeaders } from './landingPage/apolloLandingPage';
@@ -262,7 +262,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       const record = requestLog.of(request);
       try {
         const timeoutMs = requestTimeoutMsOf(request.headers, config.requestTimeoutMs);
-        if (typeof timeoutMs !== 'number') throw new GraphQLError(timeoutMs.message, { extensions: { ...timeoutMs.extensions, http: { status: 400 } } });
+        if (typeof timeoutMs !== 'number') throw requestTimeoutRefusal(timeoutMs);
         return {
           viewer: await viewerFromAuthorization(request.headers.authorization, verifyToken),
           deadline: Date.now() + timeoutMs,

@@ -145,6 +145,14 @@ describe('refused requests, introspection, GET and persisted queries on the rout
     expect(JSON.parse(expired.body)).toEqual({ errors: [{ message: 'Unauthenticated: the access token has expired', extensions: { code: 'UNAUTHENTICATED' } }] });
   });
 
+  it('refuses a malformed x-request-timeout-ms with 400 BAD_REQUEST, before the token', async () => {
+    const malformed: Record<string, string>[] = [{ 'x-request-timeout-ms': 'soon' }, { 'x-request-timeout-ms': '0', authorization: 'Bearer not.a.jwt' }];
+    for (const headers of malformed) {
+      const answer = await both({ body: { query: LISTINGS }, headers });
+      expect([answer.status, codeOf(answer)]).toEqual([400, 'BAD_REQUEST']);
+    }
+  });
+
   it('answers introspection from the API schema: the standard query, __type with a variable, beside __typename', async () => {
     const full = await both({ body: { query: getIntrospectionQuery() } });
     expect(full.status).toBe(200);

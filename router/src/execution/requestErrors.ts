@@ -66,8 +66,11 @@ function formatted(error: GraphQLError, code: string | undefined, formatting: Re
   return withDomainCode({ ...recoded.toJSON(), extensions }, recoded);
 }
 
-/** A refused token (UNAUTHENTICATED, 401): Apollo Server answers its context function's error as thrown. */
-export function unauthenticatedAnswer(error: unknown, formatting: RequestErrorFormatting): RequestErrorAnswer {
+/**
+ * A request its context refuses (a malformed x-request-timeout-ms, 400; a refused token,
+ * UNAUTHENTICATED, 401): Apollo Server answers the context function's error as thrown.
+ */
+export function contextRefusalAnswer(error: unknown, formatting: RequestErrorFormatting): RequestErrorAnswer {
   const refusal = error instanceof GraphQLError ? error : new GraphQLError(`Context creation failed: ${error instanceof Error ? error.message : String(error)}`);
   const http = refusal.extensions.http as { status?: unknown } | undefined;
   return { status: typeof http?.status === 'number' ? http.status : 500, errors: [formatted(refusal, undefined, formatting)] };

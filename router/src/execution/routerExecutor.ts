@@ -6,7 +6,7 @@ import type { SupergraphState } from '../liveSupergraph';
 import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
-import { requestTimeoutMsOf } from './clientRequestTimeout';
+import { requestTimeoutMsOf, requestTimeoutRefusal } from './clientRequestTimeout';
 import { responseErrorOf, type ResponseError } from './responseError';
 import { valueCompletionErrorsBeside } from './valueCompletionErrors';
 import { withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
@@ -17,7 +17,7 @@ import type { RequestLog } from '../pipeline/requestLog';
 import type { RouterMetrics } from '../observability/routerMetrics';
 import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
 import { signedHeaders, type SubgraphClient } from './subgraphClient';
-import { documentErrorAnswer, operationResolutionAnswer, sendRequestError, unauthenticatedAnswer, variablesErrorAnswer, type RequestErrorAnswer } from './requestErrors';
+import { contextRefusalAnswer, documentErrorAnswer, operationResolutionAnswer, sendRequestError, variablesErrorAnswer, type RequestErrorAnswer } from './requestErrors';
 import { introspectionResult, isIntrospectionOnly, mentionsIntrospection } from './introspection';
 import type { GatewayHandoffs } from '../pipeline/gatewayHandoffs';
 import type { GatewayReason } from '../observability/routerMetrics';
@@ -141,12 +141,16 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     const state = options.current();
     const record = options.requestLog.of(request);
     const operationName = body.operationName ?? undefined;
-    // The token first, as Apollo Server builds its context before reading the operation.
+    // The deadline and the token first, as Apollo Server builds its context before reading the operation.
+    let timeoutMs: number;
     let viewer: Viewer | null;
     try {
+      const asked = requestTimeoutMsOf(request.headers, options.requestTimeoutMs);
+      if (typeof asked !== 'number') throw requestTimeoutRefusal(asked);
+      timeoutMs = asked;
       viewer = (await sessionFromAuthorization(request.headers.authorization, options.verifyToken))?.viewer ?? null;
     } catch (error) {
-      const answer = unauthenticatedAnswer(error, formatting);
+      const answer = contextRefusalAnswer(error, formatting);
       const code = answer.errors[0]?.extensions?.code;
       record.refused(typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR');
       sendRequestError(response, answer, contentTypeFor(request));
@@ -201,11 +205,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     let payload: string;
     // Only a run whose response has no errors may be kept (the admission decided for how long).
     let hasErrors = true;
-    const timeoutMs = requestTimeoutMsOf(request.headers, options.requestTimeoutMs);
-    if (typeof timeoutMs !== 'number') {
-      record.errors([timeoutMs]);
-      payload = serialise(null, [timeoutMs], [], additions.extensions);
-    } else if (executable.kind === 'denied') {
+    if (executable.kind === 'denied') {
       record.errors(executable.errors);
       payload = serialise(null, executable.errors, [], additions.extensions);
     } else if (additions.queryPlan === 'dry-run') {
