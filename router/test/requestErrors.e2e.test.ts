@@ -13,6 +13,7 @@ interface RawAnswer {
   readonly status: number;
   readonly contentType: string | null;
   readonly allow: string | null;
+  readonly cacheControl: string | null;
   readonly body: string;
 }
 
@@ -33,7 +34,7 @@ async function send(url: string, sent: Sent): Promise<RawAnswer> {
     body: get ? undefined : JSON.stringify(sent.body),
     signal: AbortSignal.timeout(30_000),
   });
-  return { status: response.status, contentType: response.headers.get('content-type'), allow: response.headers.get('allow'), body: await response.text() };
+  return { status: response.status, contentType: response.headers.get('content-type'), allow: response.headers.get('allow'), cacheControl: response.headers.get('cache-control'), body: await response.text() };
 }
 
 /** router_gateway_requests_total of one router, summed over its reasons. */
@@ -159,6 +160,11 @@ describe('refused requests, introspection, GET and persisted queries on the rout
     expect(JSON.parse(full.body).data.__schema.queryType).toMatchObject({ name: 'Query' });
     const typed = await both({ body: { query: 'query T($name: String!) { __typename t: __type(name: $name) { name fields { name } } ...F } fragment F on Query { __schema { mutationType { name } } }', variables: { name: 'Listing' } } });
     expect(JSON.parse(typed.body).data.t.name).toBe('Listing');
+    // With what the stages add when asked (the cost, the plan).
+    const asked = await both({ body: { query: '{ __type(name: "Query") { name } }' }, headers: { 'graphql-expose-cost': 'true', 'apollo-expose-query-plan': 'true' } });
+    expect(JSON.parse(asked.body).data).toEqual({ __type: { name: 'Query' } });
+    const dryRun = await both({ body: { query: '{ __type(name: "Query") { name } }' }, headers: { 'apollo-expose-query-plan': 'dry-run' } });
+    expect(JSON.parse(dryRun.body).data).toBeUndefined();
     const get = await both({ method: 'GET', search: { query: '{ __schema { queryType { name } } }' } });
     expect(JSON.parse(get.body)).toEqual({ data: { __schema: { queryType: { name: 'Query' } } } });
   });

@@ -1,4 +1,8 @@
+import type { QueryPlan } from '@apollo/query-planner';
 import { executeSync, Kind, visit, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+
+import { withResponseExtensions } from '../pipeline/costExposure';
+import { extensionsWithPlan, type ResponseAdditions } from '../pipeline/responseExtensions';
 
 const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
 
@@ -49,17 +53,22 @@ export function isIntrospectionOnly(operation: OperationDefinitionNode, fragment
 }
 
 /**
- * An introspection operation's result, from the API schema the router plans against (what
- * @apollo/gateway answers it from too: graphql-js execution of the introspection fields).
- * Undefined (rather than a partial answer) if graphql-js reports errors: variables were
- * coerced before, so none are expected.
+ * The response body to an introspection operation, from the API schema the router plans
+ * against (what @apollo/gateway answers it from too: graphql-js execution of the introspection
+ * fields), with what the stages add; JSON and a newline, as Apollo Server writes it. When the
+ * request asked for its plan (`plan`: the planner's, which has no fetch) it gets it, and on a
+ * dry run only that. Undefined (rather than a partial answer) if graphql-js reports errors:
+ * variables were coerced before, so none are expected.
  */
-export function introspectionResult(
+export function introspectionPayload(
   schema: GraphQLSchema,
-  document: DocumentNode,
-  operationName: string | undefined,
-  variables: Record<string, unknown>,
-): Record<string, unknown> | undefined {
-  const result = executeSync({ schema, document, operationName, variableValues: variables, rootValue: {} });
-  return result.errors?.length || !result.data ? undefined : (result.data as Record<string, unknown>);
+  operation: { readonly document: DocumentNode; readonly operationName: string | undefined; readonly variables: Record<string, unknown> },
+  additions: ResponseAdditions,
+  plan: () => QueryPlan,
+): string | undefined {
+  const extensions = withResponseExtensions(undefined, extensionsWithPlan(additions, additions.queryPlan ? plan() : undefined));
+  if (additions.queryPlan === 'dry-run') return `${JSON.stringify({ extensions })}\n`;
+  const result = executeSync({ schema, document: operation.document, operationName: operation.operationName, variableValues: operation.variables, rootValue: {} });
+  if (result.errors?.length || !result.data) return undefined;
+  return `${JSON.stringify(extensions ? { data: result.data, extensions } : { data: result.data })}\n`;
 }

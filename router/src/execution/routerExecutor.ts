@@ -18,7 +18,7 @@ import type { RouterMetrics } from '../observability/routerMetrics';
 import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
 import { signedHeaders, type SubgraphClient } from './subgraphClient';
 import { contextRefusalAnswer, documentErrorAnswer, operationResolutionAnswer, sendRequestError, variablesErrorAnswer, type RequestErrorAnswer } from './requestErrors';
-import { introspectionResult, isIntrospectionOnly, mentionsIntrospection } from './introspection';
+import { introspectionPayload, isIntrospectionOnly, mentionsIntrospection } from './introspection';
 import type { GatewayHandoffs } from '../pipeline/gatewayHandoffs';
 import type { GatewayReason } from '../observability/routerMetrics';
 
@@ -83,12 +83,6 @@ function cachesOf(caches: SupergraphCaches | undefined): { entityCache?: Supergr
 
 const JSON_TYPE = 'application/json';
 const GRAPHQL_RESPONSE_TYPE = 'application/graphql-response+json';
-
-/** A query answered from the API schema alone, serialised as Apollo Server serialises it (JSON and a newline). */
-function introspectionPayload(data: Record<string, unknown>, added: ResponseExtensions): string {
-  const extensions = withResponseExtensions(undefined, added);
-  return `${JSON.stringify(extensions ? { data, extensions } : { data })}\n`;
-}
 
 /**
  * As Apollo Server negotiates it: of application/json and application/graphql-response+json,
@@ -183,10 +177,10 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     // Only a denied operation (answered with its denial, never run) goes on without them.
     const variables = coerced ?? {};
     if (isIntrospectionOnly(operation.operation, operation.fragments)) {
-      const data = introspectionResult(schema, operation.document, operationName, rawVariables);
-      if (!data) return leave(request, 'other');
+      const introspected = { document: operation.document, operationName, variables: rawVariables };
+      const payload = introspectionPayload(schema, introspected, additions, () => state.planner.planQuery(operation.document, operationName));
+      if (payload === undefined) return leave(request, 'other');
       record.operation(operation.operation.name?.value, operation.operation.operation);
-      const payload = introspectionPayload(data, additions.extensions);
       response.writeHead(200, { 'content-type': contentTypeFor(request), 'content-length': Buffer.byteLength(payload), 'cache-control': responseCacheControl(additions, false) });
       response.end(payload);
       return true;
