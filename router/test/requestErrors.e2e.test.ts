@@ -125,6 +125,7 @@ describe('refused requests, introspection, GET and persisted queries on the rout
     ],
     ['a literal a custom scalar refuses', { query: '{ quote(listingId: "1", startsAt: "tomorrow", endsAt: "2033-01-02T00:00:00Z") { __typename } }' }, 400, 'BAD_USER_INPUT'],
     ['an unknown operation name', { query: LISTINGS, operationName: 'Nope' }, 400, 'OPERATION_RESOLUTION_FAILURE'],
+    ['a subscription over plain HTTP (no streaming Accept)', { query: 'subscription S($id: ID!) { availabilityChanged(listingId: $id) { __typename } }', variables: { id: '1' } }, 400, 'SUBSCRIPTIONS_NOT_SUPPORTED'],
     ['several operations and no name', { query: `${LISTINGS} query Other { categories { id } }` }, 400, 'OPERATION_RESOLUTION_FAILURE'],
   ])('answers %s as Apollo Server does', async (_name, body, status, code) => {
     const answer = await both({ body });

@@ -139,12 +139,27 @@ export function variablesErrorAnswer(
 }
 
 /**
- * No operation of that name, or several and none named (OPERATION_RESOLUTION_FAILURE, 400),
- * worded as graphql-js words it when Apollo Server executes a schema itself.
+ * No operation of that name, or several and none named, worded as graphql-js words it when
+ * Apollo Server executes a schema itself (the gateway would throw, a 500).
  */
+export function operationResolutionError(operationName: string | undefined): GraphQLError {
+  if (operationName) return new GraphQLError(`Unknown operation named "${operationName}".`);
+  return new GraphQLError('Must provide operation name if query contains multiple operations.');
+}
+
+/** OPERATION_RESOLUTION_FAILURE, 400, as Apollo Server answers the error above. */
 export function operationResolutionAnswer(operationName: string | undefined, formatting: RequestErrorFormatting): RequestErrorAnswer {
-  const message = operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.';
-  return { status: 400, errors: [formatted(new GraphQLError(message), 'OPERATION_RESOLUTION_FAILURE', formatting)] };
+  return { status: 400, errors: [formatted(operationResolutionError(operationName), 'OPERATION_RESOLUTION_FAILURE', formatting)] };
+}
+
+/** A subscription over plain HTTP without a streaming Accept (@apollo/gateway cannot execute one). */
+export function subscriptionOverPlainHttpError(): GraphQLError {
+  return new GraphQLError('Subscriptions are not served over plain HTTP by this router yet', { extensions: { code: 'SUBSCRIPTIONS_NOT_SUPPORTED' } });
+}
+
+/** 400 (errors and no data), as Apollo Server answers the error above from its gateway. */
+export function subscriptionOverPlainHttpAnswer(formatting: RequestErrorFormatting): RequestErrorAnswer {
+  return { status: 400, errors: [formatted(subscriptionOverPlainHttpError(), undefined, formatting)] };
 }
 
 /**

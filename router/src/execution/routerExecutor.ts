@@ -17,7 +17,7 @@ import type { RequestLog } from '../pipeline/requestLog';
 import type { RouterMetrics } from '../observability/routerMetrics';
 import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
 import { signedHeaders, type SubgraphClient } from './subgraphClient';
-import { contextRefusalAnswer, documentErrorAnswer, operationResolutionAnswer, sendRequestError, variablesErrorAnswer, type RequestErrorAnswer } from './requestErrors';
+import { contextRefusalAnswer, documentErrorAnswer, operationResolutionAnswer, sendRequestError, subscriptionOverPlainHttpAnswer, variablesErrorAnswer, type RequestErrorAnswer } from './requestErrors';
 import { introspectionPayload, isIntrospectionOnly, mentionsIntrospection } from './introspection';
 import type { GatewayHandoffs } from '../pipeline/gatewayHandoffs';
 import type { GatewayReason } from '../observability/routerMetrics';
@@ -103,10 +103,11 @@ function contentTypeFor(request: IncomingMessage): string {
 /**
  * The router's own executor for queries and mutations: prepared operations, the gateway's
  * planner, plan execution over undici, and precompiled result shaping. It answers refused
- * requests (bad token, syntax, validation, variables) as Apollo Server words them
- * (requestErrors.ts) and introspection from the API schema. `handle` answers false (before
- * anything is sent anywhere) for what it leaves to the Apollo Server + gateway pipeline:
- * subscriptions without a streaming Accept and plans with @defer or data rewrites.
+ * requests (bad token, syntax, validation, variables, a subscription over plain HTTP) as
+ * Apollo Server words them (requestErrors.ts) and introspection from the API schema. `handle`
+ * answers false (before anything is sent anywhere) for what it leaves to the Apollo Server +
+ * gateway pipeline, noting why (router_gateway_requests_total): plans with @defer or data
+ * rewrites, and introspection beside other fields.
  */
 export function createRouterExecutor(options: RouterExecutorOptions) {
   const reported = new WeakSet<object>();
@@ -157,7 +158,11 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
       return answer ? refuse(request, response, answer, additions) : leave(request, 'other');
     }
     if (operation === 'operation not found') return refuse(request, response, operationResolutionAnswer(operationName, formatting), additions);
-    if (typeof operation === 'string') return leave(request, operation === 'subscription' ? 'subscription' : 'other');
+    if (operation === 'subscription') {
+      // The streaming transports did not take it (no multipart or SSE Accept).
+      return refuse(request, response, subscriptionOverPlainHttpAnswer(formatting), additions);
+    }
+    if (typeof operation === 'string') return leave(request, 'other');
     if (!options.introspection && mentionsIntrospection(operation.document)) {
       const answer = documentErrorAnswer(schema, body.query, false, formatting);
       return answer ? refuse(request, response, answer, additions) : leave(request, 'other');

@@ -18,10 +18,9 @@ export type CacheName = 'gate_verdict' | 'prepared_operation' | 'query_plan';
  * Why a request went to Apollo Server and @apollo/gateway (router_gateway_requests_total):
  * - executor_gateway: ROUTER_EXECUTOR=gateway sends every request there;
  * - plan: a plan the router's executor cannot run yet (@defer, data rewrites, introspection beside other fields);
- * - subscription: a subscription over plain HTTP without a streaming Accept;
  * - other: anything else the router's executor did not take (none is expected).
  */
-export type GatewayReason = 'executor_gateway' | 'plan' | 'subscription' | 'other';
+export type GatewayReason = 'executor_gateway' | 'plan' | 'other';
 
 /** How one resubscribe after a dropped upstream subscription went. */
 export type ResubscriptionOutcome = 'resumed' | 'failed' | 'refused' | 'gave_up';
@@ -217,7 +216,7 @@ export class RouterMetrics {
     });
     const handedOver = new SeriesCounter<'reason'>({
       name: 'router_gateway_requests_total',
-      help: 'Requests handed to Apollo Server and @apollo/gateway rather than run by the router\'s executor, by reason (executor_gateway, plan, subscription, other)',
+      help: 'Requests handed to Apollo Server and @apollo/gateway rather than run by the router\'s executor, by reason (executor_gateway, plan, other)',
       labelNames: ['reason'],
       registers,
     });
@@ -225,7 +224,6 @@ export class RouterMetrics {
     this.gatewayRequests = {
       executor_gateway: handedOver.series({ reason: 'executor_gateway' }),
       plan: handedOver.series({ reason: 'plan' }),
-      subscription: handedOver.series({ reason: 'subscription' }),
       other: handedOver.series({ reason: 'other' }),
     };
   }
