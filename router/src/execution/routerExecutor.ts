@@ -1,12 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { routerCallSigner, type Logger, type Viewer } from '@booking/runtime';
-import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
+import { routerCallSigner, type Logger } from '@booking/runtime';
+import type { TokenVerifier } from '../auth/tokenVerifier';
 import type { SupergraphCaches } from './entityCache';
 import type { SupergraphState } from '../liveSupergraph';
 import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
-import { requestTimeoutMsOf, requestTimeoutRefusal } from './clientRequestTimeout';
 import { responseErrorOf, type ResponseError } from './responseError';
 import { valueCompletionErrorsBeside } from './valueCompletionErrors';
 import { withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
@@ -14,13 +13,11 @@ import { extensionsWithPlan, NOTHING_ADDED, type ResponseAdditions } from '../pi
 import { responseCacheControl } from '../pipeline/responseCacheControl';
 import type { OperationText } from '../pipeline/operationText';
 import type { RequestLog } from '../pipeline/requestLog';
-import type { RouterMetrics } from '../observability/routerMetrics';
+import type { GatewayReason, RouterMetrics } from '../observability/routerMetrics';
 import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
 import { signedHeaders, type SubgraphClient } from './subgraphClient';
-import { contextRefusalAnswer, documentErrorAnswer, operationResolutionAnswer, sendRequestError, subscriptionOverPlainHttpAnswer, variablesErrorAnswer, type RequestErrorAnswer } from './requestErrors';
-import { introspectionPayload, isIntrospectionOnly, mentionsIntrospection } from './introspection';
+import { createBeforeExecution } from './beforeExecution';
 import type { GatewayHandoffs } from '../pipeline/gatewayHandoffs';
-import type { GatewayReason } from '../observability/routerMetrics';
 
 export interface RouterExecutorOptions {
   readonly current: () => SupergraphState;
@@ -61,7 +58,6 @@ function isPlainRequest(body: unknown): body is GraphQLRequestBody {
   if (typeof candidate.query !== 'string') return false;
   if (candidate.operationName != null && typeof candidate.operationName !== 'string') return false;
   if (candidate.variables != null && (typeof candidate.variables !== 'object' || Array.isArray(candidate.variables))) return false;
-  // Persisted queries are Apollo Server's business.
   if (candidate.extensions != null && (typeof candidate.extensions !== 'object' || Array.isArray(candidate.extensions))) return false;
   // The persisted-query stage resolved any persisted query (and removed its extension) before.
   return !(candidate.extensions && 'persistedQuery' in candidate.extensions);
@@ -104,7 +100,7 @@ function contentTypeFor(request: IncomingMessage): string {
  * The router's own executor for queries and mutations: prepared operations, the gateway's
  * planner, plan execution over undici, and precompiled result shaping. It answers refused
  * requests (bad token, syntax, validation, variables, a subscription over plain HTTP) as
- * Apollo Server words them (requestErrors.ts) and introspection from the API schema. `handle`
+ * Apollo Server words them and introspection from the API schema (beforeExecution.ts). `handle`
  * answers false (before anything is sent anywhere) for what it leaves to the Apollo Server +
  * gateway pipeline, noting why (router_gateway_requests_total): plans with @defer or data
  * rewrites, and introspection beside other fields.
@@ -119,77 +115,22 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     return prepared;
   };
 
-  const formatting = { debugStacktraces: options.debugStacktraces };
+  const beforeExecution = createBeforeExecution({ ...options, planLookups, contentTypeFor });
   const leave = (request: IncomingMessage, reason: GatewayReason): false => {
     options.handoffs?.note(request, reason);
     return false;
-  };
-  /** A refused request: logged with its codes, answered as Apollo Server answers it. */
-  const refuse = (request: IncomingMessage, response: ServerResponse, answer: RequestErrorAnswer, additions?: ResponseAdditions): true => {
-    options.requestLog.of(request).errors(answer.errors);
-    sendRequestError(response, answer, contentTypeFor(request), additions);
-    return true;
   };
 
   return async (request: IncomingMessage, response: ServerResponse, body: unknown, additions: ResponseAdditions = NOTHING_ADDED, text?: OperationText): Promise<boolean> => {
     if (!isPlainRequest(body)) return leave(request, 'other');
     const state = options.current();
     const record = options.requestLog.of(request);
-    const operationName = body.operationName ?? undefined;
-    // The deadline and the token first, as Apollo Server builds its context before reading the operation.
-    let timeoutMs: number;
-    let viewer: Viewer | null;
-    try {
-      const asked = requestTimeoutMsOf(request.headers, options.requestTimeoutMs);
-      if (typeof asked !== 'number') throw requestTimeoutRefusal(asked);
-      timeoutMs = asked;
-      viewer = (await sessionFromAuthorization(request.headers.authorization, options.verifyToken))?.viewer ?? null;
-    } catch (error) {
-      const answer = contextRefusalAnswer(error, formatting);
-      const code = answer.errors[0]?.extensions?.code;
-      record.refused(typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR');
-      sendRequestError(response, answer, contentTypeFor(request));
-      return true;
-    }
-    const schema = state.planner.apiGraphQLSchema;
-    const operation = preparedFor(state).get(body.query, operationName, text, record.traceContext);
-    if (operation === 'syntax error' || operation === 'invalid') {
-      const answer = documentErrorAnswer(schema, body.query, options.introspection, formatting);
-      return answer ? refuse(request, response, answer, additions) : leave(request, 'other');
-    }
-    if (operation === 'operation not found') return refuse(request, response, operationResolutionAnswer(operationName, formatting), additions);
-    if (operation === 'subscription') {
-      // The streaming transports did not take it (no multipart or SSE Accept).
-      return refuse(request, response, subscriptionOverPlainHttpAnswer(formatting), additions);
-    }
-    if (typeof operation === 'string') return leave(request, 'other');
-    if (!options.introspection && mentionsIntrospection(operation.document)) {
-      const answer = documentErrorAnswer(schema, body.query, false, formatting);
-      return answer ? refuse(request, response, answer, additions) : leave(request, 'other');
-    }
+    // Refusals and introspection are answered there, as Apollo Server answers them.
+    const before = await beforeExecution(request, response, body, additions, text, state, preparedFor(state));
+    if (before.kind === 'answered') return true;
+    if (before.kind === 'gateway') return leave(request, before.reason);
+    const { operation, viewer, timeoutMs, variables } = before;
     const rawVariables = body.variables ?? {};
-    const coerced = operation.coerceVariables(state, rawVariables);
-    // The gateway path authorizes before it coerces: an operation denied whole gets its denial,
-    // one denied in part its denials before the variables' errors.
-    const authorized = coerced ? undefined : operation.executableFor(state, viewer, planLookups, record.traceContext);
-    if (authorized?.kind === 'gateway') return leave(request, 'plan');
-    if (authorized?.kind === 'run') {
-      // Resolved, as Apollo Server resolves it before its gateway coerces the variables.
-      record.operation(operation.operation.name?.value, operation.operation.operation);
-      const answer = variablesErrorAnswer(schema, body.query, operationName, rawVariables, formatting, authorized.denials.errorsIn(undefined));
-      return answer ? refuse(request, response, answer, additions) : leave(request, 'other');
-    }
-    // Only a denied operation (answered with its denial, never run) goes on without them.
-    const variables = coerced ?? {};
-    if (isIntrospectionOnly(operation.operation, operation.fragments)) {
-      const introspected = { document: operation.document, operationName, variables: rawVariables };
-      const payload = introspectionPayload(schema, introspected, additions, () => state.planner.planQuery(operation.document, operationName));
-      if (payload === undefined) return leave(request, 'other');
-      record.operation(operation.operation.name?.value, operation.operation.operation);
-      response.writeHead(200, { 'content-type': contentTypeFor(request), 'content-length': Buffer.byteLength(payload), 'cache-control': responseCacheControl(additions, false) });
-      response.end(payload);
-      return true;
-    }
     const executable = operation.executableFor(state, viewer, planLookups, record.traceContext);
     if (executable.kind === 'gateway') {
       // Once per operation and kind of viewer: on-call can see what runs on the slower path.
