@@ -187,7 +187,8 @@ describe('refused requests, introspection, GET and persisted queries on the rout
     expect(query.status).toBe(200);
     expect(JSON.parse(query.body).data.listings).toBeDefined();
     const mutation = await both({ method: 'GET', search: { query: 'mutation { logout(refreshToken: "x") }' } });
-    expect([mutation.status, mutation.allow]).toEqual([405, 'POST']);
+    expect([mutation.status, mutation.allow, codeOf(mutation)]).toEqual([405, 'POST', 'BAD_REQUEST']);
+    expect(JSON.parse(mutation.body).errors[0].message).toBe('GET requests only support query operations, not mutation operations');
     const invalid = await both({ method: 'GET', search: { query: '{ nope }' } });
     expect(codeOf(invalid)).toBe('GRAPHQL_VALIDATION_FAILED');
   });
