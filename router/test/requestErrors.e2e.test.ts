@@ -178,8 +178,10 @@ describe('refused requests, introspection, GET and persisted queries on the rout
     expect(JSON.parse(typename.body)).toEqual({ data: { __typename: 'Query' } });
     // Deeper than MAX_OPERATION_DEPTH (20): the protection stages refuse it before any executor.
     const deep = `{ __schema { types { ${'ofType { '.repeat(25)}name${' }'.repeat(25)} } } }`;
-    const tooDeep = await both({ body: { query: deep } });
-    expect(tooDeep.status).toBe(400);
+    for (const pair of ['open', 'closed'] as const) {
+      const tooDeep = await both({ body: { query: deep } }, pair);
+      expect([tooDeep.status, codeOf(tooDeep)]).toEqual([400, 'MAX_DEPTH_LIMIT']);
+    }
   });
 
   it('runs a GET query and refuses a GET mutation as Apollo Server does', async () => {
