@@ -8,12 +8,14 @@ import { activeSigningKey, startStack, type Stack } from '@booking/testkit';
 import type { Router } from '../src/router';
 import { buildManifest } from '../src/pipeline/trustedDocuments';
 
-/** What a client sees of an answer: status, content type and the body's very bytes. */
+/** What a client sees of an answer: status, headers (content type, Allow, Cache-Control…) and the body's very bytes. */
 interface RawAnswer {
   readonly status: number;
   readonly contentType: string | null;
   readonly allow: string | null;
   readonly cacheControl: string | null;
+  /** Every header but those that differ per request (PER_REQUEST). */
+  readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
 }
 
@@ -25,6 +27,13 @@ interface Sent {
   readonly headers?: Record<string, string>;
 }
 
+/** Headers that differ from one request to the next whoever answers (x-request-id: each request's own). */
+const PER_REQUEST = new Set(['date', 'connection', 'keep-alive', 'x-request-id']);
+
+function headersOf(response: Response): Record<string, string> {
+  return Object.fromEntries([...response.headers].filter(([name]) => !PER_REQUEST.has(name)));
+}
+
 async function send(url: string, sent: Sent): Promise<RawAnswer> {
   const get = sent.method === 'GET';
   const response = await fetch(get ? `${url}?${new URLSearchParams(sent.search)}` : url, {
@@ -34,7 +43,7 @@ async function send(url: string, sent: Sent): Promise<RawAnswer> {
     body: get ? undefined : JSON.stringify(sent.body),
     signal: AbortSignal.timeout(30_000),
   });
-  return { status: response.status, contentType: response.headers.get('content-type'), allow: response.headers.get('allow'), cacheControl: response.headers.get('cache-control'), body: await response.text() };
+  return { status: response.status, contentType: response.headers.get('content-type'), allow: response.headers.get('allow'), cacheControl: response.headers.get('cache-control'), headers: headersOf(response), body: await response.text() };
 }
 
 /** router_gateway_requests_total of one router, summed over its reasons. */
