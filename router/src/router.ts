@@ -12,7 +12,7 @@ import type { RouterContext } from './routerContext';
 import { EntityCache } from './execution/entityCache';
 import { createRouterExecutor } from './execution/routerExecutor';
 import { SubgraphClient } from './execution/subgraphClient';
-import { requestTimeoutMsOf } from './execution/clientRequestTimeout';
+import { requestTimeoutMsOf, requestTimeoutRefusal } from './execution/clientRequestTimeout';
 import { SubgraphBreakers } from './execution/subgraphResilience';
 import { SubgraphDataSource } from './subgraphDataSource';
 import { landingPageHeaders } from './landingPage/apolloLandingPage';
@@ -31,6 +31,7 @@ import { httpOperationIntake } from './pipeline/httpOperationIntake';
 import { createProtection } from './pipeline/protection';
 import { requestPipeline } from './pipeline/requestPipeline';
 import { withDomainCode } from './scalarInputChecks';
+import { GatewayHandoffs } from './pipeline/gatewayHandoffs';
 import { RequestLog } from './pipeline/requestLog';
 import { defaultSubgraphErrorsMode, subgraphErrorPolicy } from './pipeline/subgraphErrorPolicy';
 import { requestLogPlugin } from './pipeline/requestLogPlugin';
@@ -211,6 +212,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     slowConsumerCloseGraceMs: config.slowConsumerCloseGraceMs,
     revokedSessions,
   });
+  // Every request handed to @apollo/gateway is counted: none on the default path.
+  const handoffs = new GatewayHandoffs(routerMetrics, config.executor === 'router' ? 'other' : 'executor_gateway');
   const executor =
     config.executor === 'router'
       ? createRouterExecutor({
@@ -225,6 +228,9 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
           subgraphErrors,
           metrics: routerMetrics,
           entityCache: entityCache ? (state) => entityCache.forSupergraph(state) : undefined,
+          introspection: introspectionAllowed,
+          debugStacktraces: config.debugStacktraces,
+          handoffs,
         })
       : undefined;
   const server = createGraphQLHttpServer({
@@ -250,12 +256,13 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       handlers: executor ? [httpSubscriptions, executor] : [httpSubscriptions],
       responseExtensions,
       queryPlanExposure: queryPlanExposureStage(queryPlansExposed),
+      handedToGateway: (request) => handoffs.handedOver(request),
     }),
     context: async (request) => {
       const record = requestLog.of(request);
       try {
         const timeoutMs = requestTimeoutMsOf(request.headers, config.requestTimeoutMs);
-        if (typeof timeoutMs !== 'number') throw new GraphQLError(timeoutMs.message, { extensions: { ...timeoutMs.extensions, http: { status: 400 } } });
+        if (typeof timeoutMs !== 'number') throw requestTimeoutRefusal(timeoutMs);
         return {
           viewer: await viewerFromAuthorization(request.headers.authorization, verifyToken),
           deadline: Date.now() + timeoutMs,

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { GatewayExecutor, GatewayInterface, GatewayLoadResult } from '@apollo/server-gateway-interface';
-import { GraphQLError, print } from 'graphql';
+import { print } from 'graphql';
 import type { RouterContext } from '../routerContext';
 import type { AccessRequirements } from './accessRequirements';
 import { authorizeOperation } from './operationAuthorizer';
 import { checkScalarInputs } from '../scalarInputChecks';
+import { operationResolutionError, subscriptionOverPlainHttpError } from '../execution/requestErrors';
 
 /**
  * Wraps the gateway's executor so each operation is authorized before it is planned. A
@@ -40,15 +41,7 @@ export class AuthorizingGateway implements GatewayInterface {
       // Apollo Server answers as 400 OPERATION_RESOLUTION_FAILURE. The gateway would throw (a 500).
       if (!requestContext.operation) return { errors: [operationResolutionError(requestContext.request.operationName)] };
       // @apollo/gateway cannot execute subscriptions (it throws, which would be a 500).
-      if (requestContext.operation?.operation === 'subscription') {
-        return {
-          errors: [
-            new GraphQLError('Subscriptions are not served over plain HTTP by this router yet', {
-              extensions: { code: 'SUBSCRIPTIONS_NOT_SUPPORTED' },
-            }),
-          ],
-        };
-      }
+      if (requestContext.operation?.operation === 'subscription') return { errors: [subscriptionOverPlainHttpError()] };
       const viewer = (requestContext.context as Partial<RouterContext>).viewer ?? null;
       const outcome = authorizeOperation(
         requestContext.schema,
@@ -70,10 +63,4 @@ export class AuthorizingGateway implements GatewayInterface {
       return { ...result, errors: [...outcome.denials.errorsIn(result.data), ...(result.errors ?? [])] };
     };
   }
-}
-
-/** Worded as graphql-js words it when Apollo Server executes a schema itself. */
-function operationResolutionError(operationName: string | undefined): GraphQLError {
-  if (operationName) return new GraphQLError(`Unknown operation named "${operationName}".`);
-  return new GraphQLError('Must provide operation name if query contains multiple operations.');
 }

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { GraphQLError } from 'graphql';
 import type { ResponseError } from './responseError';
 
 /**
@@ -22,4 +23,9 @@ export function requestTimeoutMsOf(headers: IncomingHttpHeaders, maximumMs: numb
     };
   }
   return Math.min(value, maximumMs);
+}
+
+/** The refusal of a malformed header, as the request's context raises it: 400, before the operation is read. */
+export function requestTimeoutRefusal(error: ResponseError): GraphQLError {
+  return new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 400 } } });
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { routerCallSigner, type Logger, type Viewer } from '@booking/runtime';
-import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
+import { routerCallSigner, type Logger } from '@booking/runtime';
+import type { TokenVerifier } from '../auth/tokenVerifier';
 import type { SupergraphCaches } from './entityCache';
 import type { SupergraphState } from '../liveSupergraph';
 import type { GraphQLObjectType } from 'graphql';
@@ -8,7 +8,6 @@ import { answerDeferred, deferredRootOf } from './deferredDelivery';
 import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
-import { requestTimeoutMsOf } from './clientRequestTimeout';
 import { responseErrorOf, type ResponseError } from './responseError';
 import { valueCompletionErrorsBeside } from './valueCompletionErrors';
 import { withResponseExtensions, type ResponseExtensions } from '../pipeline/costExposure';
@@ -16,9 +15,11 @@ import { extensionsWithPlan, NOTHING_ADDED, type ResponseAdditions } from '../pi
 import { responseCacheControl } from '../pipeline/responseCacheControl';
 import type { OperationText } from '../pipeline/operationText';
 import type { RequestLog } from '../pipeline/requestLog';
-import type { RouterMetrics } from '../observability/routerMetrics';
+import type { GatewayReason, RouterMetrics } from '../observability/routerMetrics';
 import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
 import { signedHeaders, type SubgraphClient } from './subgraphClient';
+import { createBeforeExecution } from './beforeExecution';
+import type { GatewayHandoffs } from '../pipeline/gatewayHandoffs';
 
 export interface RouterExecutorOptions {
   readonly current: () => SupergraphState;
@@ -38,6 +39,12 @@ export interface RouterExecutorOptions {
   readonly metrics?: RouterMetrics;
   /** ENTITY_CACHE=on: the entity cache for a supergraph (undefined when it has no hints). */
   readonly entityCache?: (state: SupergraphState) => SupergraphCaches | undefined;
+  /** INTROSPECTION: whether `__schema` and `__type` are answered (refused as Apollo Server refuses them when not). */
+  readonly introspection: boolean;
+  /** GRAPHQL_DEBUG_STACKTRACES: stack traces in the errors of refused requests. */
+  readonly debugStacktraces: boolean;
+  /** Where a request left to @apollo/gateway is noted with why (router_gateway_requests_total). */
+  readonly handoffs?: GatewayHandoffs;
 }
 
 interface GraphQLRequestBody {
@@ -53,15 +60,18 @@ function isPlainRequest(body: unknown): body is GraphQLRequestBody {
   if (typeof candidate.query !== 'string') return false;
   if (candidate.operationName != null && typeof candidate.operationName !== 'string') return false;
   if (candidate.variables != null && (typeof candidate.variables !== 'object' || Array.isArray(candidate.variables))) return false;
-  // Persisted queries are Apollo Server's business.
   if (candidate.extensions != null && (typeof candidate.extensions !== 'object' || Array.isArray(candidate.extensions))) return false;
+  // The persisted-query stage resolved any persisted query (and removed its extension) before.
   return !(candidate.extensions && 'persistedQuery' in candidate.extensions);
 }
 
-/** The response body: errors (fetch and access) first, then data, then value-completion problems and what the stages add. */
+/**
+ * The response body: errors (fetch and access) first, then data, then value-completion problems
+ * and what the stages add; JSON and a newline, as Apollo Server writes it (the same bytes).
+ */
 function serialise(data: unknown, errors: readonly ResponseError[], valueCompletion: readonly ResponseError[], added: ResponseExtensions): string {
   const extensions = withResponseExtensions(valueCompletion.length > 0 ? { valueCompletion } : undefined, added);
-  return JSON.stringify(errors.length > 0 ? { errors, data, extensions } : { data, extensions });
+  return `${JSON.stringify(errors.length > 0 ? { errors, data, extensions } : { data, extensions })}\n`;
 }
 
 /** The plan runtime's caches (none with ENTITY_CACHE off or a supergraph without hints). */
@@ -90,11 +100,12 @@ function contentTypeFor(request: IncomingMessage): string {
 
 /**
  * The router's own executor for queries and mutations: prepared operations, the gateway's
- * planner, plan execution over undici, and precompiled result shaping. `handle` answers
- * false (before anything is sent anywhere) for what it leaves to the Apollo Server + gateway
- * pipeline: GET, persisted queries, syntax or validation errors, wrong variables, bad tokens,
- * introspection, subscriptions, and plans with data rewrites (@defer is run here: deferredDelivery). Those are rare,
- * and that pipeline words their errors as clients expect.
+ * planner, plan execution over undici, and precompiled result shaping. It answers refused
+ * requests (bad token, syntax, validation, variables, a subscription over plain HTTP) as
+ * Apollo Server words them and introspection from the API schema (beforeExecution.ts). `handle`
+ * answers false (before anything is sent anywhere) for what it leaves to the Apollo Server +
+ * gateway pipeline, noting why (router_gateway_requests_total): plans with data rewrites, and
+ * introspection beside other fields. @defer runs here too (deferredDelivery.ts).
  */
 export function createRouterExecutor(options: RouterExecutorOptions) {
   const reported = new WeakSet<object>();
@@ -106,21 +117,22 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     return prepared;
   };
 
+  const beforeExecution = createBeforeExecution({ ...options, planLookups, contentTypeFor });
+  const leave = (request: IncomingMessage, reason: GatewayReason): false => {
+    options.handoffs?.note(request, reason);
+    return false;
+  };
+
   return async (request: IncomingMessage, response: ServerResponse, body: unknown, additions: ResponseAdditions = NOTHING_ADDED, text?: OperationText): Promise<boolean> => {
-    if (!isPlainRequest(body)) return false;
+    if (!isPlainRequest(body)) return leave(request, 'other');
     const state = options.current();
     const record = options.requestLog.of(request);
-    const operation = preparedFor(state).get(body.query, body.operationName ?? undefined, text, record.traceContext);
-    if (typeof operation === 'string') return false;
+    // Refusals and introspection are answered there, as Apollo Server answers them.
+    const before = await beforeExecution(request, response, body, additions, text, state, preparedFor(state));
+    if (before.kind === 'answered') return true;
+    if (before.kind === 'gateway') return leave(request, before.reason);
+    const { operation, viewer, timeoutMs, variables } = before;
     const rawVariables = body.variables ?? {};
-    const variables = operation.coerceVariables(state, rawVariables);
-    if (!variables) return false;
-    let viewer: Viewer | null;
-    try {
-      viewer = (await sessionFromAuthorization(request.headers.authorization, options.verifyToken))?.viewer ?? null;
-    } catch {
-      return false; // Apollo Server's pipeline answers a bad token with its 401.
-    }
     const executable = operation.executableFor(state, viewer, planLookups, record.traceContext);
     if (executable.kind === 'gateway') {
       // Once per operation and kind of viewer: on-call can see what runs on the slower path.
@@ -128,16 +140,15 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         reported.add(executable);
         options.logger.info({ operationName: body.operationName ?? null, reason: executable.reason }, 'operation left to @apollo/gateway');
       }
-      return false;
+      return leave(request, 'plan');
     }
 
     record.operation(operation.operation.name?.value, operation.operation.operation);
     let payload: string;
     // Only a run whose response has no errors may be kept (the admission decided for how long).
     let hasErrors = true;
-    const timeoutMs = requestTimeoutMsOf(request.headers, options.requestTimeoutMs);
-    const deferred = executable.kind === 'run' && typeof timeoutMs === 'number' && additions.queryPlan !== 'dry-run' ? deferredRootOf(executable.plan.node, variables) : undefined;
-    if (deferred && executable.kind === 'run' && typeof timeoutMs === 'number') {
+    const deferred = executable.kind === 'run' && additions.queryPlan !== 'dry-run' ? deferredRootOf(executable.plan.node, variables) : undefined;
+    if (deferred && executable.kind === 'run') {
       // @defer: parts over multipart/mixed (see deferredDelivery), or Apollo Router's 406.
       const deadline = new RequestDeadline(timeoutMs);
       const runtime = { client: options.client, subgraphUrls: state.subgraphUrls, supergraphSchema: state.planner.supergraphSchema, subgraphErrors: options.subgraphErrors, ...cachesOf(options.entityCache?.(state)) };
@@ -156,10 +167,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
       });
       return true;
     }
-    if (typeof timeoutMs !== 'number') {
-      record.errors([timeoutMs]);
-      payload = serialise(null, [timeoutMs], [], additions.extensions);
-    } else if (executable.kind === 'denied') {
+    if (executable.kind === 'denied') {
       record.errors(executable.errors);
       payload = serialise(null, executable.errors, [], additions.extensions);
     } else if (additions.queryPlan === 'dry-run') {
@@ -168,7 +176,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
       const accessErrors = executable.denials.empty ? [] : executable.denials.errorsIn(null).map(responseErrorOf);
       record.errors(accessErrors);
       const extensions = extensionsWithPlan(additions, executable.plan);
-      payload = JSON.stringify(accessErrors.length > 0 ? { errors: accessErrors, extensions } : { extensions });
+      payload = `${JSON.stringify(accessErrors.length > 0 ? { errors: accessErrors, extensions } : { extensions })}\n`;
     } else {
       const added = extensionsWithPlan(additions, executable.plan);
       const deadline = new RequestDeadline(timeoutMs);

@@ -14,6 +14,14 @@ export type SubgraphOutcome = 'ok' | 'errors' | 'failed';
 /** The router's caches whose lookups are counted. */
 export type CacheName = 'gate_verdict' | 'prepared_operation' | 'query_plan';
 
+/**
+ * Why a request went to Apollo Server and @apollo/gateway (router_gateway_requests_total):
+ * - executor_gateway: ROUTER_EXECUTOR=gateway sends every request there;
+ * - plan: a plan the router's executor cannot run yet (@defer, data rewrites, introspection beside other fields);
+ * - other: anything else the router's executor did not take (none is expected).
+ */
+export type GatewayReason = 'executor_gateway' | 'plan' | 'other';
+
 /** How one resubscribe after a dropped upstream subscription went. */
 export type ResubscriptionOutcome = 'resumed' | 'failed' | 'refused' | 'gave_up';
 
@@ -86,6 +94,7 @@ export class RouterMetrics {
   private readonly upstreamResubscriptions: SeriesCounter<'subgraph' | 'outcome'>;
   private readonly codes = new BoundedLabelValues(CODE_LABELS);
   private openSubscriptions: () => number = () => 0;
+  private readonly gatewayRequests: Readonly<Record<GatewayReason, CountingSeries>>;
 
   constructor(
     metrics: ServiceMetrics,
@@ -205,6 +214,23 @@ export class RouterMetrics {
       labelNames: ['typename'],
       registers,
     });
+    const handedOver = new SeriesCounter<'reason'>({
+      name: 'router_gateway_requests_total',
+      help: 'Requests handed to Apollo Server and @apollo/gateway rather than run by the router\'s executor, by reason (executor_gateway, plan, other)',
+      labelNames: ['reason'],
+      registers,
+    });
+    // Every reason bound at start: a scrape shows 0 for each, not an absent series.
+    this.gatewayRequests = {
+      executor_gateway: handedOver.series({ reason: 'executor_gateway' }),
+      plan: handedOver.series({ reason: 'plan' }),
+      other: handedOver.series({ reason: 'other' }),
+    };
+  }
+
+  /** One request handed to Apollo Server and @apollo/gateway. */
+  gatewayRequest(reason: GatewayReason): void {
+    this.gatewayRequests[reason].inc();
   }
 
   /** The entity cache's counters of one subgraph's fetches. */

@@ -37,6 +37,8 @@ export interface HttpOperationIntakeOptions {
   readonly responseExtensions: PendingResponseExtensions;
   /** Whether the request asks for its query plan (Apollo-Expose-Query-Plan) and may have it. */
   readonly queryPlanExposure: (request: IncomingMessage) => QueryPlanExposure | undefined;
+  /** Told of each admitted request no handler took (it goes to Apollo Server and @apollo/gateway). */
+  readonly handedToGateway?: (request: IncomingMessage) => void;
 }
 
 
@@ -96,6 +98,7 @@ export function httpOperationIntake(options: HttpOperationIntakeOptions) {
     for (const handler of options.handlers) {
       if (await handler(request, response, admission.request, additions, admission.text)) return true;
     }
+    options.handedToGateway?.(request);
     options.responseExtensions.set(request, additions);
     return { body: admission.request };
   };

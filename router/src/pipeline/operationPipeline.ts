@@ -62,10 +62,11 @@ export interface OperationPipelineOptions {
   readonly logger: Logger;
 }
 
+/** Worded, coded and statused as Apollo Server 5 refuses it (its request pipeline, after validation). */
 const GET_MUTATION: HttpRefusal = {
   status: 405,
   code: 'BAD_REQUEST',
-  message: 'Can only perform a mutation operation from a POST request.',
+  message: 'GET requests only support query operations, not mutation operations',
   headers: { allow: 'POST' },
 };
 

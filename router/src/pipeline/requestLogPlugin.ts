@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { RouterContext } from '../routerContext';
 
 /**
- * The request log's view into Apollo Server (GET, persisted queries, and what the router's own
+ * The request log's view into Apollo Server (ROUTER_EXECUTOR=gateway, and what the router's own
  * executor leaves to @apollo/gateway): the resolved operation's name and type, and the codes of
  * the errors as they go out (already formatted, so nothing is serialised for the log).
  */

@@ -28,7 +28,7 @@ export function responseCacheControl(additions: ResponseAdditions, hasErrors: bo
 }
 
 /**
- * Cache-Control on what Apollo Server answers (the @apollo/gateway path, GET included): the
+ * Cache-Control on what Apollo Server answers (the @apollo/gateway path): the
  * admission's header, or `no-store` for a response with errors, an incremental one (a later
  * part could still fail) and a request the stages did not admit. It replaces Apollo Server's
  * own cache-control plugin (disabled in the router), which sees no hints through a gateway.

@@ -2,6 +2,43 @@ import { routerCallSigner, type Viewer } from '@booking/runtime';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
+/**
+ * ws' WebSocket with an 'error' listener of its own from the start. graphql-ws' terminate()
+ * closes a socket still connecting and then drops its error handler, and ws reports that close
+ * as an 'error' event a tick later: with no listener left, an EventEmitter throws it (the
+ * router would crash on shutdown). graphql-ws still hears every error through its own handler.
+ */
+class GuardedWebSocket extends WebSocket {
+  constructor(...args: ConstructorParameters<typeof WebSocket>) {
+    super(...args);
+    this.on('error', () => undefined);
+  }
+}
+
+/** How long closing waits for a socket still connecting: a frozen subgraph never answers the upgrade. */
+const CONNECTING_GRACE_MS = 1_000;
+
+/**
+ * Closes a client's socket. graphql-ws' dispose() waits for a connection attempt under way and
+ * rejects with its error when it fails ('socket hang up' from a subgraph that is restarting):
+ * then there is nothing to close, which is no failure of the close. An attempt that neither
+ * opens nor fails within CONNECTING_GRACE_MS is terminated, so the router's shutdown is bounded.
+ */
+async function closeClient(client: Client): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([
+    Promise.resolve(client.dispose()).then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((resolveLate) => {
+      timer = setTimeout(() => resolveLate(false), CONNECTING_GRACE_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!closed) client.terminate();
+}
+
 interface Pooled {
   client: Client;
   users: number;
@@ -36,7 +73,7 @@ export class UpstreamConnections {
       const signer = routerCallSigner(this.signingSecret, viewer);
       const client = createClient({
         url: url.replace(/^http/, 'ws'),
-        webSocketImpl: WebSocket,
+        webSocketImpl: GuardedWebSocket,
         // Signed for this subgraph each time the socket opens (a reconnect too): fresh timestamp and nonce.
         connectionParams: () => signer.connectionInit(serviceName),
         lazy: true,
@@ -81,7 +118,7 @@ export class UpstreamConnections {
         entry.users -= 1;
         if (entry.users === 0) {
           this.pool.delete(key);
-          void entry.client.dispose();
+          void closeClient(entry.client);
         }
       },
     };
@@ -94,6 +131,6 @@ export class UpstreamConnections {
   async closeAll(): Promise<void> {
     const clients = [...this.pool.values()].map((pooled) => pooled.client);
     this.pool.clear();
-    await Promise.all(clients.map((client) => client.dispose()));
+    await Promise.all(clients.map(closeClient));
   }
 }
