@@ -15,6 +15,7 @@ import { SubgraphClient } from './execution/subgraphClient';
 import { requestTimeoutMsOf, requestTimeoutRefusal } from './execution/clientRequestTimeout';
 import { SubgraphBreakers } from './execution/subgraphResilience';
 import { SubgraphDataSource } from './subgraphDataSource';
+import { GATEWAY_UNAVAILABLE, LazyGateway } from './lazyGateway';
 import { landingPageHeaders } from './landingPage/apolloLandingPage';
 import { graphiqlPage } from './landingPage/graphiqlPage';
 import { apolloLandingPagePlugin, landingPageModeOf, landingPageStage, type LandingPage } from './pipeline/landingPage';
@@ -121,22 +122,6 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     return created;
   };
   Object.keys(supergraph.current.subgraphUrls).forEach(dataSource);
-  let updateGateway: ((sdl: string) => void) | undefined;
-  const gateway = new ApolloGateway({
-    supergraphSdl: async ({ update }) => {
-      updateGateway = update;
-      return { supergraphSdl: delegateEnforcedSecurityFeatures(supergraph.current.sdl) };
-    },
-    logger,
-    buildService: ({ name }) => dataSource(name),
-    // Plans reach clients only through Apollo-Expose-Query-Plan (EXPOSE_QUERY_PLAN): the gateway's
-    // own header (Apollo-Query-Plan-Experimental, on by default outside NODE_ENV=production) is off.
-    // It would replace the response's extensions with a key Sandbox does not read.
-    __exposeQueryPlanExperimental: false,
-    experimental_didResolveQueryPlan: gatewayPlans.didResolveQueryPlan,
-    // Its plans are counted by their JSON, which is close for plans (no client text in them).
-    experimental_approximateQueryPlanStoreMiB: Math.max(1, Math.floor(config.operationCacheMaxBytes / 8 / 2 ** 20)),
-  });
   // Without Redis, accounts cannot announce a logout: tokens then work until they expire. With
   // REDIS_URL set the router does not start until it has the revoked sessions (fails closed).
   const revokedSessions = config.redisUrl ? await RevokedSessions.connect(config.redisUrl, config.eventKeyPrefix, logger) : null;
@@ -160,29 +145,56 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const protection = await createProtection(config, () => supergraph.current, logger, routerMetrics);
   routerMetrics?.knowOperationNames(protection.trustedOperationNames);
   const responseExtensions = new PendingResponseExtensions();
-  const apollo = new ApolloServer<RouterContext>({
-    gateway: new AuthorizingGateway(gatewayPlans.dryRunning(gateway, () => supergraph.current.planner), () => supergraph.current.requirements),
-    introspection: introspectionAllowed,
-    // Persisted queries are resolved by the request pipeline, before any executor.
-    persistedQueries: false,
-    documentStore: boundedDocumentStore(Math.floor(config.operationCacheMaxBytes / 4)),
-    logger,
-    // Stack traces name our files and paths: only with GRAPHQL_DEBUG_STACKTRACES=true.
-    includeStacktraceInErrorResponses: config.debugStacktraces,
-    // A value a custom scalar refused is BAD_USER_INPUT, a literal too (Apollo would say
-    // GRAPHQL_VALIDATION_FAILED); a subgraph's stack trace never reaches clients through the gateway either.
-    formatError: (formatted, error) => {
-      const coded = withDomainCode(formatted, error);
-      return config.debugStacktraces ? coded : withoutStacktrace(coded);
-    },
-    // Cache-Control comes from the supergraph's @cacheControl hints, as our executor sets it;
-    // Apollo Server's own plugin would see no hints through a gateway and say no-store.
-    plugins: [requestLogPlugin(), responseExtensionsPlugin(gatewayPlans), responseCacheControlPlugin(), ApolloServerPluginCacheControlDisabled(), apolloLandingPagePlugin(landingPage.mode)],
-    // runService owns SIGTERM/SIGINT (drain, then close everything in order). Apollo Server's own
-    // handler would stop it and re-raise the signal, killing the process mid-drain.
-    stopOnTerminationSignals: false,
-  });
-  await apollo.start();
+  // Apollo Server and @apollo/gateway: what our executor leaves to them (README "Router performance"),
+  // everything with ROUTER_EXECUTOR=gateway. Built on first need: until then the router holds
+  // one planner and one schema, not two. A supergraph reload reaches the gateway once it is built.
+  let updateGateway: ((sdl: string) => void) | undefined;
+  const buildApollo = (): ApolloServer<RouterContext> => {
+    // A gateway from an attempt that failed to start is never told of reloads.
+    updateGateway = undefined;
+    const gateway = new ApolloGateway({
+      supergraphSdl: async ({ update }) => {
+        updateGateway = update;
+        return { supergraphSdl: delegateEnforcedSecurityFeatures(supergraph.current.sdl) };
+      },
+      logger,
+      buildService: ({ name }) => dataSource(name),
+      // Plans reach clients only through Apollo-Expose-Query-Plan (EXPOSE_QUERY_PLAN): the gateway's
+      // own header (Apollo-Query-Plan-Experimental, on by default outside NODE_ENV=production) is off.
+      // It would replace the response's extensions with a key Sandbox does not read.
+      __exposeQueryPlanExperimental: false,
+      experimental_didResolveQueryPlan: gatewayPlans.didResolveQueryPlan,
+      // Its plans are counted by their JSON, which is close for plans (no client text in them).
+      experimental_approximateQueryPlanStoreMiB: Math.max(1, Math.floor(config.operationCacheMaxBytes / 8 / 2 ** 20)),
+    });
+    const apollo = new ApolloServer<RouterContext>({
+      gateway: new AuthorizingGateway(gatewayPlans.dryRunning(gateway, () => supergraph.current.planner), () => supergraph.current.requirements),
+      introspection: introspectionAllowed,
+      // Persisted queries are resolved by the request pipeline, before any executor.
+      persistedQueries: false,
+      documentStore: boundedDocumentStore(Math.floor(config.operationCacheMaxBytes / 4)),
+      logger,
+      // Stack traces name our files and paths: only with GRAPHQL_DEBUG_STACKTRACES=true.
+      includeStacktraceInErrorResponses: config.debugStacktraces,
+      // A value a custom scalar refused is BAD_USER_INPUT, a literal too (Apollo would say
+      // GRAPHQL_VALIDATION_FAILED); a subgraph's stack trace never reaches clients through the gateway either.
+      formatError: (formatted, error) => {
+        const coded = withDomainCode(formatted, error);
+        return config.debugStacktraces ? coded : withoutStacktrace(coded);
+      },
+      // Cache-Control comes from the supergraph's @cacheControl hints, as our executor sets it;
+      // Apollo Server's own plugin would see no hints through a gateway and say no-store.
+      plugins: [requestLogPlugin(), responseExtensionsPlugin(gatewayPlans), responseCacheControlPlugin(), ApolloServerPluginCacheControlDisabled(), apolloLandingPagePlugin(landingPage.mode)],
+      // runService owns SIGTERM/SIGINT (drain, then close everything in order). Apollo Server's own
+      // handler would stop it and re-raise the signal, killing the process mid-drain.
+      stopOnTerminationSignals: false,
+    });
+    return apollo;
+  };
+  const lazyApollo = new LazyGateway(buildApollo, logger);
+  routerMetrics?.reportGatewayBuilt(() => lazyApollo.isBuilt);
+  // It runs every operation: built now, and a failure to start fails the router's start.
+  if (config.executor === 'gateway') await lazyApollo.started('executor_gateway');
 
   const upstream = new UpstreamConnections(config.routerSigningSecret);
   const subscriptions = new FederatedSubscriptions(
@@ -234,7 +246,15 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
         })
       : undefined;
   const server = createGraphQLHttpServer({
-    apollo,
+    // Built the first time a request reaches it; until it is, none has needed it.
+    apollo: async (request) => {
+      try {
+        return { apollo: await lazyApollo.started(handoffs.reasonOf(request) ?? 'http') };
+      } catch {
+        requestLog.of(request).refused(GATEWAY_UNAVAILABLE.code);
+        return { refusal: GATEWAY_UNAVAILABLE };
+      }
+    },
     logger,
     shutdownGraceMs: config.shutdownDeadlineMs,
     // The request log in front: every /graphql request is logged, refused ones included.
@@ -353,7 +373,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       await stoppedServing;
       await upstream.closeAll();
       await scrapes?.close();
-      await apollo.stop();
+      // Only if some request built it (or ROUTER_EXECUTOR=gateway).
+      await lazyApollo.stop();
       await subgraphClient.close();
       await revokedSessions?.close();
       entityCache?.close();

@@ -94,6 +94,7 @@ export class RouterMetrics {
   private readonly upstreamResubscriptions: SeriesCounter<'subgraph' | 'outcome'>;
   private readonly codes = new BoundedLabelValues(CODE_LABELS);
   private openSubscriptions: () => number = () => 0;
+  private gatewayBuilt: () => boolean = () => false;
   private readonly gatewayRequests: Readonly<Record<GatewayReason, CountingSeries>>;
 
   constructor(
@@ -213,6 +214,15 @@ export class RouterMetrics {
       help: 'Entities this router evicted from the entity cache on invalidation messages, by type (every router instance evicts each one)',
       labelNames: ['typename'],
       registers,
+    });
+    const built = () => this.gatewayBuilt();
+    new Gauge({
+      name: 'router_gateway_built',
+      help: 'Whether Apollo Server and @apollo/gateway are built (1) or not (0): with ROUTER_EXECUTOR=router they are built on the first request left to them',
+      registers,
+      collect() {
+        this.set(built() ? 1 : 0);
+      },
     });
     const handedOver = new SeriesCounter<'reason'>({
       name: 'router_gateway_requests_total',
@@ -342,6 +352,11 @@ export class RouterMetrics {
   /** The trusted documents' operation names: always a label value of their own. */
   knowOperationNames(names: Iterable<string>): void {
     this.operationNames.know(names);
+  }
+
+  /** Where router_gateway_built reads its value when scraped. */
+  reportGatewayBuilt(built: () => boolean): void {
+    this.gatewayBuilt = built;
   }
 
   /** Where the open-subscriptions gauge reads its value when scraped. */

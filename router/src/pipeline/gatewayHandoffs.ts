@@ -8,6 +8,7 @@ import type { GatewayReason, RouterMetrics } from '../observability/routerMetric
  */
 export class GatewayHandoffs {
   private readonly reasons = new WeakMap<IncomingMessage, GatewayReason>();
+  private readonly handed = new WeakMap<IncomingMessage, GatewayReason>();
 
   constructor(
     private readonly metrics: RouterMetrics | undefined,
@@ -22,6 +23,13 @@ export class GatewayHandoffs {
 
   /** The request goes to Apollo Server. */
   handedOver(request: IncomingMessage): void {
-    this.metrics?.gatewayRequest(this.reasons.get(request) ?? this.fallback);
+    const reason = this.reasons.get(request) ?? this.fallback;
+    this.handed.set(request, reason);
+    this.metrics?.gatewayRequest(reason);
+  }
+
+  /** Why this request was handed over; undefined for one no executor took (Apollo Server answers it itself). */
+  reasonOf(request: IncomingMessage): GatewayReason | undefined {
+    return this.handed.get(request);
   }
 }

@@ -8,8 +8,17 @@ import { trace } from '../observability/spans';
 /** A plain route beside /graphql (health, readiness, later metrics and JWKS). */
 export type Route = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
 
+/**
+ * Apollo Server when a request first needs it (the router builds its gateway lazily): started,
+ * or the coded refusal to answer instead when it could not be started.
+ */
+export type ApolloServerSource<Context extends BaseContext> = (
+  request: IncomingMessage,
+) => Promise<{ readonly apollo: ApolloServer<Context> } | { readonly refusal: HttpRefusal }>;
+
 export interface GraphQLHttpServerOptions<Context extends BaseContext> {
-  readonly apollo: ApolloServer<Context>;
+  /** Started already, or a source asked for it per request that reaches Apollo Server. */
+  readonly apollo: ApolloServer<Context> | ApolloServerSource<Context>;
   /**
    * `body` is the request body exactly as received (router signatures cover its digest);
    * `signal` aborts when the client closes the connection before its answer is sent.
@@ -149,7 +158,18 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
       httpGraphQLRequest = { method: 'POST', headers, search: '', body: intercepted.body };
     }
     const clientLeft = abortWhenClientLeaves(response);
-    const result = await options.apollo.executeHTTPGraphQLRequest({
+    let apollo: ApolloServer<Context>;
+    if (typeof options.apollo === 'function') {
+      const source = await options.apollo(request);
+      if ('refusal' in source) {
+        sendRefusal(response, source.refusal);
+        return;
+      }
+      apollo = source.apollo;
+    } else {
+      apollo = options.apollo;
+    }
+    const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
       context: () => options.context(request, body.bytes, clientLeft),
     });
