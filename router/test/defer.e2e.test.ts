@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client/core';
 import { connectSubscriptions, countingForward, registerThroughRouter, startStack, waitUntilBookable, type CountingForward, type Stack, type TestSession } from '@booking/testkit';
 
@@ -145,6 +145,22 @@ describe('@defer with incremental delivery', () => {
         hasNext: false,
       },
     ]);
+  });
+
+  it('defers over GET and through an automatic persisted query, as over POST', async () => {
+    const query = `{ listings(first: 2) { edges { node { id ... @defer(label: "title") { title } } } } }`;
+    const accept = 'multipart/mixed;deferSpec=20220824,application/json';
+    const posted = await partsOf(await fetch(stack.routerUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ query }) }));
+    expect(posted).toHaveLength(2);
+    const viaGet = await fetch(`${stack.routerUrl}?${new URLSearchParams({ query })}`, { headers: { accept, 'apollo-require-preflight': 'true' } });
+    expect(viaGet.headers.get('content-type')).toBe('multipart/mixed; boundary="-"; deferSpec=20220824');
+    expect(await partsOf(viaGet)).toEqual(posted);
+    const sha256Hash = createHash('sha256').update(query).digest('hex');
+    const extensions = { persistedQuery: { version: 1, sha256Hash } };
+    const registered = await fetch(stack.routerUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ query, extensions }) });
+    expect(await partsOf(registered)).toEqual(posted);
+    const byHash = await fetch(stack.routerUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ extensions }) });
+    expect(await partsOf(byHash)).toEqual(posted);
   });
 
   it('@defer(if: false) answers in one part, as the query without @defer', async () => {

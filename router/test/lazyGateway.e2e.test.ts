@@ -27,8 +27,8 @@ async function handedOver(router: Router): Promise<number> {
 }
 
 const LISTINGS = '{ listings(first: 2) { edges { node { id title } } } }';
-/** Introspection beside other fields: our executor leaves it to @apollo/gateway (reason plan). */
-const MIXED = '{ __schema { queryType { name } } listings(first: 1) { edges { node { id } } } }';
+/** Introspection inside a root fragment, beside other fields: our executor leaves it to @apollo/gateway (reason plan). */
+const MIXED = '{ ... on Query { __schema { queryType { name } } } listings(first: 1) { edges { node { id } } } }';
 const BUILT_LINE = 'built @apollo/gateway and Apollo Server';
 
 const idle = (ms: number) => new Promise((done) => setTimeout(done, ms));

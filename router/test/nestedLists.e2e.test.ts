@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { demoId } from '@booking/runtime';
@@ -33,6 +34,27 @@ interface Measured {
   readonly body: { data?: unknown; errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[] };
 }
 
+/**
+ * A POST on a connection of its own. The full collections before each request block this
+ * process (router included) for seconds on a loaded machine: a kept-alive connection reused
+ * right after one was closed by the router's keep-alive timer as the request went out
+ * (ECONNRESET in full runs).
+ */
+function postOnFreshConnection(url: string, body: string, token: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method: 'POST', agent: false, timeout: 60_000, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error('no answer within 60 s')));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
 /** Time and heap growth of one request (router and subgraphs share this process). */
 async function measure(stack: Stack, query: string, token: string): Promise<Measured> {
   collectGarbage();
@@ -41,13 +63,8 @@ async function measure(stack: Stack, query: string, token: string): Promise<Meas
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 10);
   const started = Date.now();
   try {
-    const response = await fetch(stack.routerUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query }),
-      signal: AbortSignal.timeout(60_000),
-    });
-    const body = (await response.json()) as Measured['body'];
+    const response = await postOnFreshConnection(stack.routerUrl, JSON.stringify({ query }), token);
+    const body = JSON.parse(response.text) as Measured['body'];
     const ms = Date.now() - started;
     peak = Math.max(peak, process.memoryUsage().heapUsed);
     collectGarbage();

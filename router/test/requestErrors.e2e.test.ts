@@ -184,6 +184,17 @@ describe('refused requests, introspection, GET and persisted queries on the rout
     expect(JSON.parse(asked.body).data).toEqual({ __type: { name: 'Query' } });
     const dryRun = await both({ body: { query: '{ __type(name: "Query") { name } }' }, headers: { 'apollo-expose-query-plan': 'dry-run' } });
     expect(JSON.parse(dryRun.body).data).toBeUndefined();
+    // Beside data: the plan fetches the data, graphql-js answers the introspection, in place.
+    const mixed = await both({
+      body: {
+        query: 'query Mixed($name: String!) { first: listings(first: 2) { edges { node { id title } } } t: __type(name: $name) { name fields { name } } __typename __schema { queryType { name } } }',
+        variables: { name: 'Listing' },
+      },
+    });
+    const mixedData = JSON.parse(mixed.body).data;
+    expect(Object.keys(mixedData)).toEqual(['first', 't', '__typename', '__schema']);
+    expect(Array.isArray(mixedData.first.edges)).toBe(true);
+    expect(mixedData.t.name).toBe('Listing');
     const get = await both({ method: 'GET', search: { query: '{ __schema { queryType { name } } }' } });
     expect(JSON.parse(get.body)).toEqual({ data: { __schema: { queryType: { name: 'Query' } } } });
   });

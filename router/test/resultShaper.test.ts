@@ -86,8 +86,15 @@ describe('ResultShaper', () => {
     expect(shaped.errors).toEqual([]);
   });
 
-  it('refuses what it does not shape (introspection), for the gateway to serve', () => {
-    expect(() => shaper('{ __schema { queryType { name } } }')).toThrow(UnsupportedOperation);
+  it('copies root introspection answers as they are (graphql-js answered them), in place among the data', () => {
+    const introspected = { s: { queryType: { name: 'Query' } }, __type: null };
+    const shaped = shaper('{ shelf { id } s: __schema { queryType { name } } __type(name: "Nope") { name } }').shape({ shelf: { id: '1', extra: 2 }, ...introspected }, {});
+    expect(JSON.stringify(shaped.data)).toBe('{"shelf":{"id":"1"},"s":{"queryType":{"name":"Query"}},"__type":null}');
+    expect(shaped.errors).toEqual([]);
+  });
+
+  it('refuses introspection below the root (no valid operation has it), for the gateway to word', () => {
+    expect(() => shaper('{ shelf { __schema { queryType { name } } } }')).toThrow(UnsupportedOperation);
   });
 
   describe('an object whose __typename names an interface (an @interfaceObject subgraph answered)', () => {

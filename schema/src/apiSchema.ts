@@ -10,12 +10,14 @@ const HEADER =
  * The client-facing schema of a supergraph, as Apollo's query planner derives it (the same
  * `Supergraph.apiSchema()` the router validates operations against), sorted by name so that a
  * change in one subgraph's declaration order does not show up as a diff for clients. Printed by
- * graphql-js, which keeps `@deprecated` and `@specifiedBy` and drops directives clients cannot
+ * graphql-js, which keeps `@deprecated`, `@specifiedBy` and `@defer`, and drops directives clients cannot
  * use (`@authenticated`, `@cost`, …: the router enforces them; they are not part of the contract).
  */
 export function apiSchemaSdl(supergraphSdl: string): string {
   // The router accepts the SECURITY features (`@authenticated`, `@requiresScopes`) because it
   // enforces them itself; for deriving the API schema they only need to be understood.
   const supergraph = Supergraph.build(supergraphSdl, { supportedFeatures: ROUTER_SUPPORTED_SUPERGRAPH_FEATURES });
-  return `${HEADER}${printSchema(lexicographicSortSchema(supergraph.apiSchema().toGraphQLJSSchema()))}\n`;
+  // `@defer` is declared as the router serves it (its executor runs deferred fragments and its
+  // introspection declares the directive), so tools validating operations here accept them.
+  return `${HEADER}${printSchema(lexicographicSortSchema(supergraph.apiSchema().toGraphQLJSSchema({ includeDefer: true })))}\n`;
 }

@@ -106,6 +106,9 @@ function variantEnv(id: OurVariant, otlpEndpoint: string | undefined): NodeJS.Pr
       OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
       OTEL_TRACES_SAMPLER_ARG: id === 'ours-traced-1' ? '0.01' : '1',
+      // BENCH_TRACED_ENV (JSON) takes apart where tracing's cost goes, e.g.
+      // {"OTEL_TRACES_SAMPLER_ARG":"0"} (no span sampled) or {"OTEL_BSP_MAX_QUEUE_SIZE":"64"}.
+      ...(JSON.parse(process.env.BENCH_TRACED_ENV ?? '{}') as NodeJS.ProcessEnv),
     };
   }
   // Issue 12's circuit breakers and retries, off (`ours` has them on, as production does).

@@ -14,7 +14,8 @@
  * receiver; ours-unguarded, subgraph circuit breakers and retries off, and ours-unshed, load
  * shedding off, against ours; ours-cached, the entity cache on, against ours: workload A, replay
  * or live),
- * BENCH_PROFILE_TARGET (which of ours to profile).
+ * BENCH_PROFILE_TARGET (which of ours to profile), BENCH_TRACED_ENV (JSON, more environment for
+ * the traced variants, to take tracing's cost apart).
  * Everything binds to 127.0.0.1; each load run is bounded in time.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';

@@ -72,3 +72,36 @@ export function introspectionPayload(
   if (result.errors?.length || !result.data) return undefined;
   return `${JSON.stringify(extensions ? { data: result.data, extensions } : { data: result.data })}\n`;
 }
+
+/**
+ * The introspection part of an operation that also asks for data (`{ __schema {…} listings {…} }`):
+ * a document with only its root `__schema` and `__type` fields (aliases, arguments and
+ * directives kept, every fragment beside, no other operation), which graphql-js answers from the API schema while
+ * the plan fetches the rest; the shaper copies the answers in place. Undefined when the root
+ * has none; 'unsupported' when they hide in a root fragment (left to the gateway).
+ */
+export function rootIntrospectionDocument(document: DocumentNode, operation: OperationDefinitionNode): DocumentNode | undefined | 'unsupported' {
+  if (operation.operation !== 'query') return undefined;
+  const fields = operation.selectionSet.selections.filter((selection) => selection.kind === Kind.FIELD && INTROSPECTION_FIELDS.has(selection.name.value));
+  const hidden = operation.selectionSet.selections.some((selection) => selection.kind !== Kind.FIELD && selectsIntrospection(selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet : undefined, selection.kind === Kind.FRAGMENT_SPREAD ? selection.name.value : undefined, document));
+  if (hidden) return 'unsupported';
+  if (fields.length === 0) return undefined;
+  const introspecting: OperationDefinitionNode = { ...operation, selectionSet: { ...operation.selectionSet, selections: fields } };
+  // The operation alone (graphql-js then needs no operation name) with every fragment.
+  return { ...document, definitions: [introspecting, ...document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)] };
+}
+
+function selectsIntrospection(selectionSet: SelectionSetNode | undefined, fragmentName: string | undefined, document: DocumentNode): boolean {
+  const set = selectionSet ?? document.definitions.find((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION && definition.name.value === fragmentName)?.selectionSet;
+  return set?.selections.some((selection) => selection.kind === Kind.FIELD && INTROSPECTION_FIELDS.has(selection.name.value)) ?? false;
+}
+
+/**
+ * The root introspection fields' answers (see rootIntrospectionDocument), by response name,
+ * from graphql-js on the API schema; undefined if it reports errors (variables were coerced
+ * before, so none are expected).
+ */
+export function rootIntrospectionData(schema: GraphQLSchema, document: DocumentNode, variables: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
+  const result = executeSync({ schema, document, variableValues: variables, rootValue: {} });
+  return result.errors?.length || !result.data ? undefined : result.data;
+}

@@ -19,6 +19,7 @@ import { isExecutablePlan } from './planExecutor';
 import type { CacheLookups } from '../observability/routerMetrics';
 import { responseErrorOf, type ResponseError } from './responseError';
 import { ResultShaper } from './resultShaper';
+import { rootIntrospectionDocument } from './introspection';
 
 function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
   return Object.fromEntries(
@@ -38,6 +39,8 @@ export type Executable =
       readonly shaper: ResultShaper;
       /** Fields removed for this viewer, reported beside the data at the paths of its items. */
       readonly denials: DeniedFields;
+      /** The root `__schema`/`__type` fields beside the data, answered from the API schema (introspection.ts). */
+      readonly introspection?: DocumentNode;
     };
 
 const accessKeys = new WeakMap<Viewer, string>();
@@ -142,18 +145,21 @@ export class PreparedOperation {
     const fragments = authorized.operation ? fragmentsOf(authorized.document) : this.fragments;
     const rootType = schema.getRootType(operation.operation) as GraphQLObjectType | undefined;
     if (!rootType) return { kind: 'gateway', reason: 'no root type' };
+    const introspection = rootIntrospectionDocument(authorized.document, operation);
+    if (introspection === 'unsupported') return { kind: 'gateway', reason: 'introspection in a root fragment' };
     let plan: QueryPlan;
     let shaper: ResultShaper;
     try {
       // Planned once per kind of viewer (then cached): the span shows what a cache miss cost.
       plan = inSpanSync('graphql.plan', () => state.planner.planQuery(authorized.document, operation.name?.value ?? this.operationName), trace);
       if (plan.node?.kind === 'Subscription' || !isExecutablePlan(plan.node)) return { kind: 'gateway', reason: 'plan needs the gateway executor' };
+      if (introspection && plan.node?.kind === 'Defer') return { kind: 'gateway', reason: 'introspection beside @defer' };
       shaper = new ResultShaper(schema, rootType, operation.selectionSet, fragments);
     } catch (error) {
       // UnsupportedOperation from the shaper, or a planner refusal: the gateway words the outcome.
       return { kind: 'gateway', reason: error instanceof Error ? error.message : String(error) };
     }
-    return { kind: 'run', plan, shaper, denials: authorized.denials };
+    return { kind: 'run', plan, shaper, denials: authorized.denials, ...(introspection ? { introspection } : {}) };
   }
 }
 

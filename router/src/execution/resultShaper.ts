@@ -7,6 +7,8 @@ import {
   GraphQLScalarType,
   isAbstractType,
   isObjectType,
+  SchemaMetaFieldDef,
+  TypeMetaFieldDef,
   Kind,
   valueFromAST,
   GraphQLBoolean,
@@ -34,6 +36,11 @@ interface ShapedField {
   readonly inheritedKey: boolean;
   readonly parentType: string;
   readonly isTypename: boolean;
+  /**
+   * A root `__schema` or `__type`: its value is already complete (graphql-js answered it from
+   * the API schema, see introspection.ts) and is copied as it is.
+   */
+  readonly verbatim: boolean;
   readonly type: GraphQLOutputType;
   readonly child: SelectionShape | null;
   readonly conditions: readonly Condition[];
@@ -122,7 +129,12 @@ class SelectionShape {
 
     const fields = type.getFields();
     return [...grouped].map(([responseName, entry]) => {
-      if (entry.fieldName === '__schema' || entry.fieldName === '__type') throw new UnsupportedOperation('introspection');
+      if (entry.fieldName === '__schema' || entry.fieldName === '__type') {
+        // Only the query root has them (validation says so); nested, something is off.
+        if (depth > 0) throw new UnsupportedOperation('introspection below the root');
+        const meta = entry.fieldName === '__schema' ? SchemaMetaFieldDef : TypeMetaFieldDef;
+        return { responseName, inheritedKey: isInheritedKey(responseName), parentType: type.name, isTypename: false, verbatim: true, type: meta.type, child: null, conditions: entry.conditions };
+      }
       const isTypename = entry.fieldName === '__typename';
       const definition = fields[entry.fieldName];
       if (!isTypename && !definition) throw new UnsupportedOperation(`unknown field ${type.name}.${entry.fieldName}`);
@@ -133,7 +145,7 @@ class SelectionShape {
         const possible = isAbstractType(named) ? this.compiler.schema.getPossibleTypes(named) : isObjectType(named) ? [named] : [];
         child = this.compiler.shape(entry.sets, possible, depth + 1);
       }
-      return { responseName, inheritedKey: isInheritedKey(responseName), parentType: type.name, isTypename, type: fieldType, child, conditions: entry.conditions };
+      return { responseName, inheritedKey: isInheritedKey(responseName), parentType: type.name, isTypename, verbatim: false, type: fieldType, child, conditions: entry.conditions };
     });
   }
 }
@@ -263,8 +275,12 @@ class ShapingRun {
         put(output, field, type.name);
         continue;
       }
-      path.push(field.responseName);
       const received = field.inheritedKey ? ownValue(input, field.responseName) : input[field.responseName];
+      if (field.verbatim) {
+        put(output, field, received ?? null);
+        continue;
+      }
+      path.push(field.responseName);
       const value = this.complete(field, field.type, field.child, received ?? null, path);
       path.pop();
       if (value === undefined) {

@@ -5,6 +5,7 @@ import type { SupergraphCaches } from './entityCache';
 import type { SupergraphState } from '../liveSupergraph';
 import type { GraphQLObjectType } from 'graphql';
 import { answerDeferred, deferredRootOf } from './deferredDelivery';
+import { rootIntrospectionData } from './introspection';
 import { PlanExecution } from './planExecutor';
 import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
@@ -105,7 +106,8 @@ function contentTypeFor(request: IncomingMessage): string {
  * Apollo Server words them and introspection from the API schema (beforeExecution.ts). `handle`
  * answers false (before anything is sent anywhere) for what it leaves to the Apollo Server +
  * gateway pipeline, noting why (router_gateway_requests_total): plans with data rewrites, and
- * introspection beside other fields. @defer runs here too (deferredDelivery.ts).
+ * introspection in a root fragment. @defer runs here too (deferredDelivery.ts); introspection
+ * beside data too (the shaper puts graphql-js' answers in place).
  */
 export function createRouterExecutor(options: RouterExecutorOptions) {
   const reported = new WeakSet<object>();
@@ -193,6 +195,12 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
           variables,
         );
         await execution.run(executable.plan.node);
+        if (executable.introspection) {
+          // `__schema`/`__type` beside the data: answered from the API schema, copied in place by the shaper.
+          const introspected = rootIntrospectionData(state.planner.apiGraphQLSchema, executable.introspection, rawVariables);
+          if (!introspected) throw new Error('introspection beside the data reported errors');
+          Object.assign(execution.data, introspected);
+        }
         const shaped = executable.shaper.shape(execution.data, variables);
         const accessErrors = executable.denials.empty ? [] : executable.denials.errorsIn(shaped.data).map(responseErrorOf);
         const errors = [...accessErrors, ...execution.errors];
