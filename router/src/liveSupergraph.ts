@@ -22,6 +22,12 @@ export type UrlResolver = (sdl: string) => Record<string, string>;
 
 /** The security features AuthorizingGateway enforces itself. */
 const ENFORCED_FEATURES = ['authenticated', 'requiresScopes'];
+/**
+ * What the router's own executor honours besides: `@context` (composition links it `for:
+ * SECURITY`), whose values the executor passes to `@fromContext` arguments (contextArguments.ts).
+ * @apollo/gateway 2.14 ignores context rewrites, so its copy keeps refusing such a supergraph.
+ */
+export const EXECUTOR_FEATURES = [...ENFORCED_FEATURES, 'context'];
 
 /**
  * @apollo/gateway refuses a supergraph with `for: SECURITY` features it cannot enforce, which
@@ -29,8 +35,8 @@ const ENFORCED_FEATURES = ['authenticated', 'requiresScopes'];
  * gateway is given a copy where those two are ordinary links. Any other security feature
  * (`@policy`) still makes the gateway refuse to start.
  */
-export function delegateEnforcedSecurityFeatures(supergraphSdl: string): string {
-  const features = ENFORCED_FEATURES.join('|');
+export function delegateEnforcedSecurityFeatures(supergraphSdl: string, enforced: readonly string[] = ENFORCED_FEATURES): string {
+  const features = enforced.join('|');
   return supergraphSdl.replace(
     new RegExp(`(@link\\(url: "https://specs\\.apollo\\.dev/(?:${features})/v[0-9.]+"), for: SECURITY\\)`, 'g'),
     '$1)',
@@ -43,7 +49,7 @@ export function supergraphState(sdl: string, resolveUrls: UrlResolver): Supergra
     requirements: readAccessRequirements(sdl),
     costs: readCostDirectives(sdl),
     cacheHints: readCacheControlHints(sdl),
-    planner: new SupergraphPlanner(delegateEnforcedSecurityFeatures(sdl)),
+    planner: new SupergraphPlanner(delegateEnforcedSecurityFeatures(sdl, EXECUTOR_FEATURES)),
     subgraphUrls: resolveUrls(sdl),
   };
 }
