@@ -2,12 +2,11 @@ import type { FetchDataKeyRenamer } from '@apollo/query-planner';
 import type { GraphQLSchema } from 'graphql';
 import { ownValue, setOwnValue } from './ownProperties';
 import type { ResponsePath } from './responseError';
-import { isOfType } from './typeConditions';
+import { fragmentCondition, isOfType } from './typeConditions';
 
 type JsonObject = Record<string, unknown>;
 
 const PARENT = '..';
-const FRAGMENT_PREFIX = '... on ';
 
 /**
  * The object path a context rewrite starts from: each leading `..` leaves the field the path
@@ -32,9 +31,8 @@ function valueAlong(schema: GraphQLSchema, value: unknown, rest: readonly string
   if (value === null || value === undefined || typeof value !== 'object') return undefined;
   if (Array.isArray(value)) return value.map((item: unknown) => valueAlong(schema, item, rest, step) ?? null);
   const element = rest[step] as string;
-  if (element.startsWith(FRAGMENT_PREFIX)) {
-    return isOfType(schema, value as JsonObject, element.slice(FRAGMENT_PREFIX.length), true) ? valueAlong(schema, value, rest, step + 1) : undefined;
-  }
+  const condition = fragmentCondition(element);
+  if (condition !== undefined) return isOfType(schema, value as JsonObject, condition, true) ? valueAlong(schema, value, rest, step + 1) : undefined;
   return valueAlong(schema, ownValue(value as JsonObject, element), rest, step + 1);
 }
 

@@ -1,11 +1,9 @@
 import type { FetchDataRewrite } from '@apollo/query-planner';
 import type { GraphQLSchema } from 'graphql';
 import { ownValue, setOwnValue } from './ownProperties';
-import { isOfType } from './typeConditions';
+import { fragmentCondition, isOfType } from './typeConditions';
 
 type JsonObject = Record<string, unknown>;
-
-const FRAGMENT_PREFIX = '... on ';
 
 /**
  * The planner's data rewrites on a fetch (FetchNode.inputRewrites / outputRewrites):
@@ -27,7 +25,7 @@ export function applyRewrites(schema: GraphQLSchema, rewrites: readonly FetchDat
   for (const rewrite of rewrites) {
     const key = rewrite.path[rewrite.path.length - 1];
     // Every rewrite the planner writes ends at a key; anything else is left alone.
-    if (key === undefined || key.startsWith(FRAGMENT_PREFIX)) continue;
+    if (key === undefined || fragmentCondition(key) !== undefined) continue;
     applyAt(schema, rewrite.path, 0, value, (object) => rewriteKey(rewrite, object, key));
   }
 }
@@ -56,8 +54,9 @@ function applyAt(schema: GraphQLSchema, path: readonly string[], step: number, v
     return;
   }
   const element = path[step] as string;
-  if (element.startsWith(FRAGMENT_PREFIX)) {
-    if (isOfType(schema, object, element.slice(FRAGMENT_PREFIX.length), true)) applyAt(schema, path, step + 1, object, rewrite);
+  const condition = fragmentCondition(element);
+  if (condition !== undefined) {
+    if (isOfType(schema, object, condition, true)) applyAt(schema, path, step + 1, object, rewrite);
     return;
   }
   applyAt(schema, path, step + 1, ownValue(object, element), rewrite);

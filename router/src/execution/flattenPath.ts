@@ -1,7 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import { ownValue } from './ownProperties';
 import type { ResponsePath } from './responseError';
-import { isOfType } from './typeConditions';
+import { fragmentCondition, isOfType } from './typeConditions';
 
 type JsonObject = Record<string, unknown>;
 
@@ -16,11 +16,10 @@ export type FlattenStep =
   | { readonly kind: 'list'; readonly types: readonly string[] | null }
   | { readonly kind: 'fragment'; readonly type: string };
 
-const FRAGMENT_PREFIX = '... on ';
-
 function stepOf(element: string | number): FlattenStep {
   const text = String(element);
-  if (text.startsWith(FRAGMENT_PREFIX)) return { kind: 'fragment', type: text.slice(FRAGMENT_PREFIX.length).trim() };
+  const condition = fragmentCondition(text);
+  if (condition !== undefined) return { kind: 'fragment', type: condition };
   const conditions = text.indexOf('|[');
   const name = conditions < 0 ? text : text.slice(0, conditions);
   const types = conditions < 0 || !text.endsWith(']') ? null : text.slice(conditions + 2, -1).split(',').map((type) => type.trim()).filter((type) => type.length > 0);

@@ -27,3 +27,10 @@ export function isAbstractTypeName(schema: GraphQLSchema, typename: unknown): bo
   const type = schema.getType(typename);
   return !!type && isAbstractType(type);
 }
+
+const FRAGMENT_PREFIX = '... on ';
+
+/** `T` for a plan path element `... on T` (a type condition in rewrite, context and Flatten paths); undefined for a key. */
+export function fragmentCondition(element: string): string | undefined {
+  return element.startsWith(FRAGMENT_PREFIX) ? element.slice(FRAGMENT_PREFIX.length).trim() : undefined;
+}
