@@ -6,6 +6,7 @@ import type { EntityFetchCache, EntityFetchLookup } from './entityFetchCache';
 import type { RootFieldCache } from './rootFieldCache';
 import type { RequestDeadline } from './requestDeadline';
 import { ownValue, setOwnValue } from './ownProperties';
+import { representationKey } from '../planning/renamedRequires';
 import type { ResponseError, ResponsePath } from './responseError';
 import type { SubgraphAnswer, SubgraphClient, SubgraphError } from './subgraphClient';
 import type { SubgraphCallLog } from '../pipeline/requestLog';
@@ -141,20 +142,22 @@ function representationOf(schema: GraphQLSchema, source: JsonObject, selections:
       const name = selection.alias ?? selection.name;
       const value = ownValue(source, name);
       if (value === undefined) return null;
+      // Hive's plans may send a field under another key than the data's (planning/renamedRequires).
+      const key = representationKey(selection);
       if (selection.selections && value !== null) {
         if (Array.isArray(value)) {
           setOwnValue(
             result,
-            name,
+            key,
             value.map((item: unknown) =>
               item !== null && typeof item === 'object' ? representationOf(schema, item as JsonObject, selection.selections ?? []) : item,
             ),
           );
         } else {
-          setOwnValue(result, name, representationOf(schema, value as JsonObject, selection.selections));
+          setOwnValue(result, key, representationOf(schema, value as JsonObject, selection.selections));
         }
       } else {
-        setOwnValue(result, name, value);
+        setOwnValue(result, key, value);
       }
     } else if (!selection.typeCondition || typeMatches(schema, source.__typename, selection.typeCondition)) {
       const inner = representationOf(schema, source, selection.selections);

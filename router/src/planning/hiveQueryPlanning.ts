@@ -1,0 +1,89 @@
+import { QueryPlanner as HivePlanner } from '@graphql-hive/router-query-planner';
+import type { PlanNode, QueryPlan } from '@apollo/query-planner';
+import { BREAK, print, visit, type DocumentNode } from 'graphql';
+import { isExecutablePlan } from '../execution/planExecutor';
+import { translateHivePlan } from './hivePlanTranslation';
+import type { PlannerFallbackListener, QueryPlanning } from './queryPlanning';
+import { UntranslatableHivePlan } from './untranslatableHivePlan';
+
+function hasDefer(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Directive(directive) {
+      if (directive.name.value !== 'defer') return undefined;
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
+}
+
+/** What in a translated plan the executor does not run (isExecutablePlan said no), for the log. */
+function unrunnableConstruct(node: PlanNode | undefined): string {
+  const nodes: PlanNode[] = node ? [node] : [];
+  let typeCondition = false;
+  for (let next = nodes.pop(); next; next = nodes.pop()) {
+    if (next.kind === 'Fetch' && (next.inputRewrites?.length || next.outputRewrites?.length)) return 'data rewrites (@interfaceObject)';
+    if (next.kind === 'Flatten') typeCondition ||= next.path.some((step) => String(step).includes('|'));
+    if (next.kind === 'Sequence' || next.kind === 'Parallel') nodes.push(...next.nodes);
+    else if (next.kind === 'Flatten') nodes.push(next.node);
+    else if (next.kind === 'Condition') nodes.push(...[next.ifClause, next.elseClause].filter((clause): clause is PlanNode => clause !== undefined));
+  }
+  return typeCondition ? 'a type condition inside a flatten path' : 'a node the executor does not run';
+}
+
+export type HivePlanAttempt = { readonly plan: QueryPlan } | { readonly construct: string; readonly detail?: string };
+
+/** No progressive @override label is active (Apollo's planner, as configured here, sets none either). */
+const NO_OVERRIDE_LABELS = new Set<string>();
+
+/**
+ * Hive Router's query planner (@graphql-hive/router-query-planner, a Rust Node addon), its plans
+ * translated into the shapes the router's executor runs. Where Hive's plan has no counterpart
+ * there (@defer, a fragment spread in requires) or the executor does not run it (rewrites for
+ * @interfaceObject, type-conditioned paths), that operation is planned by Apollo's planner, as
+ * the default would, and the listener is told once per kind of construct: never a plan the
+ * executor would run wrongly.
+ */
+export class HiveQueryPlanning implements QueryPlanning {
+  readonly name = 'hive';
+  private readonly planner: HivePlanner;
+  private readonly reported = new Set<string>();
+
+  constructor(
+    supergraphSdl: string,
+    private readonly apollo: QueryPlanning,
+    private readonly onFallback: PlannerFallbackListener = () => {},
+  ) {
+    this.planner = new HivePlanner(supergraphSdl);
+  }
+
+  planQuery(document: DocumentNode, operationName: string | undefined): QueryPlan {
+    const attempt = this.hivePlan(document, operationName);
+    return 'plan' in attempt ? attempt.plan : this.fallBack(attempt.construct, document, operationName, attempt.detail);
+  }
+
+  /** Hive's plan translated, or what keeps the router's executor from running it. */
+  hivePlan(document: DocumentNode, operationName: string | undefined): HivePlanAttempt {
+    // Hive's planner (0.0.38) plans @defer inline: the answer would come whole, not in parts.
+    if (hasDefer(document)) return { construct: '@defer (planned inline by Hive\'s planner)' };
+    let plan: QueryPlan;
+    try {
+      plan = translateHivePlan(this.planner.plan(print(document), operationName ?? null, NO_OVERRIDE_LABELS, 0));
+    } catch (error) {
+      if (error instanceof UntranslatableHivePlan) return { construct: error.construct };
+      // The addon refuses what it cannot plan with a plain Error: Apollo's planner words the refusal.
+      return { construct: "no plan from Hive's planner", detail: error instanceof Error ? error.message : String(error) };
+    }
+    if (plan.node?.kind !== 'Subscription' && !isExecutablePlan(plan.node)) return { construct: unrunnableConstruct(plan.node) };
+    return { plan };
+  }
+
+  private fallBack(construct: string, document: DocumentNode, operationName: string | undefined, detail?: string): QueryPlan {
+    if (!this.reported.has(construct)) {
+      this.reported.add(construct);
+      this.onFallback(construct, operationName, detail);
+    }
+    return this.apollo.planQuery(document, operationName);
+  }
+}
