@@ -97,7 +97,7 @@ export function composeFixture(subgraphs: readonly SubgraphFixture[], urls: Read
   return result.supergraphSdl;
 }
 
-async function startRouter(supergraphPath: string, executor: ExecutorName): Promise<{ router: Router; url: string }> {
+async function startRouter(supergraphPath: string, executor: ExecutorName, routerEnv: Readonly<Record<string, string>>): Promise<{ router: Router; url: string }> {
   const router = await createRouter(
     readRouterConfig({
       PORT: '0',
@@ -113,13 +113,17 @@ async function startRouter(supergraphPath: string, executor: ExecutorName): Prom
       SUBGRAPH_RETRIES: '0',
       SUBGRAPH_BREAKER: 'false',
       SUBGRAPH_ERRORS: 'pass',
+      ...routerEnv,
     }),
   );
   return { router, url: `${await router.listen()}/graphql` };
 }
 
-/** Starts the fixture: subgraphs on free ports, the supergraph composed from them, both executors in front. */
-export async function startFixture(subgraphs: readonly SubgraphFixture[]): Promise<RunningFixture> {
+/**
+ * Starts the fixture: subgraphs on free ports, the supergraph composed from them, both executors
+ * in front. `routerEnv`: settings of both routers beyond the suite's (QUERY_PLANNER=hive).
+ */
+export async function startFixture(subgraphs: readonly SubgraphFixture[], routerEnv: Readonly<Record<string, string>> = {}): Promise<RunningFixture> {
   const calls: Record<string, number> = {};
   const servers = await Promise.all(subgraphs.map((subgraph) => serveSubgraph(subgraph, calls)));
   const directory = mkdtempSync(join(tmpdir(), 'conformance-'));
@@ -135,7 +139,7 @@ export async function startFixture(subgraphs: readonly SubgraphFixture[]): Promi
     writeFileSync(supergraphPath, supergraphSdl);
     const urls: Record<ExecutorName, string> = { router: '', gateway: '' };
     for (const executor of ['router', 'gateway'] as const) {
-      const started = await startRouter(supergraphPath, executor);
+      const started = await startRouter(supergraphPath, executor, routerEnv);
       routers.push(started.router);
       urls[executor] = started.url;
     }
