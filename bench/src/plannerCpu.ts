@@ -1,7 +1,7 @@
 /**
  * `npm run bench:planner`: planning CPU of the router's two query planners (QUERY_PLANNER=apollo,
- * the default, and QUERY_PLANNER=hive) on workload B's operation and on every operation of the
- * differential conformance suite, each over its own supergraph. No router, no subgraph: only
+ * the default, and QUERY_PLANNER=hive) on workload A's and B's operations and on every operation
+ * of the differential conformance suite, each over its own supergraph. No router, no subgraph: only
  * what a plan-cache miss costs the router (its prepared operations keep plans, so this is paid
  * once per operation and kind of viewer).
  *
@@ -24,7 +24,10 @@ import { HiveQueryPlanning } from '@booking/router/dist/planning/hiveQueryPlanni
 import type { QueryPlannerName } from '@booking/router/dist/planning/queryPlanning';
 import { SupergraphPlanner } from '@booking/router/dist/supergraphPlanner';
 import { ROOT } from './routers/routersUnderTest';
+import { BOOKINGS_20, CREATE_BOOKING, LISTINGS_WIDE, LOOKUP, NOVEL } from './routers/workloadA/workload';
 import { composeGuildSupergraph, GUILD_QUERY } from './routers/workloadB/workload';
+import { NOVEL_MARKER } from './routers/operations';
+import { delegateEnforcedSecurityFeatures } from '@booking/router/dist/liveSupergraph';
 
 const RESULTS = resolve(ROOT, 'bench', 'results');
 const PLANNERS: readonly QueryPlannerName[] = ['apollo', 'hive'];
@@ -142,6 +145,11 @@ function main(): void {
   const repeats = Number(process.env.BENCH_PLANNER_REPEATS ?? 200);
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`BENCH_PLANNER_REPEATS must be a positive integer, got "${process.env.BENCH_PLANNER_REPEATS}"`);
   const sets: PlanningSet[] = [
+    {
+      name: 'workload A',
+      supergraphSdl: delegateEnforcedSecurityFeatures(readFileSync(resolve(ROOT, 'schema', 'supergraph.graphql'), 'utf8')),
+      operations: Object.entries({ LOOKUP, BOOKINGS_20, LISTINGS_WIDE, CREATE_BOOKING, NOVEL: NOVEL.replaceAll(NOVEL_MARKER, 'once') }).map(([name, query]) => ({ name, query })),
+    },
     { name: 'workload B', supergraphSdl: composeGuildSupergraph((name) => `http://127.0.0.1:9/${name}`), operations: [{ name: 'TestQuery (the Guild nested query)', query: GUILD_QUERY }] },
     ...conformanceSets(),
   ];

@@ -20,11 +20,11 @@ import { seedWorkloadA, type SeedSize } from './seed';
 
 export const SEED_SIZE: SeedSize = { guests: 200, hosts: 50, listings: 2_000, bookings: 20_000 };
 
-const LOOKUP = `query ListingLookup($id: ID!) {
+export const LOOKUP = `query ListingLookup($id: ID!) {
   listing(id: $id) { id title city capacity pricePerNight { amount currency } }
 }`;
 
-const BOOKINGS_20 = `query TwentyBookings {
+export const BOOKINGS_20 = `query TwentyBookings {
   bookings(first: 20) {
     edges {
       node {
@@ -37,13 +37,13 @@ const BOOKINGS_20 = `query TwentyBookings {
   }
 }`;
 
-const LISTINGS_WIDE = `query ListingsWithBookings {
+export const LISTINGS_WIDE = `query ListingsWithBookings {
   listings(first: 50) {
     edges { node { id title bookingsConnection(first: 100) { edges { node { id status guest { id displayName } } } } } }
   }
 }`;
 
-const CREATE_BOOKING = `mutation CreateBooking($input: CreateBookingInput!) {
+export const CREATE_BOOKING = `mutation CreateBooking($input: CreateBookingInput!) {
   createBooking(input: $input) { id status }
 }`;
 
@@ -52,7 +52,7 @@ const CREATE_BOOKING = `mutation CreateBooking($input: CreateBookingInput!) {
  * planned its text before. The subgraph requests it leads to differ only in their operation
  * names, which the replay proxy ignores, so this measures the router's planning, not PostgreSQL.
  */
-const NOVEL = `query Novel_${NOVEL_MARKER} {
+export const NOVEL = `query Novel_${NOVEL_MARKER} {
   bookings(first: 5) { edges { node { id status listing { title } guest { displayName } } } }
 }`;
 
