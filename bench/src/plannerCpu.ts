@@ -73,9 +73,30 @@ interface Timing {
   /** µs of CPU per plan: the first on a fresh planner, then the mean of the repeats. */
   readonly first: Record<QueryPlannerName, number>;
   readonly repeated: Record<QueryPlannerName, number>;
+  /** With QUERY_PLANNER=hive, Apollo's planner plans it (what Hive's plan uses instead). */
+  readonly fallback?: string;
 }
 
-function measure(sets: readonly PlanningSet[], repeats: number): { timings: Timing[]; leftToApollo: string[]; unplannable: string[] } {
+interface Build {
+  readonly set: string;
+  /** µs of CPU to build a SupergraphPlanner with each choice. */
+  readonly apollo: number;
+  readonly hive: number;
+}
+
+function buildCost(set: PlanningSet): Build {
+  const median = (name: QueryPlannerName) => {
+    const samples = Array.from({ length: 5 }, () => {
+      const since = process.cpuUsage();
+      new SupergraphPlanner(set.supergraphSdl, { name });
+      return cpuMicros(since);
+    }).sort((a, b) => a - b);
+    return samples[2] as number;
+  };
+  return { set: set.name, apollo: median('apollo'), hive: median('hive') };
+}
+
+function measure(sets: readonly PlanningSet[], repeats: number): { timings: Timing[]; builds: Build[]; leftToApollo: string[]; unplannable: string[] } {
   const timings: Timing[] = [];
   const leftToApollo: string[] = [];
   const unplannable: string[] = [];
@@ -107,14 +128,16 @@ function measure(sets: readonly PlanningSet[], repeats: number): { timings: Timi
         for (let round = 0; round < repeats; round += 1) fresh.planQuery(document, undefined);
         repeated[name] = cpuMicros(since) / repeats;
       }
-      timings.push({ set: set.name, operation: `${operation.name}${fallback ? " (Hive → Apollo's plan)" : ''}`, first, repeated });
+      timings.push({ set: set.name, operation: `${operation.name}${fallback ? " (Hive → Apollo's plan)" : ''}`, first, repeated, ...(fallback ? { fallback } : {}) });
     }
   }
-  return { timings, leftToApollo, unplannable };
+  // The workloads' supergraphs are the ones a router loads; the fixtures' are tiny.
+  return { timings, builds: sets.filter((set) => set.name.startsWith('workload')).map(buildCost), leftToApollo, unplannable };
 }
 
 const format = (micros: number) => (micros >= 100 ? micros.toFixed(0) : micros.toFixed(1));
 const geometricMean = (values: readonly number[]) => Math.exp(values.reduce((sum, value) => sum + Math.log(value), 0) / values.length);
+const ratio = (timings: readonly Timing[], which: 'first' | 'repeated') => (timings.length === 0 ? '-' : geometricMean(timings.map((timing) => timing[which].hive / timing[which].apollo)).toFixed(2));
 
 function report(result: ReturnType<typeof measure>, repeats: number): string {
   const lines = [
@@ -130,7 +153,21 @@ function report(result: ReturnType<typeof measure>, repeats: number): string {
         `| ${timing.set} / ${timing.operation} | ${format(timing.first.apollo)} | ${format(timing.first.hive)} | ${format(timing.repeated.apollo)} | ${format(timing.repeated.hive)} | ${(timing.repeated.hive / timing.repeated.apollo).toFixed(2)} |`,
     ),
     '',
-    `Geometric mean of Hive / Apollo over the ${result.timings.length} operations: first plan ${geometricMean(result.timings.map((timing) => timing.first.hive / timing.first.apollo)).toFixed(2)}, repeated ${geometricMean(result.timings.map((timing) => timing.repeated.hive / timing.repeated.apollo)).toFixed(2)}.`,
+    ...(
+      [
+        { which: 'all', timings: result.timings },
+        { which: "those Hive's planner plans itself", timings: result.timings.filter((timing) => !timing.fallback) },
+        { which: "those left to Apollo's plan", timings: result.timings.filter((timing) => timing.fallback) },
+      ] as const
+    ).map(({ which, timings }) => `Geometric mean of Hive / Apollo over ${which} (${timings.length} operations): first plan ${ratio(timings, 'first')}, repeated ${ratio(timings, 'repeated')}.  `),
+    '',
+    '## Building the planners (once per supergraph load)',
+    '',
+    "CPU ms of `new SupergraphPlanner(sdl, choice)`, median of 5 (with QUERY_PLANNER=hive Apollo's planner is built too: it plans subscriptions and what Hive's plans cannot be run for).",
+    '',
+    '| supergraph | apollo | hive |',
+    '|---|---:|---:|',
+    ...result.builds.map((build) => `| ${build.set} | ${(build.apollo / 1000).toFixed(1)} | ${(build.hive / 1000).toFixed(1)} |`),
     '',
     `Planned by Apollo's planner also with QUERY_PLANNER=hive (marked "Hive → Apollo's plan" above; their Hive column is Hive's attempt plus Apollo's plan): ${result.leftToApollo.length === 0 ? 'none' : ''}`,
     ...result.leftToApollo.map((line) => `- ${line}`),
