@@ -24,7 +24,7 @@ import { HiveQueryPlanning } from '@booking/router/dist/planning/hiveQueryPlanni
 import type { QueryPlannerName } from '@booking/router/dist/planning/queryPlanning';
 import { SupergraphPlanner } from '@booking/router/dist/supergraphPlanner';
 import { ROOT } from './routers/routersUnderTest';
-import { BOOKINGS_20, CREATE_BOOKING, LISTINGS_WIDE, LOOKUP, NOVEL } from './routers/workloadA/workload';
+import { BOOKINGS_20, BOOKINGS_20_DEFERRED, CREATE_BOOKING, LISTINGS_WIDE, LOOKUP, NOVEL } from './routers/workloadA/workload';
 import { composeGuildSupergraph, GUILD_QUERY } from './routers/workloadB/workload';
 import { NOVEL_MARKER } from './routers/operations';
 import { delegateEnforcedSecurityFeatures } from '@booking/router/dist/liveSupergraph';
@@ -185,7 +185,7 @@ function main(): void {
     {
       name: 'workload A',
       supergraphSdl: delegateEnforcedSecurityFeatures(readFileSync(resolve(ROOT, 'schema', 'supergraph.graphql'), 'utf8')),
-      operations: Object.entries({ LOOKUP, BOOKINGS_20, LISTINGS_WIDE, CREATE_BOOKING, NOVEL: NOVEL.replaceAll(NOVEL_MARKER, 'once') }).map(([name, query]) => ({ name, query })),
+      operations: Object.entries({ LOOKUP, BOOKINGS_20, BOOKINGS_20_DEFERRED, LISTINGS_WIDE, CREATE_BOOKING, NOVEL: NOVEL.replaceAll(NOVEL_MARKER, 'once') }).map(([name, query]) => ({ name, query })),
     },
     { name: 'workload B', supergraphSdl: composeGuildSupergraph((name) => `http://127.0.0.1:9/${name}`), operations: [{ name: 'TestQuery (the Guild nested query)', query: GUILD_QUERY }] },
     ...conformanceSets(),
