@@ -6,7 +6,7 @@
  * graphql-ws + multipart subscriptions (held and churned), and hostile requests (SOAK_HOSTILE:
  * malformed, oversized, never-seen, deep, forged, abandoned) with Redis killed for
  * SOAK_OUTAGE_SECONDS and catalog restarted in the middle, then SOAK_IDLE_SECONDS idle.
- * RSS (/proc) and heap used are sampled every SOAK_SAMPLE_MS. Fails (exit 1) when a service's
+ * Services log at SOAK_LOG_LEVEL (info, as `npm start`). RSS (/proc) and heap used are sampled every SOAK_SAMPLE_MS. Fails (exit 1) when a service's
  * heap after a full GC at the end of the idle is over its baseline by more than 10 %, or grows
  * during the idle. Writes bench/results/soak-<SOAK_LABEL>.{json,md,svg}. Targets 127.0.0.1 only.
  */
@@ -37,6 +37,12 @@ const IDLE_SECONDS = Number(process.env.SOAK_IDLE_SECONDS ?? 60);
 const OUTAGE_SECONDS = Number(process.env.SOAK_OUTAGE_SECONDS ?? 20);
 const SAMPLE_MS = Number(process.env.SOAK_SAMPLE_MS ?? 2_000);
 const LABEL = process.env.SOAK_LABEL ?? 'latest';
+/**
+ * Every service's LOG_LEVEL. `info`, as `npm start` runs them (a line per request, read by this
+ * process as the launcher reads its children's), where the issue's router died; `warn` to leave
+ * logging out of the picture.
+ */
+const LOG_LEVEL = process.env.SOAK_LOG_LEVEL ?? 'info';
 /** Malformed, oversized, novel and abandoned requests and sockets beside the normal load (issue 17's fuzz run). */
 const HOSTILE = process.env.SOAK_HOSTILE !== '0';
 /** Heap after GC at the end may exceed the baseline by this share. */
@@ -75,7 +81,7 @@ async function main(): Promise<void> {
   const log = (name: string, line: string) => {
     if (/"level":(50|60)/.test(line) || /heap|FATAL/i.test(line.slice(0, 120))) process.stderr.write(`${name}| ${line.slice(0, 400)}\n`);
   };
-  const base = { ...process.env, LOG_LEVEL: 'warn', ROUTER_SIGNING_SECRET: secret, REDIS_URL: redis.url, EVENT_KEY_PREFIX: `${prefix}:` };
+  const base = { ...process.env, LOG_LEVEL: LOG_LEVEL, ROUTER_SIGNING_SECRET: secret, REDIS_URL: redis.url, EVENT_KEY_PREFIX: `${prefix}:` };
   const startService = async (name: string, script: string, env: NodeJS.ProcessEnv, readyUrl: string): Promise<Service> => {
     const inspectPort = await findFreePort();
     const service = { name } as Service;
@@ -366,7 +372,7 @@ async function main(): Promise<void> {
       [
         `# Soak: memory under load with a Redis outage and a catalog restart (${new Date().toISOString()})`,
         '',
-        `Load ${LOAD_SECONDS} s, Redis killed for ${OUTAGE_SECONDS} s at a third of it, catalog restarted at half, then ${IDLE_SECONDS} s idle.`,
+        `Load ${LOAD_SECONDS} s, Redis killed for ${OUTAGE_SECONDS} s at a third of it, catalog restarted ${Math.round(LOAD_SECONDS / 6)} s after Redis came back (the load phase lasts until then), then ${IDLE_SECONDS} s idle. Services logged at \`${LOG_LEVEL}\`.`,
         `Requests: ${counts.queries} queries, ${counts.mutations} booking+cancel pairs, ${counts.subscriptions} subscriptions opened, ${counts.events} events received, ${counts.failed} failed (during the faults)` +
           (HOSTILE ? `; ${counts.hostile} hostile requests and sockets (malformed, oversized, novel, deep, forged, abandoned: all refused or failed, by design), ${counts.hostileHung} of them never answered within 15 s.` : '.'),
         '',

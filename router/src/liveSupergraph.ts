@@ -3,6 +3,7 @@ import type { Logger } from '@booking/runtime';
 import { readAccessRequirements, type AccessRequirements } from './auth/accessRequirements';
 import { readCostDirectives, type CostDirectives } from './pipeline/costDirectives';
 import { readCacheControlHints, type CacheControlHints } from './execution/cacheControlHints';
+import type { QueryPlannerChoice, QueryPlannerName } from './planning/queryPlanning';
 import { SupergraphPlanner } from './supergraphPlanner';
 
 /** Everything derived from one supergraph SDL, replaced together on a reload. */
@@ -43,13 +44,13 @@ export function delegateEnforcedSecurityFeatures(supergraphSdl: string, enforced
   );
 }
 
-export function supergraphState(sdl: string, resolveUrls: UrlResolver): SupergraphState {
+export function supergraphState(sdl: string, resolveUrls: UrlResolver, queryPlanner?: QueryPlannerChoice): SupergraphState {
   return {
     sdl,
     requirements: readAccessRequirements(sdl),
     costs: readCostDirectives(sdl),
     cacheHints: readCacheControlHints(sdl),
-    planner: new SupergraphPlanner(delegateEnforcedSecurityFeatures(sdl, EXECUTOR_FEATURES)),
+    planner: new SupergraphPlanner(delegateEnforcedSecurityFeatures(sdl, EXECUTOR_FEATURES), queryPlanner),
     subgraphUrls: resolveUrls(sdl),
   };
 }
@@ -61,13 +62,20 @@ export function supergraphState(sdl: string, resolveUrls: UrlResolver): Supergra
 export class LiveSupergraph {
   current: SupergraphState;
   private watched: string | undefined;
+  private readonly queryPlanner: QueryPlannerChoice;
 
   constructor(
     initialSdl: string,
     private readonly resolveUrls: UrlResolver,
     private readonly logger: Logger,
+    queryPlanner: QueryPlannerName = 'apollo',
   ) {
-    this.current = supergraphState(initialSdl, resolveUrls);
+    this.queryPlanner = {
+      name: queryPlanner,
+      onFallback: (construct, operationName, detail) =>
+        logger.warn({ construct, operationName, detail }, "QUERY_PLANNER=hive: Hive's plan uses something the router's executor does not run; Apollo's planner plans such operations (logged once per kind)"),
+    };
+    this.current = supergraphState(initialSdl, resolveUrls, this.queryPlanner);
     this.warnAboutUncheckedScalars();
   }
 
@@ -92,7 +100,7 @@ export class LiveSupergraph {
       if (sdl === this.current.sdl) return;
       let next: SupergraphState;
       try {
-        next = supergraphState(sdl, this.resolveUrls);
+        next = supergraphState(sdl, this.resolveUrls, this.queryPlanner);
       } catch (error) {
         this.logger.error({ err: error, path }, 'the new supergraph is invalid; keeping the current one');
         return;

@@ -9,6 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { findFreePort, startRedisServer } from '@booking/infra';
 import type { LoadResult, LoadSpec } from './loadWorker';
 import { requestBody, SLOTS_PER_RUN, type Operation } from './operations';
+import { mergeIncremental } from './incrementalResponse';
 import type { RecordedRequest } from './replayProxy';
 import { profiledVariant, type RouterId, type RouterUnderTest } from './routersUnderTest';
 
@@ -20,6 +21,13 @@ export interface BenchOperation extends Operation {
   readonly floor: boolean;
   /** Latency rather than throughput: one request at a time (see LoadSpec.sequential). */
   readonly sequential?: boolean;
+  /**
+   * For an operation answered incrementally (`@defer`): the request the reference router gets
+   * instead, the same selection without `@defer`; each router's parts, merged, must give its data.
+   */
+  readonly referenceJson?: string;
+  /** Measured only when BENCH_OPERATIONS names it (it changes how a peer is configured). */
+  readonly optIn?: boolean;
 }
 
 export interface WorkloadSetup {
@@ -74,6 +82,8 @@ export interface HarnessOptions {
   readonly warmupSeconds: number;
   readonly connections: number;
   readonly loadCore: number;
+  /** BENCH_FRESH_ROUTERS: each router measured in a round is a new process (see RouterUnderTest.restart). */
+  readonly freshRouters: boolean;
 }
 
 export interface TargetSummary {
@@ -105,6 +115,8 @@ interface Target {
   readonly body: Operation['body'];
   readonly expectedResponse: string | null;
   readonly pids: () => number[];
+  /** A fresh process for a router (see RouterUnderTest.restart); none for the floor. */
+  readonly restart?: () => Promise<void>;
 }
 
 interface GraphQLResponse {
@@ -112,17 +124,26 @@ interface GraphQLResponse {
   errors?: readonly unknown[];
 }
 
-async function post(url: string, body: string, headers: Readonly<Record<string, string>>): Promise<{ status: number; text: string }> {
+async function post(url: string, body: string, headers: Readonly<Record<string, string>>): Promise<{ status: number; text: string; contentType: string }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body,
     signal: AbortSignal.timeout(30_000),
   });
-  return { status: response.status, text: await response.text() };
+  return { status: response.status, text: await response.text(), contentType: response.headers.get('content-type') ?? '' };
 }
 
-function parseResponse(text: string): GraphQLResponse {
+/** A response's result: the JSON body, or an incremental (multipart) one's parts merged. */
+function parseResponse(text: string, contentType = 'application/json'): GraphQLResponse {
+  if (/^multipart\/mixed/i.test(contentType)) {
+    try {
+      const merged = mergeIncremental(text, contentType);
+      return { data: merged.data, ...(merged.errors ? { errors: merged.errors } : {}) };
+    } catch (error) {
+      return { errors: [`unreadable multipart response: ${(error as Error).message}`] };
+    }
+  }
   try {
     return JSON.parse(text) as GraphQLResponse;
   } catch {
@@ -166,6 +187,11 @@ function runLoad(spec: LoadSpec, core: number): Promise<LoadResult> {
 
 const subgraphRequestsOf = new Map<string, RecordedRequest[]>();
 
+/** The headers without `accept`: the reference router is asked for a plain JSON answer. */
+function withoutAccept(headers: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'accept'));
+}
+
 /**
  * Every target answers the operation once before it is measured: with the reference data for a
  * fixed operation (the plain gateway's answer, itself checked to carry no errors), or with
@@ -181,12 +207,13 @@ async function verifiedTargets(setup: WorkloadSetup, operation: BenchOperation, 
       const { status, text } = await post(router.url, requestBody(freshBody(operation.body), 0), operation.headers);
       const parsed = parseResponse(text);
       if (status !== 200 || !parsed.data || parsed.errors) skipped.set(router.id, `answered ${status}: ${text.slice(0, 300)}`);
-      else targets.push({ id: router.id, url: router.url, body: operation.body, expectedResponse: null, pids: router.pids });
+      else targets.push({ id: router.id, url: router.url, body: operation.body, expectedResponse: null, pids: router.pids, restart: router.restart });
     }
     return { targets, skipped };
   }
   const seenBefore = (await proxyRequests(setup.proxyUrl)).length;
-  const expected = parseResponse((await post(reference.url, operation.body.json, operation.headers)).text);
+  const referenceHeaders = operation.referenceJson ? withoutAccept(operation.headers) : operation.headers;
+  const expected = parseResponse((await post(reference.url, operation.referenceJson ?? operation.body.json, referenceHeaders)).text);
   if (!expected.data || expected.errors) throw new Error(`reference answer for ${operation.id} is not clean: ${JSON.stringify(expected).slice(0, 500)}`);
   // The proxy lists each distinct subgraph request once: an operation measured twice (throughput,
   // then latency) finds its subgraph requests where the first measurement left them.
@@ -200,11 +227,11 @@ async function verifiedTargets(setup: WorkloadSetup, operation: BenchOperation, 
     targets.push({ id: 'floor', url, body: { kind: 'fixed', json: only.body }, expectedResponse: floorAnswer.text, pids: () => [] });
   }
   for (const router of setup.routers) {
-    const { status, text } = await post(router.url, operation.body.json, operation.headers);
-    const parsed = parseResponse(text);
+    const { status, text, contentType } = await post(router.url, operation.body.json, operation.headers);
+    const parsed = parseResponse(text, contentType);
     if (status === 200 && !parsed.errors && isDeepStrictEqual(parsed.data, expected.data)) {
       // Under load each response must be byte-identical to this verified one.
-      targets.push({ id: router.id, url: router.url, body: operation.body, expectedResponse: text, pids: router.pids });
+      targets.push({ id: router.id, url: router.url, body: operation.body, expectedResponse: text, pids: router.pids, restart: router.restart });
     } else {
       skipped.set(router.id, `wrong answer (${status}): ${text.slice(0, 300)}`);
       log(`    ${router.id} answered ${operation.id} wrongly; not measured`);
@@ -284,7 +311,7 @@ export async function runWorkload(setup: WorkloadSetup, options: HarnessOptions,
   const summaries: OperationSummary[] = [];
   const only = process.env.BENCH_OPERATIONS?.split(',').map((id) => id.trim());
   for (const operation of setup.operations) {
-    if (only && !only.includes(operation.id)) continue;
+    if (only ? !only.includes(operation.id) : operation.optIn) continue;
     log(`  ${operation.id}: ${operation.title}`);
     const { targets, skipped } = await verifiedTargets(setup, operation, log);
     const results = new Map<TargetId, LoadResult[]>(targets.map((target) => [target.id, []]));
@@ -298,6 +325,8 @@ export async function runWorkload(setup: WorkloadSetup, options: HarnessOptions,
       // Alternate who goes first, so drift over the run (heat, caches) spreads evenly.
       const order = targets.map((_, index) => targets[(index + round) % targets.length] as Target);
       for (const target of order) {
+        // A fresh process per round: its warm-up (below) is its JIT's only one.
+        if (options.freshRouters && target.restart) await target.restart();
         await settle(options.loadCore, log);
         const result = await runLoad(loadSpec(setup, target, operation, options, options.seconds, options.warmupSeconds), options.loadCore);
         results.get(target.id)?.push(result);

@@ -111,7 +111,7 @@ export function toMarkdown(report: WorkloadReport): string {
     '',
     `${report.date}, commit ${report.commit}, ${report.machine.cpu} (${report.machine.cores} cores), Node ${report.machine.node}.`,
     `Mode: ${report.options.mode}. Each router on core ${report.options.routerCore} alone (taskset); load generator, subgraphs and replay proxy on core ${report.options.loadCore}.`,
-    `${report.options.rounds} alternating rounds of ${report.options.seconds} s after ${report.options.warmupSeconds} s warm-up, ${report.options.connections} connections (autocannon); medians of the rounds.`,
+    `${report.options.rounds} alternating rounds of ${report.options.seconds} s after ${report.options.warmupSeconds} s warm-up, ${report.options.connections} connections (autocannon); medians of the rounds.${report.options.freshRouters ? ' Every round measured each router in a new process (BENCH_FRESH_ROUTERS).' : ''}`,
     ...Object.entries(report.facts).map(([name, value]) => `- ${name}: ${value}`),
     '- subgraph calls/request: the subgraph requests the replay proxy received during the measured runs over the client requests sent (the floor calls the proxy once per request; requests still in flight at the end of a run count, with the calls they made).',
     ...(report.operations.some((operation) => measured(operation, 'ours-cached'))

@@ -42,6 +42,13 @@ export interface RouterUnderTest {
   /** The router's processes (Hive may fork), read when a load run starts. */
   pids(): number[];
   stop(): Promise<void>;
+  /**
+   * Stops the router's process and starts a new one in its place, on the same port
+   * (BENCH_FRESH_ROUTERS): a process sometimes runs all its remaining rounds much slower than
+   * another of the same build, so a comparison of variants one process each can show a cost
+   * that is that process's, not the variant's.
+   */
+  restart(): Promise<void>;
 }
 
 export interface RouterLaunch {
@@ -64,6 +71,11 @@ export function profiledVariant(): OurVariant | undefined {
   const wanted = process.env.BENCH_PROFILE_TARGET;
   if (wanted && isOurs(wanted)) return wanted;
   return benchRouters().find(isOurs);
+}
+
+/** Whether this run measures workload A's `deferred` operation (see its `optIn`). */
+function measuresDefer(): boolean {
+  return (process.env.BENCH_OPERATIONS ?? '').split(',').some((id) => id.trim() === 'deferred');
 }
 
 export function benchRouters(): RouterId[] {
@@ -135,6 +147,21 @@ function withoutSubgraphOverrides(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 async function launch(id: RouterId, options: RouterLaunch, otlpEndpoint: string | undefined): Promise<RouterUnderTest> {
   const port = await findFreePort();
+  let current = await startRouterProcess(id, options, otlpEndpoint, port);
+  return {
+    id,
+    url: `http://127.0.0.1:${port}/graphql`,
+    pids: () => processTree(current.pid),
+    stop: () => current.stop(),
+    restart: async () => {
+      await current.stop();
+      current = await startRouterProcess(id, options, otlpEndpoint, port);
+    },
+  };
+}
+
+/** One process of a router under test, answering on `port` once it returns. */
+async function startRouterProcess(id: RouterId, options: RouterLaunch, otlpEndpoint: string | undefined, port: number): Promise<BenchProcess> {
   const env = { ...withoutSubgraphOverrides(process.env), NODE_ENV: 'production' };
   let process_: BenchProcess;
   if (isOurs(id)) {
@@ -145,7 +172,10 @@ async function launch(id: RouterId, options: RouterLaunch, otlpEndpoint: string 
       name: id,
       core: options.core,
       wrapper: callgrindWrapper(id),
-      nodeArgs: [...profile, resolve(ROOT, 'router', 'dist', 'main.js')],
+      // Under callgrind V8 runs its background work (concurrent compilation, marking, sweeping)
+      // on the main thread: on helper threads it lands in whichever round it happens to, and
+      // moved a lookup's count by ±30 % between rounds of one process.
+      nodeArgs: [...profile, ...(callgrindWrapper(id) ? ['--single-threaded'] : []), resolve(ROOT, 'router', 'dist', 'main.js')],
       // Exactly this environment: no subgraph URL of the bench's own reaches it. Like a
       // deployment it has a Redis (revoked sessions, APQ, and, in the production profile, rate
       // limits: with budgets the bench's one caller never spends).
@@ -196,7 +226,8 @@ async function launch(id: RouterId, options: RouterLaunch, otlpEndpoint: string 
         '-c',
         resolve(BENCH, 'dist', 'routers', 'peers', rust ? 'hiveRouterRuntime.config.js' : 'hiveGateway.config.js'),
       ],
-      env,
+      // The `deferred` operation is measured only when named; Hive serves @defer only then.
+      env: { ...env, BENCH_HIVE_DEFER_STREAM: measuresDefer() ? '1' : '0' },
     });
   }
   const url = `http://127.0.0.1:${port}/graphql`;
@@ -207,7 +238,7 @@ async function launch(id: RouterId, options: RouterLaunch, otlpEndpoint: string 
     await process_.stop();
     throw error;
   }
-  return { id, url, pids: () => processTree(process_.pid), stop: () => process_.stop() };
+  return process_;
 }
 
 /**

@@ -15,7 +15,9 @@
  * shedding off, against ours; ours-cached, the entity cache on, against ours: workload A, replay
  * or live),
  * BENCH_PROFILE_TARGET (which of ours to profile), BENCH_TRACED_ENV (JSON, more environment for
- * the traced variants, to take tracing's cost apart).
+ * the traced variants, to take tracing's cost apart), BENCH_FRESH_ROUTERS (1: every round
+ * measures each router in a new process, warmed up by BENCH_WARMUP_SECONDS alone, so one slow
+ * process cannot decide a comparison of variants).
  * Everything binds to 127.0.0.1; each load run is bounded in time.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -51,8 +53,11 @@ async function main(): Promise<void> {
     warmupSeconds: numberSetting('BENCH_WARMUP_SECONDS', 3),
     connections: numberSetting('BENCH_CONNECTIONS', 32),
     loadCore: 1,
+    freshRouters: process.env.BENCH_FRESH_ROUTERS === '1',
   };
   const profile = process.env.BENCH_CPU_PROFILE === '1';
+  // A profile is cut to the measured windows of one process's life.
+  if (profile && options.freshRouters) throw new Error('BENCH_CPU_PROFILE and BENCH_FRESH_ROUTERS cannot be combined: a profile covers one router process');
   const workDir = resolve(RESULTS, 'tmp');
   mkdirSync(workDir, { recursive: true });
   const log = (line: string) => process.stdout.write(`${line}\n`);

@@ -8,6 +8,7 @@ import { contextArgumentsOf } from './contextArguments';
 import { applyRewrites } from './fetchRewrites';
 import { collectAt, flattenSteps, responseKeysOf, type FlattenStep } from './flattenPath';
 import { ownValue, setOwnValue } from './ownProperties';
+import { representationKey } from '../planning/renamedRequires';
 import type { ResponseError, ResponsePath } from './responseError';
 import type { SubgraphAnswer, SubgraphClient, SubgraphError } from './subgraphClient';
 import type { SubgraphCallLog } from '../pipeline/requestLog';
@@ -106,20 +107,22 @@ function representationOf(schema: GraphQLSchema, source: JsonObject, selections:
       const name = selection.alias ?? selection.name;
       const value = ownValue(source, name);
       if (value === undefined) return null;
+      // Hive's plans may send a field under another key than the data's (planning/renamedRequires).
+      const key = representationKey(selection);
       if (selection.selections && value !== null) {
         if (Array.isArray(value)) {
           setOwnValue(
             result,
-            name,
+            key,
             value.map((item: unknown) =>
               item !== null && typeof item === 'object' ? representationOf(schema, item as JsonObject, selection.selections ?? []) : item,
             ),
           );
         } else {
-          setOwnValue(result, name, representationOf(schema, value as JsonObject, selection.selections));
+          setOwnValue(result, key, representationOf(schema, value as JsonObject, selection.selections));
         }
       } else {
-        setOwnValue(result, name, value);
+        setOwnValue(result, key, value);
       }
     } else if (!selection.typeCondition || isOfType(schema, source, selection.typeCondition, false)) {
       const inner = representationOf(schema, source, selection.selections);

@@ -1,56 +1,16 @@
 import { delegateEnforcedSecurityFeatures, EXECUTOR_FEATURES } from '../../src/liveSupergraph';
 import { SupergraphPlanner } from '../../src/supergraphPlanner';
-import type { ConformanceCase, ConformanceFixture, ExpectedError } from './conformanceCase';
-import { startFixture, type ConformanceResponse, type ExecutorName, type RunningFixture } from './harness';
-import { unexplainedNulls } from './nullHunt';
-import { abstractTypesFixture } from './fixtures/abstractTypes';
-import { aliasedKeysFixture } from './fixtures/aliasedKeys';
-import { contextArgumentsFixture } from './fixtures/contextArguments';
-import { interfaceObjectFixture } from './fixtures/interfaceObject';
-import { mutationsFixture } from './fixtures/mutations';
-import { nullsBesideFetchErrorsFixture } from './fixtures/nullsBesideFetchErrors';
-import { productsFixture } from './fixtures/products';
-import { requiresArgumentsFixture } from './fixtures/requiresArguments';
+import type { ConformanceCase } from './conformanceCase';
+import { runCase } from './conformanceCheck';
+import { startFixture, type ExecutorName, type RunningFixture } from './harness';
+import { conformanceFixtures as fixtures } from './conformanceFixtures';
 
 /**
  * The differential conformance suite: small federation fixtures on real HTTP, composed, each
  * operation run through both executors and compared with the answer the federation spec gives
  * (written by hand in the fixtures), then hunted for nulls no error explains.
  */
-const fixtures: readonly ConformanceFixture[] = [
-  productsFixture,
-  interfaceObjectFixture,
-  abstractTypesFixture,
-  mutationsFixture,
-  nullsBesideFetchErrorsFixture,
-  requiresArgumentsFixture,
-  contextArgumentsFixture,
-  aliasedKeysFixture,
-];
 const executors: readonly ExecutorName[] = ['router', 'gateway'];
-
-/** `errors` and the value-completion errors Apollo's executors put in `extensions`, as the spec's one list. */
-function allErrors(response: ConformanceResponse): { message: string; code?: unknown; path?: readonly (string | number)[] }[] {
-  const valueCompletion = (response.extensions?.valueCompletion ?? []) as NonNullable<ConformanceResponse['errors']>;
-  return [...(response.errors ?? []), ...valueCompletion].map((error) => ({ message: error.message, code: error.extensions?.code, ...(error.path ? { path: error.path } : {}) }));
-}
-
-const byPath = (a: { path?: readonly unknown[] }, b: { path?: readonly unknown[] }) => JSON.stringify(a.path ?? []).localeCompare(JSON.stringify(b.path ?? []));
-
-/** What differs from the spec's answer, one line each (empty: conforms). */
-function differences(conformance: ConformanceCase, response: ConformanceResponse, called: string[], apiSchema: SupergraphPlanner['apiGraphQLSchema']): string[] {
-  const found: string[] = [];
-  if (JSON.stringify(response.data) !== JSON.stringify(conformance.data)) found.push(`data ${JSON.stringify(response.data)}`);
-  const actual = allErrors(response).sort(byPath);
-  const expected = [...(conformance.errors ?? [])].sort(byPath);
-  const matches = (error: (typeof actual)[number], want: ExpectedError) =>
-    (want.message === undefined || error.message === want.message) && (want.code === undefined || error.code === want.code) && (want.path === undefined || JSON.stringify(error.path) === JSON.stringify(want.path));
-  if (actual.length !== expected.length || !expected.every((want, index) => matches(actual[index], want))) found.push(`errors ${JSON.stringify(actual)}`);
-  if (conformance.subgraphsCalled && JSON.stringify(called) !== JSON.stringify([...conformance.subgraphsCalled].sort())) found.push(`called ${called.join(',')}`);
-  const unexplained = unexplainedNulls(apiSchema, conformance.query, response, conformance.legitimateNulls);
-  if (unexplained.length > 0) found.push(`null without error at ${unexplained.map((path) => path.join('.') || '(data)').join(', ')}`);
-  return found;
-}
 
 /** Each run's outcome, printed at the end: the suite's table of which case fails on which executor. */
 const outcomes: string[] = [];
@@ -70,12 +30,8 @@ describe.each(fixtures.map((fixture) => [fixture.name, fixture] as const))('conf
   const planHandoffs = async () => (await running.handoffs()).byReason.plan ?? 0;
 
   async function run(conformance: ConformanceCase, executor: ExecutorName): Promise<string[]> {
-    conformance.before?.();
-    const before = { ...running.calls };
     const handedBefore = executor === 'router' ? await planHandoffs() : 0;
-    const response = await running.query(executor, conformance.query, conformance.variables);
-    const called = Object.keys(running.calls).filter((name) => running.calls[name] > (before[name] ?? 0)).sort();
-    const found = differences(conformance, response, called, planner.apiGraphQLSchema);
+    const found = await runCase(running, conformance, executor, planner.apiGraphQLSchema);
     // Our executor must run every query and mutation plan itself: a handoff is a difference.
     const handedOver = executor === 'router' && (await planHandoffs()) > handedBefore;
     if (handedOver) found.push('left to @apollo/gateway (reason=plan)');

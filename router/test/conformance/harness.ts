@@ -109,7 +109,7 @@ export function composeFixture(subgraphs: readonly SubgraphFixture[], urls: Read
   return result.supergraphSdl;
 }
 
-async function startRouter(supergraphPath: string, executor: ExecutorName): Promise<{ router: Router; url: string }> {
+async function startRouter(supergraphPath: string, executor: ExecutorName, routerEnv: Readonly<Record<string, string>>): Promise<{ router: Router; url: string }> {
   const router = await createRouter(
     readRouterConfig({
       PORT: '0',
@@ -125,6 +125,7 @@ async function startRouter(supergraphPath: string, executor: ExecutorName): Prom
       SUBGRAPH_RETRIES: '0',
       SUBGRAPH_BREAKER: 'false',
       SUBGRAPH_ERRORS: 'pass',
+      ...routerEnv,
     }),
   );
   return { router, url: `${await router.listen()}/graphql` };
@@ -132,9 +133,14 @@ async function startRouter(supergraphPath: string, executor: ExecutorName): Prom
 
 /**
  * Starts the fixture: subgraphs on free ports, the supergraph composed from them, the executors
- * in front (both, unless the gateway is known to refuse the supergraph).
+ * in front (both, unless the gateway is known to refuse the supergraph). `routerEnv`: settings
+ * of the routers beyond the suite's (QUERY_PLANNER=hive).
  */
-export async function startFixture(subgraphs: readonly SubgraphFixture[], executors: readonly ExecutorName[] = ['router', 'gateway']): Promise<RunningFixture> {
+export async function startFixture(
+  subgraphs: readonly SubgraphFixture[],
+  executors: readonly ExecutorName[] = ['router', 'gateway'],
+  routerEnv: Readonly<Record<string, string>> = {},
+): Promise<RunningFixture> {
   const calls: Record<string, number> = {};
   const servers = await Promise.all(subgraphs.map((subgraph) => serveSubgraph(subgraph, calls)));
   const directory = mkdtempSync(join(tmpdir(), 'conformance-'));
@@ -151,7 +157,7 @@ export async function startFixture(subgraphs: readonly SubgraphFixture[], execut
     const urls: Record<ExecutorName, string> = { router: '', gateway: '' };
     const byExecutor: Partial<Record<ExecutorName, Router>> = {};
     for (const executor of executors) {
-      const started = await startRouter(supergraphPath, executor);
+      const started = await startRouter(supergraphPath, executor, routerEnv);
       routers.push(started.router);
       urls[executor] = started.url;
       byExecutor[executor] = started.router;
@@ -174,7 +180,7 @@ export async function startFixture(subgraphs: readonly SubgraphFixture[], execut
       },
       async startsOn(executor) {
         try {
-          const started = await startRouter(supergraphPath, executor);
+          const started = await startRouter(supergraphPath, executor, routerEnv);
           await started.router.close();
           return true;
         } catch {

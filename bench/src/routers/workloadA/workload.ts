@@ -20,11 +20,11 @@ import { seedWorkloadA, type SeedSize } from './seed';
 
 export const SEED_SIZE: SeedSize = { guests: 200, hosts: 50, listings: 2_000, bookings: 20_000 };
 
-const LOOKUP = `query ListingLookup($id: ID!) {
+export const LOOKUP = `query ListingLookup($id: ID!) {
   listing(id: $id) { id title city capacity pricePerNight { amount currency } }
 }`;
 
-const BOOKINGS_20 = `query TwentyBookings {
+export const BOOKINGS_20 = `query TwentyBookings {
   bookings(first: 20) {
     edges {
       node {
@@ -37,13 +37,33 @@ const BOOKINGS_20 = `query TwentyBookings {
   }
 }`;
 
-const LISTINGS_WIDE = `query ListingsWithBookings {
+/**
+ * BOOKINGS_20 with each booking's invoice (billing, the plan's last fetch) deferred: the first
+ * part goes out once bookings, listings and guests are there, the invoices in a second part.
+ */
+export const BOOKINGS_20_DEFERRED = `query TwentyBookingsInvoicesDeferred {
+  bookings(first: 20) {
+    edges {
+      node {
+        id status startsAt endsAt
+        listing { id title city }
+        guest { id displayName }
+        ... @defer(label: "invoice") { invoice { id status amount { amount currency } } }
+      }
+    }
+  }
+}`;
+
+/** What a client that reads incremental delivery sends (Apollo Client's Accept). */
+const DEFER_ACCEPT = 'multipart/mixed;deferSpec=20220824,application/json';
+
+export const LISTINGS_WIDE = `query ListingsWithBookings {
   listings(first: 50) {
     edges { node { id title bookingsConnection(first: 100) { edges { node { id status guest { id displayName } } } } } }
   }
 }`;
 
-const CREATE_BOOKING = `mutation CreateBooking($input: CreateBookingInput!) {
+export const CREATE_BOOKING = `mutation CreateBooking($input: CreateBookingInput!) {
   createBooking(input: $input) { id status }
 }`;
 
@@ -52,7 +72,7 @@ const CREATE_BOOKING = `mutation CreateBooking($input: CreateBookingInput!) {
  * planned its text before. The subgraph requests it leads to differ only in their operation
  * names, which the replay proxy ignores, so this measures the router's planning, not PostgreSQL.
  */
-const NOVEL = `query Novel_${NOVEL_MARKER} {
+export const NOVEL = `query Novel_${NOVEL_MARKER} {
   bookings(first: 5) { edges { node { id status listing { title } guest { displayName } } } }
 }`;
 
@@ -150,6 +170,16 @@ export async function setUpWorkloadA(options: WorkloadOptions): Promise<Workload
         sequential: true,
       },
       { id: 'bookings20', title: '20 bookings with listing, guest and invoice (four subgraphs)', body: fixed(BOOKINGS_20), headers, floor: false },
+      {
+        id: 'deferred',
+        title: 'the 20 bookings with their invoices under @defer (multipart, deferSpec=20220824); measured only when named in BENCH_OPERATIONS',
+        body: fixed(BOOKINGS_20_DEFERRED),
+        // Checked against the reference router's plain answer to the same selection.
+        referenceJson: fixed(BOOKINGS_20).json,
+        headers: { ...headers, accept: DEFER_ACCEPT },
+        floor: false,
+        optIn: true,
+      },
       {
         id: 'listings50',
         title: '50 listings → their bookings → each guest (catalog → bookings → accounts)',
