@@ -318,7 +318,7 @@ export class PlanExecution {
       return;
     }
     // The cache keys an answer by its representation alone: not one that depends on context arguments.
-    const cached = this.runtime.entityCache && !fetch.contextRewrites?.length ? await this.runtime.entityCache.lookup(fetch, representations, this.request.viewer ?? null) : null;
+    const cached = this.runtime.entityCache && !fetch.contextRewrites?.length ? await this.runtime.entityCache.lookup(fetch, representations, variables, this.request.viewer ?? null) : null;
     let received: readonly unknown[] | null;
     if (cached) {
       received = await this.fetchMisses(fetch, url, variables, representations, cached, pathsOf, entitySlots);
