@@ -8,7 +8,7 @@ export type GatewayBuildReason =
   | 'plan'
   /** The router's executor left it a request for another reason (none expected). */
   | 'other'
-  /** A request no executor takes, answered by Apollo Server itself (the Sandbox page, a GET without a query, a method other than GET and POST). */
+  /** A request no executor takes that the router left to Apollo Server (none expected: pipeline/plainHttpAnswers.ts answers the Sandbox page, a GET without a query, other methods). */
   | 'http';
 
 /** The answer to a request that needs them while they could not be started (503; the next such request tries again). */

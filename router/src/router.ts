@@ -29,6 +29,8 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { GatewayQueryPlans } from './pipeline/gatewayQueryPlans';
 import { queryPlanExposureStage } from './pipeline/queryPlanExposure';
 import { httpOperationIntake } from './pipeline/httpOperationIntake';
+import { plainHttpAnswers } from './pipeline/plainHttpAnswers';
+import { SandboxPage } from './landingPage/sandboxPage';
 import { createProtection } from './pipeline/protection';
 import { requestPipeline } from './pipeline/requestPipeline';
 import { withDomainCode } from './scalarInputChecks';
@@ -279,6 +281,18 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
       queryPlanExposure: queryPlanExposureStage(queryPlansExposed),
       handedToGateway: (request) => handoffs.handedOver(request),
     }),
+    // What carries no operation (the Sandbox page, a GET without a query, HEAD, PUT...) is answered
+    // as Apollo Server answers it, without building it. ROUTER_EXECUTOR=gateway leaves it to Apollo Server.
+    answerWithoutExecutor:
+      config.executor === 'router'
+        ? plainHttpAnswers({
+            requestLog,
+            verifyToken,
+            requestTimeoutMs: config.requestTimeoutMs,
+            debugStacktraces: config.debugStacktraces,
+            sandbox: landingPage.mode === 'sandbox' ? new SandboxPage(() => supergraph.current.planner.apiGraphQLSchema, logger) : undefined,
+          })
+        : undefined,
     context: async (request) => {
       const record = requestLog.of(request);
       try {

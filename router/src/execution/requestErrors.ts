@@ -152,6 +152,11 @@ export function operationResolutionAnswer(operationName: string | undefined, for
   return { status: 400, errors: [formatted(operationResolutionError(operationName), 'OPERATION_RESOLUTION_FAILURE', formatting)] };
 }
 
+/** A request Apollo Server refuses with its BadRequestError (BAD_REQUEST) and this status, before any operation is read. */
+export function badRequestAnswer(message: string, status: number, formatting: RequestErrorFormatting): RequestErrorAnswer {
+  return { status, errors: [formatted(new GraphQLError(message), 'BAD_REQUEST', formatting)] };
+}
+
 /** A subscription over plain HTTP without a streaming Accept (@apollo/gateway cannot execute one). */
 export function subscriptionOverPlainHttpError(): GraphQLError {
   return new GraphQLError('Subscriptions are not served over plain HTTP by this router yet', { extensions: { code: 'SUBSCRIPTIONS_NOT_SUPPORTED' } });

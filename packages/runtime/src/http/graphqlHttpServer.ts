@@ -38,6 +38,13 @@ export interface GraphQLHttpServerOptions<Context extends BaseContext> {
    */
   readonly intercept?: (request: IncomingMessage, response: ServerResponse, body: unknown) => Promise<boolean | { readonly body: unknown }>;
   /**
+   * Sees, before Apollo Server, every /graphql request that carries no operation for an executor:
+   * one the interceptor left as is (a GET without a query, a page request) and every method but
+   * GET and POST. It answers it itself (true), so Apollo Server need not exist for it (the router
+   * builds its gateway lazily), or leaves it to Apollo Server (false).
+   */
+  readonly answerWithoutExecutor?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+  /**
    * Runs on every /graphql request (any method) before its body is read, and so before any
    * executor: the router's request pipeline (request log, CORS, CSRF prevention...). It may set
    * response headers; a refusal is answered as is; 'answered' means a stage wrote the whole
@@ -147,6 +154,7 @@ export function createGraphQLHttpServer<Context extends BaseContext>(
     }
     const intercepted = (request.method === 'POST' || request.method === 'GET') && options.intercept ? await options.intercept(request, response, parsedBody) : false;
     if (intercepted === true) return;
+    if (intercepted === false && options.answerWithoutExecutor && (await options.answerWithoutExecutor(request, response))) return;
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
