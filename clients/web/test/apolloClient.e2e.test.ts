@@ -4,6 +4,7 @@ import type { Page } from 'puppeteer-core';
 import {
   activeSigningKey,
   chromiumBinary,
+  confinePage,
   createListingThroughRouter,
   launchChromium,
   registerThroughRouter,
@@ -92,29 +93,16 @@ describeWithBrowser('Apollo Client in Chromium, from another origin (clients/web
   it('signs in, queries, books, follows the booking over multipart and WebSocket, renders @defer, and shows an expired token refused', async () => {
     const page = await browser.newPage();
     const routerOrigin = new URL(stack.routerUrl).origin;
-    const outside: string[] = [];
-    const problems: string[] = [];
     const accepted: string[] = [];
-    await page.setRequestInterception(true);
-    page.on('request', (request) => {
-      const origin = new URL(request.url()).origin;
-      if (origin !== pages.origin && origin !== routerOrigin) {
-        outside.push(request.url().slice(0, 200));
-        void request.abort('blockedbyclient');
-      } else {
-        // What Apollo Client asked the router for, by operation: its Accept header says which protocol.
+    const { outside, problems } = await confinePage(page, {
+      allowed: (url) => url.origin === pages.origin || url.origin === routerOrigin,
+      // The expired token's 401 is the one failure the page asks for.
+      expected: (problem) => problem.startsWith(`HTTP 401 for ${stack.routerUrl}`) || problem.includes('status of 401 (Unauthorized)'),
+      // What Apollo Client asked the router for, by operation: its Accept header says which protocol.
+      onRequest: (request) => {
         const operation = /"operationName":"(\w+)"/.exec(request.postData() ?? '')?.[1];
         if (operation) accepted.push(`${operation}: ${request.headers().accept ?? ''}`);
-        void request.continue();
-      }
-    });
-    // The expired token's 401 is the one failure the page asks for; anything else is a problem.
-    page.on('response', (response) => {
-      if (response.status() >= 400 && response.status() !== 401) problems.push(`HTTP ${response.status()} for ${response.url()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${String(error)}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().includes('401 (Unauthorized)')) problems.push(`console: ${message.text()}`);
+      },
     });
     const expiredToken = await expiredTokenFor(stack, guest.userId);
     const query = new URLSearchParams({ router: stack.routerUrl, email: guest.email, password: TEST_PASSWORD, city: 'Coimbra', listing: listingId, ...STAY, expiredToken });
