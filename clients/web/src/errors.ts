@@ -1,4 +1,4 @@
-import { isApolloError } from '@apollo/client/core';
+import { isApolloError, type ApolloError } from '@apollo/client/core';
 
 interface GraphQLErrorShape {
   readonly message: string;
@@ -16,8 +16,8 @@ const line = (error: GraphQLErrorShape): string => `${String(error.extensions?.c
  * whose `result` is the router's JSON body; errors of an executed operation are `graphQLErrors`.
  */
 export function describeFailure(error: unknown): string {
-  if (!isApolloError(error as Error)) return String(error);
-  const apolloError = error as import('@apollo/client/core').ApolloError;
+  if (!(error instanceof Error) || !isApolloError(error)) return String(error);
+  const apolloError: ApolloError = error;
   const network = apolloError.networkError as { statusCode?: number; result?: unknown } | null;
   if (network) {
     const errors = errorsOf(network.result);
