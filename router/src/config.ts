@@ -16,6 +16,7 @@ import { DEFAULT_SLOW_CONSUMER_CLOSE_GRACE_MS, DEFAULT_SUBSCRIPTION_KEEPALIVE_MS
 import { DEFAULT_CORS_ORIGINS, parseOriginPatterns } from './pipeline/cors';
 import type { SubgraphErrorsMode } from './pipeline/subgraphErrorPolicy';
 import type { LandingPageMode } from './pipeline/landingPage';
+import type { QueryPlannerName } from './planning/queryPlanning';
 
 const DEFAULT_SUPERGRAPH = resolve(__dirname, '..', '..', 'schema', 'supergraph.graphql');
 
@@ -143,6 +144,12 @@ export const routerConfigSpec = {
       return raw;
     },
     () => 'router',
+  ),
+  queryPlanner: variable<QueryPlannerName>(
+    'QUERY_PLANNER',
+    '"apollo" plans with @apollo/query-planner; "hive" plans queries and mutations with Hive Router\'s planner (@graphql-hive/router-query-planner) for the router\'s own executor, Apollo\'s planning what Hive\'s plan cannot be run for',
+    oneOf('apollo', 'hive'),
+    () => 'apollo',
   ),
   // Subscription caps (issue 9 item 8): over one, that subscription or connection is refused.
   maxSubscriptions: variable('MAX_SUBSCRIPTIONS', 'most open subscriptions per router process', parse.positiveInt, () => 10_000),

@@ -4,7 +4,7 @@ import type { HttpRefusal, Logger } from '@booking/runtime';
 export type GatewayBuildReason =
   /** ROUTER_EXECUTOR=gateway: it runs every operation, so it is built at start. */
   | 'executor_gateway'
-  /** The router's executor left an operation to it: a plan with data rewrites (@interfaceObject, @context), introspection in a root fragment. */
+  /** The router's executor left an operation to it: introspection in a root fragment or beside @defer. */
   | 'plan'
   /** The router's executor left it a request for another reason (none expected). */
   | 'other'

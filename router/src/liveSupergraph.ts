@@ -3,6 +3,7 @@ import type { Logger } from '@booking/runtime';
 import { readAccessRequirements, type AccessRequirements } from './auth/accessRequirements';
 import { readCostDirectives, type CostDirectives } from './pipeline/costDirectives';
 import { readCacheControlHints, type CacheControlHints } from './execution/cacheControlHints';
+import type { QueryPlannerChoice, QueryPlannerName } from './planning/queryPlanning';
 import { SupergraphPlanner } from './supergraphPlanner';
 
 /** Everything derived from one supergraph SDL, replaced together on a reload. */
@@ -22,6 +23,12 @@ export type UrlResolver = (sdl: string) => Record<string, string>;
 
 /** The security features AuthorizingGateway enforces itself. */
 const ENFORCED_FEATURES = ['authenticated', 'requiresScopes'];
+/**
+ * What the router's own executor honours besides: `@context` (composition links it `for:
+ * SECURITY`), whose values the executor passes to `@fromContext` arguments (contextArguments.ts).
+ * @apollo/gateway 2.14 ignores context rewrites, so its copy keeps refusing such a supergraph.
+ */
+export const EXECUTOR_FEATURES = [...ENFORCED_FEATURES, 'context'];
 
 /**
  * @apollo/gateway refuses a supergraph with `for: SECURITY` features it cannot enforce, which
@@ -29,21 +36,21 @@ const ENFORCED_FEATURES = ['authenticated', 'requiresScopes'];
  * gateway is given a copy where those two are ordinary links. Any other security feature
  * (`@policy`) still makes the gateway refuse to start.
  */
-export function delegateEnforcedSecurityFeatures(supergraphSdl: string): string {
-  const features = ENFORCED_FEATURES.join('|');
+export function delegateEnforcedSecurityFeatures(supergraphSdl: string, enforced: readonly string[] = ENFORCED_FEATURES): string {
+  const features = enforced.join('|');
   return supergraphSdl.replace(
     new RegExp(`(@link\\(url: "https://specs\\.apollo\\.dev/(?:${features})/v[0-9.]+"), for: SECURITY\\)`, 'g'),
     '$1)',
   );
 }
 
-export function supergraphState(sdl: string, resolveUrls: UrlResolver): SupergraphState {
+export function supergraphState(sdl: string, resolveUrls: UrlResolver, queryPlanner?: QueryPlannerChoice): SupergraphState {
   return {
     sdl,
     requirements: readAccessRequirements(sdl),
     costs: readCostDirectives(sdl),
     cacheHints: readCacheControlHints(sdl),
-    planner: new SupergraphPlanner(delegateEnforcedSecurityFeatures(sdl)),
+    planner: new SupergraphPlanner(delegateEnforcedSecurityFeatures(sdl, EXECUTOR_FEATURES), queryPlanner),
     subgraphUrls: resolveUrls(sdl),
   };
 }
@@ -55,13 +62,20 @@ export function supergraphState(sdl: string, resolveUrls: UrlResolver): Supergra
 export class LiveSupergraph {
   current: SupergraphState;
   private watched: string | undefined;
+  private readonly queryPlanner: QueryPlannerChoice;
 
   constructor(
     initialSdl: string,
     private readonly resolveUrls: UrlResolver,
     private readonly logger: Logger,
+    queryPlanner: QueryPlannerName = 'apollo',
   ) {
-    this.current = supergraphState(initialSdl, resolveUrls);
+    this.queryPlanner = {
+      name: queryPlanner,
+      onFallback: (construct, operationName, detail) =>
+        logger.warn({ construct, operationName, detail }, "QUERY_PLANNER=hive: Hive's plan uses something the router's executor does not run; Apollo's planner plans such operations (logged once per kind)"),
+    };
+    this.current = supergraphState(initialSdl, resolveUrls, this.queryPlanner);
     this.warnAboutUncheckedScalars();
   }
 
@@ -86,7 +100,7 @@ export class LiveSupergraph {
       if (sdl === this.current.sdl) return;
       let next: SupergraphState;
       try {
-        next = supergraphState(sdl, this.resolveUrls);
+        next = supergraphState(sdl, this.resolveUrls, this.queryPlanner);
       } catch (error) {
         this.logger.error({ err: error, path }, 'the new supergraph is invalid; keeping the current one');
         return;

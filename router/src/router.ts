@@ -85,6 +85,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     readFileSync(config.supergraphPath, 'utf8'),
     (sdl) => resolveSubgraphUrls(sdl, config),
     logger,
+    config.queryPlanner,
   );
   const metrics = config.metrics ? new ServiceMetrics('router') : null;
   const routerMetrics = metrics ? new RouterMetrics(metrics) : undefined;

@@ -4,6 +4,9 @@ import { operationFromDocument, Supergraph, type Schema } from '@apollo/federati
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
 import { GraphQLError, print, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { ByteBoundedCache } from './byteBoundedCache';
+import { ApolloQueryPlanning } from './planning/apolloQueryPlanning';
+import { HiveQueryPlanning } from './planning/hiveQueryPlanning';
+import type { QueryPlannerChoice, QueryPlanning } from './planning/queryPlanning';
 import { checkScalarInputs } from './scalarInputChecks';
 
 /** Subscription plans kept, by their estimated heap (their JSON, about twice over). */
@@ -29,9 +32,11 @@ export class SupergraphPlanner {
   /** Custom scalars of the API schema whose input the router cannot check (see checkScalarInputs). */
   readonly uncheckedScalars: readonly string[];
   private readonly planner: QueryPlanner;
+  /** QUERY_PLANNER: what plans queries and mutations for the router's executor. */
+  readonly queryPlanning: QueryPlanning;
   private readonly cache = new ByteBoundedCache<QueryPlan>(SUBSCRIPTION_PLAN_CACHE_BYTES, 'subscription_plan');
 
-  constructor(supergraphSdl: string) {
+  constructor(supergraphSdl: string, choice: QueryPlannerChoice = { name: 'apollo' }) {
     const supergraph = Supergraph.build(supergraphSdl);
     this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
     this.apiSchema = supergraph.apiSchema();
@@ -42,11 +47,15 @@ export class SupergraphPlanner {
     // Plans carry Defer nodes for @defer (run by execution/deferredDelivery); the gateway keeps
     // its own planner, without them, for what it serves.
     this.planner = new QueryPlanner(supergraph, { incrementalDelivery: { enableDefer: true } });
+    const apollo = new ApolloQueryPlanning(this.planner, this.apiSchema);
+    // Subscriptions stay with Apollo's planner (plan() below): the Hive addon's subscription
+    // plan has no `rest` for completing each event.
+    this.queryPlanning = choice.name === 'hive' ? new HiveQueryPlanning(supergraphSdl, apollo, choice.onFallback) : apollo;
   }
 
-  /** A plan for any operation, uncached: callers cache it with what they derived from it. */
+  /** A plan for a query or mutation, uncached: callers cache it with what they derived from it. */
   planQuery(document: DocumentNode, operationName: string | undefined): QueryPlan {
-    return this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
+    return this.queryPlanning.planQuery(document, operationName);
   }
 
   /**

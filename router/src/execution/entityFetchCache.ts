@@ -71,11 +71,15 @@ export class EntityFetchCache {
     private readonly metrics?: Pick<RouterMetrics, 'entityCacheLookups'>,
   ) {}
 
-  /** Null: nothing of this fetch may be cached (no lookup was made). */
-  async lookup(fetch: FetchNode, representations: readonly string[], viewer: Viewer | null): Promise<EntityFetchLookup | null> {
+  /**
+   * Null: nothing of this fetch may be cached (no lookup was made). `variables`: the values the
+   * fetch sends for the client's variables its fields use (`price(currency: $currency)`): an
+   * answer is only good for the same ones, so they are part of each entry's variant.
+   */
+  async lookup(fetch: FetchNode, representations: readonly string[], variables: JsonObject, viewer: Viewer | null): Promise<EntityFetchLookup | null> {
     const policies = this.policiesOf(fetch);
     if (policies.size === 0) return null;
-    const operation = operationHash(fetch.operation);
+    const operation = fetch.variableUsages?.length ? `${operationHash(fetch.operation)}\n${canonicalJson(variables)}` : operationHash(fetch.operation);
     const cached: (CachedEntity | null)[] = representations.map((text) => {
       const representation = JSON.parse(text) as JsonObject;
       const typename = representation.__typename;

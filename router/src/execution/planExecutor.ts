@@ -1,15 +1,19 @@
 import type { FetchNode, PlanNode, QueryPlan, QueryPlanSelectionNode } from '@apollo/query-planner';
 import type { GraphQLSchema } from 'graphql';
-import { isAbstractType } from 'graphql';
 import type { Viewer } from '@booking/runtime';
 import type { EntityFetchCache, EntityFetchLookup } from './entityFetchCache';
 import type { RootFieldCache } from './rootFieldCache';
 import type { RequestDeadline } from './requestDeadline';
+import { contextArgumentsOf } from './contextArguments';
+import { applyRewrites } from './fetchRewrites';
+import { collectAt, flattenSteps, responseKeysOf, type FlattenStep } from './flattenPath';
 import { ownValue, setOwnValue } from './ownProperties';
+import { representationKey } from '../planning/renamedRequires';
 import type { ResponseError, ResponsePath } from './responseError';
 import type { SubgraphAnswer, SubgraphClient, SubgraphError } from './subgraphClient';
 import type { SubgraphCallLog } from '../pipeline/requestLog';
 import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
+import { isAbstractTypeName, isOfType } from './typeConditions';
 
 type JsonObject = Record<string, unknown>;
 
@@ -42,10 +46,12 @@ export interface PlanRuntime {
 }
 
 /**
- * The part of a plan we execute ourselves: sequences, parallel groups, conditions, fetches and
- * flattened entity fetches without data rewrites, and @defer blocks made of those (run by
- * deferredDelivery). Anything else (rewrites for @interfaceObject or @context, type-conditioned
- * paths) is served by @apollo/gateway.
+ * The part of a plan we execute ourselves: sequences, parallel groups, conditions, fetches
+ * (with their data rewrites for @interfaceObject and @context, see fetchRewrites and
+ * contextArguments), flattened entity fetches (type-conditioned paths too, see flattenPath),
+ * and @defer blocks made of those (run by deferredDelivery). Left to @apollo/gateway: context
+ * rewrites on a fetch that is not an entity fetch (a root fetch has no ancestor to read a
+ * context from; the planner never writes one), and node kinds this executor does not know.
  */
 export function isExecutablePlan(node: PlanNode | undefined): boolean {
   if (!node) return true;
@@ -56,9 +62,9 @@ export function isExecutablePlan(node: PlanNode | undefined): boolean {
     case 'Condition':
       return isExecutablePlan(node.ifClause) && isExecutablePlan(node.elseClause);
     case 'Flatten':
-      return node.path.every((element) => typeof element === 'string' && !element.includes('|') && !element.startsWith('...')) && isExecutablePlan(node.node);
+      return isExecutablePlan(node.node);
     case 'Fetch':
-      return !node.inputRewrites?.length && !node.outputRewrites?.length && !node.contextRewrites?.length;
+      return !node.contextRewrites?.length || !!node.requires?.length;
     case 'Defer':
       return isExecutablePlan(node.primary.node) && node.deferred.every((block) => isExecutablePlan(block.node));
     default:
@@ -93,46 +99,6 @@ function mergeInto(target: JsonObject, source: JsonObject): void {
   }
 }
 
-/** The objects at a flatten path (`@` steps into lists), skipping nulls, with their response paths. */
-function collectAt(
-  value: unknown,
-  path: readonly (string | number)[],
-  step: number,
-  at: ResponsePath,
-  objects: JsonObject[],
-  paths: ResponsePath[] | null,
-): void {
-  if (value === null || value === undefined) return;
-  if (step === path.length) {
-    if (Array.isArray(value)) {
-      value.forEach((item, index) => collectAt(item, path, step, paths ? [...at, index] : at, objects, paths));
-    } else if (typeof value === 'object') {
-      objects.push(value as JsonObject);
-      paths?.push(at);
-    }
-    return;
-  }
-  const element = path[step] as string;
-  if (element === '@') {
-    if (!Array.isArray(value)) return;
-    value.forEach((item, index) => collectAt(item, path, step + 1, paths ? [...at, index] : at, objects, paths));
-    return;
-  }
-  if (Array.isArray(value)) {
-    value.forEach((item, index) => collectAt(item, path, step, paths ? [...at, index] : at, objects, paths));
-    return;
-  }
-  collectAt(ownValue(value as JsonObject, element), path, step + 1, paths ? [...at, element] : at, objects, paths);
-}
-
-function typeMatches(schema: GraphQLSchema, typename: unknown, condition: string): boolean {
-  if (typename === condition) return true;
-  if (typeof typename !== 'string') return false;
-  const abstract = schema.getType(condition);
-  const concrete = schema.getType(typename);
-  return !!abstract && !!concrete && isAbstractType(abstract) && 'getFields' in concrete && schema.isSubType(abstract, concrete as never);
-}
-
 /** The representation `requires` asks for, or null when the entity lacks a required field. */
 function representationOf(schema: GraphQLSchema, source: JsonObject, selections: readonly QueryPlanSelectionNode[]): JsonObject | null {
   const result: JsonObject = {};
@@ -141,22 +107,24 @@ function representationOf(schema: GraphQLSchema, source: JsonObject, selections:
       const name = selection.alias ?? selection.name;
       const value = ownValue(source, name);
       if (value === undefined) return null;
+      // Hive's plans may send a field under another key than the data's (planning/renamedRequires).
+      const key = representationKey(selection);
       if (selection.selections && value !== null) {
         if (Array.isArray(value)) {
           setOwnValue(
             result,
-            name,
+            key,
             value.map((item: unknown) =>
               item !== null && typeof item === 'object' ? representationOf(schema, item as JsonObject, selection.selections ?? []) : item,
             ),
           );
         } else {
-          setOwnValue(result, name, representationOf(schema, value as JsonObject, selection.selections));
+          setOwnValue(result, key, representationOf(schema, value as JsonObject, selection.selections));
         }
       } else {
-        setOwnValue(result, name, value);
+        setOwnValue(result, key, value);
       }
-    } else if (!selection.typeCondition || typeMatches(schema, source.__typename, selection.typeCondition)) {
+    } else if (!selection.typeCondition || isOfType(schema, source, selection.typeCondition, false)) {
       const inner = representationOf(schema, source, selection.selections);
       if (inner) Object.assign(result, inner);
     }
@@ -250,8 +218,13 @@ export class PlanExecution {
 
   private async fetch(fetch: FetchNode, path: readonly (string | number)[]): Promise<void> {
     const url = this.runtime.subgraphUrls[fetch.serviceName];
+    const schema = this.runtime.supergraphSchema;
+    const steps = flattenSteps(path);
     const entities: JsonObject[] = [];
-    collectAt(this.data, path, 0, [], entities, null);
+    // @fromContext values are read relative to each entity's place in the response.
+    const withContext = !!fetch.requires && !!fetch.contextRewrites?.length;
+    const entityPaths: ResponsePath[] | null = withContext ? [] : null;
+    collectAt(schema, this.data, steps, 0, [], entities, entityPaths);
     if (entities.length === 0) return;
     if (!url) {
       this.errors.push({ message: `No URL for subgraph "${fetch.serviceName}"`, extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: fetch.serviceName } });
@@ -262,28 +235,74 @@ export class PlanExecution {
     if (!fetch.requires) {
       const cached = this.runtime.rootFieldCache ? await this.runtime.rootFieldCache.lookup(fetch, variables, this.request.viewer ?? null) : null;
       if (cached?.kind === 'hit') {
+        applyRewrites(schema, fetch.outputRewrites, cached.data);
         for (const entity of entities) mergeInto(entity, cached.data);
         return;
       }
       const answer = await this.send(fetch, url, variables);
       if (answer.kind === 'failed') return void this.errors.push(answer.error);
+      const under = answer.errors.length > 0 ? responseKeysOf(steps) : [];
       for (const error of answer.errors) {
-        this.errors.push(downstreamError(error, fetch.serviceName, error.path ? [...path.filter((step) => step !== '@'), ...error.path] : undefined));
+        this.errors.push(downstreamError(error, fetch.serviceName, error.path ? [...under, ...error.path] : undefined));
       }
       // Only an answer without errors is kept (before later fetches merge into its objects).
       if (answer.data && answer.errors.length === 0) cached?.remember(answer.data);
-      if (answer.data) for (const entity of entities) mergeInto(entity, answer.data);
+      if (answer.data) {
+        applyRewrites(schema, fetch.outputRewrites, answer.data);
+        for (const entity of entities) mergeInto(entity, answer.data);
+      }
       return;
     }
 
+    if (!withContext || !entityPaths) return this.fetchEntities(fetch, url, variables, entities, () => this.pathsAt(steps));
+    // Entities whose contextual arguments differ cannot share a call (the arguments are
+    // variables of the operation): one call per distinct set of values, side by side.
+    const groups = new Map<string, { arguments: JsonObject; entities: JsonObject[]; paths: ResponsePath[] }>();
+    entities.forEach((entity, index) => {
+      const entityPath = entityPaths[index] as ResponsePath;
+      const values = contextArgumentsOf(schema, this.data, entityPath, fetch.contextRewrites ?? []);
+      const key = JSON.stringify(values);
+      const group = groups.get(key);
+      if (group) {
+        group.entities.push(entity);
+        group.paths.push(entityPath);
+      } else {
+        groups.set(key, { arguments: values, entities: [entity], paths: [entityPath] });
+      }
+    });
+    await Promise.all(
+      [...groups.values()].map((group) => {
+        const withArguments: JsonObject = { ...variables };
+        for (const name of Object.keys(group.arguments)) setOwnValue(withArguments, name, group.arguments[name]);
+        return this.fetchEntities(fetch, url, withArguments, group.entities, () => group.paths);
+      }),
+    );
+  }
+
+  /** The response paths of the objects at a flatten path, in the order collectAt finds them. */
+  private pathsAt(steps: readonly FlattenStep[]): ResponsePath[] {
+    const objects: JsonObject[] = [];
+    const paths: ResponsePath[] = [];
+    collectAt(this.runtime.supergraphSchema, this.data, steps, 0, [], objects, paths);
+    return paths;
+  }
+
+  /**
+   * One `_entities` call for these entities. `pathsOf` gives their response paths, in the same
+   * order, only when an error needs placing (most answers have none).
+   */
+  private async fetchEntities(fetch: FetchNode, url: string, variables: JsonObject, entities: readonly JsonObject[], pathsOf: () => readonly ResponsePath[]): Promise<void> {
+    const schema = this.runtime.supergraphSchema;
     // One representation per distinct entity; each entity remembers which one is its own. The
     // serialised representation is both the de-duplication key and its text in the request.
     const representations: string[] = [];
     const slotOf = new Map<string, number>();
     const entitySlots = new Int32Array(entities.length).fill(-1);
     for (let index = 0; index < entities.length; index += 1) {
-      const representation = representationOf(this.runtime.supergraphSchema, entities[index] as JsonObject, fetch.requires);
+      const representation = representationOf(schema, entities[index] as JsonObject, fetch.requires ?? []);
       if (!representation || !representation.__typename) continue;
+      // After the rewrite (an interface object's `__typename`), so entities that now read alike share one.
+      applyRewrites(schema, fetch.inputRewrites, representation);
       const key = JSON.stringify(representation);
       let slot = slotOf.get(key);
       if (slot === undefined) {
@@ -298,24 +317,37 @@ export class PlanExecution {
       this.errors.push(downstreamError({ message: 'Variables cannot contain key "representations"' }, fetch.serviceName, undefined));
       return;
     }
-    const cached = this.runtime.entityCache ? await this.runtime.entityCache.lookup(fetch, representations, this.request.viewer ?? null) : null;
+    // The cache keys an answer by its representation alone: not one that depends on context arguments.
+    const cached = this.runtime.entityCache && !fetch.contextRewrites?.length ? await this.runtime.entityCache.lookup(fetch, representations, variables, this.request.viewer ?? null) : null;
     let received: readonly unknown[] | null;
     if (cached) {
-      received = await this.fetchMisses(fetch, url, variables, representations, cached, path, entitySlots);
+      received = await this.fetchMisses(fetch, url, variables, representations, cached, pathsOf, entitySlots);
     } else {
       // Without the cache, no extra call or promise per fetch: the hot path stays as it was.
       const answer = await this.send(fetch, url, variables, representations);
       if (answer.kind === 'failed') return void this.errors.push(answer.error);
       const answered = answer.data?._entities;
-      if (answer.errors.length > 0) this.entityErrors(fetch.serviceName, answer.errors, path, entitySlots);
+      if (answer.errors.length > 0) this.entityErrors(fetch.serviceName, answer.errors, pathsOf, entitySlots);
       received = this.entitiesOf(fetch.serviceName, answered, representations.length, answer.errors.length > 0);
     }
     if (!received) return;
+    // Output rewrites apply once per answered entity, after it has its `__typename` (their
+    // `... on T` steps read it), whether the answer came from the subgraph or the cache.
+    const rewritten = fetch.outputRewrites?.length ? new Uint8Array(received.length) : null;
     entities.forEach((entity, index) => {
       const slot = entitySlots[index] as number;
       const value = slot < 0 ? null : (received[slot] as JsonObject | null);
       if (value === null || typeof value !== 'object') return;
       if (value.__typename === undefined) value.__typename = entity.__typename;
+      if (rewritten && rewritten[slot] === 0) {
+        applyRewrites(schema, fetch.outputRewrites, value);
+        rewritten[slot] = 1;
+      }
+      // An interface object (`__typename` naming the interface) learns its concrete type from
+      // the subgraph that owns the interface; merging keeps what is there, so it is set first.
+      if (value.__typename !== entity.__typename && typeof value.__typename === 'string' && isAbstractTypeName(schema, entity.__typename) && !isAbstractTypeName(schema, value.__typename)) {
+        entity.__typename = value.__typename;
+      }
       mergeInto(entity, value);
     });
   }
@@ -344,7 +376,7 @@ export class PlanExecution {
     variables: JsonObject,
     representations: readonly string[],
     cached: EntityFetchLookup,
-    path: readonly (string | number)[],
+    pathsOf: () => readonly ResponsePath[],
     entitySlots: Int32Array,
   ): Promise<readonly unknown[] | null> {
     const values: unknown[] = [...cached.values];
@@ -360,7 +392,7 @@ export class PlanExecution {
       if (!error.path || error.path[0] !== '_entities' || typeof sent !== 'number') return error;
       return { ...error, path: ['_entities', cached.misses[sent] ?? -1, ...error.path.slice(2)] };
     });
-    if (errors.length > 0) this.entityErrors(fetch.serviceName, errors, path, entitySlots);
+    if (errors.length > 0) this.entityErrors(fetch.serviceName, errors, pathsOf, entitySlots);
     const received = this.entitiesOf(fetch.serviceName, answer.data?._entities, missing.length, errors.length > 0);
     if (!received) return null;
     cached.misses.forEach((slot, position) => {
@@ -374,10 +406,8 @@ export class PlanExecution {
    * `_entities` errors point at a representation; the client is told the entity's own path,
    * once for every entity that shared that (de-duplicated) representation: each of them failed.
    */
-  private entityErrors(serviceName: string, errors: readonly SubgraphError[], path: readonly (string | number)[], entitySlots: Int32Array): void {
-    const objects: JsonObject[] = [];
-    const paths: ResponsePath[] = [];
-    collectAt(this.data, path, 0, [], objects, paths);
+  private entityErrors(serviceName: string, errors: readonly SubgraphError[], pathsOf: () => readonly ResponsePath[], entitySlots: Int32Array): void {
+    const paths = pathsOf();
     let entitiesOfSlot: Map<number, number[]> | undefined;
     for (const error of errors) {
       const slot = error.path?.[1];

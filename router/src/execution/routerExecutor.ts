@@ -105,9 +105,10 @@ function contentTypeFor(request: IncomingMessage): string {
  * requests (bad token, syntax, validation, variables, a subscription over plain HTTP) as
  * Apollo Server words them and introspection from the API schema (beforeExecution.ts). `handle`
  * answers false (before anything is sent anywhere) for what it leaves to the Apollo Server +
- * gateway pipeline, noting why (router_gateway_requests_total): plans with data rewrites, and
- * introspection in a root fragment. @defer runs here too (deferredDelivery.ts); introspection
- * beside data too (the shaper puts graphql-js' answers in place).
+ * gateway pipeline, noting why (router_gateway_requests_total): introspection in a root
+ * fragment or beside @defer. @defer runs here too (deferredDelivery.ts), and so do plans with
+ * data rewrites for @interfaceObject and @context (fetchRewrites.ts, contextArguments.ts);
+ * introspection beside data too (the shaper puts graphql-js' answers in place).
  */
 export function createRouterExecutor(options: RouterExecutorOptions) {
   const reported = new WeakSet<object>();

@@ -17,7 +17,7 @@ export type CacheName = 'gate_verdict' | 'prepared_operation' | 'query_plan';
 /**
  * Why a request went to Apollo Server and @apollo/gateway (router_gateway_requests_total):
  * - executor_gateway: ROUTER_EXECUTOR=gateway sends every request there;
- * - plan: a plan the router's executor cannot run yet (data rewrites, introspection in a root fragment or beside @defer);
+ * - plan: an operation the router's executor cannot run yet (introspection in a root fragment or beside @defer);
  * - other: anything else the router's executor did not take (none is expected).
  */
 export type GatewayReason = 'executor_gateway' | 'plan' | 'other';

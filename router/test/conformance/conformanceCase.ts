@@ -32,5 +32,10 @@ export interface ConformanceCase {
 export interface ConformanceFixture {
   readonly name: string;
   readonly subgraphs: readonly SubgraphFixture[];
+  /**
+   * Why @apollo/gateway refuses this fixture's supergraph outright (it then serves none of its
+   * cases): the suite checks that it still refuses, and runs the cases on our executor only.
+   */
+  readonly gatewayRefuses?: string;
   readonly cases: readonly ConformanceCase[];
 }

@@ -18,7 +18,12 @@ export interface SubgraphFixture {
 
 /** The federation 2 header every fixture subgraph starts with, importing what it uses. */
 export function federation(...directives: string[]): string {
-  return `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: [${directives.map((name) => `"${name}"`).join(', ')}])\n`;
+  return federationAt('2.7', ...directives);
+}
+
+/** The same header at another federation version (`@context` and `@fromContext` need 2.8). */
+export function federationAt(version: string, ...directives: string[]): string {
+  return `extend schema @link(url: "https://specs.apollo.dev/federation/v${version}", import: [${directives.map((name) => `"${name}"`).join(', ')}])\n`;
 }
 
 /** What a client gets back: the whole body, extensions included (valueCompletion lives there). */
@@ -67,6 +72,13 @@ export interface RunningFixture {
   /** Subgraph calls per subgraph name since the fixture started. */
   readonly calls: Record<string, number>;
   query(executor: ExecutorName, query: string, variables?: Record<string, unknown>): Promise<ConformanceResponse>;
+  /**
+   * What the router in front of our executor handed to @apollo/gateway so far
+   * (router_gateway_requests_total by reason), and whether it had to build the gateway.
+   */
+  /** Whether a router on this executor starts with the fixture's supergraph at all. */
+  startsOn(executor: ExecutorName): Promise<boolean>;
+  handoffs(): Promise<{ readonly byReason: Readonly<Record<string, number>>; readonly gatewayBuilt: boolean }>;
   stop(): Promise<void>;
 }
 
@@ -97,7 +109,7 @@ export function composeFixture(subgraphs: readonly SubgraphFixture[], urls: Read
   return result.supergraphSdl;
 }
 
-async function startRouter(supergraphPath: string, executor: ExecutorName): Promise<{ router: Router; url: string }> {
+async function startRouter(supergraphPath: string, executor: ExecutorName, routerEnv: Readonly<Record<string, string>>): Promise<{ router: Router; url: string }> {
   const router = await createRouter(
     readRouterConfig({
       PORT: '0',
@@ -113,13 +125,22 @@ async function startRouter(supergraphPath: string, executor: ExecutorName): Prom
       SUBGRAPH_RETRIES: '0',
       SUBGRAPH_BREAKER: 'false',
       SUBGRAPH_ERRORS: 'pass',
+      ...routerEnv,
     }),
   );
   return { router, url: `${await router.listen()}/graphql` };
 }
 
-/** Starts the fixture: subgraphs on free ports, the supergraph composed from them, both executors in front. */
-export async function startFixture(subgraphs: readonly SubgraphFixture[]): Promise<RunningFixture> {
+/**
+ * Starts the fixture: subgraphs on free ports, the supergraph composed from them, the executors
+ * in front (both, unless the gateway is known to refuse the supergraph). `routerEnv`: settings
+ * of the routers beyond the suite's (QUERY_PLANNER=hive).
+ */
+export async function startFixture(
+  subgraphs: readonly SubgraphFixture[],
+  executors: readonly ExecutorName[] = ['router', 'gateway'],
+  routerEnv: Readonly<Record<string, string>> = {},
+): Promise<RunningFixture> {
   const calls: Record<string, number> = {};
   const servers = await Promise.all(subgraphs.map((subgraph) => serveSubgraph(subgraph, calls)));
   const directory = mkdtempSync(join(tmpdir(), 'conformance-'));
@@ -134,10 +155,12 @@ export async function startFixture(subgraphs: readonly SubgraphFixture[]): Promi
     const supergraphPath = join(directory, 'supergraph.graphql');
     writeFileSync(supergraphPath, supergraphSdl);
     const urls: Record<ExecutorName, string> = { router: '', gateway: '' };
-    for (const executor of ['router', 'gateway'] as const) {
-      const started = await startRouter(supergraphPath, executor);
+    const byExecutor: Partial<Record<ExecutorName, Router>> = {};
+    for (const executor of executors) {
+      const started = await startRouter(supergraphPath, executor, routerEnv);
       routers.push(started.router);
       urls[executor] = started.url;
+      byExecutor[executor] = started.router;
     }
     return {
       supergraphSdl,
@@ -145,6 +168,7 @@ export async function startFixture(subgraphs: readonly SubgraphFixture[]): Promi
       async query(executor, query, variables) {
         // An operation with @defer asks for parts as Apollo Client does; they are merged back.
         const accept: Record<string, string> = query.includes('@defer') ? { accept: 'multipart/mixed;deferSpec=20220824,application/json' } : {};
+        if (!urls[executor]) throw new Error(`no ${executor} router runs for this fixture`);
         const response = await fetch(urls[executor], {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...accept },
@@ -153,6 +177,23 @@ export async function startFixture(subgraphs: readonly SubgraphFixture[]): Promi
         });
         if (response.headers.get('content-type')?.startsWith('multipart/mixed')) return mergedParts(await response.text());
         return (await response.json()) as ConformanceResponse;
+      },
+      async startsOn(executor) {
+        try {
+          const started = await startRouter(supergraphPath, executor, routerEnv);
+          await started.router.close();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      async handoffs() {
+        const registry = byExecutor.router?.metrics?.registry;
+        const requests = await registry?.getSingleMetric('router_gateway_requests_total')?.get();
+        const built = await registry?.getSingleMetric('router_gateway_built')?.get();
+        const byReason: Record<string, number> = {};
+        for (const { labels, value } of requests?.values ?? []) byReason[String(labels.reason)] = value;
+        return { byReason, gatewayBuilt: built?.values[0]?.value === 1 };
       },
       stop,
     };

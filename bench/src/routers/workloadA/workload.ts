@@ -20,11 +20,11 @@ import { seedWorkloadA, type SeedSize } from './seed';
 
 export const SEED_SIZE: SeedSize = { guests: 200, hosts: 50, listings: 2_000, bookings: 20_000 };
 
-const LOOKUP = `query ListingLookup($id: ID!) {
+export const LOOKUP = `query ListingLookup($id: ID!) {
   listing(id: $id) { id title city capacity pricePerNight { amount currency } }
 }`;
 
-const BOOKINGS_20 = `query TwentyBookings {
+export const BOOKINGS_20 = `query TwentyBookings {
   bookings(first: 20) {
     edges {
       node {
@@ -41,7 +41,7 @@ const BOOKINGS_20 = `query TwentyBookings {
  * BOOKINGS_20 with each booking's invoice (billing, the plan's last fetch) deferred: the first
  * part goes out once bookings, listings and guests are there, the invoices in a second part.
  */
-const BOOKINGS_20_DEFERRED = `query TwentyBookingsInvoicesDeferred {
+export const BOOKINGS_20_DEFERRED = `query TwentyBookingsInvoicesDeferred {
   bookings(first: 20) {
     edges {
       node {
@@ -57,13 +57,13 @@ const BOOKINGS_20_DEFERRED = `query TwentyBookingsInvoicesDeferred {
 /** What a client that reads incremental delivery sends (Apollo Client's Accept). */
 const DEFER_ACCEPT = 'multipart/mixed;deferSpec=20220824,application/json';
 
-const LISTINGS_WIDE = `query ListingsWithBookings {
+export const LISTINGS_WIDE = `query ListingsWithBookings {
   listings(first: 50) {
     edges { node { id title bookingsConnection(first: 100) { edges { node { id status guest { id displayName } } } } } }
   }
 }`;
 
-const CREATE_BOOKING = `mutation CreateBooking($input: CreateBookingInput!) {
+export const CREATE_BOOKING = `mutation CreateBooking($input: CreateBookingInput!) {
   createBooking(input: $input) { id status }
 }`;
 
@@ -72,7 +72,7 @@ const CREATE_BOOKING = `mutation CreateBooking($input: CreateBookingInput!) {
  * planned its text before. The subgraph requests it leads to differ only in their operation
  * names, which the replay proxy ignores, so this measures the router's planning, not PostgreSQL.
  */
-const NOVEL = `query Novel_${NOVEL_MARKER} {
+export const NOVEL = `query Novel_${NOVEL_MARKER} {
   bookings(first: 5) { edges { node { id status listing { title } guest { displayName } } } }
 }`;
 
