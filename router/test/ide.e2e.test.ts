@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Page } from 'puppeteer-core';
 import {
   chromiumBinary,
+  confinePage,
   launchChromium,
   registerThroughRouter,
   startStack,
@@ -134,24 +135,8 @@ describeWithBrowser('the GraphiQL landing page (LANDING_PAGE=graphiql)', () => {
 
   it('runs a query and a subscription with the Authorization header written in it, offline', async () => {
     const page = await browser.newPage();
-    const outside: string[] = [];
-    const problems: string[] = [];
-    await page.setRequestInterception(true);
-    page.on('request', (request) => {
-      const url = new URL(request.url());
-      // data: URLs (GraphiQL's fonts) are inside the page; everything else must be this machine.
-      if (url.protocol !== 'data:' && url.hostname !== '127.0.0.1') {
-        outside.push(request.url().slice(0, 200));
-        void request.abort('blockedbyclient');
-      } else void request.continue();
-    });
-    page.on('response', (response) => {
-      if (response.status() >= 400) problems.push(`HTTP ${response.status()} for ${response.url()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${String(error)}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
+    // data: URLs (GraphiQL's fonts) are inside the page; everything else must be this machine.
+    const { outside, problems } = await confinePage(page, { allowed: (url) => url.protocol === 'data:' || url.hostname === '127.0.0.1' });
     // Browser code as text: the test's TypeScript has no DOM types.
     await page.evaluateOnNewDocument(
       "document.addEventListener('securitypolicyviolation', (event) => console.error('CSP refused ' + event.blockedURI + ' (' + event.violatedDirective + ')'))",

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Browser, Page } from 'puppeteer-core';
+import type { Browser, HTTPRequest, Page } from 'puppeteer-core';
 import { isRunning } from './leftoverProcesses';
 
 /** Debian's `chromium` package: .ci/run installs it; puppeteer-core never downloads a browser. */
@@ -97,4 +97,50 @@ export async function withScreenshotOnFailure<Result>(page: Page, name: string, 
     }
     throw new Error(`${String(error)}\n(${saved})`);
   }
+}
+
+/** What a confined page did that the test did not allow. */
+export interface PageWatch {
+  /** Requests to hosts outside the allowed ones (aborted). */
+  readonly outside: string[];
+  /** Page errors, console errors and HTTP statuses of 400 and more, but the expected ones. */
+  readonly problems: string[];
+}
+
+export interface ConfineOptions {
+  /** The URLs the page may load; anything else is aborted and listed. */
+  readonly allowed: (url: URL) => boolean;
+  /** A problem the test asks for (e.g. the 401 of an expired token): not listed. */
+  readonly expected?: (problem: string) => boolean;
+  /** Sees each allowed request before it goes out. */
+  readonly onRequest?: (request: HTTPRequest) => void;
+}
+
+/**
+ * Keeps a page on the hosts a test allows (a browser test must prove it needs no other) and
+ * collects whatever went wrong in it, for the test to assert both lists empty at the end.
+ */
+export async function confinePage(page: Page, options: ConfineOptions): Promise<PageWatch> {
+  const watch = { outside: [] as string[], problems: [] as string[] };
+  const problem = (text: string) => {
+    if (!options.expected?.(text)) watch.problems.push(text);
+  };
+  await page.setRequestInterception(true);
+  page.on('request', (request) => {
+    if (!options.allowed(new URL(request.url()))) {
+      watch.outside.push(request.url().slice(0, 200));
+      void request.abort('blockedbyclient');
+      return;
+    }
+    options.onRequest?.(request);
+    void request.continue();
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400) problem(`HTTP ${response.status()} for ${response.url()}`);
+  });
+  page.on('pageerror', (error) => problem(`page error: ${String(error)}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problem(`console: ${message.text()}`);
+  });
+  return watch;
 }
