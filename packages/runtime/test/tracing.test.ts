@@ -45,6 +45,18 @@ function serviceStart(service: 'router' | 'bookings'): string {
 
 const SDK_PACKAGE = /^@opentelemetry\/(sdk-node|sdk-trace|sdk-trace-node|instrumentation|instrumentation-[a-z]+|exporter-trace-otlp-[a-z]+)@/;
 
+/** What a process that exports traces over OTLP/HTTP never loads (`@opentelemetry/sdk-node` loaded all of it). */
+const UNUSED_SDK_PARTS = [
+  '@opentelemetry/sdk-node',
+  '@opentelemetry/sdk-logs',
+  '@opentelemetry/exporter-trace-otlp-grpc',
+  '@opentelemetry/exporter-logs-otlp-proto',
+  '@opentelemetry/exporter-metrics-otlp-proto',
+  '@opentelemetry/exporter-prometheus',
+  '@opentelemetry/exporter-zipkin',
+  '@opentelemetry/propagator-b3',
+];
+
 describe('with no OTEL_* variables', () => {
   test('a subgraph loads only the OpenTelemetry API (a no-op facade), registers no tracer, and logs no trace ids', async () => {
     const { packages, tracerProvider, lines } = await openTelemetryLoadedBy(serviceStart('bookings'), {});
@@ -64,7 +76,7 @@ describe('with no OTEL_* variables', () => {
 });
 
 describe('with an OTLP endpoint', () => {
-  test('the SDK starts with the HTTP, undici, pg and ioredis instrumentations, and a log line inside a span carries its ids', async () => {
+  test('the trace SDK starts with the HTTP, undici, pg and ioredis instrumentations and the OTLP exporter the protocol names, and a log line inside a span carries its ids', async () => {
     const { packages, tracerProvider, lines } = await openTelemetryLoadedBy(serviceStart('bookings'), {
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
       OTEL_BSP_SCHEDULE_DELAY: '60000',
@@ -72,14 +84,18 @@ describe('with an OTLP endpoint', () => {
     const names = packages.map((name) => name.replace(/@[^@]+$/, ''));
     expect(names).toEqual(
       expect.arrayContaining([
-        '@opentelemetry/sdk-node',
+        '@opentelemetry/sdk-trace',
+        '@opentelemetry/context-async-hooks',
+        '@opentelemetry/exporter-trace-otlp-proto',
         '@opentelemetry/instrumentation-http',
         '@opentelemetry/instrumentation-undici',
         '@opentelemetry/instrumentation-pg',
         '@opentelemetry/instrumentation-ioredis',
       ]),
     );
-    expect(tracerProvider).not.toBe('NoopTracerProvider');
+    // Only what exporting traces needs: no metrics or logs SDK's exporters, no other protocol's.
+    for (const unused of UNUSED_SDK_PARTS) expect(names).not.toContain(unused);
+    expect(tracerProvider).toBe('TracerProvider');
     expect(lines.find((line) => line.msg === 'inside a span')).toMatchObject({
       trace_id: expect.stringMatching(/^[0-9a-f]{32}$/),
       span_id: expect.stringMatching(/^[0-9a-f]{16}$/),
@@ -94,7 +110,9 @@ describe('the router with an OTLP endpoint', () => {
       OTEL_BSP_SCHEDULE_DELAY: '60000',
     });
     const names = packages.map((name) => name.replace(/@[^@]+$/, ''));
-    expect(names).toContain('@opentelemetry/sdk-node');
+    expect(names).toEqual(expect.arrayContaining(['@opentelemetry/sdk-trace', '@opentelemetry/exporter-trace-otlp-proto']));
+    for (const unused of [...UNUSED_SDK_PARTS, '@opentelemetry/context-async-hooks']) expect(names).not.toContain(unused);
+    // The SDK's provider, behind the wrapper that silences the gateway's own tracer (silenceTracers).
     expect(tracerProvider).not.toBe('NoopTracerProvider');
     for (const instrumentation of ['http', 'undici', 'pg', 'ioredis']) expect(names).not.toContain(`@opentelemetry/instrumentation-${instrumentation}`);
     // No AsyncLocalStorage: a span is never "active" on the router, so the logger's mixin finds

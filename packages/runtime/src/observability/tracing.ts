@@ -1,20 +1,22 @@
-import type { NodeSDK } from '@opentelemetry/sdk-node';
+import type { TracerProvider } from '@opentelemetry/sdk-trace';
 import { RootContextManager } from './rootContextManager';
 import { silenceTracers } from './silencedTracers';
 import { sqlShape } from './sqlText';
+import { propagatorFromEnv, tracerProviderFromEnv } from './tracerProviderFromEnv';
 import { tracingSettings, type TracingSettings } from './tracingSettings';
 
 /**
- * Starts the OpenTelemetry Node SDK for this process when the standard OTEL_* variables ask for
- * traces (see tracingSettings), else loads nothing of the SDK. Every option the SDK reads from
- * the environment (OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_TRACES_SAMPLER(_ARG), OTEL_PROPAGATORS,
- * OTEL_BSP_*, OTEL_RESOURCE_ATTRIBUTES...) keeps its standard meaning.
+ * Starts OpenTelemetry tracing for this process when the standard OTEL_* variables ask for
+ * traces (see tracingSettings), else loads nothing of the SDK. Every option the specification
+ * reads from the environment (OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_TRACES_SAMPLER(_ARG),
+ * OTEL_PROPAGATORS, OTEL_BSP_*, OTEL_RESOURCE_ATTRIBUTES...) keeps its standard meaning (see
+ * tracerProviderFromEnv).
  *
  * It must run before `http`, `pg` and `ioredis` are first required, so the instrumentations
  * can hook them: each service's `main.ts` imports its `tracing.ts` first, and this module
  * requires nothing at load time.
  */
-let sdk: NodeSDK | undefined;
+let provider: TracerProvider | undefined;
 let settings: TracingSettings | undefined;
 
 /** Paths that are not work (probes, scrapes): no span, so a trace backend is not flooded by them. */
@@ -37,21 +39,32 @@ export function startTracing(service: string, env: Readonly<Record<string, strin
   settings = tracingSettings(service, env);
   if (!settings.on) return settings;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { NodeSDK: Sdk } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
-  sdk = new Sdk({
-    serviceName: settings.serviceName,
-    instrumentations: mode === 'automatic' ? automaticInstrumentations() : [],
-    ...(mode === 'explicit' ? { contextManager: new RootContextManager() } : {}),
-    // Metrics are prom-client's /metrics and logs are pino's stdout: the SDK exports traces only.
-    metricReaders: [],
-    logRecordProcessors: [],
-  });
-  sdk.start();
+  const api = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
+  // A setting the SDK cannot use is said once on stderr, not swallowed: the default it falls
+  // back to (every trace sampled, say) may not be what was meant.
+  const warn = (message: string): void => process.emitWarning(message, 'OpenTelemetryConfigurationWarning');
+  const propagator = propagatorFromEnv(env, warn);
+  if (propagator) api.propagation.setGlobalPropagator(propagator);
+  api.context.setGlobalContextManager(mode === 'automatic' ? asyncContextManager() : new RootContextManager());
+  provider = tracerProviderFromEnv(settings.serviceName, env, warn);
+  api.trace.setGlobalTracerProvider(provider);
+  if (mode === 'automatic') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { registerInstrumentations } = require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
+    registerInstrumentations({ instrumentations: automaticInstrumentations(), tracerProvider: provider });
+  }
   // The gateway nests its spans through the active context, which `explicit` does not carry:
   // the router's own spans cover what goes through the gateway (its server span, and a
   // `subgraph` span per fetch, parented through the fetch's traceparent).
   if (mode === 'explicit') silenceTracers(new Set(['@apollo/gateway']));
   return settings;
+}
+
+/** The active span follows every await and callback (what the subgraphs' instrumentations need). */
+function asyncContextManager() {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks') as typeof import('@opentelemetry/context-async-hooks');
+  return new AsyncLocalStorageContextManager().enable();
 }
 
 function automaticInstrumentations() {
@@ -89,13 +102,13 @@ function automaticInstrumentations() {
 
 /** True once startTracing started the SDK in this process. */
 export function tracingOn(): boolean {
-  return sdk !== undefined;
+  return provider !== undefined;
 }
 
 /** Exports the spans still buffered; called on shutdown, so the last requests' spans are not lost. */
 export async function shutdownTracing(): Promise<void> {
-  const started = sdk;
-  sdk = undefined;
+  const started = provider;
+  provider = undefined;
   await started?.shutdown();
 }
 
