@@ -213,6 +213,39 @@ describe('refused requests, introspection, GET and persisted queries on the rout
     }
   });
 
+  it('answers 406 to any single result the Accept header does not take, as Apollo Server does, and runs nothing', async () => {
+    const refused = [
+      { body: { query: LISTINGS } },
+      { body: { query: '{ listings(first: 2) { edges { node { id }' } },
+      { body: { query: getIntrospectionQuery() } },
+      { body: { query: LISTINGS, operationName: 'Nope' } },
+      { method: 'GET' as const, search: { query: LISTINGS } },
+    ];
+    for (const sent of refused) {
+      for (const accept of ['text/plain', 'application/xml, text/csv;q=0.5', 'multipart/mixed;deferSpec=20220824']) {
+        const answer = await both({ ...sent, headers: { accept } });
+        expect([answer.status, answer.contentType, answer.cacheControl, codeOf(answer)]).toEqual([406, 'application/json; charset=utf-8', 'no-store', 'BAD_REQUEST']);
+        expect(JSON.parse(answer.body).errors[0].message).toBe(
+          "An 'accept' header was provided for this request which does not accept application/json; charset=utf-8 or application/graphql-response+json; charset=utf-8",
+        );
+      }
+    }
+    // A context refusal comes first, whatever the Accept header says (JSON, as Apollo Server sends it).
+    const unauthenticated = await both({ body: { query: LISTINGS }, headers: { accept: 'text/plain', authorization: 'Bearer not.a.jwt' } });
+    expect([unauthenticated.status, unauthenticated.contentType, codeOf(unauthenticated)]).toEqual([401, 'application/json; charset=utf-8', 'UNAUTHENTICATED']);
+    // The third type Apollo Server offers a single result.
+    const callback = await both({ body: { query: LISTINGS }, headers: { accept: 'application/json; callbackSpec=1.0' } });
+    expect([callback.status, callback.contentType]).toEqual([200, 'application/json; callbackSpec=1.0; charset=utf-8']);
+    // Apollo Server makes the mutation and then refuses its answer; the router refuses before it
+    // runs: the e-mail address it would register stays free.
+    const email = `accept-${randomUUID()}@example.com`;
+    const register = { query: 'mutation R($input: RegisterInput!) { register(input: $input) { user { email } } }', variables: { input: { displayName: 'Accept', email, password: 'correct horse battery staple' } } };
+    const unacceptable = await send(urls.ours, { body: register, headers: { accept: 'text/plain' } });
+    expect(unacceptable.status).toBe(406);
+    const made = await send(urls.ours, { body: register });
+    expect(JSON.parse(made.body)).toEqual({ data: { register: { user: { email } } } });
+  });
+
   it('runs a GET query and refuses a GET mutation as Apollo Server does', async () => {
     const query = await both({ method: 'GET', search: { query: LISTINGS } });
     expect(query.status).toBe(200);

@@ -6,6 +6,7 @@ import type { CacheLookups, GatewayReason } from '../observability/routerMetrics
 import type { OperationText } from '../pipeline/operationText';
 import type { RequestLog } from '../pipeline/requestLog';
 import { responseCacheControl } from '../pipeline/responseCacheControl';
+import { APPLICATION_JSON } from '../pipeline/singleResultMediaType';
 import type { ResponseAdditions } from '../pipeline/responseExtensions';
 import { requestTimeoutMsOf, requestTimeoutRefusal } from './clientRequestTimeout';
 import { introspectionPayload, isIntrospectionOnly, mentionsIntrospection } from './introspection';
@@ -15,6 +16,7 @@ import {
   documentErrorAnswer,
   operationResolutionAnswer,
   sendRequestError,
+  sendNotAcceptable,
   subscriptionOverPlainHttpAnswer,
   variablesErrorAnswer,
   type RequestErrorAnswer,
@@ -31,8 +33,8 @@ export interface BeforeExecutionOptions {
   readonly debugStacktraces: boolean;
   /** Counts whether the plan for a kind of viewer was there (query_plan). */
   readonly planLookups?: CacheLookups;
-  /** The response's media type, as Apollo Server negotiates it. */
-  readonly contentTypeFor: (request: IncomingMessage) => string;
+  /** A single result's media type, as Apollo Server negotiates it; undefined when the Accept header takes none (406). */
+  readonly contentTypeFor: (request: IncomingMessage) => string | undefined;
 }
 
 /** One GraphQL request as the executor received it (any persisted query already resolved). */
@@ -56,6 +58,8 @@ export type BeforeExecution =
       readonly timeoutMs: number;
       /** Coerced; empty for an operation denied whole (it is answered with its denial, never run). */
       readonly variables: Record<string, unknown>;
+      /** A single result's media type; undefined when the Accept header takes none (only @defer's parts may go out then). */
+      readonly contentType: string | undefined;
     };
 
 const ANSWERED: BeforeExecution = { kind: 'answered' };
@@ -71,8 +75,15 @@ export function createBeforeExecution(options: BeforeExecutionOptions) {
   const formatting = { debugStacktraces: options.debugStacktraces };
   /** A refused request: logged with its codes, answered as Apollo Server answers it. */
   const refuse = (request: IncomingMessage, response: ServerResponse, answer: RequestErrorAnswer, additions?: ResponseAdditions): BeforeExecution => {
+    const contentType = options.contentTypeFor(request);
+    if (contentType === undefined) return refuseUnacceptable(request, response);
     options.requestLog.of(request).errors(answer.errors);
-    sendRequestError(response, answer, options.contentTypeFor(request), additions);
+    sendRequestError(response, answer, contentType, additions);
+    return ANSWERED;
+  };
+  /** 406 in place of any single result, as Apollo Server answers it (see notAcceptableAnswer). */
+  const refuseUnacceptable = (request: IncomingMessage, response: ServerResponse): BeforeExecution => {
+    options.requestLog.of(request).errors(sendNotAcceptable(response, formatting));
     return ANSWERED;
   };
 
@@ -99,7 +110,8 @@ export function createBeforeExecution(options: BeforeExecutionOptions) {
       const answer = contextRefusalAnswer(error, formatting);
       const code = answer.errors[0]?.extensions?.code;
       record.refused(typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR');
-      sendRequestError(response, answer, options.contentTypeFor(request));
+      // Thrown before runHttpQuery negotiates: JSON when the Accept header takes none.
+      sendRequestError(response, answer, options.contentTypeFor(request) ?? APPLICATION_JSON);
       return ANSWERED;
     }
     const schema = state.planner.apiGraphQLSchema;
@@ -130,13 +142,15 @@ export function createBeforeExecution(options: BeforeExecutionOptions) {
     }
     if (isIntrospectionOnly(operation.operation, operation.fragments)) {
       const introspected = { document: operation.document, operationName, variables: rawVariables };
+      const contentType = options.contentTypeFor(request);
+      if (contentType === undefined) return refuseUnacceptable(request, response);
       const payload = introspectionPayload(schema, introspected, additions, () => state.planner.planQuery(operation.document, operationName));
       if (payload === undefined) return { kind: 'gateway', reason: 'other' };
       record.operation(operation.operation.name?.value, operation.operation.operation);
-      response.writeHead(200, { 'content-type': options.contentTypeFor(request), 'content-length': Buffer.byteLength(payload), 'cache-control': responseCacheControl(additions, false) });
+      response.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(payload), 'cache-control': responseCacheControl(additions, false) });
       response.end(payload);
       return ANSWERED;
     }
-    return { kind: 'execute', operation, viewer, timeoutMs, variables: coerced ?? {} };
+    return { kind: 'execute', operation, viewer, timeoutMs, variables: coerced ?? {}, contentType: options.contentTypeFor(request) };
   };
 }

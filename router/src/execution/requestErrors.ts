@@ -16,6 +16,7 @@ import { withDomainCode } from '../scalarInputChecks';
 import { withResponseExtensions } from '../pipeline/costExposure';
 import type { ResponseAdditions } from '../pipeline/responseExtensions';
 import { NO_STORE } from '../pipeline/responseCacheControl';
+import { APPLICATION_JSON } from '../pipeline/singleResultMediaType';
 
 /**
  * The errors a request gets before anything runs (a bad token, a syntax or validation error,
@@ -155,6 +156,36 @@ export function operationResolutionAnswer(operationName: string | undefined, for
 /** A request Apollo Server refuses with its BadRequestError (BAD_REQUEST) and this status, before any operation is read. */
 export function badRequestAnswer(message: string, status: number, formatting: RequestErrorFormatting): RequestErrorAnswer {
   return { status, errors: [formatted(new GraphQLError(message), 'BAD_REQUEST', formatting)] };
+}
+
+/** runHttpQuery's words when the Accept header takes none of the types of a single result. */
+export const NOT_ACCEPTABLE_MESSAGE = `An 'accept' header was provided for this request which does not accept application/json; charset=utf-8 or application/graphql-response+json; charset=utf-8`;
+
+/**
+ * 406: the Accept header takes none of a single result's types (see singleResultMediaType).
+ * Apollo Server finds this out once the operation has run, and throws it in place of the
+ * result; the router refuses before running it (a mutation whose answer cannot be delivered is
+ * not made), with the same answer.
+ */
+export function notAcceptableAnswer(formatting: RequestErrorFormatting): RequestErrorAnswer {
+  return badRequestAnswer(NOT_ACCEPTABLE_MESSAGE, 406, formatting);
+}
+
+/** Sends the 406 (see notAcceptableAnswer); its errors are returned for the request's log. */
+export function sendNotAcceptable(response: ServerResponse, formatting: RequestErrorFormatting): readonly GraphQLFormattedError[] {
+  const answer = notAcceptableAnswer(formatting);
+  sendThrownRequestError(response, answer, APPLICATION_JSON);
+  return answer.errors;
+}
+
+/**
+ * Sends an error Apollo Server's runHttpQuery throws (its errorResponse): the errors alone, no
+ * cache-control, JSON; header by header, so Node adds its own headers as for Apollo Server's.
+ */
+export function sendThrownRequestError(response: ServerResponse, answer: RequestErrorAnswer, contentType: string): void {
+  response.setHeader('content-type', contentType);
+  response.statusCode = answer.status;
+  response.end(`${JSON.stringify({ errors: answer.errors })}\n`);
 }
 
 /** A subscription over plain HTTP without a streaming Accept (@apollo/gateway cannot execute one). */

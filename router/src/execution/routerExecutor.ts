@@ -20,6 +20,8 @@ import type { GatewayReason, RouterMetrics } from '../observability/routerMetric
 import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
 import { signedHeaders, type SubgraphClient } from './subgraphClient';
 import { createBeforeExecution } from './beforeExecution';
+import { sendNotAcceptable } from './requestErrors';
+import { singleResultMediaType } from '../pipeline/singleResultMediaType';
 import type { GatewayHandoffs } from '../pipeline/gatewayHandoffs';
 
 export interface RouterExecutorOptions {
@@ -80,25 +82,6 @@ function cachesOf(caches: SupergraphCaches | undefined): { entityCache?: Supergr
   return caches ? { entityCache: caches.entities, rootFieldCache: caches.rootFields } : {};
 }
 
-const JSON_TYPE = 'application/json';
-const GRAPHQL_RESPONSE_TYPE = 'application/graphql-response+json';
-
-/**
- * As Apollo Server negotiates it: of application/json and application/graphql-response+json,
- * the one the Accept header rates higher (the earlier one on a tie); JSON when it names neither.
- */
-function contentTypeFor(request: IncomingMessage): string {
-  let best = { type: JSON_TYPE, quality: -1 };
-  for (const entry of (request.headers.accept ?? '').split(',')) {
-    const [mediaType = '', ...parameters] = entry.split(';').map((part) => part.trim().toLowerCase());
-    if (mediaType !== JSON_TYPE && mediaType !== GRAPHQL_RESPONSE_TYPE) continue;
-    const q = parameters.find((parameter) => parameter.startsWith('q='));
-    const quality = q ? Number(q.slice(2)) : 1;
-    if (quality > best.quality) best = { type: mediaType, quality };
-  }
-  return `${best.type}; charset=utf-8`;
-}
-
 /**
  * The router's own executor for queries and mutations: prepared operations, the gateway's
  * planner, plan execution over undici, and precompiled result shaping. It answers refused
@@ -120,7 +103,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     return prepared;
   };
 
-  const beforeExecution = createBeforeExecution({ ...options, planLookups, contentTypeFor });
+  const beforeExecution = createBeforeExecution({ ...options, planLookups, contentTypeFor: singleResultMediaType });
   const leave = (request: IncomingMessage, reason: GatewayReason): false => {
     options.handoffs?.note(request, reason);
     return false;
@@ -134,7 +117,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     const before = await beforeExecution(request, response, body, additions, text, state, preparedFor(state));
     if (before.kind === 'answered') return true;
     if (before.kind === 'gateway') return leave(request, before.reason);
-    const { operation, viewer, timeoutMs, variables } = before;
+    const { operation, viewer, timeoutMs, variables, contentType } = before;
     const rawVariables = body.variables ?? {};
     const executable = operation.executableFor(state, viewer, planLookups, record.traceContext);
     if (executable.kind === 'gateway') {
@@ -151,6 +134,11 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     // Only a run whose response has no errors may be kept (the admission decided for how long).
     let hasErrors = true;
     const deferred = executable.kind === 'run' && additions.queryPlan !== 'dry-run' ? deferredRootOf(executable.plan.node, variables) : undefined;
+    if (!deferred && contentType === undefined) {
+      // Refused before it runs: Apollo Server runs it and then answers the same 406.
+      record.errors(sendNotAcceptable(response, { debugStacktraces: options.debugStacktraces }));
+      return true;
+    }
     if (deferred && executable.kind === 'run') {
       // @defer: parts over multipart/mixed (see deferredDelivery), or Apollo Router's 406.
       const deadline = new RequestDeadline(timeoutMs);
@@ -220,7 +208,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
       }
     }
     response.writeHead(200, {
-      'content-type': contentTypeFor(request),
+      'content-type': contentType,
       'content-length': Buffer.byteLength(payload),
       'cache-control': responseCacheControl(additions, hasErrors),
     });

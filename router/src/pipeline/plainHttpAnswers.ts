@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseMediaType } from '@booking/runtime';
 import { viewerFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import { requestTimeoutMsOf, requestTimeoutRefusal } from '../execution/clientRequestTimeout';
-import { badRequestAnswer, contextRefusalAnswer, type RequestErrorAnswer, type RequestErrorFormatting } from '../execution/requestErrors';
+import { badRequestAnswer, contextRefusalAnswer, NOT_ACCEPTABLE_MESSAGE, sendThrownRequestError, type RequestErrorAnswer, type RequestErrorFormatting } from '../execution/requestErrors';
 import { landingPageHeaders } from '../landingPage/apolloLandingPage';
 import type { SandboxPage } from '../landingPage/sandboxPage';
 import { asksForPage } from './pageRequest';
@@ -25,7 +25,6 @@ export interface PlainHttpAnswersOptions {
 const ONLY_GET_AND_POST = 'Apollo Server supports only GET/POST requests.';
 const GET_CONTENT_TYPE = 'GET requests may not have a content-type header other than application/json.';
 const NO_QUERY = 'GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension.';
-const NOT_ACCEPTABLE = `An 'accept' header was provided for this request which does not accept application/json; charset=utf-8 or application/graphql-response+json; charset=utf-8`;
 
 /** One answer as Apollo Server writes it: its headers in its order, the status, JSON and a newline. */
 interface PlainAnswer {
@@ -82,7 +81,7 @@ export function plainHttpAnswers(options: PlainHttpAnswersOptions) {
     const missing = refused(NO_QUERY);
     options.requestLog.of(request).errors(missing.answer.errors);
     // ... unless the Accept header takes no JSON: then runHttpQuery refuses the response itself.
-    return singleResultMediaType(request) === undefined ? refused(NOT_ACCEPTABLE, 406) : { answer: missing.answer, headers: [['cache-control', NO_STORE]] };
+    return singleResultMediaType(request) === undefined ? refused(NOT_ACCEPTABLE_MESSAGE, 406) : { answer: missing.answer, headers: [['cache-control', NO_STORE]] };
   };
 
   return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
@@ -118,7 +117,5 @@ export function plainHttpAnswers(options: PlainHttpAnswersOptions) {
  */
 function send(request: IncomingMessage, response: ServerResponse, { answer, headers }: PlainAnswer): void {
   for (const [name, value] of headers) response.setHeader(name, value);
-  response.setHeader('content-type', singleResultMediaType(request) ?? APPLICATION_JSON);
-  response.statusCode = answer.status;
-  response.end(`${JSON.stringify({ errors: answer.errors })}\n`);
+  sendThrownRequestError(response, answer, singleResultMediaType(request) ?? APPLICATION_JSON);
 }

@@ -20,5 +20,17 @@ const SINGLE_RESULT_TYPES = ['application/json; charset=utf-8', 'application/gra
 export function singleResultMediaType(request: IncomingMessage): string | undefined {
   const accept = request.headers.accept;
   if (!accept) return APPLICATION_JSON;
-  return new Negotiator({ headers: { accept } }).mediaType(SINGLE_RESULT_TYPES);
+  if (chosen.has(accept)) return chosen.get(accept);
+  const type = new Negotiator({ headers: { accept } }).mediaType(SINGLE_RESULT_TYPES);
+  // Clients send a handful of distinct Accept headers: each is negotiated once. A flood of
+  // distinct ones only empties the memo now and then; a long one is not kept.
+  if (accept.length > MEMO_KEY_LENGTH) return type;
+  if (chosen.size >= MEMO_SIZE) chosen.clear();
+  chosen.set(accept, type);
+  return type;
 }
+
+/** How many distinct Accept headers' answers are kept, and the longest header kept. */
+const MEMO_SIZE = 256;
+const MEMO_KEY_LENGTH = 512;
+const chosen = new Map<string, string | undefined>();
