@@ -13,6 +13,8 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import {
+  DEFAULT_LOG_BUFFER_BYTES,
+  LogOutput,
   parse,
   readConfig,
   SUBGRAPH_NAMES,
@@ -103,7 +105,16 @@ function subgraphSpecs() {
 const SUBGRAPH_READY_DEADLINE_MS = 120_000;
 const ROUTER_READY_DEADLINE_MS = 60_000;
 
-const log = (name: string, line: string) => process.stdout.write(`${name.padEnd(9)}| ${line}\n`);
+/**
+ * Every service's lines and the launcher's own go out through one bounded, non-blocking
+ * writer: on Linux a plain write to a pipe nobody reads blocks the whole launcher (no more
+ * relaying, probing or restarting), and then every service's own output backs up.
+ */
+const output = new LogOutput(DEFAULT_LOG_BUFFER_BYTES);
+const log = (name: string, line: string) => output.stream.write(`${name.padEnd(9)}| ${line}\n`);
+output.onDropsReported(({ droppedLines, droppedFrom, droppedUntil }) =>
+  log('launcher', `${droppedLines} lines of output dropped between ${droppedFrom} and ${droppedUntil}: this launcher's stdout was not read while ${DEFAULT_LOG_BUFFER_BYTES / 1024 / 1024} MB of them waited`),
+);
 
 async function resolveDatabaseUrls(
   config: ReturnType<typeof readConfig<typeof launcherSpec>>,
@@ -299,7 +310,7 @@ async function main(): Promise<void> {
       );
     }
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
-    process.stdout.write(
+    output.stream.write(
       `\nbooking-supergraph is ready in ${seconds}s\n` +
         `  GraphQL (and Apollo Sandbox in a browser): http://localhost:${config.routerPort}/graphql\n` +
         '  Demo accounts (password "demo-password"): ada@example.com (admin), hana@example.com (host),\n' +

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import {
   ConfigError,
+  DEFAULT_LOG_BUFFER_BYTES,
   parse,
   readConfig,
   shutdownConfigSpec,
@@ -290,6 +291,12 @@ export const routerConfigSpec = {
   corsAllowCredentials: variable('CORS_ALLOW_CREDENTIALS', 'let browsers send cookies and HTTP auth cross-origin', parse.boolean, () => false),
   corsMaxAgeSeconds: variable('CORS_MAX_AGE_SECONDS', 'how long browsers may reuse a preflight answer', parse.positiveInt, () => 600),
   logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
+  logBufferBytes: variable(
+    'LOG_BUFFER_BYTES',
+    'the most log text held while stdout is not read; past it lines are dropped, counted (log_lines_dropped_total) and reported once stdout is read again',
+    parse.positiveInt,
+    () => DEFAULT_LOG_BUFFER_BYTES,
+  ),
   ...shutdownConfigSpec(),
   redisUrl: variable<string | null>(
     'REDIS_URL',

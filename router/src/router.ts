@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { createGraphQLHttpServer, createLogger, listenForScrapes, METRICS_PATH, RevokedSessions, sendJson, ServiceMetrics, ShutdownDrain, SUBGRAPH_NAMES, type Logger, type MetricsListener } from '@booking/runtime';
+import { createGraphQLHttpServer, createLogger, listenForScrapes, logOutputOf, METRICS_PATH, RevokedSessions, sendJson, ServiceMetrics, ShutdownDrain, SUBGRAPH_NAMES, type Logger, type MetricsListener } from '@booking/runtime';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { RouterConfig } from './config';
 import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergraph';
@@ -82,7 +82,7 @@ function defaultJwksUrl(supergraphSdl: string, accountsOverride: string | null):
 }
 
 export async function createRouter(config: RouterConfig): Promise<Router> {
-  const logger = createLogger('router', config.logLevel);
+  const logger = createLogger('router', config.logLevel, config.logBufferBytes);
   const supergraph = new LiveSupergraph(
     readFileSync(config.supergraphPath, 'utf8'),
     (sdl) => resolveSubgraphUrls(sdl, config),
@@ -90,6 +90,8 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
     config.queryPlanner,
   );
   const metrics = config.metrics ? new ServiceMetrics('router') : null;
+  const logOutput = logOutputOf(logger);
+  if (metrics && logOutput) metrics.countDroppedLogLines(logOutput);
   const routerMetrics = metrics ? new RouterMetrics(metrics) : undefined;
   const breakerSettings = {
     windowMs: config.breakerWindowMs,

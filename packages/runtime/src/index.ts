@@ -30,6 +30,7 @@ export * from './live/eventScopedCache';
 export * from './live/liveUpdates';
 export * from './live/livePubSubEngines';
 export * from './logger';
+export * from './logOutput';
 export * from './shutdown';
 export * from './observability';
 export * from './redis/closeRedis';

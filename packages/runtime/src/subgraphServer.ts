@@ -26,7 +26,7 @@ import { createGraphQLHttpServer, sendJson, type Route } from './http/graphqlHtt
 import { concurrencyCap } from './http/concurrencyCap';
 import { readinessRoute } from './health/readiness';
 import { ShutdownDrain } from './shutdown/shutdownDrain';
-import { createLogger, type Logger } from './logger';
+import { createLogger, logOutputOf, type Logger } from './logger';
 import { databaseUnreachable, migrateToLatest, openDatabase, type Database } from './orm/database';
 import { registerDatabasePoolMetrics } from './observability/databasePoolMetrics';
 import { registerEventBacklogMetrics } from './observability/eventBacklogMetrics';
@@ -115,7 +115,7 @@ export async function createSubgraphServer<Loaders, Services>(
   env: Env = process.env,
   extras: SubgraphExtras = {},
 ): Promise<SubgraphServer> {
-  const logger = createLogger(definition.name, config.logLevel);
+  const logger = createLogger(definition.name, config.logLevel, config.logBufferBytes);
   // Before anything connects: a subgraph without its event transport must not start at all.
   const transportProblems = eventTransportProblems(config);
   if (transportProblems.length > 0) throw new ConfigError(transportProblems);
@@ -139,6 +139,8 @@ export async function createSubgraphServer<Loaders, Services>(
   let events: { stop(): Promise<void> };
   let transport: EventTransport;
   const metrics = new ServiceMetrics(definition.name);
+  const logOutput = logOutputOf(logger);
+  if (logOutput) metrics.countDroppedLogLines(logOutput);
   try {
     const applied = await migrateToLatest(database, config.databaseUrl);
     if (applied.length > 0) logger.info({ applied }, 'applied migrations');

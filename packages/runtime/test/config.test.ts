@@ -14,6 +14,7 @@ describe('configuration fails fast, naming the variable', () => {
       databaseUrl: 'postgres://u@h:5432/bookings',
       seedDemo: false,
       logLevel: 'info',
+      logBufferBytes: 8 * 1024 * 1024,
       profile: 'development',
       debugStacktraces: false,
       maxResolvedFields: 50_000,

@@ -28,6 +28,10 @@ export interface ServiceProcess {
   waitForLine(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   /** Resolves once `url` answers 200; fails if the process exits or the deadline passes. */
   waitUntilReady(url: string, timeoutMs?: number): Promise<void>;
+  /** Stops reading its stdout, as a stalled log collector or an undrained pipe does: its writes soon block. */
+  stallStdout(): void;
+  /** Reads its stdout again. */
+  resumeStdout(): void;
   /** SIGTERM to its process group, SIGKILL after `graceMs`; resolves when it has exited. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -55,7 +59,8 @@ export function startServiceProcess(service: string, env: Record<string, string>
   const lines: LogLine[] = [];
   let output = '';
   const listeners = new Set<() => void>();
-  createInterface({ input: child.stdout! }).on('line', (text) => {
+  const stdout = createInterface({ input: child.stdout! });
+  stdout.on('line', (text) => {
     output += `${text}\n`;
     let line: LogLine;
     try {
@@ -89,6 +94,8 @@ export function startServiceProcess(service: string, env: Record<string, string>
         if (!check()) listeners.add(check);
       });
     },
+    stallStdout: () => stdout.pause(),
+    resumeStdout: () => stdout.resume(),
     async waitUntilReady(url, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {

@@ -5,6 +5,7 @@ import { createServer as createBookings } from '@booking/bookings';
 import { createServer as createCatalog } from '@booking/catalog';
 import { createRouter, readRouterConfig, type Router } from '@booking/router';
 import {
+  DEFAULT_LOG_BUFFER_BYTES,
   DEFAULT_SHUTDOWN_DEADLINE_MS,
   routerCallSigner,
   SUBGRAPH_NAMES,
@@ -75,6 +76,7 @@ export async function startSubgraph(name: SubgraphName, options: SubgraphOptions
     databaseUrl: database.url,
     seedDemo: options.seedDemo ?? false,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    logBufferBytes: DEFAULT_LOG_BUFFER_BYTES,
     profile: 'development',
     debugStacktraces: false,
     routerSigningSecret: TEST_SIGNING_SECRET,

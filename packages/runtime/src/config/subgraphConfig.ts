@@ -1,4 +1,5 @@
 import { shutdownConfigSpec } from '../shutdown/shutdownConfig';
+import { DEFAULT_LOG_BUFFER_BYTES } from '../logOutput';
 import { ConfigError, parse, readConfig, variable, type ConfigOf, type Env } from './env';
 
 /** Default ports; `supergraph.yaml` routing URLs and docker-compose use the same numbers. */
@@ -31,6 +32,12 @@ export function subgraphConfigSpec(name: SubgraphName) {
       () => false,
     ),
     logLevel: variable('LOG_LEVEL', 'pino log level', parse.logLevel, () => 'info'),
+    logBufferBytes: variable(
+      'LOG_BUFFER_BYTES',
+      'the most log text held while stdout is not read; past it lines are dropped, counted (log_lines_dropped_total) and reported once stdout is read again',
+      parse.positiveInt,
+      () => DEFAULT_LOG_BUFFER_BYTES,
+    ),
     profile: variable<'production' | 'development'>(
       'NODE_ENV',
       '"production" turns on the production posture (no stack traces: GRAPHQL_DEBUG_STACKTRACES=true is refused)',

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import type { LogOutput } from '../logOutput';
 import type { Route } from '../http/graphqlHttpServer';
 
 /**
@@ -18,6 +19,19 @@ export class ServiceMetrics {
     // suffix promises a counter. They go: `nodejs_active_resources{type}` (and the
     // handle and request gauges by type) say the same per type.
     for (const name of MISNAMED_DEFAULT_GAUGES) this.registry.removeSingleMetric(name);
+  }
+
+  /** `log_lines_dropped_total`: lines the service's log output dropped while its stdout was not read (see LogOutput). */
+  countDroppedLogLines(output: LogOutput): void {
+    new Counter({
+      name: 'log_lines_dropped_total',
+      help: 'Log lines dropped because stdout was not read while LOG_BUFFER_BYTES of lines waited',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(output.dropped);
+      },
+    });
   }
 
   /** `GET /metrics`: the Prometheus text exposition format, with its content type. */
