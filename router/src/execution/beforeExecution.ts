@@ -74,8 +74,7 @@ const ANSWERED: BeforeExecution = { kind: 'answered' };
 export function createBeforeExecution(options: BeforeExecutionOptions) {
   const formatting = { debugStacktraces: options.debugStacktraces };
   /** A refused request: logged with its codes, answered as Apollo Server answers it. */
-  const refuse = (request: IncomingMessage, response: ServerResponse, answer: RequestErrorAnswer, additions?: ResponseAdditions): BeforeExecution => {
-    const contentType = options.contentTypeFor(request);
+  const refuse = (request: IncomingMessage, response: ServerResponse, contentType: string | undefined, answer: RequestErrorAnswer, additions?: ResponseAdditions): BeforeExecution => {
     if (contentType === undefined) return refuseUnacceptable(request, response);
     options.requestLog.of(request).errors(answer.errors);
     sendRequestError(response, answer, contentType, additions);
@@ -97,6 +96,8 @@ export function createBeforeExecution(options: BeforeExecutionOptions) {
     prepared: PreparedOperations,
   ): Promise<BeforeExecution> => {
     const record = options.requestLog.of(request);
+    // Negotiated once: every answer below is a single result of this type (or the 406).
+    const contentType = options.contentTypeFor(request);
     const operationName = body.operationName ?? undefined;
     let timeoutMs: number;
     let viewer: Viewer | null;
@@ -111,22 +112,22 @@ export function createBeforeExecution(options: BeforeExecutionOptions) {
       const code = answer.errors[0]?.extensions?.code;
       record.refused(typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR');
       // Thrown before runHttpQuery negotiates: JSON when the Accept header takes none.
-      sendRequestError(response, answer, options.contentTypeFor(request) ?? APPLICATION_JSON);
+      sendRequestError(response, answer, contentType ?? APPLICATION_JSON);
       return ANSWERED;
     }
     const schema = state.planner.apiGraphQLSchema;
     const operation = prepared.get(body.query, operationName, text, record.traceContext);
     if (operation === 'syntax error' || operation === 'invalid') {
       const answer = documentErrorAnswer(schema, body.query, options.introspection, formatting);
-      return answer ? refuse(request, response, answer, additions) : { kind: 'gateway', reason: 'other' };
+      return answer ? refuse(request, response, contentType, answer, additions) : { kind: 'gateway', reason: 'other' };
     }
-    if (operation === 'operation not found') return refuse(request, response, operationResolutionAnswer(operationName, formatting), additions);
+    if (operation === 'operation not found') return refuse(request, response, contentType, operationResolutionAnswer(operationName, formatting), additions);
     // The streaming transports did not take it (no multipart or SSE Accept).
-    if (operation === 'subscription') return refuse(request, response, subscriptionOverPlainHttpAnswer(formatting), additions);
+    if (operation === 'subscription') return refuse(request, response, contentType, subscriptionOverPlainHttpAnswer(formatting), additions);
     if (typeof operation === 'string') return { kind: 'gateway', reason: 'other' };
     if (!options.introspection && mentionsIntrospection(operation.document)) {
       const answer = documentErrorAnswer(schema, body.query, false, formatting);
-      return answer ? refuse(request, response, answer, additions) : { kind: 'gateway', reason: 'other' };
+      return answer ? refuse(request, response, contentType, answer, additions) : { kind: 'gateway', reason: 'other' };
     }
     const rawVariables = body.variables ?? {};
     const coerced = operation.coerceVariables(state, rawVariables);
@@ -138,11 +139,10 @@ export function createBeforeExecution(options: BeforeExecutionOptions) {
       // Resolved, as Apollo Server resolves it before its gateway coerces the variables.
       record.operation(operation.operation.name?.value, operation.operation.operation);
       const answer = variablesErrorAnswer(schema, body.query, operationName, rawVariables, formatting, authorized.denials.errorsIn(undefined));
-      return answer ? refuse(request, response, answer, additions) : { kind: 'gateway', reason: 'other' };
+      return answer ? refuse(request, response, contentType, answer, additions) : { kind: 'gateway', reason: 'other' };
     }
     if (isIntrospectionOnly(operation.operation, operation.fragments)) {
       const introspected = { document: operation.document, operationName, variables: rawVariables };
-      const contentType = options.contentTypeFor(request);
       if (contentType === undefined) return refuseUnacceptable(request, response);
       const payload = introspectionPayload(schema, introspected, additions, () => state.planner.planQuery(operation.document, operationName));
       if (payload === undefined) return { kind: 'gateway', reason: 'other' };
@@ -151,6 +151,6 @@ export function createBeforeExecution(options: BeforeExecutionOptions) {
       response.end(payload);
       return ANSWERED;
     }
-    return { kind: 'execute', operation, viewer, timeoutMs, variables: coerced ?? {}, contentType: options.contentTypeFor(request) };
+    return { kind: 'execute', operation, viewer, timeoutMs, variables: coerced ?? {}, contentType };
   };
 }
