@@ -202,6 +202,8 @@ async function main(): Promise<void> {
     await Promise.all([redis?.stop(), postgres?.stop()]);
     if (redis || postgres) log('launcher', `${[redis && 'Redis', postgres && 'PostgreSQL'].filter(Boolean).join(' and ')} stopped`);
     log('launcher', `stopped in ${secondsSince(stopStartedAt)} s`);
+    // The last lines reach stdout, in order, before the process ends.
+    await output.drained(2_000);
     process.exit(exitCode);
   };
   // A terminal's Ctrl-C, a `kill`, a closed terminal. Only the first counts: npm may pass the

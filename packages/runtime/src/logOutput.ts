@@ -53,6 +53,21 @@ export class LogOutput {
     this.notice = notice;
   }
 
+  /**
+   * Resolves once the lines written so far have reached stdout, or after `timeoutMs` if stdout
+   * is not read: call it after a process's last line and before `process.exit`, which would
+   * otherwise cut the write in flight (pino's exit flush then writes what follows it first).
+   */
+  drained(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.stream.once('drain', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   get dropped(): number {
     return this.droppedTotal;
   }
