@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { serviceNodeFlags } from '@booking/runtime';
 import { dropDatabases, ensureDatabases, findFreePort, startChildService, startRedisServer, type ChildService, type RunningRedis } from '@booking/infra';
 import { gql } from './graphqlCall';
 
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
   };
   const base = { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', ROUTER_SIGNING_SECRET: secret, REDIS_URL: redis.url, EVENT_KEY_PREFIX: `${prefix}:` };
   const start = async (name: string, script: string, env: NodeJS.ProcessEnv, port: number) => {
-    const child = startChildService({ name, script, env, log });
+    const child = startChildService({ name, script, nodeFlags: serviceNodeFlags(name), env, log });
     services.push(child);
     await child.waitUntilReady(`http://127.0.0.1:${port}/ready`, 60_000);
   };

@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { serviceNodeFlags } from '@booking/runtime';
 import { dropDatabases, ensureDatabases, findFreePort, startChildService, type ChildService } from '@booking/infra';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
     const router = startChildService({
       name: 'router',
       script: resolve(ROOT, 'router', 'dist', 'main.js'),
+      nodeFlags: serviceNodeFlags('router'),
       env: {
         ...base,
         PORT: String(routerPort),

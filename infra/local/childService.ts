@@ -29,6 +29,13 @@ export interface ChildService {
    * with the last attempt's error (connection refused, the HTTP status and body, …).
    */
   waitUntilReady(url: string, deadlineMs: number): Promise<void>;
+  /**
+   * Stops reading its stdout, as a stalled log shipper does: once the pipe is full the service's
+   * writes wait, and what it logs meanwhile is held in its own LOG_BUFFER_BYTES (bench:soak).
+   */
+  pauseOutput(): void;
+  /** Reads its stdout again. */
+  resumeOutput(): void;
   /** SIGTERM to its process group, then SIGKILL if it has not exited after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -41,10 +48,12 @@ const PROBE_TIMEOUT_MS = 2_000;
 export function startChildService(options: {
   name: string;
   script: string;
+  /** Node.js options before the script (`serviceNodeFlags`): the command line a deployment runs. */
+  nodeFlags?: readonly string[];
   env: NodeJS.ProcessEnv;
   log: (name: string, line: string) => void;
 }): ChildService {
-  const child = spawn(process.execPath, ['--enable-source-maps', options.script], {
+  const child = spawn(process.execPath, ['--enable-source-maps', ...(options.nodeFlags ?? []), options.script], {
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
     // A process group of its own: a terminal's Ctrl-C (SIGINT to the foreground group) then
@@ -65,7 +74,8 @@ export function startChildService(options: {
     }),
   );
   const stderrTail: string[] = [];
-  if (child.stdout) createInterface({ input: child.stdout }).on('line', (line) => options.log(options.name, line));
+  const stdoutLines = child.stdout ? createInterface({ input: child.stdout }) : undefined;
+  stdoutLines?.on('line', (line) => options.log(options.name, line));
   if (child.stderr) {
     createInterface({ input: child.stderr }).on('line', (line) => {
       stderrTail.push(line);
@@ -78,6 +88,8 @@ export function startChildService(options: {
     process: child,
     exited,
     lastStderrLines: () => [...stderrTail],
+    pauseOutput: () => stdoutLines?.pause(),
+    resumeOutput: () => stdoutLines?.resume(),
     async waitUntilReady(url, deadlineMs) {
       const deadline = Date.now() + deadlineMs;
       let lastError = 'no attempt finished';

@@ -19,6 +19,7 @@ import {
   readConfig,
   SUBGRAPH_NAMES,
   SUBGRAPH_PORTS,
+  serviceNodeFlags,
   variable,
   ConfigError,
   type SubgraphName,
@@ -272,6 +273,7 @@ async function main(): Promise<void> {
         const service = new SupervisedService({
           name,
           script,
+          nodeFlags: serviceNodeFlags(name),
           env,
           readyUrl,
           log,

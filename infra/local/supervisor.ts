@@ -28,6 +28,7 @@ export class SupervisedService {
     private readonly options: {
       readonly name: string;
       readonly script: string;
+      readonly nodeFlags?: readonly string[];
       readonly env: NodeJS.ProcessEnv;
       readonly readyUrl: string;
       readonly log: (name: string, line: string) => void;
@@ -71,7 +72,13 @@ export class SupervisedService {
   }
 
   private spawn(): ChildService {
-    const child = startChildService({ name: this.options.name, script: this.options.script, env: this.options.env, log: this.options.log });
+    const child = startChildService({
+      name: this.options.name,
+      script: this.options.script,
+      nodeFlags: this.options.nodeFlags,
+      env: this.options.env,
+      log: this.options.log,
+    });
     this.options.log('launcher', `${this.options.name} started (pid ${child.process.pid})`);
     return child;
   }

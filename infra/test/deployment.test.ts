@@ -14,6 +14,7 @@ import {
   ConfigError,
   readSubgraphConfig,
   SUBGRAPH_PORTS,
+  serviceNodeFlags,
   subgraphConfigSpec,
   variableNames,
   type SubgraphName,
@@ -70,6 +71,8 @@ interface ServiceRules {
   readonly port: number;
   /** Built entry point the container runs, and the source it is compiled from. */
   readonly mainFile: string;
+  /** The Node.js options its command carries before the script (serviceNodeFlags): what the benchmarks measured. */
+  readonly nodeFlags: readonly string[];
   readonly sourceFile: string;
   readonly allowed: readonly string[];
   readonly required: readonly string[];
@@ -121,6 +124,7 @@ function subgraphRules(name: SubgraphName): ServiceRules {
     name,
     port: SUBGRAPH_PORTS[name],
     mainFile: `subgraphs/${name}/dist/src/main.js`,
+    nodeFlags: serviceNodeFlags(name),
     sourceFile: `subgraphs/${name}/src/main.ts`,
     allowed: [...variableNames(spec), ...(own?.names() ?? []), ...TRACING_VARIABLES],
     required: [
@@ -141,6 +145,7 @@ const routerRules: ServiceRules = {
   name: 'router',
   port: ROUTER_PORT,
   mainFile: 'router/dist/main.js',
+  nodeFlags: serviceNodeFlags('router'),
   sourceFile: 'router/src/main.ts',
   allowed: [...routerVariableNames(), ...TRACING_VARIABLES],
   required: Object.values(routerConfigSpec)
@@ -276,11 +281,15 @@ function dependsOnProblems(name: string, dependencies: readonly string[]): strin
     .map((dependency) => `docker-compose.yml ${name} should depend on ${dependency} being service_healthy`);
 }
 
+/** `node`, the service's Node.js options, its entry point: as the launcher and the benchmarks start it. */
+function serviceCommand(rules: ServiceRules): string[] {
+  return ['node', ...rules.nodeFlags, rules.mainFile];
+}
+
 function commandProblems(where: string, rules: ServiceRules, command: readonly string[] | undefined): string[] {
   const problems: string[] = [];
-  if (command?.join(' ') !== `node ${rules.mainFile}`) {
-    problems.push(`${where} command is "${command?.join(' ')}", expected "node ${rules.mainFile}"`);
-  }
+  const expected = serviceCommand(rules).join(' ');
+  if (command?.join(' ') !== expected) problems.push(`${where} command is "${command?.join(' ')}", expected "${expected}"`);
   if (!existsSync(resolve(ROOT, rules.sourceFile))) {
     problems.push(`${where} runs ${rules.mainFile}, but its source ${rules.sourceFile} does not exist`);
   }
@@ -1012,6 +1021,14 @@ function postureProblems(where: string, rules: ServiceRules, containerEnv: Env, 
   }
   return problems;
 }
+
+describe('the image', () => {
+  test("its default command is the router's, Node.js options included", () => {
+    const dockerfile = readFileSync(resolve(ROOT, 'infra', 'docker', 'Dockerfile'), 'utf8');
+    const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(dockerfile.slice(dockerfile.lastIndexOf('\nFROM ')))?.[1];
+    expect(cmd && (JSON.parse(cmd) as string[])).toEqual(serviceCommand(routerRules));
+  });
+});
 
 describe('the production profile', () => {
   test('the image sets NODE_ENV=production', () => {

@@ -49,6 +49,7 @@ const FEATURE_BASELINES: readonly (readonly [variant: string, baseline: string])
   ['ours', 'ours-unguarded'],
   ['ours', 'ours-unshed'],
   ['ours-cached', 'ours'],
+  ['ours', 'ours-v8-young'],
 ];
 
 function measured(operation: OperationSummary, target: string): TargetSummary | undefined {

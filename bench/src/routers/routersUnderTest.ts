@@ -9,15 +9,16 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { processTree } from './procStats';
 import { findFreePort } from '@booking/infra';
+import { ROUTER_NODE_FLAGS } from '@booking/runtime';
 import { OPERATION_LIMITS_OFF } from '@booking/router/dist/config';
 import { graphqlAnswers, startPinned, type BenchProcess } from './processes';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 const BENCH = resolve(ROOT, 'bench');
 
-export type OurVariant = 'ours' | 'ours-off' | 'ours-on' | 'ours-bare' | 'ours-metrics' | 'ours-traced-1' | 'ours-traced-100' | 'ours-unguarded' | 'ours-unshed' | 'ours-cached';
+export type OurVariant = 'ours' | 'ours-off' | 'ours-on' | 'ours-bare' | 'ours-metrics' | 'ours-traced-1' | 'ours-traced-100' | 'ours-unguarded' | 'ours-unshed' | 'ours-cached' | 'ours-v8-young';
 export type RouterId = OurVariant | 'apollo' | 'hive' | 'hive-rust';
-const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'ours-bare', 'ours-metrics', 'ours-traced-1', 'ours-traced-100', 'ours-unguarded', 'ours-unshed', 'ours-cached', 'apollo', 'hive', 'hive-rust'];
+const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'ours-bare', 'ours-metrics', 'ours-traced-1', 'ours-traced-100', 'ours-unguarded', 'ours-unshed', 'ours-cached', 'ours-v8-young', 'apollo', 'hive', 'hive-rust'];
 
 export const ROUTER_LABELS: Record<RouterId | 'floor', string> = {
   floor: 'floor (straight at the subgraph)',
@@ -31,6 +32,7 @@ export const ROUTER_LABELS: Record<RouterId | 'floor', string> = {
   'ours-unguarded': 'booking-supergraph router, subgraph circuit breakers and retries off',
   'ours-unshed': 'booking-supergraph router, load shedding off (MAX_CONCURRENT_REQUESTS=0)',
   'ours-cached': 'booking-supergraph router, entity cache on (ENTITY_CACHE=on, the workload\'s Redis)',
+  'ours-v8-young': "booking-supergraph router, V8's default young generation (without ROUTER_NODE_FLAGS)",
   apollo: '@apollo/gateway + @apollo/server',
   hive: 'Hive Gateway',
   'hive-rust': 'Hive Gateway + Rust query planner',
@@ -106,7 +108,8 @@ const NEVER_TRIPS: NodeJS.ProcessEnv = {
 };
 
 function variantEnv(id: OurVariant, otlpEndpoint: string | undefined): NodeJS.ProcessEnv {
-  if (id === 'ours') return {};
+  // The V8-flags variant differs from `ours` by its command line only.
+  if (id === 'ours' || id === 'ours-v8-young') return {};
   // Issue 11's variants: metrics and tracing off; metrics alone; metrics and tracing at 1 % and
   // 100 % of requests, exported to the benchmark's receiver (otlpSink.ts) on the service core.
   if (id === 'ours-bare') return { METRICS: 'false' };
@@ -175,7 +178,13 @@ async function startRouterProcess(id: RouterId, options: RouterLaunch, otlpEndpo
       // Under callgrind V8 runs its background work (concurrent compilation, marking, sweeping)
       // on the main thread: on helper threads it lands in whichever round it happens to, and
       // moved a lookup's count by ±30 % between rounds of one process.
-      nodeArgs: [...profile, ...(callgrindWrapper(id) ? ['--single-threaded'] : []), resolve(ROOT, 'router', 'dist', 'main.js')],
+      // The command line a deployment runs (ROUTER_NODE_FLAGS), but for the variant that measures it.
+      nodeArgs: [
+        ...(id === 'ours-v8-young' ? [] : ROUTER_NODE_FLAGS),
+        ...profile,
+        ...(callgrindWrapper(id) ? ['--single-threaded'] : []),
+        resolve(ROOT, 'router', 'dist', 'main.js'),
+      ],
       // Exactly this environment: no subgraph URL of the bench's own reaches it. Like a
       // deployment it has a Redis (revoked sessions, APQ, and, in the production profile, rate
       // limits: with budgets the bench's one caller never spends).

@@ -13,7 +13,8 @@
  * ours-traced-100, metrics and tracing off / metrics on / with tracing at 1 % / 100 % to a local
  * receiver; ours-unguarded, subgraph circuit breakers and retries off, and ours-unshed, load
  * shedding off, against ours; ours-cached, the entity cache on, against ours: workload A, replay
- * or live),
+ * or live; ours-v8-young, the router on V8's default young generation (without
+ * ROUTER_NODE_FLAGS), against ours),
  * BENCH_PROFILE_TARGET (which of ours to profile), BENCH_TRACED_ENV (JSON, more environment for
  * the traced variants, to take tracing's cost apart), BENCH_FRESH_ROUTERS (1: every round
  * measures each router in a new process, warmed up by BENCH_WARMUP_SECONDS alone, so one slow

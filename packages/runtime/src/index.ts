@@ -31,6 +31,7 @@ export * from './live/liveUpdates';
 export * from './live/livePubSubEngines';
 export * from './logger';
 export * from './logOutput';
+export * from './serviceNodeFlags';
 export * from './shutdown';
 export * from './observability';
 export * from './redis/closeRedis';

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { serviceNodeFlags } from '@booking/runtime';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -40,11 +41,11 @@ export interface ServiceProcess {
 const running = new Set<ChildProcess>();
 
 /**
- * A service as its own process (`node <service>/dist/main.js`), in a process group of its own,
+ * A service as its own process (`node <its flags> <service>/dist/main.js`, as deployed), in a process group of its own,
  * with its stdout read line by line: what an operator's log collector sees.
  */
 export function startServiceProcess(service: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, [serviceScript(service)], {
+  const child = spawn(process.execPath, [...serviceNodeFlags(service), serviceScript(service)], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
