@@ -6,7 +6,10 @@
  * graphql-ws + multipart subscriptions (held and churned), and hostile requests (SOAK_HOSTILE:
  * malformed, oversized, never-seen, deep, forged, abandoned) with Redis killed for
  * SOAK_OUTAGE_SECONDS and catalog restarted in the middle, then SOAK_IDLE_SECONDS idle.
- * Services log at SOAK_LOG_LEVEL (info, as `npm start`). RSS (/proc) and heap used are sampled every SOAK_SAMPLE_MS. Fails (exit 1) when a service's
+ * Services log at SOAK_LOG_LEVEL (info, as `npm start`). SOAK_STALL_OUTPUT=1 stops reading every
+ * service's stdout from the start of the load to the middle of the idle, as a stalled log shipper
+ * (or, in issue 17's incident, `npm start`'s blocked launcher) does; SOAK_LOG_BUFFER_BYTES sets
+ * the services' LOG_BUFFER_BYTES (a huge value: the unbounded buffer before the fix). RSS (/proc) and heap used are sampled every SOAK_SAMPLE_MS. Fails (exit 1) when a service's
  * heap after a full GC at the end of the idle is over its baseline by more than 10 %, or grows
  * during the idle. Writes bench/results/soak-<SOAK_LABEL>.{json,md,svg}. Targets 127.0.0.1 only.
  */
@@ -28,6 +31,7 @@ import {
   type HeapInspector,
   type RunningRedis,
 } from '@booking/infra';
+import { serviceNodeFlags } from '@booking/runtime';
 import { gql } from './graphqlCall';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -43,6 +47,10 @@ const LABEL = process.env.SOAK_LABEL ?? 'latest';
  * logging out of the picture.
  */
 const LOG_LEVEL = process.env.SOAK_LOG_LEVEL ?? 'info';
+/** Stop reading the services' stdout from the load's start to the middle of the idle. */
+const STALL_OUTPUT = process.env.SOAK_STALL_OUTPUT === '1';
+/** The services' LOG_BUFFER_BYTES; unset, their default. */
+const LOG_BUFFER_BYTES = process.env.SOAK_LOG_BUFFER_BYTES;
 /** Malformed, oversized, novel and abandoned requests and sockets beside the normal load (issue 17's fuzz run). */
 const HOSTILE = process.env.SOAK_HOSTILE !== '0';
 /** Heap after GC at the end may exceed the baseline by this share. */
@@ -55,6 +63,8 @@ interface Service {
   name: string;
   child: ChildService;
   heap: HeapInspector;
+  /** Its /metrics (log_lines_dropped_total). */
+  metricsUrl: string;
   start(): Promise<void>;
 }
 
@@ -81,15 +91,24 @@ async function main(): Promise<void> {
   const log = (name: string, line: string) => {
     if (/"level":(50|60)/.test(line) || /heap|FATAL/i.test(line.slice(0, 120))) process.stderr.write(`${name}| ${line.slice(0, 400)}\n`);
   };
-  const base = { ...process.env, LOG_LEVEL: LOG_LEVEL, ROUTER_SIGNING_SECRET: secret, REDIS_URL: redis.url, EVENT_KEY_PREFIX: `${prefix}:` };
+  let outputStalled = false;
+  const base = { ...process.env, LOG_LEVEL: LOG_LEVEL, ...(LOG_BUFFER_BYTES ? { LOG_BUFFER_BYTES } : {}), ROUTER_SIGNING_SECRET: secret, REDIS_URL: redis.url, EVENT_KEY_PREFIX: `${prefix}:` };
   const startService = async (name: string, script: string, env: NodeJS.ProcessEnv, readyUrl: string): Promise<Service> => {
     const inspectPort = await findFreePort();
-    const service = { name } as Service;
+    const service = { name, metricsUrl: new URL('/metrics', readyUrl).href } as Service;
     service.start = async () => {
       service.heap?.close();
-      service.child = startChildService({ name, script, env: { ...env, NODE_OPTIONS: `--inspect=127.0.0.1:${inspectPort}` }, log });
+      service.child = startChildService({
+        name,
+        script,
+        nodeFlags: serviceNodeFlags(name),
+        env: { ...env, NODE_OPTIONS: `--inspect=127.0.0.1:${inspectPort}` },
+        log,
+      });
       await service.child.waitUntilReady(readyUrl, 60_000);
       service.heap = await inspectHeap(inspectPort);
+      // A service restarted while its output is stalled finds its reader stalled too.
+      if (outputStalled) service.child.pauseOutput();
     };
     await service.start();
     services.push(service);
@@ -301,6 +320,21 @@ async function main(): Promise<void> {
       const text = await (await fetch(`http://127.0.0.1:${routerPort}/metrics`)).text();
       return [...text.matchAll(/^router_operation_cache_bytes\{[^}]*\} (\S+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
     };
+    const stallOutput = (stalled: boolean) => {
+      outputStalled = stalled;
+      for (const service of services) (stalled ? service.child.pauseOutput() : service.child.resumeOutput());
+      progress(stalled ? "every service's stdout no longer read" : "every service's stdout read again");
+    };
+    const droppedLogLines = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          services.map(async (service) => {
+            const text = await (await fetch(service.metricsUrl)).text().catch(() => '');
+            const dropped = [...text.matchAll(/^log_lines_dropped_total(?:\{[^}]*\})? (\S+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+            return [service.name, dropped] as const;
+          }),
+        ),
+      );
     const heapsAfterGc = async () => Object.fromEntries(await Promise.all(services.map(async (service) => [service.name, await service.heap.heapUsedAfterGc()] as const)));
 
     await drive(10);
@@ -310,6 +344,7 @@ async function main(): Promise<void> {
     const baseline = await heapsAfterGc();
     const cachesAtBaseline = await routerCacheBytes();
     phase = 'load';
+    if (STALL_OUTPUT) stallOutput(true);
     const faults = (async () => {
       await sleep((LOAD_SECONDS / 3) * 1000);
       phase = 'redis down';
@@ -331,7 +366,20 @@ async function main(): Promise<void> {
     progress(`idle; ${JSON.stringify(counts)}`);
     await sleep(5_000);
     const idleStart = await heapsAfterGc();
-    await sleep(IDLE_SECONDS * 1000);
+    // Stalled: half the idle with stdout still unread (what the buffer holds may not grow), then
+    // read again (what it held must be given back).
+    let idleStalled: Record<string, number> | undefined;
+    let dropped: Record<string, number> | undefined;
+    if (STALL_OUTPUT) {
+      await sleep((IDLE_SECONDS / 2) * 1000);
+      idleStalled = await heapsAfterGc();
+      dropped = await droppedLogLines();
+      stallOutput(false);
+      phase = 'idle, output read';
+      await sleep((IDLE_SECONDS / 2) * 1000);
+    } else {
+      await sleep(IDLE_SECONDS * 1000);
+    }
     const idleEnd = await heapsAfterGc();
     const cacheGrowth = Math.max(0, (await routerCacheBytes()) - cachesAtBaseline);
     sampling = false;
@@ -343,44 +391,62 @@ async function main(): Promise<void> {
       const cachedMb = name === 'router' ? cacheGrowth / MB : 0;
       const overBaseline = idleEnd[name]! > baseline[name]! * (1 + BASELINE_TOLERANCE) + cachedMb * MB;
       const growsIdle = idleEnd[name]! > idleStart[name]! + IDLE_SLACK_BYTES;
+      const growsStalled = idleStalled !== undefined && idleStalled[name]! > idleStart[name]! + IDLE_SLACK_BYTES;
       return {
         service: name,
         baselineMb: baseline[name]! / MB,
         idleStartMb: idleStart[name]! / MB,
         idleEndMb: idleEnd[name]! / MB,
+        idleStalledMb: idleStalled ? idleStalled[name]! / MB : null,
+        droppedLogLines: dropped?.[name] ?? null,
         peakRssMb: Math.max(...samples.filter((sample) => sample.service === name).map((sample) => sample.rssMb)),
         cachedMb,
-        passed: !overBaseline && !growsIdle,
+        passed: !overBaseline && !growsIdle && !growsStalled,
         reason: overBaseline
           ? `heap after GC ${(idleEnd[name]! / MB).toFixed(1)} MB > baseline ${(baseline[name]! / MB).toFixed(1)} MB + 10 %${cachedMb > 0 ? ` + ${cachedMb.toFixed(1)} MB of bounded caches` : ''}`
           : growsIdle
             ? 'heap after GC grew while idle'
-            : 'ok',
+            : growsStalled
+              ? 'heap after GC grew while idle with stdout unread'
+              : 'ok',
       };
     });
     const passed = verdicts.every((verdict) => verdict.passed);
-    const settings = { loadSeconds: LOAD_SECONDS, idleSeconds: IDLE_SECONDS, outageSeconds: OUTAGE_SECONDS, sampleMs: SAMPLE_MS };
+    const settings = {
+      loadSeconds: LOAD_SECONDS,
+      idleSeconds: IDLE_SECONDS,
+      outageSeconds: OUTAGE_SECONDS,
+      sampleMs: SAMPLE_MS,
+      logLevel: LOG_LEVEL,
+      stallOutput: STALL_OUTPUT,
+      logBufferBytes: LOG_BUFFER_BYTES ?? 'default',
+    };
     const resultsDir = resolve(ROOT, 'bench', 'results');
     mkdirSync(resultsDir, { recursive: true });
     writeFileSync(resolve(resultsDir, `soak-${LABEL}.json`), `${JSON.stringify({ settings, counts, passed, verdicts, samples }, null, 1)}\n`);
     writeFileSync(resolve(resultsDir, `soak-${LABEL}.svg`), plot(samples));
+    const stalledCells = (v: (typeof verdicts)[number]) => (STALL_OUTPUT ? ` ${v.idleStalledMb?.toFixed(1)} | ${v.droppedLogLines} |` : '');
     const table = verdicts.map(
-      (v) => `| ${v.service} | ${v.baselineMb.toFixed(1)} | ${v.idleStartMb.toFixed(1)} | ${v.idleEndMb.toFixed(1)} | ${v.service === 'router' ? v.cachedMb.toFixed(1) : '—'} | ${v.peakRssMb.toFixed(0)} | ${v.passed ? 'pass' : `FAIL: ${v.reason}`} |`,
+      (v) =>
+        `| ${v.service} | ${v.baselineMb.toFixed(1)} | ${v.idleStartMb.toFixed(1)} |${stalledCells(v)} ${v.idleEndMb.toFixed(1)} | ${v.service === 'router' ? v.cachedMb.toFixed(1) : '—'} | ${v.peakRssMb.toFixed(0)} | ${v.passed ? 'pass' : `FAIL: ${v.reason}`} |`,
     );
     writeFileSync(
       resolve(resultsDir, `soak-${LABEL}.md`),
       [
         `# Soak: memory under load with a Redis outage and a catalog restart (${new Date().toISOString()})`,
         '',
-        `Load ${LOAD_SECONDS} s, Redis killed for ${OUTAGE_SECONDS} s at a third of it, catalog restarted ${Math.round(LOAD_SECONDS / 6)} s after Redis came back (the load phase lasts until then), then ${IDLE_SECONDS} s idle. Services logged at \`${LOG_LEVEL}\`.`,
+        `Load ${LOAD_SECONDS} s, Redis killed for ${OUTAGE_SECONDS} s at a third of it, catalog restarted ${Math.round(LOAD_SECONDS / 6)} s after Redis came back (the load phase lasts until then), then ${IDLE_SECONDS} s idle. Services logged at \`${LOG_LEVEL}\`` +
+          `, LOG_BUFFER_BYTES ${LOG_BUFFER_BYTES ?? 'default (8 MiB)'}.` +
+          (STALL_OUTPUT ? ` Every service's stdout was left unread from the start of the load to the middle of the idle (a stalled log reader), then read again.` : ''),
         `Requests: ${counts.queries} queries, ${counts.mutations} booking+cancel pairs, ${counts.subscriptions} subscriptions opened, ${counts.events} events received, ${counts.failed} failed (during the faults)` +
           (HOSTILE ? `; ${counts.hostile} hostile requests and sockets (malformed, oversized, novel, deep, forged, abandoned: all refused or failed, by design), ${counts.hostileHung} of them never answered within 15 s.` : '.'),
         '',
-        '| service | heap after GC, baseline (MB) | idle start (MB) | idle end (MB) | router operation caches grew by (MB, bounded by OPERATION_CACHE_MAX_BYTES) | peak RSS (MB) | verdict |',
-        '|---|---|---|---|---|---|---|',
+        `| service | heap after GC, baseline (MB) | idle start (MB) |${STALL_OUTPUT ? ' mid-idle, stdout still unread (MB) | log lines dropped by then |' : ''} idle end (MB) | router operation caches grew by (MB, bounded by OPERATION_CACHE_MAX_BYTES) | peak RSS (MB) | verdict |`,
+        `|---|---|---|${STALL_OUTPUT ? '---|---|' : ''}---|---|---|---|`,
         ...table,
         '',
-        'Verdict: heap after a full GC at the end of the idle within 10 % of the baseline (for the router, plus what its bounded operation caches took on, read from its `router_operation_cache_bytes` gauge), and not growing while idle.',
+        'Verdict: heap after a full GC at the end of the idle within 10 % of the baseline (for the router, plus what its bounded operation caches took on, read from its `router_operation_cache_bytes` gauge), and not growing while idle' +
+          (STALL_OUTPUT ? ' (neither while stdout was still unread nor after).' : '.'),
         '',
         `Curve: soak-${LABEL}.svg (heap used, sampled without GC, and RSS per process).`,
         '',
@@ -418,7 +484,8 @@ function plot(samples: readonly Sample[]): string {
   const router = samples.filter((sample) => sample.service === 'router');
   for (let i = 1; i < router.length; i++) {
     const phase = router[i - 1]!.phase;
-    const fill = phase === 'redis down' ? '#fdd' : phase === 'catalog restart' ? '#dfd' : phase === 'idle' ? '#eef' : phase === 'load' ? '#f6f6f6' : undefined;
+    const fill =
+      phase === 'redis down' ? '#fdd' : phase === 'catalog restart' ? '#dfd' : phase === 'idle' ? '#eef' : phase === 'idle, output read' ? '#f4f4ff' : phase === 'load' ? '#f6f6f6' : undefined;
     if (fill) shaded.push(`<rect x="${x(router[i - 1]!.t).toFixed(1)}" y="${top}" width="${(x(router[i]!.t) - x(router[i - 1]!.t)).toFixed(1)}" height="${height - top - bottom}" fill="${fill}"/>`);
   }
   const lines = Object.keys(COLORS).flatMap((service, index) => {
@@ -444,7 +511,7 @@ function plot(samples: readonly Sample[]): string {
     ...ticks,
     ...timeTicks,
     ...lines,
-    `<text x="${left}" y="18" font-size="13">Memory per process (MB): heap used solid, RSS dashed; shaded: load (grey), Redis down (red), catalog restart (green), idle (blue)</text>`,
+    `<text x="${left}" y="18" font-size="13">Memory per process (MB), heap solid, RSS dashed. Load grey, Redis down red, catalog restart green, idle blue (paler: stdout read again)</text>`,
     `<text x="${width - right + 10}" y="${top + 100}" font-size="11" fill="#555">solid: heap</text>`,
     `<text x="${width - right + 10}" y="${top + 116}" font-size="11" fill="#555">dashed: RSS</text>`,
     '</svg>',
