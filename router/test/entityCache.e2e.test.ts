@@ -39,6 +39,18 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number, what:
   }
 }
 
+/**
+ * Entries are written after the answer is sent: a test that reads twice to see a hit waits for
+ * the first read's entries (counted by router_entity_cache_writes_total) before the second.
+ */
+async function storedAfter<Answer>(router: Router, subgraph: string, read: () => Promise<Answer>): Promise<Answer> {
+  const stored = () => counted(router, 'router_entity_cache_writes_total', { subgraph, outcome: 'stored' });
+  const before = await stored();
+  const answer = await read();
+  await until(async () => (await stored()) > before, 5_000, `an entry of ${subgraph} stored in the entity cache`);
+  return answer;
+}
+
 const BOOKING_WITH_LISTING = 'query($id: ID!) { booking(id: $id) { id listing { id title city } } }';
 const LISTING_BOOKINGS = 'query($id: ID!) { listing(id: $id) { id bookings { id guests } } }';
 
@@ -97,7 +109,7 @@ describe('entity cache (ENTITY_CACHE=on) on the real stack', () => {
     const before = catalog.calls();
     const hitsBefore = await counted(instances[0]!, 'router_entity_cache_lookups_total', { subgraph: 'catalog', outcome: 'hit' });
     const missesBefore = await counted(instances[0]!, 'router_entity_cache_lookups_total', { subgraph: 'catalog', outcome: 'miss' });
-    const first = await ask<{ booking: { listing: { title: string } } }>(routers[0]!, BOOKING_WITH_LISTING, { id: bookingIds[0] }, guests[0]!);
+    const first = await storedAfter(instances[0]!, 'catalog', () => ask<{ booking: { listing: { title: string } } }>(routers[0]!, BOOKING_WITH_LISTING, { id: bookingIds[0] }, guests[0]!));
     expect(first.errors).toBeUndefined();
     expect(first.data?.booking.listing).toEqual({ id: listingId, title: 'Cached loft', city: 'Porto' });
     const afterFirst = catalog.calls();
@@ -192,7 +204,7 @@ describe('entity cache (ENTITY_CACHE=on) on the real stack', () => {
   it('caches a hinted root query field (Query.listing) and drops it with the listing on the next update', async () => {
     const LISTING = 'query($id: ID!) { listing(id: $id) { id title city } }';
     const read = (url: string) => graphqlRequest<{ listing: { id: string; title: string; city: string } }>(url, LISTING, { id: listingId });
-    const first = await read(routers[0]!);
+    const first = await storedAfter(instances[0]!, 'catalog', () => read(routers[0]!));
     expect(first.errors).toBeUndefined();
     const calls = catalog.calls();
     // Either router, anonymous: the entry is PUBLIC, shared by every anonymous reader.
@@ -225,7 +237,7 @@ describe('entity cache (ENTITY_CACHE=on) on the real stack', () => {
     // Listing.host is an entity fetch of User from accounts (PUBLIC, 60 s).
     const HOST_NAME = 'query($id: ID!) { listing(id: $id) { id host { id displayName } } }';
     const read = (url: string) => ask<{ listing: { host: { id: string; displayName: string } } }>(url, HOST_NAME, { id: ownListing }, guests[0]!);
-    const first = await read(routers[0]!);
+    const first = await storedAfter(instances[0]!, 'accounts', () => read(routers[0]!));
     expect(first.errors).toBeUndefined();
     expect(first.data?.listing.host).toEqual({ id: leaving.userId, displayName: `cache-leaving-host-${tag}` });
     // Cached: neither router asks accounts again, so only an eviction can show the deletion.
@@ -270,7 +282,7 @@ describe('entity cache (ENTITY_CACHE=on) on the real stack', () => {
         return answer.data?.booking.listing.title;
       };
       // Up: the second read is a hit on the cache's own Redis.
-      const current = await titleOf();
+      const current = await storedAfter(router, 'catalog', titleOf);
       const calls = catalog.calls();
       expect(await titleOf()).toBe(current);
       expect(catalog.calls()).toBe(calls);

@@ -48,8 +48,8 @@ export interface EntityCacheSources {
   readonly hints: CacheControlHints;
   readonly keys: EntityKeys;
   readonly schema: GraphQLSchema;
-  /** Counts each cacheable lookup (router_entity_cache_lookups_total). */
-  readonly metrics?: Pick<RouterMetrics, 'entityCacheLookups'>;
+  /** Counts each cacheable lookup and each write (router_entity_cache_{lookups,writes}_total). */
+  readonly metrics?: Pick<RouterMetrics, 'entityCacheLookups' | 'entityCacheWrites'>;
 }
 
 /**
@@ -67,8 +67,8 @@ export class EntityFetchCache {
     private readonly hints: CacheControlHints,
     private readonly keys: EntityKeys,
     private readonly schema: GraphQLSchema,
-    /** Counts each cacheable entity's lookup (router_entity_cache_lookups_total). */
-    private readonly metrics?: Pick<RouterMetrics, 'entityCacheLookups'>,
+    /** Counts each cacheable entity's lookup and write (router_entity_cache_{lookups,writes}_total). */
+    private readonly metrics?: Pick<RouterMetrics, 'entityCacheLookups' | 'entityCacheWrites'>,
   ) {}
 
   /**
@@ -115,13 +115,14 @@ export class EntityFetchCache {
       values,
       misses,
       remember: async (received) => {
-        const stores: Promise<boolean>[] = [];
+        const written = this.metrics?.entityCacheWrites(fetch.serviceName);
+        const stores: Promise<void>[] = [];
         misses.forEach((index, position) => {
           const entry = cached[index];
           const epoch = epochs.get(index);
           const value = received[position];
           if (!entry || epoch === undefined || value === null || typeof value !== 'object') return;
-          stores.push(this.store.store(entry.slot, epoch, JSON.stringify(value), entry.ttlMs));
+          stores.push(this.store.store(entry.slot, epoch, JSON.stringify(value), entry.ttlMs).then((stored) => (stored ? written?.stored.inc() : written?.refused.inc())));
         });
         await Promise.all(stores);
       },

@@ -123,7 +123,8 @@ export class RootFieldCache {
         const identities = new Set<string>();
         if (!query || !entitiesIn(schema, keys, query, shape.selectionSet, shape.fragments, data, identities)) return;
         // Serialised now: the executor merges later fetches into these very objects.
-        void store.storeRoot(entryKey, epoch, JSON.stringify(data), shape.ttlMs, identities);
+        const written = this.sources.metrics?.entityCacheWrites(fetch.serviceName);
+        void store.storeRoot(entryKey, epoch, JSON.stringify(data), shape.ttlMs, identities).then((stored) => (stored ? written?.stored.inc() : written?.refused.inc()));
       },
     };
   }

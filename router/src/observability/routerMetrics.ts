@@ -37,6 +37,15 @@ export type EntityCacheOutcome = 'hit' | 'miss' | 'bypass';
 /** One subgraph's entity cache counters, bound once. */
 export type EntityCacheLookups = Readonly<Record<EntityCacheOutcome, CountingSeries>>;
 
+/**
+ * How a write to the entity cache after a miss went: stored, or refused (the entity was evicted
+ * after the lookup read its epoch, so the answer may predate the change; or Redis failed).
+ */
+export type EntityCacheWriteOutcome = 'stored' | 'refused';
+
+/** One subgraph's entity cache write counters, bound once. */
+export type EntityCacheWrites = Readonly<Record<EntityCacheWriteOutcome, CountingSeries>>;
+
 /** A cache's lookup counters, bound once. */
 export interface CacheLookups {
   hit(): void;
@@ -83,6 +92,8 @@ export class RouterMetrics {
   private readonly retriedCalls: SeriesCounter<'subgraph'>;
   private readonly entityCacheLookupCounter: SeriesCounter<'subgraph' | 'outcome'>;
   private readonly boundEntityCacheLookups = new Map<string, EntityCacheLookups>();
+  private readonly entityCacheWriteCounter: SeriesCounter<'subgraph' | 'outcome'>;
+  private readonly boundEntityCacheWrites = new Map<string, EntityCacheWrites>();
   private readonly entityEvictions: SeriesCounter<'typename'>;
   private readonly boundEntityEvictions = new Map<string, CountingSeries>();
   private readonly typenames = new BoundedLabelValues(ENTITY_TYPE_LABELS);
@@ -209,6 +220,12 @@ export class RouterMetrics {
       labelNames: ['subgraph', 'outcome'],
       registers,
     });
+    this.entityCacheWriteCounter = new SeriesCounter({
+      name: 'router_entity_cache_writes_total',
+      help: 'Entries written to the entity cache after a miss, by subgraph and outcome (stored; refused: the entity was evicted since the lookup, or Redis failed). Written after the answer is sent',
+      labelNames: ['subgraph', 'outcome'],
+      registers,
+    });
     this.entityEvictions = new SeriesCounter({
       name: 'router_entity_cache_evictions_total',
       help: 'Entities this router evicted from the entity cache on invalidation messages, by type (every router instance evicts each one)',
@@ -250,6 +267,17 @@ export class RouterMetrics {
       const counter = this.entityCacheLookupCounter;
       bound = { hit: counter.series({ subgraph, outcome: 'hit' }), miss: counter.series({ subgraph, outcome: 'miss' }), bypass: counter.series({ subgraph, outcome: 'bypass' }) };
       this.boundEntityCacheLookups.set(subgraph, bound);
+    }
+    return bound;
+  }
+
+  /** The entity cache's write counters of one subgraph's fetches. */
+  entityCacheWrites(subgraph: string): EntityCacheWrites {
+    let bound = this.boundEntityCacheWrites.get(subgraph);
+    if (!bound) {
+      const counter = this.entityCacheWriteCounter;
+      bound = { stored: counter.series({ subgraph, outcome: 'stored' }), refused: counter.series({ subgraph, outcome: 'refused' }) };
+      this.boundEntityCacheWrites.set(subgraph, bound);
     }
     return bound;
   }
