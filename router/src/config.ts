@@ -1,3 +1,4 @@
+import type { EntityBatching } from './execution/entityFetchBatch';
 import { resolve } from 'node:path';
 import {
   ConfigError,
@@ -108,6 +109,12 @@ export const routerConfigSpec = {
     () => 2,
   ),
   retryBaseDelayMs: variable('SUBGRAPH_RETRY_BASE_DELAY_MS', 'the first retry waits a random time up to this, each next up to twice as long (at most 2 s)', parse.positiveInt, () => 50),
+  subgraphBatching: variable<EntityBatching>(
+    'SUBGRAPH_BATCHING',
+    'a request\'s entity fetches to one subgraph that are ready together go as one operation: "plan" (fetches started in the same step of the plan), "tick" (also those ready in the same turn of the event loop) or "off" (one call per fetch)',
+    oneOf('plan', 'tick', 'off'),
+    () => 'tick',
+  ),
   routerSigningSecret: variable(
     'ROUTER_SIGNING_SECRET',
     'shared secret for signing the identity forwarded to subgraphs (at least 32 characters)',

@@ -248,6 +248,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
           introspection: introspectionAllowed,
           debugStacktraces: config.debugStacktraces,
           handoffs,
+          entityBatching: config.subgraphBatching,
         })
       : undefined;
   const server = createGraphQLHttpServer({

@@ -50,6 +50,8 @@ const FEATURE_BASELINES: readonly (readonly [variant: string, baseline: string])
   ['ours', 'ours-unshed'],
   ['ours-cached', 'ours'],
   ['ours', 'ours-v8-young'],
+  ['ours', 'ours-unbatched'],
+  ['ours', 'ours-plan-batched'],
 ];
 
 function measured(operation: OperationSummary, target: string): TargetSummary | undefined {

@@ -16,9 +16,9 @@ import { graphqlAnswers, startPinned, type BenchProcess } from './processes';
 export const ROOT = resolve(__dirname, '..', '..', '..');
 const BENCH = resolve(ROOT, 'bench');
 
-export type OurVariant = 'ours' | 'ours-off' | 'ours-on' | 'ours-bare' | 'ours-metrics' | 'ours-traced-1' | 'ours-traced-100' | 'ours-unguarded' | 'ours-unshed' | 'ours-cached' | 'ours-v8-young';
+export type OurVariant = 'ours' | 'ours-off' | 'ours-on' | 'ours-bare' | 'ours-metrics' | 'ours-traced-1' | 'ours-traced-100' | 'ours-unguarded' | 'ours-unshed' | 'ours-cached' | 'ours-v8-young' | 'ours-unbatched' | 'ours-plan-batched';
 export type RouterId = OurVariant | 'apollo' | 'hive' | 'hive-rust';
-const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'ours-bare', 'ours-metrics', 'ours-traced-1', 'ours-traced-100', 'ours-unguarded', 'ours-unshed', 'ours-cached', 'ours-v8-young', 'apollo', 'hive', 'hive-rust'];
+const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'ours-bare', 'ours-metrics', 'ours-traced-1', 'ours-traced-100', 'ours-unguarded', 'ours-unshed', 'ours-cached', 'ours-v8-young', 'ours-unbatched', 'ours-plan-batched', 'apollo', 'hive', 'hive-rust'];
 
 export const ROUTER_LABELS: Record<RouterId | 'floor', string> = {
   floor: 'floor (straight at the subgraph)',
@@ -33,6 +33,8 @@ export const ROUTER_LABELS: Record<RouterId | 'floor', string> = {
   'ours-unshed': 'booking-supergraph router, load shedding off (MAX_CONCURRENT_REQUESTS=0)',
   'ours-cached': 'booking-supergraph router, entity cache on (ENTITY_CACHE=on, the workload\'s Redis)',
   'ours-v8-young': "booking-supergraph router, V8's default young generation (without ROUTER_NODE_FLAGS)",
+  'ours-unbatched': 'booking-supergraph router, one call per entity fetch (SUBGRAPH_BATCHING=off)',
+  'ours-plan-batched': 'booking-supergraph router, only entity fetches started in one plan step share a call (SUBGRAPH_BATCHING=plan)',
   apollo: '@apollo/gateway + @apollo/server',
   hive: 'Hive Gateway',
   'hive-rust': 'Hive Gateway + Rust query planner',
@@ -133,6 +135,9 @@ function variantEnv(id: OurVariant, otlpEndpoint: string | undefined): NodeJS.Pr
   // Issue 12's entity cache, on, in the Redis the workload's subgraphs publish their
   // invalidations on (REDIS_URL above); `ours` runs with it off.
   if (id === 'ours-cached') return { ENTITY_CACHE: 'on' };
+  // Entity fetch batching (SUBGRAPH_BATCHING): off, and merged per plan step rather than per event-loop turn.
+  if (id === 'ours-unbatched') return { SUBGRAPH_BATCHING: 'off' };
+  if (id === 'ours-plan-batched') return { SUBGRAPH_BATCHING: 'plan' };
   if (id === 'ours-off') {
     return {
       ...OPERATION_LIMITS_OFF,

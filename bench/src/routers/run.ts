@@ -14,7 +14,8 @@
  * receiver; ours-unguarded, subgraph circuit breakers and retries off, and ours-unshed, load
  * shedding off, against ours; ours-cached, the entity cache on, against ours: workload A, replay
  * or live; ours-v8-young, the router on V8's default young generation (without
- * ROUTER_NODE_FLAGS), against ours),
+ * ROUTER_NODE_FLAGS), against ours; ours-unbatched / ours-plan-batched, SUBGRAPH_BATCHING off /
+ * plan, against ours (tick)),
  * BENCH_PROFILE_TARGET (which of ours to profile), BENCH_TRACED_ENV (JSON, more environment for
  * the traced variants, to take tracing's cost apart), BENCH_FRESH_ROUTERS (1: every round
  * measures each router in a new process, warmed up by BENCH_WARMUP_SECONDS alone, so one slow

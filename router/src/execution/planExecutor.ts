@@ -5,6 +5,7 @@ import type { EntityFetchCache, EntityFetchLookup } from './entityFetchCache';
 import type { RootFieldCache } from './rootFieldCache';
 import type { RequestDeadline } from './requestDeadline';
 import { contextArgumentsOf } from './contextArguments';
+import { EntityFetchBatcher, type EntityBatching } from './entityFetchBatch';
 import { applyRewrites } from './fetchRewrites';
 import { collectAt, flattenSteps, responseKeysOf, type FlattenStep } from './flattenPath';
 import { ownValue, setOwnValue } from './ownProperties';
@@ -43,6 +44,8 @@ export interface PlanRuntime {
   readonly entityCache?: EntityFetchCache;
   /** ENTITY_CACHE=on: root query fetches hinted PUBLIC are served from and stored in Redis. */
   readonly rootFieldCache?: RootFieldCache;
+  /** SUBGRAPH_BATCHING: a request's entity fetches to one subgraph that are ready together share a call (default: off). */
+  readonly entityBatching?: EntityBatching;
 }
 
 /**
@@ -161,6 +164,8 @@ function downstreamError(error: SubgraphError, serviceName: string, path: Respon
  */
 export class PlanExecution {
   readonly errors: ResponseError[] = [];
+  /** Made on the first entity fetch when SUBGRAPH_BATCHING is on. */
+  private batcher: EntityFetchBatcher | undefined;
 
   constructor(
     private readonly runtime: PlanRuntime,
@@ -324,7 +329,7 @@ export class PlanExecution {
       received = await this.fetchMisses(fetch, url, variables, representations, cached, pathsOf, entitySlots);
     } else {
       // Without the cache, no extra call or promise per fetch: the hot path stays as it was.
-      const answer = await this.send(fetch, url, variables, representations);
+      const answer = await this.sendEntities(fetch, url, variables, representations);
       if (answer.kind === 'failed') return void this.errors.push(answer.error);
       const answered = answer.data?._entities;
       if (answer.errors.length > 0) this.entityErrors(fetch.serviceName, answer.errors, pathsOf, entitySlots);
@@ -382,7 +387,7 @@ export class PlanExecution {
     const values: unknown[] = [...cached.values];
     if (cached.misses.length === 0) return values;
     const missing = cached.misses.map((slot) => representations[slot] as string);
-    const answer = await this.send(fetch, url, variables, missing);
+    const answer = await this.sendEntities(fetch, url, variables, missing);
     if (answer.kind === 'failed') {
       this.errors.push(answer.error);
       return null;
@@ -438,8 +443,24 @@ export class PlanExecution {
     }
     const operationName = fetch.operationName === undefined ? '' : `,"operationName":${JSON.stringify(fetch.operationName)}`;
     const body = `{"query":${JSON.stringify(fetch.operation)},"variables":${variablesJson}${operationName}}`;
-    const answer = await this.runtime.client.send(fetch.serviceName, url, body, this.request.headers, this.request.deadline, this.request.log, representations?.length, this.request.retriable);
+    const answer = await this.sendBody(fetch.serviceName, url, body, representations?.length);
     if (answer.kind === 'failed' || answer.errors.length === 0) return answer;
     return { ...answer, errors: this.runtime.subgraphErrors.apply(fetch.serviceName, answer.errors, this.request.log) };
+  }
+
+  private sendBody(serviceName: string, url: string, body: string, entityCount: number | undefined): Promise<SubgraphAnswer> {
+    return this.runtime.client.send(serviceName, url, body, this.request.headers, this.request.deadline, this.request.log, entityCount, this.request.retriable);
+  }
+
+  /** An `_entities` call: alone, or with the request's other entity fetches to the subgraph that are ready with it (SUBGRAPH_BATCHING). */
+  private sendEntities(fetch: FetchNode, url: string, variables: JsonObject, representations: readonly string[]): Promise<SubgraphAnswer> {
+    const batching = this.runtime.entityBatching ?? 'off';
+    if (batching === 'off') return this.send(fetch, url, variables, representations);
+    this.batcher ??= new EntityFetchBatcher(
+      batching,
+      (serviceName, toUrl, body, entityCount) => this.sendBody(serviceName, toUrl, body, entityCount),
+      (alone, toUrl, aloneVariables, aloneRepresentations) => this.send(alone, toUrl, aloneVariables, aloneRepresentations),
+    );
+    return this.batcher.send(fetch, url, variables, representations);
   }
 }

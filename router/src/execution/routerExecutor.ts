@@ -6,7 +6,8 @@ import type { SupergraphState } from '../liveSupergraph';
 import type { GraphQLObjectType } from 'graphql';
 import { answerDeferred, deferredRootOf } from './deferredDelivery';
 import { rootIntrospectionData } from './introspection';
-import { PlanExecution } from './planExecutor';
+import { PlanExecution, type PlanRuntime } from './planExecutor';
+import type { EntityBatching } from './entityFetchBatch';
 import { PreparedOperations } from './preparedOperation';
 import { RequestDeadline } from './requestDeadline';
 import { responseErrorOf, type ResponseError } from './responseError';
@@ -48,6 +49,8 @@ export interface RouterExecutorOptions {
   readonly debugStacktraces: boolean;
   /** Where a request left to @apollo/gateway is noted with why (router_gateway_requests_total). */
   readonly handoffs?: GatewayHandoffs;
+  /** SUBGRAPH_BATCHING: when a request's entity fetches to one subgraph share a call. */
+  readonly entityBatching: EntityBatching;
 }
 
 interface GraphQLRequestBody {
@@ -75,6 +78,18 @@ function isPlainRequest(body: unknown): body is GraphQLRequestBody {
 function serialise(data: unknown, errors: readonly ResponseError[], valueCompletion: readonly ResponseError[], added: ResponseExtensions): string {
   const extensions = withResponseExtensions(valueCompletion.length > 0 ? { valueCompletion } : undefined, added);
   return `${JSON.stringify(errors.length > 0 ? { errors, data, extensions } : { data, extensions })}\n`;
+}
+
+/** What plan execution runs with, for one request on one supergraph. */
+function planRuntimeOf(options: RouterExecutorOptions, state: SupergraphState): PlanRuntime {
+  return {
+    client: options.client,
+    subgraphUrls: state.subgraphUrls,
+    supergraphSchema: state.planner.supergraphSchema,
+    subgraphErrors: options.subgraphErrors,
+    entityBatching: options.entityBatching,
+    ...cachesOf(options.entityCache?.(state)),
+  };
 }
 
 /** The plan runtime's caches (none with ENTITY_CACHE off or a supergraph without hints). */
@@ -142,7 +157,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     if (deferred && executable.kind === 'run') {
       // @defer: parts over multipart/mixed (see deferredDelivery), or Apollo Router's 406.
       const deadline = new RequestDeadline(timeoutMs);
-      const runtime = { client: options.client, subgraphUrls: state.subgraphUrls, supergraphSchema: state.planner.supergraphSchema, subgraphErrors: options.subgraphErrors, ...cachesOf(options.entityCache?.(state)) };
+      const runtime = planRuntimeOf(options, state);
       const executionRequest = { variables: rawVariables, headers: signedHeaders(routerCallSigner(options.signingSecret, viewer)), deadline, log: record, viewer, retriable: operation.operation.operation === 'query' };
       await answerDeferred(request, response, {
         plan: executable.plan,
@@ -173,13 +188,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
       const deadline = new RequestDeadline(timeoutMs);
       try {
         const execution = new PlanExecution(
-          {
-            client: options.client,
-            subgraphUrls: state.subgraphUrls,
-            supergraphSchema: state.planner.supergraphSchema,
-            subgraphErrors: options.subgraphErrors,
-            ...cachesOf(options.entityCache?.(state)),
-          },
+          planRuntimeOf(options, state),
           { variables: rawVariables, headers: signedHeaders(routerCallSigner(options.signingSecret, viewer)), deadline, log: record, viewer, retriable: operation.operation.operation === 'query' },
           variables,
         );

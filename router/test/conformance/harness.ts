@@ -14,6 +14,8 @@ export interface SubgraphFixture {
   readonly name: string;
   readonly typeDefs: string;
   readonly resolvers: GraphQLResolverMap<unknown>;
+  /** A subgraph that refuses some operations before running them (413 with a plain body), as a proxy with a body limit would. */
+  readonly refuses?: (query: string) => boolean;
 }
 
 /** The federation 2 header every fixture subgraph starts with, importing what it uses. */
@@ -91,6 +93,11 @@ async function serveSubgraph(fixture: SubgraphFixture, calls: Record<string, num
     request.on('end', () => {
       calls[fixture.name] += 1;
       const { query, variables, operationName } = JSON.parse(Buffer.concat(chunks).toString()) as { query: string; variables?: Record<string, unknown>; operationName?: string };
+      if (fixture.refuses?.(query)) {
+        response.writeHead(413, { 'content-type': 'text/plain' });
+        response.end('request entity too large');
+        return;
+      }
       void graphql({ schema, source: query, variableValues: variables, operationName }).then((result) => {
         const body = JSON.stringify(result);
         response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
