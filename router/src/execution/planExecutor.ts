@@ -1,20 +1,20 @@
-import type { FetchNode, PlanNode, QueryPlan, QueryPlanSelectionNode } from '@apollo/query-planner';
+import type { FetchNode, PlanNode, QueryPlan } from '@apollo/query-planner';
 import type { GraphQLSchema } from 'graphql';
 import type { Viewer } from '@booking/runtime';
 import type { EntityFetchCache, EntityFetchLookup } from './entityFetchCache';
 import type { RootFieldCache } from './rootFieldCache';
 import type { RequestDeadline } from './requestDeadline';
 import { contextArgumentsOf } from './contextArguments';
+import { flatRequiresOf, representationOf, representationText } from './entityRepresentation';
 import { EntityFetchBatcher, type EntityBatching } from './entityFetchBatch';
 import { applyRewrites } from './fetchRewrites';
 import { collectAt, flattenSteps, responseKeysOf, type FlattenStep } from './flattenPath';
 import { ownValue, setOwnValue } from './ownProperties';
-import { representationKey } from '../planning/renamedRequires';
 import type { ResponseError, ResponsePath } from './responseError';
 import type { SubgraphAnswer, SubgraphClient, SubgraphError } from './subgraphClient';
 import type { SubgraphCallLog } from '../pipeline/requestLog';
 import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
-import { isAbstractTypeName, isOfType } from './typeConditions';
+import { isAbstractTypeName } from './typeConditions';
 
 type JsonObject = Record<string, unknown>;
 
@@ -100,39 +100,6 @@ function mergeInto(target: JsonObject, source: JsonObject): void {
       setOwnValue(target, key, incoming);
     }
   }
-}
-
-/** The representation `requires` asks for, or null when the entity lacks a required field. */
-function representationOf(schema: GraphQLSchema, source: JsonObject, selections: readonly QueryPlanSelectionNode[]): JsonObject | null {
-  const result: JsonObject = {};
-  for (const selection of selections) {
-    if (selection.kind === 'Field') {
-      const name = selection.alias ?? selection.name;
-      const value = ownValue(source, name);
-      if (value === undefined) return null;
-      // Hive's plans may send a field under another key than the data's (planning/renamedRequires).
-      const key = representationKey(selection);
-      if (selection.selections && value !== null) {
-        if (Array.isArray(value)) {
-          setOwnValue(
-            result,
-            key,
-            value.map((item: unknown) =>
-              item !== null && typeof item === 'object' ? representationOf(schema, item as JsonObject, selection.selections ?? []) : item,
-            ),
-          );
-        } else {
-          setOwnValue(result, key, representationOf(schema, value as JsonObject, selection.selections));
-        }
-      } else {
-        setOwnValue(result, key, value);
-      }
-    } else if (!selection.typeCondition || isOfType(schema, source, selection.typeCondition, false)) {
-      const inner = representationOf(schema, source, selection.selections);
-      if (inner) Object.assign(result, inner);
-    }
-  }
-  return result;
 }
 
 /** Representation slot → the indexes of the entities that share it, in response order. */
@@ -303,12 +270,22 @@ export class PlanExecution {
     const representations: string[] = [];
     const slotOf = new Map<string, number>();
     const entitySlots = new Int32Array(entities.length).fill(-1);
+    // Most `requires` are leaves (`... on T { __typename id }`): their text is written straight
+    // from the entity. Input rewrites change the representation, so they take the object path.
+    const flat = fetch.inputRewrites?.length ? null : flatRequiresOf(fetch.requires ?? []);
     for (let index = 0; index < entities.length; index += 1) {
-      const representation = representationOf(schema, entities[index] as JsonObject, fetch.requires ?? []);
-      if (!representation || !representation.__typename) continue;
-      // After the rewrite (an interface object's `__typename`), so entities that now read alike share one.
-      applyRewrites(schema, fetch.inputRewrites, representation);
-      const key = JSON.stringify(representation);
+      let key: string;
+      if (flat) {
+        const text = representationText(schema, entities[index] as JsonObject, flat);
+        if (text === null) continue;
+        key = text;
+      } else {
+        const representation = representationOf(schema, entities[index] as JsonObject, fetch.requires ?? []);
+        if (!representation || !representation.__typename) continue;
+        // After the rewrite (an interface object's `__typename`), so entities that now read alike share one.
+        applyRewrites(schema, fetch.inputRewrites, representation);
+        key = JSON.stringify(representation);
+      }
       let slot = slotOf.get(key);
       if (slot === undefined) {
         slot = representations.length;
