@@ -321,12 +321,11 @@ async function main(): Promise<void> {
       driving = true;
       const started = performance.now();
       const clientDelay = monitorEventLoopDelay({ resolution: 10 });
-      let routerAtStart: GcScrape | undefined;
+      // Awaited after the drive: a failed scrape fails the run rather than going unhandled.
+      let routerAtStart: Promise<{ gc: GcScrape }> | undefined;
       const measuring = setTimeout(() => {
         clientDelay.enable();
-        void scrapeRouter(metricsUrl).then((scraped) => {
-          routerAtStart = scraped.gc;
-        });
+        routerAtStart = scrapeRouter(metricsUrl);
       }, WARMUP_SECONDS * 1000);
       let issued = 0;
       const inFlight: Promise<void>[] = [];
@@ -358,7 +357,8 @@ async function main(): Promise<void> {
       const elapsed = (performance.now() - warmupEnds) / 1000;
       clearTimeout(measuring);
       clientDelay.disable();
-      const router = pausesBetween(routerAtStart ?? new Map(), await scrapeRouter(metricsUrl));
+      if (!routerAtStart) throw new Error('the drive ended before its measured window began');
+      const router = pausesBetween((await routerAtStart).gc, await scrapeRouter(metricsUrl));
       await new Promise((wait) => setTimeout(wait, 2_000));
       const rss = Math.max(rssAfterSubscribe, rssMb(routerPid));
 

@@ -134,18 +134,19 @@ class MergeGroup {
   readonly parts: PendingFetch[] = [];
   private readonly variables = new Map<string, { readonly definition: string; readonly value: string }>();
 
-  admits(part: PendingFetch): boolean {
+  /** Adds the part if it fits; each of its variables' values is serialised once. */
+  tryAdd(part: PendingFetch): boolean {
     if (this.parts.some((other) => other.template === part.template)) return false;
+    const values: [name: string, definition: string, value: string][] = [];
     for (const [name, definition] of part.template.variables) {
+      const value = JSON.stringify(ownValue(part.variables, name) ?? null);
       const shared = this.variables.get(name);
-      if (shared && (shared.definition !== definition || shared.value !== JSON.stringify(ownValue(part.variables, name) ?? null))) return false;
+      if (shared && (shared.definition !== definition || shared.value !== value)) return false;
+      values.push([name, definition, value]);
     }
-    return true;
-  }
-
-  add(part: PendingFetch): void {
     this.parts.push(part);
-    for (const [name, definition] of part.template.variables) this.variables.set(name, { definition, value: JSON.stringify(ownValue(part.variables, name) ?? null) });
+    for (const [name, definition, value] of values) this.variables.set(name, { definition, value });
+    return true;
   }
 }
 
@@ -201,12 +202,10 @@ export class EntityFetchBatcher {
     for (const [serviceName, parts] of pending) {
       const groups: MergeGroup[] = [];
       for (const part of parts) {
-        let group = groups.find((candidate) => candidate.admits(part));
-        if (!group) {
-          group = new MergeGroup();
-          groups.push(group);
-        }
-        group.add(part);
+        if (groups.some((group) => group.tryAdd(part))) continue;
+        const group = new MergeGroup();
+        group.tryAdd(part);
+        groups.push(group);
       }
       for (const group of groups) {
         if (group.parts.length === 1) this.alone(group.parts[0] as PendingFetch);

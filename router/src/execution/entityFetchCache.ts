@@ -5,7 +5,7 @@ import { canonicalJson, entityIdentity, type Viewer } from '@booking/runtime';
 import { selectionPolicy, type CacheControlHints, type CachePolicy } from './cacheControlHints';
 import type { EntityCacheSlot, EntityCacheStore } from './entityCacheStore';
 import type { EntityKeys } from './entityKeys';
-import type { RouterMetrics } from '../observability/routerMetrics';
+import { countEntityCacheWrite, type RouterMetrics } from '../observability/routerMetrics';
 
 type JsonObject = Record<string, unknown>;
 
@@ -122,7 +122,7 @@ export class EntityFetchCache {
           const epoch = epochs.get(index);
           const value = received[position];
           if (!entry || epoch === undefined || value === null || typeof value !== 'object') return;
-          stores.push(this.store.store(entry.slot, epoch, JSON.stringify(value), entry.ttlMs).then((stored) => (stored ? written?.stored.inc() : written?.refused.inc())));
+          stores.push(this.store.store(entry.slot, epoch, JSON.stringify(value), entry.ttlMs).then((stored) => countEntityCacheWrite(written, stored)));
         });
         await Promise.all(stores);
       },

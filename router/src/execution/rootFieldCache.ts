@@ -16,6 +16,7 @@ import { canonicalJson, entityIdentity, type Viewer } from '@booking/runtime';
 import { selectionPolicy } from './cacheControlHints';
 import { operationHash, publicAudience, type EntityCacheSources } from './entityFetchCache';
 import type { EntityKeys } from './entityKeys';
+import { countEntityCacheWrite } from '../observability/routerMetrics';
 
 type JsonObject = Record<string, unknown>;
 
@@ -124,7 +125,7 @@ export class RootFieldCache {
         if (!query || !entitiesIn(schema, keys, query, shape.selectionSet, shape.fragments, data, identities)) return;
         // Serialised now: the executor merges later fetches into these very objects.
         const written = this.sources.metrics?.entityCacheWrites(fetch.serviceName);
-        void store.storeRoot(entryKey, epoch, JSON.stringify(data), shape.ttlMs, identities).then((stored) => (stored ? written?.stored.inc() : written?.refused.inc()));
+        void store.storeRoot(entryKey, epoch, JSON.stringify(data), shape.ttlMs, identities).then((stored) => countEntityCacheWrite(written, stored));
       },
     };
   }

@@ -46,6 +46,11 @@ export type EntityCacheWriteOutcome = 'stored' | 'refused';
 /** One subgraph's entity cache write counters, bound once. */
 export type EntityCacheWrites = Readonly<Record<EntityCacheWriteOutcome, CountingSeries>>;
 
+/** Counts one write's outcome (`stored` from the store's answer); nothing without metrics. */
+export function countEntityCacheWrite(writes: EntityCacheWrites | undefined, stored: boolean): void {
+  writes?.[stored ? 'stored' : 'refused'].inc();
+}
+
 /** A cache's lookup counters, bound once. */
 export interface CacheLookups {
   hit(): void;
