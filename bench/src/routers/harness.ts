@@ -84,6 +84,16 @@ export interface HarnessOptions {
   readonly loadCore: number;
   /** BENCH_FRESH_ROUTERS: each router measured in a round is a new process (see RouterUnderTest.restart). */
   readonly freshRouters: boolean;
+  /**
+   * BENCH_SIDE_BY_SIDE: each round loads every router at the same time, all sharing the router
+   * core, instead of one after the other. This machine's speed moves by ±30 % within seconds
+   * (a shared host), which drowns a feature's few per cent when the variants are measured at
+   * different moments; run together, they meet the same moments, and the ratio of their CPU per
+   * request (each process's own CPU time over its own requests) keeps only what differs between
+   * them. Absolute RPS then means nothing (the core is shared); the floor is not measured, and
+   * subgraph calls are not counted (the proxy cannot tell the routers' calls apart).
+   */
+  readonly sideBySide: boolean;
 }
 
 export interface TargetSummary {
@@ -304,6 +314,31 @@ function loadSpec(setup: WorkloadSetup, target: Target, operation: BenchOperatio
   };
 }
 
+/** One round of BENCH_SIDE_BY_SIDE: every router (not the floor) under load at once, in fresh processes if asked. */
+async function measureSideBySide(
+  setup: WorkloadSetup,
+  targets: readonly Target[],
+  operation: BenchOperation,
+  options: HarnessOptions,
+  round: number,
+  results: Map<TargetId, LoadResult[]>,
+  log: (line: string) => void,
+): Promise<void> {
+  const routers = targets.filter((target) => target.id !== 'floor');
+  if (options.freshRouters) await Promise.all(routers.map((target) => target.restart?.()));
+  await settle(options.loadCore, log);
+  const measured = await Promise.all(
+    routers.map((target) => runLoad({ ...loadSpec(setup, target, operation, options, options.seconds, options.warmupSeconds), subgraphStatsUrl: null }, options.loadCore)),
+  );
+  routers.forEach((target, index) => {
+    const result = measured[index] as LoadResult;
+    results.get(target.id)?.push(result);
+    log(
+      `    round ${round + 1} ${target.id.padEnd(8)} ${result.rps.toFixed(0).padStart(6)} rps (sharing the core)  cpu ${result.cpuMsPerRequest?.toFixed(3) ?? '-'} ms/req  wrong ${result.wrong}  non2xx ${result.non2xx}`,
+    );
+  });
+}
+
 /** Measured windows of our router's load runs, per operation, for cutting its CPU profile to them. */
 export const oursWindows = new Map<string, (readonly [number, number])[]>();
 
@@ -322,6 +357,10 @@ export async function runWorkload(setup: WorkloadSetup, options: HarnessOptions,
       await runLoad(loadSpec(setup, target, operation, options, options.warmupSeconds, 0), options.loadCore);
     }
     for (let round = 0; round < options.rounds; round += 1) {
+      if (options.sideBySide) {
+        await measureSideBySide(setup, targets, operation, options, round, results, log);
+        continue;
+      }
       // Alternate who goes first, so drift over the run (heat, caches) spreads evenly.
       const order = targets.map((_, index) => targets[(index + round) % targets.length] as Target);
       for (const target of order) {

@@ -1,7 +1,8 @@
 /** The benchmark's results as JSON and as a markdown table, with the ratios the targets name. */
 import { execSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import type { HarnessOptions, OperationSummary, TargetSummary, WorkloadSetup } from './harness';
+import { median, type HarnessOptions, type OperationSummary, type TargetSummary, type WorkloadSetup } from './harness';
+import type { LoadResult } from './loadWorker';
 import { ROUTER_LABELS } from './routersUnderTest';
 
 export interface WorkloadReport {
@@ -38,6 +39,20 @@ export interface FeatureCost {
   readonly baseline: string;
   readonly rps: number | null;
   readonly cpu: number | null;
+  /**
+   * The same, paired by round: the median of each round's variant ÷ baseline, with the rounds'
+   * quartiles. This machine's speed drifts over minutes by more than a feature costs; a round
+   * measures both back to back, so the drift mostly cancels in its ratio.
+   */
+  readonly pairedRps: Spread | null;
+  readonly pairedCpu: Spread | null;
+}
+
+/** A median with the first and third quartiles of what it is the median of. */
+export interface Spread {
+  readonly median: number;
+  readonly q1: number;
+  readonly q3: number;
 }
 
 /** Which of our variants is measured against which. */
@@ -45,6 +60,7 @@ const FEATURE_BASELINES: readonly (readonly [variant: string, baseline: string])
   ['ours-on', 'ours-off'],
   ['ours-metrics', 'ours-bare'],
   ['ours-traced-1', 'ours-bare'],
+  ['ours-traced-1', 'ours-metrics'],
   ['ours-traced-100', 'ours-bare'],
   ['ours', 'ours-unguarded'],
   ['ours', 'ours-unshed'],
@@ -59,6 +75,28 @@ function measured(operation: OperationSummary, target: string): TargetSummary | 
 }
 
 const ratio = (a: number | undefined | null, b: number | undefined | null) => (a && b ? a / b : null);
+
+/** Round i of the variant over round i of its baseline (both measured in every round), reduced to a spread. */
+function pairedRatio(variant: readonly LoadResult[], baseline: readonly LoadResult[], value: (round: LoadResult) => number | null): Spread | null {
+  if (variant.length !== baseline.length) return null;
+  const ratios = variant.flatMap((round, index) => {
+    const against = baseline[index];
+    const result = against ? ratio(value(round), value(against)) : null;
+    return result === null ? [] : [result];
+  });
+  return ratios.length > 0 ? spreadOf(ratios) : null;
+}
+
+export function spreadOf(values: readonly number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (fraction: number): number => {
+    const position = (sorted.length - 1) * fraction;
+    const below = sorted[Math.floor(position)] as number;
+    const above = sorted[Math.ceil(position)] as number;
+    return below + (above - below) * (position - Math.floor(position));
+  };
+  return { median: median(sorted), q1: at(0.25), q3: at(0.75) };
+}
 
 export function ratiosOf(operations: readonly OperationSummary[]): Ratio[] {
   return operations.map((operation) => {
@@ -80,7 +118,17 @@ export function ratiosOf(operations: readonly OperationSummary[]): Ratio[] {
       featureCosts: FEATURE_BASELINES.flatMap(([variant, baseline]) => {
         const with_ = measured(operation, variant);
         const without = measured(operation, baseline);
-        return with_ && without ? [{ variant, baseline, rps: ratio(with_.rps, without.rps), cpu: ratio(with_.cpuMsPerRequest, without.cpuMsPerRequest) }] : [];
+        if (!with_ || !without) return [];
+        return [
+          {
+            variant,
+            baseline,
+            rps: ratio(with_.rps, without.rps),
+            cpu: ratio(with_.cpuMsPerRequest, without.cpuMsPerRequest),
+            pairedRps: pairedRatio(with_.rounds, without.rounds, (round) => round.rps),
+            pairedCpu: pairedRatio(with_.rounds, without.rounds, (round) => round.cpuMsPerRequest),
+          },
+        ];
       }),
     };
   });
@@ -108,6 +156,8 @@ export function buildReport(setup: WorkloadSetup, options: WorkloadReport['optio
 
 const fixed = (value: number | null | undefined, digits: number) => (value === null || value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits));
 
+const spreadText = (spread: Spread | null): string => (spread ? `${spread.median.toFixed(3)} (${spread.q1.toFixed(3)}–${spread.q3.toFixed(3)})` : '–');
+
 export function toMarkdown(report: WorkloadReport): string {
   const lines = [
     `# ${report.title}`,
@@ -115,6 +165,11 @@ export function toMarkdown(report: WorkloadReport): string {
     `${report.date}, commit ${report.commit}, ${report.machine.cpu} (${report.machine.cores} cores), Node ${report.machine.node}.`,
     `Mode: ${report.options.mode}. Each router on core ${report.options.routerCore} alone (taskset); load generator, subgraphs and replay proxy on core ${report.options.loadCore}.`,
     `${report.options.rounds} alternating rounds of ${report.options.seconds} s after ${report.options.warmupSeconds} s warm-up, ${report.options.connections} connections (autocannon); medians of the rounds.${report.options.freshRouters ? ' Every round measured each router in a new process (BENCH_FRESH_ROUTERS).' : ''}`,
+    ...(report.options.sideBySide
+      ? [
+          'Side by side (BENCH_SIDE_BY_SIDE): every round loaded all the routers at the same time, sharing the router core, so each met the same machine speed. RPS is each router\'s share of the core, not a throughput to compare with other runs; compare CPU per request, paired by round. Subgraph calls are not counted (the proxy cannot tell the routers apart).',
+        ]
+      : []),
     ...Object.entries(report.facts).map(([name, value]) => `- ${name}: ${value}`),
     '- subgraph calls/request: the subgraph requests the replay proxy received during the measured runs over the client requests sent (the floor calls the proxy once per request; requests still in flight at the end of a run count, with the calls they made).',
     ...(report.operations.some((operation) => measured(operation, 'ours-cached'))
@@ -156,10 +211,14 @@ export function toMarkdown(report: WorkloadReport): string {
     }
   }
   if (report.ratios.some((entry) => entry.featureCosts.length > 0)) {
-    lines.push('', '| operation | variant | against | RPS variant ÷ against | CPU/request variant ÷ against |', '|---|---|---|---:|---:|');
+    lines.push(
+      '',
+      '| operation | variant | against | RPS variant ÷ against | CPU/request variant ÷ against | RPS, paired by round: median (quartiles) | CPU/request, paired by round: median (quartiles) |',
+      '|---|---|---|---:|---:|---:|---:|',
+    );
     for (const entry of report.ratios) {
       for (const cost of entry.featureCosts) {
-        lines.push(`| ${entry.operation} | ${cost.variant} | ${cost.baseline} | ${fixed(cost.rps, 3)} | ${fixed(cost.cpu, 3)} |`);
+        lines.push(`| ${entry.operation} | ${cost.variant} | ${cost.baseline} | ${fixed(cost.rps, 3)} | ${fixed(cost.cpu, 3)} | ${spreadText(cost.pairedRps)} | ${spreadText(cost.pairedCpu)} |`);
       }
     }
   }

@@ -148,6 +148,15 @@ function variantEnv(id: OurVariant, otlpEndpoint: string | undefined): NodeJS.Pr
   return { MAX_OPERATION_COST: GENEROUS, PERSISTED_QUERIES: 'apq', RATE_LIMIT: 'true' };
 }
 
+/**
+ * BENCH_OURS_NODE_ARGS: more Node options for every process of our router (space-separated),
+ * to look inside one without changing what is measured elsewhere, e.g. `--cpu-prof
+ * --cpu-prof-dir=/tmp/profiles` with BENCH_FRESH_ROUTERS=1 (a profile per process and round).
+ */
+function extraNodeArgs(): string[] {
+  return (process.env.BENCH_OURS_NODE_ARGS ?? '').split(' ').filter((arg) => arg.length > 0);
+}
+
 /** Subgraph URL overrides in our environment would bypass the shared supergraph file. */
 function withoutSubgraphOverrides(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !/^[A-Z]+_URL$/.test(name) || name === 'JWKS_URL'));
@@ -187,6 +196,7 @@ async function startRouterProcess(id: RouterId, options: RouterLaunch, otlpEndpo
       nodeArgs: [
         ...(id === 'ours-v8-young' ? [] : ROUTER_NODE_FLAGS),
         ...profile,
+        ...extraNodeArgs(),
         ...(callgrindWrapper(id) ? ['--single-threaded'] : []),
         resolve(ROOT, 'router', 'dist', 'main.js'),
       ],

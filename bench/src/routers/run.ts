@@ -19,7 +19,9 @@
  * BENCH_PROFILE_TARGET (which of ours to profile), BENCH_TRACED_ENV (JSON, more environment for
  * the traced variants, to take tracing's cost apart), BENCH_FRESH_ROUTERS (1: every round
  * measures each router in a new process, warmed up by BENCH_WARMUP_SECONDS alone, so one slow
- * process cannot decide a comparison of variants).
+ * process cannot decide a comparison of variants), BENCH_SIDE_BY_SIDE (1: every round loads all
+ * the routers at once on the shared router core, so they meet the same machine speed; compare
+ * their CPU per request, paired by round: what a feature costs, when the machine is noisy).
  * Everything binds to 127.0.0.1; each load run is bounded in time.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
     connections: numberSetting('BENCH_CONNECTIONS', 32),
     loadCore: 1,
     freshRouters: process.env.BENCH_FRESH_ROUTERS === '1',
+    sideBySide: process.env.BENCH_SIDE_BY_SIDE === '1',
   };
   const profile = process.env.BENCH_CPU_PROFILE === '1';
   // A profile is cut to the measured windows of one process's life.
