@@ -12,7 +12,7 @@ import {
   type Env,
   type SubgraphName,
   type VariableSpec,
-} from '@booking/runtime';
+} from '@booking/runtime/dist/router';
 import { DEFAULT_SLOW_CONSUMER_CLOSE_GRACE_MS, DEFAULT_SUBSCRIPTION_KEEPALIVE_MS } from './subscriptions/backpressure';
 
 import { DEFAULT_CORS_ORIGINS, parseOriginPatterns } from './pipeline/cors';

@@ -1,4 +1,4 @@
-import type { HttpRefusal, Logger } from '@booking/runtime';
+import type { HttpRefusal, Logger } from '@booking/runtime/dist/router';
 
 /** Why Apollo Server and @apollo/gateway were built (the info line says it). */
 export type GatewayBuildReason =

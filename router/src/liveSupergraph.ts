@@ -1,5 +1,5 @@
 import { unwatchFile, watchFile, readFileSync } from 'node:fs';
-import type { Logger } from '@booking/runtime';
+import type { Logger } from '@booking/runtime/dist/router';
 import { readAccessRequirements, type AccessRequirements } from './auth/accessRequirements';
 import { readCostDirectives, type CostDirectives } from './pipeline/costDirectives';
 import { readCacheControlHints, type CacheControlHints } from './execution/cacheControlHints';

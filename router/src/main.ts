@@ -1,5 +1,5 @@
 import './tracing';
-import { runService } from '@booking/runtime';
+import { runService } from '@booking/runtime/dist/router';
 import { readRouterConfig } from './config';
 import { createRouter } from './router';
 

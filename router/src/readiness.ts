@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { sendJson } from '@booking/runtime';
+import { sendJson } from '@booking/runtime/dist/router';
 import type { SupergraphState } from './liveSupergraph';
 
 export interface ReadinessReport {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { createGraphQLHttpServer, createLogger, listenForScrapes, logOutputOf, METRICS_PATH, RevokedSessions, sendJson, ServiceMetrics, ShutdownDrain, SUBGRAPH_NAMES, type Logger, type MetricsListener } from '@booking/runtime';
+import { createGraphQLHttpServer, createLogger, listenForScrapes, logOutputOf, METRICS_PATH, RevokedSessions, sendJson, ServiceMetrics, ShutdownDrain, SUBGRAPH_NAMES, type Logger, type MetricsListener } from '@booking/runtime/dist/router';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { RouterConfig } from './config';
 import { delegateEnforcedSecurityFeatures, LiveSupergraph } from './liveSupergraph';

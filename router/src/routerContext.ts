@@ -1,4 +1,4 @@
-import type { Context, Viewer } from '@booking/runtime';
+import type { Context, Viewer } from '@booking/runtime/dist/router';
 import type { ResponseAdditions } from './pipeline/responseExtensions';
 import type { RequestLogRecord } from './pipeline/requestLog';
 

@@ -1,4 +1,4 @@
-import { CUSTOM_SCALARS, DomainError, InvalidScalarValue, type CustomScalar } from '@booking/runtime';
+import { CUSTOM_SCALARS, DomainError, InvalidScalarValue, type CustomScalar } from '@booking/runtime/dist/router';
 import { GraphQLError, isScalarType, isSpecifiedScalarType, valueFromASTUntyped, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 
 function check(custom: CustomScalar, parse: () => unknown): void {

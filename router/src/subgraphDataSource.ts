@@ -1,5 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { injectTraceContext, ROUTER_HEADERS, routerCallSigner, unsignedViewer } from '@booking/runtime';
+import { injectTraceContext, ROUTER_HEADERS, routerCallSigner, unsignedViewer } from '@booking/runtime/dist/router';
 import type { RouterContext } from './routerContext';
 import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';

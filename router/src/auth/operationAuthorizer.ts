@@ -1,4 +1,4 @@
-import type { Viewer } from '@booking/runtime';
+import type { Viewer } from '@booking/runtime/dist/router';
 import {
   getNamedType,
   GraphQLError,

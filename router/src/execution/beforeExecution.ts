@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Viewer } from '@booking/runtime';
+import type { Viewer } from '@booking/runtime/dist/router';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import type { SupergraphState } from '../liveSupergraph';
 import type { CacheLookups, GatewayReason } from '../observability/routerMetrics';

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { Logger } from '@booking/runtime';
+import type { Logger } from '@booking/runtime/dist/router';
 import type { SupergraphState } from '../liveSupergraph';
 import type { RouterMetrics } from '../observability/routerMetrics';
 import { EntityCacheStore } from './entityCacheStore';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FetchNode } from '@apollo/query-planner';
 import { Kind, parse, isCompositeType, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
-import { canonicalJson, entityIdentity, type Viewer } from '@booking/runtime';
+import { canonicalJson, entityIdentity, type Viewer } from '@booking/runtime/dist/router';
 import { selectionPolicy, type CacheControlHints, type CachePolicy } from './cacheControlHints';
 import type { EntityCacheSlot, EntityCacheStore } from './entityCacheStore';
 import type { EntityKeys } from './entityKeys';

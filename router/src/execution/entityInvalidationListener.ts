@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { ENTITY_INVALIDATION_CHANNEL, entityIdentity, parseInvalidationMessage, type Logger } from '@booking/runtime';
+import { ENTITY_INVALIDATION_CHANNEL, entityIdentity, parseInvalidationMessage, type Logger } from '@booking/runtime/dist/router';
 import type { EntityCacheStore } from './entityCacheStore';
 
 /**

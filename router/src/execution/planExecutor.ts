@@ -1,6 +1,6 @@
 import type { FetchNode, PlanNode, QueryPlan } from '@apollo/query-planner';
 import type { GraphQLSchema } from 'graphql';
-import type { Viewer } from '@booking/runtime';
+import type { Viewer } from '@booking/runtime/dist/router';
 import type { EntityFetchCache, EntityFetchLookup } from './entityFetchCache';
 import type { RootFieldCache } from './rootFieldCache';
 import type { RequestDeadline } from './requestDeadline';

@@ -1,4 +1,4 @@
-import { inSpanSync, ROOT_CONTEXT, type Context, type Viewer } from '@booking/runtime';
+import { inSpanSync, ROOT_CONTEXT, type Context, type Viewer } from '@booking/runtime/dist/router';
 import type { QueryPlan } from '@apollo/query-planner';
 import {
   getVariableValues,

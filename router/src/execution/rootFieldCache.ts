@@ -12,7 +12,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-import { canonicalJson, entityIdentity, type Viewer } from '@booking/runtime';
+import { canonicalJson, entityIdentity, type Viewer } from '@booking/runtime/dist/router';
 import { selectionPolicy } from './cacheControlHints';
 import { operationHash, publicAudience, type EntityCacheSources } from './entityFetchCache';
 import type { EntityKeys } from './entityKeys';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { routerCallSigner, type Logger } from '@booking/runtime';
+import { routerCallSigner, type Logger } from '@booking/runtime/dist/router';
 import type { TokenVerifier } from '../auth/tokenVerifier';
 import type { SupergraphCaches } from './entityCache';
 import type { SupergraphState } from '../liveSupergraph';

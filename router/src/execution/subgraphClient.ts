@@ -1,7 +1,7 @@
 import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
-import { contextOfTraceparent, ROOT_CONTEXT, type RouterCallSigner } from '@booking/runtime';
+import { contextOfTraceparent, ROOT_CONTEXT, type RouterCallSigner } from '@booking/runtime/dist/router';
 import type { ResponseError } from './responseError';
 import { requestTimeoutError, type RequestDeadline } from './requestDeadline';
 import { subgraphRefusal } from './subgraphRefusal';

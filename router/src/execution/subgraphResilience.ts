@@ -1,4 +1,4 @@
-import type { Logger } from '@booking/runtime';
+import type { Logger } from '@booking/runtime/dist/router';
 import type { RouterMetrics } from '../observability/routerMetrics';
 import { CircuitBreaker, type CallVerdict, type CircuitBreakerSettings, type CircuitTransition } from './circuitBreaker';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,4 +1,4 @@
-import { recordFailure, SpanKind, trace, tracer, injectTraceContext, type Context, type Span } from '@booking/runtime';
+import { recordFailure, SpanKind, trace, tracer, injectTraceContext, type Context, type Span } from '@booking/runtime/dist/router';
 
 /**
  * One CLIENT span per subgraph fetch, child of the request's span (`parent`, passed explicitly:

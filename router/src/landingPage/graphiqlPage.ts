@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Route } from '@booking/runtime';
+import type { Route } from '@booking/runtime/dist/router';
 import { loadIdeAssets, type IdeAsset } from './graphiqlAssets';
 import { contentSecurityPolicy, type PageSources } from './contentSecurityPolicy';
 

@@ -1,5 +1,5 @@
 import type { GraphQLServerContext, LandingPage } from '@apollo/server';
-import type { Logger } from '@booking/runtime';
+import type { Logger } from '@booking/runtime/dist/router';
 import type { GraphQLSchema } from 'graphql';
 import { apolloLandingPagePlugin } from '../pipeline/landingPage';
 

@@ -1,4 +1,4 @@
-import { BoundedLabelValues, REQUEST_DURATION_BUCKETS, SeriesCounter, SeriesHistogram, type CountingSeries, type ObservingSeries, type ServiceMetrics } from '@booking/runtime';
+import { BoundedLabelValues, REQUEST_DURATION_BUCKETS, SeriesCounter, SeriesHistogram, type CountingSeries, type ObservingSeries, type ServiceMetrics } from '@booking/runtime/dist/router';
 import { Gauge } from 'prom-client';
 import { operationCacheBytes } from '../byteBoundedCache';
 

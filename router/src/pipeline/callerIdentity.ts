@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import type { Viewer } from '@booking/runtime';
+import type { Viewer } from '@booking/runtime/dist/router';
 import { clientAddressOf } from '../subscriptions/clientAddress';
 
 /**

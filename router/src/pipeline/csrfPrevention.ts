@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { parseMediaType, type HttpRefusal } from '@booking/runtime';
+import { parseMediaType, type HttpRefusal } from '@booking/runtime/dist/router';
 import type { RequestStage } from './requestPipeline';
 import { asksForPage } from './pageRequest';
 

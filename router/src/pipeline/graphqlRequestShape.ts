@@ -1,4 +1,4 @@
-import type { HttpRefusal } from '@booking/runtime';
+import type { HttpRefusal } from '@booking/runtime/dist/router';
 
 /** A POST body as the GraphQL-over-HTTP spec shapes it; `query` may be absent for a persisted query. */
 export interface GraphQLRequestBody {

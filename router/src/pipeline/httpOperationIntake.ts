@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendRefusal } from '@booking/runtime';
+import { sendRefusal } from '@booking/runtime/dist/router';
 import { sessionFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import { clientAddress } from './callerIdentity';
 import { asksForCost } from './costExposure';

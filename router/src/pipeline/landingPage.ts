@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import type { HttpRefusal } from '@booking/runtime';
+import type { HttpRefusal } from '@booking/runtime/dist/router';
 import type { GraphiqlPage } from '../landingPage/graphiqlPage';
 import type { RequestStage } from './requestPipeline';
 import { asksForPage } from './pageRequest';

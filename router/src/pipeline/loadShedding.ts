@@ -1,4 +1,4 @@
-import { concurrencyCap } from '@booking/runtime';
+import { concurrencyCap } from '@booking/runtime/dist/router';
 import type { RequestLog } from './requestLog';
 import type { RequestStage } from './requestPipeline';
 

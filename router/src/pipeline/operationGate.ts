@@ -1,4 +1,4 @@
-import { inSpanSync, ROOT_CONTEXT, type Context, type HttpRefusal } from '@booking/runtime';
+import { inSpanSync, ROOT_CONTEXT, type Context, type HttpRefusal } from '@booking/runtime/dist/router';
 import { getOperationAST, Kind, parse, validate, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationTypeNode } from 'graphql';
 import { operationCachePolicy, UNCACHEABLE, type CacheControlHints, type CachePolicy } from '../execution/cacheControlHints';
 import { ByteBoundedCache } from '../byteBoundedCache';

@@ -1,4 +1,4 @@
-import type { Context, HttpRefusal, Logger, Viewer } from '@booking/runtime';
+import type { Context, HttpRefusal, Logger, Viewer } from '@booking/runtime/dist/router';
 import type { CachePolicy } from '../execution/cacheControlHints';
 import { callerKey } from './callerIdentity';
 import { costExtension, type ResponseExtensions } from './costExposure';

@@ -1,4 +1,4 @@
-import type { HttpRefusal, Logger } from '@booking/runtime';
+import type { HttpRefusal, Logger } from '@booking/runtime/dist/router';
 import type Redis from 'ioredis';
 import { ByteBoundedCache } from '../byteBoundedCache';
 import { sha256Hex, type TrustedDocuments } from './trustedDocuments';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseMediaType } from '@booking/runtime';
+import { parseMediaType } from '@booking/runtime/dist/router';
 import { viewerFromAuthorization, type TokenVerifier } from '../auth/tokenVerifier';
 import { requestTimeoutMsOf, requestTimeoutRefusal } from '../execution/clientRequestTimeout';
 import { badRequestAnswer, contextRefusalAnswer, NOT_ACCEPTABLE_MESSAGE, sendThrownRequestError, type RequestErrorAnswer, type RequestErrorFormatting } from '../execution/requestErrors';

@@ -1,4 +1,4 @@
-import { closeRedis, type Logger } from '@booking/runtime';
+import { closeRedis, type Logger } from '@booking/runtime/dist/router';
 import { Redis } from 'ioredis';
 import type { RouterConfig } from '../config';
 import type { SupergraphState } from '../liveSupergraph';

@@ -1,4 +1,4 @@
-import type { HttpRefusal, Logger } from '@booking/runtime';
+import type { HttpRefusal, Logger } from '@booking/runtime/dist/router';
 import type Redis from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { ROOT_CONTEXT, trace, traceLogFields, type Context, type Logger, type Span } from '@booking/runtime';
+import { ROOT_CONTEXT, trace, traceLogFields, type Context, type Logger, type Span } from '@booking/runtime/dist/router';
 import type { RouterMetrics } from '../observability/routerMetrics';
 import { describeOperation, openRequestSpan } from './requestSpan';
 import type { RequestStage } from './requestPipeline';

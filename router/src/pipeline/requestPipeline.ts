@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HttpRefusal } from '@booking/runtime';
+import type { HttpRefusal } from '@booking/runtime/dist/router';
 
 /**
  * One named stage of the router's request pipeline: it sees a /graphql request (its method

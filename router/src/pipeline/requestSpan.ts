@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, tracer, tracingOn, type Span } from '@booking/runtime';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, tracer, tracingOn, type Span } from '@booking/runtime/dist/router';
 
 const GRAPHQL_ROUTE = '/graphql';
 

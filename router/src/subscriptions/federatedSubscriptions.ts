@@ -1,7 +1,7 @@
 import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { FetchNode, QueryPlan } from '@apollo/query-planner';
-import { boundedIterator, ROOT_CONTEXT, type BoundedIterator, type Context, type Logger, type Viewer } from '@booking/runtime';
+import { boundedIterator, ROOT_CONTEXT, type BoundedIterator, type Context, type Logger, type Viewer } from '@booking/runtime/dist/router';
 import { UpstreamSubscriptionSpan } from './subscriptionSpans';
 import { execute, getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFieldResolver, type GraphQLFormattedError } from 'graphql';
 import type { RouterContext } from '../routerContext';

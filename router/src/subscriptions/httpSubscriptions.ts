@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson, type RevokedSessions } from '@booking/runtime';
+import { sendJson, type RevokedSessions } from '@booking/runtime/dist/router';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { AccessRequirements } from '../auth/accessRequirements';
 import type { DeniedFields } from '../auth/operationAuthorizer';

@@ -1,4 +1,4 @@
-import type { Logger } from '@booking/runtime';
+import type { Logger } from '@booking/runtime/dist/router';
 import type { GraphQLFormattedError } from 'graphql';
 import type { FormattedExecutionResult, SubscribePayload } from 'graphql-ws';
 import type { UpstreamConnection } from './upstreamConnections';

@@ -1,4 +1,4 @@
-import type { Viewer } from '@booking/runtime';
+import type { Viewer } from '@booking/runtime/dist/router';
 import { getOperationAST, getVariableValues, GraphQLError, parse, print, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { AccessRequirements } from '../auth/accessRequirements';
 import { authorizeOperation, type DeniedFields } from '../auth/operationAuthorizer';

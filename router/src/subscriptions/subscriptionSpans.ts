@@ -1,4 +1,4 @@
-import { recordFailure, traceExtensionsOf, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, tracer, type Context, type Span, type TraceExtensions } from '@booking/runtime';
+import { recordFailure, traceExtensionsOf, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, tracer, type Context, type Span, type TraceExtensions } from '@booking/runtime/dist/router';
 
 /**
  * Spans of a federated subscription: the upstream subscription to the owning subgraph (a CLIENT

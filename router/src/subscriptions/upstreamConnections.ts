@@ -1,4 +1,4 @@
-import { routerCallSigner, type Viewer } from '@booking/runtime';
+import { routerCallSigner, type Viewer } from '@booking/runtime/dist/router';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
