@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ApolloGateway } from '@apollo/gateway';
+import { gatewayModule } from './gatewayModule';
 import { ApolloServer } from '@apollo/server';
 import { createGraphQLHttpServer, createLogger, listenForScrapes, logOutputOf, METRICS_PATH, RevokedSessions, sendJson, ServiceMetrics, ShutdownDrain, SUBGRAPH_NAMES, type Logger, type MetricsListener } from '@booking/runtime/dist/router';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
@@ -14,7 +14,7 @@ import { createRouterExecutor } from './execution/routerExecutor';
 import { SubgraphClient } from './execution/subgraphClient';
 import { requestTimeoutMsOf, requestTimeoutRefusal } from './execution/clientRequestTimeout';
 import { SubgraphBreakers } from './execution/subgraphResilience';
-import { SubgraphDataSource } from './subgraphDataSource';
+import type { SubgraphDataSource } from './subgraphDataSource';
 import { GATEWAY_UNAVAILABLE, LazyGateway } from './lazyGateway';
 import { landingPageHeaders } from './landingPage/apolloLandingPage';
 import { graphiqlPage } from './landingPage/graphiqlPage';
@@ -114,19 +114,29 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const landingPageMode = landingPageModeOf(config.landingPage, config.profile);
   const landingPage: LandingPage = landingPageMode === 'graphiql' ? { mode: 'graphiql', page: graphiqlPage() } : { mode: landingPageMode };
   const subgraphErrors = subgraphErrorPolicy(config.subgraphErrors ?? defaultSubgraphErrorsMode(config.profile));
-  // One data source per subgraph, made when a supergraph first names it (reloads may add some).
+  // Every subgraph a supergraph names is known to the executor's client by name (metrics, spans).
+  const nameServices = (urls: Readonly<Record<string, string>>): void => {
+    for (const [name, url] of Object.entries(urls)) subgraphClient.nameService(url, name);
+  };
+  nameServices(supergraph.current.subgraphUrls);
+  // One @apollo/gateway data source per subgraph, made when the gateway or a subscription event
+  // first needs it (reloads may add some): until then the gateway's module is not loaded.
   const dataSources: Record<string, SubgraphDataSource> = {};
   const dataSource = (name: string): SubgraphDataSource => {
     const existing = dataSources[name];
     if (existing) return existing;
     const url = supergraph.current.subgraphUrls[name];
     if (!url) throw new Error(`No URL for subgraph "${name}"`);
-    subgraphClient.nameService(url, name);
-    const created = new SubgraphDataSource(name, url, subgraphClient.fetcher, config.routerSigningSecret, subgraphErrors, routerMetrics, resilience);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { SubgraphDataSource: DataSource } = require('./subgraphDataSource') as typeof import('./subgraphDataSource');
+    const created = new DataSource(name, url, subgraphClient.fetcher, config.routerSigningSecret, subgraphErrors, routerMetrics, resilience);
     dataSources[name] = created;
     return created;
   };
-  Object.keys(supergraph.current.subgraphUrls).forEach(dataSource);
+  const currentDataSources = (): Record<string, SubgraphDataSource> => {
+    Object.keys(supergraph.current.subgraphUrls).forEach(dataSource);
+    return dataSources;
+  };
   // Without Redis, accounts cannot announce a logout: tokens then work until they expire. With
   // REDIS_URL set the router does not start until it has the revoked sessions (fails closed).
   const revokedSessions = config.redisUrl ? await RevokedSessions.connect(config.redisUrl, config.eventKeyPrefix, logger) : null;
@@ -157,6 +167,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const buildApollo = (): ApolloServer<RouterContext> => {
     // A gateway from an attempt that failed to start is never told of reloads.
     updateGateway = undefined;
+    const { ApolloGateway } = gatewayModule();
     const gateway = new ApolloGateway({
       supergraphSdl: async ({ update }) => {
         updateGateway = update;
@@ -204,7 +215,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
   const upstream = new UpstreamConnections(config.routerSigningSecret);
   const subscriptions = new FederatedSubscriptions(
     () => supergraph.current.planner,
-    dataSources,
+    currentDataSources,
     () => supergraph.current.subgraphUrls,
     upstream,
     logger,
@@ -346,7 +357,7 @@ export async function createRouter(config: RouterConfig): Promise<Router> {
 
   if (config.watchSupergraph) {
     supergraph.watch(config.supergraphPath, (next) => {
-      for (const name of Object.keys(next.subgraphUrls)) dataSource(name);
+      nameServices(next.subgraphUrls);
       try {
         updateGateway?.(delegateEnforcedSecurityFeatures(next.sdl));
       } catch (error) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { buildOperationContext } from '@apollo/gateway';
+// The module itself, not the package's index: it needs only what the planner loads anyway (see gatewayModule.ts).
+import { buildOperationContext } from '@apollo/gateway/dist/operationContext';
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
 import { GraphQLError, print, type DocumentNode, type GraphQLSchema } from 'graphql';

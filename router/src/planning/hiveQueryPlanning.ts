@@ -1,4 +1,4 @@
-import { QueryPlanner as HivePlanner } from '@graphql-hive/router-query-planner';
+import type { QueryPlanner as HivePlanner } from '@graphql-hive/router-query-planner';
 import type { PlanNode, QueryPlan } from '@apollo/query-planner';
 import { BREAK, parse, print, visit, type DocumentNode } from 'graphql';
 import { isExecutablePlan } from '../execution/planExecutor';
@@ -86,7 +86,10 @@ export class HiveQueryPlanning implements QueryPlanning {
     private readonly apollo: QueryPlanning,
     private readonly onFallback: PlannerFallbackListener = () => {},
   ) {
-    this.planner = new HivePlanner(supergraphSdl);
+    // Required here: the addon (a native library) is loaded only by a router that plans with it (QUERY_PLANNER=hive).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { QueryPlanner } = require('@graphql-hive/router-query-planner') as typeof import('@graphql-hive/router-query-planner');
+    this.planner = new QueryPlanner(supergraphSdl);
     this.contextualFields = contextualFieldNames(supergraphSdl);
   }
 

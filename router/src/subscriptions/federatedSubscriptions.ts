@@ -1,4 +1,5 @@
-import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
+import type { GraphQLDataSource, ServiceMap } from '@apollo/gateway';
+import { gatewayModule } from '../gatewayModule';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { FetchNode, QueryPlan } from '@apollo/query-planner';
 import { boundedIterator, ROOT_CONTEXT, type BoundedIterator, type Context, type Logger, type Viewer } from '@booking/runtime/dist/router';
@@ -78,7 +79,8 @@ export class FederatedSubscriptions {
 
   constructor(
     private readonly planner: () => SupergraphPlanner,
-    private readonly dataSources: ServiceMap,
+    /** The gateway's data sources of the current supergraph's subgraphs, made on first need. */
+    private readonly dataSources: () => ServiceMap,
     private readonly subgraphUrls: () => Readonly<Record<string, string>>,
     private readonly upstream: UpstreamConnections,
     private readonly logger: Logger,
@@ -271,9 +273,9 @@ export class FederatedSubscriptions {
       logger: this.logger,
       metrics: {},
     } as unknown as GatewayGraphQLRequestContext;
-    return executeQueryPlan(
+    return gatewayModule().executeQueryPlan(
       queryPlan,
-      { ...this.dataSources, [EVENT_SOURCE]: eventSource },
+      { ...this.dataSources(), [EVENT_SOURCE]: eventSource },
       requestContext,
       plan.operationContext,
       planner.supergraphSchema,
