@@ -7,7 +7,11 @@ import type * as Gateway from '@apollo/gateway';
  * OpenTelemetry metrics SDK and exporter, @apollo/composition, make-fetch-happen and its disk
  * cache, Apollo's usage-reporting protobufs (README "Router performance", RSS).
  */
+let loaded: typeof Gateway | undefined;
+
 export function gatewayModule(): typeof Gateway {
+  // Held once loaded: subscription events call this per event, and require() resolves its path each time.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('@apollo/gateway') as typeof Gateway;
+  loaded ??= require('@apollo/gateway') as typeof Gateway;
+  return loaded;
 }
