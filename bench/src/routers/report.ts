@@ -62,6 +62,7 @@ const FEATURE_BASELINES: readonly (readonly [variant: string, baseline: string])
   ['ours-traced-1', 'ours-bare'],
   ['ours-traced-1', 'ours-metrics'],
   ['ours-traced-100', 'ours-bare'],
+  ['ours', 'ours-before'],
   ['ours', 'ours-unguarded'],
   ['ours', 'ours-unshed'],
   ['ours-cached', 'ours'],

@@ -16,9 +16,9 @@ import { graphqlAnswers, startPinned, type BenchProcess } from './processes';
 export const ROOT = resolve(__dirname, '..', '..', '..');
 const BENCH = resolve(ROOT, 'bench');
 
-export type OurVariant = 'ours' | 'ours-off' | 'ours-on' | 'ours-bare' | 'ours-metrics' | 'ours-traced-1' | 'ours-traced-100' | 'ours-unguarded' | 'ours-unshed' | 'ours-cached' | 'ours-v8-young' | 'ours-unbatched' | 'ours-plan-batched';
+export type OurVariant = 'ours' | 'ours-off' | 'ours-on' | 'ours-bare' | 'ours-metrics' | 'ours-traced-1' | 'ours-traced-100' | 'ours-unguarded' | 'ours-unshed' | 'ours-cached' | 'ours-v8-young' | 'ours-unbatched' | 'ours-plan-batched' | 'ours-before';
 export type RouterId = OurVariant | 'apollo' | 'hive' | 'hive-rust';
-const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'ours-bare', 'ours-metrics', 'ours-traced-1', 'ours-traced-100', 'ours-unguarded', 'ours-unshed', 'ours-cached', 'ours-v8-young', 'ours-unbatched', 'ours-plan-batched', 'apollo', 'hive', 'hive-rust'];
+const ROUTER_IDS: readonly RouterId[] = ['ours', 'ours-off', 'ours-on', 'ours-bare', 'ours-metrics', 'ours-traced-1', 'ours-traced-100', 'ours-unguarded', 'ours-unshed', 'ours-cached', 'ours-v8-young', 'ours-unbatched', 'ours-plan-batched', 'ours-before', 'apollo', 'hive', 'hive-rust'];
 
 export const ROUTER_LABELS: Record<RouterId | 'floor', string> = {
   floor: 'floor (straight at the subgraph)',
@@ -35,6 +35,7 @@ export const ROUTER_LABELS: Record<RouterId | 'floor', string> = {
   'ours-v8-young': "booking-supergraph router, V8's default young generation (without ROUTER_NODE_FLAGS)",
   'ours-unbatched': 'booking-supergraph router, one call per entity fetch (SUBGRAPH_BATCHING=off)',
   'ours-plan-batched': 'booking-supergraph router, only entity fetches started in one plan step share a call (SUBGRAPH_BATCHING=plan)',
+  'ours-before': 'booking-supergraph router as built in BENCH_OURS_BEFORE (an earlier commit), same profile',
   apollo: '@apollo/gateway + @apollo/server',
   hive: 'Hive Gateway',
   'hive-rust': 'Hive Gateway + Rust query planner',
@@ -111,7 +112,7 @@ const NEVER_TRIPS: NodeJS.ProcessEnv = {
 
 function variantEnv(id: OurVariant, otlpEndpoint: string | undefined): NodeJS.ProcessEnv {
   // The V8-flags variant differs from `ours` by its command line only.
-  if (id === 'ours' || id === 'ours-v8-young') return {};
+  if (id === 'ours' || id === 'ours-v8-young' || id === 'ours-before') return {};
   // Issue 11's variants: metrics and tracing off; metrics alone; metrics and tracing at 1 % and
   // 100 % of requests, exported to the benchmark's receiver (otlpSink.ts) on the service core.
   if (id === 'ours-bare') return { METRICS: 'false' };
@@ -157,6 +158,18 @@ function extraNodeArgs(): string[] {
   return (process.env.BENCH_OURS_NODE_ARGS ?? '').split(' ').filter((arg) => arg.length > 0);
 }
 
+/**
+ * Where a variant's router starts. `ours-before` is another checkout's build (BENCH_OURS_BEFORE:
+ * its root, with `npm install` and `npx tsc -b` done there), for "no operation slower than
+ * before": measured side by side with `ours`, both draw the same moments of this machine.
+ */
+function ourRouterEntry(id: OurVariant): string {
+  if (id !== 'ours-before') return resolve(ROOT, 'router', 'dist', 'main.js');
+  const before = process.env.BENCH_OURS_BEFORE;
+  if (!before) throw new Error('the ours-before variant needs BENCH_OURS_BEFORE: the root of an earlier checkout, installed and built');
+  return resolve(before, 'router', 'dist', 'main.js');
+}
+
 /** Subgraph URL overrides in our environment would bypass the shared supergraph file. */
 function withoutSubgraphOverrides(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !/^[A-Z]+_URL$/.test(name) || name === 'JWKS_URL'));
@@ -198,7 +211,7 @@ async function startRouterProcess(id: RouterId, options: RouterLaunch, otlpEndpo
         ...profile,
         ...extraNodeArgs(),
         ...(callgrindWrapper(id) ? ['--single-threaded'] : []),
-        resolve(ROOT, 'router', 'dist', 'main.js'),
+        ourRouterEntry(id),
       ],
       // Exactly this environment: no subgraph URL of the bench's own reaches it. Like a
       // deployment it has a Redis (revoked sessions, APQ, and, in the production profile, rate
