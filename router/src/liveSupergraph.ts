@@ -73,7 +73,12 @@ export class LiveSupergraph {
     this.queryPlanner = {
       name: queryPlanner,
       onFallback: (construct, operationName, detail) =>
-        logger.warn({ construct, operationName, detail }, "QUERY_PLANNER=hive: Hive's plan uses something the router's executor does not run; Apollo's planner plans such operations (logged once per kind)"),
+        logger.warn(
+          { construct, operationName, detail, queryPlanner },
+          queryPlanner === 'hive'
+            ? "QUERY_PLANNER=hive: Hive's plan uses something the router's executor does not run; Apollo's planner plans such operations (logged once per kind)"
+            : "an operation selecting a field whose @requires passes arguments could not be planned by Hive's planner; Apollo's plans it, and fetches a required field once whatever its arguments (logged once per kind)",
+        ),
     };
     this.current = supergraphState(initialSdl, resolveUrls, this.queryPlanner);
     this.warnAboutUncheckedScalars();

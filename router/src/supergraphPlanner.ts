@@ -6,6 +6,7 @@ import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@ap
 import { GraphQLError, print, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { ByteBoundedCache } from './byteBoundedCache';
 import { ApolloQueryPlanning } from './planning/apolloQueryPlanning';
+import { argumentRequiringFields, ArgumentRequiresPlanning } from './planning/argumentRequiresPlanning';
 import { HiveQueryPlanning } from './planning/hiveQueryPlanning';
 import type { QueryPlannerChoice, QueryPlanning } from './planning/queryPlanning';
 import { checkScalarInputs } from './scalarInputChecks';
@@ -51,7 +52,7 @@ export class SupergraphPlanner {
     const apollo = new ApolloQueryPlanning(this.planner, this.apiSchema);
     // Subscriptions stay with Apollo's planner (plan() below): the Hive addon's subscription
     // plan has no `rest` for completing each event.
-    this.queryPlanning = choice.name === 'hive' ? new HiveQueryPlanning(supergraphSdl, apollo, choice.onFallback) : apollo;
+    this.queryPlanning = choice.name === 'hive' ? new HiveQueryPlanning(supergraphSdl, apollo, choice.onFallback) : apolloPlanning(supergraphSdl, apollo, choice);
   }
 
   /** A plan for a query or mutation, uncached: callers cache it with what they derived from it. */
@@ -87,4 +88,10 @@ export class SupergraphPlanner {
       operationContext: buildOperationContext({ schema: this.apiGraphQLSchema, operationDocument: document, operationName }),
     };
   }
+}
+
+/** Apollo's planner, but Hive's for operations that select a field whose `@requires` passes arguments (see ArgumentRequiresPlanning). */
+function apolloPlanning(supergraphSdl: string, apollo: QueryPlanning, choice: QueryPlannerChoice): QueryPlanning {
+  const requiringFields = argumentRequiringFields(supergraphSdl);
+  return requiringFields.size > 0 ? new ArgumentRequiresPlanning(supergraphSdl, requiringFields, apollo, choice.onFallback) : apollo;
 }

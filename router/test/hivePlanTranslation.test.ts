@@ -1,5 +1,9 @@
 import { QueryPlanner as HivePlanner } from '@graphql-hive/router-query-planner';
+import { Supergraph } from '@apollo/federation-internals';
+import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
 import { parse } from 'graphql';
+import { ApolloQueryPlanning } from '../src/planning/apolloQueryPlanning';
+import { argumentRequiringFields, ArgumentRequiresPlanning } from '../src/planning/argumentRequiresPlanning';
 import { HiveQueryPlanning } from '../src/planning/hiveQueryPlanning';
 import { translateHivePlan } from '../src/planning/hivePlanTranslation';
 import { UntranslatableHivePlan } from '../src/planning/untranslatableHivePlan';
@@ -91,12 +95,46 @@ describe('QUERY_PLANNER=hive falls back to Apollo where the executor cannot run 
   it("runs Hive's own plan where it can: a plan Apollo's planner would not make", () => {
     const told: string[] = [];
     const planner = new SupergraphPlanner(supergraphOf(requiresArgumentsFixture), { name: 'hive', onFallback: (construct) => told.push(construct) });
-    const apollo = new SupergraphPlanner(supergraphOf(requiresArgumentsFixture));
-    const query = parse('{ item(id: "i1") { price(currency: "USD") taxEur } }');
-    const first = (plan: ReturnType<SupergraphPlanner['planQuery']>) => (plan.node?.kind === 'Sequence' && plan.node.nodes[0]?.kind === 'Fetch' ? plan.node.nodes[0].operation : undefined);
+    const query = parse(CONFLICTING_REQUIRES);
     // Apollo's asks pricing for the USD price only; Hive's for both, the EUR one under an alias.
-    expect(first(apollo.planQuery(query, undefined))).toBe('{item(id:"i1"){__typename id price(currency:"USD")}}');
-    expect(first(planner.planQuery(query, undefined))).toBe('{item(id: "i1"){__typename price(currency: "USD") id _internal_qp_alias_0: price(currency: "EUR")}}');
+    expect(firstFetch(apolloOnly(supergraphOf(requiresArgumentsFixture)).planQuery(query, undefined))).toBe(APOLLO_FIRST_FETCH);
+    expect(firstFetch(planner.planQuery(query, undefined))).toBe(HIVE_FIRST_FETCH);
     expect(told).toEqual([]);
+  });
+});
+
+/** The client's `price` in USD beside taxEur, which requires `price(currency: "EUR")`. */
+const CONFLICTING_REQUIRES = '{ item(id: "i1") { price(currency: "USD") taxEur } }';
+const APOLLO_FIRST_FETCH = '{item(id:"i1"){__typename id price(currency:"USD")}}';
+const HIVE_FIRST_FETCH = '{item(id: "i1"){__typename price(currency: "USD") id _internal_qp_alias_0: price(currency: "EUR")}}';
+const firstFetch = (plan: QueryPlan) => (plan.node?.kind === 'Sequence' && plan.node.nodes[0]?.kind === 'Fetch' ? plan.node.nodes[0].operation : undefined);
+
+/** Apollo's planner alone over a supergraph, as ApolloQueryPlanning wraps it. */
+function apolloOnly(supergraphSdl: string): ApolloQueryPlanning {
+  const supergraph = Supergraph.build(supergraphSdl);
+  return new ApolloQueryPlanning(new QueryPlanner(supergraph), supergraph.apiSchema());
+}
+
+describe("QUERY_PLANNER=apollo plans an operation selecting a field whose @requires passes arguments with Hive's planner", () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('finds the fields whose @requires field set passes arguments', () => {
+    expect([...argumentRequiringFields(supergraphOf(requiresArgumentsFixture))].sort()).toEqual(['taxAt', 'taxEur', 'taxUsd']);
+    expect(argumentRequiringFields(supergraphOf(productsFixture)).size).toBe(0);
+  });
+
+  it("keeps the required field's arguments apart where Apollo's planner merges them, and plans every other operation with Apollo's", () => {
+    const hive = jest.spyOn(HiveQueryPlanning.prototype, 'planQuery');
+    const planner = new SupergraphPlanner(supergraphOf(requiresArgumentsFixture));
+    expect(planner.queryPlanning).toBeInstanceOf(ArgumentRequiresPlanning);
+    const member = planner.planQuery(parse('{ member(org: "o1", login: "alice") { displayName seat } }'), undefined);
+    expect(member).toEqual(apolloOnly(supergraphOf(requiresArgumentsFixture)).planQuery(parse('{ member(org: "o1", login: "alice") { displayName seat } }'), undefined));
+    expect(hive).not.toHaveBeenCalled();
+    expect(firstFetch(planner.planQuery(parse(CONFLICTING_REQUIRES), undefined))).toBe(HIVE_FIRST_FETCH);
+    expect(hive).toHaveBeenCalledTimes(1);
+  });
+
+  it("leaves a supergraph without such @requires to Apollo's planner alone (Hive's addon is not loaded)", () => {
+    expect(new SupergraphPlanner(supergraphOf(productsFixture)).queryPlanning).toBeInstanceOf(ApolloQueryPlanning);
   });
 });

@@ -23,8 +23,8 @@ function contextualFieldNames(supergraphSdl: string): ReadonlySet<string> {
   return names;
 }
 
-/** Whether the operation selects a field of that name anywhere (by name alone: it may fall back more often than needed, never less). */
-function selectsAny(document: DocumentNode, names: ReadonlySet<string>): boolean {
+/** Whether the operation selects a field of that name anywhere (by name alone: it may match more often than needed, never less). */
+export function selectsAny(document: DocumentNode, names: ReadonlySet<string>): boolean {
   if (names.size === 0) return false;
   let found = false;
   visit(document, {
