@@ -159,6 +159,16 @@ function extraNodeArgs(): string[] {
 }
 
 /**
+ * BENCH_OURS_WRAPPER: a command our router's processes run under (space-separated, between
+ * taskset and node), e.g. `setarch x86_64 -R` to start every process with the same address
+ * layout when looking for why processes of one build settle at different speeds.
+ */
+function commandWrapper(): string[] | undefined {
+  const words = (process.env.BENCH_OURS_WRAPPER ?? '').split(' ').filter((word) => word.length > 0);
+  return words.length > 0 ? words : undefined;
+}
+
+/**
  * Where a variant's router starts. `ours-before` is another checkout's build (BENCH_OURS_BEFORE:
  * its root, with `npm install` and `npx tsc -b` done there), for "no operation slower than
  * before": measured side by side with `ours`, both draw the same moments of this machine.
@@ -201,7 +211,7 @@ async function startRouterProcess(id: RouterId, options: RouterLaunch, otlpEndpo
     process_ = startPinned({
       name: id,
       core: options.core,
-      wrapper: callgrindWrapper(id),
+      wrapper: callgrindWrapper(id) ?? commandWrapper(),
       // Under callgrind V8 runs its background work (concurrent compilation, marking, sweeping)
       // on the main thread: on helper threads it lands in whichever round it happens to, and
       // moved a lookup's count by ±30 % between rounds of one process.
