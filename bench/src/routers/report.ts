@@ -3,7 +3,7 @@ import { execSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { median, type HarnessOptions, type OperationSummary, type TargetSummary, type WorkloadSetup } from './harness';
 import type { LoadResult } from './loadWorker';
-import { ROUTER_LABELS } from './routersUnderTest';
+import { beforeAs, ROUTER_LABELS } from './routersUnderTest';
 
 export interface WorkloadReport {
   readonly workload: string;
@@ -56,13 +56,13 @@ export interface Spread {
 }
 
 /** Which of our variants is measured against which. */
-const FEATURE_BASELINES: readonly (readonly [variant: string, baseline: string])[] = [
+const featureBaselines = (): readonly (readonly [variant: string, baseline: string])[] => [
   ['ours-on', 'ours-off'],
   ['ours-metrics', 'ours-bare'],
   ['ours-traced-1', 'ours-bare'],
   ['ours-traced-1', 'ours-metrics'],
   ['ours-traced-100', 'ours-bare'],
-  ['ours', 'ours-before'],
+  [beforeAs(), 'ours-before'],
   ['ours', 'ours-unguarded'],
   ['ours', 'ours-unshed'],
   ['ours-cached', 'ours'],
@@ -116,7 +116,7 @@ export function ratiosOf(operations: readonly OperationSummary[]): Ratio[] {
       p99OursOverHiveRust: ratio(ours?.p99Ms, hiveRust?.p99Ms),
       p50OverFloorMs: ours && floor ? ours.p50Ms - floor.p50Ms : null,
       cpuPerRequestApolloOverOurs: ratio(apollo?.cpuMsPerRequest, ours?.cpuMsPerRequest),
-      featureCosts: FEATURE_BASELINES.flatMap(([variant, baseline]) => {
+      featureCosts: featureBaselines().flatMap(([variant, baseline]) => {
         const with_ = measured(operation, variant);
         const without = measured(operation, baseline);
         if (!with_ || !without) return [];

@@ -35,7 +35,7 @@ export const ROUTER_LABELS: Record<RouterId | 'floor', string> = {
   'ours-v8-young': "booking-supergraph router, V8's default young generation (without ROUTER_NODE_FLAGS)",
   'ours-unbatched': 'booking-supergraph router, one call per entity fetch (SUBGRAPH_BATCHING=off)',
   'ours-plan-batched': 'booking-supergraph router, only entity fetches started in one plan step share a call (SUBGRAPH_BATCHING=plan)',
-  'ours-before': 'booking-supergraph router as built in BENCH_OURS_BEFORE (an earlier commit), same profile',
+  'ours-before': 'booking-supergraph router as built in BENCH_OURS_BEFORE (an earlier commit), run as BENCH_OURS_BEFORE_AS (default: ours)',
   apollo: '@apollo/gateway + @apollo/server',
   hive: 'Hive Gateway',
   'hive-rust': 'Hive Gateway + Rust query planner',
@@ -112,7 +112,8 @@ const NEVER_TRIPS: NodeJS.ProcessEnv = {
 
 function variantEnv(id: OurVariant, otlpEndpoint: string | undefined): NodeJS.ProcessEnv {
   // The V8-flags variant differs from `ours` by its command line only.
-  if (id === 'ours' || id === 'ours-v8-young' || id === 'ours-before') return {};
+  if (id === 'ours-before') return variantEnv(beforeAs(), otlpEndpoint);
+  if (id === 'ours' || id === 'ours-v8-young') return {};
   // Issue 11's variants: metrics and tracing off; metrics alone; metrics and tracing at 1 % and
   // 100 % of requests, exported to the benchmark's receiver (otlpSink.ts) on the service core.
   if (id === 'ours-bare') return { METRICS: 'false' };
@@ -166,6 +167,17 @@ function extraNodeArgs(): string[] {
 function commandWrapper(): string[] | undefined {
   const words = (process.env.BENCH_OURS_WRAPPER ?? '').split(' ').filter((word) => word.length > 0);
   return words.length > 0 ? words : undefined;
+}
+
+/**
+ * BENCH_OURS_BEFORE_AS: which of our variants `ours-before` runs as (its environment; default
+ * `ours`), so any variant can be set against the earlier build, e.g. `ours-traced-1` for what a
+ * change to the tracing path saved. The report sets that variant against `ours-before`.
+ */
+export function beforeAs(): OurVariant {
+  const variant = process.env.BENCH_OURS_BEFORE_AS ?? 'ours';
+  if (!isOurs(variant) || variant === 'ours-before') throw new Error(`BENCH_OURS_BEFORE_AS: not one of our variants: "${variant}"`);
+  return variant;
 }
 
 /**
@@ -339,7 +351,8 @@ export async function launchRouters(options: RouterLaunch): Promise<LaunchedRout
   const routers: RouterUnderTest[] = [];
   const notStarted = new Map<RouterId, string>();
   const ids = benchRouters();
-  const sink = ids.some((id) => id.startsWith('ours-traced-')) ? await startOtlpSink(options.serviceCore) : undefined;
+  const traced = (id: RouterId) => id.startsWith('ours-traced-') || (id === 'ours-before' && beforeAs().startsWith('ours-traced-'));
+  const sink = ids.some(traced) ? await startOtlpSink(options.serviceCore) : undefined;
   try {
     for (const id of ids) {
       try {

@@ -120,7 +120,8 @@ function mergedText(templates: readonly EntityFetchTemplate[]): string {
 /** One entity fetch waiting for its batch. */
 interface PendingFetch {
   readonly fetch: FetchNode;
-  readonly template: EntityFetchTemplate;
+  /** Set at the flush, only when another fetch to the subgraph waits beside this one. */
+  template?: EntityFetchTemplate;
   readonly url: string;
   readonly variables: JsonObject;
   /** Serialised representations, as they go in the request. */
@@ -129,13 +130,18 @@ interface PendingFetch {
   reject(error: unknown): void;
 }
 
+/** A waiting fetch that can be written into a merged operation: its template, set at the flush. */
+interface MergeablePart extends PendingFetch {
+  template: EntityFetchTemplate;
+}
+
 /** Fetches whose operations can be one: no fetch twice, and every shared variable alike in definition and value. */
 class MergeGroup {
-  readonly parts: PendingFetch[] = [];
+  readonly parts: MergeablePart[] = [];
   private readonly variables = new Map<string, { readonly definition: string; readonly value: string }>();
 
   /** Adds the part if it fits; each of its variables' values is serialised once. */
-  tryAdd(part: PendingFetch): boolean {
+  tryAdd(part: MergeablePart): boolean {
     if (this.parts.some((other) => other.template === part.template)) return false;
     const values: [name: string, definition: string, value: string][] = [];
     for (const [name, definition] of part.template.variables) {
@@ -181,11 +187,14 @@ export class EntityFetchBatcher {
   ) {}
 
   send(fetch: FetchNode, url: string, variables: JsonObject, representations: readonly string[]): Promise<SubgraphAnswer> {
-    const template = templateOf(fetch);
-    if (template === ALONE) return this.sendAlone(fetch, url, variables, representations);
+    // A fetch already known not to merge goes at once. Any other waits for the flush, which takes
+    // its operation apart (its template) only if another fetch to that subgraph waits beside it:
+    // a fetch that goes alone, like every fetch of an operation seen once, never pays for it.
+    if (templates.get(fetch) === ALONE) return this.sendAlone(fetch, url, variables, representations);
     return new Promise<SubgraphAnswer>((resolve, reject) => {
       const waiting = this.pending.get(fetch.serviceName);
-      const part: PendingFetch = { fetch, template, url, variables, representations, resolve, reject };
+      // `template` from the start: one object shape for every part, whether it merges or not.
+      const part: PendingFetch = { fetch, template: undefined, url, variables, representations, resolve, reject };
       if (waiting) waiting.push(part);
       else this.pending.set(fetch.serviceName, [part]);
       if (this.scheduled) return;
@@ -200,15 +209,26 @@ export class EntityFetchBatcher {
     const pending = this.pending;
     this.pending = new Map();
     for (const [serviceName, parts] of pending) {
+      if (parts.length === 1) {
+        this.alone(parts[0] as PendingFetch);
+        continue;
+      }
       const groups: MergeGroup[] = [];
       for (const part of parts) {
-        if (groups.some((group) => group.tryAdd(part))) continue;
+        const template = templateOf(part.fetch);
+        if (template === ALONE) {
+          this.alone(part);
+          continue;
+        }
+        part.template = template;
+        const mergeable = part as MergeablePart;
+        if (groups.some((group) => group.tryAdd(mergeable))) continue;
         const group = new MergeGroup();
-        group.tryAdd(part);
+        group.tryAdd(mergeable);
         groups.push(group);
       }
       for (const group of groups) {
-        if (group.parts.length === 1) this.alone(group.parts[0] as PendingFetch);
+        if (group.parts.length === 1) this.alone(group.parts[0] as MergeablePart);
         else this.merged(serviceName, group.parts).catch((error: unknown) => group.parts.forEach((part) => part.reject(error)));
       }
     }
@@ -218,7 +238,7 @@ export class EntityFetchBatcher {
     this.sendAlone(part.fetch, part.url, part.variables, part.representations).then(part.resolve, part.reject);
   }
 
-  private async merged(serviceName: string, parts: readonly PendingFetch[]): Promise<void> {
+  private async merged(serviceName: string, parts: readonly MergeablePart[]): Promise<void> {
     const variables: JsonObject = {};
     for (const part of parts) for (const name of Object.keys(part.variables)) setOwnValue(variables, name, part.variables[name]);
     // Assembled around the already serialised representations, as a single fetch's body is.
@@ -226,11 +246,11 @@ export class EntityFetchBatcher {
     const lists = parts.map((part, index) => `"_r${index}":[${part.representations.join(',')}]`).join(',');
     const variablesJson = given === '{}' ? `{${lists}}` : `${given.slice(0, -1)},${lists}}`;
     const text = mergedText(parts.map((part) => part.template));
-    const operationName = (parts[0] as PendingFetch).template.operationName;
+    const operationName = (parts[0] as MergeablePart).template.operationName;
     const named = operationName === undefined ? '' : `,"operationName":${JSON.stringify(operationName)}`;
     const body = `{"query":${JSON.stringify(text)},"variables":${variablesJson}${named}}`;
     const entityCount = parts.reduce((sum, part) => sum + part.representations.length, 0);
-    const answer = await this.sendBody(serviceName, (parts[0] as PendingFetch).url, body, entityCount);
+    const answer = await this.sendBody(serviceName, (parts[0] as MergeablePart).url, body, entityCount);
     if (answer.kind === 'response' && answer.errors.length === 0 && answer.data) {
       const data = answer.data;
       parts.forEach((part, index) => part.resolve({ kind: 'response', data: { _entities: data[`_${index}`] }, errors: [] }));
