@@ -203,13 +203,16 @@ test('one trace id covers a booking saga: router → bookings → PostgreSQL →
   expect(handled(spans, 'bookings', 'invoice.settled')).toBe(true);
 });
 
-test('a cache miss has parse, validate and plan spans under the request; a repeat has none', async () => {
+test('a cache miss has parse, validate and plan spans under the request (each once); a repeat has none', async () => {
   const traceIds = [randomBytes(16).toString('hex'), randomBytes(16).toString('hex')];
   const query = `query Uncached${randomBytes(4).toString('hex')}($id: ID!) { booking(id: $id) { id } }`;
   for (const traceId of traceIds) await call(query, { id: randomUUID() }, { traceparent: clientTraceparent(traceId) });
   await receiver.waitFor((spans) => traceIds.every((traceId) => spans.some((span) => span.traceId === traceId && span.service === 'router' && span.kind === SPAN_KIND.server)));
   const names = (traceId: string) => receiver.spans.filter((span) => span.traceId === traceId && span.service === 'router').map((span) => span.name);
   expect(names(traceIds[0]!)).toEqual(expect.arrayContaining(['graphql.parse', 'graphql.validate', 'graphql.plan']));
+  // The gate parses and validates a new text once; the executor takes its document as is.
+  const count = (name: string) => names(traceIds[0]!).filter((spanName) => spanName === name).length;
+  expect({ parse: count('graphql.parse'), validate: count('graphql.validate') }).toEqual({ parse: 1, validate: 1 });
   expect(names(traceIds[1]!)).not.toContain('graphql.parse');
   expect(names(traceIds[1]!)).not.toContain('graphql.plan');
 });

@@ -2,6 +2,7 @@
  * Runs one workload: checks that every router answers each operation with the expected data,
  * then measures the floor and the routers in alternating rounds and reduces to medians.
  */
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -173,10 +174,16 @@ export function median(values: readonly number[]): number {
 }
 
 let slotRuns = 1;
-/** createBooking bodies of each load run start at slots no other run uses. */
+/**
+ * createBooking bodies of each load run start at slots no other run uses; never-seen operations
+ * of each run are named for it. A load worker's sequence starts at 0 in every run, so with one
+ * name for all runs a router kept from an earlier round would meet the same texts again (its
+ * gate's verdict cached, its prepared operation maybe evicted): not the never-seen path.
+ */
 function freshBody(body: Operation['body']): Operation['body'] {
-  if (body.kind !== 'createBooking') return body;
-  return { ...body, slotBase: SLOTS_PER_RUN * slotRuns++ };
+  if (body.kind === 'createBooking') return { ...body, slotBase: SLOTS_PER_RUN * slotRuns++ };
+  if (body.kind === 'novel') return { ...body, runId: randomBytes(4).toString('hex') };
+  return body;
 }
 
 function runLoad(spec: LoadSpec, core: number): Promise<LoadResult> {

@@ -5,7 +5,6 @@ import {
   Kind,
   parse,
   print,
-  validate,
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLObjectType,
@@ -20,6 +19,7 @@ import type { CacheLookups } from '../observability/routerMetrics';
 import { responseErrorOf, type ResponseError } from './responseError';
 import { ResultShaper } from './resultShaper';
 import { rootIntrospectionDocument } from './introspection';
+import { validateDocument } from '../pipeline/documentValidation';
 
 function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
   return Object.fromEntries(
@@ -104,7 +104,7 @@ export class PreparedOperation {
       } catch {
         return 'syntax error';
       }
-      if (inSpanSync('graphql.validate', () => validate(state.planner.apiGraphQLSchema, document), trace).length > 0) return 'invalid';
+      if (inSpanSync('graphql.validate', () => validateDocument(state.planner.apiGraphQLSchema, document), trace).length > 0) return 'invalid';
     }
     const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
     const operation = operationName ? operations.find((candidate) => candidate.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;

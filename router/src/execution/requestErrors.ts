@@ -6,7 +6,6 @@ import {
   Kind,
   parse,
   specifiedRules,
-  validate,
   type DocumentNode,
   type GraphQLFormattedError,
   type GraphQLSchema,
@@ -16,6 +15,7 @@ import { withDomainCode } from '../scalarInputChecks';
 import { withResponseExtensions } from '../pipeline/costExposure';
 import type { ResponseAdditions } from '../pipeline/responseExtensions';
 import { NO_STORE } from '../pipeline/responseCacheControl';
+import { validateDocument } from '../pipeline/documentValidation';
 import { APPLICATION_JSON } from '../pipeline/singleResultMediaType';
 
 /**
@@ -46,6 +46,8 @@ export const noIntrospection: ValidationRule = (context) => ({
     context.reportError(new GraphQLError(INTROSPECTION_DISABLED_MESSAGE, { nodes: [node], extensions: { validationErrorCode: 'INTROSPECTION_DISABLED' } }));
   },
 });
+
+const RULES_WITHOUT_INTROSPECTION = [...specifiedRules, noIntrospection];
 
 /**
  * One error as Apollo Server formats it: the error re-raised with `code` (its own extensions
@@ -97,7 +99,7 @@ const isAnswer = (parsed: DocumentNode | RequestErrorAnswer): parsed is RequestE
 export function documentErrorAnswer(schema: GraphQLSchema, query: string, introspection: boolean, formatting: RequestErrorFormatting): RequestErrorAnswer | undefined {
   const document = parsedWithLocations(query, formatting);
   if (isAnswer(document)) return document;
-  const errors = validate(schema, document, introspection ? specifiedRules : [...specifiedRules, noIntrospection]);
+  const errors = validateDocument(schema, document, introspection ? specifiedRules : RULES_WITHOUT_INTROSPECTION);
   if (errors.length === 0) return undefined;
   return { status: 400, errors: errors.map((error) => formatted(error, 'GRAPHQL_VALIDATION_FAILED', formatting)) };
 }

@@ -1,5 +1,5 @@
 import { inSpanSync, ROOT_CONTEXT, type Context, type HttpRefusal } from '@booking/runtime/dist/router';
-import { getOperationAST, Kind, parse, validate, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationTypeNode } from 'graphql';
+import { getOperationAST, Kind, parse, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationTypeNode } from 'graphql';
 import { operationCachePolicy, UNCACHEABLE, type CacheControlHints, type CachePolicy } from '../execution/cacheControlHints';
 import { ByteBoundedCache } from '../byteBoundedCache';
 import type { CostDirectives } from './costDirectives';
@@ -10,6 +10,7 @@ import { exceededLimits, measureOperation, type OperationLimits } from './operat
 import { operationTextKey, type OperationText } from './operationText';
 import type { TrustedDocuments } from './trustedDocuments';
 import type { CacheLookups } from '../observability/routerMetrics';
+import { validateDocument } from './documentValidation';
 
 export interface GateSettings {
   readonly lexical: LexicalLimits;
@@ -120,7 +121,7 @@ export class OperationGate {
       };
     }
     const listed = this.listed(query, document);
-    if (inSpanSync('graphql.validate', () => validate(this.schema.apiSchema, document), trace).length > 0) return { verdict: { kind: 'unjudged', listed } };
+    if (inSpanSync('graphql.validate', () => validateDocument(this.schema.apiSchema, document), trace).length > 0) return { verdict: { kind: 'unjudged', listed } };
     const estimator = new OperationCostEstimator(this.schema.apiSchema, this.schema.costs, this.settings.cost, document, operation);
     const estimate = estimator.estimate({});
     const cost = estimate.dependsOnVariables ? estimator : estimate.cost;

@@ -1,8 +1,9 @@
 import type { Viewer } from '@booking/runtime/dist/router';
-import { getOperationAST, getVariableValues, GraphQLError, parse, print, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { getOperationAST, getVariableValues, GraphQLError, parse, print, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { AccessRequirements } from '../auth/accessRequirements';
 import { authorizeOperation, type DeniedFields } from '../auth/operationAuthorizer';
 import { domainCodeOf } from '../scalarInputChecks';
+import { validateDocument } from '../pipeline/documentValidation';
 
 export interface SubscriptionPayload {
   readonly query: string;
@@ -78,7 +79,7 @@ export function prepareSubscription(
   const operation = operationOf(document, operationName);
   if (operation instanceof GraphQLError) return { kind: 'rejected', reason: 'malformed', errors: [operation] };
   if (operation.operation !== 'subscription') return { kind: 'not-a-subscription' };
-  const errors = validate(apiSchema, document);
+  const errors = validateDocument(apiSchema, document);
   if (errors.length > 0) return malformed(errors, 'GRAPHQL_VALIDATION_FAILED');
   const coerced = getVariableValues(apiSchema, operation.variableDefinitions ?? [], payload.variables ?? {});
   if (coerced.errors) return malformed(coerced.errors, 'BAD_USER_INPUT');
