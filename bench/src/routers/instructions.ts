@@ -18,7 +18,7 @@
  * Settings: BENCH_WORKLOADS (A), BENCH_ROUTERS (ours variants only, e.g.
  * ours-metrics,ours-traced-1), BENCH_OPERATIONS (lookup), BENCH_INSTR_WARMUP (3000 requests),
  * BENCH_INSTR_REQUESTS (1000 per round), BENCH_INSTR_ROUNDS (3), BENCH_INSTR_CONCURRENCY (8),
- * BENCH_LABEL (suffix of the result file).
+ * BENCH_INSTR_KEEP_DUMPS (1: keep callgrind's dumps), BENCH_LABEL (suffix of the result file).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -176,7 +176,10 @@ async function main(): Promise<void> {
     }
     writeFileSync(resolve(RESULTS, `instructions${label}.md`), sections.join('\n'));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    // BENCH_INSTR_KEEP_DUMPS=1 keeps callgrind's dumps for callgrind_annotate (native code by
+    // function: GC, V8's runtime, libuv; JIT code shows as addresses).
+    if (process.env.BENCH_INSTR_KEEP_DUMPS === '1') log(`callgrind dumps kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 
