@@ -22,6 +22,7 @@ import type { SubgraphErrorPolicy } from '../pipeline/subgraphErrorPolicy';
 import { signedHeaders, type SubgraphClient } from './subgraphClient';
 import { createBeforeExecution } from './beforeExecution';
 import { sendNotAcceptable } from './requestErrors';
+import { endWithJson } from './jsonResponseBody';
 import { singleResultMediaType } from '../pipeline/singleResultMediaType';
 import type { GatewayHandoffs } from '../pipeline/gatewayHandoffs';
 
@@ -73,11 +74,11 @@ function isPlainRequest(body: unknown): body is GraphQLRequestBody {
 
 /**
  * The response body: errors (fetch and access) first, then data, then value-completion problems
- * and what the stages add; JSON and a newline, as Apollo Server writes it (the same bytes).
+ * and what the stages add; JSON (endWithJson adds the newline Apollo Server writes after it).
  */
 function serialise(data: unknown, errors: readonly ResponseError[], valueCompletion: readonly ResponseError[], added: ResponseExtensions): string {
   const extensions = withResponseExtensions(valueCompletion.length > 0 ? { valueCompletion } : undefined, added);
-  return `${JSON.stringify(errors.length > 0 ? { errors, data, extensions } : { data, extensions })}\n`;
+  return JSON.stringify(errors.length > 0 ? { errors, data, extensions } : { data, extensions });
 }
 
 /** What plan execution runs with, for one request on one supergraph. */
@@ -182,7 +183,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
       const accessErrors = executable.denials.empty ? [] : executable.denials.errorsIn(null).map(responseErrorOf);
       record.errors(accessErrors);
       const extensions = extensionsWithPlan(additions, executable.plan);
-      payload = `${JSON.stringify(accessErrors.length > 0 ? { errors: accessErrors, extensions } : { extensions })}\n`;
+      payload = JSON.stringify(accessErrors.length > 0 ? { errors: accessErrors, extensions } : { extensions });
     } else {
       const added = extensionsWithPlan(additions, executable.plan);
       const deadline = new RequestDeadline(timeoutMs);
@@ -216,12 +217,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         payload = serialise(null, [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], [], added);
       }
     }
-    response.writeHead(200, {
-      'content-type': contentType,
-      'content-length': Buffer.byteLength(payload),
-      'cache-control': responseCacheControl(additions, hasErrors),
-    });
-    response.end(payload);
+    endWithJson(response, 200, { 'content-type': contentType, 'cache-control': responseCacheControl(additions, hasErrors) }, payload);
     return true;
   };
 }
