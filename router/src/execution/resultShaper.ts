@@ -241,10 +241,11 @@ export class ResultShaper {
     this.root = new ShapeCompiler(schema, fragments).shape([selectionSet], [rootType], 0);
   }
 
-  shape(input: JsonObject, variables: Readonly<Record<string, unknown>>): { data: JsonObject | null; errors: ResponseError[] } {
+  /** `listItems`: how many list items the data has, a hint of its size (see endWithJson). */
+  shape(input: JsonObject, variables: Readonly<Record<string, unknown>>): { data: JsonObject | null; errors: ResponseError[]; listItems: number } {
     const run = new ShapingRun(this.schema, variables);
     const data = run.object(this.root, this.rootType, input, []);
-    return { data: data ?? null, errors: run.errors };
+    return { data: data ?? null, errors: run.errors, listItems: run.listItems };
   }
 }
 
@@ -256,6 +257,7 @@ function put(output: JsonObject, field: ShapedField, value: unknown): void {
 /** `undefined` from these methods means "null because of an error already reported". */
 class ShapingRun {
   readonly errors: ResponseError[] = [];
+  listItems = 0;
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -312,6 +314,7 @@ class ShapingRun {
     if (type instanceof GraphQLList) {
       if (!Array.isArray(value)) return this.invalid(`Invalid non-list value found for field ${field.parentType}.${field.responseName}.`, path);
       const itemType = type.ofType as GraphQLOutputType;
+      this.listItems += value.length;
       const items: unknown[] = new Array(value.length);
       for (let index = 0; index < value.length; index += 1) {
         path.push(index);

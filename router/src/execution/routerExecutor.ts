@@ -74,12 +74,15 @@ function isPlainRequest(body: unknown): body is GraphQLRequestBody {
 
 /**
  * The response body: errors (fetch and access) first, then data, then value-completion problems
- * and what the stages add; JSON (endWithJson adds the newline Apollo Server writes after it).
+ * and what the stages add (endWithJson writes it as JSON and a newline, as Apollo Server does).
  */
-function serialise(data: unknown, errors: readonly ResponseError[], valueCompletion: readonly ResponseError[], added: ResponseExtensions): string {
+function responseBody(data: unknown, errors: readonly ResponseError[], valueCompletion: readonly ResponseError[], added: ResponseExtensions): object {
   const extensions = withResponseExtensions(valueCompletion.length > 0 ? { valueCompletion } : undefined, added);
-  return JSON.stringify(errors.length > 0 ? { errors, data, extensions } : { data, extensions });
+  return errors.length > 0 ? { errors, data, extensions } : { data, extensions };
 }
+
+/** From this many list items a result is serialised in pieces (see endWithJson). */
+const PIECES_FROM_LIST_ITEMS = 64;
 
 /** What plan execution runs with, for one request on one supergraph. */
 function planRuntimeOf(options: RouterExecutorOptions, state: SupergraphState): PlanRuntime {
@@ -146,7 +149,8 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     }
 
     record.operation(operation.operation.name?.value, operation.operation.operation);
-    let payload: string;
+    let payload: object;
+    let inPieces = false;
     // Only a run whose response has no errors may be kept (the admission decided for how long).
     let hasErrors = true;
     const deferred = executable.kind === 'run' && additions.queryPlan !== 'dry-run' ? deferredRootOf(executable.plan.node, variables) : undefined;
@@ -176,14 +180,14 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     }
     if (executable.kind === 'denied') {
       record.errors(executable.errors);
-      payload = serialise(null, executable.errors, [], additions.extensions);
+      payload = responseBody(null, executable.errors, [], additions.extensions);
     } else if (additions.queryPlan === 'dry-run') {
       // Apollo-Expose-Query-Plan: dry-run: the plan alone, as Apollo Router answers it (no data),
       // with the fields this viewer may not see reported as a run would report them.
       const accessErrors = executable.denials.empty ? [] : executable.denials.errorsIn(null).map(responseErrorOf);
       record.errors(accessErrors);
       const extensions = extensionsWithPlan(additions, executable.plan);
-      payload = JSON.stringify(accessErrors.length > 0 ? { errors: accessErrors, extensions } : { extensions });
+      payload = accessErrors.length > 0 ? { errors: accessErrors, extensions } : { extensions };
     } else {
       const added = extensionsWithPlan(additions, executable.plan);
       const deadline = new RequestDeadline(timeoutMs);
@@ -209,15 +213,16 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         record.errors(errors);
         record.errors(valueCompletion);
         hasErrors = errors.length > 0 || valueCompletion.length > 0;
-        payload = serialise(shaped.data, errors, valueCompletion, added);
+        payload = responseBody(shaped.data, errors, valueCompletion, added);
+        inPieces = shaped.listItems >= PIECES_FROM_LIST_ITEMS;
       } catch (error) {
         // Never retried through the gateway: a mutation may already have run. The error and its
         // stack go on the request's line (at error level), not on a line of their own.
         record.failed(error);
-        payload = serialise(null, [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], [], added);
+        payload = responseBody(null, [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], [], added);
       }
     }
-    endWithJson(response, 200, { 'content-type': contentType, 'cache-control': responseCacheControl(additions, hasErrors) }, payload);
+    endWithJson(response, 200, { 'content-type': contentType, 'cache-control': responseCacheControl(additions, hasErrors) }, payload, inPieces);
     return true;
   };
 }
