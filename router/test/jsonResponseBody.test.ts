@@ -12,7 +12,7 @@ const bodies = new Map<string, unknown>();
 
 beforeAll(async () => {
   server = createServer((request, response) => {
-    endWithJson(response, 200, { 'content-type': 'application/json', 'x-kept': 'yes' }, bodies.get(request.url ?? '') ?? null);
+    endWithJson(response, 200, { contentType: 'application/json', cacheControl: 'no-store' }, bodies.get(request.url ?? '') ?? null);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -79,7 +79,7 @@ test.each([
   bodies.set(path, value);
   const { status, headers, body } = await fetchRaw(path);
   expect(status).toBe(200);
-  expect(headers['x-kept']).toBe('yes');
+  expect(headers['cache-control']).toBe('no-store');
   expect(headers['content-type']).toBe('application/json');
   expect(Number(headers['content-length'])).toBe(Buffer.byteLength(json) + 1);
   expect(body.equals(Buffer.from(`${json}\n`, 'utf8'))).toBe(true);
@@ -145,7 +145,7 @@ describe('in pieces (a result with many list items)', () => {
   test('600 random values: exactly JSON.stringify\'s text', async () => {
     const server2 = createServer();
     let current: unknown;
-    server2.on('request', (_request, response) => endWithJson(response, 200, {}, current, true));
+    server2.on('request', (_request, response) => endWithJson(response, 200, { contentType: 'application/json', cacheControl: 'no-store' }, current, true));
     await new Promise<void>((resolve) => server2.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server2.address() as AddressInfo).port}`;
     try {
@@ -169,7 +169,7 @@ describe('in pieces (a result with many list items)', () => {
   test('a list of many large items, slices sized from the first: the same text', async () => {
     const item = (index: number) => ({ id: `item-${index}`, reviews: Array.from({ length: 40 }, (_, review) => ({ body: `review ${review} ✓ of ${index}`, stars: review % 5 })) });
     const body = { data: { items: Array.from({ length: 3_000 }, (_, index) => item(index)), few: [item(-1)] } };
-    const server3 = createServer((_request, response) => endWithJson(response, 200, {}, body, true));
+    const server3 = createServer((_request, response) => endWithJson(response, 200, { contentType: 'application/json', cacheControl: 'no-store' }, body, true));
     await new Promise<void>((resolve) => server3.listen(0, '127.0.0.1', resolve));
     try {
       const answer = await fetch(`http://127.0.0.1:${(server3.address() as AddressInfo).port}`);

@@ -154,11 +154,6 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
     // Only a run whose response has no errors may be kept (the admission decided for how long).
     let hasErrors = true;
     const deferred = executable.kind === 'run' && additions.queryPlan !== 'dry-run' ? deferredRootOf(executable.plan.node, variables) : undefined;
-    if (!deferred && contentType === undefined) {
-      // Refused before it runs: Apollo Server runs it and then answers the same 406.
-      record.errors(sendNotAcceptable(response, { debugStacktraces: options.debugStacktraces }));
-      return true;
-    }
     if (deferred && executable.kind === 'run') {
       // @defer: parts over multipart/mixed (see deferredDelivery), or Apollo Router's 406.
       const deadline = new RequestDeadline(timeoutMs);
@@ -176,6 +171,12 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         recordErrors: (errors) => record.errors(errors),
         failed: (error) => record.failed(error),
       });
+      return true;
+    }
+    if (contentType === undefined) {
+      // Not deferred, and no single-result type the client takes: refused before it runs
+      // (Apollo Server runs it and then answers the same 406).
+      record.errors(sendNotAcceptable(response, { debugStacktraces: options.debugStacktraces }));
       return true;
     }
     if (executable.kind === 'denied') {
@@ -222,7 +223,7 @@ export function createRouterExecutor(options: RouterExecutorOptions) {
         payload = responseBody(null, [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], [], added);
       }
     }
-    endWithJson(response, 200, { 'content-type': contentType, 'cache-control': responseCacheControl(additions, hasErrors) }, payload, inPieces);
+    endWithJson(response, 200, { contentType, cacheControl: responseCacheControl(additions, hasErrors) }, payload, inPieces);
     return true;
   };
 }
