@@ -70,7 +70,8 @@ test('a body larger than the socket takes at once, read slowly, while another is
 test.each([
   ['empty object', {}],
   ['small', valueOf(1, 2_000)],
-  ['just under the pooled size', valueOf(2, 16 * 1024 - 200)],
+  ['just under the pooled size', valueOf(2, 60 * 1024 - 300)],
+  ['just over the pooled size', valueOf(4, 60 * 1024 + 300)],
   ['large', valueOf(3, 300_000)],
   ['large, ASCII only', { data: 'x'.repeat(200_000) }],
 ])('%s: the JSON text and a newline, with its content-length and the given headers', async (_name, value) => {

@@ -49,8 +49,8 @@ export interface ResponseHeaders {
   readonly cacheControl: string;
 }
 
-/** Below this many characters the string path costs less than a buffer's bookkeeping. */
-const POOLED_FROM_CHARACTERS = 16 * 1024;
+/** Below this many characters the flat string stays out of the large-object space (as PIECE_CHARACTERS): the string path costs no more. */
+const POOLED_FROM_CHARACTERS = 60 * 1024;
 /** Above, a buffer three times the text is not worth reserving: the string path as before. */
 const POOLED_UP_TO_CHARACTERS = 16 * 1024 * 1024;
 const INITIAL_PIECES_BYTES = 256 * 1024;
