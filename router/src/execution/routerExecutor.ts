@@ -82,7 +82,7 @@ function responseBody(data: unknown, errors: readonly ResponseError[], valueComp
 }
 
 /** From this many list items a result is serialised in pieces (see endWithJson). */
-const PIECES_FROM_LIST_ITEMS = 256;
+const PIECES_FROM_LIST_ITEMS = 64;
 
 /** What plan execution runs with, for one request on one supergraph. */
 function planRuntimeOf(options: RouterExecutorOptions, state: SupergraphState): PlanRuntime {
