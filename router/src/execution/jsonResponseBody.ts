@@ -14,7 +14,7 @@ import type { ServerResponse } from 'node:http';
  *
  * So a large body is encoded into a buffer kept for the next response, and written beside the
  * header as it is. With `inPieces` (the shaper saw many list items), it is serialised in pieces
- * that stay under that size (jsonPieces below), so no large string is ever made; otherwise it is
+ * that stay under that size (writeResponseInPieces below), so no large string is made; otherwise it is
  * stringified whole and flattened once.
  *
  * A buffer goes back to the pool only once the response has finished (the socket has taken
